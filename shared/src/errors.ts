@@ -1,0 +1,52 @@
+/**
+ * Error codes shared by the HTTP API and the socket protocol. Every failure that crosses a
+ * boundary carries one of these codes, so clients can branch on it without parsing messages.
+ */
+export const ERROR_CODES = {
+  BAD_REQUEST: 'the message or body is malformed or fails validation',
+  UNAUTHORIZED: 'no valid bearer token was sent',
+  FORBIDDEN: 'the token is valid but its role may not do this',
+  NOT_FOUND: 'the named job, version, model, shard or blob does not exist',
+  INVALID_MODEL_SPEC: 'the model spec is not a TF.js layers model that can be built',
+  UNKNOWN_DATASET: 'the job names a dataset the coordinator does not have',
+  PAYLOAD_TOO_LARGE: 'the body or update is larger than the coordinator accepts',
+  PROTOCOL_MISMATCH: 'the client speaks another protocol version',
+  NOT_JOINED: 'the socket sent work messages before contributor:join',
+  LEASE_UNKNOWN: 'the lease does not exist, belongs to another contributor, or was already used',
+  LEASE_EXPIRED: 'the lease passed its deadline and its unit went to someone else',
+  STALE_VERSION: 'the update was computed from a version that is no longer the base of its round',
+  WRONG_SHAPE: 'the update does not have the number of values the model has',
+  NON_FINITE: 'the update holds NaN or Infinity',
+  NORM_TOO_LARGE: 'the update norm is above the job bound',
+  JOB_NOT_RUNNING: 'the job is paused, cancelled or finished',
+  DATASET_MISSING: 'the dataset files are not on this machine',
+  INTERNAL: 'the coordinator failed; the request may be retried',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+/** Acknowledgements never throw across the socket: they carry a result. */
+export type Result<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
+
+export const ok = <T>(data: T): Result<T> => ({ ok: true, data });
+
+export const fail = (code: ErrorCode, message?: string): { ok: false; error: ErrorBody } => ({
+  ok: false,
+  error: { code, message: message ?? ERROR_CODES[code] },
+});
+
+/** The one error type the coordinator throws internally; boundaries turn it into an ErrorBody. */
+export class GridTabError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+  ) {
+    super(message ?? ERROR_CODES[code]);
+    this.name = 'GridTabError';
+  }
+}

@@ -1,0 +1,7 @@
+/** Content addressing: lowercase hex sha256, computed with WebCrypto (browsers and Node 20). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export const HASH_PATTERN = /^[0-9a-f]{64}$/;

@@ -1,0 +1,6 @@
+export * from './errors.ts';
+export * from './hash.ts';
+export * from './job.ts';
+export * from './models.ts';
+export * from './protocol.ts';
+export * from './shard.ts';

@@ -1,0 +1,93 @@
+/**
+ * Job specs as admins send them (POST /api/jobs) and job views as the API returns them.
+ * The model spec is a TF.js layers topology (what `JSON.parse(model.toJSON())` gives); the
+ * coordinator also builds it with TF.js before accepting the job, because a schema alone
+ * cannot tell whether layers fit together.
+ */
+import { z } from 'zod';
+
+export const STRATEGIES = ['fedavg'] as const;
+export const OPTIMIZERS = ['adam', 'sgd'] as const;
+
+export const modelTopologySchema = z
+  .object({
+    class_name: z.enum(['Sequential', 'Model', 'Functional']),
+    config: z.record(z.string(), z.unknown()),
+  })
+  .loose();
+
+export const jobSpecSchema = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    model: modelTopologySchema,
+    dataset: z.string().min(1).max(100),
+    strategy: z.enum(STRATEGIES).default('fedavg'),
+    hyperparameters: z
+      .object({
+        batchSize: z.number().int().min(1).max(4096).default(64),
+        localSteps: z.number().int().min(1).max(100_000).default(40),
+        learningRate: z.number().positive().max(10).default(0.002),
+        optimizer: z.enum(OPTIMIZERS).default('adam'),
+      })
+      .strict()
+      .prefault({}),
+    rounds: z
+      .object({
+        /** Units handed out per round; each covers a distinct slice of the training shards. */
+        unitsPerRound: z.number().int().min(1).max(10_000).default(6),
+        /** Fraction of the round's units whose updates close the round early. */
+        quorum: z.number().gt(0).max(1).default(1),
+        /** The round closes at this age with whatever arrived (at least one update). */
+        deadlineMs: z.number().int().min(1000).max(86_400_000).default(120_000),
+        /** A unit's lease; past it the unit goes to another tab. */
+        leaseMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+      })
+      .strict()
+      .prefault({}),
+    stopping: z
+      .object({
+        maxRounds: z.number().int().min(1).max(1_000_000).default(30),
+        targetAccuracy: z.number().gt(0).max(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** Updates with an L2 norm above this are refused before aggregation. */
+    maxUpdateNorm: z.number().positive().max(1e9).default(1e4),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  })
+  .strict();
+
+export type JobSpecInput = z.input<typeof jobSpecSchema>;
+export type JobSpec = z.output<typeof jobSpecSchema>;
+
+export const JOB_STATUSES = ['running', 'paused', 'completed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export interface VersionMetrics {
+  testAccuracy: number | null;
+  testLoss: number | null;
+}
+
+export interface JobView {
+  id: string;
+  name: string;
+  status: JobStatus;
+  round: number;
+  versionId: string | null;
+  metrics: VersionMetrics;
+  dataset: string;
+  strategy: string;
+  createdAt: string;
+}
+
+export interface VersionView {
+  id: string;
+  jobId: string;
+  round: number;
+  hash: string;
+  parentId: string | null;
+  createdAt: string;
+  metrics: VersionMetrics;
+  numSamples: number;
+  unitIds: string[];
+}

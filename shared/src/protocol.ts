@@ -1,0 +1,134 @@
+/**
+ * The contributor protocol: socket.io event maps shared by the coordinator and the client
+ * runtime, and zod schemas for every message a tab sends (a tab is never trusted).
+ * Event names are `domain:verb`. Binary update payloads travel as a separate argument so
+ * socket.io sends them as binary attachments over WebSocket.
+ */
+import { z } from 'zod';
+import type { Result } from './errors.ts';
+import type { VersionMetrics } from './job.ts';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Socket.io namespace for contributor tabs and workers. */
+export const CONTRIBUTOR_NAMESPACE = '/contributors';
+
+/** Transport limit; anything bigger drops the socket, so updates are checked well below it. */
+export const MAX_SOCKET_MESSAGE_BYTES = 32 * 1024 * 1024;
+/** Application limit on one update payload: refused with PAYLOAD_TOO_LARGE, socket kept. */
+export const MAX_UPDATE_BYTES = 16 * 1024 * 1024;
+
+export const BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export const backendScoreSchema = z
+  .object({
+    name: z.enum(BACKEND_NAMES),
+    available: z.boolean(),
+    /** Micro-benchmark result in training samples per second (0 when unavailable). */
+    samplesPerSec: z.number().min(0).max(1e9),
+    error: z.string().max(500).optional(),
+  })
+  .strict();
+export type BackendScore = z.infer<typeof backendScoreSchema>;
+
+export const joinSchema = z
+  .object({
+    protocolVersion: z.number().int(),
+    /** Stable per browser profile (kept in IndexedDB) so a reload is the same contributor. */
+    clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+    backends: z.array(backendScoreSchema).max(8),
+    chosenBackend: z.enum(BACKEND_NAMES),
+    userAgent: z.string().max(500).optional(),
+    kind: z.enum(['browser', 'node']).default('browser'),
+  })
+  .strict();
+export type JoinMessage = z.input<typeof joinSchema>;
+
+export interface JoinAck {
+  contributorId: string;
+  heartbeatMs: number;
+}
+
+export const unitRequestSchema = z
+  .object({
+    /** Backends this tab can train on; the coordinator only offers jobs they can train. */
+    backend: z.enum(BACKEND_NAMES).optional(),
+  })
+  .strict();
+
+export interface WorkUnit {
+  unitId: string;
+  leaseId: string;
+  jobId: string;
+  round: number;
+  baseVersionId: string;
+  baseWeightsHash: string;
+  /** TF.js layers topology; the same object for every unit of the job. */
+  model: Record<string, unknown>;
+  datasetId: string;
+  shardHashes: string[];
+  batchSize: number;
+  localSteps: number;
+  learningRate: number;
+  optimizer: 'adam' | 'sgd';
+  seed: number;
+  /** Epoch milliseconds; an update arriving later is refused. */
+  deadline: number;
+}
+
+export type UnitOffer = { unit: WorkUnit } | { unit: null; retryMs: number };
+
+export const updateMetaSchema = z
+  .object({
+    leaseId: z.string().min(1).max(100),
+    unitId: z.string().min(1).max(100),
+    baseVersionId: z.string().min(1).max(100),
+    numSamples: z.number().int().min(1).max(10_000_000),
+    codec: z.literal('fp32'),
+    /** Mean training loss over the unit's steps, as the tab measured it. */
+    loss: z.number().finite(),
+    trainMs: z.number().min(0).max(86_400_000),
+    backend: z.enum(BACKEND_NAMES),
+  })
+  .strict();
+export type UpdateMeta = z.infer<typeof updateMetaSchema>;
+
+export interface UpdateAck {
+  accepted: true;
+  round: number;
+}
+
+export const progressSchema = z
+  .object({
+    samplesPerSec: z.number().min(0).max(1e9),
+    loss: z.number().finite().nullable(),
+    unitsDone: z.number().int().min(0),
+  })
+  .strict();
+export type ProgressMessage = z.infer<typeof progressSchema>;
+
+export const releaseSchema = z.object({ leaseId: z.string().min(1).max(100) }).strict();
+
+export interface VersionEvent {
+  jobId: string;
+  versionId: string;
+  round: number;
+  metrics: VersionMetrics;
+}
+
+export type Ack<T> = (result: Result<T>) => void;
+
+export interface ContributorClientEvents {
+  'contributor:join': (msg: JoinMessage, ack: Ack<JoinAck>) => void;
+  'unit:request': (msg: z.input<typeof unitRequestSchema>, ack: Ack<UnitOffer>) => void;
+  'unit:submit': (meta: UpdateMeta, payload: ArrayBuffer | Uint8Array, ack: Ack<UpdateAck>) => void;
+  'unit:release': (msg: z.input<typeof releaseSchema>, ack: Ack<{ released: boolean }>) => void;
+  'contributor:progress': (msg: ProgressMessage) => void;
+}
+
+export interface ContributorServerEvents {
+  /** A new round opened or a unit was freed: idle tabs should ask for work. */
+  'unit:available': () => void;
+  'job:version': (event: VersionEvent) => void;
+}
