@@ -1,0 +1,132 @@
+/**
+ * WGSL for the fused dense layer, as template strings rather than `.wgsl` files: tsx (tests,
+ * bench in Node) cannot import `?raw`, and a runtime fetch would tie kernels to a URL layout.
+ * A `.ts` module loads unchanged in Node and through Vite, and lets setup-time facts
+ * (transposes, masks, activation) be baked into the text while shapes stay in uniforms.
+ *
+ * One tiled matmul serves forward and both weight/input gradients:
+ *   out[m, n] = act(sum_k opA(A)[m, k] * opB(B)[k, n] + bias[n])
+ * where opX is an optional transpose and an optional ReLU mask (keep the element where the saved
+ * forward output `Mask` is > 0), which is how relu' is fused into the backward matmuls.
+ */
+
+export interface MatMulVariant {
+  transA: boolean;
+  transB: boolean;
+  /** Which operand, if any, is multiplied by relu'(Mask); Mask has that operand's layout. */
+  mask: 'none' | 'a' | 'b';
+  bias: boolean;
+  relu: boolean;
+}
+
+/** Output tile is TILE x TILE, computed by 16x16 threads holding 4x4 accumulators each. */
+export const TILE = 64;
+const TILE_K = 16;
+
+function operandLoad(name: 'A' | 'B', trans: boolean, masked: boolean): string {
+  // Logical operand A is [M, K] and B is [K, N]; stored transposed when `trans`.
+  const idx =
+    name === 'A'
+      ? trans
+        ? 'col * uniforms.dimM + row'
+        : 'row * uniforms.dimK + col'
+      : trans
+        ? 'col * uniforms.dimK + row'
+        : 'row * uniforms.dimN + col';
+  const rows = name === 'A' ? 'uniforms.dimM' : 'uniforms.dimK';
+  const cols = name === 'A' ? 'uniforms.dimK' : 'uniforms.dimN';
+  const value = masked ? `select(0.0, ${name}[idx], Mask[idx] > 0.0)` : `${name}[idx]`;
+  return `
+fn load${name}(row : i32, col : i32) -> f32 {
+  if (row >= ${rows} || col >= ${cols}) { return 0.0; }
+  let idx = ${idx};
+  return ${value};
+}`;
+}
+
+export function matMulSource(v: MatMulVariant): string {
+  // Tile loads: 256 threads move 1024 elements each step. The element-to-thread mapping follows
+  // the stored layout so neighbouring threads read neighbouring addresses.
+  const aCoord = v.transA ? 'let ar = e % 64; let ak = e / 64;' : 'let ar = e / 16; let ak = e % 16;';
+  const bCoord = v.transB ? 'let bk = e % 16; let bc = e / 16;' : 'let bk = e / 64; let bc = e % 64;';
+  let epilogue = 'var value = acc[r][c];';
+  if (v.bias) epilogue += ' value = value + Bias[col];';
+  if (v.relu) epilogue += ' value = max(value, 0.0);';
+  return `
+var<workgroup> tileA : array<array<f32, ${TILE_K}>, ${TILE}>;
+var<workgroup> tileB : array<array<f32, ${TILE}>, ${TILE_K}>;
+${operandLoad('A', v.transA, v.mask === 'a')}
+${operandLoad('B', v.transB, v.mask === 'b')}
+
+fn main() {
+  let tileRow = i32(workgroupId.y) * ${TILE};
+  let tileCol = i32(workgroupId.x) * ${TILE};
+  let tx = i32(localId.x);
+  let ty = i32(localId.y);
+  let flat = ty * 16 + tx;
+  var acc : array<array<f32, 4>, 4>;
+  let numTiles = (uniforms.dimK + ${TILE_K - 1}) / ${TILE_K};
+  for (var t = 0; t < numTiles; t++) {
+    let k0 = t * ${TILE_K};
+    for (var i = 0; i < 4; i++) {
+      let e = flat + i * 256;
+      ${aCoord}
+      tileA[ar][ak] = loadA(tileRow + ar, k0 + ak);
+      ${bCoord}
+      tileB[bk][bc] = loadB(k0 + bk, tileCol + bc);
+    }
+    workgroupBarrier();
+    for (var kk = 0; kk < ${TILE_K}; kk++) {
+      var bv : array<f32, 4>;
+      for (var c = 0; c < 4; c++) { bv[c] = tileB[kk][tx * 4 + c]; }
+      for (var r = 0; r < 4; r++) {
+        let av = tileA[ty * 4 + r][kk];
+        for (var c = 0; c < 4; c++) { acc[r][c] = fma(av, bv[c], acc[r][c]); }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var r = 0; r < 4; r++) {
+    let row = tileRow + ty * 4 + r;
+    for (var c = 0; c < 4; c++) {
+      let col = tileCol + tx * 4 + c;
+      if (row < uniforms.dimM && col < uniforms.dimN) {
+        ${epilogue}
+        result[row * uniforms.dimN + col] = value;
+      }
+    }
+  }
+}
+`;
+}
+
+/**
+ * Column sums of dY (masked by relu'(Y) when `masked`): the bias gradient. A 16x16 workgroup
+ * owns 16 columns; its 16 rows of threads split the batch and combine in workgroup memory.
+ */
+export function columnSumSource(masked: boolean): string {
+  const value = masked ? 'select(0.0, G[idx], Mask[idx] > 0.0)' : 'G[idx]';
+  return `
+var<workgroup> partial : array<array<f32, 16>, 16>;
+
+fn main() {
+  let tx = i32(localId.x);
+  let ty = i32(localId.y);
+  let col = i32(workgroupId.x) * 16 + tx;
+  var sum = 0.0;
+  if (col < uniforms.cols) {
+    for (var row = ty; row < uniforms.rows; row += 16) {
+      let idx = row * uniforms.cols + col;
+      sum += ${value};
+    }
+  }
+  partial[ty][tx] = sum;
+  workgroupBarrier();
+  if (ty == 0 && col < uniforms.cols) {
+    var total = 0.0;
+    for (var i = 0; i < 16; i++) { total += partial[i][tx]; }
+    result[col] = total;
+  }
+}
+`;
+}

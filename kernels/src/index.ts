@@ -1,0 +1,49 @@
+/**
+ * @gridtab/kernels: GridTab's WGSL kernels for TF.js's webgpu backend, and the ops that use them
+ * on webgpu and fall back to TF.js sequences on every other backend.
+ *
+ * Registration is one explicit list (KERNEL_CONFIGS), done on import; it is idempotent, so
+ * several importers (or a hot reload) are harmless.
+ */
+
+import type { GradConfig, KernelConfig } from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
+import { fusedDenseGradConfig } from './dense/dense.ts';
+import {
+  denseBackpropBiasConfig,
+  denseBackpropFilterConfig,
+  denseBackpropInputConfig,
+  fusedDenseConfig,
+} from './dense/dense-kernel.ts';
+
+export const KERNEL_CONFIGS: KernelConfig[] = [
+  fusedDenseConfig,
+  denseBackpropInputConfig,
+  denseBackpropFilterConfig,
+  denseBackpropBiasConfig,
+];
+
+export const GRADIENT_CONFIGS: GradConfig[] = [fusedDenseGradConfig];
+
+export function registerKernels(): void {
+  for (const config of KERNEL_CONFIGS) {
+    if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
+  }
+  for (const config of GRADIENT_CONFIGS) {
+    if (!tf.getGradient(config.kernelName)) tf.registerGradient(config);
+  }
+}
+
+registerKernels();
+
+export {
+  type Activation,
+  type DenseGrads,
+  denseBackward,
+  fusedDense,
+  fusedDenseTfjs,
+} from './dense/dense.ts';
+export { registerWebGPU } from './gpu/setup.ts';
+export { type KernelState, type KernelStatus, kernelStatus, setKernelsEnabled } from './registry.ts';
+export { type CheckResult, describeFailure, type SuiteCase } from './suite/check.ts';
+export { type OpSuite, runSuite } from './suite/run.ts';

@@ -1,0 +1,58 @@
+/**
+ * The data of the correctness suite: every case of every op, in one format. Shapes are chosen to
+ * hit tile edges (64 for matmul tiles, 16 for reductions, 4 for vec4 paths), odd sizes, the demo
+ * MLP's layers (784-128-10, batch 64), zeros and large magnitudes. Sizes stay small enough for
+ * SwiftShader (a CPU) to run the whole suite in seconds.
+ */
+import type { SuiteCase } from './check.ts';
+
+export const denseCases: SuiteCase[] = [
+  {
+    op: 'dense',
+    name: 'mlp-hidden-784x128-b64',
+    fill: 'random',
+    params: { batch: 64, inDim: 784, outDim: 128, activation: 'relu' },
+  },
+  {
+    op: 'dense',
+    name: 'mlp-out-128x10-b64',
+    fill: 'random',
+    params: { batch: 64, inDim: 128, outDim: 10, activation: 'linear' },
+  },
+  {
+    op: 'dense',
+    name: 'odd-37x29-b5-relu',
+    fill: 'random',
+    params: { batch: 5, inDim: 37, outDim: 29, activation: 'relu' },
+  },
+  {
+    op: 'dense',
+    name: 'tile-edge-65x63-b67',
+    fill: 'random',
+    params: { batch: 67, inDim: 65, outDim: 63, activation: 'linear' },
+  },
+  {
+    op: 'dense',
+    name: 'single-1x1-b1',
+    fill: 'random',
+    params: { batch: 1, inDim: 1, outDim: 1, activation: 'relu' },
+  },
+  {
+    op: 'dense',
+    name: 'zeros-17x9-b3',
+    fill: 'zeros',
+    params: { batch: 3, inDim: 17, outDim: 9, activation: 'relu' },
+  },
+  {
+    op: 'dense',
+    name: 'large-33x70-b9',
+    fill: 'large',
+    params: { batch: 9, inDim: 33, outDim: 70, activation: 'relu' },
+  },
+  {
+    op: 'dense',
+    name: 'ramp-130x3-b2',
+    fill: 'ramp',
+    params: { batch: 2, inDim: 130, outDim: 3, activation: 'linear' },
+  },
+];

@@ -1,0 +1,30 @@
+/**
+ * The list of op suites, one per kernel folder. Tests, the browser harness and `verifyKernels`
+ * all run from this list, so a kernel cannot be registered without being checked.
+ */
+
+import { checkDense, type DenseParams } from '../dense/dense.suite.ts';
+import {
+  DENSE_BACKPROP_BIAS,
+  DENSE_BACKPROP_FILTER,
+  DENSE_BACKPROP_INPUT,
+  FUSED_DENSE,
+} from '../dense/dense-kernel.ts';
+import { denseCases } from './cases.ts';
+import type { SuiteCase } from './check.ts';
+import type { OpSuite } from './run.ts';
+
+export const SUITES: OpSuite[] = [
+  {
+    op: 'dense',
+    kernels: [FUSED_DENSE, DENSE_BACKPROP_INPUT, DENSE_BACKPROP_FILTER, DENSE_BACKPROP_BIAS],
+    cases: denseCases,
+    check: (c) => checkDense(c as SuiteCase<unknown> as SuiteCase<DenseParams>),
+  },
+];
+
+export function suiteFor(op: string): OpSuite {
+  const suite = SUITES.find((s) => s.op === op);
+  if (!suite) throw new Error(`no suite for op ${op}`);
+  return suite;
+}
