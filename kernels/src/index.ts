@@ -15,12 +15,14 @@ import {
   denseBackpropInputConfig,
   fusedDenseConfig,
 } from './dense/dense-kernel.ts';
+import { softmaxXentConfig } from './softmax-xent/softmax-xent-kernel.ts';
 
 export const KERNEL_CONFIGS: KernelConfig[] = [
   fusedDenseConfig,
   denseBackpropInputConfig,
   denseBackpropFilterConfig,
   denseBackpropBiasConfig,
+  softmaxXentConfig,
 ];
 
 export const GRADIENT_CONFIGS: GradConfig[] = [fusedDenseGradConfig];
@@ -45,5 +47,11 @@ export {
 } from './dense/dense.ts';
 export { registerWebGPU } from './gpu/setup.ts';
 export { type KernelState, type KernelStatus, kernelStatus, setKernelsEnabled } from './registry.ts';
+export {
+  type SoftmaxXent,
+  softmaxCrossEntropy,
+  softmaxCrossEntropyLoss,
+  softmaxCrossEntropyTfjs,
+} from './softmax-xent/softmax-xent.ts';
 export { type CheckResult, describeFailure, type SuiteCase } from './suite/check.ts';
 export { type OpSuite, runSuite } from './suite/run.ts';

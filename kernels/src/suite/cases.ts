@@ -56,3 +56,38 @@ export const denseCases: SuiteCase[] = [
     params: { batch: 2, inDim: 130, outDim: 3, activation: 'linear' },
   },
 ];
+
+export const softmaxXentCases: SuiteCase[] = [
+  {
+    op: 'softmax-xent',
+    name: 'mlp-64x10-onehot',
+    fill: 'random',
+    params: { rows: 64, cols: 10, labels: 'onehot' },
+  },
+  {
+    op: 'softmax-xent',
+    name: 'wide-3x1000-soft',
+    fill: 'random',
+    params: { rows: 3, cols: 1000, labels: 'soft' },
+  },
+  {
+    op: 'softmax-xent',
+    name: 'odd-7x65-onehot',
+    fill: 'ramp',
+    params: { rows: 7, cols: 65, labels: 'onehot' },
+  },
+  { op: 'softmax-xent', name: 'single-1x1', fill: 'random', params: { rows: 1, cols: 1, labels: 'onehot' } },
+  { op: 'softmax-xent', name: 'zeros-5x3-soft', fill: 'zeros', params: { rows: 5, cols: 3, labels: 'soft' } },
+  {
+    op: 'softmax-xent',
+    name: 'large-9x17-onehot',
+    fill: 'large',
+    params: { rows: 9, cols: 17, labels: 'onehot' },
+  },
+  {
+    op: 'softmax-xent',
+    name: 'many-rows-300x2-soft',
+    fill: 'random',
+    params: { rows: 300, cols: 2, labels: 'soft' },
+  },
+];

@@ -10,7 +10,9 @@ import {
   DENSE_BACKPROP_INPUT,
   FUSED_DENSE,
 } from '../dense/dense-kernel.ts';
-import { denseCases } from './cases.ts';
+import { checkSoftmaxXent, type SoftmaxXentParams } from '../softmax-xent/softmax-xent.suite.ts';
+import { SOFTMAX_XENT } from '../softmax-xent/softmax-xent-kernel.ts';
+import { denseCases, softmaxXentCases } from './cases.ts';
 import type { SuiteCase } from './check.ts';
 import type { OpSuite } from './run.ts';
 
@@ -20,6 +22,12 @@ export const SUITES: OpSuite[] = [
     kernels: [FUSED_DENSE, DENSE_BACKPROP_INPUT, DENSE_BACKPROP_FILTER, DENSE_BACKPROP_BIAS],
     cases: denseCases,
     check: (c) => checkDense(c as SuiteCase<unknown> as SuiteCase<DenseParams>),
+  },
+  {
+    op: 'softmax-xent',
+    kernels: [SOFTMAX_XENT],
+    cases: softmaxXentCases,
+    check: (c) => checkSoftmaxXent(c as SuiteCase<unknown> as SuiteCase<SoftmaxXentParams>),
   },
 ];
 
