@@ -15,6 +15,7 @@ import {
   denseBackpropInputConfig,
   fusedDenseConfig,
 } from './dense/dense-kernel.ts';
+import { dequantizeInt8Config, quantizeInt8Config } from './quantize/quantize-kernel.ts';
 import { softmaxXentConfig } from './softmax-xent/softmax-xent-kernel.ts';
 
 export const KERNEL_CONFIGS: KernelConfig[] = [
@@ -23,6 +24,8 @@ export const KERNEL_CONFIGS: KernelConfig[] = [
   denseBackpropFilterConfig,
   denseBackpropBiasConfig,
   softmaxXentConfig,
+  quantizeInt8Config,
+  dequantizeInt8Config,
 ];
 
 export const GRADIENT_CONFIGS: GradConfig[] = [fusedDenseGradConfig];
@@ -46,6 +49,18 @@ export {
   fusedDenseTfjs,
 } from './dense/dense.ts';
 export { registerWebGPU } from './gpu/setup.ts';
+export {
+  DEFAULT_BLOCK_SIZE,
+  decodeInt8Host,
+  dequantizeInt8,
+  dequantizeInt8Tfjs,
+  encodeInt8Host,
+  type Int8Blocks,
+  type Int8Layout,
+  int8Layout,
+  quantizeInt8,
+  quantizeInt8Tfjs,
+} from './quantize/quantize.ts';
 export { type KernelState, type KernelStatus, kernelStatus, setKernelsEnabled } from './registry.ts';
 export {
   type SoftmaxXent,

@@ -91,3 +91,20 @@ export const softmaxXentCases: SuiteCase[] = [
     params: { rows: 300, cols: 2, labels: 'soft' },
   },
 ];
+
+export const quantizeCases: SuiteCase[] = [
+  { op: 'quantize', name: 'partial-block-1000-bs256', fill: 'random', params: { n: 1000, blockSize: 256 } },
+  { op: 'quantize', name: 'single-1-bs4', fill: 'random', params: { n: 1, blockSize: 4 } },
+  { op: 'quantize', name: 'odd-words-7-bs4', fill: 'random', params: { n: 7, blockSize: 4 } },
+  { op: 'quantize', name: 'many-blocks-4099-bs64', fill: 'random', params: { n: 4099, blockSize: 64 } },
+  { op: 'quantize', name: 'zeros-300-bs128', fill: 'zeros', params: { n: 300, blockSize: 128 } },
+  { op: 'quantize', name: 'large-513-bs32', fill: 'large', params: { n: 513, blockSize: 32 } },
+  { op: 'quantize', name: 'ramp-130-bs8', fill: 'ramp', params: { n: 130, blockSize: 8 } },
+  {
+    op: 'quantize',
+    name: 'ties-half-even-90-bs12',
+    fill: 'random',
+    params: { n: 90, blockSize: 12, ties: 1 },
+  },
+  { op: 'quantize', name: 'mlp-update-101770-bs256', fill: 'random', params: { n: 101770, blockSize: 256 } },
+];

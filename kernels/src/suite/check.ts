@@ -86,7 +86,8 @@ export function compare(
   let at = 0;
   for (let i = 0; i < want.length; i++) {
     const scale = tol.magnitude ? tol.magnitude[i] : Math.abs(want[i]);
-    const ratio = Math.abs(got[i] - want[i]) / (tol.atol + tol.rtol * scale);
+    // Exact equality passes even where the allowance is 0 (0/0 would read as NaN).
+    const ratio = got[i] === want[i] ? 0 : Math.abs(got[i] - want[i]) / (tol.atol + tol.rtol * scale);
     // `!(ratio <= worst)` also catches NaN, which must fail rather than be skipped.
     if (!(ratio <= worst)) {
       worst = Number.isNaN(ratio) ? Number.POSITIVE_INFINITY : ratio;

@@ -10,9 +10,11 @@ import {
   DENSE_BACKPROP_INPUT,
   FUSED_DENSE,
 } from '../dense/dense-kernel.ts';
+import { checkQuantize, type QuantizeParams } from '../quantize/quantize.suite.ts';
+import { DEQUANTIZE_INT8, QUANTIZE_INT8 } from '../quantize/quantize-kernel.ts';
 import { checkSoftmaxXent, type SoftmaxXentParams } from '../softmax-xent/softmax-xent.suite.ts';
 import { SOFTMAX_XENT } from '../softmax-xent/softmax-xent-kernel.ts';
-import { denseCases, softmaxXentCases } from './cases.ts';
+import { denseCases, quantizeCases, softmaxXentCases } from './cases.ts';
 import type { SuiteCase } from './check.ts';
 import type { OpSuite } from './run.ts';
 
@@ -28,6 +30,12 @@ export const SUITES: OpSuite[] = [
     kernels: [SOFTMAX_XENT],
     cases: softmaxXentCases,
     check: (c) => checkSoftmaxXent(c as SuiteCase<unknown> as SuiteCase<SoftmaxXentParams>),
+  },
+  {
+    op: 'quantize',
+    kernels: [QUANTIZE_INT8, DEQUANTIZE_INT8],
+    cases: quantizeCases,
+    check: (c) => checkQuantize(c as SuiteCase<unknown> as SuiteCase<QuantizeParams>),
   },
 ];
 
