@@ -18,7 +18,9 @@ export function formatLoss(loss: number | null | undefined): string {
   return loss == null || !Number.isFinite(loss) ? '—' : loss.toPrecision(4);
 }
 
-/** Large counts for people (grouped by the reader's locale); not used under test hooks. */
+const compact = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
+
+/** Counts for people, in the reader's locale, compact from 100k so a stat tile never overflows. */
 export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString();
+  return n >= 100_000 ? compact.format(n) : Math.round(n).toLocaleString();
 }
