@@ -15,8 +15,10 @@ import {
   denseBackpropInputConfig,
   fusedDenseConfig,
 } from './dense/dense-kernel.ts';
+import { adamStepConfig, momentumStepConfig } from './optimizer/optimizer-kernel.ts';
 import { dequantizeInt8Config, quantizeInt8Config } from './quantize/quantize-kernel.ts';
 import { softmaxXentConfig } from './softmax-xent/softmax-xent-kernel.ts';
+import { weightedSumConfig } from './weighted-sum/weighted-sum-kernel.ts';
 
 export const KERNEL_CONFIGS: KernelConfig[] = [
   fusedDenseConfig,
@@ -26,6 +28,9 @@ export const KERNEL_CONFIGS: KernelConfig[] = [
   softmaxXentConfig,
   quantizeInt8Config,
   dequantizeInt8Config,
+  weightedSumConfig,
+  adamStepConfig,
+  momentumStepConfig,
 ];
 
 export const GRADIENT_CONFIGS: GradConfig[] = [fusedDenseGradConfig];
@@ -50,6 +55,18 @@ export {
 } from './dense/dense.ts';
 export { registerWebGPU } from './gpu/setup.ts';
 export {
+  ADAM_SLOTS,
+  type AdamConfig,
+  adamStep,
+  adamStepTfjs,
+  initialState,
+  MOMENTUM_SLOTS,
+  type MomentumConfig,
+  momentumStep,
+  momentumStepTfjs,
+  paramsOf,
+} from './optimizer/optimizer.ts';
+export {
   DEFAULT_BLOCK_SIZE,
   decodeInt8Host,
   dequantizeInt8,
@@ -70,3 +87,4 @@ export {
 } from './softmax-xent/softmax-xent.ts';
 export { type CheckResult, describeFailure, type SuiteCase } from './suite/check.ts';
 export { type OpSuite, runSuite } from './suite/run.ts';
+export { weightedSum, weightedSumTfjs } from './weighted-sum/weighted-sum.ts';

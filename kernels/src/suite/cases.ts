@@ -108,3 +108,48 @@ export const quantizeCases: SuiteCase[] = [
   },
   { op: 'quantize', name: 'mlp-update-101770-bs256', fill: 'random', params: { n: 101770, blockSize: 256 } },
 ];
+
+export const weightedSumCases: SuiteCase[] = [
+  { op: 'weighted-sum', name: 'vec4-4096x3', fill: 'random', params: { n: 4096, buffers: 3 } },
+  { op: 'weighted-sum', name: 'scalar-1001x2', fill: 'random', params: { n: 1001, buffers: 2 } },
+  { op: 'weighted-sum', name: 'single-1x1', fill: 'random', params: { n: 1, buffers: 1 } },
+  { op: 'weighted-sum', name: 'chained-130x20', fill: 'random', params: { n: 130, buffers: 20 } },
+  { op: 'weighted-sum', name: 'zeros-64x4', fill: 'zeros', params: { n: 64, buffers: 4 } },
+  { op: 'weighted-sum', name: 'large-257x5', fill: 'large', params: { n: 257, buffers: 5 } },
+  { op: 'weighted-sum', name: 'mlp-update-101770x8', fill: 'random', params: { n: 101770, buffers: 8 } },
+];
+
+export const optimizerCases: SuiteCase[] = [
+  {
+    op: 'optimizer',
+    name: 'adam-mlp-101770x3',
+    fill: 'random',
+    params: { n: 101770, kind: 'adam', steps: 3 },
+  },
+  { op: 'optimizer', name: 'adam-odd-7x2', fill: 'random', params: { n: 7, kind: 'adam', steps: 2 } },
+  { op: 'optimizer', name: 'adam-zero-grads-65', fill: 'zeros', params: { n: 65, kind: 'adam', steps: 2 } },
+  {
+    op: 'optimizer',
+    name: 'adam-large-grads-300',
+    fill: 'large',
+    params: { n: 300, kind: 'adam', steps: 3 },
+  },
+  {
+    op: 'optimizer',
+    name: 'momentum-mlp-101770x3',
+    fill: 'random',
+    params: { n: 101770, kind: 'momentum', steps: 3 },
+  },
+  {
+    op: 'optimizer',
+    name: 'momentum-single-1',
+    fill: 'random',
+    params: { n: 1, kind: 'momentum', steps: 4 },
+  },
+  {
+    op: 'optimizer',
+    name: 'momentum-large-129',
+    fill: 'large',
+    params: { n: 129, kind: 'momentum', steps: 2 },
+  },
+];

@@ -10,11 +10,15 @@ import {
   DENSE_BACKPROP_INPUT,
   FUSED_DENSE,
 } from '../dense/dense-kernel.ts';
+import { checkOptimizer, type OptimizerParams } from '../optimizer/optimizer.suite.ts';
+import { ADAM_STEP, MOMENTUM_STEP } from '../optimizer/optimizer-kernel.ts';
 import { checkQuantize, type QuantizeParams } from '../quantize/quantize.suite.ts';
 import { DEQUANTIZE_INT8, QUANTIZE_INT8 } from '../quantize/quantize-kernel.ts';
 import { checkSoftmaxXent, type SoftmaxXentParams } from '../softmax-xent/softmax-xent.suite.ts';
 import { SOFTMAX_XENT } from '../softmax-xent/softmax-xent-kernel.ts';
-import { denseCases, quantizeCases, softmaxXentCases } from './cases.ts';
+import { checkWeightedSum, type WeightedSumParams } from '../weighted-sum/weighted-sum.suite.ts';
+import { WEIGHTED_SUM } from '../weighted-sum/weighted-sum-kernel.ts';
+import { denseCases, optimizerCases, quantizeCases, softmaxXentCases, weightedSumCases } from './cases.ts';
 import type { SuiteCase } from './check.ts';
 import type { OpSuite } from './run.ts';
 
@@ -36,6 +40,18 @@ export const SUITES: OpSuite[] = [
     kernels: [QUANTIZE_INT8, DEQUANTIZE_INT8],
     cases: quantizeCases,
     check: (c) => checkQuantize(c as SuiteCase<unknown> as SuiteCase<QuantizeParams>),
+  },
+  {
+    op: 'weighted-sum',
+    kernels: [WEIGHTED_SUM],
+    cases: weightedSumCases,
+    check: (c) => checkWeightedSum(c as SuiteCase<unknown> as SuiteCase<WeightedSumParams>),
+  },
+  {
+    op: 'optimizer',
+    kernels: [ADAM_STEP, MOMENTUM_STEP],
+    cases: optimizerCases,
+    check: (c) => checkOptimizer(c as SuiteCase<unknown> as SuiteCase<OptimizerParams>),
   },
 ];
 
