@@ -53,6 +53,7 @@ export {
   fusedDense,
   fusedDenseTfjs,
 } from './dense/dense.ts';
+export { type DeviceFeatures, KERNEL_NEEDS } from './gpu/features.ts';
 export { registerWebGPU } from './gpu/setup.ts';
 export {
   ADAM_SLOTS,
@@ -87,4 +88,11 @@ export {
 } from './softmax-xent/softmax-xent.ts';
 export { type CheckResult, describeFailure, type SuiteCase } from './suite/check.ts';
 export { type OpSuite, runSuite } from './suite/run.ts';
+export {
+  type KernelReport,
+  type KernelSupport,
+  kernelSupport,
+  verifyKernels,
+  watchDeviceLoss,
+} from './verify.ts';
 export { weightedSum, weightedSumTfjs } from './weighted-sum/weighted-sum.ts';

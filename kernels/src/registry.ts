@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { unmetNeeds } from './gpu/features.ts';
 
 export type KernelState = 'unverified' | 'passed' | 'failed';
 
@@ -44,13 +45,14 @@ export function setKernelsEnabled(backend: object, enabled: boolean): void {
 
 /**
  * The webgpu backend if our kernel `kernel` may run now for buffers of at most `maxBytes`,
- * else null (caller takes the TF.js path). Small mobile adapters cap a storage binding at 128 MiB.
+ * else null (caller takes the TF.js path): not failed on this device, its limits met. Small mobile adapters cap a storage binding at 128 MiB.
  */
 export function webgpuFor(kernel: string, maxBytes: number): WebGPUBackend | null {
   if (tf.getBackend() !== 'webgpu') return null;
   const backend = tf.backend() as WebGPUBackend;
   if (forcedOff.has(backend)) return null;
   if (kernelStatus(backend, kernel).state === 'failed') return null;
+  if (unmetNeeds(backend.device, kernel)) return null;
   if (maxBytes > backend.device.limits.maxStorageBufferBindingSize) return null;
   return backend;
 }

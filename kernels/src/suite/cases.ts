@@ -106,7 +106,13 @@ export const quantizeCases: SuiteCase[] = [
     fill: 'random',
     params: { n: 90, blockSize: 12, ties: 1 },
   },
-  { op: 'quantize', name: 'mlp-update-101770-bs256', fill: 'random', params: { n: 101770, blockSize: 256 } },
+  {
+    op: 'quantize',
+    name: 'mlp-update-101770-bs256',
+    fill: 'random',
+    heavy: true,
+    params: { n: 101770, blockSize: 256 },
+  },
 ];
 
 export const weightedSumCases: SuiteCase[] = [
@@ -116,7 +122,13 @@ export const weightedSumCases: SuiteCase[] = [
   { op: 'weighted-sum', name: 'chained-130x20', fill: 'random', params: { n: 130, buffers: 20 } },
   { op: 'weighted-sum', name: 'zeros-64x4', fill: 'zeros', params: { n: 64, buffers: 4 } },
   { op: 'weighted-sum', name: 'large-257x5', fill: 'large', params: { n: 257, buffers: 5 } },
-  { op: 'weighted-sum', name: 'mlp-update-101770x8', fill: 'random', params: { n: 101770, buffers: 8 } },
+  {
+    op: 'weighted-sum',
+    name: 'mlp-update-101770x8',
+    fill: 'random',
+    heavy: true,
+    params: { n: 101770, buffers: 8 },
+  },
 ];
 
 export const optimizerCases: SuiteCase[] = [
@@ -124,6 +136,7 @@ export const optimizerCases: SuiteCase[] = [
     op: 'optimizer',
     name: 'adam-mlp-101770x3',
     fill: 'random',
+    heavy: true,
     params: { n: 101770, kind: 'adam', steps: 3 },
   },
   { op: 'optimizer', name: 'adam-odd-7x2', fill: 'random', params: { n: 7, kind: 'adam', steps: 2 } },
@@ -138,6 +151,7 @@ export const optimizerCases: SuiteCase[] = [
     op: 'optimizer',
     name: 'momentum-mlp-101770x3',
     fill: 'random',
+    heavy: true,
     params: { n: 101770, kind: 'momentum', steps: 3 },
   },
   {

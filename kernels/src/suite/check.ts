@@ -12,6 +12,8 @@ export interface SuiteCase<P = Record<string, number | string>> {
   name: string;
   fill: Fill;
   params: P;
+  /** Large enough to matter on a CPU adapter; skipped by a quick verification. */
+  heavy?: boolean;
 }
 
 /** One compared output of one case. */
