@@ -16,6 +16,8 @@ export const modelTopologySchema = z
   })
   .loose();
 
+export type ModelTopology = z.infer<typeof modelTopologySchema>;
+
 export const jobSpecSchema = z
   .object({
     name: z.string().trim().min(1).max(100),
@@ -53,7 +55,12 @@ export const jobSpecSchema = z
       .prefault({}),
     /** Updates with an L2 norm above this are refused before aggregation. */
     maxUpdateNorm: z.number().positive().max(1e9).default(1e4),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1),
   })
   .strict();
 

@@ -1,0 +1,110 @@
+/**
+ * Backend choice by measurement: each available TF.js backend trains a small dense model for a
+ * fraction of a second and is scored in samples per second. Being fast is not enough: a backend
+ * must also have every kernel the job's model needs for training (TF.js's wasm backend has no
+ * Conv2DBackpropFilter, so it cannot train a CNN as shipped).
+ */
+import type { BackendName, BackendScore } from '@gridtab/shared';
+import * as tf from '@tensorflow/tfjs';
+
+export const CANDIDATES: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+const BENCH_BATCH = 64;
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Trains a 784-128-10 MLP (the demo model's shape) on random data for about `budgetMs`. */
+async function measure(budgetMs: number): Promise<number> {
+  const w1 = tf.variable(tf.randomNormal([784, 128], 0, 0.05));
+  const w2 = tf.variable(tf.randomNormal([128, 10], 0, 0.05));
+  const x = tf.randomUniform([BENCH_BATCH, 784]);
+  const y = tf.oneHot(tf.randomUniform([BENCH_BATCH], 0, 10, 'int32'), 10).toFloat();
+  const opt = tf.train.adam(0.001);
+  const step = () =>
+    opt.minimize(
+      () => tf.losses.softmaxCrossEntropy(y, tf.matMul(tf.relu(tf.matMul(x, w1)), w2)) as tf.Scalar,
+      true,
+    );
+  try {
+    // Warm-up compiles shaders and allocates buffers; it is not counted.
+    for (let i = 0; i < 2; i++) await step()!.data();
+    let steps = 0;
+    const started = performance.now();
+    while (performance.now() - started < budgetMs || steps < 3) {
+      const cost = step()!;
+      steps++;
+      if (steps % 4 === 0) await cost.data(); // sync now and then so queued GPU work is counted
+      cost.dispose();
+    }
+    await tf.tensor1d([0]).data(); // flush
+    return (steps * BENCH_BATCH) / ((performance.now() - started) / 1000);
+  } finally {
+    tf.dispose([w1, w2, x, y]);
+    opt.dispose();
+  }
+}
+
+export async function benchmarkBackends(
+  candidates: BackendName[] = CANDIDATES,
+  budgetMs = 600,
+): Promise<BackendScore[]> {
+  const scores: BackendScore[] = [];
+  for (const name of candidates) {
+    if (!tf.findBackendFactory(name)) {
+      scores.push({ name, available: false, samplesPerSec: 0, error: 'not registered in this build' });
+      continue;
+    }
+    try {
+      const ok = await withTimeout(tf.setBackend(name), 15_000, `starting ${name}`);
+      if (!ok) throw new Error('backend failed to initialise');
+      await tf.ready();
+      const samplesPerSec = await withTimeout(measure(budgetMs), 30_000, `benchmarking ${name}`);
+      scores.push({ name, available: true, samplesPerSec: Math.round(samplesPerSec) });
+    } catch (e) {
+      scores.push({
+        name,
+        available: false,
+        samplesPerSec: 0,
+        error: String((e as Error).message).slice(0, 300),
+      });
+    }
+  }
+  return scores;
+}
+
+/** Kernels each layer class needs to train, beyond the element-wise ones every backend has. */
+const TRAINING_KERNELS: Record<string, string[]> = {
+  Dense: ['BatchMatMul'],
+  Conv2D: ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+  MaxPooling2D: ['MaxPool', 'MaxPoolGrad'],
+  AveragePooling2D: ['AvgPool', 'AvgPoolGrad'],
+  BatchNormalization: ['FusedBatchNorm'],
+};
+
+function layerClasses(spec: Record<string, unknown>): string[] {
+  const config = spec.config as { layers?: { class_name: string }[] } | undefined;
+  return (config?.layers ?? []).map((l) => l.class_name);
+}
+
+export function missingTrainingKernels(backend: BackendName, spec: Record<string, unknown>): string[] {
+  const needed = new Set(layerClasses(spec).flatMap((c) => TRAINING_KERNELS[c] ?? []));
+  return [...needed].filter((k) => !tf.getKernel(k, backend));
+}
+
+/** The fastest measured backend that can train this model (all kernels present). */
+export function chooseBackend(scores: BackendScore[], spec?: Record<string, unknown>): BackendName | null {
+  const usable = scores
+    .filter((s) => s.available && (!spec || missingTrainingKernels(s.name, spec).length === 0))
+    .sort((a, b) => b.samplesPerSec - a.samplesPerSec);
+  return usable[0]?.name ?? null;
+}

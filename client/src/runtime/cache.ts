@@ -1,0 +1,75 @@
+/**
+ * Where a contributor keeps content-addressed bytes (shards, weights): IndexedDB in a browser,
+ * memory in Node. Everything is keyed by sha256, so a cached entry is valid forever; only
+ * weights are pruned, because every round makes new ones.
+ */
+import { type IDBPDatabase, openDB } from 'idb';
+
+export type BlobKind = 'shard' | 'weights';
+
+export interface BlobCache {
+  get(hash: string): Promise<Uint8Array | null>;
+  put(hash: string, kind: BlobKind, bytes: Uint8Array): Promise<void>;
+  /** Keeps the newest `keep` weights; shards stay. */
+  pruneWeights(keep: number): Promise<void>;
+}
+
+interface Entry {
+  hash: string;
+  kind: BlobKind;
+  bytes: ArrayBuffer;
+  at: number;
+}
+
+export class MemoryCache implements BlobCache {
+  private readonly entries = new Map<string, Entry>();
+  private seq = 0;
+
+  async get(hash: string) {
+    const e = this.entries.get(hash);
+    return e ? new Uint8Array(e.bytes) : null;
+  }
+
+  async put(hash: string, kind: BlobKind, bytes: Uint8Array) {
+    this.entries.set(hash, { hash, kind, bytes: bytes.slice().buffer, at: ++this.seq });
+  }
+
+  async pruneWeights(keep: number) {
+    const weights = [...this.entries.values()]
+      .filter((e) => e.kind === 'weights')
+      .sort((a, b) => b.at - a.at);
+    for (const e of weights.slice(keep)) this.entries.delete(e.hash);
+  }
+}
+
+export class IdbCache implements BlobCache {
+  private constructor(private readonly db: IDBPDatabase) {}
+
+  static async open(name = 'gridtab'): Promise<IdbCache> {
+    const db = await openDB(name, 1, {
+      upgrade(db) {
+        const store = db.createObjectStore('blobs', { keyPath: 'hash' });
+        store.createIndex('kind', 'kind');
+      },
+    });
+    return new IdbCache(db);
+  }
+
+  async get(hash: string) {
+    const e = (await this.db.get('blobs', hash)) as Entry | undefined;
+    return e ? new Uint8Array(e.bytes) : null;
+  }
+
+  async put(hash: string, kind: BlobKind, bytes: Uint8Array) {
+    const entry: Entry = { hash, kind, bytes: bytes.slice().buffer, at: Date.now() };
+    await this.db.put('blobs', entry);
+  }
+
+  async pruneWeights(keep: number) {
+    const weights = ((await this.db.getAllFromIndex('blobs', 'kind', 'weights')) as Entry[]).sort(
+      (a, b) => b.at - a.at,
+    );
+    const tx = this.db.transaction('blobs', 'readwrite');
+    await Promise.all([...weights.slice(keep).map((e) => tx.store.delete(e.hash)), tx.done]);
+  }
+}

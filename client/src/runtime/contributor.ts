@@ -1,0 +1,306 @@
+/**
+ * The contributor loop: join -> request a unit -> fetch shards and weights -> train -> submit.
+ * Works the same in a browser tab and in Node; what differs (socket factory, cache, identity,
+ * backends to try) is passed in. Reconnects are socket.io's: on every (re)connect the runtime
+ * joins again and carries on with the unit it holds.
+ */
+import {
+  type Ack,
+  type BackendName,
+  type BackendScore,
+  CONTRIBUTOR_NAMESPACE,
+  type ContributorClientEvents,
+  type ContributorServerEvents,
+  type JoinAck,
+  PROTOCOL_VERSION,
+  type Result,
+  type UnitOffer,
+  type UpdateAck,
+  type WorkUnit,
+} from '@gridtab/shared';
+import { bytesToFloat32, float32ToBytes } from '@gridtab/shared/tf';
+import * as tf from '@tensorflow/tfjs';
+import { io, type Socket } from 'socket.io-client';
+import { benchmarkBackends, CANDIDATES, chooseBackend } from './backends.ts';
+import type { BlobCache } from './cache.ts';
+import { BlobFetcher } from './fetcher.ts';
+import { Aborted, Trainer } from './trainer.ts';
+import type { Contributor, ContributorState } from './types.ts';
+
+export interface ContributorOptions {
+  coordinatorUrl: string;
+  cache: BlobCache;
+  clientId: string;
+  kind: 'browser' | 'node';
+  backends?: BackendName[];
+  /** Milliseconds each backend trains in the start-up benchmark. */
+  benchmarkMs?: number;
+  /** Number of classes of the dataset (Fashion-MNIST: 10). */
+  numClasses?: number;
+  userAgent?: string;
+  fetchFn?: typeof fetch;
+  log?: (msg: string) => void;
+}
+
+type ClientSocket = Socket<ContributorServerEvents, ContributorClientEvents>;
+
+const ACK_TIMEOUT_MS = 60_000;
+
+export function createContributor(opts: ContributorOptions): Contributor {
+  return new ContributorRuntime(opts);
+}
+
+class ContributorRuntime implements Contributor {
+  state: ContributorState = {
+    phase: 'idle',
+    connected: false,
+    contributorId: null,
+    backends: [],
+    chosenBackend: null,
+    unitsDone: 0,
+    samplesDone: 0,
+    samplesPerSec: 0,
+    loss: null,
+    unitProgress: 0,
+    currentJobId: null,
+    versions: [],
+    lastError: null,
+  };
+  private readonly listeners = new Set<(s: ContributorState) => void>();
+  private readonly fetcher: BlobFetcher;
+  private readonly trainer = new Trainer();
+  private socket: ClientSocket | null = null;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private joined: Promise<void> | null = null;
+
+  constructor(private readonly opts: ContributorOptions) {
+    this.fetcher = new BlobFetcher(opts.coordinatorUrl, opts.cache, opts.fetchFn);
+  }
+
+  get fetchStats() {
+    return this.fetcher.stats;
+  }
+
+  subscribe(listener: (s: ContributorState) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.state);
+    return () => this.listeners.delete(listener);
+  }
+
+  private set(patch: Partial<ContributorState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const l of this.listeners) l(this.state);
+  }
+
+  private log(msg: string) {
+    this.opts.log?.(msg);
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    if (this.state.backends.length === 0) {
+      this.set({ phase: 'benchmarking' });
+      const scores = await benchmarkBackends(this.opts.backends ?? CANDIDATES, this.opts.benchmarkMs);
+      const chosen = chooseBackend(scores);
+      if (!chosen) {
+        this.running = false;
+        this.set({
+          phase: 'error',
+          backends: scores,
+          lastError: 'no TF.js backend could start on this device',
+        });
+        return;
+      }
+      await tf.setBackend(chosen);
+      this.set({ backends: scores, chosenBackend: chosen });
+      this.log(`backends: ${scores.map((s) => `${s.name}=${s.samplesPerSec}`).join(' ')}; chose ${chosen}`);
+    }
+    this.set({ phase: 'connecting' });
+    this.connect();
+    this.loop = this.run().catch((e) => {
+      this.set({ phase: 'error', lastError: String((e as Error).message) });
+    });
+  }
+
+  private connect(): void {
+    if (this.socket) {
+      this.socket.connect();
+      return;
+    }
+    const socket: ClientSocket = io(`${this.opts.coordinatorUrl}${CONTRIBUTOR_NAMESPACE}`, {
+      transports: ['websocket'],
+      reconnectionDelayMax: 3000,
+    });
+    this.socket = socket;
+    let resolveJoined: () => void = () => {};
+    this.joined = new Promise((r) => {
+      resolveJoined = r;
+    });
+    socket.on('connect', async () => {
+      this.set({ connected: true, phase: this.state.phase === 'connecting' ? 'waiting' : this.state.phase });
+      const res = await this.ask<JoinAck>('contributor:join', {
+        protocolVersion: PROTOCOL_VERSION,
+        clientId: this.opts.clientId,
+        backends: this.state.backends,
+        chosenBackend: this.state.chosenBackend ?? 'cpu',
+        userAgent: this.opts.userAgent?.slice(0, 500),
+        kind: this.opts.kind,
+      }).catch((e: Error) => ({
+        ok: false as const,
+        error: { code: 'INTERNAL' as const, message: e.message },
+      }));
+      if (!res.ok) {
+        this.set({ lastError: `join refused: ${res.error.code} ${res.error.message}`, phase: 'error' });
+        return;
+      }
+      this.set({ contributorId: res.data.contributorId, lastError: null });
+      resolveJoined();
+      this.wake?.();
+    });
+    socket.on('disconnect', () => {
+      this.set({ connected: false });
+      this.joined = new Promise((r) => {
+        resolveJoined = r;
+      });
+    });
+    socket.on('unit:available', () => this.wake?.());
+    socket.on('job:version', (event) => {
+      this.set({ versions: [...this.state.versions, event].slice(-500) });
+    });
+  }
+
+  private async ask<T>(event: keyof ContributorClientEvents, ...args: unknown[]): Promise<Result<T>> {
+    const socket = this.socket!;
+    // emitWithAck's typing does not follow our Ack-last signatures; the shapes are checked here.
+    const emit = socket.timeout(ACK_TIMEOUT_MS).emitWithAck as unknown as (
+      ev: string,
+      ...a: unknown[]
+    ) => Promise<Result<T>>;
+    return emit.call(socket.timeout(ACK_TIMEOUT_MS), event, ...args);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      await this.joined;
+      if (!this.running) break;
+      let offer: Result<UnitOffer>;
+      try {
+        offer = await this.ask<UnitOffer>('unit:request', {});
+      } catch {
+        continue; // timed out: the socket reconnects and we ask again
+      }
+      if (!offer.ok) {
+        this.set({ lastError: `${offer.error.code}: ${offer.error.message}` });
+        await this.sleep(2000);
+        continue;
+      }
+      if (!offer.data.unit) {
+        this.set({ phase: 'waiting', unitProgress: 0 });
+        await this.sleep(offer.data.retryMs);
+        continue;
+      }
+      await this.work(offer.data.unit);
+    }
+  }
+
+  private async work(unit: WorkUnit): Promise<void> {
+    const backend = chooseBackend(this.state.backends, unit.model);
+    if (!backend) {
+      this.log(`no backend here can train job ${unit.jobId}; giving the unit back`);
+      await this.ask('unit:release', { leaseId: unit.leaseId }).catch(() => {});
+      await this.sleep(10_000);
+      return;
+    }
+    if (tf.getBackend() !== backend) await tf.setBackend(backend);
+    this.set({ phase: 'fetching', currentJobId: unit.jobId, unitProgress: 0, chosenBackend: backend });
+    try {
+      const [base, ...shards] = await Promise.all([
+        this.fetcher.get('weights', unit.baseWeightsHash),
+        ...unit.shardHashes.map((h) => this.fetcher.get('shard', h)),
+      ]);
+      this.set({ phase: 'training' });
+      const result = await this.trainer.trainUnit(
+        unit,
+        bytesToFloat32(base),
+        shards,
+        this.opts.numClasses ?? 10,
+        (done, total, loss) => this.set({ unitProgress: done / total, ...(loss !== null ? { loss } : {}) }),
+        () => !this.running,
+      );
+      this.set({ phase: 'submitting' });
+      await this.joined; // a reconnect in the middle of training: submit once joined again
+      const ack = await this.ask<UpdateAck>(
+        'unit:submit',
+        {
+          leaseId: unit.leaseId,
+          unitId: unit.unitId,
+          baseVersionId: unit.baseVersionId,
+          numSamples: result.numSamples,
+          codec: 'fp32',
+          loss: result.meanLoss,
+          trainMs: Math.round(result.trainMs),
+          backend,
+        },
+        float32ToBytes(result.delta),
+      );
+      const samplesPerSec = result.numSamples / (result.trainMs / 1000);
+      if (ack.ok) {
+        this.set({
+          unitsDone: this.state.unitsDone + 1,
+          samplesDone: this.state.samplesDone + result.numSamples,
+          samplesPerSec,
+          unitProgress: 1,
+          lastError: null,
+        });
+      } else {
+        this.log(`update refused: ${ack.error.code} ${ack.error.message}`);
+        this.set({ samplesPerSec, lastError: `update refused: ${ack.error.code}` });
+      }
+      this.socket?.emit('contributor:progress', {
+        samplesPerSec,
+        loss: this.state.loss,
+        unitsDone: this.state.unitsDone,
+      });
+    } catch (e) {
+      if (e instanceof Aborted) {
+        await this.ask('unit:release', { leaseId: unit.leaseId }).catch(() => {});
+        return;
+      }
+      this.log(`unit ${unit.unitId} failed: ${(e as Error).message}`);
+      this.set({ lastError: String((e as Error).message) });
+      await this.ask('unit:release', { leaseId: unit.leaseId }).catch(() => {});
+      await this.sleep(1000);
+    }
+  }
+
+  async pause(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    this.set({ phase: 'paused', unitProgress: 0 });
+  }
+
+  async stop(): Promise<void> {
+    await this.pause();
+    this.socket?.disconnect();
+    this.socket = null;
+    this.trainer.dispose();
+    this.set({ phase: 'idle', connected: false });
+  }
+}
+
+export type { Ack, BackendScore };

@@ -1,0 +1,41 @@
+/**
+ * Fetches content-addressed bytes through the cache and verifies their hash, so a corrupted
+ * or tampered download is refused instead of trained on.
+ */
+import { sha256Hex } from '@gridtab/shared';
+import type { BlobCache, BlobKind } from './cache.ts';
+
+export interface FetchStats {
+  downloads: number;
+  cacheHits: number;
+  bytesDownloaded: number;
+}
+
+export class BlobFetcher {
+  readonly stats: FetchStats = { downloads: 0, cacheHits: 0, bytesDownloaded: 0 };
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly cache: BlobCache,
+    private readonly fetchFn: typeof fetch = (...args) => fetch(...args),
+  ) {}
+
+  async get(kind: BlobKind, hash: string): Promise<Uint8Array> {
+    const cached = await this.cache.get(hash);
+    if (cached) {
+      this.stats.cacheHits++;
+      return cached;
+    }
+    const path = kind === 'shard' ? `/datasets/shards/${hash}` : `/models/weights/${hash}`;
+    const res = await this.fetchFn(`${this.baseUrl}${path}`);
+    if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const actual = await sha256Hex(bytes);
+    if (actual !== hash) throw new Error(`${kind} ${hash} arrived with hash ${actual}; refused`);
+    this.stats.downloads++;
+    this.stats.bytesDownloaded += bytes.byteLength;
+    await this.cache.put(hash, kind, bytes);
+    if (kind === 'weights') await this.cache.pruneWeights(4);
+    return bytes;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Trains one work unit: builds the job's model (kept across units of the same spec), loads the
+ * base weights, runs the unit's local steps on its shards with a seeded batch order, and
+ * returns the delta from the base. Stops between steps when asked (pause, shutdown).
+ */
+import type { WorkUnit } from '@gridtab/shared';
+import { buildModel, getFlatWeights, setFlatWeights, shardToTensors } from '@gridtab/shared/tf';
+import * as tf from '@tensorflow/tfjs';
+
+export interface TrainResult {
+  delta: Float32Array;
+  numSamples: number;
+  meanLoss: number;
+  trainMs: number;
+}
+
+export class Aborted extends Error {
+  constructor() {
+    super('training was stopped');
+  }
+}
+
+function mulberry32(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const LOSS_EVERY = 5;
+
+export class Trainer {
+  private model: tf.LayersModel | null = null;
+  private modelKey = '';
+
+  async trainUnit(
+    unit: WorkUnit,
+    base: Float32Array,
+    shards: Uint8Array[],
+    numClasses: number,
+    onStep: (done: number, total: number, loss: number | null) => void,
+    shouldStop: () => boolean,
+  ): Promise<TrainResult> {
+    const key = JSON.stringify(unit.model);
+    if (!this.model || key !== this.modelKey || tf.getBackend() !== this.modelBackend) {
+      this.model?.dispose();
+      this.model = await buildModel(unit.model);
+      this.modelKey = key;
+      this.modelBackend = tf.getBackend();
+    }
+    const model = this.model;
+    setFlatWeights(model, base);
+    const parts = shards.map((s) => shardToTensors(s, numClasses));
+    const x = parts.length === 1 ? parts[0].x : tf.concat(parts.map((p) => p.x));
+    const y = parts.length === 1 ? parts[0].y : tf.concat(parts.map((p) => p.y));
+    if (parts.length > 1) tf.dispose(parts.flatMap((p) => [p.x, p.y]));
+    const n = x.shape[0];
+    const rand = mulberry32(unit.seed);
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const optimizer =
+      unit.optimizer === 'adam' ? tf.train.adam(unit.learningRate) : tf.train.sgd(unit.learningRate);
+    const shuffle = () => {
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+    };
+    shuffle();
+    let cursor = 0;
+    let lossSum = 0;
+    let lossCount = 0;
+    const started = performance.now();
+    try {
+      for (let step = 0; step < unit.localSteps; step++) {
+        if (shouldStop()) throw new Aborted();
+        if (cursor + unit.batchSize > n) {
+          shuffle();
+          cursor = 0;
+        }
+        const idx = tf.tensor1d(order.subarray(cursor, cursor + unit.batchSize), 'int32');
+        cursor += unit.batchSize;
+        const cost = optimizer.minimize(
+          () => {
+            const xb = tf.gather(x, idx);
+            const yb = tf.gather(y, idx);
+            const p = model.apply(xb, { training: true }) as tf.Tensor2D;
+            return tf.neg(tf.mean(tf.sum(tf.mul(yb, tf.log(tf.clipByValue(p, 1e-7, 1))), 1))) as tf.Scalar;
+          },
+          true,
+          vars,
+        )!;
+        idx.dispose();
+        let loss: number | null = null;
+        // Reading the loss forces a GPU sync, so only every few steps (and the last one).
+        if (step % LOSS_EVERY === LOSS_EVERY - 1 || step === unit.localSteps - 1) {
+          loss = (await cost.data())[0];
+          lossSum += loss;
+          lossCount++;
+        }
+        cost.dispose();
+        onStep(step + 1, unit.localSteps, loss);
+      }
+      const trained = getFlatWeights(model);
+      const delta = new Float32Array(trained.length);
+      for (let i = 0; i < delta.length; i++) delta[i] = trained[i] - base[i];
+      return {
+        delta,
+        numSamples: unit.localSteps * unit.batchSize,
+        meanLoss: lossCount ? lossSum / lossCount : Number.NaN,
+        trainMs: performance.now() - started,
+      };
+    } finally {
+      tf.dispose([x, y]);
+      optimizer.dispose();
+    }
+  }
+
+  private modelBackend = '';
+
+  dispose(): void {
+    this.model?.dispose();
+    this.model = null;
+  }
+}

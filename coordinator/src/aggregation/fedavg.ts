@@ -1,0 +1,25 @@
+/**
+ * Federated averaging (McMahan et al. 2017): the next weights are the base plus the mean of
+ * the clients' deltas weighted by how many samples each trained on. Accumulates in float64 so
+ * the result does not depend on the order updates arrived in beyond float32 rounding.
+ */
+import type { Aggregator, WeightedUpdate } from './aggregator.ts';
+
+export class FedAvg implements Aggregator {
+  readonly name = 'fedavg';
+
+  aggregate(base: Float32Array, updates: WeightedUpdate[]): Float32Array {
+    if (updates.length === 0) throw new Error('fedavg needs at least one update');
+    const total = updates.reduce((n, u) => n + u.numSamples, 0);
+    const acc = new Float64Array(base.length);
+    for (const { delta, numSamples } of updates) {
+      if (delta.length !== base.length)
+        throw new Error(`update has ${delta.length} values, base ${base.length}`);
+      const w = numSamples / total;
+      for (let i = 0; i < acc.length; i++) acc[i] += w * delta[i];
+    }
+    const out = new Float32Array(base.length);
+    for (let i = 0; i < out.length; i++) out[i] = base[i] + acc[i];
+    return out;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * createCoordinator: wires the store, blobs, scheduler, HTTP routes and socket.io namespaces
+ * onto one Node HTTP server. Everything comes in as a dependency or from the config, so tests
+ * can run several coordinators in one process.
+ */
+
+import type { Server as HttpServer } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { MAX_SOCKET_MESSAGE_BYTES } from '@gridtab/shared';
+import { createAdaptorServer } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+import { Server } from 'socket.io';
+import { ensureDemoJob, ensureFashionMnist } from './bootstrap.ts';
+import { type Clock, systemClock } from './clock.ts';
+import type { CoordinatorConfig } from './config.ts';
+import { type Evaluator, TfEvaluator } from './evaluation/evaluator.ts';
+import { createApi } from './http/api.ts';
+import { errorResponse, onError } from './http/errors.ts';
+import { attachContributors } from './realtime/contributors.ts';
+import { Scheduler } from './scheduler/scheduler.ts';
+import { type BlobStore, FileBlobStore } from './storage/blob-store.ts';
+import { SqliteStore } from './storage/sqlite-store.ts';
+import type { Store } from './storage/store.ts';
+import { createMetrics, type Metrics } from './telemetry/metrics.ts';
+
+export interface CoordinatorDeps {
+  store?: Store;
+  blobs?: BlobStore;
+  clock?: Clock;
+  evaluator?: Evaluator;
+  log?: (msg: string) => void;
+}
+
+export interface Coordinator {
+  config: CoordinatorConfig;
+  store: Store;
+  blobs: BlobStore;
+  clock: Clock;
+  scheduler: Scheduler;
+  metrics: Metrics;
+  log: (msg: string) => void;
+  onlineContributors(): Set<string>;
+}
+
+export interface RunningCoordinator extends Coordinator {
+  url: string;
+  port: number;
+  httpServer: HttpServer;
+  io: Server;
+  close(): Promise<void>;
+}
+
+const WASM_DIR = `${dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist`;
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+export async function createCoordinator(
+  config: CoordinatorConfig,
+  deps: CoordinatorDeps = {},
+): Promise<RunningCoordinator> {
+  const log = deps.log ?? ((msg: string) => console.log(`[gridtab] ${msg}`));
+  const store = deps.store ?? new SqliteStore(join(config.dataDir, 'gridtab.sqlite'));
+  const blobs = deps.blobs ?? (await FileBlobStore.open(join(config.dataDir, 'blobs')));
+  const clock = deps.clock ?? systemClock;
+  const metrics = createMetrics();
+  const evaluator = deps.evaluator ?? new TfEvaluator(blobs);
+  let contributors: ReturnType<typeof attachContributors> | null = null;
+
+  const scheduler = new Scheduler({
+    store,
+    blobs,
+    clock,
+    evaluator,
+    log,
+    events: {
+      unitsAvailable: () => contributors?.namespace.emit('unit:available'),
+      versionCommitted: (event) => {
+        if (event.metrics.testAccuracy !== null)
+          metrics.jobAccuracy.set({ job: event.jobId }, event.metrics.testAccuracy);
+        metrics.jobRound.set({ job: event.jobId }, event.round);
+        metrics.roundsClosed.inc();
+        contributors?.namespace.emit('job:version', event);
+      },
+      updateAccepted: (n) => {
+        metrics.updatesAccepted.inc();
+        metrics.samplesTrained.inc(n);
+      },
+      updateRejected: (code) => metrics.updatesRejected.inc({ code }),
+      roundClosed: (s) => metrics.aggregationSeconds.observe(s),
+    },
+  });
+
+  const co: Coordinator = {
+    config,
+    store,
+    blobs,
+    clock,
+    scheduler,
+    metrics,
+    log,
+    onlineContributors: () => contributors?.online() ?? new Set(),
+  };
+
+  const app = new Hono();
+  app.onError(onError(log));
+  app.route('/api', createApi(co));
+  const serveBlob = async (hash: string) => {
+    const bytes = await blobs.get(hash);
+    if (!bytes) return null;
+    // Content-addressed: the bytes under a hash never change, so caches may keep them forever.
+    return new Response(bytes as Uint8Array<ArrayBuffer>, {
+      headers: { 'content-type': 'application/octet-stream', 'cache-control': IMMUTABLE, etag: `"${hash}"` },
+    });
+  };
+  app.get(
+    '/datasets/shards/:hash',
+    async (c) => (await serveBlob(c.req.param('hash'))) ?? errorResponse(c, 'NOT_FOUND', 'no such shard'),
+  );
+  app.get(
+    '/models/weights/:hash',
+    async (c) => (await serveBlob(c.req.param('hash'))) ?? errorResponse(c, 'NOT_FOUND', 'no such weights'),
+  );
+  app.get('/metrics', async (c) =>
+    c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
+  );
+  // TF.js's wasm binaries for the pages, straight from the installed package.
+  app.use(
+    '/vendor/tfjs-wasm/*',
+    serveStatic({
+      root: WASM_DIR,
+      rewriteRequestPath: (p) => p.replace(/^\/vendor\/tfjs-wasm/, ''),
+    }),
+  );
+  app.use('/assets/*', async (c, next) => {
+    await next();
+    if (c.res.status === 200) c.res.headers.set('cache-control', IMMUTABLE);
+  });
+  app.use('/*', serveStatic({ root: config.staticDir }));
+  app.get('/', (c) =>
+    errorResponse(
+      c,
+      'NOT_FOUND',
+      'the contribute page is not built; run `npm run build` (npm start does it)',
+      404,
+    ),
+  );
+  app.notFound((c) => errorResponse(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
+
+  const httpServer = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
+  const io = new Server(httpServer, {
+    maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+    cors: { origin: true },
+  });
+  contributors = attachContributors(io, co);
+
+  await ensureFashionMnist(co);
+  await scheduler.init();
+  await ensureDemoJob(co);
+
+  await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
+  const port = (httpServer.address() as AddressInfo).port;
+  const tick = setInterval(() => scheduler.tick(), config.tickMs);
+
+  return {
+    ...co,
+    url: `http://localhost:${port}`,
+    port,
+    httpServer,
+    io,
+    async close() {
+      clearInterval(tick);
+      contributors?.close();
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await scheduler.idle();
+      if (!deps.store) store.close();
+    },
+  };
+}

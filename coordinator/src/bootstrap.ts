@@ -1,0 +1,47 @@
+/**
+ * First-start work: import Fashion-MNIST into shards when the store has no copy, and create
+ * the demo job (the MLP preset) when the store has no job at all.
+ */
+import { type JobSpecInput, jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
+import type { Coordinator } from './app.ts';
+import { loadFashionMnist } from './datasets/fashion-mnist.ts';
+import { importImageDataset } from './datasets/sharding.ts';
+import { createJob } from './scheduler/jobs.ts';
+
+export const FASHION_MNIST_ID = 'fashion-mnist';
+export const SHARD_SIZE = 1000;
+
+export const DEMO_JOB: JobSpecInput = {
+  name: 'Fashion-MNIST MLP (demo)',
+  model: MODEL_PRESETS['fashion-mlp'],
+  dataset: FASHION_MNIST_ID,
+  strategy: 'fedavg',
+  hyperparameters: { batchSize: 64, localSteps: 40, learningRate: 0.002, optimizer: 'adam' },
+  rounds: { unitsPerRound: 6, quorum: 1, deadlineMs: 120_000, leaseMs: 60_000 },
+  stopping: { maxRounds: 40, targetAccuracy: 0.87 },
+};
+
+export async function ensureFashionMnist(co: Coordinator): Promise<void> {
+  if (co.store.getDataset(FASHION_MNIST_ID)) return;
+  const started = Date.now();
+  const data = loadFashionMnist(co.config.fashionMnistDir);
+  const record = await importImageDataset(
+    co.blobs,
+    FASHION_MNIST_ID,
+    'Fashion-MNIST',
+    data,
+    SHARD_SIZE,
+    new Date().toISOString(),
+  );
+  co.store.putDataset(record);
+  co.log(
+    `imported Fashion-MNIST: ${record.shardHashes.length} shards of ${SHARD_SIZE} in ${Date.now() - started} ms`,
+  );
+}
+
+export async function ensureDemoJob(co: Coordinator): Promise<void> {
+  if (!co.config.demoJob || co.store.listJobs().length > 0) return;
+  const job = await createJob(co, jobSpecSchema.parse(DEMO_JOB));
+  await co.scheduler.openRound(job);
+  co.log(`created demo job ${job.id} '${job.name}'`);
+}

@@ -1,0 +1,65 @@
+/**
+ * Configuration from the environment, with the defaults a fresh machine needs. `--help` in
+ * main.ts prints this same list.
+ */
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { DEFAULT_FASHION_MNIST_DIR } from './datasets/fashion-mnist.ts';
+
+export interface CoordinatorConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  adminToken: string;
+  /** True when the token was generated here (main prints it once). */
+  adminTokenGenerated: boolean;
+  fashionMnistDir: string;
+  /** Folder of the built browser pages. */
+  staticDir: string;
+  /** Create the demo job when the store has no job at all. */
+  demoJob: boolean;
+  /** How long a disconnected contributor keeps its leases. */
+  disconnectGraceMs: number;
+  /** Housekeeping period (lease expiry, round deadlines). */
+  tickMs: number;
+}
+
+export const ENV_HELP: [string, string][] = [
+  ['PORT', 'HTTP and socket.io port (default 8787; 0 picks a free one)'],
+  ['HOST', 'address to listen on (default 0.0.0.0)'],
+  ['DATA_DIR', 'folder for the embedded SQL store and blobs (default ./data)'],
+  ['ADMIN_TOKEN', 'admin bearer token (default: generated at start and printed)'],
+  [
+    'FASHION_MNIST_DIR',
+    `folder with the four Fashion-MNIST IDX .gz files (default ${DEFAULT_FASHION_MNIST_DIR})`,
+  ],
+  ['GRIDTAB_DEMO_JOB', 'set to 0 to skip creating the demo job on first start'],
+  ['GRIDTAB_DISCONNECT_GRACE_MS', 'how long a disconnected tab keeps its leases (default 5000)'],
+];
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+
+function intFrom(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${name} must be a non-negative integer, got '${value}'`);
+  return n;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
+  const port = intFrom(env.PORT, 8787, 'PORT');
+  if (port > 65535) throw new Error(`PORT must be at most 65535, got ${port}`);
+  return {
+    port,
+    host: env.HOST || '0.0.0.0',
+    dataDir: resolve(env.DATA_DIR || './data'),
+    adminToken: env.ADMIN_TOKEN || randomBytes(24).toString('base64url'),
+    adminTokenGenerated: !env.ADMIN_TOKEN,
+    fashionMnistDir: env.FASHION_MNIST_DIR || DEFAULT_FASHION_MNIST_DIR,
+    staticDir: resolve(repoRoot, 'client/dist'),
+    demoJob: env.GRIDTAB_DEMO_JOB !== '0',
+    disconnectGraceMs: intFrom(env.GRIDTAB_DISCONNECT_GRACE_MS, 5000, 'GRIDTAB_DISCONNECT_GRACE_MS'),
+    tickMs: 500,
+  };
+}

@@ -1,0 +1,257 @@
+/**
+ * The JSON API under /api, described with @hono/zod-openapi so the OpenAPI document at
+ * /api/openapi.json is generated from the same zod schemas that validate requests.
+ */
+
+import { GridTabError, jobSpecSchema } from '@gridtab/shared';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import type { Coordinator } from '../app.ts';
+import { createJob } from '../scheduler/jobs.ts';
+import { requireAdmin } from './auth.ts';
+import { errorResponse } from './errors.ts';
+import { jobView, versionView } from './views.ts';
+
+const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi('Error');
+const metricsSchema = z.object({ testAccuracy: z.number().nullable(), testLoss: z.number().nullable() });
+const jobViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    status: z.enum(['running', 'paused', 'completed', 'cancelled']),
+    round: z.number().int(),
+    versionId: z.string().nullable(),
+    metrics: metricsSchema,
+    dataset: z.string(),
+    strategy: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi('Job');
+const versionViewSchema = z
+  .object({
+    id: z.string(),
+    jobId: z.string(),
+    round: z.number().int(),
+    hash: z.string(),
+    parentId: z.string().nullable(),
+    createdAt: z.string(),
+    metrics: metricsSchema,
+    numSamples: z.number().int(),
+    unitIds: z.array(z.string()),
+  })
+  .openapi('Version');
+const idParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
+const errors = {
+  400: json(errorSchema, 'Malformed request (BAD_REQUEST, INVALID_MODEL_SPEC, UNKNOWN_DATASET)'),
+  401: json(errorSchema, 'Missing or wrong admin token (UNAUTHORIZED)'),
+  404: json(errorSchema, 'No such job (NOT_FOUND)'),
+};
+const security = [{ bearer: [] }];
+
+/** Largest JSON body the API reads; a model spec with its topology fits well within it. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export function createApi(co: Coordinator) {
+  const { store } = co;
+  const api = new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+        return errorResponse(c, 'BAD_REQUEST', issues.join('; '), 400);
+      }
+    },
+  });
+  api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  const admin = requireAdmin(co.config.adminToken);
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) =>
+      errorResponse(c, 'PAYLOAD_TOO_LARGE', `bodies are limited to ${MAX_BODY_BYTES} bytes`, 413),
+  });
+  const getJob = (id: string) => {
+    const job = store.getJob(id);
+    if (!job) throw new GridTabError('NOT_FOUND', `job ${id} does not exist`);
+    return job;
+  };
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/health',
+      responses: { 200: json(z.object({ ok: z.literal(true) }), 'The coordinator is serving') },
+    }),
+    (c) => c.json({ ok: true as const }, 200),
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/jobs',
+      responses: { 200: json(z.array(jobViewSchema), 'All jobs') },
+    }),
+    (c) =>
+      c.json(
+        store.listJobs().map((j) => jobView(store, j)),
+        200,
+      ),
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/jobs',
+      security,
+      middleware: [limit, admin] as const,
+      request: { body: { required: true, content: { 'application/json': { schema: jobSpecSchema } } } },
+      responses: { 201: json(jobViewSchema, 'The job was created and its first round opened'), ...errors },
+    }),
+    async (c) => {
+      const job = await createJob(co, c.req.valid('json'));
+      await co.scheduler.openRound(job);
+      co.log(`job ${job.id} '${job.name}' created`);
+      return c.json(jobView(store, job), 201);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/jobs/{id}',
+      request: { params: idParam },
+      responses: { 200: json(jobViewSchema, 'One job'), 404: errors[404] },
+    }),
+    (c) => c.json(jobView(store, getJob(c.req.valid('param').id)), 200),
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/jobs/{id}/versions',
+      request: { params: idParam },
+      responses: {
+        200: json(z.array(versionViewSchema), "The job's versions, oldest first"),
+        404: errors[404],
+      },
+    }),
+    (c) => {
+      const job = getJob(c.req.valid('param').id);
+      return c.json(store.listVersions(job.id).map(versionView), 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/jobs/{id}/{action}',
+      security,
+      middleware: [admin] as const,
+      request: {
+        params: idParam.extend({
+          action: z.enum(['pause', 'resume', 'cancel']).openapi({ param: { name: 'action', in: 'path' } }),
+        }),
+      },
+      responses: {
+        200: json(jobViewSchema, 'The job after the change'),
+        ...errors,
+        409: json(errorSchema, 'Job has ended'),
+      },
+    }),
+    async (c) => {
+      const { id, action } = c.req.valid('param');
+      getJob(id);
+      const status = ({ pause: 'paused', resume: 'running', cancel: 'cancelled' } as const)[action];
+      return c.json(jobView(store, await co.scheduler.setStatus(id, status)), 200);
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/datasets',
+      responses: {
+        200: json(
+          z.array(
+            z.object({
+              id: z.string(),
+              name: z.string(),
+              numTrain: z.number(),
+              numTest: z.number(),
+              shardSize: z.number(),
+              shards: z.number(),
+            }),
+          ),
+          'Datasets the coordinator can train on',
+        ),
+      },
+    }),
+    (c) =>
+      c.json(
+        store.listDatasets().map((d) => ({
+          id: d.id,
+          name: d.name,
+          numTrain: d.numTrain,
+          numTest: d.numTest,
+          shardSize: d.shardSize,
+          shards: d.shardHashes.length,
+        })),
+        200,
+      ),
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'get',
+      path: '/contributors',
+      responses: {
+        200: json(
+          z.array(
+            z.object({
+              id: z.string(),
+              online: z.boolean(),
+              backend: z.string().nullable(),
+              unitsDone: z.number(),
+              samplesDone: z.number(),
+              lastSeen: z.string(),
+            }),
+          ),
+          'Contributors, most recently seen first',
+        ),
+      },
+    }),
+    (c) => {
+      const online = co.onlineContributors();
+      return c.json(
+        store.listContributors().map((r) => ({
+          id: r.id,
+          online: online.has(r.id),
+          backend: r.backend,
+          unitsDone: r.unitsDone,
+          samplesDone: r.samplesDone,
+          lastSeen: r.lastSeen,
+        })),
+        200,
+      );
+    },
+  );
+
+  api.doc('/openapi.json', {
+    openapi: '3.0.3',
+    info: {
+      title: 'GridTab coordinator API',
+      version: '0.1.0',
+      description:
+        'Jobs, versions and datasets of a GridTab coordinator. Mutating routes need an admin bearer token.',
+    },
+  });
+  return api;
+}

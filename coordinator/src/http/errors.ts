@@ -1,0 +1,38 @@
+/**
+ * The one HTTP error handler: every failure leaves as `{ error: { code, message } }` with a
+ * status that matches its code.
+ */
+import { type ErrorCode, GridTabError } from '@gridtab/shared';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
+  BAD_REQUEST: 400,
+  INVALID_MODEL_SPEC: 400,
+  UNKNOWN_DATASET: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  JOB_NOT_RUNNING: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  DATASET_MISSING: 503,
+};
+
+export function errorResponse(c: Context, code: ErrorCode, message: string, status?: ContentfulStatusCode) {
+  return c.json({ error: { code, message } }, status ?? STATUS[code] ?? 500);
+}
+
+export function onError(log: (msg: string) => void) {
+  return (err: Error, c: Context) => {
+    if (err instanceof GridTabError) return errorResponse(c, err.code, err.message);
+    if (err instanceof HTTPException) {
+      const status = err.status as ContentfulStatusCode;
+      if (status === 413) return errorResponse(c, 'PAYLOAD_TOO_LARGE', 'the request body is too large', 413);
+      if (status === 401) return errorResponse(c, 'UNAUTHORIZED', err.message || 'unauthorized', 401);
+      return errorResponse(c, 'BAD_REQUEST', err.message || 'bad request', status < 500 ? status : 400);
+    }
+    log(`HTTP ${c.req.method} ${c.req.path} failed: ${err.stack}`);
+    return errorResponse(c, 'INTERNAL', 'the coordinator failed; see its log', 500);
+  };
+}

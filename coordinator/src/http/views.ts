@@ -1,0 +1,33 @@
+/** Turns store records into the API's public shapes (see shared/src/job.ts). */
+import type { JobView, VersionView } from '@gridtab/shared';
+import type { JobRecord, Store, VersionRecord } from '../storage/store.ts';
+
+export function versionView(v: VersionRecord): VersionView {
+  return {
+    id: v.id,
+    jobId: v.jobId,
+    round: v.round,
+    hash: v.hash,
+    parentId: v.parentId,
+    createdAt: v.createdAt,
+    metrics: v.metrics,
+    numSamples: v.numSamples,
+    unitIds: v.unitIds,
+  };
+}
+
+export function jobView(store: Store, job: JobRecord): JobView {
+  const version = job.versionId ? store.getVersion(job.versionId) : null;
+  return {
+    id: job.id,
+    name: job.name,
+    status: job.status,
+    // The round in progress; a finished job reports the last round it completed.
+    round: job.status === 'completed' ? (version?.round ?? 0) : job.round,
+    versionId: job.versionId,
+    metrics: version?.metrics ?? { testAccuracy: null, testLoss: null },
+    dataset: job.spec.dataset,
+    strategy: job.spec.strategy,
+    createdAt: job.createdAt,
+  };
+}

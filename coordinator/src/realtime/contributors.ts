@@ -1,0 +1,193 @@
+/**
+ * The contributor namespace. Every inbound message is parsed with the shared zod schemas
+ * before it reaches the scheduler; every acknowledgement is a Result, never a thrown error,
+ * so one bad tab cannot disturb the socket server or anyone else.
+ */
+import {
+  type Ack,
+  CONTRIBUTOR_NAMESPACE,
+  type ContributorClientEvents,
+  type ContributorServerEvents,
+  type ErrorCode,
+  fail,
+  GridTabError,
+  joinSchema,
+  MAX_UPDATE_BYTES,
+  ok,
+  PROTOCOL_VERSION,
+  progressSchema,
+  releaseSchema,
+  unitRequestSchema,
+  updateMetaSchema,
+} from '@gridtab/shared';
+import type { Server, Socket } from 'socket.io';
+import type { z } from 'zod';
+import type { Coordinator } from '../app.ts';
+
+interface SocketData {
+  contributorId?: string;
+  samplesPerSec?: number;
+}
+
+type ContributorSocket = Socket<
+  ContributorClientEvents,
+  ContributorServerEvents,
+  Record<string, never>,
+  SocketData
+>;
+
+export function attachContributors(io: Server, co: Coordinator) {
+  const nsp = io.of(CONTRIBUTOR_NAMESPACE) as unknown as import('socket.io').Namespace<
+    ContributorClientEvents,
+    ContributorServerEvents,
+    Record<string, never>,
+    SocketData
+  >;
+  const graceTimers = new Map<string, NodeJS.Timeout>();
+  const online = new Map<string, number>(); // contributorId -> sockets joined
+
+  const updateGauges = () => {
+    let sum = 0;
+    for (const s of nsp.sockets.values()) sum += s.data.samplesPerSec ?? 0;
+    co.metrics.contributorSamplesPerSec.set(sum);
+    co.metrics.contributorsConnected.set([...online.values()].reduce((a, b) => a + b, 0));
+  };
+
+  nsp.on('connection', (socket: ContributorSocket) => {
+    // Every handler: validate, then act; a malformed message answers with a code, never throws.
+    const handle = <S extends z.ZodType, T>(
+      event: string,
+      schema: S,
+      ack: unknown,
+      msg: unknown,
+      run: (data: z.output<S>) => T | Promise<T>,
+    ) => {
+      const reply = typeof ack === 'function' ? (ack as Ack<T>) : () => {};
+      const refuse = (code: ErrorCode, message?: string) => {
+        co.metrics.badMessages.inc({ event, code });
+        reply(fail(code, message));
+      };
+      const parsed = schema.safeParse(msg);
+      if (!parsed.success)
+        return refuse(
+          'BAD_REQUEST',
+          parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        );
+      if (event !== 'contributor:join' && !socket.data.contributorId) return refuse('NOT_JOINED');
+      Promise.resolve()
+        .then(() => run(parsed.data))
+        .then(
+          (data) => reply(ok(data)),
+          (e) => {
+            if (e instanceof GridTabError) reply(fail(e.code, e.message));
+            else {
+              co.log(`socket ${event} failed: ${(e as Error).stack}`);
+              reply(fail('INTERNAL'));
+            }
+          },
+        );
+    };
+
+    socket.on('contributor:join', (msg, ack) =>
+      handle('contributor:join', joinSchema, ack, msg, (join) => {
+        if (join.protocolVersion !== PROTOCOL_VERSION) {
+          throw new GridTabError(
+            'PROTOCOL_MISMATCH',
+            `the coordinator speaks protocol ${PROTOCOL_VERSION}, the client ${join.protocolVersion}`,
+          );
+        }
+        if (socket.data.contributorId)
+          return { contributorId: socket.data.contributorId, heartbeatMs: 25_000 };
+        const record = co.store.upsertContributor(
+          join.clientId,
+          join.chosenBackend,
+          new Date().toISOString(),
+        );
+        socket.data.contributorId = record.id;
+        clearTimeout(graceTimers.get(record.id));
+        graceTimers.delete(record.id);
+        online.set(record.id, (online.get(record.id) ?? 0) + 1);
+        updateGauges();
+        co.log(`contributor ${record.id} joined on ${join.chosenBackend} (${join.kind})`);
+        return { contributorId: record.id, heartbeatMs: 25_000 };
+      }),
+    );
+
+    socket.on('unit:request', (msg, ack) =>
+      handle('unit:request', unitRequestSchema, ack, msg, () => {
+        const offer = co.scheduler.requestUnit(socket.data.contributorId!);
+        if (offer.unit) co.metrics.unitsAssigned.inc();
+        return offer;
+      }),
+    );
+
+    socket.on('unit:submit', (meta, payload, ack) => {
+      // The payload is checked here, before zod sees the meta, so a huge or non-binary payload
+      // is refused without being copied.
+      const bytes =
+        payload instanceof Uint8Array
+          ? payload
+          : payload instanceof ArrayBuffer
+            ? new Uint8Array(payload)
+            : null;
+      const reply = typeof ack === 'function' ? ack : () => {};
+      if (!bytes) {
+        co.metrics.badMessages.inc({ event: 'unit:submit', code: 'BAD_REQUEST' });
+        co.metrics.updatesRejected.inc({ code: 'BAD_REQUEST' });
+        return reply(fail('BAD_REQUEST', 'the update payload must be binary (ArrayBuffer or Uint8Array)'));
+      }
+      if (bytes.byteLength > MAX_UPDATE_BYTES) {
+        co.metrics.updatesRejected.inc({ code: 'PAYLOAD_TOO_LARGE' });
+        return reply(fail('PAYLOAD_TOO_LARGE', `updates are limited to ${MAX_UPDATE_BYTES} bytes`));
+      }
+      handle('unit:submit', updateMetaSchema, ack, meta, (m) =>
+        co.scheduler.submit(socket.data.contributorId!, m, bytes),
+      );
+    });
+
+    socket.on('unit:release', (msg, ack) =>
+      handle('unit:release', releaseSchema, ack, msg, (m) => ({
+        released: co.scheduler.release(socket.data.contributorId!, m.leaseId),
+      })),
+    );
+
+    socket.on('contributor:progress', (msg) => {
+      const parsed = progressSchema.safeParse(msg);
+      if (!parsed.success || !socket.data.contributorId) {
+        co.metrics.badMessages.inc({ event: 'contributor:progress', code: 'BAD_REQUEST' });
+        return;
+      }
+      socket.data.samplesPerSec = parsed.data.samplesPerSec;
+      updateGauges();
+    });
+
+    socket.on('disconnect', () => {
+      const id = socket.data.contributorId;
+      if (!id) return;
+      const left = (online.get(id) ?? 1) - 1;
+      if (left > 0) online.set(id, left);
+      else online.delete(id);
+      updateGauges();
+      if (left > 0) return;
+      // A brief disconnect keeps the leases (the tab keeps training and submits on reconnect);
+      // past the grace period they are freed so the units go to other tabs.
+      graceTimers.set(
+        id,
+        setTimeout(() => {
+          graceTimers.delete(id);
+          const freed = co.scheduler.releaseAll(id);
+          if (freed > 0) co.log(`contributor ${id} gone; ${freed} lease(s) freed`);
+        }, co.config.disconnectGraceMs),
+      );
+    });
+  });
+
+  return {
+    namespace: nsp,
+    online: () => new Set(online.keys()),
+    close: () => {
+      for (const t of graceTimers.values()) clearTimeout(t);
+      graceTimers.clear();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * Creating jobs: the spec is parsed by the shared schema, then built with TF.js, because only
+ * building tells whether the layers fit together and whether the model's input and output
+ * match the dataset. The random initial weights become the job's round-0 version.
+ */
+import { randomUUID } from 'node:crypto';
+import { GridTabError, type JobSpec } from '@gridtab/shared';
+import { buildModel, getFlatWeights, paramCount } from '@gridtab/shared/tf';
+import type { Clock } from '../clock.ts';
+import { initTf } from '../evaluation/tf-node.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { DatasetRecord, JobRecord, Store } from '../storage/store.ts';
+
+/** Largest model a job may train: its fp32 update must fit the update size limit. */
+export const MAX_PARAMS = 4_000_000;
+
+export async function checkModel(spec: JobSpec, dataset: DatasetRecord): Promise<Float32Array> {
+  await initTf();
+  let model: Awaited<ReturnType<typeof buildModel>>;
+  try {
+    model = await buildModel(spec.model);
+  } catch (e) {
+    throw new GridTabError('INVALID_MODEL_SPEC', `the model spec does not build: ${(e as Error).message}`);
+  }
+  try {
+    const input = model.inputs[0].shape.slice(1);
+    const output = model.outputs[0].shape.slice(1);
+    if (model.inputs.length !== 1 || JSON.stringify(input) !== JSON.stringify(dataset.inputShape)) {
+      throw new GridTabError(
+        'INVALID_MODEL_SPEC',
+        `the model takes input ${JSON.stringify(input)}; dataset ${dataset.id} gives ${JSON.stringify(dataset.inputShape)}`,
+      );
+    }
+    if (model.outputs.length !== 1 || output.length !== 1 || output[0] !== dataset.numClasses) {
+      throw new GridTabError(
+        'INVALID_MODEL_SPEC',
+        `the model outputs ${JSON.stringify(output)}; dataset ${dataset.id} has ${dataset.numClasses} classes`,
+      );
+    }
+    const n = paramCount(model);
+    if (n === 0 || n > MAX_PARAMS) {
+      throw new GridTabError(
+        'INVALID_MODEL_SPEC',
+        `the model has ${n} parameters; the limit is ${MAX_PARAMS}`,
+      );
+    }
+    return getFlatWeights(model);
+  } finally {
+    model.dispose();
+  }
+}
+
+export async function createJob(
+  deps: { store: Store; blobs: BlobStore; clock: Clock },
+  spec: JobSpec,
+): Promise<JobRecord> {
+  const dataset = deps.store.getDataset(spec.dataset);
+  if (!dataset) {
+    const known = deps.store.listDatasets().map((d) => d.id);
+    throw new GridTabError(
+      'UNKNOWN_DATASET',
+      `dataset '${spec.dataset}' does not exist; known: ${known.join(', ')}`,
+    );
+  }
+  const weights = await checkModel(spec, dataset);
+  const hash = await deps.blobs.put(new Uint8Array(weights.buffer));
+  const now = new Date(deps.clock.now()).toISOString();
+  const job: JobRecord = {
+    id: `j-${randomUUID().slice(0, 8)}`,
+    name: spec.name,
+    spec,
+    status: 'running',
+    round: 0,
+    versionId: null,
+    createdAt: now,
+  };
+  deps.store.createJob(job, {
+    id: `v-${randomUUID().slice(0, 12)}`,
+    jobId: job.id,
+    round: 0,
+    hash,
+    parentId: null,
+    numSamples: 0,
+    unitIds: [],
+    metrics: { testAccuracy: null, testLoss: null },
+    createdAt: now,
+  });
+  return deps.store.getJob(job.id)!;
+}

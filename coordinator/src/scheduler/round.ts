@@ -1,0 +1,41 @@
+/**
+ * In-memory state of one open round. It is rebuilt from the store at start-up (accepted
+ * updates are durable, leases are not), so it holds nothing that cannot be lost.
+ */
+export type UnitStatus = 'pending' | 'leased' | 'done';
+
+export interface Lease {
+  leaseId: string;
+  jobId: string;
+  round: number;
+  unitId: string;
+  contributorId: string;
+  deadline: number;
+}
+
+export interface UnitState {
+  id: string;
+  index: number;
+  shardHashes: string[];
+  status: UnitStatus;
+  lease: Lease | null;
+}
+
+export interface RoundState {
+  jobId: string;
+  round: number;
+  baseVersionId: string;
+  baseHash: string;
+  paramCount: number;
+  openedAt: number;
+  units: UnitState[];
+  closing: boolean;
+}
+
+export function unitId(jobId: string, round: number, index: number): string {
+  return `${jobId}.r${round}.u${index}`;
+}
+
+export function countByStatus(round: RoundState, status: UnitStatus): number {
+  return round.units.filter((u) => u.status === status).length;
+}

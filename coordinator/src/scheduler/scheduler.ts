@@ -1,0 +1,354 @@
+/**
+ * The training scheduler: opens synchronous FedAvg rounds, hands out units under leases,
+ * accepts validated updates durably, and closes a round into a new version when a quorum of
+ * its units is in or its deadline passes. One instance per coordinator; all state that must
+ * survive a crash goes through the Store before it is acknowledged.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  GridTabError,
+  type JobSpec,
+  type UnitOffer,
+  type UpdateAck,
+  type UpdateMeta,
+  type VersionEvent,
+  type WorkUnit,
+} from '@gridtab/shared';
+import { bytesToFloat32 } from '@gridtab/shared/tf';
+import type { Aggregator } from '../aggregation/aggregator.ts';
+import { FedAvg } from '../aggregation/fedavg.ts';
+import { validateUpdate } from '../aggregation/validate.ts';
+import type { Clock } from '../clock.ts';
+import type { Evaluator } from '../evaluation/evaluator.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { JobRecord, Store, UpdateRecord } from '../storage/store.ts';
+import { type Lease, type RoundState, unitId } from './round.ts';
+import { planShards } from './shard-plan.ts';
+
+export interface SchedulerEvents {
+  /** A round opened or a unit was freed. */
+  unitsAvailable(): void;
+  versionCommitted(event: VersionEvent): void;
+  updateRejected(code: string): void;
+  updateAccepted(numSamples: number): void;
+  roundClosed(seconds: number): void;
+}
+
+export interface SchedulerDeps {
+  store: Store;
+  blobs: BlobStore;
+  clock: Clock;
+  evaluator: Evaluator;
+  events: SchedulerEvents;
+  log: (msg: string) => void;
+}
+
+const aggregators: Record<JobSpec['strategy'], Aggregator> = { fedavg: new FedAvg() };
+const RETRY_MS = 2000;
+
+export class Scheduler {
+  private readonly rounds = new Map<string, RoundState>();
+  private readonly leases = new Map<string, Lease>();
+  private readonly closings = new Set<Promise<void>>();
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  /** Rebuilds open rounds for running jobs from the store (after a start or a crash). */
+  async init(): Promise<void> {
+    for (const job of this.deps.store.listJobs()) {
+      if (job.status === 'running') await this.openRound(job);
+    }
+  }
+
+  async openRound(job: JobRecord): Promise<void> {
+    const { store, blobs, clock } = this.deps;
+    const version = job.versionId ? store.getVersion(job.versionId) : null;
+    const dataset = store.getDataset(job.spec.dataset);
+    if (!version || !dataset) throw new Error(`job ${job.id} has no base version or dataset`);
+    const baseBytes = await blobs.get(version.hash);
+    if (!baseBytes) throw new Error(`weights ${version.hash} of version ${version.id} are missing`);
+    const { unitsPerRound } = job.spec.rounds;
+    const hp = job.spec.hyperparameters;
+    const plan = planShards(
+      dataset.shardHashes.length,
+      dataset.shardSize,
+      hp.batchSize * hp.localSteps,
+      job.spec.seed,
+    );
+    const done = new Set(store.listUpdates(job.id, job.round).map((u) => u.unitId));
+    const round: RoundState = {
+      jobId: job.id,
+      round: job.round,
+      baseVersionId: version.id,
+      baseHash: version.hash,
+      paramCount: baseBytes.byteLength / 4,
+      openedAt: clock.now(),
+      closing: false,
+      units: Array.from({ length: unitsPerRound }, (_, i) => {
+        const id = unitId(job.id, job.round, i);
+        const shards = plan.shardsFor((job.round - 1) * unitsPerRound + i);
+        return {
+          id,
+          index: i,
+          shardHashes: shards.map((s) => dataset.shardHashes[s]),
+          status: done.has(id) ? ('done' as const) : ('pending' as const),
+          lease: null,
+        };
+      }),
+    };
+    this.rounds.set(job.id, round);
+    this.deps.log(
+      `job ${job.id}: round ${job.round} open on ${version.id} (${done.size}/${unitsPerRound} done)`,
+    );
+    if (this.quorumReached(job, round)) this.startClosing(job, round);
+    else this.deps.events.unitsAvailable();
+  }
+
+  requestUnit(contributorId: string): UnitOffer {
+    const now = this.deps.clock.now();
+    // Fairness across jobs: the one with the fewest units in flight goes first.
+    const candidates = [...this.rounds.values()]
+      .filter((r) => !r.closing)
+      .map((r) => ({ r, job: this.deps.store.getJob(r.jobId) }))
+      .filter((c): c is { r: RoundState; job: JobRecord } => c.job?.status === 'running')
+      .sort((a, b) => this.inFlight(a.r) - this.inFlight(b.r));
+    for (const { r, job } of candidates) {
+      const unit = r.units.find((u) => u.status === 'pending');
+      if (!unit) continue;
+      const lease: Lease = {
+        leaseId: `l-${randomUUID()}`,
+        jobId: r.jobId,
+        round: r.round,
+        unitId: unit.id,
+        contributorId,
+        deadline: now + job.spec.rounds.leaseMs,
+      };
+      unit.status = 'leased';
+      unit.lease = lease;
+      this.leases.set(lease.leaseId, lease);
+      const hp = job.spec.hyperparameters;
+      const workUnit: WorkUnit = {
+        unitId: unit.id,
+        leaseId: lease.leaseId,
+        jobId: job.id,
+        round: r.round,
+        baseVersionId: r.baseVersionId,
+        baseWeightsHash: r.baseHash,
+        model: job.spec.model,
+        datasetId: job.spec.dataset,
+        shardHashes: unit.shardHashes,
+        batchSize: hp.batchSize,
+        localSteps: hp.localSteps,
+        learningRate: hp.learningRate,
+        optimizer: hp.optimizer,
+        seed: job.spec.seed * 1_000_003 + r.round * 1009 + unit.index,
+        deadline: lease.deadline,
+      };
+      return { unit: workUnit };
+    }
+    return { unit: null, retryMs: RETRY_MS };
+  }
+
+  private inFlight(r: RoundState): number {
+    return r.units.filter((u) => u.status === 'leased').length;
+  }
+
+  /** Validates and durably stores an update; throws GridTabError with the refusal code. */
+  async submit(contributorId: string, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck> {
+    try {
+      return await this.accept(contributorId, meta, payload);
+    } catch (e) {
+      if (e instanceof GridTabError) this.deps.events.updateRejected(e.code);
+      throw e;
+    }
+  }
+
+  private async accept(contributorId: string, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck> {
+    const { store, blobs, clock } = this.deps;
+    const lease = this.leases.get(meta.leaseId);
+    if (!lease || lease.contributorId !== contributorId || lease.unitId !== meta.unitId) {
+      throw new GridTabError('LEASE_UNKNOWN');
+    }
+    const job = store.getJob(lease.jobId);
+    const round = this.rounds.get(lease.jobId);
+    if (job?.status !== 'running') throw new GridTabError('JOB_NOT_RUNNING');
+    if (
+      !round ||
+      round.round !== lease.round ||
+      round.closing ||
+      meta.baseVersionId !== round.baseVersionId
+    ) {
+      this.leases.delete(lease.leaseId);
+      throw new GridTabError('STALE_VERSION');
+    }
+    const unit = round.units.find((u) => u.id === lease.unitId);
+    if (!unit || unit.lease?.leaseId !== lease.leaseId) throw new GridTabError('LEASE_UNKNOWN');
+    if (clock.now() > lease.deadline) {
+      this.expire(lease);
+      throw new GridTabError('LEASE_EXPIRED');
+    }
+    const invalid = validateUpdate(payload, round.paramCount, job.spec.maxUpdateNorm);
+    if (invalid) throw new GridTabError(invalid.code, invalid.message);
+
+    const blobHash = await blobs.put(payload);
+    // The round may have moved on while the blob was written; re-check before committing.
+    if (round.closing || this.rounds.get(job.id) !== round || unit.lease?.leaseId !== lease.leaseId) {
+      throw new GridTabError('STALE_VERSION');
+    }
+    const record: UpdateRecord = {
+      id: `u-${randomUUID()}`,
+      jobId: job.id,
+      round: round.round,
+      unitId: unit.id,
+      contributorId,
+      baseVersionId: round.baseVersionId,
+      numSamples: meta.numSamples,
+      loss: meta.loss,
+      blobHash,
+      createdAt: new Date(clock.now()).toISOString(),
+    };
+    if (!store.insertUpdate(record))
+      throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
+    store.recordContribution(contributorId, meta.numSamples, record.createdAt);
+    unit.status = 'done';
+    unit.lease = null;
+    this.leases.delete(lease.leaseId);
+    this.deps.events.updateAccepted(meta.numSamples);
+    if (this.quorumReached(job, round)) this.startClosing(job, round);
+    return { accepted: true, round: round.round };
+  }
+
+  release(contributorId: string, leaseId: string): boolean {
+    const lease = this.leases.get(leaseId);
+    if (!lease || lease.contributorId !== contributorId) return false;
+    this.expire(lease);
+    return true;
+  }
+
+  /** Frees every lease a contributor holds (it left, or was gone past the grace period). */
+  releaseAll(contributorId: string): number {
+    const held = [...this.leases.values()].filter((l) => l.contributorId === contributorId);
+    for (const lease of held) this.expire(lease);
+    return held.length;
+  }
+
+  private expire(lease: Lease): void {
+    this.leases.delete(lease.leaseId);
+    const round = this.rounds.get(lease.jobId);
+    const unit = round?.round === lease.round ? round.units.find((u) => u.id === lease.unitId) : undefined;
+    if (unit && unit.status === 'leased' && unit.lease?.leaseId === lease.leaseId) {
+      unit.status = 'pending';
+      unit.lease = null;
+      this.deps.events.unitsAvailable();
+    }
+  }
+
+  /** Periodic housekeeping: expire leases, close rounds whose deadline passed. */
+  tick(): void {
+    const now = this.deps.clock.now();
+    for (const lease of [...this.leases.values()]) {
+      if (now > lease.deadline) {
+        this.deps.log(`lease ${lease.leaseId} on ${lease.unitId} expired; unit goes back to the pool`);
+        this.expire(lease);
+      }
+    }
+    for (const round of this.rounds.values()) {
+      const job = this.deps.store.getJob(round.jobId);
+      if (job?.status !== 'running' || round.closing) continue;
+      if (now - round.openedAt < job.spec.rounds.deadlineMs) continue;
+      if (round.units.some((u) => u.status === 'done')) this.startClosing(job, round);
+      else round.openedAt = now; // nothing arrived: give the round another deadline
+    }
+  }
+
+  private quorumReached(job: JobRecord, round: RoundState): boolean {
+    const needed = Math.ceil(job.spec.rounds.quorum * round.units.length);
+    return round.units.filter((u) => u.status === 'done').length >= needed;
+  }
+
+  private startClosing(job: JobRecord, round: RoundState): void {
+    if (round.closing) return;
+    round.closing = true;
+    for (const u of round.units) if (u.lease) this.leases.delete(u.lease.leaseId);
+    const p = this.closeRound(job, round)
+      .catch((e) => {
+        this.deps.log(`job ${job.id}: closing round ${round.round} failed: ${(e as Error).stack}`);
+        round.closing = false;
+      })
+      .finally(() => this.closings.delete(p));
+    this.closings.add(p);
+  }
+
+  private async closeRound(job: JobRecord, round: RoundState): Promise<void> {
+    const { store, blobs, clock, evaluator, events } = this.deps;
+    const started = performance.now();
+    const updates = store.listUpdates(job.id, round.round);
+    const base = await this.loadFloats(round.baseHash);
+    const weighted = await Promise.all(
+      updates.map(async (u) => ({ delta: await this.loadFloats(u.blobHash), numSamples: u.numSamples })),
+    );
+    const next = aggregators[job.spec.strategy].aggregate(base, weighted);
+    const hash = await blobs.put(new Uint8Array(next.buffer));
+    const dataset = store.getDataset(job.spec.dataset)!;
+    const metrics = await evaluator.evaluate(job.spec.model, next, dataset);
+    const { maxRounds, targetAccuracy } = job.spec.stopping;
+    const reachedTarget = targetAccuracy !== undefined && (metrics.testAccuracy ?? 0) >= targetAccuracy;
+    const current = store.getJob(job.id)!;
+    const status = round.round >= maxRounds || reachedTarget ? 'completed' : current.status;
+    const version = {
+      id: `v-${randomUUID().slice(0, 12)}`,
+      jobId: job.id,
+      round: round.round,
+      hash,
+      parentId: round.baseVersionId,
+      numSamples: updates.reduce((n, u) => n + u.numSamples, 0),
+      unitIds: updates.map((u) => u.unitId),
+      metrics,
+      createdAt: new Date(clock.now()).toISOString(),
+    };
+    store.commitVersion(version, round.round + 1, status);
+    this.rounds.delete(job.id);
+    events.roundClosed((performance.now() - started) / 1000);
+    events.versionCommitted({ jobId: job.id, versionId: version.id, round: round.round, metrics });
+    this.deps.log(
+      `job ${job.id}: version ${version.id} (round ${round.round}, ${updates.length} updates) accuracy ${metrics.testAccuracy?.toFixed(4)}`,
+    );
+    const updated = store.getJob(job.id)!;
+    if (updated.status === 'running') await this.openRound(updated);
+  }
+
+  private async loadFloats(hash: string): Promise<Float32Array> {
+    const bytes = await this.deps.blobs.get(hash);
+    if (!bytes) throw new Error(`blob ${hash} is missing`);
+    return bytesToFloat32(bytes);
+  }
+
+  async setStatus(jobId: string, status: 'running' | 'paused' | 'cancelled'): Promise<JobRecord> {
+    const job = this.deps.store.getJob(jobId);
+    if (!job) throw new GridTabError('NOT_FOUND', `job ${jobId} does not exist`);
+    if (job.status === 'completed' || job.status === 'cancelled') {
+      throw new GridTabError('JOB_NOT_RUNNING', `job ${jobId} is ${job.status}`);
+    }
+    this.deps.store.setJobStatus(jobId, status);
+    if (status === 'cancelled') {
+      this.rounds.delete(jobId);
+      for (const l of [...this.leases.values()]) if (l.jobId === jobId) this.leases.delete(l.leaseId);
+    }
+    if (status === 'running') {
+      const round = this.rounds.get(jobId);
+      if (round) round.openedAt = this.deps.clock.now();
+      else await this.openRound(this.deps.store.getJob(jobId)!);
+      this.deps.events.unitsAvailable();
+    }
+    return this.deps.store.getJob(jobId)!;
+  }
+
+  /** Waits for rounds being closed (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.closings.size > 0) await Promise.all([...this.closings]);
+  }
+
+  roundOf(jobId: string): RoundState | undefined {
+    return this.rounds.get(jobId);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Content-addressed blob store: bytes are named by their sha256. Writes go to a temporary file,
+ * are fsynced, renamed into place and the directory is fsynced, so after a crash a blob is
+ * either whole under its name or absent. Rows that point at a blob are committed only after
+ * `put` resolves.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { HASH_PATTERN } from '@gridtab/shared';
+
+export interface BlobStore {
+  put(bytes: Uint8Array): Promise<string>;
+  get(hash: string): Promise<Uint8Array | null>;
+  has(hash: string): Promise<boolean>;
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export class FileBlobStore implements BlobStore {
+  private constructor(private readonly dir: string) {}
+
+  static async open(dir: string): Promise<FileBlobStore> {
+    await fs.mkdir(join(dir, 'tmp'), { recursive: true });
+    return new FileBlobStore(dir);
+  }
+
+  private pathOf(hash: string): string {
+    // Two-level fan-out keeps directories small when a job accumulates many updates.
+    return join(this.dir, hash.slice(0, 2), hash);
+  }
+
+  async put(bytes: Uint8Array): Promise<string> {
+    const hash = sha256(bytes);
+    const target = this.pathOf(hash);
+    if (await this.has(hash)) return hash;
+    const folder = join(this.dir, hash.slice(0, 2));
+    await fs.mkdir(folder, { recursive: true });
+    const tmp = join(this.dir, 'tmp', `${hash}.${process.pid}.${Math.random().toString(36).slice(2)}`);
+    const handle = await fs.open(tmp, 'w');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, target);
+    const dirHandle = await fs.open(folder, 'r');
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
+    return hash;
+  }
+
+  async get(hash: string): Promise<Uint8Array | null> {
+    if (!HASH_PATTERN.test(hash)) return null;
+    try {
+      return new Uint8Array(await fs.readFile(this.pathOf(hash)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  async has(hash: string): Promise<boolean> {
+    if (!HASH_PATTERN.test(hash)) return false;
+    try {
+      await fs.access(this.pathOf(hash));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Schema migrations, applied in order and recorded in schema_migrations. Plain SQL that both
+ * SQLite and PostgreSQL accept, so one list serves the embedded and the shared-store modes.
+ */
+export const MIGRATIONS: { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        status TEXT NOT NULL,
+        round INTEGER NOT NULL,
+        version_id TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE versions (
+        id TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL REFERENCES jobs(id),
+        round INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        parent_id TEXT,
+        num_samples INTEGER NOT NULL,
+        unit_ids TEXT NOT NULL,
+        test_accuracy DOUBLE PRECISION,
+        test_loss DOUBLE PRECISION,
+        created_at TEXT NOT NULL,
+        UNIQUE (job_id, round)
+      );
+      CREATE TABLE updates (
+        id TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL REFERENCES jobs(id),
+        round INTEGER NOT NULL,
+        unit_id TEXT NOT NULL,
+        contributor_id TEXT NOT NULL,
+        base_version_id TEXT NOT NULL,
+        num_samples INTEGER NOT NULL,
+        loss DOUBLE PRECISION NOT NULL,
+        blob_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (job_id, round, unit_id)
+      );
+      CREATE TABLE datasets (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        meta TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE contributors (
+        id TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL UNIQUE,
+        backend TEXT,
+        units_done INTEGER NOT NULL DEFAULT 0,
+        samples_done INTEGER NOT NULL DEFAULT 0,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+      );
+    `,
+  },
+];

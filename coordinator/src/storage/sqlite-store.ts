@@ -1,0 +1,252 @@
+/**
+ * Embedded Store on SQLite (better-sqlite3). WAL with synchronous=FULL: a transaction that
+ * returned is on disk, so acknowledged jobs, updates and versions survive a crash or SIGKILL.
+ * better-sqlite3 is synchronous, which suits a store this small: no await between a check and
+ * its write, so round bookkeeping cannot interleave.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { JobStatus } from '@gridtab/shared';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.ts';
+import type {
+  ContributorRecord,
+  DatasetRecord,
+  JobRecord,
+  Store,
+  UpdateRecord,
+  VersionRecord,
+} from './store.ts';
+
+type Row = Record<string, unknown>;
+
+const toJob = (r: Row): JobRecord => ({
+  id: r.id as string,
+  name: r.name as string,
+  spec: JSON.parse(r.spec as string),
+  status: r.status as JobStatus,
+  round: r.round as number,
+  versionId: (r.version_id as string | null) ?? null,
+  createdAt: r.created_at as string,
+});
+
+const toVersion = (r: Row): VersionRecord => ({
+  id: r.id as string,
+  jobId: r.job_id as string,
+  round: r.round as number,
+  hash: r.hash as string,
+  parentId: (r.parent_id as string | null) ?? null,
+  numSamples: r.num_samples as number,
+  unitIds: JSON.parse(r.unit_ids as string),
+  metrics: {
+    testAccuracy: (r.test_accuracy as number | null) ?? null,
+    testLoss: (r.test_loss as number | null) ?? null,
+  },
+  createdAt: r.created_at as string,
+});
+
+const toUpdate = (r: Row): UpdateRecord => ({
+  id: r.id as string,
+  jobId: r.job_id as string,
+  round: r.round as number,
+  unitId: r.unit_id as string,
+  contributorId: r.contributor_id as string,
+  baseVersionId: r.base_version_id as string,
+  numSamples: r.num_samples as number,
+  loss: r.loss as number,
+  blobHash: r.blob_hash as string,
+  createdAt: r.created_at as string,
+});
+
+const toContributor = (r: Row): ContributorRecord => ({
+  id: r.id as string,
+  clientId: r.client_id as string,
+  backend: (r.backend as string | null) ?? null,
+  unitsDone: r.units_done as number,
+  samplesDone: r.samples_done as number,
+  firstSeen: r.first_seen as string,
+  lastSeen: r.last_seen as string,
+});
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
+    const done = new Set(
+      this.db
+        .prepare('SELECT version FROM schema_migrations')
+        .all()
+        .map((r) => (r as Row).version as number),
+    );
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.prepare('INSERT INTO schema_migrations (version) VALUES (?)').run(m.version);
+      })();
+    }
+  }
+
+  createJob(job: JobRecord, initial: VersionRecord): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          'INSERT INTO jobs (id, name, spec, status, round, version_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(job.id, job.name, JSON.stringify(job.spec), job.status, 1, initial.id, job.createdAt);
+      this.insertVersion(initial);
+    })();
+  }
+
+  getJob(id: string): JobRecord | null {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined;
+    return row ? toJob(row) : null;
+  }
+
+  listJobs(): JobRecord[] {
+    return (this.db.prepare('SELECT * FROM jobs ORDER BY created_at, id').all() as Row[]).map(toJob);
+  }
+
+  setJobStatus(id: string, status: JobStatus): void {
+    this.db.prepare('UPDATE jobs SET status = ? WHERE id = ?').run(status, id);
+  }
+
+  private insertVersion(v: VersionRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO versions (id, job_id, round, hash, parent_id, num_samples, unit_ids, test_accuracy, test_loss, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        v.id,
+        v.jobId,
+        v.round,
+        v.hash,
+        v.parentId,
+        v.numSamples,
+        JSON.stringify(v.unitIds),
+        v.metrics.testAccuracy,
+        v.metrics.testLoss,
+        v.createdAt,
+      );
+  }
+
+  commitVersion(version: VersionRecord, nextRound: number, status: JobStatus): void {
+    this.db.transaction(() => {
+      this.insertVersion(version);
+      this.db
+        .prepare('UPDATE jobs SET round = ?, version_id = ?, status = ? WHERE id = ?')
+        .run(nextRound, version.id, status, version.jobId);
+    })();
+  }
+
+  getVersion(id: string): VersionRecord | null {
+    const row = this.db.prepare('SELECT * FROM versions WHERE id = ?').get(id) as Row | undefined;
+    return row ? toVersion(row) : null;
+  }
+
+  listVersions(jobId: string): VersionRecord[] {
+    return (
+      this.db.prepare('SELECT * FROM versions WHERE job_id = ? ORDER BY round').all(jobId) as Row[]
+    ).map(toVersion);
+  }
+
+  insertUpdate(u: UpdateRecord): boolean {
+    const result = this.db
+      .prepare(
+        `INSERT INTO updates (id, job_id, round, unit_id, contributor_id, base_version_id, num_samples, loss, blob_hash, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, round, unit_id) DO NOTHING`,
+      )
+      .run(
+        u.id,
+        u.jobId,
+        u.round,
+        u.unitId,
+        u.contributorId,
+        u.baseVersionId,
+        u.numSamples,
+        u.loss,
+        u.blobHash,
+        u.createdAt,
+      );
+    return result.changes === 1;
+  }
+
+  listUpdates(jobId: string, round: number): UpdateRecord[] {
+    return (
+      this.db
+        .prepare('SELECT * FROM updates WHERE job_id = ? AND round = ? ORDER BY created_at, id')
+        .all(jobId, round) as Row[]
+    ).map(toUpdate);
+  }
+
+  putDataset(d: DatasetRecord): void {
+    const { id, name, createdAt, ...meta } = d;
+    this.db
+      .prepare(
+        'INSERT INTO datasets (id, name, meta, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, meta = excluded.meta',
+      )
+      .run(id, name, JSON.stringify(meta), createdAt);
+  }
+
+  getDataset(id: string): DatasetRecord | null {
+    const row = this.db.prepare('SELECT * FROM datasets WHERE id = ?').get(id) as Row | undefined;
+    return row ? this.toDataset(row) : null;
+  }
+
+  listDatasets(): DatasetRecord[] {
+    return (this.db.prepare('SELECT * FROM datasets ORDER BY id').all() as Row[]).map((r) =>
+      this.toDataset(r),
+    );
+  }
+
+  private toDataset(r: Row): DatasetRecord {
+    return {
+      id: r.id as string,
+      name: r.name as string,
+      createdAt: r.created_at as string,
+      ...JSON.parse(r.meta as string),
+    };
+  }
+
+  upsertContributor(clientId: string, backend: string | null, now: string): ContributorRecord {
+    this.db
+      .prepare(
+        `INSERT INTO contributors (id, client_id, backend, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (client_id) DO UPDATE SET backend = excluded.backend, last_seen = excluded.last_seen`,
+      )
+      .run(`c-${randomUUID().slice(0, 8)}`, clientId, backend, now, now);
+    return toContributor(
+      this.db.prepare('SELECT * FROM contributors WHERE client_id = ?').get(clientId) as Row,
+    );
+  }
+
+  recordContribution(contributorId: string, samples: number, now: string): void {
+    this.db
+      .prepare(
+        'UPDATE contributors SET units_done = units_done + 1, samples_done = samples_done + ?, last_seen = ? WHERE id = ?',
+      )
+      .run(samples, now, contributorId);
+  }
+
+  listContributors(): ContributorRecord[] {
+    return (this.db.prepare('SELECT * FROM contributors ORDER BY last_seen DESC').all() as Row[]).map(
+      toContributor,
+    );
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The Store interface: everything the coordinator must not forget. The embedded SQLite store
+ * implements it now; a PostgreSQL store will implement the same interface and run the same
+ * shared test suite (store.case.ts).
+ */
+import type { JobSpec, JobStatus, VersionMetrics } from '@gridtab/shared';
+
+export interface JobRecord {
+  id: string;
+  name: string;
+  spec: JobSpec;
+  status: JobStatus;
+  round: number;
+  versionId: string | null;
+  createdAt: string;
+}
+
+export interface VersionRecord {
+  id: string;
+  jobId: string;
+  round: number;
+  hash: string;
+  parentId: string | null;
+  numSamples: number;
+  unitIds: string[];
+  metrics: VersionMetrics;
+  createdAt: string;
+}
+
+export interface UpdateRecord {
+  id: string;
+  jobId: string;
+  round: number;
+  unitId: string;
+  contributorId: string;
+  baseVersionId: string;
+  numSamples: number;
+  loss: number;
+  blobHash: string;
+  createdAt: string;
+}
+
+export interface DatasetRecord {
+  id: string;
+  name: string;
+  /** Per-sample input shape, e.g. [28, 28, 1]. */
+  inputShape: number[];
+  numClasses: number;
+  numTrain: number;
+  numTest: number;
+  shardSize: number;
+  shardHashes: string[];
+  testHash: string;
+  createdAt: string;
+}
+
+export interface ContributorRecord {
+  id: string;
+  clientId: string;
+  backend: string | null;
+  unitsDone: number;
+  samplesDone: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export interface Store {
+  /** Records a job with its first version (round 0, the initial weights) in one transaction. */
+  createJob(job: JobRecord, initial: VersionRecord): void;
+  getJob(id: string): JobRecord | null;
+  listJobs(): JobRecord[];
+  setJobStatus(id: string, status: JobStatus): void;
+  /** Atomically records a version and moves its job to the next round on it. */
+  commitVersion(version: VersionRecord, nextRound: number, status: JobStatus): void;
+  getVersion(id: string): VersionRecord | null;
+  listVersions(jobId: string): VersionRecord[];
+
+  /** Returns false when an update for this unit and round was already accepted. */
+  insertUpdate(update: UpdateRecord): boolean;
+  listUpdates(jobId: string, round: number): UpdateRecord[];
+
+  putDataset(dataset: DatasetRecord): void;
+  getDataset(id: string): DatasetRecord | null;
+  listDatasets(): DatasetRecord[];
+
+  upsertContributor(clientId: string, backend: string | null, now: string): ContributorRecord;
+  recordContribution(contributorId: string, samples: number, now: string): void;
+  listContributors(): ContributorRecord[];
+
+  close(): void;
+}
