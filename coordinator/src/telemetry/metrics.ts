@@ -6,7 +6,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'gridtab_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'gridtab_' });
   const m = {
     registry,
     contributorsConnected: new Gauge({

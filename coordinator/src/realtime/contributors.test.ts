@@ -1,0 +1,127 @@
+import {
+  CONTRIBUTOR_NAMESPACE,
+  MAX_UPDATE_BYTES,
+  PROTOCOL_VERSION,
+  type Result,
+  type UnitOffer,
+  type WorkUnit,
+} from '@gridtab/shared';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.ts';
+
+const PARAMS = 101_770;
+
+describe('contributor socket boundary', () => {
+  let co: TestCoordinator;
+  const sockets: Socket[] = [];
+
+  const connect = async (): Promise<Socket> => {
+    const s = io(`${co.url}${CONTRIBUTOR_NAMESPACE}`, { transports: ['websocket'], reconnection: false });
+    sockets.push(s);
+    await new Promise<void>((resolve, reject) => {
+      s.on('connect', resolve);
+      s.on('connect_error', reject);
+    });
+    return s;
+  };
+  const ask = <T>(s: Socket, event: string, ...args: unknown[]) =>
+    s.timeout(10_000).emitWithAck(event, ...args) as Promise<Result<T>>;
+  const join = async (s: Socket, clientId = `client_${Math.random().toString(36).slice(2, 12)}`) =>
+    ask<{ contributorId: string }>(s, 'contributor:join', {
+      protocolVersion: PROTOCOL_VERSION,
+      clientId,
+      backends: [{ name: 'cpu', available: true, samplesPerSec: 100 }],
+      chosenBackend: 'cpu',
+      kind: 'node',
+    });
+  const meta = (u: WorkUnit, extra: object = {}) => ({
+    leaseId: u.leaseId,
+    unitId: u.unitId,
+    baseVersionId: u.baseVersionId,
+    numSamples: 320,
+    codec: 'fp32',
+    loss: 1,
+    trainMs: 5,
+    backend: 'cpu',
+    ...extra,
+  });
+  const codeOf = (r: Result<unknown>) => (r.ok ? 'ok' : r.error.code);
+
+  beforeAll(async () => {
+    co = await startTestCoordinator();
+    await addJob(co, { rounds: { unitsPerRound: 20, quorum: 1, deadlineMs: 60_000, leaseMs: 30_000 } });
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.disconnect();
+    await co.destroy();
+  });
+
+  it('refuses work messages before join, bad joins and other protocol versions', async () => {
+    const s = await connect();
+    expect(codeOf(await ask(s, 'unit:request', {}))).toBe('NOT_JOINED');
+    expect(codeOf(await ask(s, 'contributor:join', { hello: 1 }))).toBe('BAD_REQUEST');
+    expect(codeOf(await ask(s, 'contributor:join', 'not an object'))).toBe('BAD_REQUEST');
+    const wrong = await ask(s, 'contributor:join', {
+      protocolVersion: PROTOCOL_VERSION + 1,
+      clientId: 'client_abcdefgh',
+      backends: [],
+      chosenBackend: 'cpu',
+    });
+    expect(codeOf(wrong)).toBe('PROTOCOL_MISMATCH');
+  });
+
+  it('refuses every kind of bad update with its code while a good contributor carries on', async () => {
+    const bad = await connect();
+    const good = await connect();
+    expect((await join(bad)).ok).toBe(true);
+    expect((await join(good)).ok).toBe(true);
+    const unit = ((await ask<UnitOffer>(bad, 'unit:request', {})) as { data: { unit: WorkUnit } }).data.unit;
+    const goodUnit = ((await ask<UnitOffer>(good, 'unit:request', {})) as { data: { unit: WorkUnit } }).data
+      .unit;
+    const nan = new Float32Array(PARAMS);
+    nan[7] = Number.POSITIVE_INFINITY;
+    const cases: [unknown, unknown, string][] = [
+      [{ leaseId: unit.leaseId }, new Uint8Array(PARAMS * 4), 'BAD_REQUEST'],
+      [meta(unit, { numSamples: -5 }), new Uint8Array(PARAMS * 4), 'BAD_REQUEST'],
+      [meta(unit, { codec: 'zip' }), new Uint8Array(PARAMS * 4), 'BAD_REQUEST'],
+      [meta(unit), 'not binary', 'BAD_REQUEST'],
+      [meta(unit), new Uint8Array(MAX_UPDATE_BYTES + 4), 'PAYLOAD_TOO_LARGE'],
+      [meta(unit), new Uint8Array(100), 'WRONG_SHAPE'],
+      [meta(unit), new Uint8Array(nan.buffer), 'NON_FINITE'],
+      [meta(unit, { leaseId: 'l-forged' }), new Uint8Array(PARAMS * 4), 'LEASE_UNKNOWN'],
+      [meta(goodUnit), new Uint8Array(PARAMS * 4), 'LEASE_UNKNOWN'], // someone else's lease
+    ];
+    for (const [m, payload, code] of cases) {
+      expect(codeOf(await ask(bad, 'unit:submit', m, payload)), code).toBe(code);
+    }
+    expect(co.store.listUpdates(unit.jobId, unit.round)).toEqual([]);
+    // The bad socket is still connected and the good contributor is unaffected.
+    expect(bad.connected).toBe(true);
+    const accepted = await ask(good, 'unit:submit', meta(goodUnit), new Uint8Array(PARAMS * 4));
+    expect(accepted).toMatchObject({ ok: true, data: { accepted: true } });
+    expect(co.store.listUpdates(unit.jobId, unit.round).map((u) => u.unitId)).toEqual([goodUnit.unitId]);
+    const text = await (await fetch(`${co.url}/metrics`)).text();
+    expect(text).toMatch(/gridtab_updates_rejected_total\{code="WRONG_SHAPE"\} 1/);
+  });
+
+  it('frees a lease given back and a departed contributor’s leases after the grace period', async () => {
+    const s = await connect();
+    await join(s);
+    const unit = ((await ask<UnitOffer>(s, 'unit:request', {})) as { data: { unit: WorkUnit } }).data.unit;
+    expect(await ask(s, 'unit:release', { leaseId: unit.leaseId })).toEqual({
+      ok: true,
+      data: { released: true },
+    });
+    expect(co.scheduler.roundOf(unit.jobId)!.units.find((u) => u.id === unit.unitId)!.status).toBe('pending');
+
+    const leaving = await connect();
+    await join(leaving);
+    const held = ((await ask<UnitOffer>(leaving, 'unit:request', {})) as { data: { unit: WorkUnit } }).data
+      .unit;
+    leaving.disconnect();
+    const unitState = () => co.scheduler.roundOf(held.jobId)!.units.find((u) => u.id === held.unitId)!.status;
+    expect(unitState()).toBe('leased');
+    await expect.poll(unitState, { timeout: co.config.disconnectGraceMs + 5000 }).toBe('pending');
+  });
+});

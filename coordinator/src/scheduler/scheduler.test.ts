@@ -1,0 +1,139 @@
+import type { UpdateMeta, WorkUnit } from '@gridtab/shared';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock.ts';
+import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.ts';
+
+const PARAMS = 101_770; // the MLP preset
+
+function take(co: TestCoordinator, who: string): WorkUnit {
+  const offer = co.scheduler.requestUnit(who);
+  if (!offer.unit) throw new Error('no unit offered');
+  return offer.unit;
+}
+
+function meta(unit: WorkUnit, extra: Partial<UpdateMeta> = {}): UpdateMeta {
+  return {
+    leaseId: unit.leaseId,
+    unitId: unit.unitId,
+    baseVersionId: unit.baseVersionId,
+    numSamples: unit.batchSize * unit.localSteps,
+    codec: 'fp32',
+    loss: 1,
+    trainMs: 10,
+    backend: 'cpu',
+    ...extra,
+  };
+}
+
+const zeros = () => new Uint8Array(PARAMS * 4);
+
+describe('scheduler', () => {
+  let co: TestCoordinator;
+  const clock = new ManualClock();
+  afterEach(async () => co?.destroy());
+
+  it('hands each unit of a round out once and closes the round into a version', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co);
+    const units = ['a', 'b', 'c'].map((who) => take(co, who));
+    expect(new Set(units.map((u) => u.unitId)).size).toBe(3);
+    expect(co.scheduler.requestUnit('d').unit).toBeNull();
+    for (const [i, who] of ['a', 'b', 'c'].entries()) await co.scheduler.submit(who, meta(units[i]), zeros());
+    await co.scheduler.idle();
+    const versions = co.store.listVersions(job.id);
+    expect(versions.map((v) => v.round)).toEqual([0, 1]);
+    expect(versions[1].parentId).toBe(versions[0].id);
+    expect(versions[1].unitIds.sort()).toEqual(units.map((u) => u.unitId).sort());
+    expect(versions[1].metrics.testAccuracy).toBeGreaterThan(0);
+    expect(co.store.getJob(job.id)).toMatchObject({ round: 2, versionId: versions[1].id });
+    expect(take(co, 'a').baseVersionId).toBe(versions[1].id);
+  });
+
+  it('gives an expired lease to another contributor and refuses the late update', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co);
+    const slow = take(co, 'slow');
+    take(co, 'x');
+    take(co, 'y');
+    expect(co.scheduler.requestUnit('fast').unit).toBeNull();
+    clock.advance(job.spec.rounds.leaseMs + 1);
+    co.scheduler.tick();
+    const retaken = take(co, 'fast');
+    expect(retaken.unitId).toBe(slow.unitId);
+    await expect(co.scheduler.submit('slow', meta(slow), zeros())).rejects.toMatchObject({
+      code: 'LEASE_UNKNOWN',
+    });
+    await co.scheduler.submit('fast', meta(retaken), zeros());
+    expect(co.store.listUpdates(job.id, 1).map((u) => u.contributorId)).toEqual(['fast']);
+  });
+
+  it('closes a round at its deadline with the updates that arrived', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co);
+    const unit = take(co, 'a');
+    await co.scheduler.submit('a', meta(unit), zeros());
+    clock.advance(job.spec.rounds.deadlineMs + 1);
+    co.scheduler.tick();
+    await co.scheduler.idle();
+    expect(co.store.listVersions(job.id)[1].unitIds).toEqual([unit.unitId]);
+  });
+
+  it('refuses wrong, foreign, stale and duplicate updates and stores nothing', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co);
+    const unit = take(co, 'a');
+    const refuse = (who: string, m: UpdateMeta, payload: Uint8Array) => co.scheduler.submit(who, m, payload);
+    await expect(refuse('b', meta(unit), zeros())).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
+    await expect(refuse('a', meta(unit, { baseVersionId: 'v-old' }), zeros())).rejects.toMatchObject({
+      code: 'STALE_VERSION',
+    });
+    const unit2 = take(co, 'a');
+    await expect(refuse('a', meta(unit2), new Uint8Array(12))).rejects.toMatchObject({ code: 'WRONG_SHAPE' });
+    const nan = new Float32Array(PARAMS);
+    nan[5] = Number.NaN;
+    await expect(refuse('a', meta(unit2), new Uint8Array(nan.buffer))).rejects.toMatchObject({
+      code: 'NON_FINITE',
+    });
+    const huge = new Float32Array(PARAMS).fill(100);
+    await expect(refuse('a', meta(unit2), new Uint8Array(huge.buffer))).rejects.toMatchObject({
+      code: 'NORM_TOO_LARGE',
+    });
+    expect(co.store.listUpdates(job.id, 1)).toEqual([]);
+    await co.scheduler.submit('a', meta(unit2), zeros());
+    await expect(refuse('a', meta(unit2), zeros())).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
+    expect(co.store.listUpdates(job.id, 1)).toHaveLength(1);
+  });
+
+  it('rebuilds the open round from the store after a restart', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co);
+    const unit = take(co, 'a');
+    await co.scheduler.submit('a', meta(unit), zeros());
+    await co.close();
+    const { createCoordinator } = await import('../app.ts');
+    const again = await createCoordinator({ ...co.config }, { log: () => {}, clock });
+    try {
+      const round = again.scheduler.roundOf(job.id)!;
+      expect(round.units.find((u) => u.id === unit.unitId)?.status).toBe('done');
+      const offered = ['p', 'q'].map((w) => again.scheduler.requestUnit(w).unit?.unitId);
+      expect(offered).not.toContain(unit.unitId);
+      expect(again.scheduler.requestUnit('r').unit).toBeNull();
+    } finally {
+      await again.close();
+      co = { ...co, destroy: async () => {} } as TestCoordinator;
+    }
+  });
+
+  it('pauses and resumes a job', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co);
+    await co.scheduler.setStatus(job.id, 'paused');
+    expect(co.scheduler.requestUnit('a').unit).toBeNull();
+    await co.scheduler.setStatus(job.id, 'running');
+    expect(co.scheduler.requestUnit('a').unit?.jobId).toBe(job.id);
+    await co.scheduler.setStatus(job.id, 'cancelled');
+    await expect(co.scheduler.setStatus(job.id, 'running')).rejects.toMatchObject({
+      code: 'JOB_NOT_RUNNING',
+    });
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * The shared Store suite: every Store implementation runs these cases (the embedded SQLite
+ * store now, PostgreSQL when it lands), so both modes behave the same.
+ */
+import { jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
+import { describe, expect, it } from 'vitest';
+import type { JobRecord, Store, VersionRecord } from './store.ts';
+
+const spec = jobSpecSchema.parse({ name: 'j', model: MODEL_PRESETS['fashion-mlp'], dataset: 'd' });
+const job = (id: string): JobRecord => ({
+  id,
+  name: 'j',
+  spec,
+  status: 'running',
+  round: 0,
+  versionId: null,
+  createdAt: '2026-01-01T00:00:00Z',
+});
+const version = (id: string, jobId: string, round: number, parentId: string | null): VersionRecord => ({
+  id,
+  jobId,
+  round,
+  hash: 'a'.repeat(64),
+  parentId,
+  numSamples: round * 10,
+  unitIds: [`${jobId}.r${round}.u0`],
+  metrics: { testAccuracy: round ? 0.5 : null, testLoss: round ? 1.2 : null },
+  createdAt: '2026-01-01T00:00:00Z',
+});
+
+export function storeSuite(name: string, open: () => Store, reopen?: () => Store) {
+  describe(`Store: ${name}`, () => {
+    it('creates a job with its initial version atomically', () => {
+      const store = open();
+      store.createJob(job('j1'), version('v0', 'j1', 0, null));
+      const saved = store.getJob('j1')!;
+      expect(saved.round).toBe(1);
+      expect(saved.versionId).toBe('v0');
+      expect(saved.spec).toEqual(spec);
+      expect(store.listVersions('j1').map((v) => v.id)).toEqual(['v0']);
+    });
+
+    it('commits a version and moves the job in one step; a round has one version', () => {
+      const store = open();
+      store.createJob(job('j2'), version('v0b', 'j2', 0, null));
+      store.commitVersion(version('v1', 'j2', 1, 'v0b'), 2, 'running');
+      expect(store.getJob('j2')).toMatchObject({ round: 2, versionId: 'v1', status: 'running' });
+      expect(store.getVersion('v1')).toMatchObject({ parentId: 'v0b', metrics: { testAccuracy: 0.5 } });
+      expect(() => store.commitVersion(version('v1-again', 'j2', 1, 'v0b'), 2, 'running')).toThrow();
+      expect(store.getJob('j2')!.versionId).toBe('v1');
+    });
+
+    it('accepts one update per unit and round', () => {
+      const store = open();
+      store.createJob(job('j3'), version('v0c', 'j3', 0, null));
+      const update = {
+        id: 'u1',
+        jobId: 'j3',
+        round: 1,
+        unitId: 'j3.r1.u0',
+        contributorId: 'c1',
+        baseVersionId: 'v0c',
+        numSamples: 64,
+        loss: 0.7,
+        blobHash: 'b'.repeat(64),
+        createdAt: '2026-01-01T00:00:00Z',
+      };
+      expect(store.insertUpdate(update)).toBe(true);
+      expect(store.insertUpdate({ ...update, id: 'u2' })).toBe(false);
+      expect(store.listUpdates('j3', 1).map((u) => u.id)).toEqual(['u1']);
+    });
+
+    it('keeps one contributor row per client id', () => {
+      const store = open();
+      const a = store.upsertContributor('client-aaaa', 'wasm', '2026-01-01T00:00:00Z');
+      const b = store.upsertContributor('client-aaaa', 'webgl', '2026-01-01T00:01:00Z');
+      expect(b.id).toBe(a.id);
+      store.recordContribution(a.id, 640, '2026-01-01T00:02:00Z');
+      expect(store.listContributors().find((c) => c.id === a.id)).toMatchObject({
+        backend: 'webgl',
+        unitsDone: 1,
+        samplesDone: 640,
+      });
+    });
+
+    if (reopen) {
+      it('keeps acknowledged jobs, versions and updates after reopening', () => {
+        const store = open();
+        store.createJob(job('j4'), version('v0d', 'j4', 0, null));
+        store.commitVersion(version('v1d', 'j4', 1, 'v0d'), 2, 'running');
+        store.close();
+        const again = reopen();
+        expect(again.getJob('j4')).toMatchObject({ round: 2, versionId: 'v1d' });
+        expect(again.listVersions('j4')).toHaveLength(2);
+      });
+    }
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * Test support: a small, learnable, synthetic image dataset written as real IDX .gz files (so
+ * the real loader runs), and a coordinator started on a free port with its own temporary
+ * DATA_DIR. Used by the coordinator's tests and by the runtime's integration tests.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { type JobSpecInput, jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
+import { type CoordinatorDeps, createCoordinator, type RunningCoordinator } from './app.ts';
+import { FASHION_MNIST_ID } from './bootstrap.ts';
+import { type CoordinatorConfig, configFromEnv } from './config.ts';
+import { FASHION_MNIST_FILES } from './datasets/fashion-mnist.ts';
+import { encodeIdx } from './datasets/idx.ts';
+import { createJob } from './scheduler/jobs.ts';
+import { mulberry32 } from './scheduler/shard-plan.ts';
+
+/** Each class lights up its own horizontal band of the 28x28 image, plus noise. */
+export function syntheticImages(count: number, seed: number): { pixels: Uint8Array; labels: Uint8Array } {
+  const rand = mulberry32(seed);
+  const pixels = new Uint8Array(count * 784);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const label = Math.floor(rand() * 10);
+    labels[i] = label;
+    for (let p = 0; p < 784; p++) {
+      const row = Math.floor(p / 28);
+      const inBand = Math.floor(row / 2.8) === label;
+      pixels[i * 784 + p] = Math.min(255, Math.floor((inBand ? 160 : 0) + rand() * 90));
+    }
+  }
+  return { pixels, labels };
+}
+
+export function writeSyntheticDataset(dir: string, trainCount = 3000, testCount = 500): void {
+  const train = syntheticImages(trainCount, 1);
+  const test = syntheticImages(testCount, 2);
+  const f = FASHION_MNIST_FILES;
+  writeFileSync(join(dir, f.trainImages), gzipSync(encodeIdx([trainCount, 28, 28], train.pixels)));
+  writeFileSync(join(dir, f.trainLabels), gzipSync(encodeIdx([trainCount], train.labels)));
+  writeFileSync(join(dir, f.testImages), gzipSync(encodeIdx([testCount, 28, 28], test.pixels)));
+  writeFileSync(join(dir, f.testLabels), gzipSync(encodeIdx([testCount], test.labels)));
+}
+
+export interface TestCoordinator extends RunningCoordinator {
+  dir: string;
+  /** Stops the coordinator and deletes its data. */
+  destroy(): Promise<void>;
+}
+
+export async function startTestCoordinator(
+  overrides: Partial<CoordinatorConfig> = {},
+  deps: CoordinatorDeps = {},
+): Promise<TestCoordinator> {
+  const dir = mkdtempSync(join(tmpdir(), 'gridtab-test-'));
+  writeSyntheticDataset(dir);
+  const config = {
+    ...configFromEnv({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: join(dir, 'data'),
+      ADMIN_TOKEN: 'test-admin-token',
+      FASHION_MNIST_DIR: dir,
+      GRIDTAB_DEMO_JOB: '0',
+    }),
+    tickMs: 100,
+    disconnectGraceMs: 1000,
+    ...overrides,
+  };
+  const co = await createCoordinator(config, { log: () => {}, ...deps });
+  return {
+    ...co,
+    dir,
+    async destroy() {
+      await co.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A small job on the synthetic data: quick units, short leases. */
+export const TEST_JOB: JobSpecInput = {
+  name: 'test job',
+  model: MODEL_PRESETS['fashion-mlp'],
+  dataset: FASHION_MNIST_ID,
+  hyperparameters: { batchSize: 32, localSteps: 10, learningRate: 0.002, optimizer: 'adam' },
+  rounds: { unitsPerRound: 3, quorum: 1, deadlineMs: 60_000, leaseMs: 30_000 },
+  stopping: { maxRounds: 50 },
+};
+
+export async function addJob(co: RunningCoordinator, spec: Partial<JobSpecInput> = {}) {
+  const job = await createJob(co, jobSpecSchema.parse({ ...TEST_JOB, ...spec }));
+  await co.scheduler.openRound(job);
+  return job;
+}
