@@ -16,9 +16,10 @@ export const DEMO_JOB: JobSpecInput = {
   model: MODEL_PRESETS['fashion-mlp'],
   dataset: FASHION_MNIST_ID,
   strategy: 'fedavg',
-  hyperparameters: { batchSize: 64, localSteps: 40, learningRate: 0.002, optimizer: 'adam' },
+  // Tuned on 3 contributors: 85% after about 150k samples; FedAvg plateaus near 86.7%.
+  hyperparameters: { batchSize: 64, localSteps: 50, learningRate: 0.001, optimizer: 'adam' },
   rounds: { unitsPerRound: 6, quorum: 1, deadlineMs: 120_000, leaseMs: 60_000 },
-  stopping: { maxRounds: 40, targetAccuracy: 0.87 },
+  stopping: { maxRounds: 50, targetAccuracy: 0.86 },
 };
 
 export async function ensureFashionMnist(co: Coordinator): Promise<void> {

@@ -1,0 +1,89 @@
+/**
+ * The runtime against a real coordinator in the same process: Node contributors (wasm or cpu
+ * backend) train the synthetic dataset across rounds, and a contributor that takes a unit and
+ * goes silent does not stall the job.
+ */
+import { CONTRIBUTOR_NAMESPACE, MODEL_PRESETS, PROTOCOL_VERSION } from '@gridtab/shared';
+import { io } from 'socket.io-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { addJob, startTestCoordinator, type TestCoordinator } from '../../../coordinator/src/testing.ts';
+import { chooseBackend, missingTrainingKernels } from './backends.ts';
+import { createNodeContributor } from './index.ts';
+import type { Contributor } from './types.ts';
+
+describe('contributor runtime', () => {
+  let co: TestCoordinator | null = null;
+  let contributors: Contributor[] = [];
+  afterEach(async () => {
+    for (const c of contributors) await c.stop();
+    contributors = [];
+    await co?.destroy();
+    co = null;
+  });
+
+  it('trains a job across three contributors, version after version', async () => {
+    co = await startTestCoordinator();
+    const job = await addJob(co, { stopping: { maxRounds: 4 } });
+    contributors = [0, 1, 2].map(() => createNodeContributor({ coordinatorUrl: co!.url, benchmarkMs: 100 }));
+    await Promise.all(contributors.map((c) => c.start()));
+    await expect
+      .poll(() => co!.store.getJob(job.id)!.status, { timeout: 90_000, interval: 200 })
+      .toBe('completed');
+    const versions = co.store.listVersions(job.id);
+    expect(versions.map((v) => v.round)).toEqual([0, 1, 2, 3, 4]);
+    const accuracy = versions.slice(1).map((v) => v.metrics.testAccuracy!);
+    expect(accuracy.at(-1)).toBeGreaterThan(0.5); // random guessing is 0.1
+    const updates = [1, 2, 3, 4].flatMap((r) => co!.store.listUpdates(job.id, r));
+    expect(updates).toHaveLength(12);
+    const done = contributors.reduce((n, c) => n + c.state.unitsDone, 0);
+    expect(done).toBe(12);
+    for (const c of contributors) {
+      expect(c.state.chosenBackend).toBe('wasm');
+      expect(c.state.backends.find((b) => b.name === 'wasm')?.samplesPerSec).toBeGreaterThan(0);
+      // every version the job made was announced to every contributor
+      expect(c.state.versions.filter((v) => v.jobId === job.id).map((v) => v.round)).toEqual([1, 2, 3, 4]);
+    }
+  });
+
+  it('does not stall when a contributor takes a unit and goes silent', async () => {
+    co = await startTestCoordinator();
+    const job = await addJob(co, {
+      rounds: { unitsPerRound: 2, quorum: 1, deadlineMs: 60_000, leaseMs: 2000 },
+      stopping: { maxRounds: 2 },
+    });
+    // A raw client that joins, takes a unit and never answers: a frozen tab.
+    const frozen = io(`${co.url}${CONTRIBUTOR_NAMESPACE}`, { transports: ['websocket'] });
+    await frozen.timeout(5000).emitWithAck('contributor:join', {
+      protocolVersion: PROTOCOL_VERSION,
+      clientId: 'frozen_tab_1',
+      backends: [],
+      chosenBackend: 'cpu',
+    });
+    const offer = await frozen.timeout(5000).emitWithAck('unit:request', {});
+    const lost = offer.data.unit.unitId as string;
+    contributors = [createNodeContributor({ coordinatorUrl: co.url, benchmarkMs: 100 })];
+    await contributors[0].start();
+    await expect
+      .poll(() => co!.store.getJob(job.id)!.status, { timeout: 60_000, interval: 200 })
+      .toBe('completed');
+    const round1 = co.store.listUpdates(job.id, 1);
+    expect(round1.map((u) => u.unitId)).toContain(lost);
+    expect(new Set(round1.map((u) => u.contributorId)).size).toBe(1);
+    frozen.disconnect();
+  });
+});
+
+describe('backend choice', () => {
+  it('knows TF.js wasm cannot train a CNN and picks the fastest backend that can', () => {
+    expect(missingTrainingKernels('wasm', MODEL_PRESETS['fashion-cnn'])).toContain('Conv2DBackpropFilter');
+    expect(missingTrainingKernels('cpu', MODEL_PRESETS['fashion-cnn'])).toEqual([]);
+    const scores = [
+      { name: 'wasm' as const, available: true, samplesPerSec: 5000 },
+      { name: 'cpu' as const, available: true, samplesPerSec: 900 },
+      { name: 'webgpu' as const, available: false, samplesPerSec: 0 },
+    ];
+    expect(chooseBackend(scores, MODEL_PRESETS['fashion-mlp'])).toBe('wasm');
+    expect(chooseBackend(scores, MODEL_PRESETS['fashion-cnn'])).toBe('cpu');
+    expect(chooseBackend(scores.filter((s) => s.name === 'webgpu'))).toBeNull();
+  });
+});
