@@ -7,7 +7,7 @@
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { ints, runProgram } from '../gpu/program.ts';
-import { columnSumSource, type MatMulVariant, matMulSource, TILE } from './dense.wgsl.ts';
+import { columnSumSource, type MatMulVariant, matMulSource, tileOf } from './dense.wgsl.ts';
 
 export type Activation = 'linear' | 'relu';
 
@@ -19,18 +19,24 @@ export const DENSE_BACKPROP_BIAS = 'GridTabDenseBackpropBias';
 const UNIFORMS = 'dimM : i32, dimN : i32, dimK : i32,';
 
 function variantKey(v: MatMulVariant): string {
-  return `gridtab_matmul_${+v.transA}${+v.transB}_${v.mask}_${+v.bias}${+v.relu}`;
+  return `gridtab_matmul_${v.perThread}_${+v.transA}${+v.transB}_${v.mask}_${+v.bias}${+v.relu}`;
 }
+
+/** Big tiles once they still give at least this many workgroups; small tiles below. */
+const MIN_BIG_TILE_WORKGROUPS = 64;
 
 /** Runs out[M, N] = act(opA(a) opB(b) + bias) with the operands in `inputs` order A, B, [Mask], [Bias]. */
 function matMul(
   backend: WebGPUBackend,
-  v: MatMulVariant,
+  shape: Omit<MatMulVariant, 'perThread'>,
   inputs: TensorInfo[],
   m: number,
   n: number,
   k: number,
 ): TensorInfo {
+  const bigTiles = Math.ceil(m / 64) * Math.ceil(n / 64) >= MIN_BIG_TILE_WORKGROUPS;
+  const v: MatMulVariant = { ...shape, perThread: bigTiles ? 4 : 1 };
+  const tile = tileOf(v);
   const names = ['A', 'B'];
   if (v.mask !== 'none') names.push('Mask');
   if (v.bias) names.push('Bias');
@@ -40,7 +46,7 @@ function matMul(
       shaderKey: variantKey(v),
       variableNames: names,
       outputShape: [m, n],
-      dispatch: [Math.ceil(n / TILE), Math.ceil(m / TILE), 1],
+      dispatch: [Math.ceil(n / tile), Math.ceil(m / tile), 1],
       workgroupSize: [16, 16, 1],
       uniforms: UNIFORMS,
       userCode: matMulSource(v),
@@ -60,7 +66,13 @@ export const fusedDenseConfig: KernelConfig = {
     const { x, w, bias } = inputs as { x: TensorInfo; w: TensorInfo; bias: TensorInfo };
     const [m, k] = x.shape;
     const n = w.shape[1];
-    const v: MatMulVariant = { transA: false, transB: false, mask: 'none', bias: true, relu: isRelu(attrs) };
+    const v: Omit<MatMulVariant, 'perThread'> = {
+      transA: false,
+      transB: false,
+      mask: 'none',
+      bias: true,
+      relu: isRelu(attrs),
+    };
     return matMul(backend as WebGPUBackend, v, [x, w, bias], m, n, k);
   },
 };
@@ -74,7 +86,7 @@ export const denseBackpropInputConfig: KernelConfig = {
     const relu = isRelu(attrs);
     const [batch, n] = dy.shape;
     const k = w.shape[0];
-    const v: MatMulVariant = {
+    const v: Omit<MatMulVariant, 'perThread'> = {
       transA: false,
       transB: true,
       mask: relu ? 'a' : 'none',
@@ -94,7 +106,7 @@ export const denseBackpropFilterConfig: KernelConfig = {
     const relu = isRelu(attrs);
     const [batch, k] = x.shape;
     const n = dy.shape[1];
-    const v: MatMulVariant = {
+    const v: Omit<MatMulVariant, 'perThread'> = {
       transA: true,
       transB: false,
       mask: relu ? 'b' : 'none',

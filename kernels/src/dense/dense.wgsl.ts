@@ -11,6 +11,9 @@
  */
 
 export interface MatMulVariant {
+  /** Outputs per thread along each axis: 4 (64x64 tiles) for big outputs, 1 (16x16 tiles) for
+   * small ones, where 64x64 tiles would leave most of the GPU idle (e.g. 64x128 -> 2 workgroups). */
+  perThread: 1 | 4;
   transA: boolean;
   transB: boolean;
   /** Which operand, if any, is multiplied by relu'(Mask); Mask has that operand's layout. */
@@ -19,8 +22,8 @@ export interface MatMulVariant {
   relu: boolean;
 }
 
-/** Output tile is TILE x TILE, computed by 16x16 threads holding 4x4 accumulators each. */
-export const TILE = 64;
+/** A workgroup is 16x16 threads; its output tile is 16 * perThread square. */
+export const tileOf = (v: MatMulVariant) => 16 * v.perThread;
 const TILE_K = 16;
 
 function operandLoad(name: 'A' | 'B', trans: boolean, masked: boolean): string {
@@ -45,30 +48,33 @@ fn load${name}(row : i32, col : i32) -> f32 {
 }
 
 export function matMulSource(v: MatMulVariant): string {
-  // Tile loads: 256 threads move 1024 elements each step. The element-to-thread mapping follows
-  // the stored layout so neighbouring threads read neighbouring addresses.
-  const aCoord = v.transA ? 'let ar = e % 64; let ak = e / 64;' : 'let ar = e / 16; let ak = e % 16;';
-  const bCoord = v.transB ? 'let bk = e % 16; let bc = e / 16;' : 'let bk = e / 64; let bc = e % 64;';
+  const T = tileOf(v);
+  const P = v.perThread;
+  // Tile loads: 256 threads move T*16 elements of each operand per step, P each. The
+  // element-to-thread mapping follows the stored layout so neighbouring threads read
+  // neighbouring addresses.
+  const aCoord = v.transA ? `let ar = e % ${T}; let ak = e / ${T};` : 'let ar = e / 16; let ak = e % 16;';
+  const bCoord = v.transB ? 'let bk = e % 16; let bc = e / 16;' : `let bk = e / ${T}; let bc = e % ${T};`;
   let epilogue = 'var value = acc[r][c];';
   if (v.bias) epilogue += ' value = value + Bias[col];';
   if (v.relu) epilogue += ' value = max(value, 0.0);';
   return `
-var<workgroup> tileA : array<array<f32, ${TILE_K}>, ${TILE}>;
-var<workgroup> tileB : array<array<f32, ${TILE}>, ${TILE_K}>;
+var<workgroup> tileA : array<array<f32, ${TILE_K}>, ${T}>;
+var<workgroup> tileB : array<array<f32, ${T}>, ${TILE_K}>;
 ${operandLoad('A', v.transA, v.mask === 'a')}
 ${operandLoad('B', v.transB, v.mask === 'b')}
 
 fn main() {
-  let tileRow = i32(workgroupId.y) * ${TILE};
-  let tileCol = i32(workgroupId.x) * ${TILE};
+  let tileRow = i32(workgroupId.y) * ${T};
+  let tileCol = i32(workgroupId.x) * ${T};
   let tx = i32(localId.x);
   let ty = i32(localId.y);
   let flat = ty * 16 + tx;
-  var acc : array<array<f32, 4>, 4>;
+  var acc : array<array<f32, ${P}>, ${P}>;
   let numTiles = (uniforms.dimK + ${TILE_K - 1}) / ${TILE_K};
   for (var t = 0; t < numTiles; t++) {
     let k0 = t * ${TILE_K};
-    for (var i = 0; i < 4; i++) {
+    for (var i = 0; i < ${P}; i++) {
       let e = flat + i * 256;
       ${aCoord}
       tileA[ar][ak] = loadA(tileRow + ar, k0 + ak);
@@ -77,19 +83,19 @@ fn main() {
     }
     workgroupBarrier();
     for (var kk = 0; kk < ${TILE_K}; kk++) {
-      var bv : array<f32, 4>;
-      for (var c = 0; c < 4; c++) { bv[c] = tileB[kk][tx * 4 + c]; }
-      for (var r = 0; r < 4; r++) {
-        let av = tileA[ty * 4 + r][kk];
-        for (var c = 0; c < 4; c++) { acc[r][c] = fma(av, bv[c], acc[r][c]); }
+      var bv : array<f32, ${P}>;
+      for (var c = 0; c < ${P}; c++) { bv[c] = tileB[kk][tx * ${P} + c]; }
+      for (var r = 0; r < ${P}; r++) {
+        let av = tileA[ty * ${P} + r][kk];
+        for (var c = 0; c < ${P}; c++) { acc[r][c] = fma(av, bv[c], acc[r][c]); }
       }
     }
     workgroupBarrier();
   }
-  for (var r = 0; r < 4; r++) {
-    let row = tileRow + ty * 4 + r;
-    for (var c = 0; c < 4; c++) {
-      let col = tileCol + tx * 4 + c;
+  for (var r = 0; r < ${P}; r++) {
+    let row = tileRow + ty * ${P} + r;
+    for (var c = 0; c < ${P}; c++) {
+      let col = tileCol + tx * ${P} + c;
       if (row < uniforms.dimM && col < uniforms.dimN) {
         ${epilogue}
         result[row * uniforms.dimN + col] = value;

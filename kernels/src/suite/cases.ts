@@ -55,6 +55,14 @@ export const denseCases: SuiteCase[] = [
     fill: 'ramp',
     params: { batch: 2, inDim: 130, outDim: 3, activation: 'linear' },
   },
+  // Big enough for the 64x64-tile variant (>= 64 workgroups) in forward, dX and dW alike.
+  {
+    op: 'dense',
+    name: 'big-tile-520x513-b516',
+    fill: 'random',
+    heavy: true,
+    params: { batch: 516, inDim: 520, outDim: 513, activation: 'relu' },
+  },
 ];
 
 export const softmaxXentCases: SuiteCase[] = [
