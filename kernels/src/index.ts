@@ -18,6 +18,7 @@ import {
 import { adamStepConfig, momentumStepConfig } from './optimizer/optimizer-kernel.ts';
 import { dequantizeInt8Config, quantizeInt8Config } from './quantize/quantize-kernel.ts';
 import { softmaxXentConfig } from './softmax-xent/softmax-xent-kernel.ts';
+import { topKHistogramConfig, topKSelectConfig } from './topk/topk-kernel.ts';
 import { weightedSumConfig } from './weighted-sum/weighted-sum-kernel.ts';
 
 export const KERNEL_CONFIGS: KernelConfig[] = [
@@ -31,6 +32,8 @@ export const KERNEL_CONFIGS: KernelConfig[] = [
   weightedSumConfig,
   adamStepConfig,
   momentumStepConfig,
+  topKHistogramConfig,
+  topKSelectConfig,
 ];
 
 export const GRADIENT_CONFIGS: GradConfig[] = [fusedDenseGradConfig];
@@ -88,6 +91,7 @@ export {
 } from './softmax-xent/softmax-xent.ts';
 export { type CheckResult, describeFailure, type SuiteCase } from './suite/check.ts';
 export { type OpSuite, runSuite } from './suite/run.ts';
+export { findBin, type TopK, topKWithFeedback } from './topk/topk.ts';
 export {
   type KernelReport,
   type KernelSupport,

@@ -34,6 +34,8 @@ export const KERNEL_NEEDS: Record<string, KernelNeeds> = {
   GridTabWeightedSum: needs(64, 0, 3),
   GridTabAdamStep: needs(64, 0, 3),
   GridTabMomentumStep: needs(64, 0, 3),
+  GridTabTopKHistogram: needs(64, 0, 2),
+  GridTabTopKSelect: needs(64, 0, 2),
 };
 
 /** Why `device` cannot run `kernel`, or null when it can. */

@@ -30,6 +30,8 @@ export interface ProgramSpec {
   components?: 1 | 4;
   /** WGSL defining `fn main()`; reads the private `workgroupId`, `localId`, `localIndex`. */
   userCode: string;
+  /** Output declared `array<atomic<i32>>` (histograms, slot counters); pass a zeroed `output`. */
+  atomic?: boolean;
 }
 
 /** Largest dispatch per dimension WebGPU guarantees; spill over into y when beyond. */
@@ -54,6 +56,7 @@ export function runProgram(
   inputs: TensorInfo[],
   outputDtype: DataType,
   uniforms: Uniform[],
+  output?: TensorInfo,
 ): TensorInfo {
   if (spec.outputShape.length > 2) throw new Error('runProgram: outputs are flat or 2-D');
   const program: WebGPUProgram = {
@@ -69,6 +72,7 @@ export function runProgram(
     uniforms: spec.uniforms,
     outputComponent: spec.components ?? 1,
     getUserCode: () => spec.userCode,
+    atomic: spec.atomic,
   };
-  return backend.runWebGPUProgram(program, inputs, outputDtype, uniforms);
+  return backend.runWebGPUProgram(program, inputs, outputDtype, uniforms, output);
 }

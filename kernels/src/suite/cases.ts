@@ -175,3 +175,20 @@ export const optimizerCases: SuiteCase[] = [
     params: { n: 129, kind: 'momentum', steps: 2 },
   },
 ];
+
+export const topkCases: SuiteCase[] = [
+  { op: 'topk', name: 'one-percent-10000-k100', fill: 'random', params: { n: 10000, k: 100 } },
+  { op: 'topk', name: 'odd-1001-k37', fill: 'random', params: { n: 1001, k: 37 } },
+  { op: 'topk', name: 'ties-130-k20', fill: 'ramp', params: { n: 130, k: 20 } },
+  { op: 'topk', name: 'zeros-64-k5', fill: 'zeros', params: { n: 64, k: 5 } },
+  { op: 'topk', name: 'large-257-k1', fill: 'large', params: { n: 257, k: 1 } },
+  { op: 'topk', name: 'all-9-k9', fill: 'random', params: { n: 9, k: 9 } },
+  { op: 'topk', name: 'none-9-k0', fill: 'random', params: { n: 9, k: 0 } },
+  {
+    op: 'topk',
+    name: 'mlp-update-101770-k1017',
+    fill: 'random',
+    heavy: true,
+    params: { n: 101770, k: 1017 },
+  },
+];

@@ -16,9 +16,18 @@ import { checkQuantize, type QuantizeParams } from '../quantize/quantize.suite.t
 import { DEQUANTIZE_INT8, QUANTIZE_INT8 } from '../quantize/quantize-kernel.ts';
 import { checkSoftmaxXent, type SoftmaxXentParams } from '../softmax-xent/softmax-xent.suite.ts';
 import { SOFTMAX_XENT } from '../softmax-xent/softmax-xent-kernel.ts';
+import { checkTopK, type TopKParams } from '../topk/topk.suite.ts';
+import { TOPK_HISTOGRAM, TOPK_SELECT } from '../topk/topk-kernel.ts';
 import { checkWeightedSum, type WeightedSumParams } from '../weighted-sum/weighted-sum.suite.ts';
 import { WEIGHTED_SUM } from '../weighted-sum/weighted-sum-kernel.ts';
-import { denseCases, optimizerCases, quantizeCases, softmaxXentCases, weightedSumCases } from './cases.ts';
+import {
+  denseCases,
+  optimizerCases,
+  quantizeCases,
+  softmaxXentCases,
+  topkCases,
+  weightedSumCases,
+} from './cases.ts';
 import type { SuiteCase } from './check.ts';
 import type { OpSuite } from './run.ts';
 
@@ -52,6 +61,12 @@ export const SUITES: OpSuite[] = [
     kernels: [ADAM_STEP, MOMENTUM_STEP],
     cases: optimizerCases,
     check: (c) => checkOptimizer(c as SuiteCase<unknown> as SuiteCase<OptimizerParams>),
+  },
+  {
+    op: 'topk',
+    kernels: [TOPK_HISTOGRAM, TOPK_SELECT],
+    cases: topkCases,
+    check: (c) => checkTopK(c as SuiteCase<unknown> as SuiteCase<TopKParams>),
   },
 ];
 
