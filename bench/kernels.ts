@@ -1,0 +1,78 @@
+/**
+ * Node launcher of the kernel benchmark (`npm run bench:kernels`): brings up WebGPU through Dawn
+ * (SwiftShader when there is no GPU), verifies the kernels on that adapter, runs the browser-safe
+ * benchmark in kernels/src/bench/, and writes bench/results/kernels.json and the `## Kernels`
+ * section of docs/BENCHMARKS.md. Options: --profile=fallback|full, --budget-ms=N.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { Profile } from '../kernels/src/bench/cases.ts';
+import { runKernelBench, toMarkdown } from '../kernels/src/bench/run.ts';
+import { registerWebGPU, verifyKernels } from '../kernels/src/index.ts';
+import { describeFailure } from '../kernels/src/suite/check.ts';
+import { createNodeGpu } from '../kernels/src/testing/node-gpu.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+
+/** Replaces (or appends) the `## Kernels` section, leaving other sections alone. */
+function writeSection(path: string, body: string): void {
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    text = '# Benchmarks\n';
+  }
+  const section = `## Kernels\n\n${body}\n`;
+  const start = text.indexOf('\n## Kernels');
+  if (start < 0) {
+    text = `${text.trimEnd()}\n\n${section}`;
+  } else {
+    const next = text.indexOf('\n## ', start + 1);
+    text = `${text.slice(0, start + 1)}${section}${next < 0 ? '' : `\n${text.slice(next + 1)}`}`;
+  }
+  writeFileSync(path, text);
+}
+
+async function main(): Promise<void> {
+  const nodeGpu = await createNodeGpu();
+  try {
+    if (!(await registerWebGPU(nodeGpu.gpu))) throw new Error('no WebGPU adapter');
+    await tf.setBackend('webgpu');
+    const checks = await verifyKernels({ quick: true });
+    const failed = checks.filter((c) => !c.ok);
+    console.log(
+      `kernel suite on this adapter: ${checks.length - failed.length}/${checks.length} checks passed`,
+    );
+    for (const c of failed) console.log(`  FAILED (kernel bypassed): ${describeFailure(c)}`);
+
+    console.log('| kernel | shape | ours ms | TF.js ms | ours | TF.js | ratio | vs copy | TF.js sequence |');
+    const report = await runKernelBench({
+      profile: arg('profile') as Profile | undefined,
+      budgetMs: arg('budget-ms') ? Number(arg('budget-ms')) : undefined,
+      log: (line) => console.log(line),
+    });
+    report.machine = {
+      cpus: `${os.cpus().length} x ${os.cpus()[0]?.model.trim()}`,
+      memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+      platform: `${os.platform()} ${os.release()}`,
+      node: process.version,
+      runtime: 'Node + Dawn (webgpu npm package)',
+    };
+    const json = resolve(root, 'bench/results/kernels.json');
+    mkdirSync(dirname(json), { recursive: true });
+    writeFileSync(
+      json,
+      `${JSON.stringify({ ...report, suite: { checks: checks.length, failed: failed.map(describeFailure) } }, null, 2)}\n`,
+    );
+    writeSection(resolve(root, 'docs/BENCHMARKS.md'), toMarkdown(report));
+    console.log(`wrote ${json} and docs/BENCHMARKS.md (## Kernels)`);
+  } finally {
+    tf.removeBackend('webgpu');
+    nodeGpu.release();
+  }
+}
+
+await main();
