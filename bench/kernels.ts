@@ -9,7 +9,7 @@ import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Profile } from '../kernels/src/bench/cases.ts';
-import { runKernelBench, toMarkdown } from '../kernels/src/bench/run.ts';
+import { runKernelBench, TABLE_HEADER, toMarkdown } from '../kernels/src/bench/run.ts';
 import { registerWebGPU, verifyKernels } from '../kernels/src/index.ts';
 import { describeFailure } from '../kernels/src/suite/check.ts';
 import { createNodeGpu } from '../kernels/src/testing/node-gpu.ts';
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     );
     for (const c of failed) console.log(`  FAILED (kernel bypassed): ${describeFailure(c)}`);
 
-    console.log('| kernel | shape | ours ms | TF.js ms | ours | TF.js | ratio | vs copy | TF.js sequence |');
+    console.log(TABLE_HEADER[0]);
     const report = await runKernelBench({
       profile: arg('profile') as Profile | undefined,
       budgetMs: arg('budget-ms') ? Number(arg('budget-ms')) : undefined,

@@ -49,6 +49,8 @@ export function registerKernels(): void {
 
 registerKernels();
 
+export { type Calibration, calibrateKernels } from './bench/calibrate.ts';
+export { type BenchReport, runKernelBench, toMarkdown } from './bench/run.ts';
 export {
   type Activation,
   type DenseGrads,
@@ -56,7 +58,7 @@ export {
   fusedDense,
   fusedDenseTfjs,
 } from './dense/dense.ts';
-export { type DeviceFeatures, KERNEL_NEEDS } from './gpu/features.ts';
+export { type DeviceFeatures, isFallbackDevice, KERNEL_NEEDS } from './gpu/features.ts';
 export { registerWebGPU } from './gpu/setup.ts';
 export {
   ADAM_SLOTS,

@@ -15,6 +15,10 @@ export interface KernelStatus {
   state: KernelState;
   /** Why it failed: the first failing case, or the error the kernel threw. */
   reason?: string;
+  /** Set by calibration: TF.js ms / ours at the demo shapes on this device. */
+  speedup?: number;
+  /** Set by calibration when TF.js's sequence was faster here: ops then take the TF.js path. */
+  prefer?: 'ours' | 'tfjs';
 }
 
 const statusByBackend = new WeakMap<object, Map<string, KernelStatus>>();
@@ -51,7 +55,8 @@ export function webgpuFor(kernel: string, maxBytes: number): WebGPUBackend | nul
   if (tf.getBackend() !== 'webgpu') return null;
   const backend = tf.backend() as WebGPUBackend;
   if (forcedOff.has(backend)) return null;
-  if (kernelStatus(backend, kernel).state === 'failed') return null;
+  const status = kernelStatus(backend, kernel);
+  if (status.state === 'failed' || status.prefer === 'tfjs') return null;
   if (unmetNeeds(backend.device, kernel)) return null;
   if (maxBytes > backend.device.limits.maxStorageBufferBindingSize) return null;
   return backend;

@@ -7,6 +7,7 @@ import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { calibrateKernels } from './bench/calibrate.ts';
 import { fusedDense } from './dense/dense.ts';
 import { FUSED_DENSE } from './dense/dense-kernel.ts';
 import { flatDispatch, ints, runProgram } from './gpu/program.ts';
@@ -100,6 +101,28 @@ describe('kernel verification', () => {
       const report = kernelSupport();
       expect(report.device).toBeNull();
       expect(new Set(report.kernels.map((k) => k.state))).toEqual(new Set(['unsupported']));
+    });
+  });
+
+  it('calibration records a measured speedup per kernel and routes losers to TF.js', async () => {
+    await onBackend('webgpu', async () => {
+      const backend = tf.backend();
+      const calibration = await calibrateKernels({ budgetMs: 20 });
+      expect(calibration.length).toBeGreaterThanOrEqual(10);
+      for (const c of calibration) {
+        // Which side wins is the adapter's business; the decision must follow the measurement.
+        expect(c.speedup).toBeGreaterThan(0);
+        expect(c.prefer).toBe(c.speedup < 0.9 ? 'tfjs' : 'ours');
+        expect(kernelStatus(backend, c.kernel)).toMatchObject({ speedup: c.speedup, prefer: c.prefer });
+      }
+      markKernel(backend, FUSED_DENSE, { state: 'passed', prefer: 'tfjs' });
+      const x = tf.ones([2, 3]) as tf.Tensor2D;
+      const w = tf.ones([3, 4]) as tf.Tensor2D;
+      const b = tf.zeros([4]) as tf.Tensor1D;
+      const profile = await tf.profile(() => fusedDense(x, w, b, 'relu'));
+      expect(profile.kernelNames).not.toContain(FUSED_DENSE);
+      tf.dispose([x, w, b]);
+      for (const c of calibration) markKernel(backend, c.kernel, { state: 'unverified' });
     });
   });
 });

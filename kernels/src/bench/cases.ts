@@ -8,10 +8,20 @@
 import type { Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { denseBackward, fusedDense, fusedDenseTfjs } from '../dense/dense.ts';
+import {
+  DENSE_BACKPROP_BIAS,
+  DENSE_BACKPROP_FILTER,
+  DENSE_BACKPROP_INPUT,
+  FUSED_DENSE,
+} from '../dense/dense-kernel.ts';
 import { adamStep, momentumStep, momentumStepTfjs } from '../optimizer/optimizer.ts';
+import { ADAM_STEP, MOMENTUM_STEP } from '../optimizer/optimizer-kernel.ts';
 import { dequantizeInt8, quantizeInt8 } from '../quantize/quantize.ts';
+import { DEQUANTIZE_INT8, QUANTIZE_INT8 } from '../quantize/quantize-kernel.ts';
 import { softmaxCrossEntropy, softmaxCrossEntropyTfjs } from '../softmax-xent/softmax-xent.ts';
+import { SOFTMAX_XENT } from '../softmax-xent/softmax-xent-kernel.ts';
 import { weightedSum, weightedSumTfjs } from '../weighted-sum/weighted-sum.ts';
+import { WEIGHTED_SUM } from '../weighted-sum/weighted-sum-kernel.ts';
 
 export type Profile = 'fallback' | 'full';
 
@@ -19,6 +29,10 @@ type Run = () => Tensor | Tensor[];
 
 export interface BenchCase {
   kernel: string;
+  /** Kernel names whose speed the case measures (calibration marks them). */
+  kernels: string[];
+  /** At the demo model's shapes: what calibration times. */
+  demo: boolean;
   shape: string;
   /** Floating-point operations (GFLOPS) or bytes moved (GB/s) per call; one of the two. */
   flops?: number;
@@ -33,6 +47,8 @@ const MLP_PARAMS = 784 * 128 + 128 + 128 * 10 + 10;
 function dense(b: number, k: number, n: number): BenchCase {
   return {
     kernel: 'dense forward (matmul+bias+relu)',
+    kernels: [FUSED_DENSE],
+    demo: b === 64,
     shape: `${b}x${k} . ${k}x${n}`,
     flops: 2 * b * k * n,
     setup() {
@@ -52,6 +68,8 @@ function dense(b: number, k: number, n: number): BenchCase {
 function denseGrad(b: number, k: number, n: number): BenchCase {
   return {
     kernel: 'dense backward (dX, dW, db; relu)',
+    kernels: [DENSE_BACKPROP_INPUT, DENSE_BACKPROP_FILTER, DENSE_BACKPROP_BIAS],
+    demo: b === 64,
     shape: `${b}x${k} . ${k}x${n}`,
     flops: 4 * b * k * n + 2 * b * n,
     setup() {
@@ -76,6 +94,8 @@ function denseGrad(b: number, k: number, n: number): BenchCase {
 function softmaxXent(rows: number, cols: number): BenchCase {
   return {
     kernel: 'softmax cross-entropy (loss+grad)',
+    kernels: [SOFTMAX_XENT],
+    demo: rows === 64,
     shape: `${rows}x${cols}`,
     bytes: 4 * (3 * rows * cols + rows),
     setup() {
@@ -107,6 +127,8 @@ function quantize(n: number): BenchCase {
   const blockSize = 256;
   return {
     kernel: 'int8 block quantize',
+    kernels: [QUANTIZE_INT8],
+    demo: n === MLP_PARAMS,
     shape: `${n} floats, block ${blockSize}`,
     bytes: 4 * n + n + 4 * Math.ceil(n / blockSize),
     setup() {
@@ -127,6 +149,8 @@ function dequantize(n: number): BenchCase {
   const blockSize = 256;
   return {
     kernel: 'int8 block dequantize',
+    kernels: [DEQUANTIZE_INT8],
+    demo: n === MLP_PARAMS,
     shape: `${n} floats, block ${blockSize}`,
     bytes: 4 * n + n + 4 * Math.ceil(n / blockSize),
     setup() {
@@ -148,6 +172,8 @@ function dequantize(n: number): BenchCase {
 function wsum(count: number, n: number): BenchCase {
   return {
     kernel: 'weighted sum of N buffers',
+    kernels: [WEIGHTED_SUM],
+    demo: n === MLP_PARAMS,
     shape: `${count} x ${n}`,
     bytes: 4 * n * (count + 1),
     setup() {
@@ -166,6 +192,8 @@ function wsum(count: number, n: number): BenchCase {
 function adam(n: number): BenchCase {
   return {
     kernel: 'Adam step (flat state)',
+    kernels: [ADAM_STEP],
+    demo: n === MLP_PARAMS,
     shape: `${n} params`,
     bytes: 4 * n * 7,
     setup() {
@@ -193,6 +221,8 @@ function adam(n: number): BenchCase {
 function momentum(n: number): BenchCase {
   return {
     kernel: 'SGD momentum step (flat state)',
+    kernels: [MOMENTUM_STEP],
+    demo: n === MLP_PARAMS,
     shape: `${n} params`,
     bytes: 4 * n * 5,
     setup() {

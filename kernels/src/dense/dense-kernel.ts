@@ -6,6 +6,7 @@
  */
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { isFallbackDevice } from '../gpu/features.ts';
 import { ints, runProgram } from '../gpu/program.ts';
 import { columnSumSource, type MatMulVariant, matMulSource, tileOf } from './dense.wgsl.ts';
 
@@ -19,23 +20,45 @@ export const DENSE_BACKPROP_BIAS = 'GridTabDenseBackpropBias';
 const UNIFORMS = 'dimM : i32, dimN : i32, dimK : i32,';
 
 function variantKey(v: MatMulVariant): string {
-  return `gridtab_matmul_${v.perThread}_${+v.transA}${+v.transB}_${v.mask}_${+v.bias}${+v.relu}`;
+  return `gridtab_matmul_${v.threads}x${v.perThread}_${+v.transA}${+v.transB}_${v.mask}_${+v.bias}${+v.relu}`;
 }
 
-/** Big tiles once they still give at least this many workgroups; small tiles below. */
-const MIN_BIG_TILE_WORKGROUPS = 64;
+type Tiling = Pick<MatMulVariant, 'threads' | 'perThread'>;
+
+/** Tilings from the best load reuse down; the first that still yields enough workgroups wins. */
+export const TILINGS: Tiling[] = [
+  { threads: 16, perThread: 4 },
+  { threads: 8, perThread: 4 },
+  { threads: 16, perThread: 1 },
+];
+const MIN_WORKGROUPS = 32;
+
+/**
+ * On a CPU adapter the biggest tile wins regardless of workgroup count: 2 cores cannot use many
+ * workgroups, and each emulated barrier is costly. Measured on SwiftShader, 64x784x128 forward:
+ * 16x16x4 98 ms, 8x8x4 107 ms, 16x16x1 555 ms (TF.js 167 ms).
+ */
+export function chooseTiling(m: number, n: number, cpuAdapter: boolean): Tiling {
+  if (cpuAdapter) return TILINGS[0];
+  const enough = (t: Tiling) => Math.ceil(m / tileOf(t)) * Math.ceil(n / tileOf(t)) >= MIN_WORKGROUPS;
+  return TILINGS.find(enough) ?? TILINGS[TILINGS.length - 1];
+}
 
 /** Runs out[M, N] = act(opA(a) opB(b) + bias) with the operands in `inputs` order A, B, [Mask], [Bias]. */
 function matMul(
   backend: WebGPUBackend,
-  shape: Omit<MatMulVariant, 'perThread'>,
+  shape: Omit<MatMulVariant, keyof Tiling>,
   inputs: TensorInfo[],
   m: number,
   n: number,
   k: number,
+  attrs?: NamedAttrMap,
 ): TensorInfo {
-  const bigTiles = Math.ceil(m / 64) * Math.ceil(n / 64) >= MIN_BIG_TILE_WORKGROUPS;
-  const v: MatMulVariant = { ...shape, perThread: bigTiles ? 4 : 1 };
+  // attrs.threads/perThread force a tiling (tests and tuning); otherwise chosen by shape.
+  const tiling: Tiling = attrs?.threads
+    ? { threads: attrs.threads as Tiling['threads'], perThread: attrs.perThread as Tiling['perThread'] }
+    : chooseTiling(m, n, isFallbackDevice(backend.device));
+  const v: MatMulVariant = { ...shape, ...tiling };
   const tile = tileOf(v);
   const names = ['A', 'B'];
   if (v.mask !== 'none') names.push('Mask');
@@ -47,7 +70,7 @@ function matMul(
       variableNames: names,
       outputShape: [m, n],
       dispatch: [Math.ceil(n / tile), Math.ceil(m / tile), 1],
-      workgroupSize: [16, 16, 1],
+      workgroupSize: [v.threads, v.threads, 1],
       uniforms: UNIFORMS,
       userCode: matMulSource(v),
     },
@@ -66,14 +89,14 @@ export const fusedDenseConfig: KernelConfig = {
     const { x, w, bias } = inputs as { x: TensorInfo; w: TensorInfo; bias: TensorInfo };
     const [m, k] = x.shape;
     const n = w.shape[1];
-    const v: Omit<MatMulVariant, 'perThread'> = {
+    const v: Omit<MatMulVariant, keyof Tiling> = {
       transA: false,
       transB: false,
       mask: 'none',
       bias: true,
       relu: isRelu(attrs),
     };
-    return matMul(backend as WebGPUBackend, v, [x, w, bias], m, n, k);
+    return matMul(backend as WebGPUBackend, v, [x, w, bias], m, n, k, attrs);
   },
 };
 
@@ -86,14 +109,14 @@ export const denseBackpropInputConfig: KernelConfig = {
     const relu = isRelu(attrs);
     const [batch, n] = dy.shape;
     const k = w.shape[0];
-    const v: Omit<MatMulVariant, 'perThread'> = {
+    const v: Omit<MatMulVariant, keyof Tiling> = {
       transA: false,
       transB: true,
       mask: relu ? 'a' : 'none',
       bias: false,
       relu: false,
     };
-    return matMul(backend as WebGPUBackend, v, relu ? [dy, w, y] : [dy, w], batch, k, n);
+    return matMul(backend as WebGPUBackend, v, relu ? [dy, w, y] : [dy, w], batch, k, n, attrs);
   },
 };
 
@@ -106,14 +129,14 @@ export const denseBackpropFilterConfig: KernelConfig = {
     const relu = isRelu(attrs);
     const [batch, k] = x.shape;
     const n = dy.shape[1];
-    const v: Omit<MatMulVariant, 'perThread'> = {
+    const v: Omit<MatMulVariant, keyof Tiling> = {
       transA: true,
       transB: false,
       mask: relu ? 'b' : 'none',
       bias: false,
       relu: false,
     };
-    return matMul(backend as WebGPUBackend, v, relu ? [x, dy, y] : [x, dy], k, n, batch);
+    return matMul(backend as WebGPUBackend, v, relu ? [x, dy, y] : [x, dy], k, n, batch, attrs);
   },
 };
 

@@ -11,8 +11,13 @@
  */
 
 export interface MatMulVariant {
-  /** Outputs per thread along each axis: 4 (64x64 tiles) for big outputs, 1 (16x16 tiles) for
-   * small ones, where 64x64 tiles would leave most of the GPU idle (e.g. 64x128 -> 2 workgroups). */
+  /**
+   * Tiling: a `threads` x `threads` workgroup, each thread computing `perThread` x `perThread`
+   * outputs, so the workgroup owns a (threads * perThread)-square output tile. Big tiles reuse
+   * loads best; small ones keep enough workgroups busy on small outputs (64x128 in 64x64 tiles
+   * is 2 workgroups).
+   */
+  threads: 8 | 16;
   perThread: 1 | 4;
   transA: boolean;
   transB: boolean;
@@ -22,8 +27,7 @@ export interface MatMulVariant {
   relu: boolean;
 }
 
-/** A workgroup is 16x16 threads; its output tile is 16 * perThread square. */
-export const tileOf = (v: MatMulVariant) => 16 * v.perThread;
+export const tileOf = (v: Pick<MatMulVariant, 'threads' | 'perThread'>) => v.threads * v.perThread;
 const TILE_K = 16;
 
 function operandLoad(name: 'A' | 'B', trans: boolean, masked: boolean): string {
@@ -50,11 +54,17 @@ fn load${name}(row : i32, col : i32) -> f32 {
 export function matMulSource(v: MatMulVariant): string {
   const T = tileOf(v);
   const P = v.perThread;
-  // Tile loads: 256 threads move T*16 elements of each operand per step, P each. The
+  const W = v.threads;
+  const loads = (T * TILE_K) / (W * W);
+  // Tile loads: W*W threads move T*TILE_K elements of each operand per step. The
   // element-to-thread mapping follows the stored layout so neighbouring threads read
   // neighbouring addresses.
-  const aCoord = v.transA ? `let ar = e % ${T}; let ak = e / ${T};` : 'let ar = e / 16; let ak = e % 16;';
-  const bCoord = v.transB ? 'let bk = e % 16; let bc = e / 16;' : `let bk = e / ${T}; let bc = e % ${T};`;
+  const aCoord = v.transA
+    ? `let ar = e % ${T}; let ak = e / ${T};`
+    : `let ar = e / ${TILE_K}; let ak = e % ${TILE_K};`;
+  const bCoord = v.transB
+    ? `let bk = e % ${TILE_K}; let bc = e / ${TILE_K};`
+    : `let bk = e / ${T}; let bc = e % ${T};`;
   let epilogue = 'var value = acc[r][c];';
   if (v.bias) epilogue += ' value = value + Bias[col];';
   if (v.relu) epilogue += ' value = max(value, 0.0);';
@@ -69,13 +79,13 @@ fn main() {
   let tileCol = i32(workgroupId.x) * ${T};
   let tx = i32(localId.x);
   let ty = i32(localId.y);
-  let flat = ty * 16 + tx;
+  let flat = ty * ${W} + tx;
   var acc : array<array<f32, ${P}>, ${P}>;
   let numTiles = (uniforms.dimK + ${TILE_K - 1}) / ${TILE_K};
   for (var t = 0; t < numTiles; t++) {
     let k0 = t * ${TILE_K};
-    for (var i = 0; i < ${P}; i++) {
-      let e = flat + i * 256;
+    for (var i = 0; i < ${loads}; i++) {
+      let e = flat + i * ${W * W};
       ${aCoord}
       tileA[ar][ak] = loadA(tileRow + ar, k0 + ak);
       ${bCoord}

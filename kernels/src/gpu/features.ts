@@ -83,3 +83,15 @@ export function deviceFeatures(device: GPUDevice): DeviceFeatures {
     },
   };
 }
+
+/**
+ * SwiftShader and other CPU implementations: correct, but they run workgroups on a few CPU
+ * threads, so timings say nothing about GPUs and tiling should favour few, large workgroups.
+ */
+export function isFallbackDevice(device: GPUDevice): boolean {
+  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo & { isFallbackAdapter?: boolean } })
+    .adapterInfo;
+  if (info?.isFallbackAdapter) return true;
+  const text = `${info?.vendor} ${info?.architecture} ${info?.device} ${info?.description}`.toLowerCase();
+  return /swiftshader|llvmpipe|lavapipe|software/.test(text);
+}
