@@ -64,7 +64,7 @@ export const dequantizeInt8Config: KernelConfig = {
         shaderKey: 'gridtab_dequantize_int8',
         variableNames: ['Packed'],
         outputShape: [layout.length],
-        dispatch: flatDispatch(Math.ceil(layout.length / BLOCK_THREADS)),
+        dispatch: flatDispatch(Math.ceil(layout.length / 4 / BLOCK_THREADS)),
         workgroupSize: [BLOCK_THREADS, 1, 1],
         uniforms: UNIFORMS,
         userCode: dequantizeSource(),

@@ -27,10 +27,12 @@ fn main() {
   }
   red[tid] = m;
   workgroupBarrier();
-  for (var s = ${BLOCK_THREADS / 2}; s > 0; s = s / 2) {
-    if (tid < s) { red[tid] = max(red[tid], red[tid + s]); }
-    workgroupBarrier();
+  if (tid == 0) {
+    var all = 0.0;
+    for (var t = 0; t < ${BLOCK_THREADS}; t++) { all = max(all, red[t]); }
+    red[0] = all;
   }
+  workgroupBarrier();
   if (valid) {
     let scale = red[0] / 127.0;
     if (tid == 0) { result[block] = bitcast<i32>(scale); }
@@ -50,16 +52,23 @@ fn main() {
 `;
 }
 
-/** One thread per element; extractBits on i32 sign-extends the code. */
+/**
+ * One thread per packed word: one load of the word and of its block's scale serve four outputs
+ * (blockSize % 4 == 0, so a word never straddles blocks). extractBits on i32 sign-extends.
+ */
 export function dequantizeSource(): string {
   return `
 fn main() {
-  let i = ${FLAT_WORKGROUP_INDEX} * ${BLOCK_THREADS} + i32(localIndex);
-  if (i < uniforms.n) {
-    let scale = bitcast<f32>(Packed[i / uniforms.blockSize]);
-    let word = Packed[uniforms.nBlocks + i / 4];
-    let q = extractBits(word, u32(8 * (i % 4)), 8u);
-    result[i] = f32(q) * scale;
+  let w = ${FLAT_WORKGROUP_INDEX} * ${BLOCK_THREADS} + i32(localIndex);
+  let first = w * 4;
+  if (first < uniforms.n) {
+    let scale = bitcast<f32>(Packed[first / uniforms.blockSize]);
+    let word = Packed[uniforms.nBlocks + w];
+    for (var j = 0; j < 4; j++) {
+      if (first + j < uniforms.n) {
+        result[first + j] = f32(extractBits(word, u32(8 * j), 8u)) * scale;
+      }
+    }
   }
 }
 `;
