@@ -32,6 +32,22 @@ function mulberry32(seed: number) {
 
 const LOSS_EVERY = 5;
 
+/**
+ * Lets the event loop run (rendering, socket heartbeats, input) between training steps.
+ * A MessageChannel message, not setTimeout: browsers clamp timers in background tabs to a
+ * second or more, which would stall a contributor tab that is not in front.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
 export class Trainer {
   private model: tf.LayersModel | null = null;
   private modelKey = '';
@@ -100,6 +116,7 @@ export class Trainer {
           loss = (await cost.data())[0];
           lossSum += loss;
           lossCount++;
+          await yieldToEventLoop();
         }
         cost.dispose();
         onStep(step + 1, unit.localSteps, loss);

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks, then builds the pages. Safe to run again: each step
+# checks first. Called by `npm start` and `npm test` (prestart/pretest) and by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ] || need_apt+=(dataset-fashion-mnist)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
+    echo "GridTab needs the Debian packages: ${need_apt[*]}. Install them as root: apt-get install -y ${need_apt[*]}" >&2
+    exit 1
+  fi
+  SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)
+  echo "[setup] installing ${need_apt[*]} (apt)"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need_apt[@]}"
+fi
+
+# npm ci when node_modules is missing or older than the lockfile.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "[setup] installing npm packages"
+  npm ci --no-fund --no-audit
+fi
+
+# Build the pages when any client source is newer than the build.
+if [ ! -f client/dist/index.html ] || [ -n "$(find client/index.html client/src shared/src kernels/src vite.config.ts -newer client/dist/index.html -print -quit)" ]; then
+  echo "[setup] building the pages (vite)"
+  npx vite build --logLevel warn
+fi
