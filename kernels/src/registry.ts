@@ -40,7 +40,7 @@ export function markKernel(backend: object, kernel: string, status: KernelStatus
   statusMap(backend).set(kernel, status);
 }
 
-/** Tests and the bench force the TF.js path on webgpu with this, to compare both on one device. */
+/** Lets the runtime (or a user setting) force the TF.js path on webgpu without unloading anything. */
 const forcedOff = new WeakSet<object>();
 export function setKernelsEnabled(backend: object, enabled: boolean): void {
   if (enabled) forcedOff.delete(backend);

@@ -20,12 +20,14 @@ import { dequantizeInt8, quantizeInt8 } from '../quantize/quantize.ts';
 import { DEQUANTIZE_INT8, QUANTIZE_INT8 } from '../quantize/quantize-kernel.ts';
 import { softmaxCrossEntropy, softmaxCrossEntropyTfjs } from '../softmax-xent/softmax-xent.ts';
 import { SOFTMAX_XENT } from '../softmax-xent/softmax-xent-kernel.ts';
+import { topKWithFeedback } from '../topk/topk.ts';
+import { TOPK_HISTOGRAM, TOPK_SELECT } from '../topk/topk-kernel.ts';
 import { weightedSum, weightedSumTfjs } from '../weighted-sum/weighted-sum.ts';
 import { WEIGHTED_SUM } from '../weighted-sum/weighted-sum-kernel.ts';
 
 export type Profile = 'fallback' | 'full';
 
-type Run = () => Tensor | Tensor[];
+type Run = () => Tensor | Tensor[] | Promise<Tensor | Tensor[]>;
 
 export interface BenchCase {
   kernel: string;
@@ -239,6 +241,33 @@ function momentum(n: number): BenchCase {
   };
 }
 
+function topk(n: number): BenchCase {
+  const k = Math.max(1, Math.round(n / 100));
+  return {
+    kernel: 'top-k 1% with error feedback',
+    kernels: [TOPK_HISTOGRAM, TOPK_SELECT],
+    demo: n === MLP_PARAMS,
+    shape: `${n} floats, k ${k}`,
+    bytes: 4 * n * 3 + 8 * k,
+    setup() {
+      const u = rand([n], 30) as Tensor1D;
+      const r = tf.mul(rand([n], 31), 0.1) as Tensor1D;
+      return {
+        ours: async () => Object.values(await topKWithFeedback(u, r, k)),
+        tfjs: () =>
+          tf.tidy(() => {
+            const acc = tf.add(u, r);
+            const { indices } = tf.topk(tf.abs(acc), k, false);
+            const values = tf.gather(acc, indices);
+            return [indices, values, tf.tensorScatterUpdate(acc, tf.reshape(indices, [k, 1]), tf.zeros([k]))];
+          }),
+        tfjsLabel: 'add, abs, tf.topk, gather, tensorScatterUpdate',
+        dispose: () => tf.dispose([u, r]),
+      };
+    },
+  };
+}
+
 export function benchCases(profile: Profile): BenchCase[] {
   const big = profile === 'full';
   const matmuls = big ? [1024, 2048, 4096] : [512];
@@ -258,5 +287,7 @@ export function benchCases(profile: Profile): BenchCase[] {
     wsum(8, big ? 1 << 22 : 1 << 20),
     ...buffers.map(adam),
     ...buffers.map(momentum),
+    // TF.js's sort-based top-k takes ~96 s at 4M on SwiftShader: smaller sizes off-GPU.
+    ...(big ? buffers : [MLP_PARAMS, 1 << 18]).map(topk),
   ];
 }

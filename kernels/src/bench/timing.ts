@@ -26,10 +26,10 @@ async function settle(out: Tensor | Tensor[]): Promise<void> {
  * `maxSamples` are taken, at least `minSamples`.
  */
 export async function time(
-  fn: () => Tensor | Tensor[],
+  fn: () => Tensor | Tensor[] | Promise<Tensor | Tensor[]>,
   opts: { budgetMs: number; minSamples?: number; maxSamples?: number },
 ): Promise<Timing> {
-  const warm = fn();
+  const warm = await fn();
   await settle(warm);
   tf.dispose(warm);
   const samples: number[] = [];
@@ -38,7 +38,7 @@ export async function time(
   const max = opts.maxSamples ?? 50;
   while (samples.length < min || (samples.length < max && performance.now() - start < opts.budgetMs)) {
     const t0 = performance.now();
-    const out = fn();
+    const out = await fn();
     await settle(out);
     samples.push(performance.now() - t0);
     tf.dispose(out);
