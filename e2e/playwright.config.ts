@@ -1,26 +1,9 @@
 /**
  * Playwright drives Debian's Chromium (no browser download: `npx playwright install` cannot
- * run here). WebGPU works headless on SwiftShader with these flags; WebGL needs
- * --enable-unsafe-swiftshader in current Chromium.
+ * run here); the flags are in chromium.ts.
  */
 import { defineConfig } from '@playwright/test';
-
-export const CHROMIUM_ARGS = [
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-vulkan-fallback-to-gl-for-testing',
-  '--enable-unsafe-swiftshader',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  // Several contributor tabs share one window; keep background tabs at full speed.
-  '--disable-background-timer-throttling',
-  '--disable-renderer-backgrounding',
-  '--disable-backgrounding-occluded-windows',
-];
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
 
 export default defineConfig({
   testDir: '.',
@@ -38,6 +21,6 @@ export default defineConfig({
     viewport: { width: 1280, height: 800 },
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
-    launchOptions: { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS },
+    launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
   },
 });

@@ -85,6 +85,8 @@ export interface JobView {
   dataset: string;
   strategy: string;
   createdAt: string;
+  /** The job's stopping rule, so progress can be shown against it. */
+  stopping: { maxRounds: number; targetAccuracy: number | null };
 }
 
 export interface VersionView {

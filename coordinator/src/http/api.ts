@@ -25,6 +25,7 @@ const jobViewSchema = z
     dataset: z.string(),
     strategy: z.string(),
     createdAt: z.string(),
+    stopping: z.object({ maxRounds: z.number().int(), targetAccuracy: z.number().nullable() }),
   })
   .openapi('Job');
 const versionViewSchema = z

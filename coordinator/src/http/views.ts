@@ -29,5 +29,9 @@ export function jobView(store: Store, job: JobRecord): JobView {
     dataset: job.spec.dataset,
     strategy: job.spec.strategy,
     createdAt: job.createdAt,
+    stopping: {
+      maxRounds: job.spec.stopping.maxRounds,
+      targetAccuracy: job.spec.stopping.targetAccuracy ?? null,
+    },
   };
 }

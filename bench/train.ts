@@ -1,0 +1,146 @@
+/**
+ * `npm run bench:train`: trains the demo job with 1 and with 3 headless Chromium tabs for a
+ * fixed number of rounds, then trains the same model in one Node process with TF.js on the same
+ * number of samples (the baseline). Writes bench/results/train.json and rows in
+ * docs/BENCHMARKS.md. Options: --rounds N (default 20), --tabs 1,3.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from '@playwright/test';
+import { encodeShard, type JobSpecInput, jobSpecSchema } from '@gridtab/shared';
+import { buildModel, evaluate, shardToTensors } from '@gridtab/shared/tf';
+import { DEMO_JOB } from '../coordinator/src/bootstrap.ts';
+import { configFromEnv } from '../coordinator/src/config.ts';
+import { DEFAULT_FASHION_MNIST_DIR, loadFashionMnist } from '../coordinator/src/datasets/fashion-mnist.ts';
+import { initTf, tf } from '../coordinator/src/evaluation/tf-node.ts';
+import { createCoordinator } from '../coordinator/src/index.ts';
+import { createJob } from '../coordinator/src/scheduler/jobs.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
+import { addRows, machine, writeResults } from './report.ts';
+
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '20' }, tabs: { type: 'string', default: '1,3' }, help: { type: 'boolean', short: 'h' } },
+});
+if (values.help) {
+  console.log('Usage: npm run bench:train -- [--rounds N] [--tabs 1,3]');
+  process.exit(0);
+}
+const rounds = Number(values.rounds);
+const tabCounts = values.tabs!.split(',').map(Number);
+const TARGET = 0.85;
+
+async function distributed(tabs: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'gridtab-bench-'));
+  const co = await createCoordinator(
+    configFromEnv({ PORT: '0', DATA_DIR: dir, GRIDTAB_DEMO_JOB: '0', ADMIN_TOKEN: 'bench' }),
+    { log: () => {} },
+  );
+  const spec: JobSpecInput = { ...DEMO_JOB, name: `bench ${tabs} tabs`, stopping: { maxRounds: rounds } };
+  const job = await createJob(co, jobSpecSchema.parse(spec));
+  await co.scheduler.openRound(job);
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const context = await browser.newContext();
+  const started = Date.now();
+  const pages = await Promise.all(
+    Array.from({ length: tabs }, async () => {
+      const p = await context.newPage();
+      await p.goto(`${co.url}/?autostart=1`);
+      return p;
+    }),
+  );
+  while (co.store.getJob(job.id)!.status === 'running') {
+    await new Promise((r) => setTimeout(r, 500));
+    process.stdout.write(`\r${tabs} tab(s): round ${co.store.getJob(job.id)!.round}/${rounds}   `);
+  }
+  const wallS = (Date.now() - started) / 1000;
+  const states = await Promise.all(
+    pages.map((p) => p.evaluate(() => (window as unknown as { __gridtab: { state: { chosenBackend: string; samplesPerSec: number; backends: unknown } } }).__gridtab.state)),
+  );
+  await browser.close();
+  const versions = co.store.listVersions(job.id);
+  let samples = 0;
+  let reached: { round: number; samples: number; seconds: number } | null = null;
+  for (const v of versions.slice(1)) {
+    samples += v.numSamples;
+    if (!reached && (v.metrics.testAccuracy ?? 0) >= TARGET) {
+      reached = { round: v.round, samples, seconds: (Date.parse(v.createdAt) - started) / 1000 };
+    }
+  }
+  const contributors = co.store.listContributors();
+  await co.close();
+  rmSync(dir, { recursive: true, force: true });
+  process.stdout.write('\n');
+  return {
+    tabs,
+    rounds,
+    samples,
+    wallSeconds: wallS,
+    samplesPerSecTotal: samples / wallS,
+    samplesPerSecPerTab: contributors.map((c) => c.samplesDone / wallS),
+    unitSamplesPerSecPerTab: states.map((s) => s.samplesPerSec),
+    chosenBackends: states.map((s) => s.chosenBackend),
+    backendScores: states[0].backends,
+    finalAccuracy: versions.at(-1)!.metrics.testAccuracy,
+    reached85: reached,
+  };
+}
+
+/** The same model and optimizer in one Node process (TF.js wasm), on the same number of samples. */
+async function baseline(samples: number) {
+  const backend = await initTf();
+  const data = loadFashionMnist(process.env.FASHION_MNIST_DIR || DEFAULT_FASHION_MNIST_DIR);
+  const train = shardToTensors(encodeShard(data.train), 10);
+  const test = shardToTensors(encodeShard(data.test), 10);
+  const model = await buildModel(DEMO_JOB.model as Record<string, unknown>);
+  const hp = jobSpecSchema.parse(DEMO_JOB).hyperparameters;
+  const opt = tf.train.adam(hp.learningRate);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const steps = Math.round(samples / hp.batchSize);
+  const n = train.count;
+  let order = tf.util.createShuffledIndices(n);
+  let cursor = 0;
+  const started = performance.now();
+  for (let s = 0; s < steps; s++) {
+    if (cursor + hp.batchSize > n) {
+      order = tf.util.createShuffledIndices(n);
+      cursor = 0;
+    }
+    const idx = tf.tensor1d(Int32Array.from(order.subarray(cursor, cursor + hp.batchSize)), 'int32');
+    cursor += hp.batchSize;
+    const cost = opt.minimize(
+      () => {
+        const p = model.apply(tf.gather(train.x, idx), { training: true }) as tf.Tensor2D;
+        return tf.neg(tf.mean(tf.sum(tf.mul(tf.gather(train.y, idx), tf.log(tf.clipByValue(p, 1e-7, 1))), 1))) as tf.Scalar;
+      },
+      true,
+      vars,
+    )!;
+    if (s % 50 === 0) await cost.data();
+    cost.dispose();
+    idx.dispose();
+    if (s % 500 === 0) process.stdout.write(`\rbaseline: step ${s}/${steps}   `);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const { accuracy, loss } = evaluate(model, test.x, test.y);
+  process.stdout.write('\n');
+  return { backend, samples: steps * hp.batchSize, seconds, samplesPerSec: (steps * hp.batchSize) / seconds, testAccuracy: accuracy, testLoss: loss };
+}
+
+const runs = [];
+for (const tabs of tabCounts) runs.push(await distributed(tabs));
+const base = await baseline(runs[0].samples);
+const result = { machine: machine(), model: 'fashion-mlp', hyperparameters: DEMO_JOB.hyperparameters, runs, baseline: base };
+console.log(JSON.stringify(result, null, 2));
+writeResults('train', result);
+const day = result.machine.date.slice(0, 10);
+addRows(
+  'bench:train rows',
+  runs.map((r) => {
+    const pt = r.samplesPerSecPerTab.map((x) => Math.round(x)).join(' / ');
+    const hit = r.reached85 ? `${r.reached85.seconds.toFixed(0)} s, ${(r.reached85.samples / 1000).toFixed(0)}k samples (round ${r.reached85.round})` : 'not reached';
+    return `| ${day} | ${r.tabs} | ${r.chosenBackends.join(', ')} | ${pt} | ${Math.round(r.samplesPerSecTotal)} | ${hit} | ${r.rounds} rounds, ${(r.samples / 1000).toFixed(0)}k samples: ${((r.finalAccuracy ?? 0) * 100).toFixed(2)}% | ${(base.testAccuracy * 100).toFixed(2)}% at ${Math.round(base.samplesPerSec)} samples/s (${base.backend}) |`;
+  }),
+);
+process.exit(0);
