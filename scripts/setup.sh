@@ -3,6 +3,12 @@
 # checks first. Called by `npm start` and `npm test` (prestart/pretest) and by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  echo "Usage: bash scripts/setup.sh"
+  echo "Installs Debian's chromium and dataset-fashion-mnist when missing (apt, needs root or sudo),"
+  echo "runs npm ci when node_modules is missing or stale, and builds the pages into client/dist."
+  exit 0
+fi
 
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)

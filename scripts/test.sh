@@ -3,6 +3,12 @@
 # end-to-end tests in real Chromium. Ends with one summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  echo "Usage: npm test   (or bash scripts/test.sh)"
+  echo "Runs Biome, tsc and svelte-check, vitest, then Playwright in Debian Chromium, and prints"
+  echo "one 'N passed, N failed' line. Reports go to test-results/."
+  exit 0
+fi
 export VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-/usr/lib/chromium/vk_swiftshader_icd.json}
 mkdir -p test-results
 status=0

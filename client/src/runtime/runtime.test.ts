@@ -45,6 +45,24 @@ describe('contributor runtime', () => {
     }
   });
 
+  it('carries on across a dropped connection', async () => {
+    co = await startTestCoordinator();
+    const job = await addJob(co, { stopping: { maxRounds: 3 } });
+    contributors = [createNodeContributor({ coordinatorUrl: co.url, benchmarkMs: 100 })];
+    await contributors[0].start();
+    await expect
+      .poll(() => co!.store.getJob(job.id)!.round, { timeout: 60_000, interval: 100 })
+      .toBeGreaterThanOrEqual(2);
+    // Close the transport under the socket, as a network drop would; socket.io reconnects.
+    for (const socket of co.io.of(CONTRIBUTOR_NAMESPACE).sockets.values()) socket.conn.close();
+    await expect.poll(() => contributors[0].state.connected, { timeout: 10_000, interval: 20 }).toBe(false);
+    await expect
+      .poll(() => co!.store.getJob(job.id)!.status, { timeout: 60_000, interval: 200 })
+      .toBe('completed');
+    expect(contributors[0].state.connected).toBe(true);
+    expect(contributors[0].state.unitsDone).toBe(9);
+  });
+
   it('does not stall when a contributor takes a unit and goes silent', async () => {
     co = await startTestCoordinator();
     const job = await addJob(co, {
