@@ -61,6 +61,13 @@ async function main(): Promise<void> {
       node: process.version,
       runtime: 'Node + Dawn (webgpu npm package)',
     };
+    if (report.fallbackAdapter) {
+      report.notes = [
+        'Caveat: a 2-core machine shared with other work; rows vary run to run (up to about 2x seen on the ' +
+          'dense rows), so read ratios near 1 as "no clear difference". The issue\'s goals (dense and ' +
+          'softmax-xent >= 1.5x TF.js, codecs <= 2x a copy) are about GPUs and need a GPU run.',
+      ];
+    }
     const json = resolve(root, 'bench/results/kernels.json');
     mkdirSync(dirname(json), { recursive: true });
     writeFileSync(

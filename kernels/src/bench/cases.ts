@@ -14,7 +14,7 @@ import {
   DENSE_BACKPROP_INPUT,
   FUSED_DENSE,
 } from '../dense/dense-kernel.ts';
-import { adamStep, momentumStep, momentumStepTfjs } from '../optimizer/optimizer.ts';
+import { adamStep, momentumStep } from '../optimizer/optimizer.ts';
 import { ADAM_STEP, MOMENTUM_STEP } from '../optimizer/optimizer-kernel.ts';
 import { dequantizeInt8, quantizeInt8 } from '../quantize/quantize.ts';
 import { DEQUANTIZE_INT8, QUANTIZE_INT8 } from '../quantize/quantize-kernel.ts';
@@ -230,12 +230,20 @@ function momentum(n: number): BenchCase {
     setup() {
       const state = tf.concat([rand([n], 22), tf.zeros([n])]) as Tensor1D;
       const g = rand([n], 23) as Tensor1D;
+      const variable = tf.variable(rand([n], 22));
+      const optimizer = tf.train.momentum(0.05, 0.9);
       const cfg = { lr: 0.05, momentum: 0.9 };
       return {
         ours: () => momentumStep(state, g, cfg),
-        tfjs: () => momentumStepTfjs(state, g, cfg),
-        tfjsLabel: 'split, mul, add, sub, concat',
-        dispose: () => tf.dispose([state, g]),
+        tfjs: () => {
+          optimizer.applyGradients([{ name: variable.name, tensor: g }]);
+          return tf.reshape(variable, [-1]);
+        },
+        tfjsLabel: 'tf.train.momentum applyGradients on one variable',
+        dispose: () => {
+          optimizer.dispose();
+          tf.dispose([state, g, variable]);
+        },
       };
     },
   };

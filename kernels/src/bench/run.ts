@@ -37,6 +37,8 @@ export interface BenchReport {
   fallbackAdapter: boolean;
   profile: Profile;
   machine?: Record<string, unknown>;
+  /** Free-text caveats the launcher adds (e.g. a shared machine). */
+  notes?: string[];
   entries: BenchEntry[];
 }
 
@@ -148,8 +150,10 @@ export function toMarkdown(r: BenchReport): string {
     `Profile \`${r.profile}\`. Median ms per call, including a 4-byte readback to wait for the GPU. ` +
       'Ratio = TF.js ms / ours (above 1: ours faster). "x copy" = our codec time / an elementwise copy of the same floats.',
     '',
+    ...(r.notes ?? []),
+    '',
     ...TABLE_HEADER,
     ...r.entries.map(formatRow),
   ];
-  return lines.filter((l, i) => l !== '' || i === 3).join('\n');
+  return lines.filter((l, i) => l !== '' || lines[i + 1] === TABLE_HEADER[0]).join('\n');
 }
