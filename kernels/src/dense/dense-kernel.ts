@@ -34,12 +34,13 @@ export const TILINGS: Tiling[] = [
 const MIN_WORKGROUPS = 32;
 
 /**
- * On a CPU adapter the biggest tile wins regardless of workgroup count: 2 cores cannot use many
- * workgroups, and each emulated barrier is costly. Measured on SwiftShader, 64x784x128 forward:
- * 16x16x4 98 ms, 8x8x4 107 ms, 16x16x1 555 ms (TF.js 167 ms).
+ * On a CPU adapter workgroup count hardly matters (2 cores), emulated barriers cost per thread,
+ * so big tiles win unless the output is thinner than one: then 64 threads beat 256 mostly idle.
+ * Measured on SwiftShader, forward 64x784x128: 16x16x4 98 ms, 8x8x4 107, 16x16x1 555 (TF.js
+ * 167); 64x128x10: 16x16x4 17.2 ms, 8x8x4 8.8 (TF.js 8.5).
  */
 export function chooseTiling(m: number, n: number, cpuAdapter: boolean): Tiling {
-  if (cpuAdapter) return TILINGS[0];
+  if (cpuAdapter) return Math.min(m, n) >= tileOf(TILINGS[0]) ? TILINGS[0] : TILINGS[1];
   const enough = (t: Tiling) => Math.ceil(m / tileOf(t)) * Math.ceil(n / tileOf(t)) >= MIN_WORKGROUPS;
   return TILINGS.find(enough) ?? TILINGS[TILINGS.length - 1];
 }
