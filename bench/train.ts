@@ -2,15 +2,15 @@
  * `npm run bench:train`: trains the demo job with 1 and with 3 headless Chromium tabs for a
  * fixed number of rounds, then trains the same model in one Node process with TF.js on the same
  * number of samples (the baseline). Writes bench/results/train.json and rows in
- * docs/BENCHMARKS.md. Options: --rounds N (default 20), --tabs 1,3.
+ * docs/BENCHMARKS.md. Options: --rounds N (default 40), --tabs 1,3.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from '@playwright/test';
 import { encodeShard, type JobSpecInput, jobSpecSchema } from '@gridtab/shared';
 import { buildModel, evaluate, shardToTensors } from '@gridtab/shared/tf';
+import { chromium } from '@playwright/test';
 import { DEMO_JOB } from '../coordinator/src/bootstrap.ts';
 import { configFromEnv } from '../coordinator/src/config.ts';
 import { DEFAULT_FASHION_MNIST_DIR, loadFashionMnist } from '../coordinator/src/datasets/fashion-mnist.ts';
@@ -21,7 +21,11 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
 import { addRows, machine, writeResults } from './report.ts';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '20' }, tabs: { type: 'string', default: '1,3' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    rounds: { type: 'string', default: '40' },
+    tabs: { type: 'string', default: '1,3' },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
 if (values.help) {
   console.log('Usage: npm run bench:train -- [--rounds N] [--tabs 1,3]');
@@ -56,7 +60,16 @@ async function distributed(tabs: number) {
   }
   const wallS = (Date.now() - started) / 1000;
   const states = await Promise.all(
-    pages.map((p) => p.evaluate(() => (window as unknown as { __gridtab: { state: { chosenBackend: string; samplesPerSec: number; backends: unknown } } }).__gridtab.state)),
+    pages.map((p) =>
+      p.evaluate(
+        () =>
+          (
+            window as unknown as {
+              __gridtab: { state: { chosenBackend: string; samplesPerSec: number; backends: unknown } };
+            }
+          ).__gridtab.state,
+      ),
+    ),
   );
   await browser.close();
   const versions = co.store.listVersions(job.id);
@@ -112,7 +125,9 @@ async function baseline(samples: number) {
     const cost = opt.minimize(
       () => {
         const p = model.apply(tf.gather(train.x, idx), { training: true }) as tf.Tensor2D;
-        return tf.neg(tf.mean(tf.sum(tf.mul(tf.gather(train.y, idx), tf.log(tf.clipByValue(p, 1e-7, 1))), 1))) as tf.Scalar;
+        return tf.neg(
+          tf.mean(tf.sum(tf.mul(tf.gather(train.y, idx), tf.log(tf.clipByValue(p, 1e-7, 1))), 1)),
+        ) as tf.Scalar;
       },
       true,
       vars,
@@ -125,13 +140,26 @@ async function baseline(samples: number) {
   const seconds = (performance.now() - started) / 1000;
   const { accuracy, loss } = evaluate(model, test.x, test.y);
   process.stdout.write('\n');
-  return { backend, samples: steps * hp.batchSize, seconds, samplesPerSec: (steps * hp.batchSize) / seconds, testAccuracy: accuracy, testLoss: loss };
+  return {
+    backend,
+    samples: steps * hp.batchSize,
+    seconds,
+    samplesPerSec: (steps * hp.batchSize) / seconds,
+    testAccuracy: accuracy,
+    testLoss: loss,
+  };
 }
 
 const runs = [];
 for (const tabs of tabCounts) runs.push(await distributed(tabs));
 const base = await baseline(runs[0].samples);
-const result = { machine: machine(), model: 'fashion-mlp', hyperparameters: DEMO_JOB.hyperparameters, runs, baseline: base };
+const result = {
+  machine: machine(),
+  model: 'fashion-mlp',
+  hyperparameters: DEMO_JOB.hyperparameters,
+  runs,
+  baseline: base,
+};
 console.log(JSON.stringify(result, null, 2));
 writeResults('train', result);
 const day = result.machine.date.slice(0, 10);
@@ -139,7 +167,9 @@ addRows(
   'bench:train rows',
   runs.map((r) => {
     const pt = r.samplesPerSecPerTab.map((x) => Math.round(x)).join(' / ');
-    const hit = r.reached85 ? `${r.reached85.seconds.toFixed(0)} s, ${(r.reached85.samples / 1000).toFixed(0)}k samples (round ${r.reached85.round})` : 'not reached';
+    const hit = r.reached85
+      ? `${r.reached85.seconds.toFixed(0)} s, ${(r.reached85.samples / 1000).toFixed(0)}k samples (round ${r.reached85.round})`
+      : 'not reached';
     return `| ${day} | ${r.tabs} | ${r.chosenBackends.join(', ')} | ${pt} | ${Math.round(r.samplesPerSecTotal)} | ${hit} | ${r.rounds} rounds, ${(r.samples / 1000).toFixed(0)}k samples: ${((r.finalAccuracy ?? 0) * 100).toFixed(2)}% | ${(base.testAccuracy * 100).toFixed(2)}% at ${Math.round(base.samplesPerSec)} samples/s (${base.backend}) |`;
   }),
 );

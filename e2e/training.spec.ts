@@ -17,8 +17,8 @@ const MLP_JOB = {
   model: MODEL_PRESETS['fashion-mlp'],
   dataset: 'fashion-mnist',
   hyperparameters: { batchSize: 64, localSteps: 50, learningRate: 0.001, optimizer: 'adam' as const },
-  rounds: { unitsPerRound: 6, quorum: 1, deadlineMs: 120_000, leaseMs: 60_000 },
-  stopping: { maxRounds: 40, targetAccuracy: 0.85 },
+  rounds: { unitsPerRound: 3, quorum: 1, deadlineMs: 120_000, leaseMs: 60_000 },
+  stopping: { maxRounds: 60, targetAccuracy: 0.85 },
 };
 
 const unitsDone = (p: Page) => p.evaluate(() => window.__gridtab?.state.unitsDone ?? 0);
