@@ -4,6 +4,8 @@
  * backends to try) is passed in. Reconnects are socket.io's: on every (re)connect the runtime
  * joins again and carries on with the unit it holds.
  */
+
+import { verifyKernels, watchDeviceLoss } from '@gridtab/kernels';
 import {
   type Ack,
   type BackendName,
@@ -114,6 +116,7 @@ class ContributorRuntime implements Contributor {
         });
         return;
       }
+      if (scores.some((b) => b.name === 'webgpu' && b.available)) await this.prepareWebGPU();
       await tf.setBackend(chosen);
       this.set({ backends: scores, chosenBackend: chosen });
       this.log(`backends: ${scores.map((s) => `${s.name}=${s.samplesPerSec}`).join(' ')}; chose ${chosen}`);
@@ -170,6 +173,30 @@ class ContributorRuntime implements Contributor {
     socket.on('job:version', (event) => {
       this.set({ versions: [...this.state.versions, event].slice(-500) });
     });
+  }
+
+  /**
+   * Runs the kernel correctness suite on this device (a kernel that fails is routed to TF.js
+   * here) and watches for device loss: a lost GPU marks webgpu unavailable, and the unit in
+   * training is retried on the next backend under the same lease.
+   */
+  private async prepareWebGPU(): Promise<void> {
+    try {
+      await tf.setBackend('webgpu');
+      const results = await verifyKernels({ quick: true });
+      const failed = results.filter((r) => !r.ok).length;
+      this.log(`webgpu kernels verified: ${results.length - failed} checks passed, ${failed} failed`);
+      watchDeviceLoss((reason) => {
+        this.log(`webgpu ${reason}; falling back`);
+        this.set({
+          backends: this.state.backends.map((b) =>
+            b.name === 'webgpu' ? { ...b, available: false, error: reason } : b,
+          ),
+        });
+      });
+    } catch (e) {
+      this.log(`webgpu kernel verification failed: ${(e as Error).message}`);
+    }
   }
 
   private async ask<T>(event: keyof ContributorClientEvents, ...args: unknown[]): Promise<Result<T>> {
@@ -233,14 +260,27 @@ class ContributorRuntime implements Contributor {
         ...unit.shardHashes.map((h) => this.fetcher.get('shard', h)),
       ]);
       this.set({ phase: 'training' });
-      const result = await this.trainer.trainUnit(
-        unit,
-        bytesToFloat32(base),
-        shards,
-        this.opts.numClasses ?? 10,
-        (done, total, loss) => this.set({ unitProgress: done / total, ...(loss !== null ? { loss } : {}) }),
-        () => !this.running,
-      );
+      const train = () =>
+        this.trainer.trainUnit(
+          unit,
+          bytesToFloat32(base),
+          shards,
+          this.opts.numClasses ?? 10,
+          (done, total, loss) => this.set({ unitProgress: done / total, ...(loss !== null ? { loss } : {}) }),
+          () => !this.running,
+        );
+      let result: Awaited<ReturnType<typeof train>>;
+      try {
+        result = await train();
+      } catch (e) {
+        // A lost GPU device: same unit, same lease, next backend that can train this model.
+        const next = chooseBackend(this.state.backends, unit.model);
+        if (e instanceof Aborted || !next || next === backend) throw e;
+        this.log(`training on ${backend} failed (${(e as Error).message}); retrying the unit on ${next}`);
+        await tf.setBackend(next);
+        this.set({ chosenBackend: next });
+        result = await train();
+      }
       this.set({ phase: 'submitting' });
       await this.joined; // a reconnect in the middle of training: submit once joined again
       const ack = await this.ask<UpdateAck>(

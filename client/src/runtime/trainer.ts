@@ -6,6 +6,7 @@
 import type { WorkUnit } from '@gridtab/shared';
 import { buildModel, getFlatWeights, setFlatWeights, shardToTensors } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
+import { fusedLoss } from './fused.ts';
 
 export interface TrainResult {
   delta: Float32Array;
@@ -77,6 +78,13 @@ export class Trainer {
     const rand = mulberry32(unit.seed);
     const order = Int32Array.from({ length: n }, (_, i) => i);
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    // On webgpu, models our kernels cover train through them (fused dense, fused softmax-xent).
+    const fused = tf.getBackend() === 'webgpu' ? fusedLoss(model) : null;
+    const layersLoss = (xb: tf.Tensor, yb: tf.Tensor2D) => {
+      const p = model.apply(xb, { training: true }) as tf.Tensor2D;
+      return tf.neg(tf.mean(tf.sum(tf.mul(yb, tf.log(tf.clipByValue(p, 1e-7, 1))), 1))) as tf.Scalar;
+    };
+    const lossOf = fused ?? layersLoss;
     const optimizer =
       unit.optimizer === 'adam' ? tf.train.adam(unit.learningRate) : tf.train.sgd(unit.learningRate);
     const shuffle = () => {

@@ -1,0 +1,50 @@
+/**
+ * The kernel-backed training loss matches the layers-API loss and its gradients, on webgpu
+ * (our WGSL kernels, through Dawn + SwiftShader here) and on cpu (the TF.js fallback path).
+ */
+import { MODEL_PRESETS } from '@gridtab/shared';
+import { buildModel } from '@gridtab/shared/tf';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onBackend, setUpWebGPU, tearDownWebGPU } from '../../../kernels/src/testing/backends.ts';
+import { fusedLoss } from './fused.ts';
+
+beforeAll(setUpWebGPU);
+afterAll(tearDownWebGPU);
+
+describe('fused training loss', () => {
+  for (const backend of ['webgpu', 'cpu']) {
+    it(`matches the layers loss and gradients of the MLP on ${backend}`, async () => {
+      await onBackend(backend, async () => {
+        const model = await buildModel(MODEL_PRESETS['fashion-mlp']);
+        const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+        const x = tf.randomUniform([13, 28, 28, 1], 0, 1, 'float32', 7);
+        const y = tf
+          .oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2], 'int32'), 10)
+          .toFloat() as tf.Tensor2D;
+        const fused = fusedLoss(model)!;
+        const layers = () => {
+          const p = model.apply(x, { training: true }) as tf.Tensor2D;
+          return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), 1))) as tf.Scalar;
+        };
+        const a = tf.variableGrads(() => fused(x, y), vars);
+        const b = tf.variableGrads(layers, vars);
+        expect((await a.value.data())[0]).toBeCloseTo((await b.value.data())[0], 4);
+        for (const v of vars) {
+          const ga = await a.grads[v.name].data();
+          const gb = await b.grads[v.name].data();
+          let worst = 0;
+          for (let i = 0; i < ga.length; i++) worst = Math.max(worst, Math.abs(ga[i] - gb[i]));
+          expect(worst, v.name).toBeLessThan(1e-4);
+        }
+        model.dispose();
+      });
+    });
+  }
+
+  it('declines models it does not cover', async () => {
+    const cnn = await buildModel(MODEL_PRESETS['fashion-cnn']);
+    expect(fusedLoss(cnn)).toBeNull();
+    cnn.dispose();
+  });
+});
