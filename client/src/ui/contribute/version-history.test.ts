@@ -16,6 +16,7 @@ const job = (id: string, status: JobView['status'], createdAt: string): JobView 
   dataset: 'fashion-mnist',
   strategy: 'fedavg',
   createdAt,
+  stopping: { maxRounds: 10, targetAccuracy: null },
 });
 
 const stored = (jobId: string, round: number, acc: number): VersionView => ({
