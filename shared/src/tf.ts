@@ -15,11 +15,12 @@ export function paramCount(model: tf.LayersModel): number {
   return model.weights.reduce((n, w) => n + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
 }
 
-export function getFlatWeights(model: tf.LayersModel): Float32Array {
+/** Async: a synchronous read of GPU tensors blocks the page, and webgpu in a worker cannot do it. */
+export async function getFlatWeights(model: tf.LayersModel): Promise<Float32Array> {
   const out = new Float32Array(paramCount(model));
   let offset = 0;
   for (const w of model.getWeights()) {
-    const values = w.dataSync() as Float32Array;
+    const values = (await w.data()) as Float32Array;
     out.set(values, offset);
     offset += values.length;
   }

@@ -2,12 +2,13 @@
  * The kernel-backed training loss matches the layers-API loss and its gradients, on webgpu
  * (our WGSL kernels, through Dawn + SwiftShader here) and on cpu (the TF.js fallback path).
  */
-import { MODEL_PRESETS } from '@gridtab/shared';
-import { buildModel } from '@gridtab/shared/tf';
+import { encodeShard, MODEL_PRESETS } from '@gridtab/shared';
+import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onBackend, setUpWebGPU, tearDownWebGPU } from '../../../kernels/src/testing/backends.ts';
 import { fusedLoss } from './fused.ts';
+import { Trainer } from './trainer.ts';
 
 beforeAll(setUpWebGPU);
 afterAll(tearDownWebGPU);
@@ -41,6 +42,54 @@ describe('fused training loss', () => {
       });
     });
   }
+
+  it('is what a unit trains through on webgpu', async () => {
+    await onBackend('webgpu', async () => {
+      const shard = encodeShard({
+        count: 8,
+        rows: 28,
+        cols: 28,
+        pixels: Uint8Array.from({ length: 8 * 784 }, (_, i) => (i * 37) % 256),
+        labels: Uint8Array.of(0, 1, 2, 3, 4, 5, 6, 7),
+      });
+      const model = await buildModel(MODEL_PRESETS['fashion-mlp']);
+      const base = await getFlatWeights(model);
+      model.dispose();
+      const unit = {
+        unitId: 'u',
+        leaseId: 'l',
+        jobId: 'j',
+        round: 1,
+        baseVersionId: 'v',
+        baseWeightsHash: 'h',
+        model: MODEL_PRESETS['fashion-mlp'],
+        datasetId: 'd',
+        shardHashes: ['s'],
+        batchSize: 4,
+        localSteps: 2,
+        learningRate: 0.001,
+        optimizer: 'adam' as const,
+        seed: 1,
+        deadline: 0,
+      };
+      const trainer = new Trainer();
+      let result: Awaited<ReturnType<Trainer['trainUnit']>> | undefined;
+      const profile = await tf.profile(async () => {
+        result = await trainer.trainUnit(
+          unit,
+          base,
+          [shard],
+          10,
+          () => {},
+          () => false,
+        );
+      });
+      trainer.dispose();
+      expect(profile.kernelNames).toContain('GridTabFusedDense');
+      expect(profile.kernelNames).toContain('GridTabSoftmaxCrossEntropy');
+      expect(result!.delta.some((d) => d !== 0)).toBe(true);
+    });
+  });
 
   it('declines models it does not cover', async () => {
     const cnn = await buildModel(MODEL_PRESETS['fashion-cnn']);

@@ -44,7 +44,7 @@ export async function checkModel(spec: JobSpec, dataset: DatasetRecord): Promise
         `the model has ${n} parameters; the limit is ${MAX_PARAMS}`,
       );
     }
-    return getFlatWeights(model);
+    return await getFlatWeights(model);
   } finally {
     model.dispose();
   }
