@@ -19,6 +19,7 @@ import type { CoordinatorConfig } from './config.ts';
 import { type Evaluator, TfEvaluator } from './evaluation/evaluator.ts';
 import { createApi } from './http/api.ts';
 import { errorResponse, onError } from './http/errors.ts';
+import { TokenAuthority } from './http/tokens.ts';
 import { attachContributors } from './realtime/contributors.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { type BlobStore, FileBlobStore } from './storage/blob-store.ts';
@@ -42,6 +43,8 @@ export interface Coordinator {
   scheduler: Scheduler;
   metrics: Metrics;
   log: (msg: string) => void;
+  /** Resolves bearer tokens to roles (admin, viewer). */
+  tokens: TokenAuthority;
   onlineContributors(): Set<string>;
 }
 
@@ -100,6 +103,7 @@ export async function createCoordinator(
     scheduler,
     metrics,
     log,
+    tokens: new TokenAuthority(store, config),
     onlineContributors: () => contributors?.online() ?? new Set(),
   };
 

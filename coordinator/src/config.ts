@@ -13,6 +13,8 @@ export interface CoordinatorConfig {
   adminToken: string;
   /** True when the token was generated here (main prints it once). */
   adminTokenGenerated: boolean;
+  /** Read-only console and API token; none when unset. */
+  viewerToken: string | null;
   fashionMnistDir: string;
   /** Folder of the built browser pages. */
   staticDir: string;
@@ -29,6 +31,7 @@ export const ENV_HELP: [string, string][] = [
   ['HOST', 'address to listen on (default 0.0.0.0)'],
   ['DATA_DIR', 'folder for the embedded SQL store and blobs (default ./data)'],
   ['ADMIN_TOKEN', 'admin bearer token (default: generated at start and printed)'],
+  ['VIEWER_TOKEN', 'read-only bearer token for the console (default: none)'],
   [
     'FASHION_MNIST_DIR',
     `folder with the four Fashion-MNIST IDX .gz files (default ${DEFAULT_FASHION_MNIST_DIR})`,
@@ -56,6 +59,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     dataDir: resolve(env.DATA_DIR || './data'),
     adminToken: env.ADMIN_TOKEN || randomBytes(24).toString('base64url'),
     adminTokenGenerated: !env.ADMIN_TOKEN,
+    viewerToken: env.VIEWER_TOKEN || null,
     fashionMnistDir: env.FASHION_MNIST_DIR || DEFAULT_FASHION_MNIST_DIR,
     staticDir: resolve(repoRoot, 'client/dist'),
     demoJob: env.GRIDTAB_DEMO_JOB !== '0',

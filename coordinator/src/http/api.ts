@@ -8,8 +8,9 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Coordinator } from '../app.ts';
 import { createJob } from '../scheduler/jobs.ts';
-import { requireAdmin } from './auth.ts';
+import { requireRole } from './auth.ts';
 import { errorResponse } from './errors.ts';
+import { addTokenRoutes } from './token-routes.ts';
 import { jobView, versionView } from './views.ts';
 
 const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi('Error');
@@ -54,7 +55,8 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 });
 const errors = {
   400: json(errorSchema, 'Malformed request (BAD_REQUEST, INVALID_MODEL_SPEC, UNKNOWN_DATASET)'),
-  401: json(errorSchema, 'Missing or wrong admin token (UNAUTHORIZED)'),
+  401: json(errorSchema, 'No, unknown or revoked token (UNAUTHORIZED)'),
+  403: json(errorSchema, 'The token is valid but not an admin token (FORBIDDEN)'),
   404: json(errorSchema, 'No such job (NOT_FOUND)'),
 };
 const security = [{ bearer: [] }];
@@ -73,7 +75,7 @@ export function createApi(co: Coordinator) {
     },
   });
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-  const admin = requireAdmin(co.config.adminToken);
+  const admin = requireRole(co.tokens, 'admin');
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: (c) =>
@@ -244,6 +246,8 @@ export function createApi(co: Coordinator) {
       );
     },
   );
+
+  addTokenRoutes(api, co, admin);
 
   api.doc('/openapi.json', {
     openapi: '3.0.3',

@@ -58,4 +58,19 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    // API tokens beside ADMIN_TOKEN and VIEWER_TOKEN; the secret itself is never stored.
+    version: 2,
+    sql: `
+      CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        label TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      );
+    `,
+  },
+
 ];

@@ -15,6 +15,7 @@ import type {
   DatasetRecord,
   JobRecord,
   Store,
+  TokenRecord,
   UpdateRecord,
   VersionRecord,
 } from './store.ts';
@@ -67,6 +68,15 @@ const toContributor = (r: Row): ContributorRecord => ({
   samplesDone: r.samples_done as number,
   firstSeen: r.first_seen as string,
   lastSeen: r.last_seen as string,
+});
+
+const toToken = (r: Row): TokenRecord => ({
+  id: r.id as string,
+  role: r.role as TokenRecord['role'],
+  label: r.label as string,
+  hash: r.hash as string,
+  createdAt: r.created_at as string,
+  revokedAt: (r.revoked_at as string | null) ?? null,
 });
 
 export class SqliteStore implements Store {
@@ -243,6 +253,30 @@ export class SqliteStore implements Store {
   listContributors(): ContributorRecord[] {
     return (this.db.prepare('SELECT * FROM contributors ORDER BY last_seen DESC').all() as Row[]).map(
       toContributor,
+    );
+  }
+
+  insertToken(t: TokenRecord): void {
+    this.db
+      .prepare(
+        'INSERT INTO api_tokens (id, role, label, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(t.id, t.role, t.label, t.hash, t.createdAt, t.revokedAt);
+  }
+
+  findTokenByHash(hash: string): TokenRecord | null {
+    const row = this.db.prepare('SELECT * FROM api_tokens WHERE hash = ?').get(hash) as Row | undefined;
+    return row ? toToken(row) : null;
+  }
+
+  listTokens(): TokenRecord[] {
+    return (this.db.prepare('SELECT * FROM api_tokens ORDER BY created_at, id').all() as Row[]).map(toToken);
+  }
+
+  revokeToken(id: string, now: string): boolean {
+    return (
+      this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now, id)
+        .changes === 1
     );
   }
 

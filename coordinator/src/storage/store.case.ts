@@ -83,6 +83,27 @@ export function storeSuite(name: string, open: () => Store, reopen?: () => Store
       });
     });
 
+    it('keeps tokens by digest and revokes each once', () => {
+      const store = open();
+      const token = {
+        id: 't-1',
+        role: 'viewer' as const,
+        label: 'dashboard',
+        hash: 'c'.repeat(64),
+        createdAt: '2026-01-01T00:00:00Z',
+        revokedAt: null,
+      };
+      store.insertToken(token);
+      expect(store.findTokenByHash('c'.repeat(64))).toEqual(token);
+      expect(store.findTokenByHash('d'.repeat(64))).toBeNull();
+      expect(() => store.insertToken({ ...token, id: 't-2' })).toThrow();
+      expect(store.revokeToken('t-1', '2026-01-02T00:00:00Z')).toBe(true);
+      expect(store.revokeToken('t-1', '2026-01-03T00:00:00Z')).toBe(false);
+      expect(store.revokeToken('t-unknown', '2026-01-03T00:00:00Z')).toBe(false);
+      expect(store.findTokenByHash('c'.repeat(64))?.revokedAt).toBe('2026-01-02T00:00:00Z');
+      expect(store.listTokens().map((t) => t.id)).toContain('t-1');
+    });
+
     if (reopen) {
       it('keeps acknowledged jobs, versions and updates after reopening', () => {
         const store = open();

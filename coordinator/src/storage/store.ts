@@ -64,6 +64,17 @@ export interface ContributorRecord {
   lastSeen: string;
 }
 
+/** An API token created through the API; only the sha256 digest of its secret is kept. */
+export interface TokenRecord {
+  id: string;
+  role: 'admin' | 'viewer';
+  label: string;
+  /** Hex sha256 of the token. */
+  hash: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
 export interface Store {
   /** Records a job with its first version (round 0, the initial weights) in one transaction. */
   createJob(job: JobRecord, initial: VersionRecord): void;
@@ -86,6 +97,12 @@ export interface Store {
   upsertContributor(clientId: string, backend: string | null, now: string): ContributorRecord;
   recordContribution(contributorId: string, samples: number, now: string): void;
   listContributors(): ContributorRecord[];
+
+  insertToken(token: TokenRecord): void;
+  findTokenByHash(hash: string): TokenRecord | null;
+  listTokens(): TokenRecord[];
+  /** Marks a token revoked; false when no unrevoked token has this id. */
+  revokeToken(id: string, now: string): boolean;
 
   close(): void;
 }
