@@ -20,6 +20,7 @@ import { type Evaluator, TfEvaluator } from './evaluation/evaluator.ts';
 import { createApi } from './http/api.ts';
 import { errorResponse, onError } from './http/errors.ts';
 import { TokenAuthority } from './http/tokens.ts';
+import { attachConsole } from './realtime/console.ts';
 import { attachContributors } from './realtime/contributors.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { type BlobStore, FileBlobStore } from './storage/blob-store.ts';
@@ -158,6 +159,7 @@ export async function createCoordinator(
     cors: { origin: true },
   });
   contributors = attachContributors(io, co);
+  const consoleNs = attachConsole(io, co, contributors);
 
   await ensureFashionMnist(co);
   await scheduler.init();
@@ -176,6 +178,7 @@ export async function createCoordinator(
     async close() {
       clearInterval(tick);
       contributors?.close();
+      consoleNs.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await scheduler.idle();
       if (!deps.store) store.close();

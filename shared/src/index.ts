@@ -1,3 +1,4 @@
+export * from './console.ts';
 export * from './errors.ts';
 export * from './hash.ts';
 export * from './job.ts';

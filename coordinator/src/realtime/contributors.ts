@@ -185,6 +185,15 @@ export function attachContributors(io: Server, co: Coordinator) {
   return {
     namespace: nsp,
     online: () => new Set(online.keys()),
+    /** Reported samples/s per contributor, summed over its sockets. */
+    rates: () => {
+      const rates = new Map<string, number>();
+      for (const s of nsp.sockets.values()) {
+        const id = s.data.contributorId;
+        if (id) rates.set(id, (rates.get(id) ?? 0) + (s.data.samplesPerSec ?? 0));
+      }
+      return rates;
+    },
     close: () => {
       for (const t of graceTimers.values()) clearTimeout(t);
       graceTimers.clear();

@@ -1,0 +1,179 @@
+/**
+ * The console namespace: admins and viewers connect with a token in the handshake and get a
+ * live snapshot (contributors, throughput, jobs) every second and right after a change made
+ * here. Every inbound event is parsed with zod and answered with a Result; mutating events
+ * re-check the token each time, so a revoked token stops working on an open socket too.
+ */
+import {
+  type Ack,
+  CONSOLE_ADMIN_EVENTS,
+  CONSOLE_NAMESPACE,
+  CONSOLE_SNAPSHOT_MS,
+  type ConsoleClientEvents,
+  type ConsoleServerEvents,
+  type ConsoleSnapshot,
+  consoleAuthSchema,
+  type ErrorCode,
+  fail,
+  GridTabError,
+  jobControlSchema,
+  jobSpecSchema,
+  jobVersionsSchema,
+  ok,
+  snapshotRequestSchema,
+} from '@gridtab/shared';
+import type { Namespace, Server, Socket } from 'socket.io';
+import type { z } from 'zod';
+import type { Coordinator } from '../app.ts';
+import type { TokenIdentity } from '../http/tokens.ts';
+import { jobView, versionView } from '../http/views.ts';
+import { createJob } from '../scheduler/jobs.ts';
+
+interface SocketData {
+  token: string;
+  identity: TokenIdentity;
+}
+type ConsoleNamespace = Namespace<
+  ConsoleClientEvents,
+  ConsoleServerEvents,
+  Record<string, never>,
+  SocketData
+>;
+type ConsoleSocket = Socket<ConsoleClientEvents, ConsoleServerEvents, Record<string, never>, SocketData>;
+
+/** What the console needs from the contributor namespace: who is online and how fast. */
+export interface ContributorPresence {
+  online(): Set<string>;
+  rates(): Map<string, number>;
+}
+
+const STATUS_OF = { pause: 'paused', resume: 'running', cancel: 'cancelled' } as const;
+const ADMIN_EVENTS = new Set<string>(CONSOLE_ADMIN_EVENTS);
+
+export function buildSnapshot(co: Coordinator, presence: ContributorPresence): Omit<ConsoleSnapshot, 'role'> {
+  const online = presence.online();
+  const rates = presence.rates();
+  const contributors = co.store.listContributors().map((r) => ({
+    id: r.id,
+    online: online.has(r.id),
+    backend: r.backend,
+    unitsDone: r.unitsDone,
+    samplesDone: r.samplesDone,
+    samplesPerSec: online.has(r.id) ? (rates.get(r.id) ?? 0) : 0,
+    lastSeen: r.lastSeen,
+  }));
+  return {
+    at: co.clock.now(),
+    contributorsOnline: online.size,
+    samplesPerSec: contributors.reduce((sum, c) => sum + c.samplesPerSec, 0),
+    contributors,
+    jobs: co.store.listJobs().map((j) => jobView(co.store, j)),
+  };
+}
+
+export function attachConsole(io: Server, co: Coordinator, presence: ContributorPresence) {
+  const nsp = io.of(CONSOLE_NAMESPACE) as unknown as ConsoleNamespace;
+
+  nsp.use((socket, next) => {
+    const auth = consoleAuthSchema.safeParse(socket.handshake.auth);
+    const identity = auth.success ? co.tokens.resolve(auth.data.token) : null;
+    if (!auth.success || !identity) {
+      // socket.io hands `data` to the client's connect_error, so the page can show the code.
+      const err = new Error('UNAUTHORIZED') as Error & { data: unknown };
+      err.data = fail('UNAUTHORIZED', 'send auth: { token } with an admin or viewer token').error;
+      return next(err);
+    }
+    socket.data.token = auth.data.token;
+    socket.data.identity = identity;
+    next();
+  });
+
+  const push = () => {
+    if (nsp.sockets.size === 0) return;
+    const base = buildSnapshot(co, presence);
+    for (const s of nsp.sockets.values()) s.emit('console:snapshot', { ...base, role: s.data.identity.role });
+  };
+
+  nsp.on('connection', (socket: ConsoleSocket) => {
+    const handle = <S extends z.ZodType, T>(
+      event: keyof ConsoleClientEvents,
+      schema: S,
+      msg: unknown,
+      ack: unknown,
+      run: (data: z.output<S>) => T | Promise<T>,
+    ) => {
+      const reply = typeof ack === 'function' ? (ack as Ack<T>) : () => {};
+      const refuse = (code: ErrorCode, message?: string) => {
+        co.metrics.badMessages.inc({ event, code });
+        reply(fail(code, message));
+      };
+      if (ADMIN_EVENTS.has(event)) {
+        const who = co.tokens.resolve(socket.data.token);
+        if (!who) return refuse('UNAUTHORIZED', 'the token is unknown or was revoked');
+        if (who.role !== 'admin') return refuse('FORBIDDEN', `a ${who.role} token may not ${event}`);
+      }
+      const parsed = schema.safeParse(msg);
+      if (!parsed.success)
+        return refuse(
+          'BAD_REQUEST',
+          parsed.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; '),
+        );
+      Promise.resolve()
+        .then(() => run(parsed.data))
+        .then(
+          (data) => {
+            reply(ok(data));
+            if (ADMIN_EVENTS.has(event)) push();
+          },
+          (e) => {
+            if (e instanceof GridTabError) reply(fail(e.code, e.message));
+            else {
+              co.log(`console ${event} failed: ${(e as Error).stack}`);
+              reply(fail('INTERNAL'));
+            }
+          },
+        );
+    };
+    const getJob = (id: string) => {
+      const job = co.store.getJob(id);
+      if (!job) throw new GridTabError('NOT_FOUND', `job ${id} does not exist`);
+      return job;
+    };
+
+    socket.on('console:snapshot', (msg, ack) =>
+      handle('console:snapshot', snapshotRequestSchema, msg, ack, () => ({
+        ...buildSnapshot(co, presence),
+        role: socket.data.identity.role,
+      })),
+    );
+    socket.on('job:versions', (msg, ack) =>
+      handle('job:versions', jobVersionsSchema, msg, ack, ({ jobId }) =>
+        co.store.listVersions(getJob(jobId).id).map(versionView),
+      ),
+    );
+    socket.on('job:create', (msg, ack) =>
+      handle('job:create', jobSpecSchema, msg, ack, async (spec) => {
+        const job = await createJob(co, spec);
+        await co.scheduler.openRound(job);
+        co.log(`job ${job.id} '${job.name}' created from the console`);
+        return jobView(co.store, job);
+      }),
+    );
+    socket.on('job:control', (msg, ack) =>
+      handle('job:control', jobControlSchema, msg, ack, async ({ jobId, action }) => {
+        getJob(jobId);
+        const job = await co.scheduler.setStatus(jobId, STATUS_OF[action]);
+        co.log(`job ${jobId} ${action} from the console`);
+        return jobView(co.store, job);
+      }),
+    );
+    socket.emit('console:snapshot', { ...buildSnapshot(co, presence), role: socket.data.identity.role });
+  });
+
+  const timer = setInterval(push, CONSOLE_SNAPSHOT_MS);
+  return {
+    namespace: nsp,
+    push,
+    close: () => clearInterval(timer),
+  };
+}
