@@ -22,6 +22,9 @@ import { errorResponse, onError } from './http/errors.ts';
 import { TokenAuthority } from './http/tokens.ts';
 import { attachConsole } from './realtime/console.ts';
 import { attachContributors } from './realtime/contributors.ts';
+import { attachInference } from './realtime/inference.ts';
+import { Registry } from './registry/registry.ts';
+import { InferenceTelemetry } from './registry/telemetry.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { type BlobStore, FileBlobStore } from './storage/blob-store.ts';
 import { SqliteStore } from './storage/sqlite-store.ts';
@@ -46,6 +49,9 @@ export interface Coordinator {
   log: (msg: string) => void;
   /** Resolves bearer tokens to roles (admin, viewer). */
   tokens: TokenAuthority;
+  /** Model names, aliases, export and import (registry/), with SDK telemetry per version. */
+  registry: Registry;
+  inferenceTelemetry: InferenceTelemetry;
   onlineContributors(): Set<string>;
 }
 
@@ -71,6 +77,14 @@ export async function createCoordinator(
   const metrics = createMetrics();
   const evaluator = deps.evaluator ?? new TfEvaluator(blobs);
   let contributors: ReturnType<typeof attachContributors> | null = null;
+  let inference: ReturnType<typeof attachInference> | null = null;
+  const registry = new Registry({
+    store,
+    blobs,
+    clock,
+    log,
+    aliasMoved: (m) => void inference?.aliasMoved(m),
+  });
 
   const scheduler = new Scheduler({
     store,
@@ -86,6 +100,7 @@ export async function createCoordinator(
         metrics.jobRound.set({ job: event.jobId }, event.round);
         metrics.roundsClosed.inc();
         contributors?.namespace.emit('job:version', event);
+        registry.onVersionCommitted(event.jobId, event.versionId);
       },
       updateAccepted: (n) => {
         metrics.updatesAccepted.inc();
@@ -105,6 +120,8 @@ export async function createCoordinator(
     metrics,
     log,
     tokens: new TokenAuthority(store, config),
+    registry,
+    inferenceTelemetry: new InferenceTelemetry(metrics.registry),
     onlineContributors: () => contributors?.online() ?? new Set(),
   };
 
@@ -142,6 +159,8 @@ export async function createCoordinator(
     await next();
     if (c.res.status === 200) c.res.headers.set('cache-control', IMMUTABLE);
   });
+  // The console is a page of its own (client/admin.html); its views live in the URL hash.
+  app.get('/admin', serveStatic({ root: config.staticDir, path: 'admin.html' }));
   app.use('/*', serveStatic({ root: config.staticDir }));
   app.get('/', (c) =>
     errorResponse(
@@ -159,6 +178,7 @@ export async function createCoordinator(
     cors: { origin: true },
   });
   contributors = attachContributors(io, co);
+  inference = attachInference(io, { registry, telemetry: co.inferenceTelemetry, log });
   const consoleNs = attachConsole(io, co, contributors);
 
   await ensureFashionMnist(co);

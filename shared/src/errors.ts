@@ -20,6 +20,9 @@ export const ERROR_CODES = {
   NORM_TOO_LARGE: 'the update norm is above the job bound',
   JOB_NOT_RUNNING: 'the job is paused, cancelled or finished',
   DATASET_MISSING: 'the dataset files are not on this machine',
+  CONFLICT: 'the name is taken, or the current state does not allow the change (nothing to roll back to)',
+  WEIGHTS_MISMATCH: 'the weights do not match their content hash or the model size (tampered or truncated)',
+  INPUT_MISMATCH: 'the input does not fit the model input shape, or the model does not fit the app',
   INTERNAL: 'the coordinator failed; the request may be retried',
 } as const;
 

@@ -10,6 +10,7 @@ import type { Coordinator } from '../app.ts';
 import { createJob } from '../scheduler/jobs.ts';
 import { requireRole } from './auth.ts';
 import { errorResponse } from './errors.ts';
+import { createModelsApi } from './models.ts';
 import { addTokenRoutes } from './token-routes.ts';
 import { jobView, versionView } from './views.ts';
 
@@ -248,6 +249,10 @@ export function createApi(co: Coordinator) {
   );
 
   addTokenRoutes(api, co, admin);
+  api.route(
+    '/',
+    createModelsApi({ registry: co.registry, telemetry: co.inferenceTelemetry, blobs: co.blobs, admin }),
+  );
 
   api.doc('/openapi.json', {
     openapi: '3.0.3',

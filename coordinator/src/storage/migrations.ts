@@ -72,5 +72,46 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       );
     `,
   },
-
+  {
+    // The model registry (coordinator/src/registry): names, aliases with their move history,
+    // and versions of imported inference-only models. Aliases are keyed by model name; a
+    // rename updates every table in one transaction.
+    version: 3,
+    sql: `
+      CREATE TABLE models (
+        name TEXT PRIMARY KEY,
+        job_id TEXT UNIQUE REFERENCES jobs(id),
+        auto_promote TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE imported_versions (
+        id TEXT PRIMARY KEY,
+        model_name TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        topology_hash TEXT NOT NULL,
+        parent_id TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE aliases (
+        model_name TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        canary_version_id TEXT,
+        canary_fraction DOUBLE PRECISION,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (model_name, alias)
+      );
+      CREATE TABLE alias_moves (
+        model_name TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        version_id TEXT NOT NULL,
+        canary_version_id TEXT,
+        canary_fraction DOUBLE PRECISION,
+        actor TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (model_name, alias, seq)
+      );
+    `,
+  },
 ];

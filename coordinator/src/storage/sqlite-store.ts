@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type { JobStatus } from '@gridtab/shared';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
+import { SqliteRegistryStore } from './sqlite-registry.ts';
 import type {
   ContributorRecord,
   DatasetRecord,
@@ -81,6 +82,7 @@ const toToken = (r: Row): TokenRecord => ({
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  readonly registry: SqliteRegistryStore;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -89,6 +91,7 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+    this.registry = new SqliteRegistryStore(this.db);
   }
 
   private migrate(): void {

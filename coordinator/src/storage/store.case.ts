@@ -4,6 +4,7 @@
  */
 import { jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
 import { describe, expect, it } from 'vitest';
+import { registryCases } from './registry-store.case.ts';
 import type { JobRecord, Store, VersionRecord } from './store.ts';
 
 const spec = jobSpecSchema.parse({ name: 'j', model: MODEL_PRESETS['fashion-mlp'], dataset: 'd' });
@@ -103,6 +104,8 @@ export function storeSuite(name: string, open: () => Store, reopen?: () => Store
       expect(store.findTokenByHash('c'.repeat(64))?.revokedAt).toBe('2026-01-02T00:00:00Z');
       expect(store.listTokens().map((t) => t.id)).toContain('t-1');
     });
+
+    registryCases(open, (store, id) => store.createJob(job(id), version(`${id}-v0`, id, 0, null)));
 
     if (reopen) {
       it('keeps acknowledged jobs, versions and updates after reopening', () => {

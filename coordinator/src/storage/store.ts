@@ -4,6 +4,7 @@
  * shared test suite (store.case.ts).
  */
 import type { JobSpec, JobStatus, VersionMetrics } from '@gridtab/shared';
+import type { RegistryStore } from './registry-records.ts';
 
 export interface JobRecord {
   id: string;
@@ -103,6 +104,9 @@ export interface Store {
   listTokens(): TokenRecord[];
   /** Marks a token revoked; false when no unrevoked token has this id. */
   revokeToken(id: string, now: string): boolean;
+
+  /** The model registry's records (registry-records.ts). */
+  readonly registry: RegistryStore;
 
   close(): void;
 }

@@ -1,0 +1,134 @@
+/**
+ * The TF.js layers format in and out of the registry. Export: a version's topology plus one
+ * weights manifest whose single path, `weights.bin`, is the version's flat float32 blob (the
+ * flat layout is already `model.weights` order, row-major, which is what the manifest means).
+ * Import: a model.json and its weight bytes, checked by building the model with TF.js, then
+ * flattened into GridTab's layout.
+ */
+import { GridTabError } from '@gridtab/shared';
+import { buildModel, getFlatWeights, paramCount } from '@gridtab/shared/tf';
+import { initTf, tf } from '../evaluation/tf-node.ts';
+
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: 'float32';
+}
+
+export interface LayersModelJson {
+  format: 'layers-model';
+  generatedBy: string;
+  convertedBy: null;
+  modelTopology: Record<string, unknown>;
+  weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
+  userDefinedMetadata: { gridtab: GridTabMetadata };
+}
+
+/** What the SDK reads beside the topology; plain TF.js ignores it. */
+export interface GridTabMetadata {
+  model: string;
+  versionId: string;
+  /** sha256 of weights.bin, so a loader can verify before using the bytes. */
+  hash: string;
+  /** Bytes of weights.bin: a shorter download is truncated. */
+  weightBytes: number;
+  /** Per-sample input shape, e.g. [28, 28, 1]. */
+  inputShape: (number | null)[];
+  labels: string[] | null;
+}
+
+const specCache = new Map<string, Promise<{ specs: WeightSpec[]; inputShape: (number | null)[] }>>();
+
+/** Weight names and shapes in `model.weights` order; built once per topology and cached. */
+export function weightSpecs(topology: Record<string, unknown>) {
+  const key = JSON.stringify(topology);
+  let hit = specCache.get(key);
+  if (!hit) {
+    hit = (async () => {
+      await initTf();
+      const model = await buildModel(topology);
+      try {
+        return {
+          // originalName: `name` gets a numeric suffix when a layer name repeats in one process.
+          specs: model.weights.map((w) => ({
+            name: w.originalName,
+            shape: w.shape as number[],
+            dtype: 'float32' as const,
+          })),
+          inputShape: model.inputs[0].shape.slice(1),
+        };
+      } finally {
+        model.dispose();
+      }
+    })();
+    hit.catch(() => specCache.delete(key));
+    specCache.set(key, hit);
+  }
+  return hit;
+}
+
+export async function toModelJson(
+  topology: Record<string, unknown>,
+  meta: Omit<GridTabMetadata, 'inputShape'>,
+): Promise<LayersModelJson> {
+  const { specs, inputShape } = await weightSpecs(topology);
+  return {
+    format: 'layers-model',
+    generatedBy: 'GridTab registry',
+    convertedBy: null,
+    modelTopology: topology,
+    weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
+    userDefinedMetadata: { gridtab: { ...meta, inputShape } },
+  };
+}
+
+/** Largest model that can be imported (fp32 values). */
+export const MAX_IMPORT_PARAMS = 16_000_000;
+
+/**
+ * Checks an uploaded TF.js layers model (model.json's object and the concatenated bytes of its
+ * weight files, in manifest order) and returns its topology and GridTab-flat weights.
+ */
+export async function importLayersModel(
+  modelJson: { modelTopology?: unknown; weightsManifest?: unknown },
+  weightData: Uint8Array,
+): Promise<{ topology: Record<string, unknown>; weights: Float32Array }> {
+  const topology = modelJson.modelTopology as Record<string, unknown> | undefined;
+  const manifest = modelJson.weightsManifest as { weights: tf.io.WeightsManifestEntry[] }[] | undefined;
+  if (!topology || typeof topology !== 'object' || !Array.isArray(manifest))
+    throw new GridTabError('INVALID_MODEL_SPEC', 'model.json needs modelTopology and weightsManifest');
+  const weightSpecsIn = manifest.flatMap((g) => g.weights ?? []);
+  for (const w of weightSpecsIn)
+    if (w.dtype !== undefined && w.dtype !== 'float32')
+      throw new GridTabError(
+        'INVALID_MODEL_SPEC',
+        `weight ${w.name} is ${w.dtype}; only float32 is imported`,
+      );
+  const expectedBytes = weightSpecsIn.reduce((n, w) => n + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
+  if (expectedBytes !== weightData.byteLength)
+    throw new GridTabError(
+      'WEIGHTS_MISMATCH',
+      `the manifest describes ${expectedBytes} bytes of weights; ${weightData.byteLength} arrived`,
+    );
+  await initTf();
+  let model: tf.LayersModel;
+  try {
+    const copy = weightData.slice().buffer;
+    model = await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: topology, weightSpecs: weightSpecsIn, weightData: copy }),
+    );
+  } catch (e) {
+    throw new GridTabError('INVALID_MODEL_SPEC', `the model does not load: ${(e as Error).message}`);
+  }
+  try {
+    if (model.inputs.length !== 1 || model.outputs.length !== 1)
+      throw new GridTabError('INVALID_MODEL_SPEC', 'only models with one input and one output are served');
+    if (paramCount(model) > MAX_IMPORT_PARAMS)
+      throw new GridTabError('INVALID_MODEL_SPEC', `more than ${MAX_IMPORT_PARAMS} parameters`);
+    // Re-serialise the topology as TF.js sees it, so exports are what this TF.js builds.
+    const built = model.toJSON(null, false) as unknown as Record<string, unknown>;
+    return { topology: built, weights: await getFlatWeights(model) };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * The model registry: names over versions, aliases over names. A job's versions form the model
+ * named in the registry for that job (by default a slug of the job name, registered the first
+ * time the registry sees the job; an admin can rename it); an imported TF.js model is a model
+ * with no job. Aliases point at versions, may split traffic with a canary, keep a history that
+ * rollback walks back through, and can follow a job automatically when its metric improves.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  FASHION_MNIST_CLASSES,
+  GridTabError,
+  REGISTRY_NAME_PATTERN,
+  type VersionMetrics,
+} from '@gridtab/shared';
+import type { Clock } from '../clock.ts';
+import { planShards } from '../scheduler/shard-plan.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type {
+  AliasMove,
+  AliasRecord,
+  AutoPromote,
+  Canary,
+  ModelRecord,
+} from '../storage/registry-records.ts';
+import type { Store } from '../storage/store.ts';
+import { pickVersion } from './canary.ts';
+import { importLayersModel, type LayersModelJson, toModelJson } from './export.ts';
+
+export interface ModelVersion {
+  id: string;
+  hash: string;
+  parentId: string | null;
+  jobId: string | null;
+  round: number | null;
+  createdAt: string;
+  metrics: VersionMetrics;
+}
+
+export interface ModelSummary {
+  name: string;
+  aliases: Record<string, string>;
+  latestVersionId: string | null;
+}
+
+export interface RegistryDeps {
+  store: Store;
+  blobs: BlobStore;
+  clock: Clock;
+  log: (msg: string) => void;
+  /** Called after every alias move (admin, auto-promotion, rollback). */
+  aliasMoved?: (move: AliasMove) => void;
+}
+
+const NO_METRICS: VersionMetrics = { testAccuracy: null, testLoss: null };
+
+export function slugify(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48);
+}
+
+export function checkName(kind: 'model' | 'alias', name: string): void {
+  if (!REGISTRY_NAME_PATTERN.test(name))
+    throw new GridTabError('BAD_REQUEST', `${kind} names are 1-64 letters, digits, '.', '_' or '-'`);
+}
+
+export class Registry {
+  constructor(private readonly deps: RegistryDeps) {}
+
+  private get records() {
+    return this.deps.store.registry;
+  }
+
+  private now(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+
+  /** Registers every job the registry has not seen yet under a slug of its name. */
+  syncJobs(): void {
+    for (const job of this.deps.store.listJobs()) {
+      if (this.records.getModelByJob(job.id)) continue;
+      let name = slugify(job.name) || job.id;
+      if (this.records.getModel(name)) name = `${name}-${job.id}`;
+      this.records.insertModel({ name, jobId: job.id, autoPromote: null, createdAt: job.createdAt });
+    }
+  }
+
+  model(name: string): ModelRecord {
+    this.syncJobs();
+    const m = this.records.getModel(name);
+    if (!m) throw new GridTabError('NOT_FOUND', `model ${name} does not exist`);
+    return m;
+  }
+
+  listModels(): ModelSummary[] {
+    this.syncJobs();
+    return this.records.listModels().map((m) => ({
+      name: m.name,
+      aliases: Object.fromEntries(this.records.listAliases(m.name).map((a) => [a.alias, a.versionId])),
+      latestVersionId: this.versions(m.name).at(-1)?.id ?? null,
+    }));
+  }
+
+  /** Oldest first. */
+  versions(name: string): ModelVersion[] {
+    const m = this.model(name);
+    if (m.jobId)
+      return this.deps.store.listVersions(m.jobId).map((v) => ({
+        id: v.id,
+        hash: v.hash,
+        parentId: v.parentId,
+        jobId: v.jobId,
+        round: v.round,
+        createdAt: v.createdAt,
+        metrics: v.metrics,
+      }));
+    return this.records.listImportedVersions(m.name).map((v) => ({
+      id: v.id,
+      hash: v.hash,
+      parentId: v.parentId,
+      jobId: null,
+      round: null,
+      createdAt: v.createdAt,
+      metrics: NO_METRICS,
+    }));
+  }
+
+  version(name: string, id: string): ModelVersion {
+    const v = this.versions(name).find((x) => x.id === id);
+    if (!v) throw new GridTabError('NOT_FOUND', `model ${name} has no version ${id}`);
+    return v;
+  }
+
+  async topology(name: string, versionId: string): Promise<Record<string, unknown>> {
+    const m = this.model(name);
+    if (m.jobId) return this.deps.store.getJob(m.jobId)!.spec.model;
+    const v = this.records.getImportedVersion(versionId);
+    const bytes = v && (await this.deps.blobs.get(v.topologyHash));
+    if (!bytes) throw new GridTabError('NOT_FOUND', `the topology of ${versionId} is missing`);
+    return JSON.parse(new TextDecoder().decode(bytes));
+  }
+
+  async modelJson(name: string, versionId: string): Promise<LayersModelJson> {
+    const v = this.version(name, versionId);
+    const m = this.model(name);
+    const dataset = m.jobId ? this.deps.store.getJob(m.jobId)?.spec.dataset : null;
+    return toModelJson(await this.topology(name, versionId), {
+      model: name,
+      versionId,
+      hash: v.hash,
+      weightBytes: (await this.deps.blobs.get(v.hash))?.byteLength ?? 0,
+      labels: dataset === 'fashion-mnist' ? [...FASHION_MNIST_CLASSES] : null,
+    });
+  }
+
+  /** Names a job's model (renaming its current registration) and sets its auto-promotion. */
+  bindJob(name: string, jobId: string, autoPromote: AutoPromote | null): ModelRecord {
+    checkName('model', name);
+    if (autoPromote) checkName('alias', autoPromote.alias);
+    if (!this.deps.store.getJob(jobId)) throw new GridTabError('NOT_FOUND', `job ${jobId} does not exist`);
+    this.syncJobs();
+    const current = this.records.getModelByJob(jobId)!;
+    if (current.name !== name) {
+      if (this.records.getModel(name)) throw new GridTabError('CONFLICT', `model name ${name} is taken`);
+      this.records.renameModel(current.name, name);
+    }
+    this.records.setAutoPromote(name, autoPromote);
+    return this.records.getModel(name)!;
+  }
+
+  alias(name: string, alias: string): AliasRecord {
+    this.model(name);
+    const a = this.records.getAlias(name, alias);
+    if (!a) throw new GridTabError('NOT_FOUND', `model ${name} has no alias ${alias}`);
+    return a;
+  }
+
+  history(name: string, alias: string): AliasMove[] {
+    this.alias(name, alias);
+    return this.records.aliasHistory(name, alias);
+  }
+
+  moveAlias(
+    name: string,
+    alias: string,
+    target: { versionId: string; canary?: Canary | null },
+    actor = 'admin',
+  ): AliasMove {
+    checkName('alias', alias);
+    this.version(name, target.versionId);
+    const canary = target.canary ?? null;
+    if (canary) {
+      this.version(name, canary.versionId);
+      if (!(canary.fraction >= 0 && canary.fraction <= 1))
+        throw new GridTabError('BAD_REQUEST', 'canary.fraction is a share between 0 and 1');
+    }
+    const move = this.records.moveAlias(
+      { modelName: name, alias, versionId: target.versionId, canary, updatedAt: this.now() },
+      actor,
+    );
+    this.deps.log(
+      `model ${name}: ${alias} -> ${move.versionId}${canary ? ` (canary ${canary.versionId} at ${canary.fraction})` : ''} by ${actor}`,
+    );
+    this.deps.aliasMoved?.(move);
+    return move;
+  }
+
+  /** Undoes the alias's last move that was not itself undone (history is a stack of moves). */
+  rollback(name: string, alias: string): AliasMove {
+    const stack: AliasMove[] = [];
+    for (const m of this.history(name, alias)) {
+      if (m.actor === 'rollback') stack.pop();
+      else stack.push(m);
+    }
+    const target = stack.at(-2);
+    if (!target) throw new GridTabError('CONFLICT', `alias ${alias} of ${name} has no earlier version`);
+    return this.moveAlias(name, alias, { versionId: target.versionId, canary: target.canary }, 'rollback');
+  }
+
+  /** The version this client gets from the alias, canary split included. */
+  resolve(name: string, alias: string, clientKey: string) {
+    const picked = pickVersion(this.alias(name, alias), clientKey);
+    return { name, alias, ...picked, hash: this.version(name, picked.versionId).hash };
+  }
+
+  /** Auto-promotion: after a job commits a version, move the model's alias if it is better. */
+  onVersionCommitted(jobId: string, versionId: string): AliasMove | null {
+    // Called from the scheduler's commit path: a registry failure is logged, never thrown there.
+    try {
+      return this.autoPromote(jobId, versionId);
+    } catch (e) {
+      this.deps.log(`registry: auto-promotion after ${versionId} failed: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  private autoPromote(jobId: string, versionId: string): AliasMove | null {
+    this.syncJobs();
+    const m = this.records.getModelByJob(jobId);
+    if (!m?.autoPromote) return null;
+    const { alias, metric } = m.autoPromote;
+    const candidate = this.version(m.name, versionId).metrics[metric];
+    if (candidate === null) return null;
+    const current = this.records.getAlias(m.name, alias);
+    if (current) {
+      const held = this.deps.store.getVersion(current.versionId)?.metrics[metric] ?? null;
+      const better = metric === 'testLoss' ? candidate < (held ?? Infinity) : candidate > (held ?? -Infinity);
+      if (!better) return null;
+    }
+    return this.moveAlias(m.name, alias, { versionId }, 'auto');
+  }
+
+  /** Which units, contributors and shards fed a version (job versions only). */
+  lineage(name: string, versionId: string) {
+    const v = this.version(name, versionId);
+    const units = v.jobId && v.round ? this.deps.store.listUpdates(v.jobId, v.round) : [];
+    const record = v.jobId ? this.deps.store.getVersion(v.id) : null;
+    const used = units.filter((u) => record?.unitIds.includes(u.unitId));
+    return {
+      version: v,
+      updates: used.map((u) => ({
+        unitId: u.unitId,
+        contributorId: u.contributorId,
+        numSamples: u.numSamples,
+        loss: u.loss,
+        baseVersionId: u.baseVersionId,
+        blobHash: u.blobHash,
+      })),
+      contributors: [...new Set(used.map((u) => u.contributorId))],
+      shards: v.jobId && v.round ? this.shardsOf(v.jobId, v.round, record?.unitIds ?? []) : [],
+      numSamples: used.reduce((n, u) => n + u.numSamples, 0),
+    };
+  }
+
+  /** Recomputes the deterministic shard plan the scheduler used for these units. */
+  private shardsOf(jobId: string, round: number, unitIds: string[]): string[] {
+    const job = this.deps.store.getJob(jobId);
+    const dataset = job && this.deps.store.getDataset(job.spec.dataset);
+    if (!job || !dataset) return [];
+    const hp = job.spec.hyperparameters;
+    const plan = planShards(
+      dataset.shardHashes.length,
+      dataset.shardSize,
+      hp.batchSize * hp.localSteps,
+      job.spec.seed,
+    );
+    const shards = new Set<string>();
+    for (const id of unitIds) {
+      const index = Number(/\.u(\d+)$/.exec(id)?.[1]);
+      if (!Number.isInteger(index)) continue;
+      for (const s of plan.shardsFor((round - 1) * job.spec.rounds.unitsPerRound + index))
+        shards.add(dataset.shardHashes[s]);
+    }
+    return [...shards];
+  }
+
+  /** Imports a TF.js layers model as a new version of an inference-only model. */
+  async importModel(
+    name: string,
+    modelJson: { modelTopology?: unknown; weightsManifest?: unknown },
+    weightData: Uint8Array,
+  ): Promise<ModelVersion> {
+    checkName('model', name);
+    this.syncJobs();
+    const existing = this.records.getModel(name);
+    if (existing?.jobId)
+      throw new GridTabError(
+        'CONFLICT',
+        `model ${name} is trained by job ${existing.jobId}; pick another name`,
+      );
+    const { topology, weights } = await importLayersModel(modelJson, weightData);
+    const hash = await this.deps.blobs.put(new Uint8Array(weights.buffer));
+    const topologyHash = await this.deps.blobs.put(new TextEncoder().encode(JSON.stringify(topology)));
+    const now = this.now();
+    if (!existing) this.records.insertModel({ name, jobId: null, autoPromote: null, createdAt: now });
+    const parentId = this.records.listImportedVersions(name).at(-1)?.id ?? null;
+    const id = `v-${randomUUID().slice(0, 12)}`;
+    this.records.insertImportedVersion({ id, modelName: name, hash, topologyHash, parentId, createdAt: now });
+    this.deps.log(`model ${name}: imported version ${id}`);
+    return this.version(name, id);
+  }
+}
