@@ -15,7 +15,10 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
     rollupOptions: {
-      input: { contribute: resolve(import.meta.dirname, 'client/index.html') },
+      input: {
+        contribute: resolve(import.meta.dirname, 'client/index.html'),
+        admin: resolve(import.meta.dirname, 'client/admin.html'),
+      },
     },
   },
   test: {

@@ -1,0 +1,155 @@
+/**
+ * State behind the admin console: the token (kept in sessionStorage, so it lasts as long as
+ * the tab), the /console socket and its latest snapshot, a short history of throughput for the
+ * chart, the current page, and the actions. Components only read from here and call methods.
+ */
+import {
+  CONSOLE_NAMESPACE,
+  type ConsoleClientEvents,
+  type ConsoleServerEvents,
+  type ConsoleSnapshot,
+  type JobAction,
+  type JobSpecInput,
+  type JobView,
+  type Result,
+  type VersionView,
+} from '@gridtab/shared';
+import { io, type Socket } from 'socket.io-client';
+
+export const TOKEN_KEY = 'gridtab.console.token';
+/** Ten minutes of one-second samples. */
+const HISTORY_POINTS = 600;
+
+export type ConsolePage =
+  | { name: 'overview' }
+  | { name: 'jobs' }
+  | { name: 'job'; jobId: string }
+  | { name: 'contributors' };
+
+export interface RatePoint {
+  /** Seconds since the epoch (uPlot's time scale). */
+  t: number;
+  samplesPerSec: number;
+}
+
+type ConsoleSocket = Socket<ConsoleServerEvents, ConsoleClientEvents>;
+
+export function pageFromHash(hash: string): ConsolePage {
+  const [, name, id] = /^#\/?([a-z]*)\/?(.*)$/.exec(hash) ?? [];
+  if (name === 'jobs' && id) return { name: 'job', jobId: decodeURIComponent(id) };
+  if (name === 'jobs' || name === 'contributors') return { name };
+  return { name: 'overview' };
+}
+
+export function hashOf(page: ConsolePage): string {
+  return page.name === 'job' ? `#/jobs/${encodeURIComponent(page.jobId)}` : `#/${page.name}`;
+}
+
+const messageOf = <T>(r: Result<T>) => (r.ok ? '' : `${r.error.code}: ${r.error.message}`);
+
+export class ConsoleModel {
+  status = $state<'signed-out' | 'connecting' | 'connected' | 'disconnected'>('signed-out');
+  loginError = $state<string | null>(null);
+  snapshot = $state.raw<ConsoleSnapshot | null>(null);
+  history = $state.raw<RatePoint[]>([]);
+  page = $state<ConsolePage>({ name: 'overview' });
+  /** Errors of actions (create, pause...), shown next to the controls. */
+  actionError = $state<string | null>(null);
+  busy = $state(false);
+
+  readonly role = $derived(this.snapshot?.role ?? null);
+  readonly canAct = $derived(this.role === 'admin');
+  readonly jobs = $derived<JobView[]>(this.snapshot?.jobs ?? []);
+
+  private socket: ConsoleSocket | null = null;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly storage: Storage,
+  ) {}
+
+  /** Signs in again with the token of an earlier visit in this tab, if any. */
+  resume(): void {
+    const token = this.storage.getItem(TOKEN_KEY);
+    if (token) this.login(token);
+  }
+
+  login(token: string): void {
+    this.socket?.disconnect();
+    this.loginError = null;
+    this.status = 'connecting';
+    const socket: ConsoleSocket = io(`${this.baseUrl}${CONSOLE_NAMESPACE}`, {
+      transports: ['websocket'],
+      auth: { token: token.trim() },
+    });
+    this.socket = socket;
+    socket.on('connect', () => {
+      this.status = 'connected';
+      this.storage.setItem(TOKEN_KEY, token.trim());
+    });
+    socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
+      if (err.data?.code === 'UNAUTHORIZED') {
+        // A refused token will not start working on retry: stop and ask for another.
+        socket.disconnect();
+        this.socket = null;
+        this.storage.removeItem(TOKEN_KEY);
+        this.status = 'signed-out';
+        this.loginError = 'That token was refused: it is unknown or was revoked.';
+      } else this.status = 'disconnected';
+    });
+    socket.on('disconnect', () => {
+      if (this.socket === socket) this.status = 'disconnected';
+    });
+    socket.on('console:snapshot', (snap) => this.receive(snap));
+  }
+
+  logout(): void {
+    this.socket?.disconnect();
+    this.socket = null;
+    this.storage.removeItem(TOKEN_KEY);
+    this.snapshot = null;
+    this.history = [];
+    this.status = 'signed-out';
+  }
+
+  go(page: ConsolePage): void {
+    this.page = page;
+    this.actionError = null;
+  }
+
+  private receive(snap: ConsoleSnapshot): void {
+    this.snapshot = snap;
+    const point = { t: snap.at / 1000, samplesPerSec: snap.samplesPerSec };
+    this.history = [...this.history, point].slice(-HISTORY_POINTS);
+  }
+
+  private async ask<T>(run: (s: ConsoleSocket) => Promise<Result<T>>): Promise<T | null> {
+    if (!this.socket) return null;
+    this.busy = true;
+    this.actionError = null;
+    try {
+      const result = await run(this.socket);
+      if (!result.ok) this.actionError = messageOf(result);
+      return result.ok ? result.data : null;
+    } catch (err) {
+      this.actionError = `No answer from the coordinator (${err instanceof Error ? err.message : String(err)})`;
+      return null;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  createJob(spec: JobSpecInput): Promise<JobView | null> {
+    return this.ask((s) => s.timeout(30_000).emitWithAck('job:create', spec));
+  }
+
+  control(jobId: string, action: JobAction): Promise<JobView | null> {
+    return this.ask((s) => s.timeout(10_000).emitWithAck('job:control', { jobId, action }));
+  }
+
+  async versions(jobId: string): Promise<VersionView[] | null> {
+    if (!this.socket) return null;
+    const result = await this.socket.timeout(10_000).emitWithAck('job:versions', { jobId });
+    return result.ok ? result.data : null;
+  }
+}
