@@ -1,0 +1,112 @@
+/**
+ * The admin console in real Chromium against a real coordinator: sign in, create a job from
+ * the form (after it refuses a bad value), watch a contributor tab appear, pause the job; and
+ * as a viewer, see everything and no control that changes anything. Each page is saved as a
+ * screenshot in the test's output folder, at 1280x800 and at a phone width.
+ */
+import { MODEL_PRESETS } from '@gridtab/shared';
+import { expect, type Page, test } from '@playwright/test';
+import { ADMIN_TOKEN, type CoordinatorProcess, startCoordinator } from './coordinator.ts';
+
+const VIEWER_TOKEN = 'e2e-viewer-token';
+
+async function signIn(page: Page, url: string, token: string) {
+  await page.goto(`${url}/admin`);
+  await page.getByLabel('Token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** True when nothing sticks out sideways (the page works without horizontal scrolling). */
+const fitsWidth = (page: Page) =>
+  page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+
+test.describe('admin console', () => {
+  let co: CoordinatorProcess;
+  test.beforeEach(async () => {
+    co = await startCoordinator({ VIEWER_TOKEN });
+  });
+  test.afterEach(async () => co?.stop());
+
+  test('an admin creates a job, sees a contributor join and pauses the job', async ({ browser }, info) => {
+    test.setTimeout(120_000);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, co.url, ADMIN_TOKEN);
+    await expect(page.getByTestId('role')).toHaveText('admin');
+    await expect(page.getByTestId('contributors-online')).toHaveText('0');
+
+    await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+    const form = page.getByTestId('job-form');
+    await form.getByLabel('Batch size').fill('0');
+    await form.getByRole('button', { name: 'Create job' }).click();
+    await expect(form.getByTestId('form-error')).toContainText('Batch size');
+    expect(await (await fetch(`${co.url}/api/jobs`)).json()).toEqual([]);
+
+    await form.getByLabel('Batch size').fill('64');
+    await form.getByLabel('Name', { exact: true }).fill('console e2e');
+    await form.getByRole('button', { name: 'Create job' }).click();
+    const row = page.getByTestId('job-row').filter({ hasText: 'console e2e' });
+    await expect(row.getByTestId('job-status')).toHaveText('running');
+    await page.screenshot({ path: info.outputPath('console-jobs.png'), fullPage: true });
+
+    const tab = await context.newPage();
+    await tab.goto(`${co.url}/?autostart=1`);
+    await page.getByRole('link', { name: 'Contributors' }).click();
+    await expect(page.locator('[data-testid="contributor-row"][data-online="true"]')).toHaveCount(1, {
+      timeout: 60_000,
+    });
+    await page.screenshot({ path: info.outputPath('console-contributors.png'), fullPage: true });
+
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await expect(page.getByTestId('contributors-online')).toHaveText('1');
+    await page.screenshot({ path: info.outputPath('console-overview.png'), fullPage: true });
+
+    await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+    await row.getByRole('button', { name: 'pause' }).click();
+    await expect(row.getByTestId('job-status')).toHaveText('paused');
+    const [job] = await (await fetch(`${co.url}/api/jobs`)).json();
+    expect(job.status).toBe('paused');
+
+    await row.getByRole('link', { name: 'console e2e' }).click();
+    await expect(page.getByTestId('job-title')).toHaveText('console e2e');
+    await page.screenshot({ path: info.outputPath('console-job-detail.png'), fullPage: true });
+
+    expect(await fitsWidth(page)).toBe(true);
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [hash, name] of [
+      ['#/overview', 'overview'],
+      ['#/jobs', 'jobs'],
+    ] as const) {
+      await page.goto(`${co.url}/admin${hash}`);
+      await expect(page.getByTestId('role')).toHaveText('admin');
+      expect(await fitsWidth(page)).toBe(true);
+      await page.screenshot({ path: info.outputPath(`console-${name}-phone.png`), fullPage: true });
+    }
+    await context.close();
+  });
+
+  test('a viewer sees jobs and contributors but no control that acts', async ({ page }, info) => {
+    const job = await co.createJob({
+      name: 'watched job',
+      model: MODEL_PRESETS['fashion-mlp'],
+      dataset: 'fashion-mnist',
+    });
+    await signIn(page, co.url, VIEWER_TOKEN);
+    await expect(page.getByTestId('role')).toHaveText('viewer');
+    await page.getByRole('link', { name: 'Jobs', exact: true }).click();
+    await expect(page.getByTestId('job-row')).toHaveCount(1);
+    await expect(page.getByTestId('job-form')).toHaveCount(0);
+    await expect(page.getByRole('button', { name: /pause|resume|cancel|create/i })).toHaveCount(0);
+    await page.screenshot({ path: info.outputPath('console-jobs-viewer.png'), fullPage: true });
+    await page.getByRole('link', { name: 'watched job' }).click();
+    await expect(page.getByTestId('job-title')).toHaveText('watched job');
+    await expect(page.getByRole('button', { name: /pause|resume|cancel/i })).toHaveCount(0);
+    expect((await co.job(job.id)).status).toBe('running');
+  });
+
+  test('a wrong token is refused with a message', async ({ page }) => {
+    await signIn(page, co.url, 'not-a-token');
+    await expect(page.getByRole('alert')).toContainText('refused');
+    await expect(page.getByTestId('role')).toHaveCount(0);
+  });
+});
