@@ -1,0 +1,60 @@
+/**
+ * What the SDK tells the coordinator about a version in use (unless the app turns it off):
+ * predict latency, errors, how often each class was predicted and the mean and spread of the
+ * inputs, enough to notice drift or a bad canary. Accumulated locally, sent every few seconds.
+ */
+import type { InferenceReport } from '@gridtab/shared';
+
+const MAX_LATENCIES = 1000;
+
+export class TelemetryBuffer {
+  private predictions = 0;
+  private errors = 0;
+  private latencies: number[] = [];
+  private classCounts: number[] = [];
+  private n = 0;
+  private sum = 0;
+  private sumSq = 0;
+
+  recordPrediction(ms: number, classes: number[]): void {
+    this.predictions += classes.length || 1;
+    if (this.latencies.length < MAX_LATENCIES) this.latencies.push(ms);
+    for (const c of classes) this.classCounts[c] = (this.classCounts[c] ?? 0) + 1;
+  }
+
+  recordInput(values: ArrayLike<number>): void {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      this.sum += v;
+      this.sumSq += v * v;
+    }
+    this.n += values.length;
+  }
+
+  recordError(): void {
+    this.errors++;
+  }
+
+  /** The report since the last take, or null when nothing happened. */
+  take(name: string, versionId: string, backend: string): InferenceReport | null {
+    if (this.predictions === 0 && this.errors === 0) return null;
+    const mean = this.n ? this.sum / this.n : null;
+    const report: InferenceReport = {
+      name,
+      versionId,
+      backend,
+      predictions: this.predictions,
+      errors: this.errors,
+      latenciesMs: this.latencies,
+      classCounts: Array.from(this.classCounts, (c) => c ?? 0),
+      inputMean: mean,
+      inputStd: mean === null ? null : Math.sqrt(Math.max(0, this.sumSq / this.n - mean * mean)),
+    };
+    this.predictions = 0;
+    this.errors = 0;
+    this.latencies = [];
+    this.classCounts = [];
+    this.n = this.sum = this.sumSq = 0;
+    return report;
+  }
+}
