@@ -104,6 +104,39 @@ test.describe('admin console', () => {
     expect((await co.job(job.id)).status).toBe('running');
   });
 
+  test('an admin creates a viewer token in the console and revokes it', async ({ browser }, info) => {
+    const context = await browser.newContext();
+    const admin = await context.newPage();
+    await signIn(admin, co.url, ADMIN_TOKEN);
+    await admin.getByRole('link', { name: 'Tokens' }).click();
+    const form = admin.getByTestId('token-form');
+    await form.getByLabel('Label').fill('wall screen');
+    await form.getByRole('button', { name: 'Create token' }).click();
+    const secret = (await admin.getByTestId('new-token').textContent())!;
+    expect(secret).toMatch(/^gt_/);
+    await admin.screenshot({ path: info.outputPath('console-tokens.png'), fullPage: true });
+
+    // sessionStorage is per tab, so a second tab signs in with the new token on its own.
+    const wall = await context.newPage();
+    await signIn(wall, co.url, secret);
+    await expect(wall.getByTestId('role')).toHaveText('viewer');
+    await expect(wall.getByRole('link', { name: 'Tokens' })).toHaveCount(0);
+
+    await admin
+      .getByTestId('token-row')
+      .filter({ hasText: 'wall screen' })
+      .getByRole('button', { name: 'Revoke' })
+      .click();
+    await expect(admin.getByTestId('token-row').filter({ hasText: 'wall screen' })).toContainText('revoked');
+    const refused = await fetch(`${co.url}/api/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(refused.status).toBe(401);
+    await context.close();
+  });
+
   test('a wrong token is refused with a message', async ({ page }) => {
     await signIn(page, co.url, 'not-a-token');
     await expect(page.getByRole('alert')).toContainText('refused');

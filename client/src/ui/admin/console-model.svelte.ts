@@ -15,6 +15,7 @@ import {
   type VersionView,
 } from '@gridtab/shared';
 import { io, type Socket } from 'socket.io-client';
+import { createToken, listTokens, revokeToken, type TokenView } from './token-api.ts';
 
 export const TOKEN_KEY = 'gridtab.console.token';
 /** Ten minutes of one-second samples. */
@@ -24,7 +25,8 @@ export type ConsolePage =
   | { name: 'overview' }
   | { name: 'jobs' }
   | { name: 'job'; jobId: string }
-  | { name: 'contributors' };
+  | { name: 'contributors' }
+  | { name: 'tokens' };
 
 export interface RatePoint {
   /** Seconds since the epoch (uPlot's time scale). */
@@ -37,7 +39,7 @@ type ConsoleSocket = Socket<ConsoleServerEvents, ConsoleClientEvents>;
 export function pageFromHash(hash: string): ConsolePage {
   const [, name, id] = /^#\/?([a-z]*)\/?(.*)$/.exec(hash) ?? [];
   if (name === 'jobs' && id) return { name: 'job', jobId: decodeURIComponent(id) };
-  if (name === 'jobs' || name === 'contributors') return { name };
+  if (name === 'jobs' || name === 'contributors' || name === 'tokens') return { name };
   return { name: 'overview' };
 }
 
@@ -56,12 +58,17 @@ export class ConsoleModel {
   /** Errors of actions (create, pause...), shown next to the controls. */
   actionError = $state<string | null>(null);
   busy = $state(false);
+  /** Tokens created through the API (admins only), and the secret of the one just created. */
+  tokens = $state.raw<TokenView[]>([]);
+  newSecret = $state<{ label: string; token: string } | null>(null);
 
   readonly role = $derived(this.snapshot?.role ?? null);
   readonly canAct = $derived(this.role === 'admin');
   readonly jobs = $derived<JobView[]>(this.snapshot?.jobs ?? []);
 
   private socket: ConsoleSocket | null = null;
+  /** The token signed in with; sent as the bearer of the token-management calls. */
+  private token = '';
 
   constructor(
     private readonly baseUrl: string,
@@ -78,6 +85,7 @@ export class ConsoleModel {
     this.socket?.disconnect();
     this.loginError = null;
     this.status = 'connecting';
+    this.token = token.trim();
     const socket: ConsoleSocket = io(`${this.baseUrl}${CONSOLE_NAMESPACE}`, {
       transports: ['websocket'],
       auth: { token: token.trim() },
@@ -107,6 +115,9 @@ export class ConsoleModel {
     this.socket?.disconnect();
     this.socket = null;
     this.storage.removeItem(TOKEN_KEY);
+    this.token = '';
+    this.tokens = [];
+    this.newSecret = null;
     this.snapshot = null;
     this.history = [];
     this.status = 'signed-out';
@@ -145,6 +156,36 @@ export class ConsoleModel {
 
   control(jobId: string, action: JobAction): Promise<JobView | null> {
     return this.ask((s) => s.timeout(10_000).emitWithAck('job:control', { jobId, action }));
+  }
+
+  private async tokenCall<T>(run: () => Promise<T>): Promise<T | null> {
+    this.busy = true;
+    this.actionError = null;
+    try {
+      return await run();
+    } catch (err) {
+      this.actionError = err instanceof Error ? err.message : String(err);
+      return null;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async loadTokens(): Promise<void> {
+    const tokens = await this.tokenCall(() => listTokens(this.baseUrl, this.token));
+    if (tokens) this.tokens = tokens;
+  }
+
+  async createToken(role: TokenView['role'], label: string): Promise<void> {
+    this.newSecret = null;
+    const created = await this.tokenCall(() => createToken(this.baseUrl, this.token, role, label));
+    if (!created) return;
+    this.newSecret = { label: created.label, token: created.token };
+    await this.loadTokens();
+  }
+
+  async revokeToken(id: string): Promise<void> {
+    if (await this.tokenCall(() => revokeToken(this.baseUrl, this.token, id))) await this.loadTokens();
   }
 
   async versions(jobId: string): Promise<VersionView[] | null> {
