@@ -35,3 +35,10 @@ if [ ! -f client/dist/index.html ] || [ -n "$(find client/index.html client/src 
   echo "[setup] building the pages (vite)"
   npx vite build --logLevel warn
 fi
+
+# The inference example builds into client/dist/examples; after the pages, whose build empties client/dist.
+example=client/dist/examples/fashion-classifier/index.html
+if [ ! -f "$example" ] || [ -n "$(find examples/fashion-classifier client/src/inference client/dist/index.html -newer "$example" -print -quit)" ]; then
+  echo "[setup] building the inference example (vite)"
+  npx vite build -c examples/fashion-classifier/vite.config.ts --logLevel warn
+fi

@@ -211,7 +211,7 @@ export class GridTabModel {
           );
         return;
       }
-      warmUp(next.model);
+      await warmUp(next.model);
       this.flushTelemetry();
       const old = this.current;
       this.current = { ...next, inflight: 0, retired: false };
@@ -277,16 +277,18 @@ function argmaxRows(values: Float32Array, width: number): number[] {
   return out;
 }
 
-/** One prediction on zeros compiles the backend's programs, so the first real call is fast. */
-function warmUp(model: tf.LayersModel): void {
-  tf.tidy(() => {
-    const shape = model.inputs[0].shape.map((d) => d ?? 1);
-    (model.predict(tf.zeros(shape)) as tf.Tensor).dataSync();
-  });
+/**
+ * One prediction on zeros compiles the backend's programs, so the first real call is fast.
+ * Read back asynchronously: a synchronous read blocks the page, and webgpu in a worker cannot.
+ */
+async function warmUp(model: tf.LayersModel): Promise<void> {
+  const y = tf.tidy(() => model.predict(tf.zeros(model.inputs[0].shape.map((d) => d ?? 1))) as tf.Tensor);
+  await y.data();
+  y.dispose();
 }
 
 async function measure(model: tf.LayersModel): Promise<number> {
-  warmUp(model);
+  await warmUp(model);
   const shape = model.inputs[0].shape.map((d) => d ?? 1);
   const x = tf.zeros(shape);
   const started = performance.now();
@@ -334,7 +336,7 @@ export async function loadModel(name: string, options: LoadOptions = {}): Promis
     backend = await startBackend(options.backend ?? 'auto');
   }
   const loaded = await loadVersion(ctx, info);
-  warmUp(loaded.model);
+  await warmUp(loaded.model);
   const model = new GridTabModel(loaded, backend, ctx, options);
   await model.connect();
   return model;

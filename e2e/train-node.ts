@@ -1,0 +1,21 @@
+/**
+ * Trains a job on a running coordinator with one Node contributor until the job ends, then
+ * exits. Run as a child process (`node --import tsx e2e/train-node.ts URL JOB_ID`) so tests that
+ * need real trained versions get them in seconds without a browser tab training.
+ */
+import { createNodeContributor } from '@gridtab/client/runtime';
+
+const [url, jobId] = process.argv.slice(2);
+if (!url || !jobId) {
+  console.error('usage: node --import tsx e2e/train-node.ts COORDINATOR_URL JOB_ID');
+  process.exit(2);
+}
+const contributor = createNodeContributor({ coordinatorUrl: url, benchmarkMs: 100 });
+await contributor.start();
+for (;;) {
+  const job = (await (await fetch(`${url}/api/jobs/${jobId}`)).json()) as { status: string };
+  if (job.status !== 'running') break;
+  await new Promise((r) => setTimeout(r, 250));
+}
+await contributor.stop();
+process.exit(0);
