@@ -18,6 +18,9 @@ export const ERROR_CODES = {
   WRONG_SHAPE: 'the update does not have the number of values the model has',
   NON_FINITE: 'the update holds NaN or Infinity',
   NORM_TOO_LARGE: 'the update norm is above the job bound',
+  UNDECODABLE_UPDATE:
+    "the update payload does not decode with the job's codec (truncated, malformed or another codec)",
+  CHECKSUM_MISMATCH: 'the update payload does not match the checksum in its meta (corrupted on the way)',
   JOB_NOT_RUNNING: 'the job is paused, cancelled or finished',
   DATASET_MISSING: 'the dataset files are not on this machine',
   CONFLICT: 'the name is taken, or the current state does not allow the change (nothing to roll back to)',

@@ -11,6 +11,18 @@ describe('job spec schema', () => {
     expect(spec.hyperparameters.batchSize).toBeGreaterThan(0);
     expect(spec.rounds.quorum).toBe(1);
     expect(spec.stopping.maxRounds).toBeGreaterThan(0);
+    expect(spec.codec).toEqual({ name: 'fp32' });
+    expect(spec.aggregation).toEqual({ rule: 'mean' });
+  });
+
+  it('takes a codec and a robust aggregation rule, with their defaults', () => {
+    const spec = jobSpecSchema.parse({
+      ...minimal,
+      codec: { name: 'topk', fraction: 0.02 },
+      aggregation: { rule: 'trimmed-mean' },
+    });
+    expect(spec.codec).toEqual({ name: 'topk', fraction: 0.02 });
+    expect(spec.aggregation).toEqual({ rule: 'trimmed-mean', trim: 0.2 });
   });
 
   it('refuses unknown fields, bad numbers and unknown strategies', () => {
@@ -24,6 +36,10 @@ describe('job spec schema', () => {
       { ...minimal, model: { class_name: 'Sequential' } },
       { ...minimal, name: '' },
       { ...minimal, maxUpdateNorm: Number.POSITIVE_INFINITY },
+      { ...minimal, codec: { name: 'gzip' } },
+      { ...minimal, codec: { name: 'topk', fraction: 2 } },
+      { ...minimal, aggregation: { rule: 'krum' } },
+      { ...minimal, aggregation: { rule: 'trimmed-mean', trim: 0.5 } },
     ]) {
       expect(jobSpecSchema.safeParse(bad).success, JSON.stringify(bad).slice(0, 60)).toBe(false);
     }

@@ -5,9 +5,37 @@
  * cannot tell whether layers fit together.
  */
 import { z } from 'zod';
+import { codecSpecSchema } from './codecs/spec.ts';
+
+export { CODEC_NAMES, type CodecName, type CodecSpec, codecSpecSchema } from './codecs/spec.ts';
 
 export const STRATEGIES = ['fedavg'] as const;
 export const OPTIMIZERS = ['adam', 'sgd'] as const;
+
+/**
+ * How a round's updates are combined. `mean` is FedAvg's sample-weighted mean; the others are
+ * robust to a minority of wrong or hostile updates and ignore the sample counts tabs claim.
+ */
+export const aggregationSpecSchema = z.discriminatedUnion('rule', [
+  z.object({ rule: z.literal('mean') }).strict(),
+  z
+    .object({
+      rule: z.literal('trimmed-mean'),
+      /** Fraction of the updates dropped at each end, per coordinate. */
+      trim: z.number().min(0).lt(0.5).default(0.2),
+    })
+    .strict(),
+  z.object({ rule: z.literal('median') }).strict(),
+  z
+    .object({
+      rule: z.literal('centered-clip'),
+      /** L2 radius of the clipping; without it, the median distance of the updates to the center. */
+      radius: z.number().positive().max(1e9).optional(),
+      iterations: z.number().int().min(1).max(20).default(3),
+    })
+    .strict(),
+]);
+export type AggregationSpec = z.output<typeof aggregationSpecSchema>;
 
 export const modelTopologySchema = z
   .object({
@@ -24,6 +52,9 @@ export const jobSpecSchema = z
     model: modelTopologySchema,
     dataset: z.string().min(1).max(100),
     strategy: z.enum(STRATEGIES).default('fedavg'),
+    /** The wire format of the job's updates; every unit carries it. */
+    codec: codecSpecSchema.default({ name: 'fp32' }),
+    aggregation: aggregationSpecSchema.default({ rule: 'mean' }),
     hyperparameters: z
       .object({
         batchSize: z.number().int().min(1).max(4096).default(64),

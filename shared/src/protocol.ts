@@ -5,6 +5,7 @@
  * socket.io sends them as binary attachments over WebSocket.
  */
 import { z } from 'zod';
+import { CODEC_NAMES, type CodecSpec } from './codecs/spec.ts';
 import type { Result } from './errors.ts';
 import type { VersionMetrics } from './job.ts';
 
@@ -73,6 +74,8 @@ export interface WorkUnit {
   learningRate: number;
   optimizer: 'adam' | 'sgd';
   seed: number;
+  /** The job's wire format: the update must be encoded with it. */
+  codec: CodecSpec;
   /** Epoch milliseconds; an update arriving later is refused. */
   deadline: number;
 }
@@ -85,7 +88,10 @@ export const updateMetaSchema = z
     unitId: z.string().min(1).max(100),
     baseVersionId: z.string().min(1).max(100),
     numSamples: z.number().int().min(1).max(10_000_000),
-    codec: z.literal('fp32'),
+    /** Must be the job's codec (the unit names it). */
+    codec: z.enum(CODEC_NAMES),
+    /** Lowercase hex sha256 of the payload bytes, as sent: a corrupted payload is refused. */
+    checksum: z.string().regex(/^[0-9a-f]{64}$/),
     /** Mean training loss over the unit's steps, as the tab measured it. */
     loss: z.number().finite(),
     trainMs: z.number().min(0).max(86_400_000),

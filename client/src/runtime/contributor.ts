@@ -16,11 +16,13 @@ import {
   type JoinAck,
   PROTOCOL_VERSION,
   type Result,
+  sha256Hex,
   type UnitOffer,
   type UpdateAck,
   type WorkUnit,
 } from '@gridtab/shared';
-import { bytesToFloat32, float32ToBytes } from '@gridtab/shared/tf';
+import { type CodecState, codecFor } from '@gridtab/shared/codecs';
+import { bytesToFloat32 } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import { io, type Socket } from 'socket.io-client';
 import { benchmarkBackends, CANDIDATES, chooseBackend } from './backends.ts';
@@ -76,6 +78,8 @@ class ContributorRuntime implements Contributor {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private joined: Promise<void> | null = null;
+  /** Per job: the codec's memory across units (top-k's error-feedback residual). */
+  private readonly codecStates = new Map<string, CodecState>();
 
   constructor(private readonly opts: ContributorOptions) {
     this.fetcher = new BlobFetcher(opts.coordinatorUrl, opts.cache, opts.fetchFn);
@@ -282,6 +286,7 @@ class ContributorRuntime implements Contributor {
         result = await train();
       }
       this.set({ phase: 'submitting' });
+      const payload = await this.encode(unit, result.delta);
       await this.joined; // a reconnect in the middle of training: submit once joined again
       const ack = await this.ask<UpdateAck>(
         'unit:submit',
@@ -290,12 +295,13 @@ class ContributorRuntime implements Contributor {
           unitId: unit.unitId,
           baseVersionId: unit.baseVersionId,
           numSamples: result.numSamples,
-          codec: 'fp32',
+          codec: unit.codec.name,
+          checksum: await sha256Hex(payload),
           loss: result.meanLoss,
           trainMs: Math.round(result.trainMs),
           backend,
         },
-        float32ToBytes(result.delta),
+        payload,
       );
       const samplesPerSec = result.numSamples / (result.trainMs / 1000);
       if (ack.ok) {
@@ -325,6 +331,20 @@ class ContributorRuntime implements Contributor {
       await this.ask('unit:release', { leaseId: unit.leaseId }).catch(() => {});
       await this.sleep(1000);
     }
+  }
+
+  /**
+   * Encodes a delta in the unit's codec. The codec state is per job and outlives units: top-k's
+   * residual carries what was not sent into the next unit of the same job. The entries a refused
+   * update carried are lost, as a refused fp32 delta is lost entirely.
+   */
+  private async encode(unit: WorkUnit, delta: Float32Array): Promise<Uint8Array> {
+    let state = this.codecStates.get(unit.jobId);
+    if (!state) {
+      state = { residual: null };
+      this.codecStates.set(unit.jobId, state);
+    }
+    return codecFor(unit.codec).encode(delta, state);
   }
 
   async pause(): Promise<void> {

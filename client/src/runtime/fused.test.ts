@@ -70,6 +70,7 @@ describe('fused training loss', () => {
         learningRate: 0.001,
         optimizer: 'adam' as const,
         seed: 1,
+        codec: { name: 'fp32' as const },
         deadline: 0,
       };
       const trainer = new Trainer();

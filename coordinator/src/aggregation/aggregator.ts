@@ -1,7 +1,7 @@
 /**
  * The Aggregator interface: turns a base version's weights and the round's accepted updates
- * (deltas from that base) into the next version's weights. Variants (fedavg now; buffered,
- * diloco and robust rules later) all run the shared suite in aggregator.case.ts.
+ * (deltas from that base) into the next version's weights. Variants (fedavg, trimmed-mean, median,
+ * centered-clip; buffered and diloco later) all run the shared suite in aggregator.case.ts.
  */
 export interface WeightedUpdate {
   delta: Float32Array;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CONTRIBUTOR_NAMESPACE,
   MAX_UPDATE_BYTES,
@@ -46,6 +47,11 @@ describe('contributor socket boundary', () => {
     backend: 'cpu',
     ...extra,
   });
+  /** The checksum of the payload as sent, unless the case brings its own. */
+  const signed = (m: unknown, payload: unknown) =>
+    m && typeof m === 'object' && !('checksum' in m) && payload instanceof Uint8Array
+      ? { ...m, checksum: createHash('sha256').update(payload).digest('hex') }
+      : m;
   const codeOf = (r: Result<unknown>) => (r.ok ? 'ok' : r.error.code);
 
   beforeAll(async () => {
@@ -88,17 +94,21 @@ describe('contributor socket boundary', () => {
       [meta(unit), 'not binary', 'BAD_REQUEST'],
       [meta(unit), new Uint8Array(MAX_UPDATE_BYTES + 4), 'PAYLOAD_TOO_LARGE'],
       [meta(unit), new Uint8Array(100), 'WRONG_SHAPE'],
+      [meta(unit), new Uint8Array(PARAMS * 4 + 2), 'UNDECODABLE_UPDATE'],
+      [meta(unit, { codec: 'int8' }), new Uint8Array(PARAMS * 4), 'UNDECODABLE_UPDATE'],
+      [meta(unit, { checksum: 'ab'.repeat(32) }), new Uint8Array(PARAMS * 4), 'CHECKSUM_MISMATCH'],
       [meta(unit), new Uint8Array(nan.buffer), 'NON_FINITE'],
       [meta(unit, { leaseId: 'l-forged' }), new Uint8Array(PARAMS * 4), 'LEASE_UNKNOWN'],
       [meta(goodUnit), new Uint8Array(PARAMS * 4), 'LEASE_UNKNOWN'], // someone else's lease
     ];
     for (const [m, payload, code] of cases) {
-      expect(codeOf(await ask(bad, 'unit:submit', m, payload)), code).toBe(code);
+      expect(codeOf(await ask(bad, 'unit:submit', signed(m, payload), payload)), code).toBe(code);
     }
     expect(co.store.listUpdates(unit.jobId, unit.round)).toEqual([]);
     // The bad socket is still connected and the good contributor is unaffected.
     expect(bad.connected).toBe(true);
-    const accepted = await ask(good, 'unit:submit', meta(goodUnit), new Uint8Array(PARAMS * 4));
+    const goodPayload = new Uint8Array(PARAMS * 4);
+    const accepted = await ask(good, 'unit:submit', signed(meta(goodUnit), goodPayload), goodPayload);
     expect(accepted).toMatchObject({ ok: true, data: { accepted: true } });
     expect(co.store.listUpdates(unit.jobId, unit.round).map((u) => u.unitId)).toEqual([goodUnit.unitId]);
     const text = await (await fetch(`${co.url}/metrics`)).text();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { UpdateMeta, WorkUnit } from '@gridtab/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.ts';
@@ -18,11 +19,17 @@ function meta(unit: WorkUnit, extra: Partial<UpdateMeta> = {}): UpdateMeta {
     baseVersionId: unit.baseVersionId,
     numSamples: unit.batchSize * unit.localSteps,
     codec: 'fp32',
+    checksum: '', // filled in by submit() from the payload
     loss: 1,
     trainMs: 10,
     backend: 'cpu',
     ...extra,
   };
+}
+
+function submit(co: TestCoordinator, who: string, m: UpdateMeta, payload: Uint8Array) {
+  const checksum = m.checksum || createHash('sha256').update(payload).digest('hex');
+  return co.scheduler.submit(who, { ...m, checksum }, payload);
 }
 
 const zeros = () => new Uint8Array(PARAMS * 4);
@@ -38,7 +45,7 @@ describe('scheduler', () => {
     const units = ['a', 'b', 'c'].map((who) => take(co, who));
     expect(new Set(units.map((u) => u.unitId)).size).toBe(3);
     expect(co.scheduler.requestUnit('d').unit).toBeNull();
-    for (const [i, who] of ['a', 'b', 'c'].entries()) await co.scheduler.submit(who, meta(units[i]), zeros());
+    for (const [i, who] of ['a', 'b', 'c'].entries()) await submit(co, who, meta(units[i]), zeros());
     await co.scheduler.idle();
     const versions = co.store.listVersions(job.id);
     expect(versions.map((v) => v.round)).toEqual([0, 1]);
@@ -60,10 +67,10 @@ describe('scheduler', () => {
     co.scheduler.tick();
     const retaken = take(co, 'fast');
     expect(retaken.unitId).toBe(slow.unitId);
-    await expect(co.scheduler.submit('slow', meta(slow), zeros())).rejects.toMatchObject({
+    await expect(submit(co, 'slow', meta(slow), zeros())).rejects.toMatchObject({
       code: 'LEASE_UNKNOWN',
     });
-    await co.scheduler.submit('fast', meta(retaken), zeros());
+    await submit(co, 'fast', meta(retaken), zeros());
     expect(co.store.listUpdates(job.id, 1).map((u) => u.contributorId)).toEqual(['fast']);
   });
 
@@ -71,7 +78,7 @@ describe('scheduler', () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co);
     const unit = take(co, 'a');
-    await co.scheduler.submit('a', meta(unit), zeros());
+    await submit(co, 'a', meta(unit), zeros());
     clock.advance(job.spec.rounds.deadlineMs + 1);
     co.scheduler.tick();
     await co.scheduler.idle();
@@ -82,7 +89,7 @@ describe('scheduler', () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co);
     const unit = take(co, 'a');
-    const refuse = (who: string, m: UpdateMeta, payload: Uint8Array) => co.scheduler.submit(who, m, payload);
+    const refuse = (who: string, m: UpdateMeta, payload: Uint8Array) => submit(co, who, m, payload);
     await expect(refuse('b', meta(unit), zeros())).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
     await expect(refuse('a', meta(unit, { baseVersionId: 'v-old' }), zeros())).rejects.toMatchObject({
       code: 'STALE_VERSION',
@@ -99,7 +106,7 @@ describe('scheduler', () => {
       code: 'NORM_TOO_LARGE',
     });
     expect(co.store.listUpdates(job.id, 1)).toEqual([]);
-    await co.scheduler.submit('a', meta(unit2), zeros());
+    await submit(co, 'a', meta(unit2), zeros());
     await expect(refuse('a', meta(unit2), zeros())).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
     expect(co.store.listUpdates(job.id, 1)).toHaveLength(1);
   });
@@ -108,7 +115,7 @@ describe('scheduler', () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co);
     const unit = take(co, 'a');
-    await co.scheduler.submit('a', meta(unit), zeros());
+    await submit(co, 'a', meta(unit), zeros());
     await co.close();
     const { createCoordinator } = await import('../app.ts');
     const again = await createCoordinator({ ...co.config }, { log: () => {}, clock });

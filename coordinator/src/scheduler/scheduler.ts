@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   GridTabError,
-  type JobSpec,
   type UnitOffer,
   type UpdateAck,
   type UpdateMeta,
@@ -15,8 +14,8 @@ import {
   type WorkUnit,
 } from '@gridtab/shared';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
-import type { Aggregator } from '../aggregation/aggregator.ts';
-import { FedAvg } from '../aggregation/fedavg.ts';
+import { decodeUpdate } from '../aggregation/decode-update.ts';
+import { aggregatorFor } from '../aggregation/rules.ts';
 import { validateUpdate } from '../aggregation/validate.ts';
 import type { Clock } from '../clock.ts';
 import type { Evaluator } from '../evaluation/evaluator.ts';
@@ -43,7 +42,6 @@ export interface SchedulerDeps {
   log: (msg: string) => void;
 }
 
-const aggregators: Record<JobSpec['strategy'], Aggregator> = { fedavg: new FedAvg() };
 const RETRY_MS = 2000;
 
 export class Scheduler {
@@ -142,6 +140,8 @@ export class Scheduler {
         learningRate: hp.learningRate,
         optimizer: hp.optimizer,
         seed: job.spec.seed * 1_000_003 + r.round * 1009 + unit.index,
+        // Jobs stored before codecs existed have none: they were fp32.
+        codec: job.spec.codec ?? { name: 'fp32' },
         deadline: lease.deadline,
       };
       return { unit: workUnit };
@@ -187,10 +187,13 @@ export class Scheduler {
       this.expire(lease);
       throw new GridTabError('LEASE_EXPIRED');
     }
-    const invalid = validateUpdate(payload, round.paramCount, job.spec.maxUpdateNorm);
+    const values = await decodeUpdate(meta, payload, job.spec.codec ?? { name: 'fp32' }, round.paramCount);
+    const decoded = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    const invalid = validateUpdate(decoded, round.paramCount, job.spec.maxUpdateNorm);
     if (invalid) throw new GridTabError(invalid.code, invalid.message);
 
-    const blobHash = await blobs.put(payload);
+    // Stored decoded: aggregation and audits read float32 whatever the job's codec.
+    const blobHash = await blobs.put(decoded);
     // The round may have moved on while the blob was written; re-check before committing.
     if (round.closing || this.rounds.get(job.id) !== round || unit.lease?.leaseId !== lease.leaseId) {
       throw new GridTabError('STALE_VERSION');
@@ -287,7 +290,8 @@ export class Scheduler {
     const weighted = await Promise.all(
       updates.map(async (u) => ({ delta: await this.loadFloats(u.blobHash), numSamples: u.numSamples })),
     );
-    const next = aggregators[job.spec.strategy].aggregate(base, weighted);
+    // Jobs stored before aggregation rules existed have none: they averaged.
+    const next = aggregatorFor(job.spec.aggregation ?? { rule: 'mean' }).aggregate(base, weighted);
     const hash = await blobs.put(new Uint8Array(next.buffer));
     const dataset = store.getDataset(job.spec.dataset)!;
     const metrics = await evaluator.evaluate(job.spec.model, next, dataset);

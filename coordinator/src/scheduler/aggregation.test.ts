@@ -1,0 +1,52 @@
+/** The scheduler closes a round with the rule its job names, not always the mean. */
+import { sha256Hex, type WorkUnit } from '@gridtab/shared';
+import { bytesToFloat32 } from '@gridtab/shared/tf';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock.ts';
+import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.ts';
+
+const PARAMS = 101_770; // the MLP preset
+
+async function submit(co: TestCoordinator, who: string, unit: WorkUnit, value: number) {
+  const payload = new Uint8Array(new Float32Array(PARAMS).fill(value).buffer);
+  await co.scheduler.submit(
+    who,
+    {
+      leaseId: unit.leaseId,
+      unitId: unit.unitId,
+      baseVersionId: unit.baseVersionId,
+      numSamples: who === 'attacker' ? 10_000_000 : 320,
+      codec: 'fp32',
+      checksum: await sha256Hex(payload),
+      loss: 1,
+      trainMs: 10,
+      backend: 'cpu',
+    },
+    payload,
+  );
+}
+
+describe('scheduler aggregation rules', () => {
+  let co: TestCoordinator;
+  const clock = new ManualClock();
+  afterEach(async () => co?.destroy());
+
+  for (const [rule, expected] of [
+    ['median', 0.02],
+    ['mean', (0.01 * 320 + 0.02 * 320 + 3 * 10_000_000) / (640 + 10_000_000)],
+  ] as const) {
+    it(`aggregates a round with ${rule}`, async () => {
+      co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+      const job = await addJob(co, { aggregation: { rule } });
+      const [a, b, c] = ['a', 'b', 'attacker'].map((w) => co.scheduler.requestUnit(w).unit!);
+      await submit(co, 'a', a, 0.01);
+      await submit(co, 'b', b, 0.02);
+      await submit(co, 'attacker', c, 3);
+      await co.scheduler.idle();
+      const [v0, v1] = co.store.listVersions(job.id);
+      const base = bytesToFloat32((await co.blobs.get(v0.hash))!);
+      const next = bytesToFloat32((await co.blobs.get(v1.hash))!);
+      for (const i of [0, 777, PARAMS - 1]) expect(next[i] - base[i]).toBeCloseTo(expected, 5);
+    });
+  }
+});
