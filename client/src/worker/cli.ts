@@ -1,0 +1,93 @@
+/**
+ * `npx gridtab-worker --coordinator URL`: a contributor without a browser. Runs the same
+ * runtime as a tab, on WebGPU through Dawn when a real GPU is present, else on TF.js's wasm
+ * backend; shows one progress line; Ctrl-C gives the lease in progress back and exits.
+ */
+import { parseArgs } from 'node:util';
+import type { BackendName } from '@gridtab/shared';
+import '@tensorflow/tfjs-backend-wasm';
+import { createNodeContributor } from '../runtime/index.ts';
+import type { ContributorState } from '../runtime/types.ts';
+import { findRealGpu } from './gpu.ts';
+
+const HELP = `Usage: npx gridtab-worker --coordinator URL [--no-gpu] [--quiet]
+
+Contributes this machine to a GridTab coordinator, like a browser tab on the
+contribute page but in Node. Uses the GPU through WebGPU (Dawn) when a real one
+is present, else TF.js's WebAssembly backend. Ctrl-C stops cleanly and gives
+the unit in progress back.
+
+  --coordinator URL   the coordinator, e.g. http://localhost:8787 (required)
+  --no-gpu            do not try WebGPU
+  --quiet             no progress line, only events
+  -h, --help          this text
+`;
+
+export function progressLine(s: ContributorState): string {
+  const rate = s.samplesPerSec ? `${Math.round(s.samplesPerSec)} samples/s` : '- samples/s';
+  const loss = s.loss === null ? '-' : s.loss.toFixed(4);
+  const bar = '#'.repeat(Math.round(s.unitProgress * 20)).padEnd(20, '.');
+  const acc = s.versions.at(-1)?.metrics.testAccuracy;
+  const version = acc == null ? '' : `  round ${s.versions.at(-1)!.round} acc ${(acc * 100).toFixed(2)}%`;
+  return `[${bar}] ${s.phase.padEnd(12)} ${s.chosenBackend ?? '-'}  units ${s.unitsDone}  ${rate}  loss ${loss}${version}`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let values: { coordinator?: string; 'no-gpu'?: boolean; quiet?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        coordinator: { type: 'string' },
+        'no-gpu': { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const url = values.coordinator;
+  if (!url || !/^https?:\/\/[^/]+/.test(url)) {
+    process.stderr.write(`--coordinator must be an http(s) URL\n\n${HELP}`);
+    return 2;
+  }
+  const log = (msg: string) => process.stdout.write(`${values.quiet ? '' : '\n'}[worker] ${msg}\n`);
+  const gpu = values['no-gpu'] ? null : await findRealGpu(log);
+  const backends: BackendName[] = gpu ? ['webgpu', 'wasm', 'cpu'] : ['wasm', 'cpu'];
+  if (gpu) log(`GPU: ${gpu.adapter}`);
+  const contributor = createNodeContributor({ coordinatorUrl: url.replace(/\/$/, ''), backends, log });
+  let lastLine = '';
+  contributor.subscribe((s) => {
+    if (values.quiet) return;
+    const line = progressLine(s);
+    if (line !== lastLine) process.stdout.write(`\r${line}\x1b[K`);
+    lastLine = line;
+  });
+  const stopped = new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log(`${signal}: giving the unit back and leaving`);
+      await contributor.stop();
+      gpu?.release();
+      resolve(0);
+    };
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
+  await contributor.start();
+  if (contributor.state.phase === 'error') {
+    log(`could not start: ${contributor.state.lastError}`);
+    return 1;
+  }
+  log(`contributing to ${url} as ${contributor.state.contributorId ?? '(joining)'}`);
+  return stopped;
+}
