@@ -1,0 +1,143 @@
+/**
+ * Crash safety of the embedded store: the coordinator runs as a child process while Node
+ * contributors train a job, and is killed with SIGKILL at random moments (rounds close several
+ * times a second here, so kills land in aggregation and version commits) 20 times. After every
+ * kill the store on disk must hold every version the API had acknowledged, each with weights
+ * whose sha256 is its hash, no version without its parent, and the job pointing at its latest
+ * version; after every restart the job carries on from there.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { jobSpecSchema } from '@gridtab/shared';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createNodeContributor } from '../../../client/src/runtime/index.ts';
+import type { Contributor } from '../../../client/src/runtime/types.ts';
+import { mulberry32 } from '../scheduler/shard-plan.ts';
+import { TEST_JOB, writeSyntheticDataset } from '../testing.ts';
+import { FileBlobStore, sha256 } from './blob-store.ts';
+import { SqliteStore } from './sqlite-store.ts';
+
+const root = resolve(import.meta.dirname, '../../..');
+const KILLS = 20;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('embedded store under SIGKILL', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gridtab-crash-'));
+  const dataDir = join(dir, 'data');
+  let child: ChildProcess | null = null;
+  let contributors: Contributor[] = [];
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    for (const c of contributors) await c.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = async (port: number) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'coordinator/src/main.ts'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        FASHION_MNIST_DIR: dir,
+        ADMIN_TOKEN: 'crash-admin',
+        GRIDTAB_DEMO_JOB: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    await new Promise<void>((ready, fail) => {
+      const onData = (d: Buffer) => {
+        output += d;
+        if (/listening on/.test(output)) ready();
+      };
+      proc.stdout!.on('data', onData);
+      proc.stderr!.on('data', onData);
+      proc.once('exit', (code) => fail(new Error(`coordinator exited with ${code}: ${output}`)));
+    });
+    return proc;
+  };
+
+  /** Everything the store on disk holds must be whole; returns the committed version ids. */
+  const checkOnDisk = async (jobId: string, acknowledged: Set<string>) => {
+    const store = new SqliteStore(join(dataDir, 'gridtab.sqlite'));
+    const blobs = await FileBlobStore.open(join(dataDir, 'blobs'));
+    try {
+      const versions = store.listVersions(jobId);
+      const ids = new Set(versions.map((v) => v.id));
+      for (const id of acknowledged) expect(ids.has(id), `acknowledged version ${id} survives`).toBe(true);
+      for (const v of versions) {
+        const bytes = await blobs.get(v.hash);
+        expect(bytes, `weights of ${v.id}`).not.toBeNull();
+        expect(sha256(bytes!)).toBe(v.hash);
+        if (v.round > 0) expect(ids.has(v.parentId!), `parent of ${v.id}`).toBe(true);
+      }
+      const job = store.getJob(jobId)!;
+      const latest = versions.at(-1)!;
+      expect(job.versionId).toBe(latest.id);
+      expect(job.round).toBe(latest.round + 1);
+      for (const u of store.listUpdates(jobId, job.round)) expect(u.baseVersionId).toBe(latest.id);
+      return versions.length;
+    } finally {
+      store.close();
+    }
+  };
+
+  it(`keeps every acknowledged version whole across ${KILLS} kills`, async () => {
+    writeSyntheticDataset(dir);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    child = await start(port);
+    const spec = jobSpecSchema.parse({
+      ...TEST_JOB,
+      rounds: { unitsPerRound: 2, quorum: 1, deadlineMs: 60_000, leaseMs: 5000 },
+      stopping: { maxRounds: 100_000 },
+    });
+    const created = await fetch(`${url}/api/jobs`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer crash-admin', 'content-type': 'application/json' },
+      body: JSON.stringify(spec),
+    });
+    const jobId = ((await created.json()) as { id: string }).id;
+    contributors = [0, 1].map(() => createNodeContributor({ coordinatorUrl: url, benchmarkMs: 50 }));
+    await Promise.all(contributors.map((c) => c.start()));
+
+    const rand = mulberry32(42);
+    const acknowledged = new Set<string>();
+    const counts: number[] = [];
+    for (let i = 0; i < KILLS; i++) {
+      // Let the job make progress, reading what the API acknowledges until the moment of the kill.
+      const until = Date.now() + 300 + rand() * 1200;
+      while (Date.now() < until) {
+        const res = await fetch(`${url}/api/jobs/${jobId}/versions`).catch(() => null);
+        if (res?.ok) for (const v of (await res.json()) as { id: string }[]) acknowledged.add(v.id);
+      }
+      const exited = new Promise((r) => child!.once('exit', r));
+      child!.kill('SIGKILL');
+      await exited;
+      counts.push(await checkOnDisk(jobId, acknowledged));
+      child = await start(port);
+    }
+    // The job kept going between kills: versions were committed across the run.
+    expect(counts.at(-1)!).toBeGreaterThan(counts[0]);
+    await expect
+      .poll(
+        async () => ((await (await fetch(`${url}/api/jobs/${jobId}`)).json()) as { round: number }).round,
+        {
+          timeout: 60_000,
+        },
+      )
+      .toBeGreaterThan(counts.at(-1)!);
+  });
+});
