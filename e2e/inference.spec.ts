@@ -143,4 +143,19 @@ test.describe('inference SDK in the example app', () => {
     await expect(shownVersion(other)).toHaveText('loading…');
     await fresh.close();
   });
+
+  test('the same SDK runs in a Web Worker: classifies and swaps there', async () => {
+    const workerContext = await context.browser()!.newContext();
+    const inWorker = await workerContext.newPage();
+    await inWorker.goto(`${co.url}${PAGE}?worker=1`);
+    await expect(shownVersion(inWorker)).toHaveText(versions[0].id, { timeout: 60_000 });
+    await expect(inWorker.getByTestId('backend')).toContainText('(in a worker)');
+    await inWorker.getByTestId('sample').click();
+    await expect.poll(() => resultVersion(inWorker)).toBe(versions[0].id);
+    expect(LABELS).toContain(await inWorker.getByTestId('label').textContent());
+    await promote(versions[2].id);
+    await expect(shownVersion(inWorker)).toHaveText(versions[2].id);
+    await expect.poll(() => resultVersion(inWorker)).toBe(versions[2].id);
+    await workerContext.close();
+  });
 });

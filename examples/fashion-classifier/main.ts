@@ -1,15 +1,12 @@
 /**
- * The example app: everything GridTab-specific is the loadModel call and the onUpdate hook;
- * the rest is a drawing pad and an image picker. Query parameters: `model` (default fashion),
- * `alias` (default production), `backend` (auto), `coordinator` (this page's origin).
+ * The example app: everything GridTab-specific is in classifier.ts (loadModel, onUpdate), on
+ * the main thread or in a worker; the rest is a drawing pad and an image picker. Query
+ * parameters: `model` (default fashion), `alias` (production), `backend` (auto), `coordinator`
+ * (this page's origin), `worker=1`.
  */
 import '@tensorflow/tfjs-backend-webgpu';
-import {
-  type BackendPreference,
-  type Classification,
-  InferenceError,
-  loadModel,
-} from '@gridtab/client/inference';
+import { type BackendPreference, type Classification, InferenceError } from '@gridtab/client/inference';
+import { mainThreadClassifier, workerClassifier } from './classifier.ts';
 
 declare global {
   interface Window {
@@ -52,11 +49,15 @@ function showError(e: unknown) {
   byTest('error').textContent = text;
 }
 
-const model = await loadModel(params.get('model') ?? 'fashion', {
+const options = {
+  name: params.get('model') ?? 'fashion',
   coordinator: params.get('coordinator') ?? location.origin,
   alias: params.get('alias') ?? 'production',
   backend: (params.get('backend') as BackendPreference | null) ?? 'auto',
-}).catch((e) => {
+};
+// `?worker=1` runs the SDK in a Web Worker; the page works the same either way.
+const inWorker = params.get('worker') === '1';
+const model = await (inWorker ? workerClassifier(options) : mainThreadClassifier(options)).catch((e) => {
   showError(e);
   throw e;
 });
@@ -64,12 +65,12 @@ const model = await loadModel(params.get('model') ?? 'fashion', {
 function showVersion() {
   state.version = model.version;
   byTest('version').textContent = model.version;
-  byTest('backend').textContent = model.backend;
+  byTest('backend').textContent = `${model.backend}${inWorker ? ' (in a worker)' : ''}`;
 }
 
 async function classify() {
   try {
-    const r = await model.classify(input, { invert: $<HTMLInputElement>('invert').checked });
+    const r = await model.classify(input, $<HTMLInputElement>('invert').checked);
     state.result = r;
     byTest('label').textContent = r.label;
     byTest('confidence').textContent = `${(r.confidence * 100).toFixed(1)}%`;
@@ -84,7 +85,7 @@ model.onUpdate(() => {
   showVersion();
   void classify();
 });
-model.onError(showError);
+model.onError((message) => showError(message));
 showVersion();
 state.ready = true;
 

@@ -9,6 +9,8 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: import.meta.dirname,
   base: '/examples/fashion-classifier/',
+  // Module workers: the SDK's entry uses top-level await, which classic (iife) workers cannot.
+  worker: { format: 'es' },
   build: {
     outDir: resolve(import.meta.dirname, '../../client/dist/examples/fashion-classifier'),
     emptyOutDir: true,

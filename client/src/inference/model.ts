@@ -55,6 +55,14 @@ const CLIENT_KEY = 'clientKey';
 interface Active extends Loaded {
   inflight: number;
   retired: boolean;
+  /** Per-sample input shape and its element count, computed once per version (predict is hot). */
+  shape: number[];
+  size: number;
+}
+
+function activate(loaded: Loaded): Active {
+  const shape = loaded.model.inputs[0].shape.slice(1) as number[];
+  return { ...loaded, inflight: 0, retired: false, shape, size: shape.reduce((a, b) => a * b, 1) };
 }
 
 export class GridTabModel {
@@ -73,7 +81,7 @@ export class GridTabModel {
     private readonly ctx: LoadContext,
     private readonly options: LoadOptions,
   ) {
-    this.current = { ...loaded, inflight: 0, retired: false };
+    this.current = activate(loaded);
   }
 
   /** The version id in use now. */
@@ -91,7 +99,7 @@ export class GridTabModel {
 
   /** Per-sample input shape, e.g. [28, 28, 1]. */
   get inputShape(): number[] {
-    return this.current.model.inputs[0].shape.slice(1) as number[];
+    return [...this.current.shape];
   }
 
   /** Calls back after every swap to a new version; returns an unsubscribe function. */
@@ -111,8 +119,7 @@ export class GridTabModel {
     if (this.disposed) throw new InferenceError('DISPOSED', 'the model was disposed');
     const active = this.current;
     const started = performance.now();
-    const shape = this.inputShape;
-    const size = shape.reduce((a, b) => a * b, 1);
+    const { shape, size } = active;
     let x: tf.Tensor;
     if (input instanceof tf.Tensor) {
       const sample = input.shape.length === shape.length ? input.shape : input.shape.slice(1);
@@ -133,7 +140,8 @@ export class GridTabModel {
         );
       }
       const values = input instanceof Float32Array ? input : Float32Array.from(input);
-      if (this.options.telemetry !== false) this.telemetry.recordInput(values);
+      if (this.options.telemetry !== false && this.telemetry.sampleInput())
+        this.telemetry.recordInput(values);
       x = tf.tensor(values, [input.length / size, ...shape], 'float32');
     }
     active.inflight++;
@@ -168,7 +176,8 @@ export class GridTabModel {
       return options.invert ? tf.sub(1, t) : t;
     });
     try {
-      if (this.options.telemetry !== false) this.telemetry.recordInput(await x.data());
+      if (this.options.telemetry !== false && this.telemetry.sampleInput())
+        this.telemetry.recordInput(await x.data());
       const probabilities = await this.predict(x);
       const classIndex = argmaxRows(probabilities, probabilities.length)[0];
       return {
@@ -214,7 +223,7 @@ export class GridTabModel {
       await warmUp(next.model);
       this.flushTelemetry();
       const old = this.current;
-      this.current = { ...next, inflight: 0, retired: false };
+      this.current = activate(next);
       old.retired = true;
       if (old.inflight === 0) old.model.dispose();
       for (const cb of this.updateListeners) cb(this.versionInfo);
