@@ -85,6 +85,15 @@ describe('inference SDK', () => {
     expect(await codeOf(model.predict(input))).toBe('DISPOSED');
   });
 
+  it("'fastest' measures the backends that start here and serves on the quickest", async () => {
+    const model = await loadModel('fashion', options({ backend: 'fastest', live: false, telemetry: false }));
+    expect(['webgl', 'wasm', 'cpu']).toContain(model.backend);
+    expect(tf.getBackend()).toBe(model.backend);
+    expect((await model.predict(new Float32Array(784))).length).toBe(10);
+    model.dispose();
+    await tf.setBackend('cpu');
+  });
+
   it('downloads weights once: a second load, and an offline one, come from the cache', async () => {
     const cache = new MemoryModelCache();
     const first = tracingFetch();
