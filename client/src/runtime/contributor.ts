@@ -19,6 +19,8 @@ import {
   sha256Hex,
   type UnitOffer,
   type UpdateAck,
+  type UpdateMeta,
+  type VersionEvent,
   type WorkUnit,
 } from '@gridtab/shared';
 import { type CodecState, codecFor } from '@gridtab/shared/codecs';
@@ -26,6 +28,7 @@ import { bytesToFloat32 } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import { io, type Socket } from 'socket.io-client';
 import { benchmarkBackends, CANDIDATES, chooseBackend } from './backends.ts';
+import type { Behaviour } from './behaviour.ts';
 import type { BlobCache } from './cache.ts';
 import { BlobFetcher } from './fetcher.ts';
 import { Aborted, Trainer } from './trainer.ts';
@@ -44,11 +47,14 @@ export interface ContributorOptions {
   userAgent?: string;
   fetchFn?: typeof fetch;
   log?: (msg: string) => void;
+  /** Faults and attacks for the simulation harness; unset in real tabs. */
+  behaviour?: Behaviour;
 }
 
 type ClientSocket = Socket<ContributorServerEvents, ContributorClientEvents>;
 
 const ACK_TIMEOUT_MS = 60_000;
+const REFUSED_BACKOFF_MS = 1000;
 
 export function createContributor(opts: ContributorOptions): Contributor {
   return new ContributorRuntime(opts);
@@ -286,23 +292,32 @@ class ContributorRuntime implements Contributor {
         result = await train();
       }
       this.set({ phase: 'submitting' });
-      const payload = await this.encode(unit, result.delta);
-      await this.joined; // a reconnect in the middle of training: submit once joined again
-      const ack = await this.ask<UpdateAck>(
-        'unit:submit',
-        {
-          leaseId: unit.leaseId,
-          unitId: unit.unitId,
-          baseVersionId: unit.baseVersionId,
-          numSamples: result.numSamples,
-          codec: unit.codec.name,
-          checksum: await sha256Hex(payload),
-          loss: result.meanLoss,
-          trainMs: Math.round(result.trainMs),
-          backend,
-        },
-        payload,
-      );
+      const behaviour = this.opts.behaviour;
+      const delta = behaviour?.tamper ? behaviour.tamper(result.delta, unit) : result.delta;
+      const payload = await this.encode(unit, delta);
+      const meta: UpdateMeta = {
+        leaseId: unit.leaseId,
+        unitId: unit.unitId,
+        baseVersionId: unit.baseVersionId,
+        numSamples: result.numSamples,
+        codec: unit.codec.name,
+        checksum: await sha256Hex(payload),
+        loss: result.meanLoss,
+        trainMs: Math.round(result.trainMs),
+        backend,
+      };
+      const send = async (override: Partial<UpdateMeta> = {}) => {
+        await this.joined; // a reconnect in the middle of training: submit once joined again
+        return this.ask<UpdateAck>('unit:submit', { ...meta, ...override }, payload);
+      };
+      const ack = behaviour?.submit
+        ? await behaviour.submit({
+            unit,
+            send,
+            vanish: () => this.vanish(),
+            roundClosed: () => this.roundClosed(unit),
+          })
+        : await send();
       const samplesPerSec = result.numSamples / (result.trainMs / 1000);
       if (ack.ok) {
         this.set({
@@ -315,6 +330,13 @@ class ContributorRuntime implements Contributor {
       } else {
         this.log(`update refused: ${ack.error.code} ${ack.error.message}`);
         this.set({ samplesPerSec, lastError: `update refused: ${ack.error.code}` });
+        // Give the unit back at once rather than at the lease's deadline (a no-op if it is gone),
+        // then step back for a moment, not woken by unit:available: asking again at once would
+        // take the unit straight back and crowd out the tabs whose updates are accepted.
+        if (this.running) {
+          await this.ask('unit:release', { leaseId: unit.leaseId }).catch(() => {});
+          await new Promise((r) => setTimeout(r, REFUSED_BACKOFF_MS));
+        }
       }
       this.socket?.emit('contributor:progress', {
         samplesPerSec,
@@ -345,6 +367,26 @@ class ContributorRuntime implements Contributor {
       this.codecStates.set(unit.jobId, state);
     }
     return codecFor(unit.codec).encode(delta, state);
+  }
+
+  private vanish(): void {
+    this.running = false;
+    this.socket?.disconnect();
+    this.wake?.();
+  }
+
+  private roundClosed(unit: WorkUnit): Promise<VersionEvent> {
+    const closed = (s: ContributorState) =>
+      s.versions.find((v) => v.jobId === unit.jobId && v.round >= unit.round);
+    return new Promise((resolve) => {
+      const stop = this.subscribe((s) => {
+        const v = closed(s);
+        if (v) {
+          queueMicrotask(() => stop());
+          resolve(v);
+        }
+      });
+    });
   }
 
   async pause(): Promise<void> {

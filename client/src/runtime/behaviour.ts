@@ -1,0 +1,23 @@
+/**
+ * Injectable behaviour of a contributor, for the fault and attack harness (./sim): the same
+ * runtime loop runs, but the trained delta can be rewritten before it is encoded (attacks) and
+ * the submission can be delayed, repeated or never made (faults). A browser tab never sets it.
+ */
+import type { Result, UpdateAck, UpdateMeta, VersionEvent, WorkUnit } from '@gridtab/shared';
+
+export interface SubmitContext {
+  unit: WorkUnit;
+  /** Sends the update as encoded; `meta` overrides fields. May be called more than once. */
+  send(meta?: Partial<UpdateMeta>): Promise<Result<UpdateAck>>;
+  /** Disappears like a closed tab: stops taking units and drops the socket, lease still held. */
+  vanish(): void;
+  /** Resolves once the coordinator announces a version of this unit's job at its round or later. */
+  roundClosed(): Promise<VersionEvent>;
+}
+
+export interface Behaviour {
+  /** Rewrites the trained delta before it is encoded (attacks). */
+  tamper?(delta: Float32Array, unit: WorkUnit): Float32Array;
+  /** Replaces `send()` (faults); the result is what the runtime records as the answer. */
+  submit?(ctx: SubmitContext): Promise<Result<UpdateAck>>;
+}

@@ -1,0 +1,68 @@
+/**
+ * Attacks on the update a simulated contributor sends, as `tamper` functions: each takes the
+ * honestly trained delta and returns what a hostile or broken tab would send instead. They are
+ * the issue's list minus the ones that need more than the delta (label flip, "a little is
+ * enough", which needs the other tabs' updates).
+ */
+import type { WorkUnit } from '@gridtab/shared';
+
+export const ATTACKS = ['sign-flip', 'scaled', 'noise', 'nan', 'wrong-shape', 'lazy', 'over-norm'] as const;
+export type Attack = (typeof ATTACKS)[number];
+
+/** Attacks that validation must refuse, with the code it must answer. */
+export const REFUSED_ATTACKS: Partial<Record<Attack, string>> = {
+  nan: 'NON_FINITE',
+  'wrong-shape': 'WRONG_SHAPE',
+  'over-norm': 'NORM_TOO_LARGE',
+};
+
+export interface AttackOptions {
+  /** Factor of `scaled` (negative: a scaled sign flip, the strongest simple attack on a mean). */
+  scale?: number;
+  /** Standard deviation of `noise`. */
+  sigma?: number;
+  seed?: number;
+}
+
+function gaussian(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  const uniform = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return ((s >>> 0) + 0.5) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
+export function tamperWith(
+  attack: Attack,
+  opts: AttackOptions = {},
+): (delta: Float32Array, unit: WorkUnit) => Float32Array {
+  switch (attack) {
+    case 'sign-flip':
+      return (d) => d.map((v) => -v);
+    case 'scaled': {
+      const k = opts.scale ?? -10;
+      return (d) => d.map((v) => k * v);
+    }
+    case 'noise': {
+      const next = gaussian(opts.seed ?? 1);
+      const sigma = opts.sigma ?? 0.1;
+      return (d) => d.map(() => sigma * next());
+    }
+    case 'nan':
+      return (d) => {
+        const out = d.slice();
+        out[Math.floor(out.length / 2)] = Number.NaN;
+        return out;
+      };
+    case 'wrong-shape':
+      return (d) => d.subarray(0, d.length - 1).slice();
+    case 'lazy':
+      return (d) => new Float32Array(d.length);
+    case 'over-norm':
+      // Far past any sane bound: the job's maxUpdateNorm must refuse it.
+      return (d) => d.map((v, i) => (i === 0 ? 1e12 : v));
+  }
+}

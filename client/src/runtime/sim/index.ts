@@ -1,0 +1,60 @@
+/**
+ * The fault and attack harness: Node contributors running the real runtime (wasm or cpu
+ * backend) with an injected behaviour. `simContributor` takes what the simulated tab does; which
+ * units it attacks can depend on the unit, so a test can make exactly a fraction of a round's
+ * updates hostile whatever the scheduling order.
+ */
+import type { WorkUnit } from '@gridtab/shared';
+import type { Behaviour } from '../behaviour.ts';
+import { createNodeContributor } from '../index.ts';
+import type { Contributor } from '../types.ts';
+import { type Attack, type AttackOptions, tamperWith } from './attacks.ts';
+import { type Fault, type FaultLog, submitWith } from './faults.ts';
+
+export { ATTACKS, type Attack, REFUSED_ATTACKS, tamperWith } from './attacks.ts';
+export { FAULTS, type Fault, type FaultLog, submitWith } from './faults.ts';
+
+export interface SimOptions {
+  coordinatorUrl: string;
+  attack?: Attack;
+  attackOptions?: AttackOptions;
+  /** Which units the attack applies to (default: all). */
+  hostile?: (unit: WorkUnit) => boolean;
+  fault?: Fault;
+}
+
+export interface SimContributor {
+  contributor: Contributor;
+  /** Answers to every send a fault made, and to every attacked submission. */
+  log: FaultLog;
+  /** Attacked submissions and their answers. */
+  attacked: string[];
+}
+
+/** The index of a unit within its round (unit ids end in `.u<index>`). */
+export function unitIndex(unit: WorkUnit): number {
+  return Number(unit.unitId.slice(unit.unitId.lastIndexOf('.u') + 2));
+}
+
+export function simContributor(opts: SimOptions): SimContributor {
+  const log: FaultLog = { answers: [] };
+  const attacked: string[] = [];
+  const hostile = opts.hostile ?? (() => true);
+  const tamper = opts.attack ? tamperWith(opts.attack, opts.attackOptions) : null;
+  const fault = opts.fault ? submitWith(opts.fault, log) : null;
+  const behaviour: Behaviour = {
+    tamper: tamper ? (d, unit) => (hostile(unit) ? tamper(d, unit) : d) : undefined,
+    async submit(ctx) {
+      if (fault) return fault(ctx);
+      const answer = await ctx.send();
+      if (tamper && hostile(ctx.unit)) attacked.push(answer.ok ? 'ok' : answer.error.code);
+      return answer;
+    },
+  };
+  const contributor = createNodeContributor({
+    coordinatorUrl: opts.coordinatorUrl,
+    benchmarkMs: 100,
+    behaviour,
+  });
+  return { contributor, log, attacked };
+}
