@@ -84,6 +84,8 @@ class ContributorRuntime implements Contributor {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private joined: Promise<void> | null = null;
+  /** Ends a wait for (re)join: on join, and on pause so a disconnected runtime can stop. */
+  private resolveJoined: () => void = () => {};
   /** Per job: the codec's memory across units (top-k's error-feedback residual). */
   private readonly codecStates = new Map<string, CodecState>();
 
@@ -148,9 +150,8 @@ class ContributorRuntime implements Contributor {
       reconnectionDelayMax: 3000,
     });
     this.socket = socket;
-    let resolveJoined: () => void = () => {};
     this.joined = new Promise((r) => {
-      resolveJoined = r;
+      this.resolveJoined = r;
     });
     socket.on('connect', async () => {
       this.set({ connected: true, phase: this.state.phase === 'connecting' ? 'waiting' : this.state.phase });
@@ -170,13 +171,13 @@ class ContributorRuntime implements Contributor {
         return;
       }
       this.set({ contributorId: res.data.contributorId, lastError: null });
-      resolveJoined();
+      this.resolveJoined();
       this.wake?.();
     });
     socket.on('disconnect', () => {
       this.set({ connected: false });
       this.joined = new Promise((r) => {
-        resolveJoined = r;
+        this.resolveJoined = r;
       });
     });
     socket.on('unit:available', () => this.wake?.());
@@ -392,6 +393,7 @@ class ContributorRuntime implements Contributor {
   async pause(): Promise<void> {
     this.running = false;
     this.wake?.();
+    this.resolveJoined();
     await this.loop;
     this.set({ phase: 'paused', unitProgress: 0 });
   }

@@ -37,8 +37,8 @@ describe('embedded store under SIGKILL', () => {
   let child: ChildProcess | null = null;
   let contributors: Contributor[] = [];
   afterAll(async () => {
-    child?.kill('SIGKILL');
     for (const c of contributors) await c.stop();
+    child?.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -116,13 +116,18 @@ describe('embedded store under SIGKILL', () => {
     const rand = mulberry32(42);
     const acknowledged = new Set<string>();
     const counts: number[] = [];
+    const readVersions = async () => {
+      const res = await fetch(`${url}/api/jobs/${jobId}/versions`).catch(() => null);
+      if (res?.ok) for (const v of (await res.json()) as { id: string }[]) acknowledged.add(v.id);
+    };
     for (let i = 0; i < KILLS; i++) {
-      // Let the job make progress, reading what the API acknowledges until the moment of the kill.
-      const until = Date.now() + 300 + rand() * 1200;
-      while (Date.now() < until) {
-        const res = await fetch(`${url}/api/jobs/${jobId}/versions`).catch(() => null);
-        if (res?.ok) for (const v of (await res.json()) as { id: string }[]) acknowledged.add(v.id);
-      }
+      // Progress, not time, decides when to kill: wait for a version made since the restart (the
+      // contributors have reconnected and rounds are closing), then kill at a random moment of
+      // the next rounds, reading what the API acknowledges until then.
+      const seen = acknowledged.size;
+      while (acknowledged.size === seen) await readVersions();
+      const until = Date.now() + rand() * 600;
+      while (Date.now() < until) await readVersions();
       const exited = new Promise((r) => child!.once('exit', r));
       child!.kill('SIGKILL');
       await exited;
