@@ -77,6 +77,43 @@ describe('/api/models', () => {
     expect((await fetch(`${co.url}/api/models/fashion/versions/v-missing/model.json`)).status).toBe(404);
   });
 
+  it('names a job model with auto-promotion, rolls aliases back, and answers lineage and canary picks', async () => {
+    const other = await createJob(co, jobSpecSchema.parse({ ...TEST_JOB, name: 'Second job' }));
+    const bind = {
+      name: 'second',
+      jobId: other.id,
+      autoPromote: { alias: 'staging', metric: 'testAccuracy' },
+    };
+    expect((await post('/api/models', bind, { 'content-type': 'application/json' })).status).toBe(401);
+    const taken = await post('/api/models', { ...bind, name: 'fashion' });
+    expect([taken.status, await errorCode(taken)]).toEqual([409, 'CONFLICT']);
+    expect((await post('/api/models', { ...bind, jobId: 'j-missing' })).status).toBe(404);
+    expect((await post('/api/models', { ...bind, name: 'bad name!' })).status).toBe(400);
+    expect(await (await post('/api/models', bind)).json()).toMatchObject({ name: 'second', jobId: other.id });
+    const v = await commitVersion(co, other.id, 0.8);
+    co.registry.onVersionCommitted(other.id, v.id); // what the scheduler's commit hook calls
+    const auto = await get('/api/models/second/aliases/staging/history');
+    expect(auto.map((m: { actor: string; versionId: string }) => [m.actor, m.versionId])).toEqual([
+      ['auto', v.id],
+    ]);
+
+    const [v0, v1, v2] = await get('/api/models/fashion/versions');
+    await post('/api/models/fashion/aliases/canary-test', { versionId: v0.id });
+    await post('/api/models/fashion/aliases/canary-test', {
+      versionId: v1.id,
+      canary: { versionId: v2.id, fraction: 1 },
+    });
+    const picked = await get('/api/models/fashion/aliases/canary-test?client=abc');
+    expect(picked).toMatchObject({ versionId: v1.id, canary: { versionId: v2.id, fraction: 1 } });
+    expect(picked.resolved).toEqual({ versionId: v2.id, hash: v2.hash, canary: true });
+    const back = await post('/api/models/fashion/aliases/canary-test/rollback', {});
+    expect(await back.json()).toMatchObject({ versionId: v0.id, canary: null, actor: 'rollback' });
+    const none = await post('/api/models/fashion/aliases/canary-test/rollback', {});
+    expect([none.status, await errorCode(none)]).toEqual([409, 'CONFLICT']);
+    const lineage = await get(`/api/models/fashion/versions/${v1.id}/lineage`);
+    expect(lineage).toMatchObject({ version: { id: v1.id }, updates: [], contributors: [] });
+  });
+
   it('exports a version that plain tf.loadLayersModel loads, with the same predictions', async () => {
     await initTf();
     const [, , v2] = await get('/api/models/fashion/versions');
