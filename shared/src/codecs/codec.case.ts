@@ -130,6 +130,10 @@ export function codecSuite({ make, bound }: CodecCase) {
       shifted.set(payload, 1);
       const a = codec.decode(payload, 64);
       expect(Array.from(codec.decode(shifted.subarray(1), 64))).toEqual(Array.from(a));
+      // What socket.io hands over: a Node Buffer at an odd offset of a shared pool.
+      const pooled = Buffer.alloc(payload.length + 3);
+      pooled.set(payload, 3);
+      expect(Array.from(codec.decode(pooled.subarray(3), 64))).toEqual(Array.from(a));
     });
   });
 }

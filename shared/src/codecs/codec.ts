@@ -36,10 +36,16 @@ export class CodecError extends Error {
   }
 }
 
-/** Copies into an aligned buffer when needed: typed-array views need offsets on their stride. */
+/**
+ * Copies into a fresh buffer when needed: typed-array views need offsets on their stride, and
+ * socket.io hands payloads over as Node Buffers cut from a shared pool at any offset. Not
+ * `payload.slice()`: on a Buffer that is a view of the same memory, not a copy.
+ */
 export function aligned(payload: Uint8Array, stride: number): Uint8Array {
   if (payload.byteOffset % stride === 0) return payload;
-  return payload.slice();
+  const copy = new Uint8Array(payload.byteLength);
+  copy.set(payload);
+  return copy;
 }
 
 export function checkLength(codec: string, found: number, expected: number): void {
