@@ -79,7 +79,7 @@ await sleep(HOLD_S * 1000);
 const held = sockets.filter((s) => s.connected).length;
 
 // 2. Assignment: a job with 10,000 units a round and long leases, requested by 200 clients.
-const job = await co.createJob({
+await co.createJob({
   name: 'load',
   model: MODEL_PRESETS['fashion-mlp'],
   dataset: 'fashion-mnist',
