@@ -128,7 +128,9 @@ class ContributorRuntime implements Contributor {
         });
         return;
       }
-      if (scores.some((b) => b.name === 'webgpu' && b.available)) await this.prepareWebGPU();
+      // Our kernels only run on webgpu; verifying them costs seconds on a slow adapter, so only
+      // when webgpu won the benchmark.
+      if (chosen === 'webgpu') await this.prepareWebGPU();
       await tf.setBackend(chosen);
       this.set({ backends: scores, chosenBackend: chosen });
       this.log(`backends: ${scores.map((s) => `${s.name}=${s.samplesPerSec}`).join(' ')}; chose ${chosen}`);
