@@ -40,8 +40,13 @@ describe('contributor runtime', () => {
     for (const c of contributors) {
       expect(c.state.chosenBackend).toBe('wasm');
       expect(c.state.backends.find((b) => b.name === 'wasm')?.samplesPerSec).toBeGreaterThan(0);
-      // every version the job made was announced to every contributor
-      expect(c.state.versions.filter((v) => v.jobId === job.id).map((v) => v.round)).toEqual([1, 2, 3, 4]);
+      // every version the job made is announced to every contributor (the last one may still be
+      // on the wire when the store says the job completed)
+      await expect
+        .poll(() => c.state.versions.filter((v) => v.jobId === job.id).map((v) => v.round), {
+          timeout: 10_000,
+        })
+        .toEqual([1, 2, 3, 4]);
     }
   });
 
