@@ -5,7 +5,7 @@
  * cannot tell whether layers fit together.
  */
 import { z } from 'zod';
-import { codecSpecSchema } from './codecs/spec.ts';
+import { type CodecSpec, codecSpecSchema } from './codecs/spec.ts';
 
 export { CODEC_NAMES, type CodecName, type CodecSpec, codecSpecSchema } from './codecs/spec.ts';
 
@@ -115,6 +115,9 @@ export interface JobView {
   metrics: VersionMetrics;
   dataset: string;
   strategy: string;
+  /** How the job's updates travel and are combined, as its spec says. */
+  codec: CodecSpec;
+  aggregation: AggregationSpec;
   createdAt: string;
   /** The job's stopping rule, so progress can be shown against it. */
   stopping: { maxRounds: number; targetAccuracy: number | null };

@@ -30,9 +30,27 @@ describe('HTTP API', () => {
       expect.arrayContaining(['id', 'name', 'status', 'round', 'versionId', 'metrics']),
     );
     expect(created.metrics).toEqual({ testAccuracy: null, testLoss: null });
+    expect(created).toMatchObject({ codec: { name: 'fp32' }, aggregation: { rule: 'mean' } });
     expect(await (await fetch(`${co.url}/api/jobs/${created.id}`)).json()).toEqual(created);
     const versions = await (await fetch(`${co.url}/api/jobs/${created.id}/versions`)).json();
     expect(versions).toHaveLength(1);
+  });
+
+  it('creates a job with a codec and an aggregation rule and shows them', async () => {
+    const res = await post('/api/jobs', {
+      ...TEST_JOB,
+      name: 'compressed',
+      codec: { name: 'int8' },
+      aggregation: { rule: 'median' },
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({
+      codec: { name: 'int8', blockSize: 256 },
+      aggregation: { rule: 'median' },
+    });
+    const bad = await post('/api/jobs', { ...TEST_JOB, name: 'zipped', codec: { name: 'zip' } });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe('BAD_REQUEST');
   });
 
   it('refuses job creation without the admin token, with 401 and nothing stored', async () => {

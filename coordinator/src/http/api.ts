@@ -3,7 +3,7 @@
  * /api/openapi.json is generated from the same zod schemas that validate requests.
  */
 
-import { GridTabError, jobSpecSchema } from '@gridtab/shared';
+import { aggregationSpecSchema, codecSpecSchema, GridTabError, jobSpecSchema } from '@gridtab/shared';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Coordinator } from '../app.ts';
@@ -26,6 +26,8 @@ const jobViewSchema = z
     metrics: metricsSchema,
     dataset: z.string(),
     strategy: z.string(),
+    codec: codecSpecSchema,
+    aggregation: aggregationSpecSchema,
     createdAt: z.string(),
     stopping: z.object({ maxRounds: z.number().int(), targetAccuracy: z.number().nullable() }),
   })

@@ -28,6 +28,9 @@ export function jobView(store: Store, job: JobRecord): JobView {
     metrics: version?.metrics ?? { testAccuracy: null, testLoss: null },
     dataset: job.spec.dataset,
     strategy: job.spec.strategy,
+    // Jobs stored before codecs and rules existed were fp32 and averaged.
+    codec: job.spec.codec ?? { name: 'fp32' },
+    aggregation: job.spec.aggregation ?? { rule: 'mean' },
     createdAt: job.createdAt,
     stopping: {
       maxRounds: job.spec.stopping.maxRounds,

@@ -15,6 +15,8 @@ const job = (id: string, status: JobView['status'], createdAt: string): JobView 
   metrics: { testAccuracy: null, testLoss: null },
   dataset: 'fashion-mnist',
   strategy: 'fedavg',
+  codec: { name: 'fp32' },
+  aggregation: { rule: 'mean' },
   createdAt,
   stopping: { maxRounds: 10, targetAccuracy: null },
 });
