@@ -15,7 +15,7 @@ async function submit(co: TestCoordinator, who: string, unit: WorkUnit, value: n
       leaseId: unit.leaseId,
       unitId: unit.unitId,
       baseVersionId: unit.baseVersionId,
-      numSamples: who === 'attacker' ? 10_000_000 : 320,
+      numSamples: 320,
       codec: 'fp32',
       checksum: await sha256Hex(payload),
       loss: 1,
@@ -31,9 +31,33 @@ describe('scheduler aggregation rules', () => {
   const clock = new ManualClock();
   afterEach(async () => co?.destroy());
 
+  it('refuses an update claiming more samples than its unit trains on', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co);
+    const unit = co.scheduler.requestUnit('attacker').unit!;
+    const payload = new Uint8Array(PARAMS * 4);
+    const meta = {
+      leaseId: unit.leaseId,
+      unitId: unit.unitId,
+      baseVersionId: unit.baseVersionId,
+      numSamples: unit.batchSize * unit.localSteps + 1,
+      codec: 'fp32' as const,
+      checksum: await sha256Hex(payload),
+      loss: 1,
+      trainMs: 10,
+      backend: 'cpu' as const,
+    };
+    await expect(co.scheduler.submit('attacker', meta, payload)).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    expect(co.store.listUpdates(job.id, 1)).toEqual([]);
+    await co.scheduler.submit('attacker', { ...meta, numSamples: unit.batchSize * unit.localSteps }, payload);
+    expect(co.store.listUpdates(job.id, 1)).toHaveLength(1);
+  });
+
   for (const [rule, expected] of [
     ['median', 0.02],
-    ['mean', (0.01 * 320 + 0.02 * 320 + 3 * 10_000_000) / (640 + 10_000_000)],
+    ['mean', (0.01 + 0.02 + 3) / 3],
   ] as const) {
     it(`aggregates a round with ${rule}`, async () => {
       co = await startTestCoordinator({ tickMs: 1e9 }, { clock });

@@ -187,6 +187,15 @@ export class Scheduler {
       this.expire(lease);
       throw new GridTabError('LEASE_EXPIRED');
     }
+    // FedAvg weights updates by the samples a tab claims: a claim above what the unit asked for
+    // would let one tab outweigh the rest of the round.
+    const { batchSize, localSteps } = job.spec.hyperparameters;
+    if (meta.numSamples > batchSize * localSteps) {
+      throw new GridTabError(
+        'BAD_REQUEST',
+        `numSamples ${meta.numSamples} is more than the unit's ${localSteps} steps of ${batchSize}`,
+      );
+    }
     const values = await decodeUpdate(meta, payload, job.spec.codec ?? { name: 'fp32' }, round.paramCount);
     const decoded = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
     const invalid = validateUpdate(decoded, round.paramCount, job.spec.maxUpdateNorm);
