@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeShard, type JobSpecInput, jobSpecSchema } from '@gridtab/shared';
-import { buildModel, evaluate, shardToTensors } from '@gridtab/shared/tf';
+import { buildModel, crossEntropyPerSample, evaluate, shardToTensors } from '@gridtab/shared/tf';
 import { chromium } from '@playwright/test';
 import { DEMO_JOB } from '../coordinator/src/bootstrap.ts';
 import { configFromEnv } from '../coordinator/src/config.ts';
@@ -125,9 +125,7 @@ async function baseline(samples: number) {
     const cost = opt.minimize(
       () => {
         const p = model.apply(tf.gather(train.x, idx), { training: true }) as tf.Tensor2D;
-        return tf.neg(
-          tf.mean(tf.sum(tf.mul(tf.gather(train.y, idx), tf.log(tf.clipByValue(p, 1e-7, 1))), 1)),
-        ) as tf.Scalar;
+        return tf.mean(crossEntropyPerSample(p, tf.gather(train.y, idx) as tf.Tensor2D)) as tf.Scalar;
       },
       true,
       vars,

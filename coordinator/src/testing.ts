@@ -7,14 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { type JobSpecInput, jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
+import { type JobSpecInput, jobSpecSchema, MODEL_PRESETS, mulberry32 } from '@gridtab/shared';
 import { type CoordinatorDeps, createCoordinator, type RunningCoordinator } from './app.ts';
 import { FASHION_MNIST_ID } from './bootstrap.ts';
 import { type CoordinatorConfig, configFromEnv } from './config.ts';
 import { FASHION_MNIST_FILES } from './datasets/fashion-mnist.ts';
 import { encodeIdx } from './datasets/idx.ts';
 import { createJob } from './scheduler/jobs.ts';
-import { mulberry32 } from './scheduler/shard-plan.ts';
 
 /** Each class lights up its own horizontal band of the 28x28 image, plus noise. */
 export function syntheticImages(count: number, seed: number): { pixels: Uint8Array; labels: Uint8Array } {

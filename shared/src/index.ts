@@ -5,4 +5,5 @@ export * from './inference.ts';
 export * from './job.ts';
 export * from './models.ts';
 export * from './protocol.ts';
+export * from './random.ts';
 export * from './shard.ts';

@@ -72,6 +72,14 @@ export function shardToTensors(
   });
 }
 
+/**
+ * Categorical cross-entropy of softmax outputs against one-hot labels, per sample. The
+ * probabilities are clipped so a confident wrong answer costs log(1e-7), not Infinity.
+ */
+export function crossEntropyPerSample(probs: tf.Tensor2D, labels: tf.Tensor2D): tf.Tensor1D {
+  return tf.neg(tf.sum(tf.mul(labels, tf.log(tf.clipByValue(probs, 1e-7, 1))), 1)) as tf.Tensor1D;
+}
+
 /** Test-set loss (categorical cross-entropy) and accuracy, in batches to bound memory. */
 export function evaluate(
   model: tf.LayersModel,
@@ -88,7 +96,7 @@ export function evaluate(
       const xb = x.slice([start, 0, 0, 0], [size, -1, -1, -1]);
       const yb = y.slice([start, 0], [size, -1]);
       const p = model.predict(xb) as tf.Tensor2D;
-      const loss = tf.neg(tf.sum(tf.mul(yb, tf.log(tf.clipByValue(p, 1e-7, 1)))));
+      const loss = tf.sum(crossEntropyPerSample(p, yb));
       const hits = tf.equal(tf.argMax(p, 1), tf.argMax(yb, 1)).sum();
       return [loss.dataSync()[0], hits.dataSync()[0]];
     });

@@ -3,8 +3,14 @@
  * base weights, runs the unit's local steps on its shards with a seeded batch order, and
  * returns the delta from the base. Stops between steps when asked (pause, shutdown).
  */
-import type { WorkUnit } from '@gridtab/shared';
-import { buildModel, getFlatWeights, setFlatWeights, shardToTensors } from '@gridtab/shared/tf';
+import { mulberry32, type WorkUnit } from '@gridtab/shared';
+import {
+  buildModel,
+  crossEntropyPerSample,
+  getFlatWeights,
+  setFlatWeights,
+  shardToTensors,
+} from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import { fusedLoss } from './fused.ts';
 
@@ -19,16 +25,6 @@ export class Aborted extends Error {
   constructor() {
     super('training was stopped');
   }
-}
-
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const LOSS_EVERY = 5;
@@ -82,7 +78,7 @@ export class Trainer {
     const fused = tf.getBackend() === 'webgpu' ? fusedLoss(model) : null;
     const layersLoss = (xb: tf.Tensor, yb: tf.Tensor2D) => {
       const p = model.apply(xb, { training: true }) as tf.Tensor2D;
-      return tf.neg(tf.mean(tf.sum(tf.mul(yb, tf.log(tf.clipByValue(p, 1e-7, 1))), 1))) as tf.Scalar;
+      return tf.mean(crossEntropyPerSample(p, yb)) as tf.Scalar;
     };
     const lossOf = fused ?? layersLoss;
     const optimizer =

@@ -3,16 +3,7 @@
  * and after a restart. The shard order is a seeded permutation per epoch, and units walk it in
  * sequence, so each pass over the data gives every shard to exactly one unit.
  */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '@gridtab/shared';
 
 export function permutation(n: number, seed: number): number[] {
   const rand = mulberry32(seed);
