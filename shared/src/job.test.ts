@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jobSpecSchema } from './job.ts';
+import { jobSpecSchema, strategyOf } from './job.ts';
 import { MODEL_PRESETS } from './models.ts';
 
 describe('job spec schema', () => {
@@ -7,7 +7,7 @@ describe('job spec schema', () => {
 
   it('fills defaults for a minimal spec', () => {
     const spec = jobSpecSchema.parse(minimal);
-    expect(spec.strategy).toBe('fedavg');
+    expect(spec.strategy).toEqual({ name: 'fedavg' });
     expect(spec.hyperparameters.batchSize).toBeGreaterThan(0);
     expect(spec.rounds.quorum).toBe(1);
     expect(spec.stopping.maxRounds).toBeGreaterThan(0);
@@ -40,8 +40,32 @@ describe('job spec schema', () => {
       { ...minimal, codec: { name: 'topk', fraction: 2 } },
       { ...minimal, aggregation: { rule: 'krum' } },
       { ...minimal, aggregation: { rule: 'trimmed-mean', trim: 0.5 } },
+      { ...minimal, strategy: { name: 'buffered', bufferSize: 0 } },
+      { ...minimal, strategy: { name: 'buffered', maxStaleness: -1 } },
+      { ...minimal, strategy: { name: 'diloco', outerMomentum: 1 } },
+      { ...minimal, strategy: { name: 'diloco', outerLearningRate: 0 } },
+      { ...minimal, strategy: { name: 'fedavg', bufferSize: 4 } },
+      { ...minimal, rounds: { leaseMargin: 0.5 } },
     ]) {
       expect(jobSpecSchema.safeParse(bad).success, JSON.stringify(bad).slice(0, 60)).toBe(false);
     }
+  });
+
+  it('takes a strategy by name or with parameters, and reads stored names', () => {
+    expect(jobSpecSchema.parse({ ...minimal, strategy: 'buffered' }).strategy).toEqual({
+      name: 'buffered',
+      bufferSize: 4,
+      maxStaleness: 4,
+      stalenessExponent: 0.5,
+    });
+    const diloco = jobSpecSchema.parse({ ...minimal, strategy: { name: 'diloco', outerMomentum: 0.5 } });
+    expect(diloco.strategy).toEqual({
+      name: 'diloco',
+      outerLearningRate: 0.7,
+      outerMomentum: 0.5,
+      weightDecay: 0.01,
+    });
+    expect(strategyOf({ strategy: 'fedavg' })).toEqual({ name: 'fedavg' });
+    expect(strategyOf({})).toEqual({ name: 'fedavg' });
   });
 });

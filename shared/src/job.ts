@@ -6,10 +6,17 @@
  */
 import { z } from 'zod';
 import { type CodecSpec, codecSpecSchema } from './codecs/spec.ts';
+import { strategySpecSchema } from './strategy.ts';
 
 export { CODEC_NAMES, type CodecName, type CodecSpec, codecSpecSchema } from './codecs/spec.ts';
+export {
+  STRATEGIES,
+  type StrategyName,
+  type StrategySpec,
+  strategyOf,
+  strategySpecSchema,
+} from './strategy.ts';
 
-export const STRATEGIES = ['fedavg'] as const;
 export const OPTIMIZERS = ['adam', 'sgd'] as const;
 
 /**
@@ -51,7 +58,8 @@ export const jobSpecSchema = z
     name: z.string().trim().min(1).max(100),
     model: modelTopologySchema,
     dataset: z.string().min(1).max(100),
-    strategy: z.enum(STRATEGIES).default('fedavg'),
+    /** A name, or an object with the strategy's parameters (shared/src/strategy.ts). */
+    strategy: strategySpecSchema.default({ name: 'fedavg' }),
     /** The wire format of the job's updates; every unit carries it. */
     codec: codecSpecSchema.default({ name: 'fp32' }),
     aggregation: aggregationSpecSchema.default({ rule: 'mean' }),
@@ -74,6 +82,12 @@ export const jobSpecSchema = z
         deadlineMs: z.number().int().min(1000).max(86_400_000).default(120_000),
         /** A unit's lease; past it the unit goes to another tab. */
         leaseMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+        /**
+         * Once a tab's speed is known (measured on its accepted units, else reported), its lease
+         * is this many times the time it should need for the unit, and at least leaseFloorMs.
+         */
+        leaseMargin: z.number().min(1).max(100).default(3),
+        leaseFloorMs: z.number().int().min(500).max(3_600_000).default(5000),
       })
       .strict()
       .prefault({}),

@@ -72,7 +72,9 @@ export interface WorkUnit {
   batchSize: number;
   localSteps: number;
   learningRate: number;
-  optimizer: 'adam' | 'sgd';
+  /** `adamw` (DiLoCo's inner optimizer) is Adam with decoupled weight decay `weightDecay`. */
+  optimizer: 'adam' | 'sgd' | 'adamw';
+  weightDecay?: number;
   seed: number;
   /** The job's wire format: the update must be encoded with it. */
   codec: CodecSpec;

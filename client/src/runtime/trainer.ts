@@ -82,7 +82,10 @@ export class Trainer {
     };
     const lossOf = fused ?? layersLoss;
     const optimizer =
-      unit.optimizer === 'adam' ? tf.train.adam(unit.learningRate) : tf.train.sgd(unit.learningRate);
+      unit.optimizer === 'sgd' ? tf.train.sgd(unit.learningRate) : tf.train.adam(unit.learningRate);
+    // AdamW (Loshchilov & Hutter 2019): Adam plus weight decay applied to the weights directly,
+    // not through the gradient, so the adaptive scaling does not weaken it.
+    const decay = unit.optimizer === 'adamw' ? 1 - unit.learningRate * (unit.weightDecay ?? 0) : 1;
     const shuffle = () => {
       for (let i = n - 1; i > 0; i--) {
         const j = Math.floor(rand() * (i + 1));
@@ -109,6 +112,10 @@ export class Trainer {
           vars,
         )!;
         idx.dispose();
+        if (decay !== 1)
+          tf.tidy(() => {
+            for (const v of vars) v.assign(v.mul(decay));
+          });
         let loss: number | null = null;
         // Reading the loss forces a GPU sync, so only every few steps (and the last one).
         if (step % LOSS_EVERY === LOSS_EVERY - 1 || step === unit.localSteps - 1) {

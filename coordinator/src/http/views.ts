@@ -1,5 +1,5 @@
 /** Turns store records into the API's public shapes (see shared/src/job.ts). */
-import type { JobView, VersionView } from '@gridtab/shared';
+import { type JobView, strategyOf, type VersionView } from '@gridtab/shared';
 import type { JobRecord, Store, VersionRecord } from '../storage/store.ts';
 
 export function versionView(v: VersionRecord): VersionView {
@@ -27,7 +27,7 @@ export function jobView(store: Store, job: JobRecord): JobView {
     versionId: job.versionId,
     metrics: version?.metrics ?? { testAccuracy: null, testLoss: null },
     dataset: job.spec.dataset,
-    strategy: job.spec.strategy,
+    strategy: strategyOf(job.spec).name,
     // Jobs stored before codecs and rules existed were fp32 and averaged.
     codec: job.spec.codec ?? { name: 'fp32' },
     aggregation: job.spec.aggregation ?? { rule: 'mean' },

@@ -158,6 +158,7 @@ export function attachContributors(io: Server, co: Coordinator) {
         return;
       }
       socket.data.samplesPerSec = parsed.data.samplesPerSec;
+      co.scheduler.reportSpeed(socket.data.contributorId, parsed.data.samplesPerSec);
       updateGauges();
     });
 

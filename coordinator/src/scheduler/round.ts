@@ -11,6 +11,11 @@ export interface Lease {
   unitId: string;
   contributorId: string;
   deadline: number;
+  /** When it was handed out (epoch ms): the contributor's speed is measured from it. */
+  issuedAt: number;
+  /** The version the unit trains on, and that version's round (staleness is counted in rounds). */
+  baseVersionId: string;
+  baseRound: number;
 }
 
 export interface UnitState {

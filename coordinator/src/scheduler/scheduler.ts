@@ -1,28 +1,32 @@
 /**
- * The training scheduler: opens synchronous FedAvg rounds, hands out units under leases,
- * accepts validated updates durably, and closes a round into a new version when a quorum of
- * its units is in or its deadline passes. One instance per coordinator; all state that must
- * survive a crash goes through the Store before it is acknowledged.
+ * The training scheduler: hands out units under leases, accepts validated updates durably, and
+ * turns them into versions with the job's strategy. Synchronous strategies (fedavg, diloco) open
+ * rounds that close when a quorum of their units is in or their deadline passes; `buffered` has
+ * a pool of units instead and makes a version every bufferSize accepted updates (see pool.ts).
+ * Leases follow each contributor's measured speed (speed.ts). One instance per coordinator; all
+ * state that must survive a crash goes through the Store before it is acknowledged.
  */
 import { randomUUID } from 'node:crypto';
 import {
   GridTabError,
+  strategyOf,
   type UnitOffer,
   type UpdateAck,
   type UpdateMeta,
   type VersionEvent,
   type WorkUnit,
 } from '@gridtab/shared';
-import { bytesToFloat32 } from '@gridtab/shared/tf';
 import { decodeUpdate } from '../aggregation/decode-update.ts';
-import { aggregatorFor } from '../aggregation/rules.ts';
 import { validateUpdate } from '../aggregation/validate.ts';
 import type { Clock } from '../clock.ts';
 import type { Evaluator } from '../evaluation/evaluator.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { JobRecord, Store, UpdateRecord } from '../storage/store.ts';
-import { type Lease, type RoundState, unitId } from './round.ts';
+import { commitVersion, isBuffered } from './commit.ts';
+import { type PoolState, restoreUnits, takeUnit } from './pool.ts';
+import { type Lease, type RoundState, type UnitState, unitId } from './round.ts';
 import { planShards } from './shard-plan.ts';
+import { SpeedBook } from './speed.ts';
 
 export interface SchedulerEvents {
   /** A round opened or a unit was freed. */
@@ -46,19 +50,23 @@ const RETRY_MS = 2000;
 
 export class Scheduler {
   private readonly rounds = new Map<string, RoundState>();
+  private readonly pools = new Map<string, PoolState>();
   private readonly leases = new Map<string, Lease>();
   private readonly closings = new Set<Promise<void>>();
+  readonly speeds = new SpeedBook();
 
   constructor(private readonly deps: SchedulerDeps) {}
 
-  /** Rebuilds open rounds for running jobs from the store (after a start or a crash). */
+  /** Rebuilds open rounds and pools for running jobs from the store (after a start or a crash). */
   async init(): Promise<void> {
-    for (const job of this.deps.store.listJobs()) {
+    for (const job of await this.deps.store.listJobs()) {
       if (job.status === 'running') await this.openRound(job);
     }
   }
 
+  /** Starts handing out a running job's units: its round, or its pool for `buffered`. */
   async openRound(job: JobRecord): Promise<void> {
+    if (isBuffered(job)) return this.openPool(job);
     const { store, blobs, clock } = this.deps;
     const version = job.versionId ? store.getVersion(job.versionId) : null;
     const dataset = store.getDataset(job.spec.dataset);
@@ -105,41 +113,66 @@ export class Scheduler {
   requestUnit(contributorId: string): UnitOffer {
     const now = this.deps.clock.now();
     // Fairness across jobs: the one with the fewest units in flight goes first.
-    const candidates = [...this.rounds.values()]
-      .filter((r) => !r.closing)
-      .map((r) => ({ r, job: this.deps.store.getJob(r.jobId) }))
-      .filter((c): c is { r: RoundState; job: JobRecord } => c.job?.status === 'running')
-      .sort((a, b) => this.inFlight(a.r) - this.inFlight(b.r));
-    for (const { r, job } of candidates) {
-      const unit = r.units.find((u) => u.status === 'pending');
+    type Source = { jobId: string; round?: RoundState; pool?: PoolState };
+    const sources = [
+      ...[...this.rounds.values()]
+        .filter((r) => !r.closing)
+        .map((r): Source => ({ jobId: r.jobId, round: r })),
+      ...[...this.pools.values()].map((p): Source => ({ jobId: p.jobId, pool: p })),
+    ]
+      .map((c) => ({ ...c, job: this.deps.store.getJob(c.jobId) }))
+      .filter((c) => c.job?.status === 'running')
+      .sort((a, b) => this.inFlight(a.jobId) - this.inFlight(b.jobId));
+    for (const c of sources) {
+      const job = c.job!;
+      let unit: UnitState | undefined;
+      let base: { id: string; hash: string; round: number };
+      let round: number;
+      if (c.round) {
+        unit = c.round.units.find((u) => u.status === 'pending');
+        base = { id: c.round.baseVersionId, hash: c.round.baseHash, round: c.round.round - 1 };
+        round = c.round.round;
+      } else {
+        const pool = c.pool!;
+        unit = takeUnit(pool, this.shardsFor(job));
+        base = pool.version;
+        round = pool.round;
+      }
       if (!unit) continue;
+      const hp = job.spec.hyperparameters;
+      const samples = hp.batchSize * hp.localSteps;
       const lease: Lease = {
         leaseId: `l-${randomUUID()}`,
-        jobId: r.jobId,
-        round: r.round,
+        jobId: job.id,
+        round,
         unitId: unit.id,
         contributorId,
-        deadline: now + job.spec.rounds.leaseMs,
+        deadline: now + this.speeds.leaseMs(contributorId, samples, job.spec.rounds),
+        issuedAt: now,
+        baseVersionId: base.id,
+        baseRound: base.round,
       };
       unit.status = 'leased';
       unit.lease = lease;
       this.leases.set(lease.leaseId, lease);
-      const hp = job.spec.hyperparameters;
+      const strategy = strategyOf(job.spec);
       const workUnit: WorkUnit = {
         unitId: unit.id,
         leaseId: lease.leaseId,
         jobId: job.id,
-        round: r.round,
-        baseVersionId: r.baseVersionId,
-        baseWeightsHash: r.baseHash,
+        round,
+        baseVersionId: base.id,
+        baseWeightsHash: base.hash,
         model: job.spec.model,
         datasetId: job.spec.dataset,
         shardHashes: unit.shardHashes,
         batchSize: hp.batchSize,
         localSteps: hp.localSteps,
         learningRate: hp.learningRate,
-        optimizer: hp.optimizer,
-        seed: job.spec.seed * 1_000_003 + r.round * 1009 + unit.index,
+        // DiLoCo's inner optimizer is AdamW, whatever the hyperparameters name.
+        optimizer: strategy.name === 'diloco' ? 'adamw' : hp.optimizer,
+        ...(strategy.name === 'diloco' ? { weightDecay: strategy.weightDecay } : {}),
+        seed: job.spec.seed * 1_000_003 + round * 1009 + unit.index,
         // Jobs stored before codecs existed have none: they were fp32.
         codec: job.spec.codec ?? { name: 'fp32' },
         deadline: lease.deadline,
@@ -149,8 +182,24 @@ export class Scheduler {
     return { unit: null, retryMs: RETRY_MS };
   }
 
-  private inFlight(r: RoundState): number {
-    return r.units.filter((u) => u.status === 'leased').length;
+  /** The shard hashes of a job's unit at a global index of its shard plan. */
+  private shardsFor(job: JobRecord): (index: number) => string[] {
+    const dataset = this.deps.store.getDataset(job.spec.dataset);
+    if (!dataset) throw new Error(`job ${job.id} has no dataset`);
+    const hp = job.spec.hyperparameters;
+    const plan = planShards(
+      dataset.shardHashes.length,
+      dataset.shardSize,
+      hp.batchSize * hp.localSteps,
+      job.spec.seed,
+    );
+    return (index) => plan.shardsFor(index).map((s) => dataset.shardHashes[s]);
+  }
+
+  private inFlight(jobId: string): number {
+    let n = 0;
+    for (const l of this.leases.values()) if (l.jobId === jobId) n++;
+    return n;
   }
 
   /** Validates and durably stores an update; throws GridTabError with the refusal code. */
@@ -164,14 +213,33 @@ export class Scheduler {
   }
 
   private async accept(contributorId: string, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck> {
-    const { store, blobs, clock } = this.deps;
-    const lease = this.leases.get(meta.leaseId);
+    const { store } = this.deps;
+    const lease =
+      this.leases.get(meta.leaseId) ?? this.pools.get(this.leaseJob(meta.leaseId))?.late.get(meta.leaseId);
     if (!lease || lease.contributorId !== contributorId || lease.unitId !== meta.unitId) {
       throw new GridTabError('LEASE_UNKNOWN');
     }
-    const job = store.getJob(lease.jobId);
-    const round = this.rounds.get(lease.jobId);
+    const job = await store.getJob(lease.jobId);
     if (job?.status !== 'running') throw new GridTabError('JOB_NOT_RUNNING');
+    const pool = this.pools.get(job.id);
+    if (pool) return this.acceptIntoPool(job, pool, lease, meta, payload);
+    return this.acceptIntoRound(job, lease, meta, payload);
+  }
+
+  /** The job a late lease belongs to (late leases live in their pool, not in `leases`). */
+  private leaseJob(leaseId: string): string {
+    for (const pool of this.pools.values()) if (pool.late.has(leaseId)) return pool.jobId;
+    return '';
+  }
+
+  private async acceptIntoRound(
+    job: JobRecord,
+    lease: Lease,
+    meta: UpdateMeta,
+    payload: Uint8Array,
+  ): Promise<UpdateAck> {
+    const { clock } = this.deps;
+    const round = this.rounds.get(lease.jobId);
     if (
       !round ||
       round.round !== lease.round ||
@@ -187,6 +255,74 @@ export class Scheduler {
       this.expire(lease);
       throw new GridTabError('LEASE_EXPIRED');
     }
+    const blobHash = await this.checkAndStore(job, meta, payload, round.paramCount);
+    // The round may have moved on while the blob was written; re-check before committing.
+    if (round.closing || this.rounds.get(job.id) !== round || unit.lease?.leaseId !== lease.leaseId) {
+      throw new GridTabError('STALE_VERSION');
+    }
+    await this.record(job, lease, meta, blobHash, round.round);
+    unit.status = 'done';
+    unit.lease = null;
+    this.leases.delete(lease.leaseId);
+    this.deps.events.updateAccepted(meta.numSamples);
+    if (this.quorumReached(job, round)) this.startClosing(job, round);
+    return { accepted: true, round: round.round };
+  }
+
+  /**
+   * Buffered: an update is used whatever version it was trained on, within the staleness bound,
+   * and even past its lease's deadline as long as nobody else's update for the unit came first.
+   */
+  private async acceptIntoPool(
+    job: JobRecord,
+    pool: PoolState,
+    lease: Lease,
+    meta: UpdateMeta,
+    payload: Uint8Array,
+  ): Promise<UpdateAck> {
+    const { maxStaleness } = strategyOf(job.spec) as { maxStaleness: number };
+    if (meta.baseVersionId !== lease.baseVersionId) throw new GridTabError('STALE_VERSION');
+    const staleness = pool.version.round - lease.baseRound;
+    if (staleness > maxStaleness) {
+      this.dropLease(pool, lease);
+      throw new GridTabError(
+        'STALE_VERSION',
+        `the update is ${staleness} versions old; this job uses updates up to ${maxStaleness} old`,
+      );
+    }
+    if (pool.done.has(lease.unitId)) {
+      this.dropLease(pool, lease);
+      throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
+    }
+    const blobHash = await this.checkAndStore(job, meta, payload, pool.paramCount);
+    if (this.pools.get(job.id) !== pool) throw new GridTabError('JOB_NOT_RUNNING');
+    if (pool.done.has(lease.unitId)) {
+      this.dropLease(pool, lease);
+      throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
+    }
+    // While a version is being made from the buffer, new updates fill the next one.
+    const round = pool.closing ? pool.round + 1 : pool.round;
+    await this.record(job, lease, meta, blobHash, round);
+    pool.done.add(lease.unitId);
+    const unit = pool.units.get(lease.unitId);
+    pool.units.delete(lease.unitId);
+    // Whoever else holds this unit (it was handed out again after a deadline) is now too late.
+    if (unit?.lease) this.leases.delete(unit.lease.leaseId);
+    this.dropLease(pool, lease);
+    if (pool.closing) pool.overflow++;
+    else pool.buffered++;
+    this.deps.events.updateAccepted(meta.numSamples);
+    this.maybeClosePool(job, pool);
+    return { accepted: true, round };
+  }
+
+  /** Checks a payload against the unit and the job (size, codec, shape, finite, norm) and stores it. */
+  private async checkAndStore(
+    job: JobRecord,
+    meta: UpdateMeta,
+    payload: Uint8Array,
+    paramCount: number,
+  ): Promise<string> {
     // FedAvg weights updates by the samples a tab claims: a claim above what the unit asked for
     // would let one tab outweigh the rest of the round.
     const { batchSize, localSteps } = job.spec.hyperparameters;
@@ -196,63 +332,90 @@ export class Scheduler {
         `numSamples ${meta.numSamples} is more than the unit's ${localSteps} steps of ${batchSize}`,
       );
     }
-    const values = await decodeUpdate(meta, payload, job.spec.codec ?? { name: 'fp32' }, round.paramCount);
+    const values = await decodeUpdate(meta, payload, job.spec.codec ?? { name: 'fp32' }, paramCount);
     const decoded = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-    const invalid = validateUpdate(decoded, round.paramCount, job.spec.maxUpdateNorm);
+    const invalid = validateUpdate(decoded, paramCount, job.spec.maxUpdateNorm);
     if (invalid) throw new GridTabError(invalid.code, invalid.message);
-
     // Stored decoded: aggregation and audits read float32 whatever the job's codec.
-    const blobHash = await blobs.put(decoded);
-    // The round may have moved on while the blob was written; re-check before committing.
-    if (round.closing || this.rounds.get(job.id) !== round || unit.lease?.leaseId !== lease.leaseId) {
-      throw new GridTabError('STALE_VERSION');
-    }
+    return this.deps.blobs.put(decoded);
+  }
+
+  private async record(
+    job: JobRecord,
+    lease: Lease,
+    meta: UpdateMeta,
+    blobHash: string,
+    round: number,
+  ): Promise<void> {
+    const { store, clock } = this.deps;
     const record: UpdateRecord = {
       id: `u-${randomUUID()}`,
       jobId: job.id,
-      round: round.round,
-      unitId: unit.id,
-      contributorId,
-      baseVersionId: round.baseVersionId,
+      round,
+      unitId: lease.unitId,
+      contributorId: lease.contributorId,
+      baseVersionId: lease.baseVersionId,
       numSamples: meta.numSamples,
       loss: meta.loss,
       blobHash,
       createdAt: new Date(clock.now()).toISOString(),
     };
-    if (!store.insertUpdate(record))
+    if (!(await store.insertUpdate(record)))
       throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
-    store.recordContribution(contributorId, meta.numSamples, record.createdAt);
-    unit.status = 'done';
-    unit.lease = null;
-    this.leases.delete(lease.leaseId);
-    this.deps.events.updateAccepted(meta.numSamples);
-    if (this.quorumReached(job, round)) this.startClosing(job, round);
-    return { accepted: true, round: round.round };
+    await store.recordContribution(lease.contributorId, meta.numSamples, record.createdAt);
+    this.speeds.measure(lease.contributorId, meta.numSamples, clock.now() - lease.issuedAt);
   }
 
   release(contributorId: string, leaseId: string): boolean {
     const lease = this.leases.get(leaseId);
     if (!lease || lease.contributorId !== contributorId) return false;
     this.expire(lease);
+    this.pools.get(lease.jobId)?.late.delete(leaseId);
     return true;
   }
 
   /** Frees every lease a contributor holds (it left, or was gone past the grace period). */
   releaseAll(contributorId: string): number {
     const held = [...this.leases.values()].filter((l) => l.contributorId === contributorId);
-    for (const lease of held) this.expire(lease);
+    for (const lease of held) {
+      this.expire(lease);
+      this.pools.get(lease.jobId)?.late.delete(lease.leaseId);
+    }
     return held.length;
   }
 
+  /** A tab's own report of its speed; used for its leases until one of its units is measured. */
+  reportSpeed(contributorId: string, samplesPerSec: number): void {
+    this.speeds.report(contributorId, samplesPerSec);
+  }
+
+  /** The lease's unit goes back to the pool; for buffered the lease may still deliver late. */
   private expire(lease: Lease): void {
     this.leases.delete(lease.leaseId);
+    const pool = this.pools.get(lease.jobId);
     const round = this.rounds.get(lease.jobId);
-    const unit = round?.round === lease.round ? round.units.find((u) => u.id === lease.unitId) : undefined;
+    const unit = pool
+      ? pool.units.get(lease.unitId)
+      : round?.round === lease.round
+        ? round.units.find((u) => u.id === lease.unitId)
+        : undefined;
+    if (pool && !pool.done.has(lease.unitId)) pool.late.set(lease.leaseId, lease);
     if (unit && unit.status === 'leased' && unit.lease?.leaseId === lease.leaseId) {
       unit.status = 'pending';
       unit.lease = null;
       this.deps.events.unitsAvailable();
     }
+  }
+
+  /** Forgets a pool lease for good (used, refused, or too old to be used). */
+  private dropLease(pool: PoolState, lease: Lease): void {
+    const unit = pool.units.get(lease.unitId);
+    if (this.leases.has(lease.leaseId)) this.expire(lease);
+    else if (unit && unit.lease?.leaseId === lease.leaseId) {
+      unit.status = 'pending';
+      unit.lease = null;
+    }
+    pool.late.delete(lease.leaseId);
   }
 
   /** Periodic housekeeping: expire leases, close rounds whose deadline passed. */
@@ -282,58 +445,121 @@ export class Scheduler {
     if (round.closing) return;
     round.closing = true;
     for (const u of round.units) if (u.lease) this.leases.delete(u.lease.leaseId);
-    const p = this.closeRound(job, round)
-      .catch((e) => {
+    this.track(
+      this.closeRound(job, round).catch((e) => {
         this.deps.log(`job ${job.id}: closing round ${round.round} failed: ${(e as Error).stack}`);
         round.closing = false;
-      })
-      .finally(() => this.closings.delete(p));
-    this.closings.add(p);
+      }),
+    );
+  }
+
+  private track(p: Promise<void>): void {
+    const tracked = p.finally(() => this.closings.delete(tracked));
+    this.closings.add(tracked);
   }
 
   private async closeRound(job: JobRecord, round: RoundState): Promise<void> {
-    const { store, blobs, clock, evaluator, events } = this.deps;
+    const { store, events } = this.deps;
     const started = performance.now();
-    const updates = store.listUpdates(job.id, round.round);
-    const base = await this.loadFloats(round.baseHash);
-    const weighted = await Promise.all(
-      updates.map(async (u) => ({ delta: await this.loadFloats(u.blobHash), numSamples: u.numSamples })),
-    );
-    // Jobs stored before aggregation rules existed have none: they averaged.
-    const next = aggregatorFor(job.spec.aggregation ?? { rule: 'mean' }).aggregate(base, weighted);
-    const hash = await blobs.put(new Uint8Array(next.buffer));
-    const dataset = store.getDataset(job.spec.dataset)!;
-    const metrics = await evaluator.evaluate(job.spec.model, next, dataset);
-    const { maxRounds, targetAccuracy } = job.spec.stopping;
-    const reachedTarget = targetAccuracy !== undefined && (metrics.testAccuracy ?? 0) >= targetAccuracy;
-    const current = store.getJob(job.id)!;
-    const status = round.round >= maxRounds || reachedTarget ? 'completed' : current.status;
-    const version = {
-      id: `v-${randomUUID().slice(0, 12)}`,
-      jobId: job.id,
-      round: round.round,
-      hash,
-      parentId: round.baseVersionId,
-      numSamples: updates.reduce((n, u) => n + u.numSamples, 0),
-      unitIds: updates.map((u) => u.unitId),
-      metrics,
-      createdAt: new Date(clock.now()).toISOString(),
-    };
-    store.commitVersion(version, round.round + 1, status);
+    const updates = await store.listUpdates(job.id, round.round);
+    const base = (await store.getVersion(round.baseVersionId))!;
+    const { version } = await commitVersion(this.deps, job, base, updates, round.round);
     this.rounds.delete(job.id);
     events.roundClosed((performance.now() - started) / 1000);
+    const { metrics } = version;
     events.versionCommitted({ jobId: job.id, versionId: version.id, round: round.round, metrics });
     this.deps.log(
       `job ${job.id}: version ${version.id} (round ${round.round}, ${updates.length} updates) accuracy ${metrics.testAccuracy?.toFixed(4)}`,
     );
-    const updated = store.getJob(job.id)!;
+    const updated = (await store.getJob(job.id))!;
     if (updated.status === 'running') await this.openRound(updated);
   }
 
-  private async loadFloats(hash: string): Promise<Float32Array> {
-    const bytes = await this.deps.blobs.get(hash);
-    if (!bytes) throw new Error(`blob ${hash} is missing`);
-    return bytesToFloat32(bytes);
+  /** Rebuilds a buffered job's pool: units done, lost ones back in the pool, the buffer's count. */
+  private async openPool(job: JobRecord): Promise<void> {
+    const { store, blobs } = this.deps;
+    const version = job.versionId ? await store.getVersion(job.versionId) : null;
+    if (!version) throw new Error(`job ${job.id} has no base version`);
+    const baseBytes = await blobs.get(version.hash);
+    if (!baseBytes) throw new Error(`weights ${version.hash} of version ${version.id} are missing`);
+    const buffer = await store.listUpdates(job.id, job.round);
+    // A crash while a version was being made leaves updates for the one after it.
+    const overflow = await store.listUpdates(job.id, job.round + 1);
+    const pool: PoolState = {
+      jobId: job.id,
+      version: { id: version.id, round: version.round, hash: version.hash },
+      round: job.round,
+      paramCount: baseBytes.byteLength / 4,
+      units: new Map(),
+      done: new Set(),
+      next: 0,
+      buffered: buffer.length,
+      overflow: 0,
+      closing: false,
+      late: new Map(),
+    };
+    const committed = (await store.listVersions(job.id)).flatMap((v) => v.unitIds);
+    const stored = [...buffer, ...overflow].map((u) => u.unitId);
+    restoreUnits(pool, [...committed, ...stored], this.shardsFor(job));
+    // Updates stored under the next round are kept: they count once this buffer's version is in.
+    pool.overflow = overflow.length;
+    this.pools.set(job.id, pool);
+    this.deps.log(
+      `job ${job.id}: buffered on ${version.id} (${pool.buffered} in the buffer, ${pool.units.size} units to redo)`,
+    );
+    this.maybeClosePool(job, pool);
+    this.deps.events.unitsAvailable();
+  }
+
+  private maybeClosePool(job: JobRecord, pool: PoolState): void {
+    const { bufferSize } = strategyOf(job.spec) as { bufferSize: number };
+    if (pool.closing || pool.buffered < bufferSize) return;
+    pool.closing = true;
+    this.track(
+      this.closePool(job, pool).catch((e) => {
+        this.deps.log(`job ${job.id}: version ${pool.round} failed: ${(e as Error).stack}`);
+        pool.closing = false;
+      }),
+    );
+  }
+
+  private async closePool(job: JobRecord, pool: PoolState): Promise<void> {
+    const { store, events } = this.deps;
+    const started = performance.now();
+    const updates = await store.listUpdates(job.id, pool.round);
+    const base = (await store.getVersion(pool.version.id))!;
+    const { version, status } = await commitVersion(this.deps, job, base, updates, pool.round);
+    pool.version = { id: version.id, round: version.round, hash: version.hash };
+    pool.round = version.round + 1;
+    pool.buffered = pool.overflow;
+    pool.overflow = 0;
+    pool.closing = false;
+    events.roundClosed((performance.now() - started) / 1000);
+    const { metrics } = version;
+    events.versionCommitted({ jobId: job.id, versionId: version.id, round: version.round, metrics });
+    this.deps.log(
+      `job ${job.id}: version ${version.id} (${updates.length} buffered updates) accuracy ${metrics.testAccuracy?.toFixed(4)}`,
+    );
+    if (status !== 'running') {
+      this.dropPool(job.id);
+      return;
+    }
+    // Units whose base is now too old to be used go to someone else at once; their holders
+    // still hear STALE_VERSION for a couple of versions, then only LEASE_UNKNOWN.
+    const { maxStaleness } = strategyOf(job.spec) as { maxStaleness: number };
+    const age = (l: { baseRound: number }) => pool.version.round - l.baseRound;
+    for (const lease of [...this.leases.values()]) {
+      if (lease.jobId === job.id && age(lease) > maxStaleness) this.expire(lease);
+    }
+    for (const lease of [...pool.late.values()])
+      if (age(lease) > maxStaleness + 2) pool.late.delete(lease.leaseId);
+    this.deps.events.unitsAvailable();
+    this.maybeClosePool((await store.getJob(job.id)) ?? job, pool);
+  }
+
+  private dropPool(jobId: string): void {
+    this.pools.delete(jobId);
+    for (const l of [...this.leases.values()]) if (l.jobId === jobId) this.leases.delete(l.leaseId);
   }
 
   async setStatus(jobId: string, status: 'running' | 'paused' | 'cancelled'): Promise<JobRecord> {
@@ -345,12 +571,12 @@ export class Scheduler {
     this.deps.store.setJobStatus(jobId, status);
     if (status === 'cancelled') {
       this.rounds.delete(jobId);
-      for (const l of [...this.leases.values()]) if (l.jobId === jobId) this.leases.delete(l.leaseId);
+      this.dropPool(jobId);
     }
     if (status === 'running') {
       const round = this.rounds.get(jobId);
       if (round) round.openedAt = this.deps.clock.now();
-      else await this.openRound(this.deps.store.getJob(jobId)!);
+      else if (!this.pools.has(jobId)) await this.openRound(this.deps.store.getJob(jobId)!);
       this.deps.events.unitsAvailable();
     }
     return this.deps.store.getJob(jobId)!;
@@ -363,5 +589,9 @@ export class Scheduler {
 
   roundOf(jobId: string): RoundState | undefined {
     return this.rounds.get(jobId);
+  }
+
+  poolOf(jobId: string): PoolState | undefined {
+    return this.pools.get(jobId);
   }
 }

@@ -114,4 +114,12 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    // Strategies (strategies helper's reserved number): the blob of a strategy's state after a
+    // version, e.g. DiLoCo's outer momentum. Bytes stay in the BlobStore; this is their hash.
+    version: 7,
+    sql: `
+      ALTER TABLE versions ADD COLUMN state_hash TEXT;
+    `,
+  },
 ];

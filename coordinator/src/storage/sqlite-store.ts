@@ -46,6 +46,7 @@ const toVersion = (r: Row): VersionRecord => ({
     testLoss: (r.test_loss as number | null) ?? null,
   },
   createdAt: r.created_at as string,
+  stateHash: (r.state_hash as string | null) ?? null,
 });
 
 const toUpdate = (r: Row): UpdateRecord => ({
@@ -138,8 +139,8 @@ export class SqliteStore implements Store {
   private insertVersion(v: VersionRecord): void {
     this.db
       .prepare(
-        `INSERT INTO versions (id, job_id, round, hash, parent_id, num_samples, unit_ids, test_accuracy, test_loss, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO versions (id, job_id, round, hash, parent_id, num_samples, unit_ids, test_accuracy, test_loss, created_at, state_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         v.id,
@@ -152,6 +153,7 @@ export class SqliteStore implements Store {
         v.metrics.testAccuracy,
         v.metrics.testLoss,
         v.createdAt,
+        v.stateHash ?? null,
       );
   }
 

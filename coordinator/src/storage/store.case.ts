@@ -51,6 +51,14 @@ export function storeSuite(name: string, open: () => Store, reopen?: () => Store
       expect(store.getJob('j2')!.versionId).toBe('v1');
     });
 
+    it("keeps a version's strategy state hash (DiLoCo's momentum), absent when there is none", () => {
+      const store = open();
+      store.createJob(job('j5'), version('v0e', 'j5', 0, null));
+      store.commitVersion({ ...version('v1e', 'j5', 1, 'v0e'), stateHash: 'ab'.repeat(32) }, 2, 'running');
+      expect(store.getVersion('v1e')?.stateHash).toBe('ab'.repeat(32));
+      expect(store.getVersion('v0e')?.stateHash ?? null).toBeNull();
+    });
+
     it('accepts one update per unit and round', () => {
       const store = open();
       store.createJob(job('j3'), version('v0c', 'j3', 0, null));

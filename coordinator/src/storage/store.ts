@@ -26,6 +26,11 @@ export interface VersionRecord {
   unitIds: string[];
   metrics: VersionMetrics;
   createdAt: string;
+  /**
+   * Blob hash of the strategy's state after this version (DiLoCo's outer momentum), so a
+   * restarted coordinator continues exactly; null or absent when the strategy keeps none.
+   */
+  stateHash?: string | null;
 }
 
 export interface UpdateRecord {

@@ -1,0 +1,79 @@
+/**
+ * Making a version: the job's strategy turns the base weights, the accepted updates and the
+ * strategy's persisted state into the next weights, which are evaluated and committed with the
+ * job's next round in one store transaction. Shared by synchronous rounds and buffered pools.
+ */
+import { randomUUID } from 'node:crypto';
+import { strategyOf } from '@gridtab/shared';
+import { bytesToFloat32 } from '@gridtab/shared/tf';
+import type { Clock } from '../clock.ts';
+import type { Evaluator } from '../evaluation/evaluator.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { JobRecord, Store, UpdateRecord, VersionRecord } from '../storage/store.ts';
+import { jobStrategy } from '../strategies/index.ts';
+
+export interface CommitDeps {
+  store: Store;
+  blobs: BlobStore;
+  clock: Clock;
+  evaluator: Evaluator;
+}
+
+export async function loadFloats(blobs: BlobStore, hash: string): Promise<Float32Array> {
+  const bytes = await blobs.get(hash);
+  if (!bytes) throw new Error(`blob ${hash} is missing`);
+  return bytesToFloat32(bytes);
+}
+
+/** Commits version `round` of `job` on `base` from `updates`; returns it and the job's new status. */
+export async function commitVersion(
+  deps: CommitDeps,
+  job: JobRecord,
+  base: VersionRecord,
+  updates: UpdateRecord[],
+  round: number,
+): Promise<{ version: VersionRecord; status: JobRecord['status'] }> {
+  const { store, blobs, clock, evaluator } = deps;
+  const weights = await loadFloats(blobs, base.hash);
+  const state = base.stateHash ? await loadFloats(blobs, base.stateHash) : null;
+  const versionRounds = new Map<string, number>();
+  const roundOf = async (id: string) => {
+    if (!versionRounds.has(id)) versionRounds.set(id, (await store.getVersion(id))?.round ?? base.round);
+    return versionRounds.get(id)!;
+  };
+  const weighted = await Promise.all(
+    updates.map(async (u) => ({
+      delta: await loadFloats(blobs, u.blobHash),
+      numSamples: u.numSamples,
+      staleness: Math.max(0, base.round - (await roundOf(u.baseVersionId))),
+    })),
+  );
+  const step = jobStrategy(job.spec).apply(weights, weighted, state);
+  const hash = await blobs.put(new Uint8Array(step.weights.buffer));
+  const stateHash = step.state ? await blobs.put(new Uint8Array(step.state.buffer)) : null;
+  const dataset = (await store.getDataset(job.spec.dataset))!;
+  const metrics = await evaluator.evaluate(job.spec.model, step.weights, dataset);
+  const { maxRounds, targetAccuracy } = job.spec.stopping;
+  const reachedTarget = targetAccuracy !== undefined && (metrics.testAccuracy ?? 0) >= targetAccuracy;
+  const current = (await store.getJob(job.id))!;
+  const status = round >= maxRounds || reachedTarget ? 'completed' : current.status;
+  const version: VersionRecord = {
+    id: `v-${randomUUID().slice(0, 12)}`,
+    jobId: job.id,
+    round,
+    hash,
+    parentId: base.id,
+    numSamples: updates.reduce((n, u) => n + u.numSamples, 0),
+    unitIds: updates.map((u) => u.unitId),
+    metrics,
+    createdAt: new Date(clock.now()).toISOString(),
+    // Only strategies with state write the column, so stores without it keep working for the rest.
+    ...(stateHash ? { stateHash } : {}),
+  };
+  await store.commitVersion(version, round + 1, status);
+  return { version, status };
+}
+
+export function isBuffered(job: JobRecord): boolean {
+  return strategyOf(job.spec).name === 'buffered';
+}

@@ -1,0 +1,47 @@
+/**
+ * Per-contributor speed, for leases that follow it: a fast tab that vanished is noticed soon, and
+ * a slow one is not cut off before it could finish. Speeds measured on accepted units (samples
+ * over the wall time from lease to submission, fetching included) win over the samples/s a tab
+ * reports, which a tab could inflate; a contributor with neither gets the job's leaseMs.
+ */
+export interface LeasePolicy {
+  leaseMs: number;
+  leaseMargin: number;
+  leaseFloorMs: number;
+}
+
+/** Smoothing of measured speeds: recent units count most, one odd unit does not dominate. */
+const ALPHA = 0.5;
+/** A lease never exceeds this many times the job's leaseMs, however slow the tab looks. */
+const MAX_STRETCH = 20;
+
+export class SpeedBook {
+  private readonly measured = new Map<string, number>();
+  private readonly reported = new Map<string, number>();
+
+  /** Records an accepted unit of `samples` that took `ms` from lease to submission. */
+  measure(contributorId: string, samples: number, ms: number): void {
+    if (!(samples > 0) || !(ms > 0)) return;
+    const sps = samples / (ms / 1000);
+    const prev = this.measured.get(contributorId);
+    this.measured.set(contributorId, prev === undefined ? sps : ALPHA * sps + (1 - ALPHA) * prev);
+  }
+
+  report(contributorId: string, samplesPerSec: number): void {
+    if (samplesPerSec > 0 && Number.isFinite(samplesPerSec)) this.reported.set(contributorId, samplesPerSec);
+  }
+
+  samplesPerSec(contributorId: string): number | null {
+    return this.measured.get(contributorId) ?? this.reported.get(contributorId) ?? null;
+  }
+
+  /** How long a lease on a unit of `samples` lasts for this contributor. */
+  leaseMs(contributorId: string, samples: number, policy: LeasePolicy): number {
+    const sps = this.samplesPerSec(contributorId);
+    if (sps === null) return policy.leaseMs;
+    const expected = (samples / sps) * 1000;
+    return Math.round(
+      Math.min(policy.leaseMs * MAX_STRETCH, Math.max(policy.leaseFloorMs, policy.leaseMargin * expected)),
+    );
+  }
+}

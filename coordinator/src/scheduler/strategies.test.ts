@@ -1,0 +1,285 @@
+/**
+ * The scheduler under each strategy: buffered versions every K updates with staleness, late
+ * results and restarts; DiLoCo's AdamW units and persisted outer momentum; leases that follow a
+ * contributor's speed; and every shard in exactly one accepted aggregate per pass under churn.
+ */
+import { createHash } from 'node:crypto';
+import { mulberry32, type UpdateMeta, type WorkUnit } from '@gridtab/shared';
+import { bytesToFloat32 } from '@gridtab/shared/tf';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock.ts';
+import { strategyFor } from '../strategies/index.ts';
+import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.ts';
+import { poolUnitIndex } from './pool.ts';
+
+const PARAMS = 101_770; // the MLP preset
+
+function take(co: TestCoordinator, who: string): WorkUnit {
+  const offer = co.scheduler.requestUnit(who);
+  if (!offer.unit) throw new Error('no unit offered');
+  return offer.unit;
+}
+
+function submit(co: TestCoordinator, who: string, unit: WorkUnit, payload = filled(0)) {
+  const meta: UpdateMeta = {
+    leaseId: unit.leaseId,
+    unitId: unit.unitId,
+    baseVersionId: unit.baseVersionId,
+    numSamples: unit.batchSize * unit.localSteps,
+    codec: 'fp32',
+    checksum: createHash('sha256').update(payload).digest('hex'),
+    loss: 1,
+    trainMs: 10,
+    backend: 'cpu',
+  };
+  return co.scheduler.submit(who, meta, payload);
+}
+
+function filled(v: number): Uint8Array {
+  return new Uint8Array(new Float32Array(PARAMS).fill(v).buffer);
+}
+
+const buffered = (extra: Record<string, number> = {}) => ({
+  strategy: { name: 'buffered' as const, bufferSize: 2, maxStaleness: 2, stalenessExponent: 0.5, ...extra },
+});
+
+describe('scheduler strategies', () => {
+  let co: TestCoordinator;
+  const clock = new ManualClock();
+  afterEach(async () => co?.destroy());
+
+  it('buffered: a version every K accepted updates, each on whatever version it trained on', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co, buffered());
+    const [a, b, c] = ['a', 'b', 'c'].map((w) => take(co, w));
+    expect(new Set([a, b, c].map((u) => u.baseVersionId)).size).toBe(1);
+    await submit(co, 'a', a, filled(0.01));
+    await submit(co, 'b', b, filled(0.01));
+    await co.scheduler.idle();
+    const v1 = co.store.listVersions(job.id)[1];
+    expect(v1.unitIds.sort()).toEqual([a.unitId, b.unitId].sort());
+    const d = take(co, 'd');
+    expect(d.baseVersionId).toBe(v1.id);
+    await submit(co, 'c', c, filled(0.01)); // one version stale
+    await submit(co, 'd', d, filled(0.01));
+    await co.scheduler.idle();
+    const [v0, , v2] = co.store.listVersions(job.id);
+    expect(v2.unitIds.sort()).toEqual([c.unitId, d.unitId].sort());
+    // c is one version stale: weight 2^-0.5; the mean of 0.01 and 0.01/sqrt(2), twice over.
+    const w0 = bytesToFloat32((await co.blobs.get(v0.hash))!);
+    const w2 = bytesToFloat32((await co.blobs.get(v2.hash))!);
+    expect(w2[7] - w0[7]).toBeCloseTo(0.01 + (0.01 + 0.01 / Math.SQRT2) / 2, 5);
+  });
+
+  it('buffered: refuses an update past the staleness bound and hands its unit out again', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    await addJob(co, buffered({ bufferSize: 1, maxStaleness: 1 }));
+    const old = take(co, 'slow');
+    for (const w of ['p', 'q']) {
+      await submit(co, w, take(co, w));
+      await co.scheduler.idle();
+    }
+    await expect(submit(co, 'slow', old)).rejects.toMatchObject({ code: 'STALE_VERSION' });
+    expect(take(co, 'r').unitId).toBe(old.unitId);
+  });
+
+  it('buffered: uses a late result unless another tab delivered the unit first', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co, { ...buffered({ bufferSize: 10 }), rounds: { leaseMs: 2000 } });
+    const late = take(co, 'late');
+    clock.advance(2001);
+    co.scheduler.tick();
+    await submit(co, 'late', late);
+    const lost = take(co, 'lost');
+    clock.advance(2001);
+    co.scheduler.tick();
+    const again = take(co, 'other');
+    expect(again.unitId).toBe(lost.unitId);
+    await submit(co, 'other', again);
+    await expect(submit(co, 'lost', lost)).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
+    expect(co.store.listUpdates(job.id, 1).map((u) => u.contributorId)).toEqual(['late', 'other']);
+  });
+
+  it('fedavg: a late result is still refused (rounds do not wait)', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    await addJob(co, { rounds: { leaseMs: 2000 } });
+    const unit = take(co, 'a');
+    clock.advance(2001);
+    co.scheduler.tick();
+    await expect(submit(co, 'a', unit)).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
+  });
+
+  it('leases follow the measured speed: job leaseMs for new tabs, margin x expected time after', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    await addJob(co, {
+      ...buffered({ bufferSize: 10 }),
+      rounds: { leaseMs: 30_000, leaseMargin: 3, leaseFloorMs: 1000 },
+    });
+    const first = take(co, 'fast');
+    expect(first.deadline - clock.now()).toBe(30_000);
+    clock.advance(1000); // 320 samples in a second
+    await submit(co, 'fast', first);
+    expect(take(co, 'fast').deadline - clock.now()).toBe(3000);
+    const slow = take(co, 'slow');
+    clock.advance(20_000);
+    await submit(co, 'slow', slow);
+    expect(take(co, 'slow').deadline - clock.now()).toBe(60_000); // past the job's leaseMs
+    co.scheduler.reportSpeed('new', 3200);
+    expect(take(co, 'new').deadline - clock.now()).toBe(1000); // the floor
+  });
+
+  it('buffered: rebuilds the pool after a restart; lost units are handed out again', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co, buffered({ bufferSize: 3 }));
+    const units = ['a', 'b', 'c', 'd'].map((w) => take(co, w));
+    await submit(co, 'b', units[1]);
+    await submit(co, 'd', units[3]);
+    await co.close();
+    const { createCoordinator } = await import('../app.ts');
+    const again = await createCoordinator({ ...co.config }, { log: () => {}, clock });
+    try {
+      const offered = ['p', 'q', 'r'].map((w) => again.scheduler.requestUnit(w).unit!);
+      expect(offered.map((u) => u.unitId)).toEqual([units[0].unitId, units[2].unitId, `${job.id}.async.u4`]);
+      expect(again.scheduler.poolOf(job.id)?.buffered).toBe(2);
+      const m = (u: WorkUnit, payload: Uint8Array): UpdateMeta => ({
+        leaseId: u.leaseId,
+        unitId: u.unitId,
+        baseVersionId: u.baseVersionId,
+        numSamples: 320,
+        codec: 'fp32',
+        checksum: createHash('sha256').update(payload).digest('hex'),
+        loss: 1,
+        trainMs: 1,
+        backend: 'cpu',
+      });
+      await again.scheduler.submit('p', m(offered[0], filled(0)), filled(0));
+      await again.scheduler.idle();
+      expect(again.store.listVersions(job.id)[1].unitIds.sort()).toEqual(
+        [units[0].unitId, units[1].unitId, units[3].unitId].sort(),
+      );
+    } finally {
+      await again.close();
+      co = { ...co, destroy: async () => {} } as TestCoordinator;
+    }
+  });
+
+  it('buffered: under churn every shard lands in exactly one accepted aggregate per pass', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co, {
+      ...buffered({ bufferSize: 3, maxStaleness: 1 }),
+      rounds: { leaseMs: 5000 },
+      stopping: { maxRounds: 1000 },
+    });
+    const rand = mulberry32(7);
+    const held = new Map<string, WorkUnit>();
+    let refused = 0;
+    // Tabs take units, deliver, deliver late, vanish (their leases run out) or hold on too long.
+    for (let step = 0; step < 120; step++) {
+      const who = `t${Math.floor(rand() * 6)}`;
+      const unit = held.get(who);
+      const r = rand();
+      if (!unit) held.set(who, take(co, who));
+      else if (r < 0.6) {
+        held.delete(who);
+        await submit(co, who, unit).catch(() => refused++);
+        await co.scheduler.idle();
+      } else if (r < 0.75)
+        held.delete(who); // vanished for good
+      else {
+        clock.advance(3000); // time passes; some leases run out
+        co.scheduler.tick();
+      }
+    }
+    // Drain: one steady tab until no unit below the plan's front is left undone.
+    const pool = co.scheduler.poolOf(job.id)!;
+    for (let i = 0; i < 200 && pool.units.size > 0; i++) {
+      clock.advance(6000);
+      co.scheduler.tick();
+      await submit(co, 'steady', take(co, 'steady')).catch(() => refused++);
+      await co.scheduler.idle();
+    }
+    expect(pool.units.size).toBe(0);
+    expect(refused).toBeGreaterThan(0); // the churn was real
+    const versions = co.store.listVersions(job.id);
+    const accepted = [
+      ...versions.flatMap((v) => v.unitIds),
+      ...co.store.listUpdates(job.id, pool.round).map((u) => u.unitId),
+    ];
+    expect(new Set(accepted).size).toBe(accepted.length);
+    const indices = accepted.map(poolUnitIndex).sort((x, y) => x - y);
+    expect(indices).toEqual(Array.from({ length: pool.next }, (_, i) => i));
+    // Shards: each unit trains one of the 3 synthetic shards; each pass uses each shard once.
+    const dataset = co.store.getDataset(job.spec.dataset)!;
+    const passes = Math.floor(pool.next / dataset.shardHashes.length);
+    expect(passes).toBeGreaterThan(3);
+    const offered = new Map<number, string[]>();
+    const { planShards } = await import('./shard-plan.ts');
+    const plan = planShards(dataset.shardHashes.length, dataset.shardSize, 320, job.spec.seed);
+    for (let g = 0; g < pool.next; g++)
+      offered.set(
+        g,
+        plan.shardsFor(g).map((s) => dataset.shardHashes[s]),
+      );
+    for (let p = 0; p < passes; p++) {
+      const shards = Array.from(
+        { length: dataset.shardHashes.length },
+        (_, j) => offered.get(p * dataset.shardHashes.length + j)!,
+      ).flat();
+      expect(shards.sort()).toEqual([...dataset.shardHashes].sort());
+    }
+  });
+
+  it('diloco: AdamW units, and the outer momentum persists with each version across a restart', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const spec = { name: 'diloco' as const, outerLearningRate: 0.5, outerMomentum: 0.8, weightDecay: 0.02 };
+    const job = await addJob(co, { strategy: spec, rounds: { unitsPerRound: 2 } });
+    const units = ['a', 'b'].map((w) => take(co, w));
+    expect(units[0]).toMatchObject({ optimizer: 'adamw', weightDecay: 0.02 });
+    await submit(co, 'a', units[0], filled(0.01));
+    await submit(co, 'b', units[1], filled(0.03));
+    await co.scheduler.idle();
+    const [v0, v1] = co.store.listVersions(job.id);
+    expect(v1.stateHash).toBeTruthy();
+    await co.close();
+    const { createCoordinator } = await import('../app.ts');
+    const again = await createCoordinator({ ...co.config }, { log: () => {}, clock });
+    try {
+      const next = ['a', 'b'].map((w) => again.scheduler.requestUnit(w).unit!);
+      for (const u of next) {
+        const payload = filled(0.02);
+        await again.scheduler.submit(
+          u === next[0] ? 'a' : 'b',
+          {
+            leaseId: u.leaseId,
+            unitId: u.unitId,
+            baseVersionId: u.baseVersionId,
+            numSamples: 320,
+            codec: 'fp32',
+            checksum: createHash('sha256').update(payload).digest('hex'),
+            loss: 1,
+            trainMs: 1,
+            backend: 'cpu',
+          },
+          payload,
+        );
+      }
+      await again.scheduler.idle();
+      const v2 = again.store.listVersions(job.id)[2];
+      // The same two steps without a restart.
+      const s = strategyFor(spec, { rule: 'mean' });
+      const w0 = bytesToFloat32((await again.blobs.get(v0.hash))!);
+      const d = (v: number) => ({ delta: new Float32Array(PARAMS).fill(v), numSamples: 320, staleness: 0 });
+      const one = s.apply(w0, [d(0.01), d(0.03)], null);
+      const two = s.apply(one.weights, [d(0.02), d(0.02)], one.state);
+      const w2 = bytesToFloat32((await again.blobs.get(v2.hash))!);
+      expect(Array.from(w2.subarray(0, 50))).toEqual(Array.from(two.weights.subarray(0, 50)));
+      expect(w2[0] - w0[0]).toBeCloseTo(
+        0.5 * (0.02 + 0.8 * 0.02) + 0.5 * (0.02 + 0.8 * (0.8 * 0.02 + 0.02)),
+        5,
+      );
+    } finally {
+      await again.close();
+      co = { ...co, destroy: async () => {} } as TestCoordinator;
+    }
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * DiLoCo's outer step (Douillard et al. 2023): the units' deltas (each H AdamW steps in a tab)
+ * are combined by the job's rule into one delta; its negation is the outer gradient g, and the
+ * weights take one Nesterov-momentum SGD step:  m <- mu*m + g;  w <- w - lr*(g + mu*m).
+ * The momentum buffer m is the strategy's state, persisted with each version.
+ */
+import type { Aggregator } from '../aggregation/aggregator.ts';
+import type { Strategy, StrategyStep, StrategyUpdate } from './strategy.ts';
+
+export class DiLoCoStrategy implements Strategy {
+  readonly name = 'diloco';
+  readonly synchronous = true;
+  constructor(
+    private readonly rule: Aggregator,
+    private readonly lr: number,
+    private readonly mu: number,
+  ) {}
+
+  apply(base: Float32Array, updates: StrategyUpdate[], state: Float32Array | null): StrategyStep {
+    if (state && state.length !== base.length)
+      throw new Error(`momentum has ${state.length} values, weights ${base.length}`);
+    // The rule on a zero base gives the combined delta itself.
+    const delta = this.rule.aggregate(new Float32Array(base.length), updates);
+    const momentum = new Float32Array(base.length);
+    const weights = new Float32Array(base.length);
+    for (let i = 0; i < base.length; i++) {
+      const g = -delta[i];
+      const m = this.mu * (state ? state[i] : 0) + g;
+      momentum[i] = m;
+      weights[i] = base[i] - this.lr * (g + this.mu * m);
+    }
+    return { weights, state: momentum };
+  }
+}
