@@ -48,6 +48,13 @@ describe('HTTP API', () => {
       codec: { name: 'int8', blockSize: 256 },
       aggregation: { rule: 'median' },
     });
+    const async = await post('/api/jobs', {
+      ...TEST_JOB,
+      name: 'async',
+      strategy: { name: 'buffered', bufferSize: 3 },
+    });
+    expect(async.status).toBe(201);
+    expect(await async.json()).toMatchObject({ strategy: 'buffered' });
     const bad = await post('/api/jobs', { ...TEST_JOB, name: 'zipped', codec: { name: 'zip' } });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.code).toBe('BAD_REQUEST');
@@ -73,6 +80,9 @@ describe('HTTP API', () => {
       [{ name: 'x' }, 'BAD_REQUEST'],
       [{ ...TEST_JOB, hyperparameters: { batchSize: -1 } }, 'BAD_REQUEST'],
       [{ ...TEST_JOB, extra: 1 }, 'BAD_REQUEST'],
+      [{ ...TEST_JOB, strategy: { name: 'buffered', bufferSize: 0 } }, 'BAD_REQUEST'],
+      [{ ...TEST_JOB, strategy: { name: 'diloco', outerMomentum: 1.5 } }, 'BAD_REQUEST'],
+      [{ ...TEST_JOB, strategy: 'gossip' }, 'BAD_REQUEST'],
       [{ ...TEST_JOB, dataset: 'nope' }, 'UNKNOWN_DATASET'],
       [
         {
