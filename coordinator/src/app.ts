@@ -8,7 +8,6 @@ import type { Server as HttpServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { MAX_SOCKET_MESSAGE_BYTES } from '@gridtab/shared';
 import { createAdaptorServer } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
@@ -174,7 +173,7 @@ export async function createCoordinator(
 
   const httpServer = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
   const io = new Server(httpServer, {
-    maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+    maxHttpBufferSize: config.socketMessageBytes,
     cors: { origin: true },
   });
   contributors = attachContributors(io, co);

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { MAX_SOCKET_MESSAGE_BYTES } from '@gridtab/shared';
 import { DEFAULT_FASHION_MNIST_DIR } from './datasets/fashion-mnist.ts';
 
 export interface CoordinatorConfig {
@@ -24,6 +25,8 @@ export interface CoordinatorConfig {
   disconnectGraceMs: number;
   /** Housekeeping period (lease expiry, round deadlines). */
   tickMs: number;
+  /** Largest socket message; bigger updates arrive in `unit:chunk` pieces. */
+  socketMessageBytes: number;
 }
 
 export const ENV_HELP: [string, string][] = [
@@ -38,6 +41,10 @@ export const ENV_HELP: [string, string][] = [
   ],
   ['GRIDTAB_DEMO_JOB', 'set to 0 to skip creating the demo job on first start'],
   ['GRIDTAB_DISCONNECT_GRACE_MS', 'how long a disconnected tab keeps its leases (default 5000)'],
+  [
+    'GRIDTAB_SOCKET_MESSAGE_BYTES',
+    `largest socket message; bigger updates travel in chunks (default ${MAX_SOCKET_MESSAGE_BYTES})`,
+  ],
 ];
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -65,5 +72,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     demoJob: env.GRIDTAB_DEMO_JOB !== '0',
     disconnectGraceMs: intFrom(env.GRIDTAB_DISCONNECT_GRACE_MS, 5000, 'GRIDTAB_DISCONNECT_GRACE_MS'),
     tickMs: 500,
+    socketMessageBytes: intFrom(
+      env.GRIDTAB_SOCKET_MESSAGE_BYTES,
+      MAX_SOCKET_MESSAGE_BYTES,
+      'GRIDTAB_SOCKET_MESSAGE_BYTES',
+    ),
   };
 }

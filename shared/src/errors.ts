@@ -21,6 +21,9 @@ export const ERROR_CODES = {
   UNDECODABLE_UPDATE:
     "the update payload does not decode with the job's codec (truncated, malformed or another codec)",
   CHECKSUM_MISMATCH: 'the update payload does not match the checksum in its meta (corrupted on the way)',
+  UPLOAD_UNKNOWN: 'the submit names a chunked upload this contributor has not started, or it expired',
+  CHUNK_MISSING: 'the submit names a chunked upload that still lacks pieces (listed in the message)',
+  CHUNK_DUPLICATE: 'this piece of the chunked upload was already received',
   JOB_NOT_RUNNING: 'the job is paused, cancelled or finished',
   DATASET_MISSING: 'the dataset files are not on this machine',
   CONFLICT: 'the name is taken, or the current state does not allow the change (nothing to roll back to)',

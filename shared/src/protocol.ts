@@ -49,6 +49,11 @@ export type JoinMessage = z.input<typeof joinSchema>;
 export interface JoinAck {
   contributorId: string;
   heartbeatMs: number;
+  /**
+   * The largest socket message the coordinator takes; an update bigger than about this travels
+   * in `unit:chunk` messages first. Absent from older coordinators (then MAX_SOCKET_MESSAGE_BYTES).
+   */
+  maxMessageBytes?: number;
 }
 
 export const unitRequestSchema = z
@@ -98,9 +103,36 @@ export const updateMetaSchema = z
     loss: z.number().finite(),
     trainMs: z.number().min(0).max(86_400_000),
     backend: z.enum(BACKEND_NAMES),
+    /** The update was sent in chunks under this id; the submit's own payload is then empty. */
+    uploadId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{8,64}$/)
+      .optional(),
   })
   .strict();
 export type UpdateMeta = z.infer<typeof updateMetaSchema>;
+
+/**
+ * One piece of an update larger than the socket message limit. Pieces of one upload share its
+ * id, count, total size and the sha256 of the whole update; each is acknowledged. The update
+ * is used only once `unit:submit` names the upload and every piece is in and verified.
+ */
+export const chunkHeaderSchema = z
+  .object({
+    uploadId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+    index: z.number().int().min(0),
+    count: z.number().int().min(1).max(100_000),
+    totalBytes: z.number().int().min(1).max(MAX_UPDATE_BYTES),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .strict()
+  .refine((h) => h.index < h.count, { message: 'index must be below count', path: ['index'] });
+export type ChunkHeader = z.infer<typeof chunkHeaderSchema>;
+
+export interface ChunkAck {
+  /** Pieces of this upload received so far. */
+  received: number;
+}
 
 export interface UpdateAck {
   accepted: true;
@@ -131,6 +163,7 @@ export interface ContributorClientEvents {
   'contributor:join': (msg: JoinMessage, ack: Ack<JoinAck>) => void;
   'unit:request': (msg: z.input<typeof unitRequestSchema>, ack: Ack<UnitOffer>) => void;
   'unit:submit': (meta: UpdateMeta, payload: ArrayBuffer | Uint8Array, ack: Ack<UpdateAck>) => void;
+  'unit:chunk': (header: ChunkHeader, bytes: ArrayBuffer | Uint8Array, ack: Ack<ChunkAck>) => void;
   'unit:release': (msg: z.input<typeof releaseSchema>, ack: Ack<{ released: boolean }>) => void;
   'contributor:progress': (msg: ProgressMessage) => void;
 }

@@ -10,10 +10,12 @@ import {
   type Ack,
   type BackendName,
   type BackendScore,
+  type ChunkAck,
   CONTRIBUTOR_NAMESPACE,
   type ContributorClientEvents,
   type ContributorServerEvents,
   type JoinAck,
+  MAX_SOCKET_MESSAGE_BYTES,
   PROTOCOL_VERSION,
   type Result,
   sha256Hex,
@@ -86,6 +88,8 @@ class ContributorRuntime implements Contributor {
   private joined: Promise<void> | null = null;
   /** Ends a wait for (re)join: on join, and on pause so a disconnected runtime can stop. */
   private resolveJoined: () => void = () => {};
+  /** The coordinator's socket message limit, from the join answer. */
+  private maxMessageBytes = MAX_SOCKET_MESSAGE_BYTES;
   /** Per job: the codec's memory across units (top-k's error-feedback residual). */
   private readonly codecStates = new Map<string, CodecState>();
 
@@ -172,6 +176,7 @@ class ContributorRuntime implements Contributor {
         this.set({ lastError: `join refused: ${res.error.code} ${res.error.message}`, phase: 'error' });
         return;
       }
+      this.maxMessageBytes = res.data.maxMessageBytes ?? MAX_SOCKET_MESSAGE_BYTES;
       this.set({ contributorId: res.data.contributorId, lastError: null });
       this.resolveJoined();
       this.wake?.();
@@ -311,7 +316,7 @@ class ContributorRuntime implements Contributor {
       };
       const send = async (override: Partial<UpdateMeta> = {}) => {
         await this.joined; // a reconnect in the middle of training: submit once joined again
-        return this.ask<UpdateAck>('unit:submit', { ...meta, ...override }, payload);
+        return this.submitUpdate({ ...meta, ...override }, payload);
       };
       const ack = behaviour?.submit
         ? await behaviour.submit({
@@ -356,6 +361,25 @@ class ContributorRuntime implements Contributor {
       await this.ask('unit:release', { leaseId: unit.leaseId }).catch(() => {});
       await this.sleep(1000);
     }
+  }
+
+  /**
+   * Sends an update in one message, or, when it would not fit the coordinator's socket message
+   * limit, as `unit:chunk` pieces (each acknowledged) followed by a submit naming the upload.
+   */
+  private async submitUpdate(meta: UpdateMeta, payload: Uint8Array): Promise<Result<UpdateAck>> {
+    // Room for the event name, the header and socket.io's framing around the binary piece.
+    const pieceBytes = Math.max(1024, Math.floor(this.maxMessageBytes * 0.9) - 4096);
+    if (payload.byteLength <= pieceBytes) return this.ask<UpdateAck>('unit:submit', meta, payload);
+    const uploadId = `up-${crypto.randomUUID()}`;
+    const count = Math.ceil(payload.byteLength / pieceBytes);
+    for (let index = 0; index < count; index++) {
+      const piece = payload.subarray(index * pieceBytes, (index + 1) * pieceBytes);
+      const header = { uploadId, index, count, totalBytes: payload.byteLength, sha256: meta.checksum };
+      const res = await this.ask<ChunkAck>('unit:chunk', header, piece);
+      if (!res.ok) return res;
+    }
+    return this.ask<UpdateAck>('unit:submit', { ...meta, uploadId }, new Uint8Array(0));
   }
 
   /**

@@ -8,6 +8,7 @@ import {
   CONTRIBUTOR_NAMESPACE,
   type ContributorClientEvents,
   type ContributorServerEvents,
+  chunkHeaderSchema,
   type ErrorCode,
   fail,
   GridTabError,
@@ -23,6 +24,7 @@ import {
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Coordinator } from '../app.ts';
+import { ChunkAssembler } from './chunks.ts';
 
 interface SocketData {
   contributorId?: string;
@@ -44,6 +46,17 @@ export function attachContributors(io: Server, co: Coordinator) {
     SocketData
   >;
   const graceTimers = new Map<string, NodeJS.Timeout>();
+  // Two open uploads per contributor (one being sent, one retried) and room for 16 full ones.
+  const chunks = new ChunkAssembler(
+    {
+      maxUploadBytes: MAX_UPDATE_BYTES,
+      maxOpenPerOwner: 2,
+      maxTotalBytes: 16 * MAX_UPDATE_BYTES,
+      ttlMs: 120_000,
+    },
+    co.clock,
+  );
+  const maxMessageBytes = co.config.socketMessageBytes;
   const online = new Map<string, number>(); // contributorId -> sockets joined
 
   const updateGauges = () => {
@@ -97,7 +110,7 @@ export function attachContributors(io: Server, co: Coordinator) {
           );
         }
         if (socket.data.contributorId)
-          return { contributorId: socket.data.contributorId, heartbeatMs: 25_000 };
+          return { contributorId: socket.data.contributorId, heartbeatMs: 25_000, maxMessageBytes };
         const record = co.store.upsertContributor(
           join.clientId,
           join.chosenBackend,
@@ -109,7 +122,7 @@ export function attachContributors(io: Server, co: Coordinator) {
         online.set(record.id, (online.get(record.id) ?? 0) + 1);
         updateGauges();
         co.log(`contributor ${record.id} joined on ${join.chosenBackend} (${join.kind})`);
-        return { contributorId: record.id, heartbeatMs: 25_000 };
+        return { contributorId: record.id, heartbeatMs: 25_000, maxMessageBytes };
       }),
     );
 
@@ -140,8 +153,32 @@ export function attachContributors(io: Server, co: Coordinator) {
         co.metrics.updatesRejected.inc({ code: 'PAYLOAD_TOO_LARGE' });
         return reply(fail('PAYLOAD_TOO_LARGE', `updates are limited to ${MAX_UPDATE_BYTES} bytes`));
       }
-      handle('unit:submit', updateMetaSchema, ack, meta, (m) =>
-        co.scheduler.submit(socket.data.contributorId!, m, bytes),
+      handle('unit:submit', updateMetaSchema, ack, meta, async (m) => {
+        const who = socket.data.contributorId!;
+        if (!m.uploadId) return co.scheduler.submit(who, m, bytes);
+        if (bytes.byteLength > 0)
+          throw new GridTabError('BAD_REQUEST', 'a submit naming an upload carries no payload of its own');
+        let whole: Uint8Array;
+        try {
+          whole = await chunks.take(who, m.uploadId);
+        } catch (e) {
+          if (e instanceof GridTabError) co.metrics.updatesRejected.inc({ code: e.code });
+          throw e;
+        }
+        return co.scheduler.submit(who, m, whole);
+      });
+    });
+
+    socket.on('unit:chunk', (header, piece, ack) => {
+      const bytes =
+        piece instanceof Uint8Array ? piece : piece instanceof ArrayBuffer ? new Uint8Array(piece) : null;
+      if (!bytes) {
+        co.metrics.badMessages.inc({ event: 'unit:chunk', code: 'BAD_REQUEST' });
+        const reply = typeof ack === 'function' ? ack : () => {};
+        return reply(fail('BAD_REQUEST', 'the piece must be binary (ArrayBuffer or Uint8Array)'));
+      }
+      handle('unit:chunk', chunkHeaderSchema, ack, header, (h) =>
+        chunks.add(socket.data.contributorId!, h, bytes),
       );
     });
 

@@ -557,9 +557,12 @@ export class Scheduler {
     this.maybeClosePool((await store.getJob(job.id)) ?? job, pool);
   }
 
+  /**
+   * A finished or cancelled buffered job keeps no pool. Its leases stay until their deadline so
+   * tabs still training on it hear JOB_NOT_RUNNING, not LEASE_UNKNOWN.
+   */
   private dropPool(jobId: string): void {
     this.pools.delete(jobId);
-    for (const l of [...this.leases.values()]) if (l.jobId === jobId) this.leases.delete(l.leaseId);
   }
 
   async setStatus(jobId: string, status: 'running' | 'paused' | 'cancelled'): Promise<JobRecord> {
