@@ -7,6 +7,8 @@ import type { Result, UpdateAck, UpdateMeta, VersionEvent, WorkUnit } from '@gri
 
 export interface SubmitContext {
   unit: WorkUnit;
+  /** How long the unit's training took here, milliseconds. */
+  trainMs: number;
   /** Sends the update as encoded; `meta` overrides fields. May be called more than once. */
   send(meta?: Partial<UpdateMeta>): Promise<Result<UpdateAck>>;
   /** Disappears like a closed tab: stops taking units and drops the socket, lease still held. */

@@ -24,6 +24,36 @@ describe.each(caches)('%s cache', (_, open) => {
     expect(await cache.get('w3')).not.toBeNull();
     expect(await cache.get('s1')).not.toBeNull();
   });
+
+  it('keeps resume state by key, as copies, with typed arrays intact', async () => {
+    const cache = await open();
+    const value = { step: 5, weights: Float32Array.of(1.5, -2) };
+    await cache.putState('unit', value);
+    value.weights[0] = 99;
+    const back = await cache.getState<typeof value>('unit');
+    expect(back?.weights).toBeInstanceOf(Float32Array);
+    expect(Array.from(back!.weights)).toEqual([1.5, -2]);
+    await cache.deleteState('unit');
+    expect(await cache.getState('unit')).toBeNull();
+  });
+});
+
+describe('IdbCache upgrade', () => {
+  it('opens a database made before resume state existed, keeping its blobs', async () => {
+    const { openDB } = await import('idb');
+    const name = `old-${Math.random()}`;
+    const old = await openDB(name, 1, {
+      upgrade(db) {
+        db.createObjectStore('blobs', { keyPath: 'hash' }).createIndex('kind', 'kind');
+      },
+    });
+    await old.put('blobs', { hash: 's', kind: 'shard', bytes: Uint8Array.of(4).buffer, at: 1 });
+    old.close();
+    const cache = await IdbCache.open(name);
+    expect(Array.from((await cache.get('s'))!)).toEqual([4]);
+    await cache.putState('k', { a: 1 });
+    expect(await cache.getState('k')).toEqual({ a: 1 });
+  });
 });
 
 describe('BlobFetcher', () => {

@@ -33,7 +33,16 @@ import { benchmarkBackends, CANDIDATES, chooseBackend } from './backends.ts';
 import type { Behaviour } from './behaviour.ts';
 import type { BlobCache } from './cache.ts';
 import { BlobFetcher } from './fetcher.ts';
-import { Aborted, Trainer } from './trainer.ts';
+import {
+  clearSavedUnit,
+  loadCodecState,
+  loadSavedUnit,
+  resumable,
+  type SavedUnit,
+  saveCodecState,
+  saveUnit,
+} from './resume.ts';
+import { Aborted, Trainer, type UnitCheckpoint } from './trainer.ts';
 import type { Contributor, ContributorState } from './types.ts';
 
 export interface ContributorOptions {
@@ -51,6 +60,8 @@ export interface ContributorOptions {
   log?: (msg: string) => void;
   /** Faults and attacks for the simulation harness; unset in real tabs. */
   behaviour?: Behaviour;
+  /** How often the unit in progress is checkpointed to the cache (default 2000 ms). */
+  checkpointEveryMs?: number;
 }
 
 type ClientSocket = Socket<ContributorServerEvents, ContributorClientEvents>;
@@ -88,6 +99,10 @@ class ContributorRuntime implements Contributor {
   private joined: Promise<void> | null = null;
   /** Ends a wait for (re)join: on join, and on pause so a disconnected runtime can stop. */
   private resolveJoined: () => void = () => {};
+  /** A unit saved before a reload, to continue once joined. */
+  private saved: SavedUnit | null = null;
+  /** Set by abandon(): nothing is released or cleared, as when a tab is closed. */
+  private abandoned = false;
   /** The coordinator's socket message limit, from the join answer. */
   private maxMessageBytes = MAX_SOCKET_MESSAGE_BYTES;
   /** Per job: the codec's memory across units (top-k's error-feedback residual). */
@@ -119,6 +134,8 @@ class ContributorRuntime implements Contributor {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.abandoned = false;
+    await this.restore();
     if (this.state.backends.length === 0) {
       this.set({ phase: 'benchmarking' });
       const scores = await benchmarkBackends(this.opts.backends ?? CANDIDATES, this.opts.benchmarkMs);
@@ -144,6 +161,26 @@ class ContributorRuntime implements Contributor {
     this.loop = this.run().catch((e) => {
       this.set({ phase: 'error', lastError: String((e as Error).message) });
     });
+  }
+
+  /**
+   * A unit saved by this tab before a reload: continued if its lease may still be valid (then the
+   * backends measured before are reused, so the tab rejoins within the disconnect grace period),
+   * else forgotten; the coordinator frees its lease at the deadline or after the grace period.
+   */
+  private async restore(): Promise<void> {
+    const saved = await loadSavedUnit(this.opts.cache).catch(() => null);
+    if (!saved) return;
+    if (!resumable(saved, this.opts.coordinatorUrl, Date.now())) {
+      this.log(`saved unit ${saved.unit.unitId} is past its deadline; not resuming it`);
+      await clearSavedUnit(this.opts.cache);
+      return;
+    }
+    this.saved = saved;
+    if (this.state.backends.length === 0 && saved.backends.some((b) => b.name === saved.chosenBackend)) {
+      await tf.setBackend(saved.chosenBackend);
+      this.set({ backends: saved.backends, chosenBackend: saved.chosenBackend });
+    }
   }
 
   private connect(): void {
@@ -242,6 +279,13 @@ class ContributorRuntime implements Contributor {
     while (this.running) {
       await this.joined;
       if (!this.running) break;
+      if (this.saved) {
+        const { unit, checkpoint } = this.saved;
+        this.saved = null;
+        this.log(`resuming unit ${unit.unitId} at step ${checkpoint?.step ?? 0} of ${unit.localSteps}`);
+        await this.work(unit, checkpoint);
+        continue;
+      }
       let offer: Result<UnitOffer>;
       try {
         offer = await this.ask<UnitOffer>('unit:request', {});
@@ -262,7 +306,7 @@ class ContributorRuntime implements Contributor {
     }
   }
 
-  private async work(unit: WorkUnit): Promise<void> {
+  private async work(unit: WorkUnit, from: UnitCheckpoint | null = null): Promise<void> {
     const backend = chooseBackend(this.state.backends, unit.model);
     if (!backend) {
       this.log(`no backend here can train job ${unit.jobId}; giving the unit back`);
@@ -278,6 +322,16 @@ class ContributorRuntime implements Contributor {
         ...unit.shardHashes.map((h) => this.fetcher.get('shard', h)),
       ]);
       this.set({ phase: 'training' });
+      const keep = (checkpoint: UnitCheckpoint | null) =>
+        saveUnit(this.opts.cache, {
+          coordinatorUrl: this.opts.coordinatorUrl,
+          unit,
+          backends: this.state.backends,
+          chosenBackend: this.state.chosenBackend ?? backend,
+          checkpoint,
+        }).catch((e) => this.log(`could not save the unit in progress: ${(e as Error).message}`));
+      if (!from) await keep(null);
+      let latest = from;
       const train = () =>
         this.trainer.trainUnit(
           unit,
@@ -286,6 +340,14 @@ class ContributorRuntime implements Contributor {
           this.opts.numClasses ?? 10,
           (done, total, loss) => this.set({ unitProgress: done / total, ...(loss !== null ? { loss } : {}) }),
           () => !this.running,
+          {
+            from: latest,
+            checkpoint: async (cp) => {
+              latest = cp;
+              await keep(cp);
+            },
+            checkpointEveryMs: this.opts.checkpointEveryMs,
+          },
         );
       let result: Awaited<ReturnType<typeof train>>;
       try {
@@ -300,6 +362,8 @@ class ContributorRuntime implements Contributor {
         result = await train();
       }
       this.set({ phase: 'submitting' });
+      // Submitted or refused, the unit is over: a reload from here on does not redo it.
+      await clearSavedUnit(this.opts.cache);
       const behaviour = this.opts.behaviour;
       const delta = behaviour?.tamper ? behaviour.tamper(result.delta, unit) : result.delta;
       const payload = await this.encode(unit, delta);
@@ -321,6 +385,7 @@ class ContributorRuntime implements Contributor {
       const ack = behaviour?.submit
         ? await behaviour.submit({
             unit,
+            trainMs: result.trainMs,
             send,
             vanish: () => this.vanish(),
             roundClosed: () => this.roundClosed(unit),
@@ -352,6 +417,9 @@ class ContributorRuntime implements Contributor {
         unitsDone: this.state.unitsDone,
       });
     } catch (e) {
+      // A closed tab releases nothing and keeps its saved unit for the reload.
+      if (this.abandoned) return;
+      await clearSavedUnit(this.opts.cache);
       if (e instanceof Aborted) {
         await this.ask('unit:release', { leaseId: unit.leaseId }).catch(() => {});
         return;
@@ -390,16 +458,28 @@ class ContributorRuntime implements Contributor {
   private async encode(unit: WorkUnit, delta: Float32Array): Promise<Uint8Array> {
     let state = this.codecStates.get(unit.jobId);
     if (!state) {
-      state = { residual: null };
+      // After a reload the residual comes back from the cache.
+      state = await loadCodecState(this.opts.cache, unit.jobId);
       this.codecStates.set(unit.jobId, state);
     }
-    return codecFor(unit.codec).encode(delta, state);
+    const payload = await codecFor(unit.codec).encode(delta, state);
+    if (state.residual) await saveCodecState(this.opts.cache, unit.jobId, state);
+    return payload;
   }
 
   private vanish(): void {
     this.running = false;
     this.socket?.disconnect();
     this.wake?.();
+  }
+
+  async abandon(): Promise<void> {
+    this.abandoned = true;
+    this.vanish();
+    this.resolveJoined();
+    await this.loop;
+    this.socket = null;
+    this.set({ phase: 'idle', connected: false, unitProgress: 0 });
   }
 
   private roundClosed(unit: WorkUnit): Promise<VersionEvent> {

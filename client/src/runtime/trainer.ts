@@ -1,7 +1,10 @@
 /**
  * Trains one work unit: builds the job's model (kept across units of the same spec), loads the
  * base weights, runs the unit's local steps on its shards with a seeded batch order, and
- * returns the delta from the base. Stops between steps when asked (pause, shutdown).
+ * returns the delta from the base. Stops between steps when asked (pause, shutdown). At its
+ * yield points it can hand out a checkpoint (weights, optimizer state, step, loss so far), and it
+ * can start from one: the batch order is replayed from the seed, so a resumed unit trains the
+ * same batches it would have trained without the interruption.
  */
 import { mulberry32, type WorkUnit } from '@gridtab/shared';
 import {
@@ -19,6 +22,28 @@ export interface TrainResult {
   numSamples: number;
   meanLoss: number;
   trainMs: number;
+}
+
+/** A unit part-way through; structured-clone data, so it can be kept in IndexedDB. */
+export interface UnitCheckpoint {
+  /** Steps done. */
+  step: number;
+  /** The model's flat weights after `step` steps. */
+  weights: Float32Array;
+  /** The optimizer's own variables (Adam's moments, the iteration count). */
+  optimizer: { name: string; shape: number[]; data: Float32Array }[];
+  lossSum: number;
+  lossCount: number;
+  /** Training time spent so far, milliseconds. */
+  trainMs: number;
+}
+
+export interface ResumeOptions {
+  /** Start from this checkpoint instead of the base weights. */
+  from?: UnitCheckpoint | null;
+  /** Called at yield points, at most every `checkpointEveryMs`. */
+  checkpoint?: (cp: UnitCheckpoint) => Promise<void>;
+  checkpointEveryMs?: number;
 }
 
 export class Aborted extends Error {
@@ -56,6 +81,7 @@ export class Trainer {
     numClasses: number,
     onStep: (done: number, total: number, loss: number | null) => void,
     shouldStop: () => boolean,
+    resume: ResumeOptions = {},
   ): Promise<TrainResult> {
     const key = JSON.stringify(unit.model);
     if (!this.model || key !== this.modelKey || tf.getBackend() !== this.modelBackend) {
@@ -94,11 +120,49 @@ export class Trainer {
     };
     shuffle();
     let cursor = 0;
-    let lossSum = 0;
-    let lossCount = 0;
-    const started = performance.now();
+    const from = resume.from ?? null;
+    let lossSum = from?.lossSum ?? 0;
+    let lossCount = from?.lossCount ?? 0;
+    const first = from ? Math.min(from.step, unit.localSteps) : 0;
+    // Replays the batch order up to the checkpoint's step (cheap: index arithmetic only).
+    for (let step = 0; step < first; step++) {
+      if (cursor + unit.batchSize > n) {
+        shuffle();
+        cursor = 0;
+      }
+      cursor += unit.batchSize;
+    }
+    if (from) {
+      setFlatWeights(model, from.weights);
+      const named = from.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape) }));
+      await optimizer.setWeights(named);
+      tf.dispose(named.map((w) => w.tensor));
+    }
+    const started = performance.now() - (from?.trainMs ?? 0);
+    let lastCheckpoint = performance.now();
+    const save = async (step: number) => {
+      if (!resume.checkpoint || performance.now() - lastCheckpoint < (resume.checkpointEveryMs ?? 2000))
+        return;
+      const weights = await getFlatWeights(model);
+      const optimizerState = await Promise.all(
+        (await optimizer.getWeights()).map(async (w) => ({
+          name: w.name,
+          shape: w.tensor.shape,
+          data: Float32Array.from(await w.tensor.data()),
+        })),
+      );
+      await resume.checkpoint({
+        step,
+        weights,
+        optimizer: optimizerState,
+        lossSum,
+        lossCount,
+        trainMs: performance.now() - started,
+      });
+      lastCheckpoint = performance.now();
+    };
     try {
-      for (let step = 0; step < unit.localSteps; step++) {
+      for (let step = first; step < unit.localSteps; step++) {
         if (shouldStop()) throw new Aborted();
         if (cursor + unit.batchSize > n) {
           shuffle();
@@ -123,6 +187,7 @@ export class Trainer {
           lossSum += loss;
           lossCount++;
           await yieldToEventLoop();
+          if (step < unit.localSteps - 1) await save(step + 1);
         }
         cost.dispose();
         onStep(step + 1, unit.localSteps, loss);

@@ -44,6 +44,11 @@ export interface Contributor {
   pause(): Promise<void>;
   /** Disconnects and frees backend memory. */
   stop(): Promise<void>;
+  /**
+   * Goes away like a closed tab: stops at once, drops the socket, releases nothing and keeps the
+   * unit in progress in the cache (tests and the harness; a real tab is simply closed).
+   */
+  abandon(): Promise<void>;
   /** Called after every state change; returns an unsubscribe function. */
   subscribe(listener: (state: ContributorState) => void): () => void;
 }

@@ -1,0 +1,185 @@
+/**
+ * Resume after a reload: the trainer continues a checkpointed unit on exactly the batches it
+ * would have trained, and a contributor that is closed mid-unit and started again on the same
+ * cache and identity (a reloaded tab) finishes that unit under its lease, with its top-k residual.
+ */
+import { encodeShard, MODEL_PRESETS, type WorkUnit } from '@gridtab/shared';
+import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  addJob,
+  startTestCoordinator,
+  syntheticImages,
+  type TestCoordinator,
+} from '../../../coordinator/src/testing.ts';
+import { MemoryCache } from './cache.ts';
+import { createNodeContributor } from './index.ts';
+import { loadSavedUnit, type SavedUnit } from './resume.ts';
+import { Aborted, Trainer, type UnitCheckpoint } from './trainer.ts';
+import type { Contributor } from './types.ts';
+
+const model = MODEL_PRESETS['fashion-mlp'] as Record<string, unknown>;
+
+function unitOf(extra: Partial<WorkUnit> = {}): WorkUnit {
+  return {
+    unitId: 'j.r1.u0',
+    leaseId: 'l-1',
+    jobId: 'j',
+    round: 1,
+    baseVersionId: 'v0',
+    baseWeightsHash: 'h',
+    model,
+    datasetId: 'd',
+    shardHashes: ['s'],
+    batchSize: 32,
+    localSteps: 23,
+    learningRate: 0.002,
+    optimizer: 'adamw',
+    weightDecay: 0.01,
+    seed: 42,
+    codec: { name: 'fp32' },
+    deadline: Date.now() + 60_000,
+    ...extra,
+  };
+}
+
+describe('resuming a unit', () => {
+  it('continues a checkpointed unit to the same delta as an uninterrupted run', async () => {
+    await tf.setBackend('cpu');
+    const images = syntheticImages(200, 3); // 200 samples: the batch order reshuffles mid-unit
+    const shard = encodeShard({ count: 200, rows: 28, cols: 28, ...images });
+    const built = await buildModel(model);
+    const base = await getFlatWeights(built);
+    built.dispose();
+    const unit = unitOf();
+    const whole = await new Trainer().trainUnit(
+      unit,
+      base,
+      [shard],
+      10,
+      () => {},
+      () => false,
+    );
+
+    const checkpoints: UnitCheckpoint[] = [];
+    let steps = 0;
+    await expect(
+      new Trainer().trainUnit(
+        unit,
+        base,
+        [shard],
+        10,
+        () => steps++,
+        () => steps >= 12,
+        {
+          checkpoint: async (cp) => {
+            checkpoints.push(structuredClone(cp));
+          },
+          checkpointEveryMs: 0,
+        },
+      ),
+    ).rejects.toBeInstanceOf(Aborted);
+    const last = checkpoints.at(-1)!;
+    expect(last.step).toBe(10); // the yield point every 5 steps
+    const resumed = await new Trainer().trainUnit(
+      unit,
+      base,
+      [shard],
+      10,
+      () => {},
+      () => false,
+      {
+        from: last,
+      },
+    );
+    expect(resumed.numSamples).toBe(whole.numSamples);
+    let maxDiff = 0;
+    for (let i = 0; i < whole.delta.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs(whole.delta[i] - resumed.delta[i]));
+    expect(maxDiff).toBeLessThan(1e-5);
+    expect(resumed.meanLoss).toBeCloseTo(whole.meanLoss, 4);
+  });
+});
+
+describe('a reloaded contributor', () => {
+  let co: TestCoordinator | null = null;
+  let contributors: Contributor[] = [];
+  afterEach(async () => {
+    for (const c of contributors) await c.stop();
+    contributors = [];
+    await co?.destroy();
+    co = null;
+  });
+
+  it('finishes the unit it was closed in, under the same lease, keeping its top-k residual', async () => {
+    // The grace period must cover a reload; 10 s is plenty for a Node "reload".
+    co = await startTestCoordinator({ disconnectGraceMs: 10_000 });
+    const job = await addJob(co, {
+      codec: { name: 'topk', fraction: 0.05 },
+      hyperparameters: { batchSize: 32, localSteps: 200, learningRate: 0.002, optimizer: 'adam' },
+      rounds: { unitsPerRound: 1, quorum: 1, deadlineMs: 60_000, leaseMs: 60_000 },
+      stopping: { maxRounds: 2 },
+    });
+    const cache = new MemoryCache();
+    const clientId = 'node_reload_test_client';
+    const logs: string[] = [];
+    const tab = () =>
+      createNodeContributor({
+        coordinatorUrl: co!.url,
+        cache,
+        clientId,
+        benchmarkMs: 100,
+        checkpointEveryMs: 0,
+        log: (m) => logs.push(m),
+      });
+    const first = tab();
+    contributors.push(first);
+    await first.start();
+    await expect.poll(() => first.state.unitProgress, { timeout: 60_000, interval: 20 }).toBeGreaterThan(0.3);
+    await first.abandon();
+    const saved = (await loadSavedUnit(cache)) as SavedUnit;
+    expect(saved.checkpoint?.step).toBeGreaterThan(0);
+    expect(saved.unit.jobId).toBe(job.id);
+
+    const second = tab();
+    contributors.push(second);
+    await second.start();
+    await expect
+      .poll(() => co!.store.getJob(job.id)!.status, { timeout: 90_000, interval: 200 })
+      .toBe('completed');
+    const resumedAt = logs.map((m) => /resuming unit (\S+) at step (\d+)/.exec(m)).find(Boolean);
+    expect(resumedAt?.[1]).toBe(saved.unit.unitId);
+    expect(Number(resumedAt?.[2])).toBeGreaterThanOrEqual(saved.checkpoint!.step);
+    const [update] = co.store.listUpdates(job.id, 1);
+    expect(update.unitId).toBe(saved.unit.unitId);
+    expect(logs.some((m) => /refused/.test(m))).toBe(false);
+    // The top-k residual outlives the runtime: it is in the cache, per job.
+    const residual = await cache.getState<{ residual: Float32Array }>(`residual:${job.id}`);
+    expect(residual?.residual?.some((v) => v !== 0)).toBe(true);
+    expect(await loadSavedUnit(cache)).toBeNull();
+  });
+
+  it('does not resume a saved unit past its deadline', async () => {
+    co = await startTestCoordinator();
+    const cache = new MemoryCache();
+    await cache.putState('unit-in-progress', {
+      coordinatorUrl: co.url,
+      unit: unitOf({ deadline: Date.now() - 1 }),
+      backends: [],
+      chosenBackend: 'cpu',
+      checkpoint: null,
+    } satisfies SavedUnit);
+    const logs: string[] = [];
+    const c = createNodeContributor({
+      coordinatorUrl: co.url,
+      cache,
+      benchmarkMs: 100,
+      log: (m) => logs.push(m),
+    });
+    contributors.push(c);
+    await c.start();
+    expect(logs.some((m) => /past its deadline/.test(m))).toBe(true);
+    expect(await loadSavedUnit(cache)).toBeNull();
+  });
+});
