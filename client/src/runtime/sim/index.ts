@@ -21,6 +21,13 @@ export interface SimOptions {
   /** Which units the attack applies to (default: all). */
   hostile?: (unit: WorkUnit) => boolean;
   fault?: Fault;
+  /**
+   * Churn: after this many units the tab vanishes while holding its next unit (a closed tab at a
+   * random point, as the coordinator sees it: a lease held and never delivered).
+   */
+  dropAfterUnits?: number;
+  /** A device this many times slower: each unit is delivered after (factor - 1) x its training time. */
+  slowFactor?: number;
 }
 
 export interface SimContributor {
@@ -40,11 +47,18 @@ export function simContributor(opts: SimOptions): SimContributor {
   const log: FaultLog = { answers: [] };
   const attacked: string[] = [];
   const hostile = opts.hostile ?? (() => true);
+  let units = 0;
   const tamper = opts.attack ? tamperWith(opts.attack, opts.attackOptions) : null;
   const fault = opts.fault ? submitWith(opts.fault, log) : null;
   const behaviour: Behaviour = {
     tamper: tamper ? (d, unit) => (hostile(unit) ? tamper(d, unit) : d) : undefined,
     async submit(ctx) {
+      if (opts.dropAfterUnits !== undefined && units++ >= opts.dropAfterUnits) {
+        ctx.vanish();
+        return { ok: false, error: { code: 'INTERNAL', message: 'the simulated tab vanished' } };
+      }
+      if (opts.slowFactor && opts.slowFactor > 1)
+        await new Promise((r) => setTimeout(r, (opts.slowFactor! - 1) * ctx.trainMs));
       if (fault) return fault(ctx);
       const answer = await ctx.send();
       if (tamper && hostile(ctx.unit)) attacked.push(answer.ok ? 'ok' : answer.error.code);
