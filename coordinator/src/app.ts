@@ -27,7 +27,7 @@ import { Registry } from './registry/registry.ts';
 import { InferenceTelemetry } from './registry/telemetry.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { type BlobStore, FileBlobStore } from './storage/blob-store.ts';
-import { SqliteStore } from './storage/sqlite-store.ts';
+import { openStorage } from './storage/open.ts';
 import type { Store } from './storage/store.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 
@@ -71,8 +71,9 @@ export async function createCoordinator(
   deps: CoordinatorDeps = {},
 ): Promise<RunningCoordinator> {
   const log = deps.log ?? ((msg: string) => console.log(`[gridtab] ${msg}`));
-  const store = deps.store ?? new SqliteStore(join(config.dataDir, 'gridtab.sqlite'));
-  const blobs = deps.blobs ?? (await FileBlobStore.open(join(config.dataDir, 'blobs')));
+  const opened = deps.store ? null : await openStorage(config);
+  const store = deps.store ?? opened!.store;
+  const blobs = deps.blobs ?? opened?.blobs ?? (await FileBlobStore.open(join(config.dataDir, 'blobs')));
   const clock = deps.clock ?? systemClock;
   const metrics = createMetrics();
   const evaluator = deps.evaluator ?? new TfEvaluator(blobs);

@@ -12,14 +12,15 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
 import { type Row, toContributor, toDataset, toJob, toToken, toUpdate, toVersion } from './rows.ts';
 import { SqliteRegistryStore } from './sqlite-registry.ts';
-import type {
-  ContributorRecord,
-  DatasetRecord,
-  JobRecord,
-  Store,
-  TokenRecord,
-  UpdateRecord,
-  VersionRecord,
+import {
+  type ContributorRecord,
+  type DatasetRecord,
+  type JobRecord,
+  StaleRoundError,
+  type Store,
+  type TokenRecord,
+  type UpdateRecord,
+  type VersionRecord,
 } from './store.ts';
 
 export class SqliteStore implements Store {
@@ -99,6 +100,11 @@ export class SqliteStore implements Store {
 
   async commitVersion(version: VersionRecord, nextRound: number, status: JobStatus): Promise<void> {
     this.db.transaction(() => {
+      const row = this.db.prepare('SELECT round FROM jobs WHERE id = ?').get(version.jobId) as
+        | { round: number }
+        | undefined;
+      if (!row || row.round !== version.round)
+        throw new StaleRoundError(version.jobId, version.round, row?.round);
       this.insertVersion(version);
       this.db
         .prepare('UPDATE jobs SET round = ?, version_id = ?, status = ? WHERE id = ?')

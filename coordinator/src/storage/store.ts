@@ -77,13 +77,27 @@ export interface TokenRecord {
   revokedAt: string | null;
 }
 
+/**
+ * commitVersion's refusal when the job is no longer at the version's round: another coordinator
+ * took the job over and moved it on while this one aggregated.
+ */
+export class StaleRoundError extends Error {
+  constructor(jobId: string, round: number, current: number | undefined) {
+    super(`job ${jobId} is at round ${current ?? '(none)'}, not ${round}: the commit is stale`);
+    this.name = 'StaleRoundError';
+  }
+}
+
 export interface Store {
   /** Records a job with its first version (round 0, the initial weights) in one transaction. */
   createJob(job: JobRecord, initial: VersionRecord): Promise<void>;
   getJob(id: string): Promise<JobRecord | null>;
   listJobs(): Promise<JobRecord[]>;
   setJobStatus(id: string, status: JobStatus): Promise<void>;
-  /** Atomically records a version and moves its job to the next round on it. */
+  /**
+   * Atomically records a version and moves its job to the next round on it. Throws
+   * StaleRoundError when the job is not at the version's round.
+   */
   commitVersion(version: VersionRecord, nextRound: number, status: JobStatus): Promise<void>;
   getVersion(id: string): Promise<VersionRecord | null>;
   listVersions(jobId: string): Promise<VersionRecord[]>;
