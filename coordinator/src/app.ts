@@ -15,6 +15,7 @@ import { Hono } from 'hono';
 import { Server } from 'socket.io';
 import { ensureDemoJob, ensureFashionMnist } from './bootstrap.ts';
 import { type Clock, systemClock } from './clock.ts';
+import { connectCluster } from './cluster/cluster.ts';
 import type { CoordinatorConfig } from './config.ts';
 import { type Evaluator, TfEvaluator } from './evaluation/evaluator.ts';
 import { createApi } from './http/api.ts';
@@ -87,12 +88,14 @@ export async function createCoordinator(
     aliasMoved: (m) => void inference?.aliasMoved(m),
   });
 
+  const cluster = await connectCluster(config, log);
   const scheduler = new Scheduler({
     store,
     blobs,
     clock,
     evaluator,
     log,
+    ownership: cluster.ownership,
     events: {
       unitsAvailable: () => contributors?.namespace.emit('unit:available'),
       versionCommitted: (event) => {
@@ -178,6 +181,7 @@ export async function createCoordinator(
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     cors: { origin: true },
   });
+  cluster.attach(io);
   contributors = attachContributors(io, co);
   inference = attachInference(io, { registry, telemetry: co.inferenceTelemetry, log });
   const consoleNs = attachConsole(io, co, contributors);
@@ -188,10 +192,17 @@ export async function createCoordinator(
 
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const port = (httpServer.address() as AddressInfo).port;
-  const tick = setInterval(
-    () => scheduler.tick().catch((e) => log(`tick failed: ${(e as Error).stack}`)),
-    config.tickMs,
-  );
+  let ticking = false; // a slow tick (a remote store) must not overlap the next one
+  const tick = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    scheduler
+      .tick()
+      .catch((e) => log(`tick failed: ${(e as Error).stack}`))
+      .finally(() => {
+        ticking = false;
+      });
+  }, config.tickMs);
 
   return {
     ...co,
@@ -204,7 +215,8 @@ export async function createCoordinator(
       contributors?.close();
       consoleNs.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
-      await scheduler.idle();
+      await scheduler.close();
+      await cluster.close();
       if (!deps.store) await store.close();
     },
   };
