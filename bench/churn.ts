@@ -82,10 +82,10 @@ async function run(strategy: StrategyName, scenario: Scenario) {
   );
   const started = Date.now();
   await Promise.all(sims.map((s) => s.contributor.start()));
-  while (co.store.getJob(job.id)!.status === 'running') await new Promise((r) => setTimeout(r, 250));
+  while ((await co.store.getJob(job.id))!.status === 'running') await new Promise((r) => setTimeout(r, 250));
   const wallS = (Date.now() - started) / 1000;
   for (const s of sims) await s.contributor.stop();
-  const list = co.store.listVersions(job.id);
+  const list = await co.store.listVersions(job.id);
   const samples = list.reduce((n, v) => n + v.numSamples, 0);
   const accepted = list.reduce((n, v) => n + v.unitIds.length, 0);
   await co.close();

@@ -146,12 +146,12 @@ describe('a reloaded contributor', () => {
     contributors.push(second);
     await second.start();
     await expect
-      .poll(() => co!.store.getJob(job.id)!.status, { timeout: 90_000, interval: 200 })
+      .poll(async () => (await co!.store.getJob(job.id))!.status, { timeout: 90_000, interval: 200 })
       .toBe('completed');
     const resumedAt = logs.map((m) => /resuming unit (\S+) at step (\d+)/.exec(m)).find(Boolean);
     expect(resumedAt?.[1]).toBe(saved.unit.unitId);
     expect(Number(resumedAt?.[2])).toBeGreaterThanOrEqual(saved.checkpoint!.step);
-    const [update] = co.store.listUpdates(job.id, 1);
+    const [update] = await co.store.listUpdates(job.id, 1);
     expect(update.unitId).toBe(saved.unit.unitId);
     expect(logs.some((m) => /refused/.test(m))).toBe(false);
     // The top-k residual outlives the runtime: it is in the cache, per job.

@@ -20,9 +20,9 @@ describe('contributor runtime with strategies and chunked updates', () => {
 
   const finish = async (jobId: string, versions: number) => {
     await expect
-      .poll(() => co!.store.getJob(jobId)!.status, { timeout: 120_000, interval: 200 })
+      .poll(async () => (await co!.store.getJob(jobId))!.status, { timeout: 120_000, interval: 200 })
       .toBe('completed');
-    const list = co!.store.listVersions(jobId);
+    const list = await co!.store.listVersions(jobId);
     expect(list).toHaveLength(versions);
     expect(list.at(-1)!.metrics.testAccuracy).toBeGreaterThan(0.3); // random guessing is 0.1
     return list;

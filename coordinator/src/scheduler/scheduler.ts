@@ -19,9 +19,10 @@ import {
 import { decodeUpdate } from '../aggregation/decode-update.ts';
 import { validateUpdate } from '../aggregation/validate.ts';
 import type { Clock } from '../clock.ts';
+import { type JobOwnership, LocalOwnership } from '../cluster/ownership.ts';
 import type { Evaluator } from '../evaluation/evaluator.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
-import type { JobRecord, Store, UpdateRecord } from '../storage/store.ts';
+import { type JobRecord, StaleRoundError, type Store, type UpdateRecord } from '../storage/store.ts';
 import { commitVersion, isBuffered } from './commit.ts';
 import { type PoolState, restoreUnits, takeUnit } from './pool.ts';
 import { type Lease, type RoundState, type UnitState, unitId } from './round.ts';
@@ -44,6 +45,8 @@ export interface SchedulerDeps {
   evaluator: Evaluator;
   events: SchedulerEvents;
   log: (msg: string) => void;
+  /** Which jobs this process runs; default: all of them (one coordinator). */
+  ownership?: JobOwnership;
 }
 
 const RETRY_MS = 2000;
@@ -54,8 +57,26 @@ export class Scheduler {
   private readonly leases = new Map<string, Lease>();
   private readonly closings = new Set<Promise<void>>();
   readonly speeds = new SpeedBook();
+  /** Rounds being opened, so a takeover and a commit cannot open the same job twice. */
+  private readonly opening = new Map<string, Promise<void>>();
+  /**
+   * Update inserts in flight per job and round (a buffered job's version being filled counts as
+   * a round): making the version waits for them before it reads.
+   */
+  private readonly inserts = new Map<string, Set<Promise<boolean>>>();
+  private readonly ownership: JobOwnership;
 
-  constructor(private readonly deps: SchedulerDeps) {}
+  constructor(private readonly deps: SchedulerDeps) {
+    this.ownership = deps.ownership ?? new LocalOwnership();
+    this.ownership.onLost((jobId) => this.drop(jobId));
+  }
+
+  /** Forgets a job's open round or pool and its leases (another process owns the job now). */
+  private drop(jobId: string): void {
+    this.rounds.delete(jobId);
+    this.pools.delete(jobId);
+    for (const l of [...this.leases.values()]) if (l.jobId === jobId) this.leases.delete(l.leaseId);
+  }
 
   /** Rebuilds open rounds and pools for running jobs from the store (after a start or a crash). */
   async init(): Promise<void> {
@@ -66,10 +87,20 @@ export class Scheduler {
 
   /** Starts handing out a running job's units: its round, or its pool for `buffered`. */
   async openRound(job: JobRecord): Promise<void> {
+    const pending = this.opening.get(job.id);
+    if (pending) return pending;
+    const p = this.openOwnedRound(job).finally(() => this.opening.delete(job.id));
+    this.opening.set(job.id, p);
+    return p;
+  }
+
+  private async openOwnedRound(job: JobRecord): Promise<void> {
+    // Only the job's owner runs its rounds; the others send contributors there.
+    if (!(await this.ownership.claim(job.id))) return;
     if (isBuffered(job)) return this.openPool(job);
     const { store, blobs, clock } = this.deps;
-    const version = job.versionId ? store.getVersion(job.versionId) : null;
-    const dataset = store.getDataset(job.spec.dataset);
+    const version = job.versionId ? await store.getVersion(job.versionId) : null;
+    const dataset = await store.getDataset(job.spec.dataset);
     if (!version || !dataset) throw new Error(`job ${job.id} has no base version or dataset`);
     const baseBytes = await blobs.get(version.hash);
     if (!baseBytes) throw new Error(`weights ${version.hash} of version ${version.id} are missing`);
@@ -81,7 +112,7 @@ export class Scheduler {
       hp.batchSize * hp.localSteps,
       job.spec.seed,
     );
-    const done = new Set(store.listUpdates(job.id, job.round).map((u) => u.unitId));
+    const done = new Set((await store.listUpdates(job.id, job.round)).map((u) => u.unitId));
     const round: RoundState = {
       jobId: job.id,
       round: job.round,
@@ -110,21 +141,30 @@ export class Scheduler {
     else this.deps.events.unitsAvailable();
   }
 
-  requestUnit(contributorId: string): UnitOffer {
-    const now = this.deps.clock.now();
+  async requestUnit(contributorId: string): Promise<UnitOffer> {
     // Fairness across jobs: the one with the fewest units in flight goes first.
     type Source = { jobId: string; round?: RoundState; pool?: PoolState };
-    const sources = [
+    const open = [
       ...[...this.rounds.values()]
         .filter((r) => !r.closing)
         .map((r): Source => ({ jobId: r.jobId, round: r })),
       ...[...this.pools.values()].map((p): Source => ({ jobId: p.jobId, pool: p })),
-    ]
-      .map((c) => ({ ...c, job: this.deps.store.getJob(c.jobId) }))
+    ];
+    const jobs = await Promise.all(open.map((c) => this.deps.store.getJob(c.jobId)));
+    const shardsFor = new Map<string, (index: number) => string[]>();
+    for (const [i, c] of open.entries()) {
+      if (c.pool && jobs[i]) shardsFor.set(c.jobId, await this.shardsFor(jobs[i]));
+    }
+    const now = this.deps.clock.now();
+    const sources = open
+      .map((c, i) => ({ ...c, job: jobs[i] }))
       .filter((c) => c.job?.status === 'running')
       .sort((a, b) => this.inFlight(a.jobId) - this.inFlight(b.jobId));
     for (const c of sources) {
       const job = c.job!;
+      // A round may have started closing, or a pool been dropped, while the jobs were read.
+      if (c.round?.closing || (c.round && this.rounds.get(c.jobId) !== c.round)) continue;
+      if (c.pool && this.pools.get(c.jobId) !== c.pool) continue;
       let unit: UnitState | undefined;
       let base: { id: string; hash: string; round: number };
       let round: number;
@@ -134,7 +174,7 @@ export class Scheduler {
         round = c.round.round;
       } else {
         const pool = c.pool!;
-        unit = takeUnit(pool, this.shardsFor(job));
+        unit = takeUnit(pool, shardsFor.get(job.id)!);
         base = pool.version;
         round = pool.round;
       }
@@ -179,12 +219,23 @@ export class Scheduler {
       };
       return { unit: workUnit };
     }
-    return { unit: null, retryMs: RETRY_MS };
+    return { unit: null, retryMs: RETRY_MS, ...(await this.redirect()) };
+  }
+
+  /** With several coordinators: the owner of a running job this process does not run. */
+  private async redirect(): Promise<{ redirect?: string }> {
+    if (!this.ownership.shared) return {};
+    for (const job of await this.deps.store.listJobs()) {
+      if (job.status !== 'running' || this.rounds.has(job.id) || this.pools.has(job.id)) continue;
+      const url = await this.ownership.ownerUrl(job.id);
+      if (url && url !== this.ownership.selfUrl) return { redirect: url };
+    }
+    return {};
   }
 
   /** The shard hashes of a job's unit at a global index of its shard plan. */
-  private shardsFor(job: JobRecord): (index: number) => string[] {
-    const dataset = this.deps.store.getDataset(job.spec.dataset);
+  private async shardsFor(job: JobRecord): Promise<(index: number) => string[]> {
+    const dataset = await this.deps.store.getDataset(job.spec.dataset);
     if (!dataset) throw new Error(`job ${job.id} has no dataset`);
     const hp = job.spec.hyperparameters;
     const plan = planShards(
@@ -360,10 +411,28 @@ export class Scheduler {
       blobHash,
       createdAt: new Date(clock.now()).toISOString(),
     };
-    if (!(await store.insertUpdate(record)))
+    // Tracked so that a version starting to be made now waits for this insert before it reads.
+    const inserting = store.insertUpdate(record);
+    this.trackInsert(`${job.id}:${round}`, inserting);
+    if (!(await inserting))
       throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
     await store.recordContribution(lease.contributorId, meta.numSamples, record.createdAt);
     this.speeds.measure(lease.contributorId, meta.numSamples, clock.now() - lease.issuedAt);
+  }
+
+  private trackInsert(key: string, p: Promise<boolean>): void {
+    const set = this.inserts.get(key) ?? new Set<Promise<boolean>>();
+    this.inserts.set(key, set);
+    const done = () => {
+      set.delete(p);
+      if (set.size === 0 && this.inserts.get(key) === set) this.inserts.delete(key);
+    };
+    p.then(done, done);
+    set.add(p);
+  }
+
+  private async insertsDone(jobId: string, round: number): Promise<void> {
+    await Promise.all(this.inserts.get(`${jobId}:${round}`) ?? []).catch(() => {});
   }
 
   release(contributorId: string, leaseId: string): boolean {
@@ -419,7 +488,7 @@ export class Scheduler {
   }
 
   /** Periodic housekeeping: expire leases, close rounds whose deadline passed. */
-  tick(): void {
+  async tick(): Promise<void> {
     const now = this.deps.clock.now();
     for (const lease of [...this.leases.values()]) {
       if (now > lease.deadline) {
@@ -427,13 +496,35 @@ export class Scheduler {
         this.expire(lease);
       }
     }
-    for (const round of this.rounds.values()) {
-      const job = this.deps.store.getJob(round.jobId);
+    for (const round of [...this.rounds.values()]) {
+      const job = await this.deps.store.getJob(round.jobId);
       if (job?.status !== 'running' || round.closing) continue;
       if (now - round.openedAt < job.spec.rounds.deadlineMs) continue;
       if (round.units.some((u) => u.status === 'done')) this.startClosing(job, round);
       else round.openedAt = now; // nothing arrived: give the round another deadline
     }
+    if (this.ownership.shared) await this.takeOver();
+  }
+
+  /** Opens the rounds of running jobs no live process holds (their owner died or left). */
+  private async takeOver(): Promise<void> {
+    for (const job of await this.deps.store.listJobs()) {
+      if (
+        job.status === 'running' &&
+        !this.rounds.has(job.id) &&
+        !this.pools.has(job.id) &&
+        !this.opening.has(job.id)
+      )
+        await this.openRound(job);
+    }
+  }
+
+  /** A commit refused because another process moved the job on: leave the job to it. */
+  private lostTo(job: JobRecord, e: unknown): boolean {
+    if (!(e instanceof StaleRoundError)) return false;
+    this.deps.log(`job ${job.id}: ${e.message}; leaving the job to its new owner`);
+    this.drop(job.id);
+    return true;
   }
 
   private quorumReached(job: JobRecord, round: RoundState): boolean {
@@ -447,6 +538,7 @@ export class Scheduler {
     for (const u of round.units) if (u.lease) this.leases.delete(u.lease.leaseId);
     this.track(
       this.closeRound(job, round).catch((e) => {
+        if (this.rounds.get(job.id) === round && this.lostTo(job, e)) return;
         this.deps.log(`job ${job.id}: closing round ${round.round} failed: ${(e as Error).stack}`);
         round.closing = false;
       }),
@@ -461,6 +553,7 @@ export class Scheduler {
   private async closeRound(job: JobRecord, round: RoundState): Promise<void> {
     const { store, events } = this.deps;
     const started = performance.now();
+    await this.insertsDone(job.id, round.round);
     const updates = await store.listUpdates(job.id, round.round);
     const base = (await store.getVersion(round.baseVersionId))!;
     const { version } = await commitVersion(this.deps, job, base, updates, round.round);
@@ -473,6 +566,7 @@ export class Scheduler {
     );
     const updated = (await store.getJob(job.id))!;
     if (updated.status === 'running') await this.openRound(updated);
+    else if (updated.status === 'completed') await this.ownership.release(job.id);
   }
 
   /** Rebuilds a buffered job's pool: units done, lost ones back in the pool, the buffer's count. */
@@ -500,7 +594,7 @@ export class Scheduler {
     };
     const committed = (await store.listVersions(job.id)).flatMap((v) => v.unitIds);
     const stored = [...buffer, ...overflow].map((u) => u.unitId);
-    restoreUnits(pool, [...committed, ...stored], this.shardsFor(job));
+    restoreUnits(pool, [...committed, ...stored], await this.shardsFor(job));
     // Updates stored under the next round are kept: they count once this buffer's version is in.
     pool.overflow = overflow.length;
     this.pools.set(job.id, pool);
@@ -517,6 +611,7 @@ export class Scheduler {
     pool.closing = true;
     this.track(
       this.closePool(job, pool).catch((e) => {
+        if (this.pools.get(job.id) === pool && this.lostTo(job, e)) return;
         this.deps.log(`job ${job.id}: version ${pool.round} failed: ${(e as Error).stack}`);
         pool.closing = false;
       }),
@@ -526,6 +621,7 @@ export class Scheduler {
   private async closePool(job: JobRecord, pool: PoolState): Promise<void> {
     const { store, events } = this.deps;
     const started = performance.now();
+    await this.insertsDone(job.id, pool.round);
     const updates = await store.listUpdates(job.id, pool.round);
     const base = (await store.getVersion(pool.version.id))!;
     const { version, status } = await commitVersion(this.deps, job, base, updates, pool.round);
@@ -542,6 +638,7 @@ export class Scheduler {
     );
     if (status !== 'running') {
       this.dropPool(job.id);
+      if (status === 'completed') await this.ownership.release(job.id);
       return;
     }
     // Units whose base is now too old to be used go to someone else at once; their holders
@@ -566,28 +663,35 @@ export class Scheduler {
   }
 
   async setStatus(jobId: string, status: 'running' | 'paused' | 'cancelled'): Promise<JobRecord> {
-    const job = this.deps.store.getJob(jobId);
+    const job = await this.deps.store.getJob(jobId);
     if (!job) throw new GridTabError('NOT_FOUND', `job ${jobId} does not exist`);
     if (job.status === 'completed' || job.status === 'cancelled') {
       throw new GridTabError('JOB_NOT_RUNNING', `job ${jobId} is ${job.status}`);
     }
-    this.deps.store.setJobStatus(jobId, status);
+    await this.deps.store.setJobStatus(jobId, status);
     if (status === 'cancelled') {
       this.rounds.delete(jobId);
       this.dropPool(jobId);
+      await this.ownership.release(jobId);
     }
     if (status === 'running') {
       const round = this.rounds.get(jobId);
       if (round) round.openedAt = this.deps.clock.now();
-      else if (!this.pools.has(jobId)) await this.openRound(this.deps.store.getJob(jobId)!);
+      else if (!this.pools.has(jobId)) await this.openRound((await this.deps.store.getJob(jobId))!);
       this.deps.events.unitsAvailable();
     }
-    return this.deps.store.getJob(jobId)!;
+    return (await this.deps.store.getJob(jobId))!;
   }
 
   /** Waits for rounds being closed (tests and shutdown). */
   async idle(): Promise<void> {
     while (this.closings.size > 0) await Promise.all([...this.closings]);
+  }
+
+  /** Shutdown: waits for closing rounds, then gives this process's jobs up for others to take. */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.ownership.close();
   }
 
   roundOf(jobId: string): RoundState | undefined {

@@ -14,8 +14,15 @@ import { poolUnitIndex } from './pool.ts';
 
 const PARAMS = 101_770; // the MLP preset
 
-function take(co: TestCoordinator, who: string): WorkUnit {
-  const offer = co.scheduler.requestUnit(who);
+/** Takes a unit for each contributor, in order. */
+async function takeAll(co: TestCoordinator, who: string[]): Promise<WorkUnit[]> {
+  const units: WorkUnit[] = [];
+  for (const w of who) units.push(await take(co, w));
+  return units;
+}
+
+async function take(co: TestCoordinator, who: string): Promise<WorkUnit> {
+  const offer = await co.scheduler.requestUnit(who);
   if (!offer.unit) throw new Error('no unit offered');
   return offer.unit;
 }
@@ -51,19 +58,19 @@ describe('scheduler strategies', () => {
   it('buffered: a version every K accepted updates, each on whatever version it trained on', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co, buffered());
-    const [a, b, c] = ['a', 'b', 'c'].map((w) => take(co, w));
+    const [a, b, c] = await takeAll(co, ['a', 'b', 'c']);
     expect(new Set([a, b, c].map((u) => u.baseVersionId)).size).toBe(1);
     await submit(co, 'a', a, filled(0.01));
     await submit(co, 'b', b, filled(0.01));
     await co.scheduler.idle();
-    const v1 = co.store.listVersions(job.id)[1];
+    const v1 = (await co.store.listVersions(job.id))[1];
     expect(v1.unitIds.sort()).toEqual([a.unitId, b.unitId].sort());
-    const d = take(co, 'd');
+    const d = await take(co, 'd');
     expect(d.baseVersionId).toBe(v1.id);
     await submit(co, 'c', c, filled(0.01)); // one version stale
     await submit(co, 'd', d, filled(0.01));
     await co.scheduler.idle();
-    const [v0, , v2] = co.store.listVersions(job.id);
+    const [v0, , v2] = await co.store.listVersions(job.id);
     expect(v2.unitIds.sort()).toEqual([c.unitId, d.unitId].sort());
     // c is one version stale: weight 2^-0.5; the mean of 0.01 and 0.01/sqrt(2), twice over.
     const w0 = bytesToFloat32((await co.blobs.get(v0.hash))!);
@@ -74,38 +81,38 @@ describe('scheduler strategies', () => {
   it('buffered: refuses an update past the staleness bound and hands its unit out again', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     await addJob(co, buffered({ bufferSize: 1, maxStaleness: 1 }));
-    const old = take(co, 'slow');
+    const old = await take(co, 'slow');
     for (const w of ['p', 'q']) {
-      await submit(co, w, take(co, w));
+      await submit(co, w, await take(co, w));
       await co.scheduler.idle();
     }
     await expect(submit(co, 'slow', old)).rejects.toMatchObject({ code: 'STALE_VERSION' });
-    expect(take(co, 'r').unitId).toBe(old.unitId);
+    expect((await take(co, 'r')).unitId).toBe(old.unitId);
   });
 
   it('buffered: uses a late result unless another tab delivered the unit first', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co, { ...buffered({ bufferSize: 10 }), rounds: { leaseMs: 2000 } });
-    const late = take(co, 'late');
+    const late = await take(co, 'late');
     clock.advance(2001);
-    co.scheduler.tick();
+    await co.scheduler.tick();
     await submit(co, 'late', late);
-    const lost = take(co, 'lost');
+    const lost = await take(co, 'lost');
     clock.advance(2001);
-    co.scheduler.tick();
-    const again = take(co, 'other');
+    await co.scheduler.tick();
+    const again = await take(co, 'other');
     expect(again.unitId).toBe(lost.unitId);
     await submit(co, 'other', again);
     await expect(submit(co, 'lost', lost)).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
-    expect(co.store.listUpdates(job.id, 1).map((u) => u.contributorId)).toEqual(['late', 'other']);
+    expect((await co.store.listUpdates(job.id, 1)).map((u) => u.contributorId)).toEqual(['late', 'other']);
   });
 
   it('fedavg: a late result is still refused (rounds do not wait)', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     await addJob(co, { rounds: { leaseMs: 2000 } });
-    const unit = take(co, 'a');
+    const unit = await take(co, 'a');
     clock.advance(2001);
-    co.scheduler.tick();
+    await co.scheduler.tick();
     await expect(submit(co, 'a', unit)).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
   });
 
@@ -115,30 +122,31 @@ describe('scheduler strategies', () => {
       ...buffered({ bufferSize: 10 }),
       rounds: { leaseMs: 30_000, leaseMargin: 3, leaseFloorMs: 1000 },
     });
-    const first = take(co, 'fast');
+    const first = await take(co, 'fast');
     expect(first.deadline - clock.now()).toBe(30_000);
     clock.advance(1000); // 320 samples in a second
     await submit(co, 'fast', first);
-    expect(take(co, 'fast').deadline - clock.now()).toBe(3000);
-    const slow = take(co, 'slow');
+    expect((await take(co, 'fast')).deadline - clock.now()).toBe(3000);
+    const slow = await take(co, 'slow');
     clock.advance(20_000);
     await submit(co, 'slow', slow);
-    expect(take(co, 'slow').deadline - clock.now()).toBe(60_000); // past the job's leaseMs
+    expect((await take(co, 'slow')).deadline - clock.now()).toBe(60_000); // past the job's leaseMs
     co.scheduler.reportSpeed('new', 3200);
-    expect(take(co, 'new').deadline - clock.now()).toBe(1000); // the floor
+    expect((await take(co, 'new')).deadline - clock.now()).toBe(1000); // the floor
   });
 
   it('buffered: rebuilds the pool after a restart; lost units are handed out again', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co, buffered({ bufferSize: 3 }));
-    const units = ['a', 'b', 'c', 'd'].map((w) => take(co, w));
+    const units = await takeAll(co, ['a', 'b', 'c', 'd']);
     await submit(co, 'b', units[1]);
     await submit(co, 'd', units[3]);
     await co.close();
     const { createCoordinator } = await import('../app.ts');
     const again = await createCoordinator({ ...co.config }, { log: () => {}, clock });
     try {
-      const offered = ['p', 'q', 'r'].map((w) => again.scheduler.requestUnit(w).unit!);
+      const offered: WorkUnit[] = [];
+      for (const w of ['p', 'q', 'r']) offered.push((await again.scheduler.requestUnit(w)).unit!);
       expect(offered.map((u) => u.unitId)).toEqual([units[0].unitId, units[2].unitId, `${job.id}.async.u4`]);
       expect(again.scheduler.poolOf(job.id)?.buffered).toBe(2);
       const m = (u: WorkUnit, payload: Uint8Array): UpdateMeta => ({
@@ -154,7 +162,7 @@ describe('scheduler strategies', () => {
       });
       await again.scheduler.submit('p', m(offered[0], filled(0)), filled(0));
       await again.scheduler.idle();
-      expect(again.store.listVersions(job.id)[1].unitIds.sort()).toEqual(
+      expect((await again.store.listVersions(job.id))[1].unitIds.sort()).toEqual(
         [units[0].unitId, units[1].unitId, units[3].unitId].sort(),
       );
     } finally {
@@ -178,7 +186,7 @@ describe('scheduler strategies', () => {
       const who = `t${Math.floor(rand() * 6)}`;
       const unit = held.get(who);
       const r = rand();
-      if (!unit) held.set(who, take(co, who));
+      if (!unit) held.set(who, await take(co, who));
       else if (r < 0.6) {
         held.delete(who);
         await submit(co, who, unit).catch(() => refused++);
@@ -187,29 +195,29 @@ describe('scheduler strategies', () => {
         held.delete(who); // vanished for good
       else {
         clock.advance(3000); // time passes; some leases run out
-        co.scheduler.tick();
+        await co.scheduler.tick();
       }
     }
     // Drain: one steady tab until no unit below the plan's front is left undone.
     const pool = co.scheduler.poolOf(job.id)!;
     for (let i = 0; i < 200 && pool.units.size > 0; i++) {
       clock.advance(6000);
-      co.scheduler.tick();
-      await submit(co, 'steady', take(co, 'steady')).catch(() => refused++);
+      await co.scheduler.tick();
+      await submit(co, 'steady', await take(co, 'steady')).catch(() => refused++);
       await co.scheduler.idle();
     }
     expect(pool.units.size).toBe(0);
     expect(refused).toBeGreaterThan(0); // the churn was real
-    const versions = co.store.listVersions(job.id);
+    const versions = await co.store.listVersions(job.id);
     const accepted = [
       ...versions.flatMap((v) => v.unitIds),
-      ...co.store.listUpdates(job.id, pool.round).map((u) => u.unitId),
+      ...(await co.store.listUpdates(job.id, pool.round)).map((u) => u.unitId),
     ];
     expect(new Set(accepted).size).toBe(accepted.length);
     const indices = accepted.map(poolUnitIndex).sort((x, y) => x - y);
     expect(indices).toEqual(Array.from({ length: pool.next }, (_, i) => i));
     // Shards: each unit trains one of the 3 synthetic shards; each pass uses each shard once.
-    const dataset = co.store.getDataset(job.spec.dataset)!;
+    const dataset = (await co.store.getDataset(job.spec.dataset))!;
     const passes = Math.floor(pool.next / dataset.shardHashes.length);
     expect(passes).toBeGreaterThan(3);
     const offered = new Map<number, string[]>();
@@ -233,18 +241,19 @@ describe('scheduler strategies', () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const spec = { name: 'diloco' as const, outerLearningRate: 0.5, outerMomentum: 0.8, weightDecay: 0.02 };
     const job = await addJob(co, { strategy: spec, rounds: { unitsPerRound: 2 } });
-    const units = ['a', 'b'].map((w) => take(co, w));
+    const units = await takeAll(co, ['a', 'b']);
     expect(units[0]).toMatchObject({ optimizer: 'adamw', weightDecay: 0.02 });
     await submit(co, 'a', units[0], filled(0.01));
     await submit(co, 'b', units[1], filled(0.03));
     await co.scheduler.idle();
-    const [v0, v1] = co.store.listVersions(job.id);
+    const [v0, v1] = await co.store.listVersions(job.id);
     expect(v1.stateHash).toBeTruthy();
     await co.close();
     const { createCoordinator } = await import('../app.ts');
     const again = await createCoordinator({ ...co.config }, { log: () => {}, clock });
     try {
-      const next = ['a', 'b'].map((w) => again.scheduler.requestUnit(w).unit!);
+      const next: WorkUnit[] = [];
+      for (const w of ['a', 'b']) next.push((await again.scheduler.requestUnit(w)).unit!);
       for (const u of next) {
         const payload = filled(0.02);
         await again.scheduler.submit(
@@ -264,7 +273,7 @@ describe('scheduler strategies', () => {
         );
       }
       await again.scheduler.idle();
-      const v2 = again.store.listVersions(job.id)[2];
+      const v2 = (await again.store.listVersions(job.id))[2];
       // The same two steps without a restart.
       const s = strategyFor(spec, { rule: 'mean' });
       const w0 = bytesToFloat32((await again.blobs.get(v0.hash))!);

@@ -32,16 +32,15 @@ describe('fault harness: churn on a buffered job', () => {
     sims = [gone, slow, steady];
     await Promise.all(sims.map((s) => s.contributor.start()));
     await expect
-      .poll(() => co!.store.getJob(job.id)!.status, { timeout: 120_000, interval: 200 })
+      .poll(async () => (await co!.store.getJob(job.id))!.status, { timeout: 120_000, interval: 200 })
       .toBe('completed');
     expect(gone.contributor.state.connected).toBe(false);
-    const versions = co.store.listVersions(job.id);
+    const versions = await co.store.listVersions(job.id);
     expect(versions.at(-1)!.metrics.testAccuracy).toBeGreaterThan(0.3);
     const accepted = versions.flatMap((v) => v.unitIds);
     expect(new Set(accepted).size).toBe(accepted.length);
-    const contributors = new Set(
-      versions.slice(1).flatMap((v) => co!.store.listUpdates(job.id, v.round).map((u) => u.contributorId)),
-    );
+    const updates = await Promise.all(versions.slice(1).map((v) => co!.store.listUpdates(job.id, v.round)));
+    const contributors = new Set(updates.flat().map((u) => u.contributorId));
     expect(contributors.size).toBe(3); // the slow tab's updates count too
     // The vanished tab held a unit: it was trained by someone else, so no index is missing
     // below the highest accepted one, apart from units still in flight at the end.
