@@ -14,7 +14,8 @@ export const ERROR_CODES = {
   NOT_JOINED: 'the socket sent work messages before contributor:join',
   LEASE_UNKNOWN: 'the lease does not exist, belongs to another contributor, or was already used',
   LEASE_EXPIRED: 'the lease passed its deadline and its unit went to someone else',
-  STALE_VERSION: 'the update was computed from a version that is no longer the base of its round',
+  STALE_VERSION:
+    'the update was computed from a version that is no longer the base of its round (buffered jobs: more versions old than the staleness bound)',
   WRONG_SHAPE: 'the update does not have the number of values the model has',
   NON_FINITE: 'the update holds NaN or Infinity',
   NORM_TOO_LARGE: 'the update norm is above the job bound',
