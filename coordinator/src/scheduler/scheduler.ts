@@ -360,8 +360,10 @@ export class Scheduler {
     // Whoever else holds this unit (it was handed out again after a deadline) is now too late.
     if (unit?.lease) this.leases.delete(unit.lease.leaseId);
     this.dropLease(pool, lease);
-    if (pool.closing) pool.overflow++;
-    else pool.buffered++;
+    // Counted against the pool as it is now (a version may have been made while this was stored):
+    // an update for a version already being made, or made, is in it (making waits for inserts).
+    if (round === pool.round + 1) pool.overflow++;
+    else if (round === pool.round && !pool.closing) pool.buffered++;
     this.deps.events.updateAccepted(meta.numSamples);
     this.maybeClosePool(job, pool);
     return { accepted: true, round };
