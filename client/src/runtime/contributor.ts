@@ -114,6 +114,20 @@ class ContributorRuntime implements Contributor {
     return this.endpoints.current;
   }
 
+  /**
+   * A new wait for the next join. Whoever still waits on the previous one (a submit that lost its
+   * socket, then the runtime moved to another coordinator) is released by the next join too.
+   */
+  private resetJoined(): void {
+    const previous = this.resolveJoined;
+    this.joined = new Promise((r) => {
+      this.resolveJoined = () => {
+        previous();
+        r();
+      };
+    });
+  }
+
   /** Leaves the current coordinator for `url` (or the next in the list) and joins there. */
   private switchTo(url?: string): void {
     const from = this.endpoints.current;
@@ -196,9 +210,7 @@ class ContributorRuntime implements Contributor {
       if (this.socket === socket) this.switchTo();
     });
     this.socket = socket;
-    this.joined = new Promise((r) => {
-      this.resolveJoined = r;
-    });
+    this.resetJoined();
     socket.on('connect', async () => {
       this.set({ connected: true, phase: this.state.phase === 'connecting' ? 'waiting' : this.state.phase });
       const res = await this.ask<JoinAck>('contributor:join', {
@@ -222,9 +234,7 @@ class ContributorRuntime implements Contributor {
     });
     socket.on('disconnect', () => {
       this.set({ connected: false });
-      this.joined = new Promise((r) => {
-        this.resolveJoined = r;
-      });
+      this.resetJoined();
     });
     socket.on('unit:available', () => this.wake?.());
     socket.on('job:version', (event) => {
