@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { DEFAULT_FASHION_MNIST_DIR } from './datasets/fashion-mnist.ts';
+import { ALERT_ENV, type AlertThresholds, alertThresholdsFromEnv } from './telemetry/alert-rules.ts';
 
 export interface CoordinatorConfig {
   port: number;
@@ -24,6 +25,8 @@ export interface CoordinatorConfig {
   disconnectGraceMs: number;
   /** Housekeeping period (lease expiry, round deadlines). */
   tickMs: number;
+  /** Thresholds of the alert rules (GRIDTAB_ALERT_*). */
+  alerts: AlertThresholds;
 }
 
 export const ENV_HELP: [string, string][] = [
@@ -38,6 +41,7 @@ export const ENV_HELP: [string, string][] = [
   ],
   ['GRIDTAB_DEMO_JOB', 'set to 0 to skip creating the demo job on first start'],
   ['GRIDTAB_DISCONNECT_GRACE_MS', 'how long a disconnected tab keeps its leases (default 5000)'],
+  ...ALERT_ENV.map(([name, , help]): [string, string] => [name, help]),
 ];
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -65,5 +69,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     demoJob: env.GRIDTAB_DEMO_JOB !== '0',
     disconnectGraceMs: intFrom(env.GRIDTAB_DISCONNECT_GRACE_MS, 5000, 'GRIDTAB_DISCONNECT_GRACE_MS'),
     tickMs: 500,
+    alerts: alertThresholdsFromEnv(env),
   };
 }

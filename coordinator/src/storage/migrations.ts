@@ -114,4 +114,16 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    // Contributor bans from the console (console helper's reserved number): a banned
+    // contributor is refused at join. Keyed by contributor id, which stands for its client id.
+    version: 5,
+    sql: `
+      CREATE TABLE contributor_bans (
+        contributor_id TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        banned_at TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
 import { SqliteRegistryStore } from './sqlite-registry.ts';
 import type {
+  BanRecord,
   ContributorRecord,
   DatasetRecord,
   JobRecord,
@@ -78,6 +79,12 @@ const toToken = (r: Row): TokenRecord => ({
   hash: r.hash as string,
   createdAt: r.created_at as string,
   revokedAt: (r.revoked_at as string | null) ?? null,
+});
+
+const toBan = (r: Row): BanRecord => ({
+  contributorId: r.contributor_id as string,
+  reason: r.reason as string,
+  bannedAt: r.banned_at as string,
 });
 
 export class SqliteStore implements Store {
@@ -257,6 +264,33 @@ export class SqliteStore implements Store {
     return (this.db.prepare('SELECT * FROM contributors ORDER BY last_seen DESC').all() as Row[]).map(
       toContributor,
     );
+  }
+
+  async banContributor(b: BanRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO contributor_bans (contributor_id, reason, banned_at) VALUES (?, ?, ?)
+         ON CONFLICT (contributor_id) DO UPDATE SET reason = excluded.reason, banned_at = excluded.banned_at`,
+      )
+      .run(b.contributorId, b.reason, b.bannedAt);
+  }
+
+  async unbanContributor(contributorId: string): Promise<boolean> {
+    return (
+      this.db.prepare('DELETE FROM contributor_bans WHERE contributor_id = ?').run(contributorId).changes ===
+      1
+    );
+  }
+
+  async getBan(contributorId: string): Promise<BanRecord | null> {
+    const row = this.db
+      .prepare('SELECT * FROM contributor_bans WHERE contributor_id = ?')
+      .get(contributorId) as Row | undefined;
+    return row ? toBan(row) : null;
+  }
+
+  async listBans(): Promise<BanRecord[]> {
+    return (this.db.prepare('SELECT * FROM contributor_bans ORDER BY banned_at').all() as Row[]).map(toBan);
   }
 
   insertToken(t: TokenRecord): void {

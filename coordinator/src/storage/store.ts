@@ -76,6 +76,13 @@ export interface TokenRecord {
   revokedAt: string | null;
 }
 
+/** A contributor an admin banned: refused at join until unbanned. */
+export interface BanRecord {
+  contributorId: string;
+  reason: string;
+  bannedAt: string;
+}
+
 export interface Store {
   /** Records a job with its first version (round 0, the initial weights) in one transaction. */
   createJob(job: JobRecord, initial: VersionRecord): void;
@@ -98,6 +105,13 @@ export interface Store {
   upsertContributor(clientId: string, backend: string | null, now: string): ContributorRecord;
   recordContribution(contributorId: string, samples: number, now: string): void;
   listContributors(): ContributorRecord[];
+
+  /** Bans (or re-bans with a new reason) a contributor. */
+  banContributor(ban: BanRecord): Promise<void>;
+  /** False when the contributor was not banned. */
+  unbanContributor(contributorId: string): Promise<boolean>;
+  getBan(contributorId: string): Promise<BanRecord | null>;
+  listBans(): Promise<BanRecord[]>;
 
   insertToken(token: TokenRecord): void;
   findTokenByHash(hash: string): TokenRecord | null;
