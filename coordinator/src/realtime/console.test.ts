@@ -8,6 +8,7 @@ import {
 } from '@gridtab/shared';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitVersion } from '../registry/testing.ts';
 import { addJob, startTestCoordinator, TEST_JOB, type TestCoordinator } from '../testing.ts';
 
 describe('console namespace', () => {
@@ -180,6 +181,8 @@ describe('console namespace', () => {
     const kicked = await ask<{ sockets: number }>(s, 'contributor:kick', { contributorId: id });
     expect(kicked.ok && kicked.data.sockets).toBe(1);
     expect(await dropped).toBe('io server disconnect');
+    // Only the contributor's namespace socket closes, not the connection it shares with the console.
+    expect(s.connected).toBe(true);
 
     const second = await joinTab();
     expect(second.joined.ok).toBe(true);
@@ -200,6 +203,37 @@ describe('console namespace', () => {
     const unbanned = await ask<{ unbanned: boolean }>(s, 'contributor:unban', { contributorId: id });
     expect(unbanned.ok && unbanned.data.unbanned).toBe(true);
     expect((await joinTab()).joined.ok).toBe(true);
+  });
+
+  it('answers job:stats with participation per round and refusals by code', async () => {
+    const { s } = await connect('test-viewer-token');
+    const job = await addJob(co);
+    const version = await commitVersion(co, job.id, 0.5);
+    for (const [i, contributorId] of ['c-one', 'c-two'].entries())
+      co.store.insertUpdate({
+        id: `u-stats-${i}`,
+        jobId: job.id,
+        round: version.round,
+        unitId: i === 0 ? version.unitIds[0] : `${job.id}.r${version.round}.u9`,
+        contributorId,
+        baseVersionId: version.parentId!,
+        numSamples: 100,
+        loss: 1,
+        blobHash: version.hash,
+        createdAt: version.createdAt,
+      });
+    co.outcomes.rejected('NORM_TOO_LARGE', job.id);
+    co.outcomes.rejected('NORM_TOO_LARGE', job.id);
+    co.outcomes.rejected('STALE_VERSION', 'j-other');
+    const stats = await ask<import('@gridtab/shared').JobStats>(s, 'job:stats', { jobId: job.id });
+    expect(stats.ok && stats.data).toMatchObject({
+      jobId: job.id,
+      // Only the update whose unit went into the version counts as participation.
+      rounds: [
+        { round: 1, versionId: version.id, units: 1, contributors: 1, samples: 100, testAccuracy: 0.5 },
+      ],
+      rejected: { NORM_TOO_LARGE: 2 },
+    });
   });
 
   it('snapshots carry models, coordinator telemetry and alerts', async () => {

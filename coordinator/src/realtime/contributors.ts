@@ -238,7 +238,9 @@ export function attachContributors(io: Server, co: Coordinator) {
       let sockets = 0;
       for (const s of [...nsp.sockets.values()]) {
         if (s.data.contributorId !== contributorId) continue;
-        s.disconnect(true);
+        // Only this namespace's socket: `true` would close the whole connection, which a
+        // client multiplexes with its other namespaces (a console in the same Node process).
+        s.disconnect();
         sockets++;
       }
       clearTimeout(graceTimers.get(contributorId));
