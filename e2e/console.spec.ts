@@ -31,7 +31,13 @@ test.describe('admin console', () => {
   test.beforeEach(async () => {
     co = await startCoordinator({ VIEWER_TOKEN, GRIDTAB_ALERT_NO_PROGRESS_MS: NO_PROGRESS_MS });
   });
-  test.afterEach(async () => co?.stop());
+  test.afterEach(async () => {
+    // The coordinator's log goes with a failed test's results.
+    const info = test.info();
+    if (info.status !== info.expectedStatus)
+      await info.attach('coordinator.log', { body: co?.log.join('\n') ?? '' });
+    await co?.stop();
+  });
 
   test('an admin creates a job, sees a contributor join and pauses the job', async ({ browser }, info) => {
     test.setTimeout(120_000);
