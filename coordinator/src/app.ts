@@ -21,6 +21,7 @@ import { Hono } from 'hono';
 import { Server } from 'socket.io';
 import { ensureDemoJob, ensureFashionMnist } from './bootstrap.ts';
 import { type Clock, systemClock } from './clock.ts';
+import { connectCluster } from './cluster/cluster.ts';
 import type { CoordinatorConfig } from './config.ts';
 import { type Evaluator, TfEvaluator } from './evaluation/evaluator.ts';
 import { createApi } from './http/api.ts';
@@ -33,7 +34,7 @@ import { Registry } from './registry/registry.ts';
 import { InferenceTelemetry } from './registry/telemetry.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { type BlobStore, FileBlobStore } from './storage/blob-store.ts';
-import { SqliteStore } from './storage/sqlite-store.ts';
+import { openStorage } from './storage/open.ts';
 import type { Store } from './storage/store.ts';
 import { AlertInputs } from './telemetry/alert-inputs.ts';
 import { AlertEngine } from './telemetry/alerts.ts';
@@ -96,12 +97,10 @@ export async function createCoordinator(
     console: socketsIn(CONSOLE_NAMESPACE),
     inference: socketsIn(INFERENCE_NAMESPACE),
   }));
-  // Every store call is timed, whichever store was passed in.
-  const store = timedStore(
-    deps.store ?? new SqliteStore(join(config.dataDir, 'gridtab.sqlite')),
-    stats.observeStore,
-  );
-  const blobs = deps.blobs ?? (await FileBlobStore.open(join(config.dataDir, 'blobs')));
+  const opened = deps.store ? null : await openStorage(config);
+  // Every store call is timed, whichever store was passed in or opened.
+  const store = timedStore(deps.store ?? opened!.store, stats.observeStore);
+  const blobs = deps.blobs ?? opened?.blobs ?? (await FileBlobStore.open(join(config.dataDir, 'blobs')));
   const clock = deps.clock ?? systemClock;
   const outcomes = new UpdateOutcomes(config.alerts.rejectionWindowMs);
   const evaluator = deps.evaluator ?? new TfEvaluator(blobs);
@@ -119,12 +118,14 @@ export async function createCoordinator(
     },
   });
 
+  const cluster = await connectCluster(config, log);
   const scheduler = new Scheduler({
     store,
     blobs,
     clock,
     evaluator,
     log,
+    ownership: cluster.ownership,
     events: {
       unitsAvailable: () => contributors?.namespace.emit('unit:available'),
       versionCommitted: (event) => {
@@ -133,7 +134,7 @@ export async function createCoordinator(
         metrics.jobRound.set({ job: event.jobId }, event.round);
         metrics.roundsClosed.inc();
         contributors?.namespace.emit('job:version', event);
-        registry.onVersionCommitted(event.jobId, event.versionId);
+        void registry.onVersionCommitted(event.jobId, event.versionId);
       },
       updateAccepted: (n) => {
         metrics.updatesAccepted.inc();
@@ -220,6 +221,7 @@ export async function createCoordinator(
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     cors: { origin: true },
   });
+  cluster.attach(io);
   contributors = attachContributors(io, co);
   inference = attachInference(io, { registry, telemetry: co.inferenceTelemetry, log });
   consoleNs = attachConsole(io, co, contributors);
@@ -254,7 +256,17 @@ export async function createCoordinator(
 
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const port = (httpServer.address() as AddressInfo).port;
-  const tick = setInterval(() => scheduler.tick(), config.tickMs);
+  let ticking = false; // a slow tick (a remote store) must not overlap the next one
+  const tick = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    scheduler
+      .tick()
+      .catch((e) => log(`tick failed: ${(e as Error).stack}`))
+      .finally(() => {
+        ticking = false;
+      });
+  }, config.tickMs);
 
   return {
     ...co,
@@ -269,8 +281,9 @@ export async function createCoordinator(
       contributors?.close();
       consoleNs?.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
-      await scheduler.idle();
-      if (!deps.store) store.close();
+      await scheduler.close();
+      await cluster.close();
+      if (!deps.store) await store.close();
     },
   };
 }

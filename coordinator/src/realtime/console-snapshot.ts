@@ -96,7 +96,7 @@ export async function buildSnapshot(
     contributorsOnline: presence.online().size,
     samplesPerSec: people.reduce((sum, c) => sum + c.samplesPerSec, 0),
     contributors: people,
-    jobs: (await co.store.listJobs()).map((j) => jobView(co.store, j)),
+    jobs: await Promise.all((await co.store.listJobs()).map((j) => jobView(co.store, j))),
     models: summaries,
     telemetry: { coordinator: co.stats.latest, models: deployed(co, summaries) },
     alerts: co.alerts.list(),

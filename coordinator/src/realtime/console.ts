@@ -52,9 +52,9 @@ const ADMIN_EVENTS = new Set<string>(CONSOLE_ADMIN_EVENTS);
 export function attachConsole(io: Server, co: Coordinator, presence: ContributorPresence) {
   const nsp = io.of(CONSOLE_NAMESPACE) as unknown as ConsoleNamespace;
 
-  nsp.use((socket, next) => {
+  nsp.use(async (socket, next) => {
     const auth = consoleAuthSchema.safeParse(socket.handshake.auth);
-    const identity = auth.success ? co.tokens.resolve(auth.data.token) : null;
+    const identity = auth.success ? await co.tokens.resolve(auth.data.token).catch(() => null) : null;
     if (!auth.success || !identity) {
       // socket.io hands `data` to the client's connect_error, so the page can show the code.
       const err = new Error('UNAUTHORIZED') as Error & { data: unknown };
@@ -68,10 +68,15 @@ export function attachConsole(io: Server, co: Coordinator, presence: Contributor
 
   const push = async () => {
     if (nsp.sockets.size === 0) return;
-    const base = await buildSnapshot(co, presence);
+    let base: Awaited<ReturnType<typeof buildSnapshot>>;
+    try {
+      base = await buildSnapshot(co, presence);
+    } catch (e) {
+      co.log(`console snapshot failed: ${(e as Error).stack}`);
+      return;
+    }
     for (const s of nsp.sockets.values()) s.emit('console:snapshot', { ...base, role: s.data.identity.role });
   };
-  const pushSafely = () => push().catch((e) => co.log(`console snapshot failed: ${(e as Error).stack}`));
 
   nsp.on('connection', (socket: ConsoleSocket) => {
     const handle = <S extends z.ZodType, T>(
@@ -86,32 +91,29 @@ export function attachConsole(io: Server, co: Coordinator, presence: Contributor
         co.metrics.badMessages.inc({ event, code });
         reply(fail(code, message));
       };
-      if (ADMIN_EVENTS.has(event)) {
-        const who = co.tokens.resolve(socket.data.token);
-        if (!who) return refuse('UNAUTHORIZED', 'the token is unknown or was revoked');
-        if (who.role !== 'admin') return refuse('FORBIDDEN', `a ${who.role} token may not ${event}`);
-      }
-      const parsed = schema.safeParse(msg);
-      if (!parsed.success)
-        return refuse(
-          'BAD_REQUEST',
-          parsed.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; '),
-        );
-      Promise.resolve()
-        .then(() => run(parsed.data))
-        .then(
-          (data) => {
-            reply(ok(data));
-            if (ADMIN_EVENTS.has(event)) void pushSafely();
-          },
-          (e) => {
-            if (e instanceof GridTabError) reply(fail(e.code, e.message));
-            else {
-              co.log(`console ${event} failed: ${(e as Error).stack}`);
-              reply(fail('INTERNAL'));
-            }
-          },
-        );
+      const act = async () => {
+        // The token is checked again on every admin event: it may have been revoked since connecting.
+        if (ADMIN_EVENTS.has(event)) {
+          const who = await co.tokens.resolve(socket.data.token);
+          if (!who) return refuse('UNAUTHORIZED', 'the token is unknown or was revoked');
+          if (who.role !== 'admin') return refuse('FORBIDDEN', `a ${who.role} token may not ${event}`);
+        }
+        const parsed = schema.safeParse(msg);
+        if (!parsed.success)
+          return refuse(
+            'BAD_REQUEST',
+            parsed.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; '),
+          );
+        reply(ok(await run(parsed.data)));
+        if (ADMIN_EVENTS.has(event)) void push();
+      };
+      act().catch((e) => {
+        if (e instanceof GridTabError) reply(fail(e.code, e.message));
+        else {
+          co.log(`console ${event} failed: ${(e as Error).stack}`);
+          reply(fail('INTERNAL'));
+        }
+      });
     };
     const getJob = async (id: string) => {
       const job = await co.store.getJob(id);
@@ -186,10 +188,10 @@ export function attachConsole(io: Server, co: Coordinator, presence: Contributor
     );
   });
 
-  const timer = setInterval(pushSafely, CONSOLE_SNAPSHOT_MS);
+  const timer = setInterval(() => void push(), CONSOLE_SNAPSHOT_MS);
   return {
     namespace: nsp,
-    push: pushSafely,
+    push,
     close: () => clearInterval(timer),
   };
 }

@@ -116,6 +116,9 @@ export function attachContributors(io: Server, co: Coordinator) {
         }
         // A kick or ban may have landed while the store was answering.
         if (!socket.connected) throw new GridTabError('NOT_JOINED', 'the socket closed while joining');
+        // A second join may have finished while the store answered.
+        if (socket.data.contributorId)
+          return { contributorId: socket.data.contributorId, heartbeatMs: 25_000 };
         socket.data.contributorId = record.id;
         socket.data.device = {
           kind: join.kind,
@@ -136,8 +139,8 @@ export function attachContributors(io: Server, co: Coordinator) {
     );
 
     socket.on('unit:request', (msg, ack) =>
-      handle('unit:request', unitRequestSchema, ack, msg, () => {
-        const offer = co.scheduler.requestUnit(socket.data.contributorId!);
+      handle('unit:request', unitRequestSchema, ack, msg, async () => {
+        const offer = await co.scheduler.requestUnit(socket.data.contributorId!);
         if (offer.unit) co.metrics.unitsAssigned.inc();
         return offer;
       }),
