@@ -29,7 +29,8 @@ export interface SchedulerEvents {
   /** A round opened or a unit was freed. */
   unitsAvailable(): void;
   versionCommitted(event: VersionEvent): void;
-  updateRejected(code: string): void;
+  /** jobId is null when the update named no lease this coordinator holds. */
+  updateRejected(code: string, jobId: string | null): void;
   updateAccepted(numSamples: number): void;
   roundClosed(seconds: number): void;
 }
@@ -196,10 +197,11 @@ export class Scheduler {
 
   /** Validates and durably stores an update; throws GridTabError with the refusal code. */
   async submit(contributorId: string, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck> {
+    const jobId = this.leases.get(meta.leaseId)?.jobId ?? null;
     try {
       return await this.accept(contributorId, meta, payload);
     } catch (e) {
-      if (e instanceof GridTabError) this.deps.events.updateRejected(e.code);
+      if (e instanceof GridTabError) this.deps.events.updateRejected(e.code, jobId);
       throw e;
     }
   }
