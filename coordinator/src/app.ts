@@ -29,6 +29,8 @@ import { Scheduler } from './scheduler/scheduler.ts';
 import { type BlobStore, FileBlobStore } from './storage/blob-store.ts';
 import { SqliteStore } from './storage/sqlite-store.ts';
 import type { Store } from './storage/store.ts';
+import { codeVersion } from './sweeps/code-version.ts';
+import { SweepRunner } from './sweeps/runner.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 
 export interface CoordinatorDeps {
@@ -52,6 +54,8 @@ export interface Coordinator {
   /** Model names, aliases, export and import (registry/), with SDK telemetry per version. */
   registry: Registry;
   inferenceTelemetry: InferenceTelemetry;
+  /** Hyperparameter sweeps: each trial a job of this scheduler. */
+  sweeps: SweepRunner;
   onlineContributors(): Set<string>;
 }
 
@@ -78,6 +82,7 @@ export async function createCoordinator(
   const evaluator = deps.evaluator ?? new TfEvaluator(blobs);
   let contributors: ReturnType<typeof attachContributors> | null = null;
   let inference: ReturnType<typeof attachInference> | null = null;
+  let sweeps: SweepRunner | null = null;
   const registry = new Registry({
     store,
     blobs,
@@ -92,6 +97,7 @@ export async function createCoordinator(
     clock,
     evaluator,
     log,
+    holdAfter: (jobId, round) => sweeps?.holdAfter(jobId, round) ?? false,
     events: {
       unitsAvailable: () => contributors?.namespace.emit('unit:available'),
       versionCommitted: (event) => {
@@ -101,15 +107,21 @@ export async function createCoordinator(
         metrics.roundsClosed.inc();
         contributors?.namespace.emit('job:version', event);
         registry.onVersionCommitted(event.jobId, event.versionId);
+        sweeps?.onVersionCommitted(event.jobId);
       },
       updateAccepted: (n) => {
         metrics.updatesAccepted.inc();
         metrics.samplesTrained.inc(n);
       },
-      updateRejected: (code) => metrics.updatesRejected.inc({ code }),
+      updateRejected: (code, jobId) => {
+        metrics.updatesRejected.inc({ code });
+        sweeps?.onUpdateRejected(jobId, code);
+      },
       roundClosed: (s) => metrics.aggregationSeconds.observe(s),
     },
   });
+
+  sweeps = new SweepRunner({ store, blobs, clock, scheduler, log, codeVersion: codeVersion() });
 
   const co: Coordinator = {
     config,
@@ -121,6 +133,7 @@ export async function createCoordinator(
     log,
     tokens: new TokenAuthority(store, config),
     registry,
+    sweeps,
     inferenceTelemetry: new InferenceTelemetry(metrics.registry),
     onlineContributors: () => contributors?.online() ?? new Set(),
   };
@@ -183,11 +196,15 @@ export async function createCoordinator(
 
   await ensureFashionMnist(co);
   await scheduler.init();
+  await sweeps.init();
   await ensureDemoJob(co);
 
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const port = (httpServer.address() as AddressInfo).port;
-  const tick = setInterval(() => scheduler.tick(), config.tickMs);
+  const tick = setInterval(() => {
+    scheduler.tick();
+    sweeps?.tick();
+  }, config.tickMs);
 
   return {
     ...co,
@@ -200,6 +217,7 @@ export async function createCoordinator(
       contributors?.close();
       consoleNs.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await sweeps?.idle();
       await scheduler.idle();
       if (!deps.store) store.close();
     },

@@ -174,6 +174,8 @@ export interface TrialRepro {
   datasetId: string;
   shardHashes: string[];
   testHash: string;
+  /** sha256 of the trial's round-0 weights (TF.js's initialisers are not seeded). */
+  initialWeightsHash: string;
   /** The full job spec the trial ran, model topology included. */
   jobSpec: unknown;
   /** git commit of the coordinator, else its package version. */

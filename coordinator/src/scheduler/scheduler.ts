@@ -28,7 +28,8 @@ export interface SchedulerEvents {
   /** A round opened or a unit was freed. */
   unitsAvailable(): void;
   versionCommitted(event: VersionEvent): void;
-  updateRejected(code: string): void;
+  /** An update was refused; jobId is absent when the lease was unknown. */
+  updateRejected(code: string, jobId?: string): void;
   updateAccepted(numSamples: number): void;
   roundClosed(seconds: number): void;
 }
@@ -40,6 +41,12 @@ export interface SchedulerDeps {
   evaluator: Evaluator;
   events: SchedulerEvents;
   log: (msg: string) => void;
+  /**
+   * Whether a job stops after this round and waits, paused, for someone to resume it (a sweep's
+   * trial at an ASHA rung). Asked when the round's version commits, so the pause is part of
+   * the same store write and no unit of the next round goes out.
+   */
+  holdAfter?: (jobId: string, round: number) => boolean;
 }
 
 const RETRY_MS = 2000;
@@ -155,10 +162,11 @@ export class Scheduler {
 
   /** Validates and durably stores an update; throws GridTabError with the refusal code. */
   async submit(contributorId: string, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck> {
+    const jobId = this.leases.get(meta.leaseId)?.jobId;
     try {
       return await this.accept(contributorId, meta, payload);
     } catch (e) {
-      if (e instanceof GridTabError) this.deps.events.updateRejected(e.code);
+      if (e instanceof GridTabError) this.deps.events.updateRejected(e.code, jobId);
       throw e;
     }
   }
@@ -307,7 +315,8 @@ export class Scheduler {
     const { maxRounds, targetAccuracy } = job.spec.stopping;
     const reachedTarget = targetAccuracy !== undefined && (metrics.testAccuracy ?? 0) >= targetAccuracy;
     const current = store.getJob(job.id)!;
-    const status = round.round >= maxRounds || reachedTarget ? 'completed' : current.status;
+    const held = current.status === 'running' && this.deps.holdAfter?.(job.id, round.round);
+    const status = round.round >= maxRounds || reachedTarget ? 'completed' : held ? 'paused' : current.status;
     const version = {
       id: `v-${randomUUID().slice(0, 12)}`,
       jobId: job.id,
