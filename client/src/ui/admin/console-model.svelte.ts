@@ -26,7 +26,8 @@ export type ConsolePage =
   | { name: 'jobs' }
   | { name: 'job'; jobId: string }
   | { name: 'contributors' }
-  | { name: 'tokens' };
+  | { name: 'tokens' }
+  | { name: 'sweeps'; sweepId?: string };
 
 export interface RatePoint {
   /** Seconds since the epoch (uPlot's time scale). */
@@ -39,11 +40,13 @@ type ConsoleSocket = Socket<ConsoleServerEvents, ConsoleClientEvents>;
 export function pageFromHash(hash: string): ConsolePage {
   const [, name, id] = /^#\/?([a-z]*)\/?(.*)$/.exec(hash) ?? [];
   if (name === 'jobs' && id) return { name: 'job', jobId: decodeURIComponent(id) };
+  if (name === 'sweeps') return id ? { name, sweepId: decodeURIComponent(id) } : { name };
   if (name === 'jobs' || name === 'contributors' || name === 'tokens') return { name };
   return { name: 'overview' };
 }
 
 export function hashOf(page: ConsolePage): string {
+  if (page.name === 'sweeps' && page.sweepId) return `#/sweeps/${encodeURIComponent(page.sweepId)}`;
   return page.name === 'job' ? `#/jobs/${encodeURIComponent(page.jobId)}` : `#/${page.name}`;
 }
 
@@ -169,6 +172,11 @@ export class ConsoleModel {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** An HTTP API call with this console's token (busy and actionError as for tokens). */
+  async apiCall<T>(run: (baseUrl: string, bearer: string) => Promise<T>): Promise<T | null> {
+    return this.tokenCall(() => run(this.baseUrl, this.token));
   }
 
   async loadTokens(): Promise<void> {
