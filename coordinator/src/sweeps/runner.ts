@@ -320,14 +320,16 @@ export class SweepRunner {
 
     await store.sweeps.updateTrials([...changed.values()]);
 
-    // 4. Jobs follow their trials: ended trials cancel their jobs, promoted trials resume.
+    // 4. Jobs follow their trials: ended trials cancel their jobs, promoted trials resume (a
+    // job an admin paused elsewhere stays paused).
+    const rungs = spec.method.name === 'asha' ? spec.method.rungs : [];
     for (const t of trials) {
       if (!t.jobId) continue;
       this.index(spec, t);
       const job = jobs.get(t.jobId);
       if (!job || job.status === 'completed' || job.status === 'cancelled') continue;
       if (ENDED.has(t.status)) await this.cancelJob(t.jobId);
-      else if (t.status === 'running' && job.status === 'paused' && !isWaiting(spec, t, job))
+      else if (t.status === 'running' && job.status === 'paused' && job.round - 1 === rungs[t.rung - 1])
         await this.deps.scheduler.setStatus(t.jobId, 'running');
     }
 
