@@ -190,6 +190,30 @@ describe('sweeps', () => {
     expect(sweep.samples).toBe(8 * 2 * 320);
   });
 
+  it('stops when the sample budget is spent: the running trial stopped, the rest never started', async () => {
+    co = await startTestCoordinator();
+    const spec: SweepSpecInput = {
+      name: 'budget',
+      base: { ...base, stopping: { maxRounds: 5 } },
+      space: { 'hyperparameters.learningRate': { type: 'choice', values: [0.003, 0.001, 0.0003] } },
+      method: { name: 'grid' },
+      budget: { maxSamples: 2 * 320 }, // one round of one trial
+      metric: 'testAccuracy',
+      concurrency: 1,
+    };
+    const { body } = await post(co, '/sweeps', spec);
+    await contribute(1);
+    const sweep = await finished(co, body.id);
+    expect(sweep.trials!.map((t) => [t.status, t.curve.length])).toEqual([
+      ['stopped', 1],
+      ['cancelled', 0],
+      ['cancelled', 0],
+    ]);
+    expect(sweep.trials![0].error).toMatch(/budget/);
+    expect(co.store.getJob(sweep.trials![0].jobId!)?.status).toBe('cancelled');
+    expect(sweep.samples).toBe(640);
+  });
+
   it('continues a sweep after a restart', async () => {
     co = await startTestCoordinator();
     const spec: SweepSpecInput = {
