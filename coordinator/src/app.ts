@@ -15,6 +15,7 @@ import { Hono } from 'hono';
 import { Server } from 'socket.io';
 import { ensureDemoJob, ensureFashionMnist } from './bootstrap.ts';
 import { type Clock, systemClock } from './clock.ts';
+import { connectCluster } from './cluster/cluster.ts';
 import type { CoordinatorConfig } from './config.ts';
 import { type Evaluator, TfEvaluator } from './evaluation/evaluator.ts';
 import { createApi } from './http/api.ts';
@@ -27,7 +28,7 @@ import { Registry } from './registry/registry.ts';
 import { InferenceTelemetry } from './registry/telemetry.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { type BlobStore, FileBlobStore } from './storage/blob-store.ts';
-import { SqliteStore } from './storage/sqlite-store.ts';
+import { openStorage } from './storage/open.ts';
 import type { Store } from './storage/store.ts';
 import { codeVersion } from './sweeps/code-version.ts';
 import { SweepRunner } from './sweeps/runner.ts';
@@ -75,8 +76,9 @@ export async function createCoordinator(
   deps: CoordinatorDeps = {},
 ): Promise<RunningCoordinator> {
   const log = deps.log ?? ((msg: string) => console.log(`[gridtab] ${msg}`));
-  const store = deps.store ?? new SqliteStore(join(config.dataDir, 'gridtab.sqlite'));
-  const blobs = deps.blobs ?? (await FileBlobStore.open(join(config.dataDir, 'blobs')));
+  const opened = deps.store ? null : await openStorage(config);
+  const store = deps.store ?? opened!.store;
+  const blobs = deps.blobs ?? opened?.blobs ?? (await FileBlobStore.open(join(config.dataDir, 'blobs')));
   const clock = deps.clock ?? systemClock;
   const metrics = createMetrics();
   const evaluator = deps.evaluator ?? new TfEvaluator(blobs);
@@ -91,6 +93,7 @@ export async function createCoordinator(
     aliasMoved: (m) => void inference?.aliasMoved(m),
   });
 
+  const cluster = await connectCluster(config, log);
   const scheduler = new Scheduler({
     store,
     blobs,
@@ -98,6 +101,7 @@ export async function createCoordinator(
     evaluator,
     log,
     holdAfter: (jobId, round) => sweeps?.holdAfter(jobId, round) ?? false,
+    ownership: cluster.ownership,
     events: {
       unitsAvailable: () => contributors?.namespace.emit('unit:available'),
       versionCommitted: (event) => {
@@ -106,7 +110,7 @@ export async function createCoordinator(
         metrics.jobRound.set({ job: event.jobId }, event.round);
         metrics.roundsClosed.inc();
         contributors?.namespace.emit('job:version', event);
-        registry.onVersionCommitted(event.jobId, event.versionId);
+        void registry.onVersionCommitted(event.jobId, event.versionId);
         sweeps?.onVersionCommitted(event.jobId);
       },
       updateAccepted: (n) => {
@@ -190,6 +194,7 @@ export async function createCoordinator(
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     cors: { origin: true },
   });
+  cluster.attach(io);
   contributors = attachContributors(io, co);
   inference = attachInference(io, { registry, telemetry: co.inferenceTelemetry, log });
   const consoleNs = attachConsole(io, co, contributors);
@@ -201,8 +206,16 @@ export async function createCoordinator(
 
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const port = (httpServer.address() as AddressInfo).port;
+  let ticking = false; // a slow tick (a remote store) must not overlap the next one
   const tick = setInterval(() => {
-    scheduler.tick();
+    if (ticking) return;
+    ticking = true;
+    scheduler
+      .tick()
+      .catch((e) => log(`tick failed: ${(e as Error).stack}`))
+      .finally(() => {
+        ticking = false;
+      });
     sweeps?.tick();
   }, config.tickMs);
 
@@ -218,8 +231,9 @@ export async function createCoordinator(
       consoleNs.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await sweeps?.idle();
-      await scheduler.idle();
-      if (!deps.store) store.close();
+      await scheduler.close();
+      await cluster.close();
+      if (!deps.store) await store.close();
     },
   };
 }

@@ -24,6 +24,14 @@ export interface CoordinatorConfig {
   disconnectGraceMs: number;
   /** Housekeeping period (lease expiry, round deadlines). */
   tickMs: number;
+  /** PostgreSQL URL: the shared store (and blobs) several coordinators use; null = embedded. */
+  databaseUrl: string | null;
+  /** Redis URL: socket.io fan-out and job ownership across coordinators; null = one process. */
+  redisUrl: string | null;
+  /** The URL contributors reach this process at, sent in redirects; null = not advertised. */
+  publicUrl: string | null;
+  /** How long a job's ownership lasts in Redis unless renewed (a dead owner's jobs move after it). */
+  ownerTtlMs: number;
 }
 
 export const ENV_HELP: [string, string][] = [
@@ -38,6 +46,10 @@ export const ENV_HELP: [string, string][] = [
   ],
   ['GRIDTAB_DEMO_JOB', 'set to 0 to skip creating the demo job on first start'],
   ['GRIDTAB_DISCONNECT_GRACE_MS', 'how long a disconnected tab keeps its leases (default 5000)'],
+  ['DATABASE_URL', 'PostgreSQL URL: shared store and blobs for several coordinators (default: embedded)'],
+  ['REDIS_URL', 'Redis URL: socket.io fan-out and per-job ownership across coordinators (default: none)'],
+  ['GRIDTAB_PUBLIC_URL', "this process's URL for contributors, sent when redirecting them to a job's owner"],
+  ['GRIDTAB_OWNER_TTL_MS', 'job ownership lease in Redis; a dead owner is replaced after it (default 5000)'],
 ];
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -65,5 +77,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     demoJob: env.GRIDTAB_DEMO_JOB !== '0',
     disconnectGraceMs: intFrom(env.GRIDTAB_DISCONNECT_GRACE_MS, 5000, 'GRIDTAB_DISCONNECT_GRACE_MS'),
     tickMs: 500,
+    databaseUrl: env.DATABASE_URL || null,
+    redisUrl: env.REDIS_URL || null,
+    publicUrl: env.GRIDTAB_PUBLIC_URL || null,
+    ownerTtlMs: Math.max(1000, intFrom(env.GRIDTAB_OWNER_TTL_MS, 5000, 'GRIDTAB_OWNER_TTL_MS')),
   };
 }

@@ -59,9 +59,9 @@ export async function createJob(
   spec: JobSpec,
   initialWeights?: string,
 ): Promise<JobRecord> {
-  const dataset = deps.store.getDataset(spec.dataset);
+  const dataset = await deps.store.getDataset(spec.dataset);
   if (!dataset) {
-    const known = deps.store.listDatasets().map((d) => d.id);
+    const known = (await deps.store.listDatasets()).map((d) => d.id);
     throw new GridTabError(
       'UNKNOWN_DATASET',
       `dataset '${spec.dataset}' does not exist; known: ${known.join(', ')}`,
@@ -88,7 +88,7 @@ export async function createJob(
     versionId: null,
     createdAt: now,
   };
-  deps.store.createJob(job, {
+  await deps.store.createJob(job, {
     id: `v-${randomUUID().slice(0, 12)}`,
     jobId: job.id,
     round: 0,
@@ -99,5 +99,5 @@ export async function createJob(
     metrics: { testAccuracy: null, testLoss: null },
     createdAt: now,
   });
-  return deps.store.getJob(job.id)!;
+  return (await deps.store.getJob(job.id))!;
 }

@@ -18,9 +18,10 @@ import { decodeUpdate } from '../aggregation/decode-update.ts';
 import { aggregatorFor } from '../aggregation/rules.ts';
 import { validateUpdate } from '../aggregation/validate.ts';
 import type { Clock } from '../clock.ts';
+import { type JobOwnership, LocalOwnership } from '../cluster/ownership.ts';
 import type { Evaluator } from '../evaluation/evaluator.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
-import type { JobRecord, Store, UpdateRecord } from '../storage/store.ts';
+import { type JobRecord, StaleRoundError, type Store, type UpdateRecord } from '../storage/store.ts';
 import { type Lease, type RoundState, unitId } from './round.ts';
 import { planShards } from './shard-plan.ts';
 
@@ -47,6 +48,8 @@ export interface SchedulerDeps {
    * the same store write and no unit of the next round goes out.
    */
   holdAfter?: (jobId: string, round: number) => boolean;
+  /** Which jobs this process runs; default: all of them (one coordinator). */
+  ownership?: JobOwnership;
 }
 
 const RETRY_MS = 2000;
@@ -55,20 +58,44 @@ export class Scheduler {
   private readonly rounds = new Map<string, RoundState>();
   private readonly leases = new Map<string, Lease>();
   private readonly closings = new Set<Promise<void>>();
+  /** Rounds being opened, so a takeover and a commit cannot open the same job twice. */
+  private readonly opening = new Map<string, Promise<void>>();
+  /** Update inserts in flight per round: a closing round waits for them before it reads. */
+  private readonly inserts = new Map<RoundState, Set<Promise<boolean>>>();
+  private readonly ownership: JobOwnership;
 
-  constructor(private readonly deps: SchedulerDeps) {}
+  constructor(private readonly deps: SchedulerDeps) {
+    this.ownership = deps.ownership ?? new LocalOwnership();
+    this.ownership.onLost((jobId) => this.drop(jobId));
+  }
+
+  /** Forgets a job's open round and leases (another process owns the job now). */
+  private drop(jobId: string): void {
+    this.rounds.delete(jobId);
+    for (const l of [...this.leases.values()]) if (l.jobId === jobId) this.leases.delete(l.leaseId);
+  }
 
   /** Rebuilds open rounds for running jobs from the store (after a start or a crash). */
   async init(): Promise<void> {
-    for (const job of this.deps.store.listJobs()) {
+    for (const job of await this.deps.store.listJobs()) {
       if (job.status === 'running') await this.openRound(job);
     }
   }
 
   async openRound(job: JobRecord): Promise<void> {
+    const pending = this.opening.get(job.id);
+    if (pending) return pending;
+    const p = this.openOwnedRound(job).finally(() => this.opening.delete(job.id));
+    this.opening.set(job.id, p);
+    return p;
+  }
+
+  private async openOwnedRound(job: JobRecord): Promise<void> {
+    // Only the job's owner runs its rounds; the others send contributors there.
+    if (!(await this.ownership.claim(job.id))) return;
     const { store, blobs, clock } = this.deps;
-    const version = job.versionId ? store.getVersion(job.versionId) : null;
-    const dataset = store.getDataset(job.spec.dataset);
+    const version = job.versionId ? await store.getVersion(job.versionId) : null;
+    const dataset = await store.getDataset(job.spec.dataset);
     if (!version || !dataset) throw new Error(`job ${job.id} has no base version or dataset`);
     const baseBytes = await blobs.get(version.hash);
     if (!baseBytes) throw new Error(`weights ${version.hash} of version ${version.id} are missing`);
@@ -80,7 +107,7 @@ export class Scheduler {
       hp.batchSize * hp.localSteps,
       job.spec.seed,
     );
-    const done = new Set(store.listUpdates(job.id, job.round).map((u) => u.unitId));
+    const done = new Set((await store.listUpdates(job.id, job.round)).map((u) => u.unitId));
     const round: RoundState = {
       jobId: job.id,
       round: job.round,
@@ -109,15 +136,18 @@ export class Scheduler {
     else this.deps.events.unitsAvailable();
   }
 
-  requestUnit(contributorId: string): UnitOffer {
-    const now = this.deps.clock.now();
+  async requestUnit(contributorId: string): Promise<UnitOffer> {
     // Fairness across jobs: the one with the fewest units in flight goes first.
-    const candidates = [...this.rounds.values()]
-      .filter((r) => !r.closing)
-      .map((r) => ({ r, job: this.deps.store.getJob(r.jobId) }))
+    const open = [...this.rounds.values()].filter((r) => !r.closing);
+    const jobs = await Promise.all(open.map((r) => this.deps.store.getJob(r.jobId)));
+    const now = this.deps.clock.now();
+    const candidates = open
+      .map((r, i) => ({ r, job: jobs[i] }))
       .filter((c): c is { r: RoundState; job: JobRecord } => c.job?.status === 'running')
       .sort((a, b) => this.inFlight(a.r) - this.inFlight(b.r));
     for (const { r, job } of candidates) {
+      // A round may have started closing while the jobs were read.
+      if (r.closing) continue;
       const unit = r.units.find((u) => u.status === 'pending');
       if (!unit) continue;
       const lease: Lease = {
@@ -153,7 +183,18 @@ export class Scheduler {
       };
       return { unit: workUnit };
     }
-    return { unit: null, retryMs: RETRY_MS };
+    return { unit: null, retryMs: RETRY_MS, ...(await this.redirect()) };
+  }
+
+  /** With several coordinators: the owner of a running job this process does not run. */
+  private async redirect(): Promise<{ redirect?: string }> {
+    if (!this.ownership.shared) return {};
+    for (const job of await this.deps.store.listJobs()) {
+      if (job.status !== 'running' || this.rounds.has(job.id)) continue;
+      const url = await this.ownership.ownerUrl(job.id);
+      if (url && url !== this.ownership.selfUrl) return { redirect: url };
+    }
+    return {};
   }
 
   private inFlight(r: RoundState): number {
@@ -177,7 +218,7 @@ export class Scheduler {
     if (!lease || lease.contributorId !== contributorId || lease.unitId !== meta.unitId) {
       throw new GridTabError('LEASE_UNKNOWN');
     }
-    const job = store.getJob(lease.jobId);
+    const job = await store.getJob(lease.jobId);
     const round = this.rounds.get(lease.jobId);
     if (job?.status !== 'running') throw new GridTabError('JOB_NOT_RUNNING');
     if (
@@ -227,15 +268,29 @@ export class Scheduler {
       blobHash,
       createdAt: new Date(clock.now()).toISOString(),
     };
-    if (!store.insertUpdate(record))
+    // Tracked so that a round starting to close now waits for this insert before it reads.
+    const inserting = store.insertUpdate(record);
+    this.trackInsert(round, inserting);
+    if (!(await inserting))
       throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
-    store.recordContribution(contributorId, meta.numSamples, record.createdAt);
+    await store.recordContribution(contributorId, meta.numSamples, record.createdAt);
     unit.status = 'done';
     unit.lease = null;
     this.leases.delete(lease.leaseId);
     this.deps.events.updateAccepted(meta.numSamples);
     if (this.quorumReached(job, round)) this.startClosing(job, round);
     return { accepted: true, round: round.round };
+  }
+
+  private trackInsert(round: RoundState, p: Promise<boolean>): void {
+    const set = this.inserts.get(round) ?? new Set<Promise<boolean>>();
+    this.inserts.set(round, set);
+    const done = () => {
+      set.delete(p);
+      if (set.size === 0 && this.inserts.get(round) === set) this.inserts.delete(round);
+    };
+    p.then(done, done);
+    set.add(p);
   }
 
   release(contributorId: string, leaseId: string): boolean {
@@ -264,7 +319,7 @@ export class Scheduler {
   }
 
   /** Periodic housekeeping: expire leases, close rounds whose deadline passed. */
-  tick(): void {
+  async tick(): Promise<void> {
     const now = this.deps.clock.now();
     for (const lease of [...this.leases.values()]) {
       if (now > lease.deadline) {
@@ -272,12 +327,21 @@ export class Scheduler {
         this.expire(lease);
       }
     }
-    for (const round of this.rounds.values()) {
-      const job = this.deps.store.getJob(round.jobId);
+    for (const round of [...this.rounds.values()]) {
+      const job = await this.deps.store.getJob(round.jobId);
       if (job?.status !== 'running' || round.closing) continue;
       if (now - round.openedAt < job.spec.rounds.deadlineMs) continue;
       if (round.units.some((u) => u.status === 'done')) this.startClosing(job, round);
       else round.openedAt = now; // nothing arrived: give the round another deadline
+    }
+    if (this.ownership.shared) await this.takeOver();
+  }
+
+  /** Opens the rounds of running jobs no live process holds (their owner died or left). */
+  private async takeOver(): Promise<void> {
+    for (const job of await this.deps.store.listJobs()) {
+      if (job.status === 'running' && !this.rounds.has(job.id) && !this.opening.has(job.id))
+        await this.openRound(job);
     }
   }
 
@@ -292,6 +356,12 @@ export class Scheduler {
     for (const u of round.units) if (u.lease) this.leases.delete(u.lease.leaseId);
     const p = this.closeRound(job, round)
       .catch((e) => {
+        if (e instanceof StaleRoundError) {
+          // Another process took the job over and moved it on: its round is the live one.
+          this.deps.log(`job ${job.id}: ${e.message}; leaving the job to its new owner`);
+          if (this.rounds.get(job.id) === round) this.drop(job.id);
+          return;
+        }
         this.deps.log(`job ${job.id}: closing round ${round.round} failed: ${(e as Error).stack}`);
         round.closing = false;
       })
@@ -302,7 +372,8 @@ export class Scheduler {
   private async closeRound(job: JobRecord, round: RoundState): Promise<void> {
     const { store, blobs, clock, evaluator, events } = this.deps;
     const started = performance.now();
-    const updates = store.listUpdates(job.id, round.round);
+    await Promise.all(this.inserts.get(round) ?? []).catch(() => {});
+    const updates = await store.listUpdates(job.id, round.round);
     const base = await this.loadFloats(round.baseHash);
     const weighted = await Promise.all(
       updates.map(async (u) => ({ delta: await this.loadFloats(u.blobHash), numSamples: u.numSamples })),
@@ -310,11 +381,11 @@ export class Scheduler {
     // Jobs stored before aggregation rules existed have none: they averaged.
     const next = aggregatorFor(job.spec.aggregation ?? { rule: 'mean' }).aggregate(base, weighted);
     const hash = await blobs.put(new Uint8Array(next.buffer));
-    const dataset = store.getDataset(job.spec.dataset)!;
+    const dataset = (await store.getDataset(job.spec.dataset))!;
     const metrics = await evaluator.evaluate(job.spec.model, next, dataset);
     const { maxRounds, targetAccuracy } = job.spec.stopping;
     const reachedTarget = targetAccuracy !== undefined && (metrics.testAccuracy ?? 0) >= targetAccuracy;
-    const current = store.getJob(job.id)!;
+    const current = (await store.getJob(job.id))!;
     const held = current.status === 'running' && this.deps.holdAfter?.(job.id, round.round);
     const status = round.round >= maxRounds || reachedTarget ? 'completed' : held ? 'paused' : current.status;
     const version = {
@@ -328,15 +399,16 @@ export class Scheduler {
       metrics,
       createdAt: new Date(clock.now()).toISOString(),
     };
-    store.commitVersion(version, round.round + 1, status);
+    await store.commitVersion(version, round.round + 1, status);
     this.rounds.delete(job.id);
     events.roundClosed((performance.now() - started) / 1000);
     events.versionCommitted({ jobId: job.id, versionId: version.id, round: round.round, metrics });
     this.deps.log(
       `job ${job.id}: version ${version.id} (round ${round.round}, ${updates.length} updates) accuracy ${metrics.testAccuracy?.toFixed(4)}`,
     );
-    const updated = store.getJob(job.id)!;
+    const updated = (await store.getJob(job.id))!;
     if (updated.status === 'running') await this.openRound(updated);
+    else if (updated.status === 'completed') await this.ownership.release(job.id);
   }
 
   private async loadFloats(hash: string): Promise<Float32Array> {
@@ -346,28 +418,34 @@ export class Scheduler {
   }
 
   async setStatus(jobId: string, status: 'running' | 'paused' | 'cancelled'): Promise<JobRecord> {
-    const job = this.deps.store.getJob(jobId);
+    const job = await this.deps.store.getJob(jobId);
     if (!job) throw new GridTabError('NOT_FOUND', `job ${jobId} does not exist`);
     if (job.status === 'completed' || job.status === 'cancelled') {
       throw new GridTabError('JOB_NOT_RUNNING', `job ${jobId} is ${job.status}`);
     }
-    this.deps.store.setJobStatus(jobId, status);
+    await this.deps.store.setJobStatus(jobId, status);
     if (status === 'cancelled') {
-      this.rounds.delete(jobId);
-      for (const l of [...this.leases.values()]) if (l.jobId === jobId) this.leases.delete(l.leaseId);
+      this.drop(jobId);
+      await this.ownership.release(jobId);
     }
     if (status === 'running') {
       const round = this.rounds.get(jobId);
       if (round) round.openedAt = this.deps.clock.now();
-      else await this.openRound(this.deps.store.getJob(jobId)!);
+      else await this.openRound((await this.deps.store.getJob(jobId))!);
       this.deps.events.unitsAvailable();
     }
-    return this.deps.store.getJob(jobId)!;
+    return (await this.deps.store.getJob(jobId))!;
   }
 
   /** Waits for rounds being closed (tests and shutdown). */
   async idle(): Promise<void> {
     while (this.closings.size > 0) await Promise.all([...this.closings]);
+  }
+
+  /** Shutdown: waits for closing rounds, then gives this process's jobs up for others to take. */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.ownership.close();
   }
 
   roundOf(jobId: string): RoundState | undefined {

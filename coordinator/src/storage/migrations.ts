@@ -1,8 +1,16 @@
 /**
  * Schema migrations, applied in order and recorded in schema_migrations. Plain SQL that both
- * SQLite and PostgreSQL accept, so one list serves the embedded and the shared-store modes.
+ * SQLite and PostgreSQL accept, so one list serves the embedded and the shared-store modes;
+ * where a statement must differ, `postgres` holds PostgreSQL's variant of `sql` (same version).
  */
-export const MIGRATIONS: { version: number; sql: string }[] = [
+export interface Migration {
+  version: number;
+  sql: string;
+  /** PostgreSQL's text when it cannot run `sql` as is; absent when `sql` is portable. */
+  postgres?: string;
+}
+
+export const MIGRATIONS: Migration[] = [
   {
     version: 1,
     sql: `

@@ -8,10 +8,13 @@ import type { TrialRecord } from './sweep-records.ts';
 
 const at = '2026-01-01T00:00:00Z';
 
-export function sweepCases(open: () => Store, createJob: (store: Store, id: string) => void) {
+export function sweepCases(
+  open: () => Store | Promise<Store>,
+  createJob: (store: Store, id: string) => Promise<void>,
+) {
   it('sweeps: a sweep and its trials are stored together and updated in one step', async () => {
-    const store = open();
-    createJob(store, 'js1');
+    const store = await open();
+    await createJob(store, 'js1');
     const spec = sweepSpecSchema.parse({
       name: 's',
       base: { name: 'b', model: MODEL_PRESETS['fashion-mlp'], dataset: 'd' },

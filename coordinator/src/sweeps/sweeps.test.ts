@@ -114,9 +114,12 @@ describe('sweeps', () => {
     const rerun = await post(co, `/sweeps/${sweep.id}/trials/${slow.id}/rerun`, {});
     expect(rerun.status).toBe(201);
     await expect
-      .poll(() => co!.store.getJob(rerun.body.jobId)?.status, { timeout: 60_000, interval: 250 })
+      .poll(async () => (await co!.store.getJob(rerun.body.jobId))?.status, {
+        timeout: 60_000,
+        interval: 250,
+      })
       .toBe('completed');
-    const again = co.store.listVersions(rerun.body.jobId).at(-1)!;
+    const again = (await co.store.listVersions(rerun.body.jobId)).at(-1)!;
     const first = slow.curve.at(-1)!;
     expect(again.round).toBe(first.round);
     expect(Math.abs(again.metrics.testAccuracy! - first.testAccuracy!)).toBeLessThanOrEqual(0.005);
@@ -183,7 +186,7 @@ describe('sweeps', () => {
         expect(t).toMatchObject({ status: 'stopped', rung: 0 });
         expect(t.error).toMatch(/cut at rung 1/);
         expect(t.curve.map((p) => p.round)).toEqual([1]);
-        expect(co.store.getJob(t.jobId!)?.status).toBe('cancelled');
+        expect((await co.store.getJob(t.jobId!))?.status).toBe('cancelled');
       }
     }
     // 4 trials x 1 round + 2 x 2 more rounds, against 4 x 3 rounds without early stopping.
@@ -210,7 +213,7 @@ describe('sweeps', () => {
       ['cancelled', 0],
     ]);
     expect(sweep.trials![0].error).toMatch(/budget/);
-    expect(co.store.getJob(sweep.trials![0].jobId!)?.status).toBe('cancelled');
+    expect((await co.store.getJob(sweep.trials![0].jobId!))?.status).toBe('cancelled');
     expect(sweep.samples).toBe(640);
   });
 
@@ -286,6 +289,6 @@ describe('sweeps', () => {
     }
     expect(answers).toEqual(cases.map(([code]) => [400, code]));
     expect(await co.store.sweeps.listSweeps()).toEqual([]);
-    expect(co.store.listJobs()).toEqual([]);
+    expect(await co.store.listJobs()).toEqual([]);
   });
 });
