@@ -8,3 +8,4 @@ export * from './models.ts';
 export * from './protocol.ts';
 export * from './random.ts';
 export * from './shard.ts';
+export * from './sweep.ts';
