@@ -90,6 +90,6 @@ export async function main(argv: string[]): Promise<number> {
     log(`could not start: ${contributor.state.lastError}`);
     return 1;
   }
-  log(`contributing to ${url} as ${contributor.state.contributorId ?? '(joining)'}`);
+  log(`contributing to ${urls.join(', ')} as ${contributor.state.contributorId ?? '(joining)'}`);
   return stopped;
 }
