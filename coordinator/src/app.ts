@@ -36,6 +36,8 @@ import { Scheduler } from './scheduler/scheduler.ts';
 import { type BlobStore, FileBlobStore } from './storage/blob-store.ts';
 import { openStorage } from './storage/open.ts';
 import type { Store } from './storage/store.ts';
+import { codeVersion } from './sweeps/code-version.ts';
+import { SweepRunner } from './sweeps/runner.ts';
 import { AlertInputs } from './telemetry/alert-inputs.ts';
 import { AlertEngine } from './telemetry/alerts.ts';
 import { CoordinatorStats } from './telemetry/coordinator-stats.ts';
@@ -70,6 +72,8 @@ export interface Coordinator {
   /** Accepted and refused updates per job and contributor, for the console and alerts. */
   outcomes: UpdateOutcomes;
   alerts: AlertEngine;
+  /** Hyperparameter sweeps: each trial a job of this scheduler. */
+  sweeps: SweepRunner;
   onlineContributors(): Set<string>;
 }
 
@@ -107,6 +111,7 @@ export async function createCoordinator(
   let contributors: ReturnType<typeof attachContributors> | null = null;
   let inference: ReturnType<typeof attachInference> | null = null;
   let consoleNs: ReturnType<typeof attachConsole> | null = null;
+  let sweeps: SweepRunner | null = null;
   const registry = new Registry({
     store,
     blobs,
@@ -125,6 +130,7 @@ export async function createCoordinator(
     clock,
     evaluator,
     log,
+    holdAfter: (jobId, round) => sweeps?.holdAfter(jobId, round) ?? false,
     ownership: cluster.ownership,
     events: {
       unitsAvailable: () => contributors?.namespace.emit('unit:available'),
@@ -135,6 +141,7 @@ export async function createCoordinator(
         metrics.roundsClosed.inc();
         contributors?.namespace.emit('job:version', event);
         void registry.onVersionCommitted(event.jobId, event.versionId);
+        sweeps?.onVersionCommitted(event.jobId);
       },
       updateAccepted: (n) => {
         metrics.updatesAccepted.inc();
@@ -144,6 +151,7 @@ export async function createCoordinator(
         metrics.updatesRejected.inc({ code });
         if (jobId) metrics.jobUpdatesRejected.inc({ job: jobId, code });
         outcomes.rejected(code, jobId);
+        sweeps?.onUpdateRejected(jobId ?? undefined, code);
       },
       roundClosed: (s) => {
         metrics.aggregationSeconds.observe(s);
@@ -151,6 +159,8 @@ export async function createCoordinator(
       },
     },
   });
+
+  sweeps = new SweepRunner({ store, blobs, clock, scheduler, log, codeVersion: codeVersion() });
 
   const co: Coordinator = {
     config,
@@ -162,6 +172,7 @@ export async function createCoordinator(
     log,
     tokens: new TokenAuthority(store, config),
     registry,
+    sweeps,
     inferenceTelemetry: new InferenceTelemetry(metrics.registry),
     stats,
     outcomes,
@@ -252,6 +263,7 @@ export async function createCoordinator(
 
   await ensureFashionMnist(co);
   await scheduler.init();
+  await sweeps.init();
   await ensureDemoJob(co);
 
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
@@ -266,6 +278,7 @@ export async function createCoordinator(
       .finally(() => {
         ticking = false;
       });
+    sweeps?.tick();
   }, config.tickMs);
 
   return {
@@ -281,6 +294,7 @@ export async function createCoordinator(
       contributors?.close();
       consoleNs?.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await sweeps?.idle();
       await scheduler.close();
       await cluster.close();
       if (!deps.store) await store.close();

@@ -42,6 +42,12 @@ export interface SchedulerDeps {
   evaluator: Evaluator;
   events: SchedulerEvents;
   log: (msg: string) => void;
+  /**
+   * Whether a job stops after this round and waits, paused, for someone to resume it (a sweep's
+   * trial at an ASHA rung). Asked when the round's version commits, so the pause is part of
+   * the same store write and no unit of the next round goes out.
+   */
+  holdAfter?: (jobId: string, round: number) => boolean;
   /** Which jobs this process runs; default: all of them (one coordinator). */
   ownership?: JobOwnership;
 }
@@ -380,7 +386,8 @@ export class Scheduler {
     const { maxRounds, targetAccuracy } = job.spec.stopping;
     const reachedTarget = targetAccuracy !== undefined && (metrics.testAccuracy ?? 0) >= targetAccuracy;
     const current = (await store.getJob(job.id))!;
-    const status = round.round >= maxRounds || reachedTarget ? 'completed' : current.status;
+    const held = current.status === 'running' && this.deps.holdAfter?.(job.id, round.round);
+    const status = round.round >= maxRounds || reachedTarget ? 'completed' : held ? 'paused' : current.status;
     const version = {
       id: `v-${randomUUID().slice(0, 12)}`,
       jobId: job.id,

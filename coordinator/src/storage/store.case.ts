@@ -6,6 +6,7 @@ import { jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
 import { describe, expect, it } from 'vitest';
 import { registryCases } from './registry-store.case.ts';
 import { type JobRecord, StaleRoundError, type Store, type VersionRecord } from './store.ts';
+import { sweepCases } from './sweep-store.case.ts';
 
 const spec = jobSpecSchema.parse({ name: 'j', model: MODEL_PRESETS['fashion-mlp'], dataset: 'd' });
 const job = (id: string): JobRecord => ({
@@ -147,6 +148,7 @@ export function storeSuite(name: string, open: Open, reopen?: Open) {
       open,
       async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)),
     );
+    sweepCases(open, async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)));
 
     if (reopen) {
       it('keeps acknowledged jobs, versions and updates after reopening', async () => {

@@ -6,6 +6,7 @@
  */
 import type { JobSpec, JobStatus, VersionMetrics } from '@gridtab/shared';
 import type { RegistryStore } from './registry-records.ts';
+import type { SweepStore } from './sweep-records.ts';
 
 export interface JobRecord {
   id: string;
@@ -136,6 +137,9 @@ export interface Store {
 
   /** The model registry's records (registry-records.ts). */
   readonly registry: RegistryStore;
+
+  /** Hyperparameter sweeps and their trials (sweep-records.ts). */
+  readonly sweeps: SweepStore;
 
   close(): Promise<void>;
 }

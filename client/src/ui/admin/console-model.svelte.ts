@@ -31,7 +31,8 @@ export type ConsolePage =
   | { name: 'models' }
   | { name: 'telemetry' }
   | { name: 'alerts' }
-  | { name: 'tokens' };
+  | { name: 'tokens' }
+  | { name: 'sweeps'; sweepId?: string };
 
 const SIMPLE_PAGES = ['jobs', 'contributors', 'models', 'telemetry', 'alerts', 'tokens'] as const;
 
@@ -56,12 +57,14 @@ type ConsoleSocket = Socket<ConsoleServerEvents, ConsoleClientEvents>;
 export function pageFromHash(hash: string): ConsolePage {
   const [, name, id] = /^#\/?([a-z]*)\/?(.*)$/.exec(hash) ?? [];
   if (name === 'jobs' && id) return { name: 'job', jobId: decodeURIComponent(id) };
+  if (name === 'sweeps') return id ? { name, sweepId: decodeURIComponent(id) } : { name };
   const simple = SIMPLE_PAGES.find((p) => p === name);
   if (simple) return { name: simple };
   return { name: 'overview' };
 }
 
 export function hashOf(page: ConsolePage): string {
+  if (page.name === 'sweeps' && page.sweepId) return `#/sweeps/${encodeURIComponent(page.sweepId)}`;
   return page.name === 'job' ? `#/jobs/${encodeURIComponent(page.jobId)}` : `#/${page.name}`;
 }
 
@@ -231,6 +234,11 @@ export class ConsoleModel {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** An HTTP API call with this console's token (busy and actionError as for tokens). */
+  async apiCall<T>(run: (baseUrl: string, bearer: string) => Promise<T>): Promise<T | null> {
+    return this.tokenCall(() => run(this.baseUrl, this.token));
   }
 
   async loadTokens(): Promise<void> {

@@ -21,6 +21,7 @@ import {
   type VersionRecord,
 } from '../store.ts';
 import { PgRegistryStore } from './pg-registry.ts';
+import { PgSweepStore } from './pg-sweeps.ts';
 import { type Queryable, transaction } from './pg-tx.ts';
 
 /** Any key: it only has to be the same in every GridTab process sharing the database. */
@@ -62,12 +63,14 @@ async function insertVersion(db: Queryable, v: VersionRecord): Promise<void> {
 
 export class PgStore implements Store {
   readonly registry: PgRegistryStore;
+  readonly sweeps: PgSweepStore;
 
   private constructor(
     readonly pool: pg.Pool,
     private readonly ownsPool: boolean,
   ) {
     this.registry = new PgRegistryStore(pool);
+    this.sweeps = new PgSweepStore(pool);
   }
 
   /** Opens (and migrates) the database at `url`, or uses the given pool. */
