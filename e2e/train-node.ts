@@ -13,7 +13,10 @@ if (!url || !jobId) {
 const contributor = createNodeContributor({ coordinatorUrl: url, benchmarkMs: 100 });
 await contributor.start();
 for (;;) {
-  const job = (await (await fetch(`${url}/api/jobs/${jobId}`)).json()) as { status: string };
+  // A poll can fail on a reset keep-alive connection while the coordinator is busy: ask again.
+  const job = (await fetch(`${url}/api/jobs/${jobId}`)
+    .then((r) => r.json())
+    .catch(() => ({ status: 'running' }))) as { status: string };
   if (job.status !== 'running') break;
   await new Promise((r) => setTimeout(r, 250));
 }
