@@ -13,7 +13,8 @@ if (!url || !jobId) {
 const contributor = createNodeContributor({ coordinatorUrl: url, benchmarkMs: 100 });
 await contributor.start();
 for (;;) {
-  // A poll can fail on a reset keep-alive connection while the coordinator is busy: ask again.
+  // A poll can meet a keep-alive socket the server closes after a long evaluation blocked its
+  // event loop (ECONNRESET on a loaded machine): that poll is retried, not fatal.
   const job = (await fetch(`${url}/api/jobs/${jobId}`)
     .then((r) => r.json())
     .catch(() => ({ status: 'running' }))) as { status: string };

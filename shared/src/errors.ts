@@ -22,6 +22,7 @@ export const ERROR_CODES = {
     "the update payload does not decode with the job's codec (truncated, malformed or another codec)",
   CHECKSUM_MISMATCH: 'the update payload does not match the checksum in its meta (corrupted on the way)',
   JOB_NOT_RUNNING: 'the job is paused, cancelled or finished',
+  CONTRIBUTOR_BANNED: 'an admin banned this contributor: it may not join until unbanned',
   DATASET_MISSING: 'the dataset files are not on this machine',
   CONFLICT: 'the name is taken, or the current state does not allow the change (nothing to roll back to)',
   WEIGHTS_MISMATCH: 'the weights do not match their content hash or the model size (tampered or truncated)',

@@ -29,8 +29,8 @@ export interface SchedulerEvents {
   /** A round opened or a unit was freed. */
   unitsAvailable(): void;
   versionCommitted(event: VersionEvent): void;
-  /** An update was refused; jobId is absent when the lease was unknown. */
-  updateRejected(code: string, jobId?: string): void;
+  /** jobId is null when the update named no lease this coordinator holds. */
+  updateRejected(code: string, jobId: string | null): void;
   updateAccepted(numSamples: number): void;
   roundClosed(seconds: number): void;
 }
@@ -203,7 +203,7 @@ export class Scheduler {
 
   /** Validates and durably stores an update; throws GridTabError with the refusal code. */
   async submit(contributorId: string, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck> {
-    const jobId = this.leases.get(meta.leaseId)?.jobId;
+    const jobId = this.leases.get(meta.leaseId)?.jobId ?? null;
     try {
       return await this.accept(contributorId, meta, payload);
     } catch (e) {

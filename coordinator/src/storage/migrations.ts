@@ -123,6 +123,18 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    // Contributor bans from the console (console helper's reserved number): a banned
+    // contributor is refused at join. Keyed by contributor id, which stands for its client id.
+    version: 5,
+    sql: `
+      CREATE TABLE contributor_bans (
+        contributor_id TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        banned_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
     // Hyperparameter sweeps (coordinator/src/sweeps): a sweep and its trials, each trial a job.
     // JSON columns are TEXT; a trial's curve is read from its job's versions.
     version: 6,

@@ -78,6 +78,13 @@ export interface TokenRecord {
   revokedAt: string | null;
 }
 
+/** A contributor an admin banned: refused at join until unbanned. */
+export interface BanRecord {
+  contributorId: string;
+  reason: string;
+  bannedAt: string;
+}
+
 /**
  * commitVersion's refusal when the job is no longer at the version's round: another coordinator
  * took the job over and moved it on while this one aggregated.
@@ -114,6 +121,13 @@ export interface Store {
   upsertContributor(clientId: string, backend: string | null, now: string): Promise<ContributorRecord>;
   recordContribution(contributorId: string, samples: number, now: string): Promise<void>;
   listContributors(): Promise<ContributorRecord[]>;
+
+  /** Bans (or re-bans with a new reason) a contributor. */
+  banContributor(ban: BanRecord): Promise<void>;
+  /** False when the contributor was not banned. */
+  unbanContributor(contributorId: string): Promise<boolean>;
+  getBan(contributorId: string): Promise<BanRecord | null>;
+  listBans(): Promise<BanRecord[]>;
 
   insertToken(token: TokenRecord): Promise<void>;
   findTokenByHash(hash: string): Promise<TokenRecord | null>;
