@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { MAX_SOCKET_MESSAGE_BYTES } from '@gridtab/shared';
 import { DEFAULT_FASHION_MNIST_DIR } from './datasets/fashion-mnist.ts';
+import { ALERT_ENV, type AlertThresholds, alertThresholdsFromEnv } from './telemetry/alert-rules.ts';
 
 export interface CoordinatorConfig {
   port: number;
@@ -35,6 +36,8 @@ export interface CoordinatorConfig {
   publicUrl: string | null;
   /** How long a job's ownership lasts in Redis unless renewed (a dead owner's jobs move after it). */
   ownerTtlMs: number;
+  /** Thresholds of the alert rules (GRIDTAB_ALERT_*). */
+  alerts: AlertThresholds;
 }
 
 export const ENV_HELP: [string, string][] = [
@@ -57,6 +60,7 @@ export const ENV_HELP: [string, string][] = [
   ['REDIS_URL', 'Redis URL: socket.io fan-out and per-job ownership across coordinators (default: none)'],
   ['GRIDTAB_PUBLIC_URL', "this process's URL for contributors, sent when redirecting them to a job's owner"],
   ['GRIDTAB_OWNER_TTL_MS', 'job ownership lease in Redis; a dead owner is replaced after it (default 5000)'],
+  ...ALERT_ENV.map(([name, , help]): [string, string] => [name, help]),
 ];
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -93,5 +97,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     redisUrl: env.REDIS_URL || null,
     publicUrl: env.GRIDTAB_PUBLIC_URL || null,
     ownerTtlMs: Math.max(1000, intFrom(env.GRIDTAB_OWNER_TTL_MS, 5000, 'GRIDTAB_OWNER_TTL_MS')),
+    alerts: alertThresholdsFromEnv(env),
   };
 }

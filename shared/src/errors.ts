@@ -26,10 +26,17 @@ export const ERROR_CODES = {
   CHUNK_MISSING: 'the submit names a chunked upload that still lacks pieces (listed in the message)',
   CHUNK_DUPLICATE: 'this piece of the chunked upload was already received',
   JOB_NOT_RUNNING: 'the job is paused, cancelled or finished',
+  CONTRIBUTOR_BANNED: 'an admin banned this contributor: it may not join until unbanned',
   DATASET_MISSING: 'the dataset files are not on this machine',
   CONFLICT: 'the name is taken, or the current state does not allow the change (nothing to roll back to)',
   WEIGHTS_MISMATCH: 'the weights do not match their content hash or the model size (tampered or truncated)',
   INPUT_MISMATCH: 'the input does not fit the model input shape, or the model does not fit the app',
+  INVALID_SEARCH_SPACE:
+    'the sweep search space is empty or unbounded (min >= max, a non-finite bound, no choices, a grid over a range without a step) or gives invalid jobs',
+  UNKNOWN_PARAMETER: 'a sweep parameter names a path the job spec does not have',
+  INVALID_BUDGET:
+    'the sweep budget is zero, missing, or cannot bound the method (random search needs maxTrials)',
+  UNKNOWN_METRIC: 'the sweep metric is not testAccuracy or testLoss',
   INTERNAL: 'the coordinator failed; the request may be retried',
 } as const;
 

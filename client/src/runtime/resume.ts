@@ -24,9 +24,16 @@ export const loadSavedUnit = (cache: BlobCache) => cache.getState<SavedUnit>(UNI
 export const saveUnit = (cache: BlobCache, saved: SavedUnit) => cache.putState(UNIT_KEY, saved);
 export const clearSavedUnit = (cache: BlobCache) => cache.deleteState(UNIT_KEY);
 
-/** Whether a saved unit can be continued: same coordinator and its lease not yet past its deadline. */
-export function resumable(saved: SavedUnit, coordinatorUrl: string, now: number): boolean {
-  return saved.coordinatorUrl === coordinatorUrl && saved.unit.deadline > now;
+/**
+ * Whether a saved unit can be continued: saved against one of this runtime's coordinators and
+ * its lease not yet past its deadline.
+ */
+export function resumable(
+  saved: SavedUnit,
+  coordinatorUrls: string | readonly string[],
+  now: number,
+): boolean {
+  return [coordinatorUrls].flat().includes(saved.coordinatorUrl) && saved.unit.deadline > now;
 }
 
 export async function loadCodecState(cache: BlobCache, jobId: string): Promise<CodecState> {

@@ -6,6 +6,7 @@
 import {
   type Ack,
   CONTRIBUTOR_NAMESPACE,
+  type ConsoleDevice,
   type ContributorClientEvents,
   type ContributorServerEvents,
   chunkHeaderSchema,
@@ -29,6 +30,8 @@ import { ChunkAssembler } from './chunks.ts';
 interface SocketData {
   contributorId?: string;
   samplesPerSec?: number;
+  /** What the join message said about the device, for the console. */
+  device?: ConsoleDevice;
 }
 
 type ContributorSocket = Socket<
@@ -116,10 +119,29 @@ export function attachContributors(io: Server, co: Coordinator) {
           join.chosenBackend,
           new Date().toISOString(),
         );
+        const ban = await co.store.getBan(record.id);
+        if (ban) {
+          co.log(`contributor ${record.id} refused: banned`);
+          throw new GridTabError(
+            'CONTRIBUTOR_BANNED',
+            `an admin banned this contributor${ban.reason ? `: ${ban.reason}` : ''}`,
+          );
+        }
+        // A kick or ban may have landed while the store was answering.
+        if (!socket.connected) throw new GridTabError('NOT_JOINED', 'the socket closed while joining');
         // A second join may have finished while the store answered.
         if (socket.data.contributorId)
           return { contributorId: socket.data.contributorId, heartbeatMs: 25_000 };
         socket.data.contributorId = record.id;
+        socket.data.device = {
+          kind: join.kind,
+          backends: join.backends.map((b) => ({
+            name: b.name,
+            available: b.available,
+            samplesPerSec: b.samplesPerSec,
+          })),
+          userAgent: join.userAgent ?? null,
+        };
         clearTimeout(graceTimers.get(record.id));
         graceTimers.delete(record.id);
         online.set(record.id, (online.get(record.id) ?? 0) + 1);
@@ -157,18 +179,26 @@ export function attachContributors(io: Server, co: Coordinator) {
         return reply(fail('PAYLOAD_TOO_LARGE', `updates are limited to ${MAX_UPDATE_BYTES} bytes`));
       }
       handle('unit:submit', updateMetaSchema, ack, meta, async (m) => {
-        const who = socket.data.contributorId!;
-        if (!m.uploadId) return co.scheduler.submit(who, m, bytes);
-        if (bytes.byteLength > 0)
-          throw new GridTabError('BAD_REQUEST', 'a submit naming an upload carries no payload of its own');
-        let whole: Uint8Array;
+        const id = socket.data.contributorId!;
+        let whole = bytes;
+        if (m.uploadId) {
+          if (bytes.byteLength > 0)
+            throw new GridTabError('BAD_REQUEST', 'a submit naming an upload carries no payload of its own');
+          try {
+            whole = await chunks.take(id, m.uploadId);
+          } catch (e) {
+            if (e instanceof GridTabError) co.metrics.updatesRejected.inc({ code: e.code });
+            throw e;
+          }
+        }
         try {
-          whole = await chunks.take(who, m.uploadId);
+          const accepted = await co.scheduler.submit(id, m, whole);
+          co.outcomes.submitted(id, true, co.clock.now());
+          return accepted;
         } catch (e) {
-          if (e instanceof GridTabError) co.metrics.updatesRejected.inc({ code: e.code });
+          if (e instanceof GridTabError) co.outcomes.submitted(id, false, co.clock.now());
           throw e;
         }
-        return co.scheduler.submit(who, m, whole);
       });
     });
 
@@ -234,6 +264,31 @@ export function attachContributors(io: Server, co: Coordinator) {
         if (id) rates.set(id, (rates.get(id) ?? 0) + (s.data.samplesPerSec ?? 0));
       }
       return rates;
+    },
+    /** The device each online contributor described when it joined (its first live socket). */
+    devices: () => {
+      const devices = new Map<string, ConsoleDevice>();
+      for (const s of nsp.sockets.values()) {
+        const id = s.data.contributorId;
+        if (id && s.data.device && !devices.has(id)) devices.set(id, s.data.device);
+      }
+      return devices;
+    },
+    /** Drops every socket of a contributor and frees its leases at once (no grace period). */
+    kick: (contributorId: string) => {
+      let sockets = 0;
+      for (const s of [...nsp.sockets.values()]) {
+        if (s.data.contributorId !== contributorId) continue;
+        // Only this namespace's socket: `true` would close the whole connection, which a
+        // client multiplexes with its other namespaces (a console in the same Node process).
+        s.disconnect();
+        sockets++;
+      }
+      clearTimeout(graceTimers.get(contributorId));
+      graceTimers.delete(contributorId);
+      const freed = co.scheduler.releaseAll(contributorId);
+      co.log(`contributor ${contributorId} kicked: ${sockets} socket(s) closed, ${freed} lease(s) freed`);
+      return sockets;
     },
     close: () => {
       for (const t of graceTimers.values()) clearTimeout(t);

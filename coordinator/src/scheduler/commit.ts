@@ -17,6 +17,8 @@ export interface CommitDeps {
   blobs: BlobStore;
   clock: Clock;
   evaluator: Evaluator;
+  /** Pause the job once this version is committed (a sweep's rung); same store write. */
+  holdAfter?: (jobId: string, round: number) => boolean;
 }
 
 export async function loadFloats(blobs: BlobStore, hash: string): Promise<Float32Array> {
@@ -56,7 +58,8 @@ export async function commitVersion(
   const { maxRounds, targetAccuracy } = job.spec.stopping;
   const reachedTarget = targetAccuracy !== undefined && (metrics.testAccuracy ?? 0) >= targetAccuracy;
   const current = (await store.getJob(job.id))!;
-  const status = round >= maxRounds || reachedTarget ? 'completed' : current.status;
+  const held = current.status === 'running' && deps.holdAfter?.(job.id, round);
+  const status = round >= maxRounds || reachedTarget ? 'completed' : held ? 'paused' : current.status;
   const version: VersionRecord = {
     id: `v-${randomUUID().slice(0, 12)}`,
     jobId: job.id,

@@ -33,7 +33,8 @@ export interface SchedulerEvents {
   /** A round opened or a unit was freed. */
   unitsAvailable(): void;
   versionCommitted(event: VersionEvent): void;
-  updateRejected(code: string): void;
+  /** jobId is null when the update named no lease this coordinator holds. */
+  updateRejected(code: string, jobId: string | null): void;
   updateAccepted(numSamples: number): void;
   roundClosed(seconds: number): void;
 }
@@ -45,6 +46,12 @@ export interface SchedulerDeps {
   evaluator: Evaluator;
   events: SchedulerEvents;
   log: (msg: string) => void;
+  /**
+   * Whether a job stops after this round and waits, paused, for someone to resume it (a sweep's
+   * trial at an ASHA rung). Asked when the round's version commits, so the pause is part of
+   * the same store write and no unit of the next round goes out.
+   */
+  holdAfter?: (jobId: string, round: number) => boolean;
   /** Which jobs this process runs; default: all of them (one coordinator). */
   ownership?: JobOwnership;
 }
@@ -255,10 +262,11 @@ export class Scheduler {
 
   /** Validates and durably stores an update; throws GridTabError with the refusal code. */
   async submit(contributorId: string, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck> {
+    const jobId = this.leases.get(meta.leaseId)?.jobId ?? null;
     try {
       return await this.accept(contributorId, meta, payload);
     } catch (e) {
-      if (e instanceof GridTabError) this.deps.events.updateRejected(e.code);
+      if (e instanceof GridTabError) this.deps.events.updateRejected(e.code, jobId);
       throw e;
     }
   }

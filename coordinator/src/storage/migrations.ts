@@ -123,6 +123,48 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    // Contributor bans from the console (console helper's reserved number): a banned
+    // contributor is refused at join. Keyed by contributor id, which stands for its client id.
+    version: 5,
+    sql: `
+      CREATE TABLE contributor_bans (
+        contributor_id TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        banned_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    // Hyperparameter sweeps (coordinator/src/sweeps): a sweep and its trials, each trial a job.
+    // JSON columns are TEXT; a trial's curve is read from its job's versions.
+    version: 6,
+    sql: `
+      CREATE TABLE sweeps (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        ended_at TEXT
+      );
+      CREATE TABLE sweep_trials (
+        id TEXT PRIMARY KEY,
+        sweep_id TEXT NOT NULL REFERENCES sweeps(id),
+        idx INTEGER NOT NULL,
+        params TEXT NOT NULL,
+        status TEXT NOT NULL,
+        job_id TEXT REFERENCES jobs(id),
+        rung INTEGER NOT NULL,
+        error TEXT,
+        repro TEXT,
+        reruns TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        ended_at TEXT,
+        UNIQUE (sweep_id, idx)
+      );
+    `,
+  },
+  {
     // Strategies (strategies helper's reserved number): the blob of a strategy's state after a
     // version, e.g. DiLoCo's outer momentum. Bytes stay in the BlobStore; this is their hash.
     version: 7,

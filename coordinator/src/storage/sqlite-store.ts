@@ -10,9 +10,11 @@ import { dirname } from 'node:path';
 import type { JobStatus } from '@gridtab/shared';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
-import { type Row, toContributor, toDataset, toJob, toToken, toUpdate, toVersion } from './rows.ts';
+import { type Row, toBan, toContributor, toDataset, toJob, toToken, toUpdate, toVersion } from './rows.ts';
 import { SqliteRegistryStore } from './sqlite-registry.ts';
+import { SqliteSweepStore } from './sqlite-sweeps.ts';
 import {
+  type BanRecord,
   type ContributorRecord,
   type DatasetRecord,
   type JobRecord,
@@ -26,6 +28,7 @@ import {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   readonly registry: SqliteRegistryStore;
+  readonly sweeps: SqliteSweepStore;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -35,6 +38,7 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.registry = new SqliteRegistryStore(this.db);
+    this.sweeps = new SqliteSweepStore(this.db);
   }
 
   private migrate(): void {
@@ -195,6 +199,33 @@ export class SqliteStore implements Store {
     return (this.db.prepare('SELECT * FROM contributors ORDER BY last_seen DESC').all() as Row[]).map(
       toContributor,
     );
+  }
+
+  async banContributor(b: BanRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO contributor_bans (contributor_id, reason, banned_at) VALUES (?, ?, ?)
+         ON CONFLICT (contributor_id) DO UPDATE SET reason = excluded.reason, banned_at = excluded.banned_at`,
+      )
+      .run(b.contributorId, b.reason, b.bannedAt);
+  }
+
+  async unbanContributor(contributorId: string): Promise<boolean> {
+    return (
+      this.db.prepare('DELETE FROM contributor_bans WHERE contributor_id = ?').run(contributorId).changes ===
+      1
+    );
+  }
+
+  async getBan(contributorId: string): Promise<BanRecord | null> {
+    const row = this.db
+      .prepare('SELECT * FROM contributor_bans WHERE contributor_id = ?')
+      .get(contributorId) as Row | undefined;
+    return row ? toBan(row) : null;
+  }
+
+  async listBans(): Promise<BanRecord[]> {
+    return (this.db.prepare('SELECT * FROM contributor_bans ORDER BY banned_at').all() as Row[]).map(toBan);
   }
 
   async insertToken(t: TokenRecord): Promise<void> {

@@ -6,6 +6,7 @@ import { jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
 import { describe, expect, it } from 'vitest';
 import { registryCases } from './registry-store.case.ts';
 import { type JobRecord, StaleRoundError, type Store, type VersionRecord } from './store.ts';
+import { sweepCases } from './sweep-store.case.ts';
 
 const spec = jobSpecSchema.parse({ name: 'j', model: MODEL_PRESETS['fashion-mlp'], dataset: 'd' });
 const job = (id: string): JobRecord => ({
@@ -135,10 +136,31 @@ export function storeSuite(name: string, open: Open, reopen?: Open) {
       expect((await store.listTokens()).map((t) => t.id)).toContain('t-1');
     });
 
+    it('keeps bans, re-bans with a new reason and unbans once', async () => {
+      const store = await open();
+      await store.banContributor({ contributorId: 'c-1', reason: 'spam', bannedAt: '2026-01-01T00:00:00Z' });
+      await store.banContributor({
+        contributorId: 'c-1',
+        reason: 'bad updates',
+        bannedAt: '2026-01-02T00:00:00Z',
+      });
+      expect(await store.getBan('c-1')).toEqual({
+        contributorId: 'c-1',
+        reason: 'bad updates',
+        bannedAt: '2026-01-02T00:00:00Z',
+      });
+      expect(await store.getBan('c-2')).toBeNull();
+      expect((await store.listBans()).map((b) => b.contributorId)).toEqual(['c-1']);
+      expect(await store.unbanContributor('c-1')).toBe(true);
+      expect(await store.unbanContributor('c-1')).toBe(false);
+      expect(await store.getBan('c-1')).toBeNull();
+    });
+
     registryCases(
       open,
       async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)),
     );
+    sweepCases(open, async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)));
 
     if (reopen) {
       it('keeps acknowledged jobs, versions and updates after reopening', async () => {

@@ -6,6 +6,7 @@
  */
 import type { JobSpec, JobStatus, VersionMetrics } from '@gridtab/shared';
 import type { RegistryStore } from './registry-records.ts';
+import type { SweepStore } from './sweep-records.ts';
 
 export interface JobRecord {
   id: string;
@@ -82,6 +83,13 @@ export interface TokenRecord {
   revokedAt: string | null;
 }
 
+/** A contributor an admin banned: refused at join until unbanned. */
+export interface BanRecord {
+  contributorId: string;
+  reason: string;
+  bannedAt: string;
+}
+
 /**
  * commitVersion's refusal when the job is no longer at the version's round: another coordinator
  * took the job over and moved it on while this one aggregated.
@@ -119,6 +127,13 @@ export interface Store {
   recordContribution(contributorId: string, samples: number, now: string): Promise<void>;
   listContributors(): Promise<ContributorRecord[]>;
 
+  /** Bans (or re-bans with a new reason) a contributor. */
+  banContributor(ban: BanRecord): Promise<void>;
+  /** False when the contributor was not banned. */
+  unbanContributor(contributorId: string): Promise<boolean>;
+  getBan(contributorId: string): Promise<BanRecord | null>;
+  listBans(): Promise<BanRecord[]>;
+
   insertToken(token: TokenRecord): Promise<void>;
   findTokenByHash(hash: string): Promise<TokenRecord | null>;
   listTokens(): Promise<TokenRecord[]>;
@@ -127,6 +142,9 @@ export interface Store {
 
   /** The model registry's records (registry-records.ts). */
   readonly registry: RegistryStore;
+
+  /** Hyperparameter sweeps and their trials (sweep-records.ts). */
+  readonly sweeps: SweepStore;
 
   close(): Promise<void>;
 }

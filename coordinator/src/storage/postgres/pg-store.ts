@@ -8,8 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { JobStatus } from '@gridtab/shared';
 import pg from 'pg';
 import { MIGRATIONS } from '../migrations.ts';
-import { type Row, toContributor, toDataset, toJob, toToken, toUpdate, toVersion } from '../rows.ts';
+import { type Row, toBan, toContributor, toDataset, toJob, toToken, toUpdate, toVersion } from '../rows.ts';
 import {
+  type BanRecord,
   type ContributorRecord,
   type DatasetRecord,
   type JobRecord,
@@ -20,6 +21,7 @@ import {
   type VersionRecord,
 } from '../store.ts';
 import { PgRegistryStore } from './pg-registry.ts';
+import { PgSweepStore } from './pg-sweeps.ts';
 import { type Queryable, transaction } from './pg-tx.ts';
 
 /** Any key: it only has to be the same in every GridTab process sharing the database. */
@@ -62,12 +64,14 @@ async function insertVersion(db: Queryable, v: VersionRecord): Promise<void> {
 
 export class PgStore implements Store {
   readonly registry: PgRegistryStore;
+  readonly sweeps: PgSweepStore;
 
   private constructor(
     readonly pool: pg.Pool,
     private readonly ownsPool: boolean,
   ) {
     this.registry = new PgRegistryStore(pool);
+    this.sweeps = new PgSweepStore(pool);
   }
 
   /** Opens (and migrates) the database at `url`, or uses the given pool. */
@@ -207,6 +211,30 @@ export class PgStore implements Store {
 
   async listContributors(): Promise<ContributorRecord[]> {
     return (await this.all('SELECT * FROM contributors ORDER BY last_seen DESC')).map(toContributor);
+  }
+
+  async banContributor(b: BanRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO contributor_bans (contributor_id, reason, banned_at) VALUES ($1, $2, $3)
+       ON CONFLICT (contributor_id) DO UPDATE SET reason = excluded.reason, banned_at = excluded.banned_at`,
+      [b.contributorId, b.reason, b.bannedAt],
+    );
+  }
+
+  async unbanContributor(contributorId: string): Promise<boolean> {
+    const result = await this.pool.query('DELETE FROM contributor_bans WHERE contributor_id = $1', [
+      contributorId,
+    ]);
+    return result.rowCount === 1;
+  }
+
+  async getBan(contributorId: string): Promise<BanRecord | null> {
+    const row = await this.one('SELECT * FROM contributor_bans WHERE contributor_id = $1', [contributorId]);
+    return row ? toBan(row) : null;
+  }
+
+  async listBans(): Promise<BanRecord[]> {
+    return (await this.all('SELECT * FROM contributor_bans ORDER BY banned_at')).map(toBan);
   }
 
   async insertToken(t: TokenRecord): Promise<void> {
