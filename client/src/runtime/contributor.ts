@@ -281,6 +281,7 @@ class ContributorRuntime implements Contributor {
           this.opts.numClasses ?? 10,
           (done, total, loss) => this.set({ unitProgress: done / total, ...(loss !== null ? { loss } : {}) }),
           () => !this.running,
+          this.opts.behaviour?.relabel?.(unit),
         );
       let result: Awaited<ReturnType<typeof train>>;
       try {
@@ -296,7 +297,7 @@ class ContributorRuntime implements Contributor {
       }
       this.set({ phase: 'submitting' });
       const behaviour = this.opts.behaviour;
-      const delta = behaviour?.tamper ? behaviour.tamper(result.delta, unit) : result.delta;
+      const delta = behaviour?.tamper ? await behaviour.tamper(result.delta, unit) : result.delta;
       const payload = await this.encode(unit, delta);
       const meta: UpdateMeta = {
         leaseId: unit.leaseId,

@@ -45,6 +45,15 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
+/** One-hot labels with class l moved to column map[l]: new column j is old column map^-1(j). */
+function relabel(oneHot: tf.Tensor, map: Int32Array): tf.Tensor {
+  const inverse = new Int32Array(map.length);
+  for (let l = 0; l < map.length; l++) inverse[map[l]] = l;
+  const out = tf.tidy(() => tf.gather(oneHot, tf.tensor1d(inverse, 'int32'), 1));
+  oneHot.dispose();
+  return out;
+}
+
 export class Trainer {
   private model: tf.LayersModel | null = null;
   private modelKey = '';
@@ -56,6 +65,8 @@ export class Trainer {
     numClasses: number,
     onStep: (done: number, total: number, loss: number | null) => void,
     shouldStop: () => boolean,
+    /** Label l is trained as labelMap[l] (the harness's label-flip attack); unset in real tabs. */
+    labelMap?: Int32Array,
   ): Promise<TrainResult> {
     const key = JSON.stringify(unit.model);
     if (!this.model || key !== this.modelKey || tf.getBackend() !== this.modelBackend) {
@@ -68,8 +79,9 @@ export class Trainer {
     setFlatWeights(model, base);
     const parts = shards.map((s) => shardToTensors(s, numClasses));
     const x = parts.length === 1 ? parts[0].x : tf.concat(parts.map((p) => p.x));
-    const y = parts.length === 1 ? parts[0].y : tf.concat(parts.map((p) => p.y));
+    const oneHot = parts.length === 1 ? parts[0].y : tf.concat(parts.map((p) => p.y));
     if (parts.length > 1) tf.dispose(parts.flatMap((p) => [p.x, p.y]));
+    const y = labelMap ? relabel(oneHot, labelMap) : oneHot;
     const n = x.shape[0];
     const rand = mulberry32(unit.seed);
     const order = Int32Array.from({ length: n }, (_, i) => i);
