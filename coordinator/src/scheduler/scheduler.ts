@@ -15,6 +15,7 @@ import {
 } from '@gridtab/shared';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
 import { decodeUpdate } from '../aggregation/decode-update.ts';
+import { aggregationContext } from '../aggregation/history.ts';
 import { aggregatorFor } from '../aggregation/rules.ts';
 import { validateUpdate } from '../aggregation/validate.ts';
 import type { Clock } from '../clock.ts';
@@ -300,7 +301,12 @@ export class Scheduler {
       updates.map(async (u) => ({ delta: await this.loadFloats(u.blobHash), numSamples: u.numSamples })),
     );
     // Jobs stored before aggregation rules existed have none: they averaged.
-    const next = aggregatorFor(job.spec.aggregation ?? { rule: 'mean' }).aggregate(base, weighted);
+    const aggregator = aggregatorFor(job.spec.aggregation ?? { rule: 'mean' });
+    // Robustness hook: rules with momentum read the previous step, derived from stored versions.
+    const context = aggregator.usesHistory
+      ? await aggregationContext(store, blobs, round.baseVersionId)
+      : undefined;
+    const next = aggregator.aggregate(base, weighted, context);
     const hash = await blobs.put(new Uint8Array(next.buffer));
     const dataset = store.getDataset(job.spec.dataset)!;
     const metrics = await evaluator.evaluate(job.spec.model, next, dataset);
