@@ -281,7 +281,7 @@ class ContributorRuntime implements Contributor {
           this.opts.numClasses ?? 10,
           (done, total, loss) => this.set({ unitProgress: done / total, ...(loss !== null ? { loss } : {}) }),
           () => !this.running,
-          this.opts.behaviour?.relabel?.(unit),
+          { labelMap: this.opts.behaviour?.relabel?.(unit) },
         );
       let result: Awaited<ReturnType<typeof train>>;
       try {

@@ -21,6 +21,17 @@ export interface TrainResult {
   trainMs: number;
 }
 
+export interface TrainOptions {
+  /** Label l is trained as labelMap[l] (the harness's label-flip attack); unset in real tabs. */
+  labelMap?: Int32Array;
+  /**
+   * Train through the fused loss (default: on webgpu only). The coordinator's spot-check replica
+   * of a webgpu tab's unit sets it on wasm: the fused loss works on logits without the layers
+   * path's probability clipping, so once a model is confident the two paths' updates differ.
+   */
+  fused?: boolean;
+}
+
 export class Aborted extends Error {
   constructor() {
     super('training was stopped');
@@ -65,9 +76,9 @@ export class Trainer {
     numClasses: number,
     onStep: (done: number, total: number, loss: number | null) => void,
     shouldStop: () => boolean,
-    /** Label l is trained as labelMap[l] (the harness's label-flip attack); unset in real tabs. */
-    labelMap?: Int32Array,
+    options: TrainOptions = {},
   ): Promise<TrainResult> {
+    const { labelMap } = options;
     const key = JSON.stringify(unit.model);
     if (!this.model || key !== this.modelKey || tf.getBackend() !== this.modelBackend) {
       this.model?.dispose();
@@ -87,7 +98,7 @@ export class Trainer {
     const order = Int32Array.from({ length: n }, (_, i) => i);
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     // On webgpu, models our kernels cover train through them (fused dense, fused softmax-xent).
-    const fused = tf.getBackend() === 'webgpu' ? fusedLoss(model) : null;
+    const fused = (options.fused ?? tf.getBackend() === 'webgpu') ? fusedLoss(model) : null;
     const layersLoss = (xb: tf.Tensor, yb: tf.Tensor2D) => {
       const p = model.apply(xb, { training: true }) as tf.Tensor2D;
       return tf.mean(crossEntropyPerSample(p, yb)) as tf.Scalar;

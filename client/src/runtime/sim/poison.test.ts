@@ -62,7 +62,7 @@ describe('label flip', () => {
         10,
         () => {},
         () => false,
-        map,
+        { labelMap: map },
       );
     const honest = await train(shardWith(labels));
     const flipped = await train(shardWith(labels), labelFlip(10));
