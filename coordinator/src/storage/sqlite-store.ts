@@ -11,6 +11,7 @@ import type { JobStatus } from '@gridtab/shared';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
 import { SqliteRegistryStore } from './sqlite-registry.ts';
+import { SqliteReputationStore } from './sqlite-reputation.ts';
 import type {
   ContributorRecord,
   DatasetRecord,
@@ -83,6 +84,7 @@ const toToken = (r: Row): TokenRecord => ({
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   readonly registry: SqliteRegistryStore;
+  readonly reputation: SqliteReputationStore;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -92,6 +94,7 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.registry = new SqliteRegistryStore(this.db);
+    this.reputation = new SqliteReputationStore(this.db);
   }
 
   private migrate(): void {

@@ -5,6 +5,7 @@
 import { jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
 import { describe, expect, it } from 'vitest';
 import { registryCases } from './registry-store.case.ts';
+import { reputationCases } from './reputation-store.case.ts';
 import type { JobRecord, Store, VersionRecord } from './store.ts';
 
 const spec = jobSpecSchema.parse({ name: 'j', model: MODEL_PRESETS['fashion-mlp'], dataset: 'd' });
@@ -106,6 +107,7 @@ export function storeSuite(name: string, open: () => Store, reopen?: () => Store
     });
 
     registryCases(open, (store, id) => store.createJob(job(id), version(`${id}-v0`, id, 0, null)));
+    reputationCases(open);
 
     if (reopen) {
       it('keeps acknowledged jobs, versions and updates after reopening', () => {

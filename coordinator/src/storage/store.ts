@@ -5,6 +5,7 @@
  */
 import type { JobSpec, JobStatus, VersionMetrics } from '@gridtab/shared';
 import type { RegistryStore } from './registry-records.ts';
+import type { ReputationStore } from './reputation-records.ts';
 
 export interface JobRecord {
   id: string;
@@ -107,6 +108,8 @@ export interface Store {
 
   /** The model registry's records (registry-records.ts). */
   readonly registry: RegistryStore;
+  /** Spot-checks and reputation (reputation-records.ts). */
+  readonly reputation: ReputationStore;
 
   close(): void;
 }
