@@ -25,6 +25,8 @@ import { attachContributors } from './realtime/contributors.ts';
 import { attachInference } from './realtime/inference.ts';
 import { Registry } from './registry/registry.ts';
 import { InferenceTelemetry } from './registry/telemetry.ts';
+import { type Recomputer, TfRecomputer } from './reputation/recompute.ts';
+import { SpotChecks } from './reputation/spot-check.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { type BlobStore, FileBlobStore } from './storage/blob-store.ts';
 import { SqliteStore } from './storage/sqlite-store.ts';
@@ -37,6 +39,10 @@ export interface CoordinatorDeps {
   clock?: Clock;
   evaluator?: Evaluator;
   log?: (msg: string) => void;
+  /** Recomputes units for spot-checks (default: the tabs' trainer on TF.js in this process). */
+  recomputer?: Recomputer;
+  /** Decides which units are spot-checked (default Math.random). */
+  random?: () => number;
 }
 
 export interface Coordinator {
@@ -45,6 +51,8 @@ export interface Coordinator {
   blobs: BlobStore;
   clock: Clock;
   scheduler: Scheduler;
+  /** Spot-checks, reputation and quarantine (reputation/). */
+  spotChecks: SpotChecks;
   metrics: Metrics;
   log: (msg: string) => void;
   /** Resolves bearer tokens to roles (admin, viewer). */
@@ -86,7 +94,16 @@ export async function createCoordinator(
     aliasMoved: (m) => void inference?.aliasMoved(m),
   });
 
+  const spotChecks = new SpotChecks({
+    store,
+    blobs,
+    clock,
+    recomputer: deps.recomputer ?? new TfRecomputer(),
+    random: deps.random,
+    log,
+  });
   const scheduler = new Scheduler({
+    spotChecks,
     store,
     blobs,
     clock,
@@ -117,6 +134,7 @@ export async function createCoordinator(
     blobs,
     clock,
     scheduler,
+    spotChecks,
     metrics,
     log,
     tokens: new TokenAuthority(store, config),
@@ -182,6 +200,7 @@ export async function createCoordinator(
   const consoleNs = attachConsole(io, co, contributors);
 
   await ensureFashionMnist(co);
+  await spotChecks.init();
   await scheduler.init();
   await ensureDemoJob(co);
 

@@ -34,6 +34,11 @@ export interface ConsoleContributor {
   /** Throughput the contributor last reported (0 when offline). */
   samplesPerSec: number;
   lastSeen: string;
+  /** Spot-check agreement, 0..1 (absent until the contributor's first check). */
+  reputation?: number;
+  checks?: { passed: number; failed: number };
+  /** Failed spot-checks: gets no units, its updates are refused (QUARANTINED). */
+  quarantined?: boolean;
 }
 
 export interface ConsoleSnapshot {

@@ -61,6 +61,7 @@ export function buildSnapshot(co: Coordinator, presence: ContributorPresence): O
     samplesDone: r.samplesDone,
     samplesPerSec: online.has(r.id) ? (rates.get(r.id) ?? 0) : 0,
     lastSeen: r.lastSeen,
+    ...co.spotChecks.view(r.id),
   }));
   return {
     at: co.clock.now(),

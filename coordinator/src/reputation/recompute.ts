@@ -11,12 +11,13 @@ import { Trainer } from '../../../client/src/runtime/trainer.ts';
 import { initTf } from '../evaluation/tf-node.ts';
 
 export interface Recomputer {
-  /** The delta an honest tab would have sent for this unit. */
+  /** The delta an honest tab would have sent for this unit, through the loss path it used. */
   recompute(
     unit: WorkUnit,
     base: Float32Array,
     shards: Uint8Array[],
     numClasses: number,
+    fused: boolean,
   ): Promise<Float32Array>;
 }
 
@@ -29,6 +30,7 @@ export class TfRecomputer implements Recomputer {
     base: Float32Array,
     shards: Uint8Array[],
     numClasses: number,
+    fused: boolean,
   ): Promise<Float32Array> {
     const run = async () => {
       await initTf();
@@ -39,6 +41,7 @@ export class TfRecomputer implements Recomputer {
         numClasses,
         () => {},
         () => false,
+        { fused },
       );
       return result.delta;
     };

@@ -4,6 +4,8 @@
  */
 export type UnitStatus = 'pending' | 'leased' | 'done';
 
+import type { WorkUnit } from '@gridtab/shared';
+
 export interface Lease {
   leaseId: string;
   jobId: string;
@@ -11,6 +13,8 @@ export interface Lease {
   unitId: string;
   contributorId: string;
   deadline: number;
+  /** The unit as handed out, so a spot-check can recompute exactly it. */
+  unit?: WorkUnit;
 }
 
 export interface UnitState {

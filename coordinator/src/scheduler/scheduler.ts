@@ -20,6 +20,7 @@ import { aggregatorFor } from '../aggregation/rules.ts';
 import { validateUpdate } from '../aggregation/validate.ts';
 import type { Clock } from '../clock.ts';
 import type { Evaluator } from '../evaluation/evaluator.ts';
+import type { SpotChecks } from '../reputation/spot-check.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { JobRecord, Store, UpdateRecord } from '../storage/store.ts';
 import { type Lease, type RoundState, unitId } from './round.ts';
@@ -41,6 +42,8 @@ export interface SchedulerDeps {
   evaluator: Evaluator;
   events: SchedulerEvents;
   log: (msg: string) => void;
+  /** Spot-checks and quarantine (reputation/); absent: no checks. */
+  spotChecks?: SpotChecks;
 }
 
 const RETRY_MS = 2000;
@@ -104,6 +107,8 @@ export class Scheduler {
   }
 
   requestUnit(contributorId: string): UnitOffer {
+    // Robustness hook: a quarantined contributor gets no work.
+    if (this.deps.spotChecks?.isQuarantined(contributorId)) throw new GridTabError('QUARANTINED');
     const now = this.deps.clock.now();
     // Fairness across jobs: the one with the fewest units in flight goes first.
     const candidates = [...this.rounds.values()]
@@ -145,6 +150,7 @@ export class Scheduler {
         codec: job.spec.codec ?? { name: 'fp32' },
         deadline: lease.deadline,
       };
+      lease.unit = workUnit;
       return { unit: workUnit };
     }
     return { unit: null, retryMs: RETRY_MS };
@@ -188,6 +194,11 @@ export class Scheduler {
       this.expire(lease);
       throw new GridTabError('LEASE_EXPIRED');
     }
+    // Robustness hook: quarantined while training; the unit goes back to the pool.
+    if (this.deps.spotChecks?.isQuarantined(contributorId)) {
+      this.expire(lease);
+      throw new GridTabError('QUARANTINED');
+    }
     // FedAvg weights updates by the samples a tab claims: a claim above what the unit asked for
     // would let one tab outweigh the rest of the round.
     const { batchSize, localSteps } = job.spec.hyperparameters;
@@ -227,6 +238,16 @@ export class Scheduler {
     unit.lease = null;
     this.leases.delete(lease.leaseId);
     this.deps.events.updateAccepted(meta.numSamples);
+    // Robustness hook: maybe spot-check it (runs in the background; closing the round waits).
+    if (lease.unit) {
+      void this.deps.spotChecks?.afterAccept({
+        spec: job.spec,
+        record,
+        unit: lease.unit,
+        backend: meta.backend ?? null,
+        delta: values,
+      });
+    }
     if (this.quorumReached(job, round)) this.startClosing(job, round);
     return { accepted: true, round: round.round };
   }
@@ -297,8 +318,13 @@ export class Scheduler {
     const started = performance.now();
     const updates = store.listUpdates(job.id, round.round);
     const base = await this.loadFloats(round.baseHash);
+    // Robustness hook: after the round's spot-checks, failed updates are replaced by the
+    // coordinator's replica and unchecked ones of quarantined contributors left out.
+    const screened = this.deps.spotChecks
+      ? await this.deps.spotChecks.screen(job.id, round.round, updates)
+      : updates;
     const weighted = await Promise.all(
-      updates.map(async (u) => ({ delta: await this.loadFloats(u.blobHash), numSamples: u.numSamples })),
+      screened.map(async (u) => ({ delta: await this.loadFloats(u.blobHash), numSamples: u.numSamples })),
     );
     // Jobs stored before aggregation rules existed have none: they averaged.
     const aggregator = aggregatorFor(job.spec.aggregation ?? { rule: 'mean' });
@@ -306,7 +332,8 @@ export class Scheduler {
     const context = aggregator.usesHistory
       ? await aggregationContext(store, blobs, round.baseVersionId)
       : undefined;
-    const next = aggregator.aggregate(base, weighted, context);
+    // Nothing left after screening (all from quarantined contributors): the base carries over.
+    const next = weighted.length > 0 ? aggregator.aggregate(base, weighted, context) : base;
     const hash = await blobs.put(new Uint8Array(next.buffer));
     const dataset = store.getDataset(job.spec.dataset)!;
     const metrics = await evaluator.evaluate(job.spec.model, next, dataset);
