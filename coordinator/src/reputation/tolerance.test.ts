@@ -42,7 +42,15 @@ describe('spot-check tolerance', () => {
     const trainer = new Trainer();
     const train = async (backend: string, steps: number, fused = false) => {
       await tf.setBackend(backend);
-      const r = await trainer.trainUnit(unit(steps), base, [shard], 10, () => {}, () => false, { fused });
+      const r = await trainer.trainUnit(
+        unit(steps),
+        base,
+        [shard],
+        10,
+        () => {},
+        () => false,
+        { fused },
+      );
       return r.delta;
     };
     const wasm = await train('wasm', 20);
