@@ -121,9 +121,9 @@ async function addJob(co: RunningCoordinator, spec: Partial<JobSpecInput>) {
   return job;
 }
 
-const waitFor = async (check: () => boolean, what: string, timeoutMs = 3_600_000) => {
+const waitFor = async (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 3_600_000) => {
   const until = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -171,16 +171,21 @@ async function accuracyUnderAttack() {
   );
   const started = Date.now();
   await Promise.all(sims.map((s) => s.start()));
-  await waitFor(() => jobs.every((j) => co.store.getJob(j.id)!.status === 'completed'), 'the accuracy jobs');
+  await waitFor(
+    async () =>
+      (await Promise.all(jobs.map((j) => co.store.getJob(j.id)))).every((j) => j!.status === 'completed'),
+    'the accuracy jobs',
+  );
   for (const s of sims) await s.stop();
-  const results = jobs.map((j) => {
-    const versions = co.store.listVersions(j.id);
-    return {
+  const results = [];
+  for (const j of jobs) {
+    const versions = await co.store.listVersions(j.id);
+    results.push({
       ...j,
       finalAccuracy: versions.at(-1)!.metrics.testAccuracy!,
       curve: versions.slice(1).map((v) => v.metrics.testAccuracy),
-    };
-  });
+    });
+  }
   await co.close();
   rmSync(dir, { recursive: true, force: true });
   return { wallS: (Date.now() - started) / 1000, rules, results };
@@ -201,7 +206,7 @@ async function lazyDetection() {
   await lazy.contributor.start(); // first, so it surely gets units
   await waitFor(() => lazy.attacked.length > 0, 'the lazy contributor to submit');
   await Promise.all(honest.map((s) => s.contributor.start()));
-  await waitFor(() => co.store.getJob(job.id)!.status === 'completed', 'the lazy job');
+  await waitFor(async () => (await co.store.getJob(job.id))!.status === 'completed', 'the lazy job');
   await co.scheduler.idle();
   for (const s of sims) await s.contributor.stop();
   const lazyId = lazy.contributor.state.contributorId!;
@@ -209,11 +214,11 @@ async function lazyDetection() {
   let lazyInAggregate = 0;
   let honestChecks = 0;
   let honestFailed = 0;
-  for (const v of co.store.listVersions(job.id).slice(1)) {
+  for (const v of (await co.store.listVersions(job.id)).slice(1)) {
     const checks = new Map(
       (await co.store.reputation.listChecks(job.id, v.round)).map((c) => [c.updateId, c]),
     );
-    for (const u of co.store.listUpdates(job.id, v.round)) {
+    for (const u of await co.store.listUpdates(job.id, v.round)) {
       const check = checks.get(u.id);
       if (u.contributorId === lazyId) {
         lazyAccepted++;
@@ -328,8 +333,9 @@ async function badInput() {
   socket.close();
 
   await waitFor(
-    () =>
-      faulty.every((f) => f.sim.log.answers.length >= 2) && co.store.getJob(job.id)!.status === 'completed',
+    async () =>
+      faulty.every((f) => f.sim.log.answers.length >= 2) &&
+      (await co.store.getJob(job.id))!.status === 'completed',
     'the bad-input job',
   );
   await co.scheduler.idle();
@@ -353,7 +359,7 @@ async function badInput() {
   );
   count('stale', faulty.find((f) => f.kind === 'stale')!.sim.log.answers);
   let nonFinite = 0;
-  const versions = co.store.listVersions(job.id);
+  const versions = await co.store.listVersions(job.id);
   for (const v of versions) {
     if (!bytesToFloat32((await co.blobs.get(v.hash))!).every(Number.isFinite)) nonFinite++;
   }

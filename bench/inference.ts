@@ -101,7 +101,7 @@ async function main() {
   try {
     const job = await createJob(co, jobSpecSchema.parse({ ...TEST_JOB, name: 'bench' }));
     const version = await commitVersion(co, job.id, 0.5);
-    co.registry.moveAlias('bench', 'production', { versionId: version.id });
+    await co.registry.moveAlias('bench', 'production', { versionId: version.id });
 
     const open = async (context: Awaited<ReturnType<typeof browser.newContext>>) => {
       // Cross-origin isolation gives performance.now() microsecond resolution (0.1 ms without),

@@ -54,9 +54,9 @@ async function distributed(tabs: number) {
       return p;
     }),
   );
-  while (co.store.getJob(job.id)!.status === 'running') {
+  while ((await co.store.getJob(job.id))!.status === 'running') {
     await new Promise((r) => setTimeout(r, 500));
-    process.stdout.write(`\r${tabs} tab(s): round ${co.store.getJob(job.id)!.round}/${rounds}   `);
+    process.stdout.write(`\r${tabs} tab(s): round ${(await co.store.getJob(job.id))!.round}/${rounds}   `);
   }
   const wallS = (Date.now() - started) / 1000;
   const states = await Promise.all(
@@ -72,7 +72,7 @@ async function distributed(tabs: number) {
     ),
   );
   await browser.close();
-  const versions = co.store.listVersions(job.id);
+  const versions = await co.store.listVersions(job.id);
   let samples = 0;
   let reached: { round: number; samples: number; seconds: number } | null = null;
   for (const v of versions.slice(1)) {
@@ -81,7 +81,7 @@ async function distributed(tabs: number) {
       reached = { round: v.round, samples, seconds: (Date.parse(v.createdAt) - started) / 1000 };
     }
   }
-  const contributors = co.store.listContributors();
+  const contributors = await co.store.listContributors();
   await co.close();
   rmSync(dir, { recursive: true, force: true });
   process.stdout.write('\n');

@@ -87,12 +87,12 @@ async function run(codec: CodecSpec) {
   );
   const started = Date.now();
   await Promise.all(contributors.map((c) => c.start()));
-  while (co.store.getJob(job.id)!.status === 'running') {
+  while ((await co.store.getJob(job.id))!.status === 'running') {
     await new Promise((r) => setTimeout(r, 500));
   }
   const wallS = (Date.now() - started) / 1000;
   for (const c of contributors) await c.stop();
-  const versions = co.store.listVersions(job.id);
+  const versions = await co.store.listVersions(job.id);
   const samples = versions.reduce((n, v) => n + v.numSamples, 0);
   const accepted = versions.reduce((n, v) => n + v.unitIds.length, 0);
   await co.close();

@@ -117,7 +117,7 @@ export async function createCoordinator(
         metrics.jobRound.set({ job: event.jobId }, event.round);
         metrics.roundsClosed.inc();
         contributors?.namespace.emit('job:version', event);
-        registry.onVersionCommitted(event.jobId, event.versionId);
+        void registry.onVersionCommitted(event.jobId, event.versionId);
       },
       updateAccepted: (n) => {
         metrics.updatesAccepted.inc();
@@ -206,7 +206,10 @@ export async function createCoordinator(
 
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const port = (httpServer.address() as AddressInfo).port;
-  const tick = setInterval(() => scheduler.tick(), config.tickMs);
+  const tick = setInterval(
+    () => scheduler.tick().catch((e) => log(`tick failed: ${(e as Error).stack}`)),
+    config.tickMs,
+  );
 
   return {
     ...co,
@@ -220,7 +223,7 @@ export async function createCoordinator(
       consoleNs.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await scheduler.idle();
-      if (!deps.store) store.close();
+      if (!deps.store) await store.close();
     },
   };
 }

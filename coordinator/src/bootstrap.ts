@@ -23,7 +23,7 @@ export const DEMO_JOB: JobSpecInput = {
 };
 
 export async function ensureFashionMnist(co: Coordinator): Promise<void> {
-  if (co.store.getDataset(FASHION_MNIST_ID)) return;
+  if (await co.store.getDataset(FASHION_MNIST_ID)) return;
   const started = Date.now();
   const data = loadFashionMnist(co.config.fashionMnistDir);
   const record = await importImageDataset(
@@ -34,14 +34,14 @@ export async function ensureFashionMnist(co: Coordinator): Promise<void> {
     SHARD_SIZE,
     new Date().toISOString(),
   );
-  co.store.putDataset(record);
+  await co.store.putDataset(record);
   co.log(
     `imported Fashion-MNIST: ${record.shardHashes.length} shards of ${SHARD_SIZE} in ${Date.now() - started} ms`,
   );
 }
 
 export async function ensureDemoJob(co: Coordinator): Promise<void> {
-  if (!co.config.demoJob || co.store.listJobs().length > 0) return;
+  if (!co.config.demoJob || (await co.store.listJobs()).length > 0) return;
   const job = await createJob(co, jobSpecSchema.parse(DEMO_JOB));
   await co.scheduler.openRound(job);
   co.log(`created demo job ${job.id} '${job.name}'`);

@@ -54,7 +54,7 @@ beforeAll(async () => {
   const job = await createJob(co, jobSpecSchema.parse({ ...TEST_JOB, name: 'fashion' }));
   await commitVersion(co, job.id, 0.6);
   await commitVersion(co, job.id, 0.7);
-  versions = co.registry.versions('fashion');
+  versions = await co.registry.versions('fashion');
   await adminPost('/api/models/fashion/aliases/production', { versionId: versions[1].id });
 });
 afterAll(() => co?.destroy());

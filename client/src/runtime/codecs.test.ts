@@ -36,9 +36,9 @@ describe('contributor runtime with codecs', () => {
     await Promise.all(contributors.map((c) => c.start()));
     for (const job of [int8, topk]) {
       await expect
-        .poll(() => co!.store.getJob(job.id)!.status, { timeout: 90_000, interval: 200 })
+        .poll(async () => (await co!.store.getJob(job.id))!.status, { timeout: 90_000, interval: 200 })
         .toBe('completed');
-      const versions = co.store.listVersions(job.id);
+      const versions = await co.store.listVersions(job.id);
       expect(versions).toHaveLength(4);
       expect(versions.at(-1)!.metrics.testAccuracy).toBeGreaterThan(0.3); // random guessing is 0.1
     }

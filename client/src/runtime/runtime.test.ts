@@ -27,13 +27,13 @@ describe('contributor runtime', () => {
     contributors = [0, 1, 2].map(() => createNodeContributor({ coordinatorUrl: co!.url, benchmarkMs: 100 }));
     await Promise.all(contributors.map((c) => c.start()));
     await expect
-      .poll(() => co!.store.getJob(job.id)!.status, { timeout: 90_000, interval: 200 })
+      .poll(async () => (await co!.store.getJob(job.id))!.status, { timeout: 90_000, interval: 200 })
       .toBe('completed');
-    const versions = co.store.listVersions(job.id);
+    const versions = await co.store.listVersions(job.id);
     expect(versions.map((v) => v.round)).toEqual([0, 1, 2, 3, 4]);
     const accuracy = versions.slice(1).map((v) => v.metrics.testAccuracy!);
     expect(accuracy.at(-1)).toBeGreaterThan(0.5); // random guessing is 0.1
-    const updates = [1, 2, 3, 4].flatMap((r) => co!.store.listUpdates(job.id, r));
+    const updates = (await Promise.all([1, 2, 3, 4].map((r) => co!.store.listUpdates(job.id, r)))).flat();
     expect(updates).toHaveLength(12);
     const done = contributors.reduce((n, c) => n + c.state.unitsDone, 0);
     expect(done).toBe(12);
@@ -56,13 +56,13 @@ describe('contributor runtime', () => {
     contributors = [createNodeContributor({ coordinatorUrl: co.url, benchmarkMs: 100 })];
     await contributors[0].start();
     await expect
-      .poll(() => co!.store.getJob(job.id)!.round, { timeout: 60_000, interval: 100 })
+      .poll(async () => (await co!.store.getJob(job.id))!.round, { timeout: 60_000, interval: 100 })
       .toBeGreaterThanOrEqual(2);
     // Close the transport under the socket, as a network drop would; socket.io reconnects.
     for (const socket of co.io.of(CONTRIBUTOR_NAMESPACE).sockets.values()) socket.conn.close();
     await expect.poll(() => contributors[0].state.connected, { timeout: 10_000, interval: 20 }).toBe(false);
     await expect
-      .poll(() => co!.store.getJob(job.id)!.status, { timeout: 60_000, interval: 200 })
+      .poll(async () => (await co!.store.getJob(job.id))!.status, { timeout: 60_000, interval: 200 })
       .toBe('completed');
     expect(contributors[0].state.connected).toBe(true);
     expect(contributors[0].state.unitsDone).toBe(9);
@@ -87,9 +87,9 @@ describe('contributor runtime', () => {
     contributors = [createNodeContributor({ coordinatorUrl: co.url, benchmarkMs: 100 })];
     await contributors[0].start();
     await expect
-      .poll(() => co!.store.getJob(job.id)!.status, { timeout: 60_000, interval: 200 })
+      .poll(async () => (await co!.store.getJob(job.id))!.status, { timeout: 60_000, interval: 200 })
       .toBe('completed');
-    const round1 = co.store.listUpdates(job.id, 1);
+    const round1 = await co.store.listUpdates(job.id, 1);
     expect(round1.map((u) => u.unitId)).toContain(lost);
     expect(new Set(round1.map((u) => u.contributorId)).size).toBe(1);
     frozen.disconnect();

@@ -12,7 +12,7 @@ describe('HTTP API', () => {
       headers,
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-  const jobCount = () => co.store.listJobs().length;
+  const jobCount = async () => (await co.store.listJobs()).length;
 
   beforeAll(async () => {
     co = await startTestCoordinator();
@@ -54,7 +54,7 @@ describe('HTTP API', () => {
   });
 
   it('refuses job creation without the admin token, with 401 and nothing stored', async () => {
-    const before = jobCount();
+    const before = await jobCount();
     for (const headers of [
       { 'content-type': 'application/json' },
       { ...admin, authorization: 'Bearer wrong' },
@@ -63,11 +63,11 @@ describe('HTTP API', () => {
       expect(res.status).toBe(401);
       expect((await res.json()).error.code).toBe('UNAUTHORIZED');
     }
-    expect(jobCount()).toBe(before);
+    expect(await jobCount()).toBe(before);
   });
 
   it('refuses malformed and invalid specs with 400 and a code, storing nothing', async () => {
-    const before = jobCount();
+    const before = await jobCount();
     const cases: [unknown, string][] = [
       ['{not json', 'BAD_REQUEST'],
       [{ name: 'x' }, 'BAD_REQUEST'],
@@ -102,7 +102,7 @@ describe('HTTP API', () => {
       expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(400);
       expect((await res.json()).error.code).toBe(code);
     }
-    expect(jobCount()).toBe(before);
+    expect(await jobCount()).toBe(before);
   });
 
   it('refuses an oversized body with 413', async () => {
@@ -136,7 +136,7 @@ describe('HTTP API', () => {
   });
 
   it('serves shards with immutable caching and 404s unknown ones', async () => {
-    const dataset = co.store.getDataset('fashion-mnist')!;
+    const dataset = (await co.store.getDataset('fashion-mnist'))!;
     const res = await fetch(`${co.url}/datasets/shards/${dataset.shardHashes[0]}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toContain('immutable');

@@ -84,8 +84,8 @@ export function createApi(co: Coordinator) {
     onError: (c) =>
       errorResponse(c, 'PAYLOAD_TOO_LARGE', `bodies are limited to ${MAX_BODY_BYTES} bytes`, 413),
   });
-  const getJob = (id: string) => {
-    const job = store.getJob(id);
+  const getJob = async (id: string) => {
+    const job = await store.getJob(id);
     if (!job) throw new GridTabError('NOT_FOUND', `job ${id} does not exist`);
     return job;
   };
@@ -105,11 +105,7 @@ export function createApi(co: Coordinator) {
       path: '/jobs',
       responses: { 200: json(z.array(jobViewSchema), 'All jobs') },
     }),
-    (c) =>
-      c.json(
-        store.listJobs().map((j) => jobView(store, j)),
-        200,
-      ),
+    async (c) => c.json(await Promise.all((await store.listJobs()).map((j) => jobView(store, j))), 200),
   );
 
   api.openapi(
@@ -125,7 +121,7 @@ export function createApi(co: Coordinator) {
       const job = await createJob(co, c.req.valid('json'));
       await co.scheduler.openRound(job);
       co.log(`job ${job.id} '${job.name}' created`);
-      return c.json(jobView(store, job), 201);
+      return c.json(await jobView(store, job), 201);
     },
   );
 
@@ -136,7 +132,7 @@ export function createApi(co: Coordinator) {
       request: { params: idParam },
       responses: { 200: json(jobViewSchema, 'One job'), 404: errors[404] },
     }),
-    (c) => c.json(jobView(store, getJob(c.req.valid('param').id)), 200),
+    async (c) => c.json(await jobView(store, await getJob(c.req.valid('param').id)), 200),
   );
 
   api.openapi(
@@ -149,9 +145,9 @@ export function createApi(co: Coordinator) {
         404: errors[404],
       },
     }),
-    (c) => {
-      const job = getJob(c.req.valid('param').id);
-      return c.json(store.listVersions(job.id).map(versionView), 200);
+    async (c) => {
+      const job = await getJob(c.req.valid('param').id);
+      return c.json((await store.listVersions(job.id)).map(versionView), 200);
     },
   );
 
@@ -174,9 +170,9 @@ export function createApi(co: Coordinator) {
     }),
     async (c) => {
       const { id, action } = c.req.valid('param');
-      getJob(id);
+      await getJob(id);
       const status = ({ pause: 'paused', resume: 'running', cancel: 'cancelled' } as const)[action];
-      return c.json(jobView(store, await co.scheduler.setStatus(id, status)), 200);
+      return c.json(await jobView(store, await co.scheduler.setStatus(id, status)), 200);
     },
   );
 
@@ -200,9 +196,9 @@ export function createApi(co: Coordinator) {
         ),
       },
     }),
-    (c) =>
+    async (c) =>
       c.json(
-        store.listDatasets().map((d) => ({
+        (await store.listDatasets()).map((d) => ({
           id: d.id,
           name: d.name,
           numTrain: d.numTrain,
@@ -238,10 +234,10 @@ export function createApi(co: Coordinator) {
         ),
       },
     }),
-    (c) => {
+    async (c) => {
       const online = co.onlineContributors();
       return c.json(
-        store.listContributors().map((r) => ({
+        (await store.listContributors()).map((r) => ({
           id: r.id,
           online: online.has(r.id),
           backend: r.backend,

@@ -14,9 +14,9 @@ describe('roles on the HTTP API', () => {
       headers: token ? bearer(token) : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-  const snapshot = () => ({
-    jobs: co.store.listJobs().map((j) => [j.id, j.status]),
-    tokens: co.store.listTokens().map((t) => [t.id, t.revokedAt]),
+  const snapshot = async () => ({
+    jobs: (await co.store.listJobs()).map((j) => [j.id, j.status]),
+    tokens: (await co.store.listTokens()).map((t) => [t.id, t.revokedAt]),
   });
 
   beforeAll(async () => {
@@ -53,7 +53,7 @@ describe('roles on the HTTP API', () => {
     expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(
       expect.arrayContaining(['POST /api/jobs', `POST /api/jobs/${job.id}/pause`, 'POST /api/tokens']),
     );
-    const before = snapshot();
+    const before = await snapshot();
     for (const { method, path } of routes) {
       const body = method === 'POST' ? {} : undefined;
       const asViewer = await call(method, path, 'test-viewer-token', body);
@@ -65,7 +65,7 @@ describe('roles on the HTTP API', () => {
         'UNAUTHORIZED',
       ]);
     }
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('leaves read routes open to everyone', async () => {
@@ -81,7 +81,7 @@ describe('roles on the HTTP API', () => {
     expect(created).toMatchObject({ role: 'admin', label: 'ops laptop', revokedAt: null });
     expect(created.token).toMatch(/^gt_/);
     // Only the digest is stored, and the secret is never logged.
-    expect(JSON.stringify(co.store.listTokens())).not.toContain(created.token);
+    expect(JSON.stringify(await co.store.listTokens())).not.toContain(created.token);
     expect(logged.join('\n')).not.toContain(created.token);
     expect(logged.join('\n')).not.toContain('test-admin-token');
 
@@ -106,7 +106,7 @@ describe('roles on the HTTP API', () => {
   });
 
   it('refuses bad token requests with BAD_REQUEST and stores nothing', async () => {
-    const before = snapshot();
+    const before = await snapshot();
     for (const body of [
       { role: 'root', label: 'x' },
       { role: 'viewer', label: '' },
@@ -121,6 +121,6 @@ describe('roles on the HTTP API', () => {
       expect(res.status).toBe(400);
       expect((await res.json()).error.code).toBe('BAD_REQUEST');
     }
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 });

@@ -15,7 +15,7 @@ export function requireRole(tokens: TokenAuthority, role: Role): MiddlewareHandl
   return async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw new GridTabError('UNAUTHORIZED', `send Authorization: Bearer <${role} token>`);
-    const who = tokens.resolve(token);
+    const who = await tokens.resolve(token);
     if (!who) throw new GridTabError('UNAUTHORIZED', 'the token is unknown or was revoked');
     if (RANK[who.role] < RANK[role])
       throw new GridTabError('FORBIDDEN', `a ${who.role} token may not do this; it needs ${role}`);

@@ -91,7 +91,7 @@ describe('/api/models', () => {
     expect((await post('/api/models', { ...bind, name: 'bad name!' })).status).toBe(400);
     expect(await (await post('/api/models', bind)).json()).toMatchObject({ name: 'second', jobId: other.id });
     const v = await commitVersion(co, other.id, 0.8);
-    co.registry.onVersionCommitted(other.id, v.id); // what the scheduler's commit hook calls
+    await co.registry.onVersionCommitted(other.id, v.id); // what the scheduler's commit hook calls
     const auto = await get('/api/models/second/aliases/staging/history');
     expect(auto.map((m: { actor: string; versionId: string }) => [m.actor, m.versionId])).toEqual([
       ['auto', v.id],
@@ -119,7 +119,7 @@ describe('/api/models', () => {
     const [, , v2] = await get('/api/models/fashion/versions');
     const url = `${co.url}/api/models/fashion/versions/${v2.id}/model.json`;
     const loaded = await tf.loadLayersModel(url);
-    const reference = await buildModel(co.store.getJob(jobId)!.spec.model);
+    const reference = await buildModel((await co.store.getJob(jobId))!.spec.model);
     const { bytesToFloat32 } = await import('@gridtab/shared/tf');
     setFlatWeights(reference, bytesToFloat32((await co.blobs.get(v2.hash))!));
     const x = tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 7);

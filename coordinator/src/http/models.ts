@@ -7,7 +7,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Registry } from '../registry/registry.ts';
+import type { ModelVersion, Registry } from '../registry/registry.ts';
 import type { InferenceTelemetry } from '../registry/telemetry.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { errorResponse } from './errors.ts';
@@ -93,7 +93,7 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
       }
     },
   });
-  const view = (v: ReturnType<Registry['version']>) => ({
+  const view = (v: ModelVersion) => ({
     id: v.id,
     hash: v.hash,
     parentId: v.parentId,
@@ -108,7 +108,7 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
       path: '/models',
       responses: { 200: json(z.array(modelSchema), 'All models') },
     }),
-    (c) => c.json(registry.listModels(), 200),
+    async (c) => c.json(await registry.listModels(), 200),
   );
 
   api.openapi(
@@ -138,9 +138,9 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
         ...errors,
       },
     }),
-    (c) => {
+    async (c) => {
       const { name, jobId, autoPromote } = c.req.valid('json');
-      const m = registry.bindJob(name, jobId, autoPromote ?? null);
+      const m = await registry.bindJob(name, jobId, autoPromote ?? null);
       return c.json({ name: m.name, jobId: m.jobId, autoPromote: m.autoPromote }, 200);
     },
   );
@@ -155,7 +155,7 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
         404: errors[404],
       },
     }),
-    (c) => c.json(registry.versions(c.req.valid('param').name).map(view), 200),
+    async (c) => c.json((await registry.versions(c.req.valid('param').name)).map(view), 200),
   );
 
   api.openapi(
@@ -177,9 +177,9 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
         404: errors[404],
       },
     }),
-    (c) => {
+    async (c) => {
       const { name, id } = c.req.valid('param');
-      return c.json(registry.lineage(name, id), 200);
+      return c.json(await registry.lineage(name, id), 200);
     },
   );
 
@@ -193,9 +193,9 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
         404: errors[404],
       },
     }),
-    (c) => {
+    async (c) => {
       const { name, id } = c.req.valid('param');
-      registry.version(name, id);
+      await registry.version(name, id);
       return c.json(telemetry.forVersion(name, id) as unknown as Record<string, unknown>, 200);
     },
   );
@@ -207,7 +207,7 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
     }),
   );
   api.get('/models/:name/versions/:id/weights.bin', async (c) => {
-    const v = registry.version(c.req.param('name'), c.req.param('id'));
+    const v = await registry.version(c.req.param('name'), c.req.param('id'));
     const bytes = await blobs.get(v.hash);
     if (!bytes) return errorResponse(c, 'NOT_FOUND', `the weights of ${v.id} are missing`);
     return new Response(bytes as Uint8Array<ArrayBuffer>, {
@@ -237,11 +237,11 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
         404: errors[404],
       },
     }),
-    (c) => {
+    async (c) => {
       const { name, alias } = c.req.valid('param');
       const client = c.req.valid('query').client ?? crypto.randomUUID();
-      const { versionId, hash, canary } = registry.resolve(name, alias, client);
-      return c.json({ ...registry.alias(name, alias), resolved: { versionId, hash, canary } }, 200);
+      const { versionId, hash, canary } = await registry.resolve(name, alias, client);
+      return c.json({ ...(await registry.alias(name, alias)), resolved: { versionId, hash, canary } }, 200);
     },
   );
 
@@ -255,9 +255,9 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
         404: errors[404],
       },
     }),
-    (c) => {
+    async (c) => {
       const { name, alias } = c.req.valid('param');
-      return c.json(registry.history(name, alias), 200);
+      return c.json(await registry.history(name, alias), 200);
     },
   );
 
@@ -282,9 +282,9 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
       },
       responses: { 200: json(moveSchema, 'The alias after the move'), ...errors },
     }),
-    (c) => {
+    async (c) => {
       const { name, alias } = c.req.valid('param');
-      return c.json(registry.moveAlias(name, alias, c.req.valid('json')), 200);
+      return c.json(await registry.moveAlias(name, alias, c.req.valid('json')), 200);
     },
   );
 
@@ -297,9 +297,9 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
       request: { params: aliasParam },
       responses: { 200: json(moveSchema, 'The alias after the rollback'), ...errors },
     }),
-    (c) => {
+    async (c) => {
       const { name, alias } = c.req.valid('param');
-      return c.json(registry.rollback(name, alias), 200);
+      return c.json(await registry.rollback(name, alias), 200);
     },
   );
 

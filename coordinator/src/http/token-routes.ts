@@ -53,7 +53,7 @@ export function addTokenRoutes(api: OpenAPIHono, co: Coordinator, admin: Middlew
       middleware: [admin] as const,
       responses: { 200: json(z.array(tokenViewSchema), 'Tokens created through the API'), ...authErrors },
     }),
-    (c) => c.json(co.store.listTokens().map(tokenView), 200),
+    async (c) => c.json((await co.store.listTokens()).map(tokenView), 200),
   );
 
   api.openapi(
@@ -72,9 +72,9 @@ export function addTokenRoutes(api: OpenAPIHono, co: Coordinator, admin: Middlew
         ...authErrors,
       },
     }),
-    (c) => {
+    async (c) => {
       const { role, label } = c.req.valid('json');
-      const { record, token } = co.tokens.create(role, label, new Date().toISOString());
+      const { record, token } = await co.tokens.create(role, label, new Date().toISOString());
       co.log(`token ${record.id} (${role}, '${label}') created`);
       return c.json({ ...tokenView(record), token }, 201);
     },
@@ -101,12 +101,12 @@ export function addTokenRoutes(api: OpenAPIHono, co: Coordinator, admin: Middlew
         ...authErrors,
       },
     }),
-    (c) => {
+    async (c) => {
       const { id } = c.req.valid('param');
-      if (!co.store.revokeToken(id, new Date().toISOString()))
+      if (!(await co.store.revokeToken(id, new Date().toISOString())))
         throw new GridTabError('NOT_FOUND', `no unrevoked token ${id}`);
       co.log(`token ${id} revoked`);
-      const record = co.store.listTokens().find((t) => t.id === id)!;
+      const record = (await co.store.listTokens()).find((t) => t.id === id)!;
       return c.json(tokenView(record), 200);
     },
   );

@@ -35,7 +35,7 @@ export class TokenAuthority {
   }
 
   /** The identity a token stands for, or null when it is unknown or revoked. */
-  resolve(token: string): TokenIdentity | null {
+  async resolve(token: string): Promise<TokenIdentity | null> {
     if (!token) return null;
     // Compare against every seeded token, without stopping early, so timing says nothing.
     let found: TokenIdentity | null = null;
@@ -45,13 +45,13 @@ export class TokenAuthority {
     if (found) return found;
     // Stored tokens are looked up by their digest: a guess changes the digest unpredictably,
     // so the index lookup's timing cannot be steered towards a real token.
-    const record = this.store.findTokenByHash(hexDigest(token));
+    const record = await this.store.findTokenByHash(hexDigest(token));
     if (!record || record.revokedAt) return null;
     return { id: record.id, role: record.role };
   }
 
   /** Creates a token; the secret is returned once and only its digest is stored. */
-  create(role: Role, label: string, now: string): { record: TokenRecord; token: string } {
+  async create(role: Role, label: string, now: string): Promise<{ record: TokenRecord; token: string }> {
     const token = `gt_${randomBytes(24).toString('base64url')}`;
     const record: TokenRecord = {
       id: `t-${randomUUID()}`,
@@ -61,7 +61,7 @@ export class TokenAuthority {
       createdAt: now,
       revokedAt: null,
     };
-    this.store.insertToken(record);
+    await this.store.insertToken(record);
     return { record, token };
   }
 }

@@ -16,8 +16,8 @@ export function versionView(v: VersionRecord): VersionView {
   };
 }
 
-export function jobView(store: Store, job: JobRecord): JobView {
-  const version = job.versionId ? store.getVersion(job.versionId) : null;
+export async function jobView(store: Store, job: JobRecord): Promise<JobView> {
+  const version = job.versionId ? await store.getVersion(job.versionId) : null;
   return {
     id: job.id,
     name: job.name,

@@ -31,7 +31,7 @@ describe('console namespace', () => {
   const ask = <T>(s: Socket, event: string, msg: unknown) =>
     s.timeout(10_000).emitWithAck(event, msg) as Promise<Result<T>>;
   const codeOf = (r: Result<unknown>) => (r.ok ? 'ok' : r.error.code);
-  const state = () => co.store.listJobs().map((j) => [j.id, j.status]);
+  const state = async () => (await co.store.listJobs()).map((j) => [j.id, j.status]);
 
   beforeAll(async () => {
     co = await startTestCoordinator({ viewerToken: 'test-viewer-token' });
@@ -56,7 +56,7 @@ describe('console namespace', () => {
     const { s, first } = await connect('test-viewer-token');
     expect(first.role).toBe('viewer');
     expect(first.jobs.map((j) => j.id)).toContain(job.id);
-    const before = state();
+    const before = await state();
     const messages: Record<(typeof CONSOLE_ADMIN_EVENTS)[number], unknown> = {
       'job:create': TEST_JOB,
       'job:control': { jobId: job.id, action: 'pause' },
@@ -64,7 +64,7 @@ describe('console namespace', () => {
     for (const event of CONSOLE_ADMIN_EVENTS) {
       expect([event, codeOf(await ask(s, event, messages[event]))]).toEqual([event, 'FORBIDDEN']);
     }
-    expect(state()).toEqual(before);
+    expect(await state()).toEqual(before);
     // Reading stays allowed.
     const versions = await ask<unknown[]>(s, 'job:versions', { jobId: job.id });
     expect(versions.ok && versions.data).toHaveLength(1);
@@ -72,7 +72,7 @@ describe('console namespace', () => {
 
   it('lets an admin create, pause and resume jobs; bad messages store nothing', async () => {
     const { s } = await connect('test-admin-token');
-    const before = state();
+    const before = await state();
     for (const [event, msg, code] of [
       ['job:create', { ...TEST_JOB, hyperparameters: { batchSize: 0 } }, 'BAD_REQUEST'],
       ['job:create', { ...TEST_JOB, dataset: 'nope' }, 'UNKNOWN_DATASET'],
@@ -83,7 +83,7 @@ describe('console namespace', () => {
     ] as const) {
       expect([event, codeOf(await ask(s, event, msg))]).toEqual([event, code]);
     }
-    expect(state()).toEqual(before);
+    expect(await state()).toEqual(before);
 
     const created = await ask<{ id: string; status: string }>(s, 'job:create', {
       ...TEST_JOB,
@@ -95,7 +95,7 @@ describe('console namespace', () => {
     const paused = await ask<{ status: string }>(s, 'job:control', { jobId: id, action: 'pause' });
     expect(paused.ok && paused.data.status).toBe('paused');
     expect((await next).jobs.find((j) => j.id === id)?.status).toBe('paused');
-    expect(co.store.getJob(id)?.status).toBe('paused');
+    expect((await co.store.getJob(id))?.status).toBe('paused');
     const resumed = await ask<{ status: string }>(s, 'job:control', { jobId: id, action: 'resume' });
     expect(resumed.ok && resumed.data.status).toBe('running');
   });
@@ -128,11 +128,11 @@ describe('console namespace', () => {
   });
 
   it('stops a revoked token from acting on an open socket', async () => {
-    const { record, token } = co.tokens.create('admin', 'temporary', new Date().toISOString());
+    const { record, token } = await co.tokens.create('admin', 'temporary', new Date().toISOString());
     const { s } = await connect(token);
     const job = await addJob(co);
-    co.store.revokeToken(record.id, new Date().toISOString());
+    await co.store.revokeToken(record.id, new Date().toISOString());
     expect(codeOf(await ask(s, 'job:control', { jobId: job.id, action: 'pause' }))).toBe('UNAUTHORIZED');
-    expect(co.store.getJob(job.id)?.status).toBe('running');
+    expect((await co.store.getJob(job.id))?.status).toBe('running');
   });
 });

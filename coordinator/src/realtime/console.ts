@@ -50,10 +50,13 @@ export interface ContributorPresence {
 const STATUS_OF = { pause: 'paused', resume: 'running', cancel: 'cancelled' } as const;
 const ADMIN_EVENTS = new Set<string>(CONSOLE_ADMIN_EVENTS);
 
-export function buildSnapshot(co: Coordinator, presence: ContributorPresence): Omit<ConsoleSnapshot, 'role'> {
+export async function buildSnapshot(
+  co: Coordinator,
+  presence: ContributorPresence,
+): Promise<Omit<ConsoleSnapshot, 'role'>> {
   const online = presence.online();
   const rates = presence.rates();
-  const contributors = co.store.listContributors().map((r) => ({
+  const contributors = (await co.store.listContributors()).map((r) => ({
     id: r.id,
     online: online.has(r.id),
     backend: r.backend,
@@ -68,16 +71,16 @@ export function buildSnapshot(co: Coordinator, presence: ContributorPresence): O
     contributorsOnline: online.size,
     samplesPerSec: contributors.reduce((sum, c) => sum + c.samplesPerSec, 0),
     contributors,
-    jobs: co.store.listJobs().map((j) => jobView(co.store, j)),
+    jobs: await Promise.all((await co.store.listJobs()).map((j) => jobView(co.store, j))),
   };
 }
 
 export function attachConsole(io: Server, co: Coordinator, presence: ContributorPresence) {
   const nsp = io.of(CONSOLE_NAMESPACE) as unknown as ConsoleNamespace;
 
-  nsp.use((socket, next) => {
+  nsp.use(async (socket, next) => {
     const auth = consoleAuthSchema.safeParse(socket.handshake.auth);
-    const identity = auth.success ? co.tokens.resolve(auth.data.token) : null;
+    const identity = auth.success ? await co.tokens.resolve(auth.data.token).catch(() => null) : null;
     if (!auth.success || !identity) {
       // socket.io hands `data` to the client's connect_error, so the page can show the code.
       const err = new Error('UNAUTHORIZED') as Error & { data: unknown };
@@ -89,9 +92,15 @@ export function attachConsole(io: Server, co: Coordinator, presence: Contributor
     next();
   });
 
-  const push = () => {
+  const push = async () => {
     if (nsp.sockets.size === 0) return;
-    const base = buildSnapshot(co, presence);
+    let base: Awaited<ReturnType<typeof buildSnapshot>>;
+    try {
+      base = await buildSnapshot(co, presence);
+    } catch (e) {
+      co.log(`console snapshot failed: ${(e as Error).stack}`);
+      return;
+    }
     for (const s of nsp.sockets.values()) s.emit('console:snapshot', { ...base, role: s.data.identity.role });
   };
 
@@ -108,48 +117,45 @@ export function attachConsole(io: Server, co: Coordinator, presence: Contributor
         co.metrics.badMessages.inc({ event, code });
         reply(fail(code, message));
       };
-      if (ADMIN_EVENTS.has(event)) {
-        const who = co.tokens.resolve(socket.data.token);
-        if (!who) return refuse('UNAUTHORIZED', 'the token is unknown or was revoked');
-        if (who.role !== 'admin') return refuse('FORBIDDEN', `a ${who.role} token may not ${event}`);
-      }
-      const parsed = schema.safeParse(msg);
-      if (!parsed.success)
-        return refuse(
-          'BAD_REQUEST',
-          parsed.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; '),
-        );
-      Promise.resolve()
-        .then(() => run(parsed.data))
-        .then(
-          (data) => {
-            reply(ok(data));
-            if (ADMIN_EVENTS.has(event)) push();
-          },
-          (e) => {
-            if (e instanceof GridTabError) reply(fail(e.code, e.message));
-            else {
-              co.log(`console ${event} failed: ${(e as Error).stack}`);
-              reply(fail('INTERNAL'));
-            }
-          },
-        );
+      const act = async () => {
+        // The token is checked again on every admin event: it may have been revoked since connecting.
+        if (ADMIN_EVENTS.has(event)) {
+          const who = await co.tokens.resolve(socket.data.token);
+          if (!who) return refuse('UNAUTHORIZED', 'the token is unknown or was revoked');
+          if (who.role !== 'admin') return refuse('FORBIDDEN', `a ${who.role} token may not ${event}`);
+        }
+        const parsed = schema.safeParse(msg);
+        if (!parsed.success)
+          return refuse(
+            'BAD_REQUEST',
+            parsed.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; '),
+          );
+        reply(ok(await run(parsed.data)));
+        if (ADMIN_EVENTS.has(event)) void push();
+      };
+      act().catch((e) => {
+        if (e instanceof GridTabError) reply(fail(e.code, e.message));
+        else {
+          co.log(`console ${event} failed: ${(e as Error).stack}`);
+          reply(fail('INTERNAL'));
+        }
+      });
     };
-    const getJob = (id: string) => {
-      const job = co.store.getJob(id);
+    const getJob = async (id: string) => {
+      const job = await co.store.getJob(id);
       if (!job) throw new GridTabError('NOT_FOUND', `job ${id} does not exist`);
       return job;
     };
 
     socket.on('console:snapshot', (msg, ack) =>
-      handle('console:snapshot', snapshotRequestSchema, msg, ack, () => ({
-        ...buildSnapshot(co, presence),
+      handle('console:snapshot', snapshotRequestSchema, msg, ack, async () => ({
+        ...(await buildSnapshot(co, presence)),
         role: socket.data.identity.role,
       })),
     );
     socket.on('job:versions', (msg, ack) =>
-      handle('job:versions', jobVersionsSchema, msg, ack, ({ jobId }) =>
-        co.store.listVersions(getJob(jobId).id).map(versionView),
+      handle('job:versions', jobVersionsSchema, msg, ack, async ({ jobId }) =>
+        (await co.store.listVersions((await getJob(jobId)).id)).map(versionView),
       ),
     );
     socket.on('job:create', (msg, ack) =>
@@ -162,16 +168,19 @@ export function attachConsole(io: Server, co: Coordinator, presence: Contributor
     );
     socket.on('job:control', (msg, ack) =>
       handle('job:control', jobControlSchema, msg, ack, async ({ jobId, action }) => {
-        getJob(jobId);
+        await getJob(jobId);
         const job = await co.scheduler.setStatus(jobId, STATUS_OF[action]);
         co.log(`job ${jobId} ${action} from the console`);
         return jobView(co.store, job);
       }),
     );
-    socket.emit('console:snapshot', { ...buildSnapshot(co, presence), role: socket.data.identity.role });
+    buildSnapshot(co, presence).then(
+      (base) => socket.emit('console:snapshot', { ...base, role: socket.data.identity.role }),
+      (e) => co.log(`console snapshot failed: ${(e as Error).stack}`),
+    );
   });
 
-  const timer = setInterval(push, CONSOLE_SNAPSHOT_MS);
+  const timer = setInterval(() => void push(), CONSOLE_SNAPSHOT_MS);
   return {
     namespace: nsp,
     push,

@@ -104,13 +104,15 @@ describe('contributor socket boundary', () => {
     for (const [m, payload, code] of cases) {
       expect(codeOf(await ask(bad, 'unit:submit', signed(m, payload), payload)), code).toBe(code);
     }
-    expect(co.store.listUpdates(unit.jobId, unit.round)).toEqual([]);
+    expect(await co.store.listUpdates(unit.jobId, unit.round)).toEqual([]);
     // The bad socket is still connected and the good contributor is unaffected.
     expect(bad.connected).toBe(true);
     const goodPayload = new Uint8Array(PARAMS * 4);
     const accepted = await ask(good, 'unit:submit', signed(meta(goodUnit), goodPayload), goodPayload);
     expect(accepted).toMatchObject({ ok: true, data: { accepted: true } });
-    expect(co.store.listUpdates(unit.jobId, unit.round).map((u) => u.unitId)).toEqual([goodUnit.unitId]);
+    expect((await co.store.listUpdates(unit.jobId, unit.round)).map((u) => u.unitId)).toEqual([
+      goodUnit.unitId,
+    ]);
     const text = await (await fetch(`${co.url}/metrics`)).text();
     expect(text).toMatch(/gridtab_updates_rejected_total\{code="WRONG_SHAPE"\} 1/);
   });

@@ -89,7 +89,7 @@ export function attachContributors(io: Server, co: Coordinator) {
     };
 
     socket.on('contributor:join', (msg, ack) =>
-      handle('contributor:join', joinSchema, ack, msg, (join) => {
+      handle('contributor:join', joinSchema, ack, msg, async (join) => {
         if (join.protocolVersion !== PROTOCOL_VERSION) {
           throw new GridTabError(
             'PROTOCOL_MISMATCH',
@@ -98,11 +98,14 @@ export function attachContributors(io: Server, co: Coordinator) {
         }
         if (socket.data.contributorId)
           return { contributorId: socket.data.contributorId, heartbeatMs: 25_000 };
-        const record = co.store.upsertContributor(
+        const record = await co.store.upsertContributor(
           join.clientId,
           join.chosenBackend,
           new Date().toISOString(),
         );
+        // A second join may have finished while the store answered.
+        if (socket.data.contributorId)
+          return { contributorId: socket.data.contributorId, heartbeatMs: 25_000 };
         socket.data.contributorId = record.id;
         clearTimeout(graceTimers.get(record.id));
         graceTimers.delete(record.id);
@@ -114,8 +117,8 @@ export function attachContributors(io: Server, co: Coordinator) {
     );
 
     socket.on('unit:request', (msg, ack) =>
-      handle('unit:request', unitRequestSchema, ack, msg, () => {
-        const offer = co.scheduler.requestUnit(socket.data.contributorId!);
+      handle('unit:request', unitRequestSchema, ack, msg, async () => {
+        const offer = await co.scheduler.requestUnit(socket.data.contributorId!);
         if (offer.unit) co.metrics.unitsAssigned.inc();
         return offer;
       }),

@@ -41,9 +41,9 @@ type InferenceSocket = Socket<
 
 const room = (name: string, alias: string) => `alias:${name}\u0000${alias}`;
 
-function toResult<T>(run: () => T): Result<T> {
+async function toResult<T>(run: () => Promise<T>): Promise<Result<T>> {
   try {
-    return ok(run());
+    return ok(await run());
   } catch (e) {
     if (e instanceof GridTabError) return fail(e.code, e.message);
     return fail('INTERNAL');
@@ -67,9 +67,10 @@ export function attachInference(
         return reply(fail('BAD_REQUEST', parsed.error.issues.map((i) => i.message).join('; ')));
       const { name, alias, clientKey } = parsed.data;
       if (clientKey) socket.data.clientKey = clientKey;
-      const result = toResult(() => deps.registry.resolve(name, alias, socket.data.clientKey));
-      if (result.ok) socket.join(room(name, alias));
-      reply(result);
+      void toResult(() => deps.registry.resolve(name, alias, socket.data.clientKey)).then((result) => {
+        if (result.ok) socket.join(room(name, alias));
+        reply(result);
+      });
     });
 
     socket.on('inference:report', (msg, ack) => {
@@ -79,10 +80,11 @@ export function attachInference(
         return reply(fail('BAD_REQUEST', parsed.error.issues.map((i) => i.message).join('; ')));
       const r = parsed.data;
       // Only versions the registry knows are kept: telemetry cannot invent label values.
-      const known = toResult(() => deps.registry.version(r.name, r.versionId));
-      if (!known.ok) return reply(known);
-      deps.telemetry.record(r);
-      reply(ok({ kept: true as const }));
+      void toResult(() => deps.registry.version(r.name, r.versionId)).then((known) => {
+        if (!known.ok) return reply(known);
+        deps.telemetry.record(r);
+        reply(ok({ kept: true as const }));
+      });
     });
   });
 
@@ -92,7 +94,9 @@ export function attachInference(
     async aliasMoved(move: AliasMove): Promise<void> {
       const sockets = await nsp.in(room(move.modelName, move.alias)).fetchSockets();
       for (const s of sockets) {
-        const result = toResult(() => deps.registry.resolve(move.modelName, move.alias, s.data.clientKey));
+        const result = await toResult(() =>
+          deps.registry.resolve(move.modelName, move.alias, s.data.clientKey),
+        );
         if (result.ok) s.emit('model:promoted', result.data);
       }
     },

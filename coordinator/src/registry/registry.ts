@@ -77,37 +77,57 @@ export class Registry {
     return new Date(this.deps.clock.now()).toISOString();
   }
 
+  private syncing: Promise<void> | null = null;
+
   /** Registers every job the registry has not seen yet under a slug of its name. */
-  syncJobs(): void {
-    for (const job of this.deps.store.listJobs()) {
-      if (this.records.getModelByJob(job.id)) continue;
+  syncJobs(): Promise<void> {
+    // One pass at a time in this process: two concurrent passes would both insert the same job.
+    this.syncing ??= this.syncJobsOnce().finally(() => {
+      this.syncing = null;
+    });
+    return this.syncing;
+  }
+
+  private async syncJobsOnce(): Promise<void> {
+    for (const job of await this.deps.store.listJobs()) {
+      if (await this.records.getModelByJob(job.id)) continue;
       let name = slugify(job.name) || job.id;
-      if (this.records.getModel(name)) name = `${name}-${job.id}`;
-      this.records.insertModel({ name, jobId: job.id, autoPromote: null, createdAt: job.createdAt });
+      if (await this.records.getModel(name)) name = `${name}-${job.id}`;
+      try {
+        await this.records.insertModel({ name, jobId: job.id, autoPromote: null, createdAt: job.createdAt });
+      } catch (e) {
+        // Another coordinator sharing the store may have registered it first.
+        if (!(await this.records.getModelByJob(job.id))) throw e;
+      }
     }
   }
 
-  model(name: string): ModelRecord {
-    this.syncJobs();
-    const m = this.records.getModel(name);
+  async model(name: string): Promise<ModelRecord> {
+    await this.syncJobs();
+    const m = await this.records.getModel(name);
     if (!m) throw new GridTabError('NOT_FOUND', `model ${name} does not exist`);
     return m;
   }
 
-  listModels(): ModelSummary[] {
-    this.syncJobs();
-    return this.records.listModels().map((m) => ({
-      name: m.name,
-      aliases: Object.fromEntries(this.records.listAliases(m.name).map((a) => [a.alias, a.versionId])),
-      latestVersionId: this.versions(m.name).at(-1)?.id ?? null,
-    }));
+  async listModels(): Promise<ModelSummary[]> {
+    await this.syncJobs();
+    const summaries: ModelSummary[] = [];
+    for (const m of await this.records.listModels()) {
+      const aliases = await this.records.listAliases(m.name);
+      summaries.push({
+        name: m.name,
+        aliases: Object.fromEntries(aliases.map((a) => [a.alias, a.versionId])),
+        latestVersionId: (await this.versions(m.name)).at(-1)?.id ?? null,
+      });
+    }
+    return summaries;
   }
 
   /** Oldest first. */
-  versions(name: string): ModelVersion[] {
-    const m = this.model(name);
+  async versions(name: string): Promise<ModelVersion[]> {
+    const m = await this.model(name);
     if (m.jobId)
-      return this.deps.store.listVersions(m.jobId).map((v) => ({
+      return (await this.deps.store.listVersions(m.jobId)).map((v) => ({
         id: v.id,
         hash: v.hash,
         parentId: v.parentId,
@@ -116,7 +136,7 @@ export class Registry {
         createdAt: v.createdAt,
         metrics: v.metrics,
       }));
-    return this.records.listImportedVersions(m.name).map((v) => ({
+    return (await this.records.listImportedVersions(m.name)).map((v) => ({
       id: v.id,
       hash: v.hash,
       parentId: v.parentId,
@@ -127,25 +147,25 @@ export class Registry {
     }));
   }
 
-  version(name: string, id: string): ModelVersion {
-    const v = this.versions(name).find((x) => x.id === id);
+  async version(name: string, id: string): Promise<ModelVersion> {
+    const v = (await this.versions(name)).find((x) => x.id === id);
     if (!v) throw new GridTabError('NOT_FOUND', `model ${name} has no version ${id}`);
     return v;
   }
 
   async topology(name: string, versionId: string): Promise<Record<string, unknown>> {
-    const m = this.model(name);
-    if (m.jobId) return this.deps.store.getJob(m.jobId)!.spec.model;
-    const v = this.records.getImportedVersion(versionId);
+    const m = await this.model(name);
+    if (m.jobId) return (await this.deps.store.getJob(m.jobId))!.spec.model;
+    const v = await this.records.getImportedVersion(versionId);
     const bytes = v && (await this.deps.blobs.get(v.topologyHash));
     if (!bytes) throw new GridTabError('NOT_FOUND', `the topology of ${versionId} is missing`);
     return JSON.parse(new TextDecoder().decode(bytes));
   }
 
   async modelJson(name: string, versionId: string): Promise<LayersModelJson> {
-    const v = this.version(name, versionId);
-    const m = this.model(name);
-    const dataset = m.jobId ? this.deps.store.getJob(m.jobId)?.spec.dataset : null;
+    const v = await this.version(name, versionId);
+    const m = await this.model(name);
+    const dataset = m.jobId ? (await this.deps.store.getJob(m.jobId))?.spec.dataset : null;
     return toModelJson(await this.topology(name, versionId), {
       model: name,
       versionId,
@@ -156,47 +176,49 @@ export class Registry {
   }
 
   /** Names a job's model (renaming its current registration) and sets its auto-promotion. */
-  bindJob(name: string, jobId: string, autoPromote: AutoPromote | null): ModelRecord {
+  async bindJob(name: string, jobId: string, autoPromote: AutoPromote | null): Promise<ModelRecord> {
     checkName('model', name);
     if (autoPromote) checkName('alias', autoPromote.alias);
-    if (!this.deps.store.getJob(jobId)) throw new GridTabError('NOT_FOUND', `job ${jobId} does not exist`);
-    this.syncJobs();
-    const current = this.records.getModelByJob(jobId)!;
+    if (!(await this.deps.store.getJob(jobId)))
+      throw new GridTabError('NOT_FOUND', `job ${jobId} does not exist`);
+    await this.syncJobs();
+    const current = (await this.records.getModelByJob(jobId))!;
     if (current.name !== name) {
-      if (this.records.getModel(name)) throw new GridTabError('CONFLICT', `model name ${name} is taken`);
-      this.records.renameModel(current.name, name);
+      if (await this.records.getModel(name))
+        throw new GridTabError('CONFLICT', `model name ${name} is taken`);
+      await this.records.renameModel(current.name, name);
     }
-    this.records.setAutoPromote(name, autoPromote);
-    return this.records.getModel(name)!;
+    await this.records.setAutoPromote(name, autoPromote);
+    return (await this.records.getModel(name))!;
   }
 
-  alias(name: string, alias: string): AliasRecord {
-    this.model(name);
-    const a = this.records.getAlias(name, alias);
+  async alias(name: string, alias: string): Promise<AliasRecord> {
+    await this.model(name);
+    const a = await this.records.getAlias(name, alias);
     if (!a) throw new GridTabError('NOT_FOUND', `model ${name} has no alias ${alias}`);
     return a;
   }
 
-  history(name: string, alias: string): AliasMove[] {
-    this.alias(name, alias);
+  async history(name: string, alias: string): Promise<AliasMove[]> {
+    await this.alias(name, alias);
     return this.records.aliasHistory(name, alias);
   }
 
-  moveAlias(
+  async moveAlias(
     name: string,
     alias: string,
     target: { versionId: string; canary?: Canary | null },
     actor = 'admin',
-  ): AliasMove {
+  ): Promise<AliasMove> {
     checkName('alias', alias);
-    this.version(name, target.versionId);
+    await this.version(name, target.versionId);
     const canary = target.canary ?? null;
     if (canary) {
-      this.version(name, canary.versionId);
+      await this.version(name, canary.versionId);
       if (!(canary.fraction >= 0 && canary.fraction <= 1))
         throw new GridTabError('BAD_REQUEST', 'canary.fraction is a share between 0 and 1');
     }
-    const move = this.records.moveAlias(
+    const move = await this.records.moveAlias(
       { modelName: name, alias, versionId: target.versionId, canary, updatedAt: this.now() },
       actor,
     );
@@ -208,9 +230,9 @@ export class Registry {
   }
 
   /** Undoes the alias's last move that was not itself undone (history is a stack of moves). */
-  rollback(name: string, alias: string): AliasMove {
+  async rollback(name: string, alias: string): Promise<AliasMove> {
     const stack: AliasMove[] = [];
-    for (const m of this.history(name, alias)) {
+    for (const m of await this.history(name, alias)) {
       if (m.actor === 'rollback') stack.pop();
       else stack.push(m);
     }
@@ -220,32 +242,32 @@ export class Registry {
   }
 
   /** The version this client gets from the alias, canary split included. */
-  resolve(name: string, alias: string, clientKey: string) {
-    const picked = pickVersion(this.alias(name, alias), clientKey);
-    return { name, alias, ...picked, hash: this.version(name, picked.versionId).hash };
+  async resolve(name: string, alias: string, clientKey: string) {
+    const picked = pickVersion(await this.alias(name, alias), clientKey);
+    return { name, alias, ...picked, hash: (await this.version(name, picked.versionId)).hash };
   }
 
   /** Auto-promotion: after a job commits a version, move the model's alias if it is better. */
-  onVersionCommitted(jobId: string, versionId: string): AliasMove | null {
+  async onVersionCommitted(jobId: string, versionId: string): Promise<AliasMove | null> {
     // Called from the scheduler's commit path: a registry failure is logged, never thrown there.
     try {
-      return this.autoPromote(jobId, versionId);
+      return await this.autoPromote(jobId, versionId);
     } catch (e) {
       this.deps.log(`registry: auto-promotion after ${versionId} failed: ${(e as Error).message}`);
       return null;
     }
   }
 
-  private autoPromote(jobId: string, versionId: string): AliasMove | null {
-    this.syncJobs();
-    const m = this.records.getModelByJob(jobId);
+  private async autoPromote(jobId: string, versionId: string): Promise<AliasMove | null> {
+    await this.syncJobs();
+    const m = await this.records.getModelByJob(jobId);
     if (!m?.autoPromote) return null;
     const { alias, metric } = m.autoPromote;
-    const candidate = this.version(m.name, versionId).metrics[metric];
+    const candidate = (await this.version(m.name, versionId)).metrics[metric];
     if (candidate === null) return null;
-    const current = this.records.getAlias(m.name, alias);
+    const current = await this.records.getAlias(m.name, alias);
     if (current) {
-      const held = this.deps.store.getVersion(current.versionId)?.metrics[metric] ?? null;
+      const held = (await this.deps.store.getVersion(current.versionId))?.metrics[metric] ?? null;
       const better = metric === 'testLoss' ? candidate < (held ?? Infinity) : candidate > (held ?? -Infinity);
       if (!better) return null;
     }
@@ -253,10 +275,10 @@ export class Registry {
   }
 
   /** Which units, contributors and shards fed a version (job versions only). */
-  lineage(name: string, versionId: string) {
-    const v = this.version(name, versionId);
-    const units = v.jobId && v.round ? this.deps.store.listUpdates(v.jobId, v.round) : [];
-    const record = v.jobId ? this.deps.store.getVersion(v.id) : null;
+  async lineage(name: string, versionId: string) {
+    const v = await this.version(name, versionId);
+    const units = v.jobId && v.round ? await this.deps.store.listUpdates(v.jobId, v.round) : [];
+    const record = v.jobId ? await this.deps.store.getVersion(v.id) : null;
     const used = units.filter((u) => record?.unitIds.includes(u.unitId));
     return {
       version: v,
@@ -269,15 +291,15 @@ export class Registry {
         blobHash: u.blobHash,
       })),
       contributors: [...new Set(used.map((u) => u.contributorId))],
-      shards: v.jobId && v.round ? this.shardsOf(v.jobId, v.round, record?.unitIds ?? []) : [],
+      shards: v.jobId && v.round ? await this.shardsOf(v.jobId, v.round, record?.unitIds ?? []) : [],
       numSamples: used.reduce((n, u) => n + u.numSamples, 0),
     };
   }
 
   /** Recomputes the deterministic shard plan the scheduler used for these units. */
-  private shardsOf(jobId: string, round: number, unitIds: string[]): string[] {
-    const job = this.deps.store.getJob(jobId);
-    const dataset = job && this.deps.store.getDataset(job.spec.dataset);
+  private async shardsOf(jobId: string, round: number, unitIds: string[]): Promise<string[]> {
+    const job = await this.deps.store.getJob(jobId);
+    const dataset = job && (await this.deps.store.getDataset(job.spec.dataset));
     if (!job || !dataset) return [];
     const hp = job.spec.hyperparameters;
     const plan = planShards(
@@ -303,8 +325,8 @@ export class Registry {
     weightData: Uint8Array,
   ): Promise<ModelVersion> {
     checkName('model', name);
-    this.syncJobs();
-    const existing = this.records.getModel(name);
+    await this.syncJobs();
+    const existing = await this.records.getModel(name);
     if (existing?.jobId)
       throw new GridTabError(
         'CONFLICT',
@@ -314,10 +336,17 @@ export class Registry {
     const hash = await this.deps.blobs.put(new Uint8Array(weights.buffer));
     const topologyHash = await this.deps.blobs.put(new TextEncoder().encode(JSON.stringify(topology)));
     const now = this.now();
-    if (!existing) this.records.insertModel({ name, jobId: null, autoPromote: null, createdAt: now });
-    const parentId = this.records.listImportedVersions(name).at(-1)?.id ?? null;
+    if (!existing) await this.records.insertModel({ name, jobId: null, autoPromote: null, createdAt: now });
+    const parentId = (await this.records.listImportedVersions(name)).at(-1)?.id ?? null;
     const id = `v-${randomUUID().slice(0, 12)}`;
-    this.records.insertImportedVersion({ id, modelName: name, hash, topologyHash, parentId, createdAt: now });
+    await this.records.insertImportedVersion({
+      id,
+      modelName: name,
+      hash,
+      topologyHash,
+      parentId,
+      createdAt: now,
+    });
     this.deps.log(`model ${name}: imported version ${id}`);
     return this.version(name, id);
   }

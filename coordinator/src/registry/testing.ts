@@ -8,8 +8,8 @@ import type { Coordinator } from '../app.ts';
 
 /** Commits a version with the given accuracy straight through the store, as a closed round would. */
 export async function commitVersion(c: Coordinator, jobId: string, accuracy: number | null) {
-  const job = c.store.getJob(jobId)!;
-  const base = c.store.getVersion(job.versionId!)!;
+  const job = (await c.store.getJob(jobId))!;
+  const base = (await c.store.getVersion(job.versionId!))!;
   const weights = bytesToFloat32((await c.blobs.get(base.hash))!);
   weights[0] += 0.5; // a different blob per version
   const hash = await c.blobs.put(new Uint8Array(weights.buffer));
@@ -24,6 +24,6 @@ export async function commitVersion(c: Coordinator, jobId: string, accuracy: num
     metrics: { testAccuracy: accuracy, testLoss: accuracy === null ? null : 1 - accuracy },
     createdAt: new Date().toISOString(),
   };
-  c.store.commitVersion(version, job.round + 1, 'running');
+  await c.store.commitVersion(version, job.round + 1, 'running');
   return version;
 }

@@ -40,7 +40,7 @@ describe('spot-checks', () => {
     await expect.poll(() => lazy.attacked.length, { timeout: 60_000, interval: 100 }).toBeGreaterThan(0);
     await honest.contributor.start();
     await expect
-      .poll(() => co!.store.getJob(job.id)!.status, { timeout: 120_000, interval: 250 })
+      .poll(async () => (await co!.store.getJob(job.id))!.status, { timeout: 120_000, interval: 250 })
       .toBe('completed');
     await co.scheduler.idle();
 
@@ -52,10 +52,10 @@ describe('spot-checks', () => {
     expect(lazy.attacked.filter((a) => a === 'ok').length).toBeLessThanOrEqual(2); // at most its first leases
 
     // Every version is base + FedAvg of the screened updates: the lazy one replaced by the replica.
-    const versions = co.store.listVersions(job.id);
+    const versions = await co.store.listVersions(job.id);
     let replaced = 0;
     for (const v of versions.slice(1)) {
-      const updates = co.store.listUpdates(job.id, v.round);
+      const updates = await co.store.listUpdates(job.id, v.round);
       const checks = new Map(
         (await co.store.reputation.listChecks(job.id, v.round)).map((c) => [c.updateId, c]),
       );

@@ -34,7 +34,7 @@ describe('scheduler aggregation rules', () => {
   it('refuses an update claiming more samples than its unit trains on', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co);
-    const unit = co.scheduler.requestUnit('attacker').unit!;
+    const unit = (await co.scheduler.requestUnit('attacker')).unit!;
     const payload = new Uint8Array(PARAMS * 4);
     const meta = {
       leaseId: unit.leaseId,
@@ -50,9 +50,9 @@ describe('scheduler aggregation rules', () => {
     await expect(co.scheduler.submit('attacker', meta, payload)).rejects.toMatchObject({
       code: 'BAD_REQUEST',
     });
-    expect(co.store.listUpdates(job.id, 1)).toEqual([]);
+    expect(await co.store.listUpdates(job.id, 1)).toEqual([]);
     await co.scheduler.submit('attacker', { ...meta, numSamples: unit.batchSize * unit.localSteps }, payload);
-    expect(co.store.listUpdates(job.id, 1)).toHaveLength(1);
+    expect(await co.store.listUpdates(job.id, 1)).toHaveLength(1);
   });
 
   for (const [rule, expected] of [
@@ -62,12 +62,14 @@ describe('scheduler aggregation rules', () => {
     it(`aggregates a round with ${rule}`, async () => {
       co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
       const job = await addJob(co, { aggregation: { rule } });
-      const [a, b, c] = ['a', 'b', 'attacker'].map((w) => co.scheduler.requestUnit(w).unit!);
+      const units: WorkUnit[] = [];
+      for (const w of ['a', 'b', 'attacker']) units.push((await co.scheduler.requestUnit(w)).unit!);
+      const [a, b, c] = units;
       await submit(co, 'a', a, 0.01);
       await submit(co, 'b', b, 0.02);
       await submit(co, 'attacker', c, 3);
       await co.scheduler.idle();
-      const [v0, v1] = co.store.listVersions(job.id);
+      const [v0, v1] = await co.store.listVersions(job.id);
       const base = bytesToFloat32((await co.blobs.get(v0.hash))!);
       const next = bytesToFloat32((await co.blobs.get(v1.hash))!);
       for (const i of [0, 777, PARAMS - 1]) expect(next[i] - base[i]).toBeCloseTo(expected, 5);

@@ -49,13 +49,13 @@ describe('scheduler with codecs', () => {
     it(`accepts a ${spec.name} update and stores it decoded`, async () => {
       co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
       const job = await addJob(co, { codec: spec });
-      const unit = co.scheduler.requestUnit('a').unit!;
+      const unit = (await co.scheduler.requestUnit('a')).unit!;
       expect(unit.codec).toEqual(spec);
       const codec = codecFor(spec);
       const payload = await codec.encode(delta(), { residual: null });
       expect(payload.byteLength).toBeLessThan(PARAMS * 4);
       await co.scheduler.submit('a', await metaFor(unit, payload), payload);
-      const [stored] = co.store.listUpdates(job.id, 1);
+      const [stored] = await co.store.listUpdates(job.id, 1);
       const values = bytesToFloat32((await co.blobs.get(stored.blobHash))!);
       expect(Array.from(values)).toEqual(Array.from(codec.decode(payload, PARAMS)));
     });
@@ -64,7 +64,7 @@ describe('scheduler with codecs', () => {
   it('refuses a corrupted, truncated, foreign-codec or wrong-length payload and stores nothing', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co, { codec: { name: 'int8', blockSize: 256 } });
-    const unit = co.scheduler.requestUnit('a').unit!;
+    const unit = (await co.scheduler.requestUnit('a')).unit!;
     const payload = await codecFor(unit.codec).encode(delta());
     const flipped = payload.slice();
     flipped[100] ^= 1;
@@ -85,7 +85,7 @@ describe('scheduler with codecs', () => {
     nan[3] = Number.NaN;
     const poisoned = await codecFor(unit.codec).encode(nan);
     expect(await refuse(poisoned, await metaFor(unit, poisoned))).toBe('NON_FINITE');
-    expect(co.store.listUpdates(job.id, 1)).toEqual([]);
+    expect(await co.store.listUpdates(job.id, 1)).toEqual([]);
     expect(await refuse(payload, await metaFor(unit, payload))).toBe('accepted');
   });
 });

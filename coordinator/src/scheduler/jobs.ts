@@ -54,9 +54,9 @@ export async function createJob(
   deps: { store: Store; blobs: BlobStore; clock: Clock },
   spec: JobSpec,
 ): Promise<JobRecord> {
-  const dataset = deps.store.getDataset(spec.dataset);
+  const dataset = await deps.store.getDataset(spec.dataset);
   if (!dataset) {
-    const known = deps.store.listDatasets().map((d) => d.id);
+    const known = (await deps.store.listDatasets()).map((d) => d.id);
     throw new GridTabError(
       'UNKNOWN_DATASET',
       `dataset '${spec.dataset}' does not exist; known: ${known.join(', ')}`,
@@ -74,7 +74,7 @@ export async function createJob(
     versionId: null,
     createdAt: now,
   };
-  deps.store.createJob(job, {
+  await deps.store.createJob(job, {
     id: `v-${randomUUID().slice(0, 12)}`,
     jobId: job.id,
     round: 0,
@@ -85,5 +85,5 @@ export async function createJob(
     metrics: { testAccuracy: null, testLoss: null },
     createdAt: now,
   });
-  return deps.store.getJob(job.id)!;
+  return (await deps.store.getJob(job.id))!;
 }

@@ -6,8 +6,8 @@ import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.t
 
 const PARAMS = 101_770; // the MLP preset
 
-function take(co: TestCoordinator, who: string): WorkUnit {
-  const offer = co.scheduler.requestUnit(who);
+async function take(co: TestCoordinator, who: string): Promise<WorkUnit> {
+  const offer = await co.scheduler.requestUnit(who);
   if (!offer.unit) throw new Error('no unit offered');
   return offer.unit;
 }
@@ -42,59 +42,60 @@ describe('scheduler', () => {
   it('hands each unit of a round out once and closes the round into a version', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co);
-    const units = ['a', 'b', 'c'].map((who) => take(co, who));
+    const units: WorkUnit[] = [];
+    for (const who of ['a', 'b', 'c']) units.push(await take(co, who));
     expect(new Set(units.map((u) => u.unitId)).size).toBe(3);
-    expect(co.scheduler.requestUnit('d').unit).toBeNull();
+    expect((await co.scheduler.requestUnit('d')).unit).toBeNull();
     for (const [i, who] of ['a', 'b', 'c'].entries()) await submit(co, who, meta(units[i]), zeros());
     await co.scheduler.idle();
-    const versions = co.store.listVersions(job.id);
+    const versions = await co.store.listVersions(job.id);
     expect(versions.map((v) => v.round)).toEqual([0, 1]);
     expect(versions[1].parentId).toBe(versions[0].id);
     expect(versions[1].unitIds.sort()).toEqual(units.map((u) => u.unitId).sort());
     expect(versions[1].metrics.testAccuracy).toBeGreaterThan(0);
-    expect(co.store.getJob(job.id)).toMatchObject({ round: 2, versionId: versions[1].id });
-    expect(take(co, 'a').baseVersionId).toBe(versions[1].id);
+    expect(await co.store.getJob(job.id)).toMatchObject({ round: 2, versionId: versions[1].id });
+    expect((await take(co, 'a')).baseVersionId).toBe(versions[1].id);
   });
 
   it('gives an expired lease to another contributor and refuses the late update', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co);
-    const slow = take(co, 'slow');
-    take(co, 'x');
-    take(co, 'y');
-    expect(co.scheduler.requestUnit('fast').unit).toBeNull();
+    const slow = await take(co, 'slow');
+    await take(co, 'x');
+    await take(co, 'y');
+    expect((await co.scheduler.requestUnit('fast')).unit).toBeNull();
     clock.advance(job.spec.rounds.leaseMs + 1);
-    co.scheduler.tick();
-    const retaken = take(co, 'fast');
+    await co.scheduler.tick();
+    const retaken = await take(co, 'fast');
     expect(retaken.unitId).toBe(slow.unitId);
     await expect(submit(co, 'slow', meta(slow), zeros())).rejects.toMatchObject({
       code: 'LEASE_UNKNOWN',
     });
     await submit(co, 'fast', meta(retaken), zeros());
-    expect(co.store.listUpdates(job.id, 1).map((u) => u.contributorId)).toEqual(['fast']);
+    expect((await co.store.listUpdates(job.id, 1)).map((u) => u.contributorId)).toEqual(['fast']);
   });
 
   it('closes a round at its deadline with the updates that arrived', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co);
-    const unit = take(co, 'a');
+    const unit = await take(co, 'a');
     await submit(co, 'a', meta(unit), zeros());
     clock.advance(job.spec.rounds.deadlineMs + 1);
-    co.scheduler.tick();
+    await co.scheduler.tick();
     await co.scheduler.idle();
-    expect(co.store.listVersions(job.id)[1].unitIds).toEqual([unit.unitId]);
+    expect((await co.store.listVersions(job.id))[1].unitIds).toEqual([unit.unitId]);
   });
 
   it('refuses wrong, foreign, stale and duplicate updates and stores nothing', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co);
-    const unit = take(co, 'a');
+    const unit = await take(co, 'a');
     const refuse = (who: string, m: UpdateMeta, payload: Uint8Array) => submit(co, who, m, payload);
     await expect(refuse('b', meta(unit), zeros())).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
     await expect(refuse('a', meta(unit, { baseVersionId: 'v-old' }), zeros())).rejects.toMatchObject({
       code: 'STALE_VERSION',
     });
-    const unit2 = take(co, 'a');
+    const unit2 = await take(co, 'a');
     await expect(refuse('a', meta(unit2), new Uint8Array(12))).rejects.toMatchObject({ code: 'WRONG_SHAPE' });
     const nan = new Float32Array(PARAMS);
     nan[5] = Number.NaN;
@@ -105,16 +106,16 @@ describe('scheduler', () => {
     await expect(refuse('a', meta(unit2), new Uint8Array(huge.buffer))).rejects.toMatchObject({
       code: 'NORM_TOO_LARGE',
     });
-    expect(co.store.listUpdates(job.id, 1)).toEqual([]);
+    expect(await co.store.listUpdates(job.id, 1)).toEqual([]);
     await submit(co, 'a', meta(unit2), zeros());
     await expect(refuse('a', meta(unit2), zeros())).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
-    expect(co.store.listUpdates(job.id, 1)).toHaveLength(1);
+    expect(await co.store.listUpdates(job.id, 1)).toHaveLength(1);
   });
 
   it('rebuilds the open round from the store after a restart', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co);
-    const unit = take(co, 'a');
+    const unit = await take(co, 'a');
     await submit(co, 'a', meta(unit), zeros());
     await co.close();
     const { createCoordinator } = await import('../app.ts');
@@ -122,9 +123,10 @@ describe('scheduler', () => {
     try {
       const round = again.scheduler.roundOf(job.id)!;
       expect(round.units.find((u) => u.id === unit.unitId)?.status).toBe('done');
-      const offered = ['p', 'q'].map((w) => again.scheduler.requestUnit(w).unit?.unitId);
+      const offered: (string | undefined)[] = [];
+      for (const w of ['p', 'q']) offered.push((await again.scheduler.requestUnit(w)).unit?.unitId);
       expect(offered).not.toContain(unit.unitId);
-      expect(again.scheduler.requestUnit('r').unit).toBeNull();
+      expect((await again.scheduler.requestUnit('r')).unit).toBeNull();
     } finally {
       await again.close();
       co = { ...co, destroy: async () => {} } as TestCoordinator;
@@ -135,9 +137,9 @@ describe('scheduler', () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co);
     await co.scheduler.setStatus(job.id, 'paused');
-    expect(co.scheduler.requestUnit('a').unit).toBeNull();
+    expect((await co.scheduler.requestUnit('a')).unit).toBeNull();
     await co.scheduler.setStatus(job.id, 'running');
-    expect(co.scheduler.requestUnit('a').unit?.jobId).toBe(job.id);
+    expect((await co.scheduler.requestUnit('a')).unit?.jobId).toBe(job.id);
     await co.scheduler.setStatus(job.id, 'cancelled');
     await expect(co.scheduler.setStatus(job.id, 'running')).rejects.toMatchObject({
       code: 'JOB_NOT_RUNNING',

@@ -57,15 +57,15 @@ export class Scheduler {
 
   /** Rebuilds open rounds for running jobs from the store (after a start or a crash). */
   async init(): Promise<void> {
-    for (const job of this.deps.store.listJobs()) {
+    for (const job of await this.deps.store.listJobs()) {
       if (job.status === 'running') await this.openRound(job);
     }
   }
 
   async openRound(job: JobRecord): Promise<void> {
     const { store, blobs, clock } = this.deps;
-    const version = job.versionId ? store.getVersion(job.versionId) : null;
-    const dataset = store.getDataset(job.spec.dataset);
+    const version = job.versionId ? await store.getVersion(job.versionId) : null;
+    const dataset = await store.getDataset(job.spec.dataset);
     if (!version || !dataset) throw new Error(`job ${job.id} has no base version or dataset`);
     const baseBytes = await blobs.get(version.hash);
     if (!baseBytes) throw new Error(`weights ${version.hash} of version ${version.id} are missing`);
@@ -77,7 +77,7 @@ export class Scheduler {
       hp.batchSize * hp.localSteps,
       job.spec.seed,
     );
-    const done = new Set(store.listUpdates(job.id, job.round).map((u) => u.unitId));
+    const done = new Set((await store.listUpdates(job.id, job.round)).map((u) => u.unitId));
     const round: RoundState = {
       jobId: job.id,
       round: job.round,
@@ -106,17 +106,20 @@ export class Scheduler {
     else this.deps.events.unitsAvailable();
   }
 
-  requestUnit(contributorId: string): UnitOffer {
+  async requestUnit(contributorId: string): Promise<UnitOffer> {
     // Robustness hook: a quarantined contributor gets no work.
     if (this.deps.spotChecks?.isQuarantined(contributorId)) throw new GridTabError('QUARANTINED');
-    const now = this.deps.clock.now();
     // Fairness across jobs: the one with the fewest units in flight goes first.
-    const candidates = [...this.rounds.values()]
-      .filter((r) => !r.closing)
-      .map((r) => ({ r, job: this.deps.store.getJob(r.jobId) }))
+    const open = [...this.rounds.values()].filter((r) => !r.closing);
+    const jobs = await Promise.all(open.map((r) => this.deps.store.getJob(r.jobId)));
+    const now = this.deps.clock.now();
+    const candidates = open
+      .map((r, i) => ({ r, job: jobs[i] }))
       .filter((c): c is { r: RoundState; job: JobRecord } => c.job?.status === 'running')
       .sort((a, b) => this.inFlight(a.r) - this.inFlight(b.r));
     for (const { r, job } of candidates) {
+      // A round may have started closing while the jobs were read.
+      if (r.closing) continue;
       const unit = r.units.find((u) => u.status === 'pending');
       if (!unit) continue;
       const lease: Lease = {
@@ -176,7 +179,7 @@ export class Scheduler {
     if (!lease || lease.contributorId !== contributorId || lease.unitId !== meta.unitId) {
       throw new GridTabError('LEASE_UNKNOWN');
     }
-    const job = store.getJob(lease.jobId);
+    const job = await store.getJob(lease.jobId);
     const round = this.rounds.get(lease.jobId);
     if (job?.status !== 'running') throw new GridTabError('JOB_NOT_RUNNING');
     if (
@@ -231,9 +234,9 @@ export class Scheduler {
       blobHash,
       createdAt: new Date(clock.now()).toISOString(),
     };
-    if (!store.insertUpdate(record))
+    if (!(await store.insertUpdate(record)))
       throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
-    store.recordContribution(contributorId, meta.numSamples, record.createdAt);
+    await store.recordContribution(contributorId, meta.numSamples, record.createdAt);
     unit.status = 'done';
     unit.lease = null;
     this.leases.delete(lease.leaseId);
@@ -278,7 +281,7 @@ export class Scheduler {
   }
 
   /** Periodic housekeeping: expire leases, close rounds whose deadline passed. */
-  tick(): void {
+  async tick(): Promise<void> {
     const now = this.deps.clock.now();
     for (const lease of [...this.leases.values()]) {
       if (now > lease.deadline) {
@@ -286,8 +289,8 @@ export class Scheduler {
         this.expire(lease);
       }
     }
-    for (const round of this.rounds.values()) {
-      const job = this.deps.store.getJob(round.jobId);
+    for (const round of [...this.rounds.values()]) {
+      const job = await this.deps.store.getJob(round.jobId);
       if (job?.status !== 'running' || round.closing) continue;
       if (now - round.openedAt < job.spec.rounds.deadlineMs) continue;
       if (round.units.some((u) => u.status === 'done')) this.startClosing(job, round);
@@ -316,7 +319,7 @@ export class Scheduler {
   private async closeRound(job: JobRecord, round: RoundState): Promise<void> {
     const { store, blobs, clock, evaluator, events } = this.deps;
     const started = performance.now();
-    const updates = store.listUpdates(job.id, round.round);
+    const updates = await store.listUpdates(job.id, round.round);
     const base = await this.loadFloats(round.baseHash);
     // Robustness hook: after the round's spot-checks, failed updates are replaced by the
     // coordinator's replica and unchecked ones of quarantined contributors left out.
@@ -335,11 +338,11 @@ export class Scheduler {
     // Nothing left after screening (all from quarantined contributors): the base carries over.
     const next = weighted.length > 0 ? aggregator.aggregate(base, weighted, context) : base;
     const hash = await blobs.put(new Uint8Array(next.buffer));
-    const dataset = store.getDataset(job.spec.dataset)!;
+    const dataset = (await store.getDataset(job.spec.dataset))!;
     const metrics = await evaluator.evaluate(job.spec.model, next, dataset);
     const { maxRounds, targetAccuracy } = job.spec.stopping;
     const reachedTarget = targetAccuracy !== undefined && (metrics.testAccuracy ?? 0) >= targetAccuracy;
-    const current = store.getJob(job.id)!;
+    const current = (await store.getJob(job.id))!;
     const status = round.round >= maxRounds || reachedTarget ? 'completed' : current.status;
     const version = {
       id: `v-${randomUUID().slice(0, 12)}`,
@@ -352,14 +355,14 @@ export class Scheduler {
       metrics,
       createdAt: new Date(clock.now()).toISOString(),
     };
-    store.commitVersion(version, round.round + 1, status);
+    await store.commitVersion(version, round.round + 1, status);
     this.rounds.delete(job.id);
     events.roundClosed((performance.now() - started) / 1000);
     events.versionCommitted({ jobId: job.id, versionId: version.id, round: round.round, metrics });
     this.deps.log(
       `job ${job.id}: version ${version.id} (round ${round.round}, ${updates.length} updates) accuracy ${metrics.testAccuracy?.toFixed(4)}`,
     );
-    const updated = store.getJob(job.id)!;
+    const updated = (await store.getJob(job.id))!;
     if (updated.status === 'running') await this.openRound(updated);
   }
 
@@ -370,12 +373,12 @@ export class Scheduler {
   }
 
   async setStatus(jobId: string, status: 'running' | 'paused' | 'cancelled'): Promise<JobRecord> {
-    const job = this.deps.store.getJob(jobId);
+    const job = await this.deps.store.getJob(jobId);
     if (!job) throw new GridTabError('NOT_FOUND', `job ${jobId} does not exist`);
     if (job.status === 'completed' || job.status === 'cancelled') {
       throw new GridTabError('JOB_NOT_RUNNING', `job ${jobId} is ${job.status}`);
     }
-    this.deps.store.setJobStatus(jobId, status);
+    await this.deps.store.setJobStatus(jobId, status);
     if (status === 'cancelled') {
       this.rounds.delete(jobId);
       for (const l of [...this.leases.values()]) if (l.jobId === jobId) this.leases.delete(l.leaseId);
@@ -383,10 +386,10 @@ export class Scheduler {
     if (status === 'running') {
       const round = this.rounds.get(jobId);
       if (round) round.openedAt = this.deps.clock.now();
-      else await this.openRound(this.deps.store.getJob(jobId)!);
+      else await this.openRound((await this.deps.store.getJob(jobId))!);
       this.deps.events.unitsAvailable();
     }
-    return this.deps.store.getJob(jobId)!;
+    return (await this.deps.store.getJob(jobId))!;
   }
 
   /** Waits for rounds being closed (tests and shutdown). */

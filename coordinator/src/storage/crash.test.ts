@@ -73,7 +73,7 @@ describe('embedded store under SIGKILL', () => {
     const store = new SqliteStore(join(dataDir, 'gridtab.sqlite'));
     const blobs = await FileBlobStore.open(join(dataDir, 'blobs'));
     try {
-      const versions = store.listVersions(jobId);
+      const versions = await store.listVersions(jobId);
       const ids = new Set(versions.map((v) => v.id));
       for (const id of acknowledged) expect(ids.has(id), `acknowledged version ${id} survives`).toBe(true);
       for (const v of versions) {
@@ -82,14 +82,14 @@ describe('embedded store under SIGKILL', () => {
         expect(sha256(bytes!)).toBe(v.hash);
         if (v.round > 0) expect(ids.has(v.parentId!), `parent of ${v.id}`).toBe(true);
       }
-      const job = store.getJob(jobId)!;
+      const job = (await store.getJob(jobId))!;
       const latest = versions.at(-1)!;
       expect(job.versionId).toBe(latest.id);
       expect(job.round).toBe(latest.round + 1);
-      for (const u of store.listUpdates(jobId, job.round)) expect(u.baseVersionId).toBe(latest.id);
+      for (const u of await store.listUpdates(jobId, job.round)) expect(u.baseVersionId).toBe(latest.id);
       return versions.length;
     } finally {
-      store.close();
+      await store.close();
     }
   };
 

@@ -54,22 +54,22 @@ export interface AliasMove extends AliasRecord {
 
 export interface RegistryStore {
   /** Throws when the name or the job is already registered. */
-  insertModel(model: ModelRecord): void;
-  getModel(name: string): ModelRecord | null;
-  getModelByJob(jobId: string): ModelRecord | null;
-  listModels(): ModelRecord[];
+  insertModel(model: ModelRecord): Promise<void>;
+  getModel(name: string): Promise<ModelRecord | null>;
+  getModelByJob(jobId: string): Promise<ModelRecord | null>;
+  listModels(): Promise<ModelRecord[]>;
   /** Renames a model with its aliases and their history in one transaction. */
-  renameModel(from: string, to: string): void;
-  setAutoPromote(name: string, auto: AutoPromote | null): void;
+  renameModel(from: string, to: string): Promise<void>;
+  setAutoPromote(name: string, auto: AutoPromote | null): Promise<void>;
 
-  insertImportedVersion(version: ImportedVersionRecord): void;
-  getImportedVersion(id: string): ImportedVersionRecord | null;
-  listImportedVersions(modelName: string): ImportedVersionRecord[];
+  insertImportedVersion(version: ImportedVersionRecord): Promise<void>;
+  getImportedVersion(id: string): Promise<ImportedVersionRecord | null>;
+  listImportedVersions(modelName: string): Promise<ImportedVersionRecord[]>;
 
   /** Points the alias at its new target and appends the move to its history, atomically. */
-  moveAlias(alias: AliasRecord, actor: string): AliasMove;
-  getAlias(modelName: string, alias: string): AliasRecord | null;
-  listAliases(modelName: string): AliasRecord[];
+  moveAlias(alias: AliasRecord, actor: string): Promise<AliasMove>;
+  getAlias(modelName: string, alias: string): Promise<AliasRecord | null>;
+  listAliases(modelName: string): Promise<AliasRecord[]>;
   /** Oldest move first. */
-  aliasHistory(modelName: string, alias: string): AliasMove[];
+  aliasHistory(modelName: string, alias: string): Promise<AliasMove[]>;
 }

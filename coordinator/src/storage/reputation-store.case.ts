@@ -15,9 +15,11 @@ const check = (updateId: string, contributorId: string, passed: boolean, round =
   createdAt: '2026-11-24T00:00:00Z',
 });
 
-export function reputationCases(open: () => { reputation: ReputationStore }) {
+type Holder = { reputation: ReputationStore };
+
+export function reputationCases(open: () => Holder | Promise<Holder>) {
   it('counts checks per contributor and lists them per round', async () => {
-    const { reputation } = open();
+    const { reputation } = await open();
     expect(await reputation.getReputation('c1')).toBeNull();
     await reputation.recordCheck(check('u1', 'c1', true));
     await reputation.recordCheck(check('u2', 'c1', true));
@@ -37,14 +39,14 @@ export function reputationCases(open: () => { reputation: ReputationStore }) {
   });
 
   it('refuses a second check of the same update, counting nothing', async () => {
-    const { reputation } = open();
+    const { reputation } = await open();
     await reputation.recordCheck(check('u5', 'c5', true));
     await expect(reputation.recordCheck(check('u5', 'c5', false))).rejects.toThrow();
     expect(await reputation.getReputation('c5')).toMatchObject({ checksPassed: 1, checksFailed: 0 });
   });
 
   it('quarantines and releases, keeping the counts', async () => {
-    const { reputation } = open();
+    const { reputation } = await open();
     await reputation.setQuarantined('c2', true, '2026-11-24T00:00:01Z'); // before any check
     await reputation.recordCheck(check('u9', 'c2', false));
     expect(await reputation.getReputation('c2')).toMatchObject({ checksFailed: 1, quarantined: true });

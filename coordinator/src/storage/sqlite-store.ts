@@ -1,8 +1,8 @@
 /**
  * Embedded Store on SQLite (better-sqlite3). WAL with synchronous=FULL: a transaction that
  * returned is on disk, so acknowledged jobs, updates and versions survive a crash or SIGKILL.
- * better-sqlite3 is synchronous, which suits a store this small: no await between a check and
- * its write, so round bookkeeping cannot interleave.
+ * better-sqlite3 is synchronous, so each method runs its statements (and transactions) in one
+ * go and returns an already-settled Promise to fit the async Store interface.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type { JobStatus } from '@gridtab/shared';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
+import { type Row, toContributor, toDataset, toJob, toToken, toUpdate, toVersion } from './rows.ts';
 import { SqliteRegistryStore } from './sqlite-registry.ts';
 import { SqliteReputationStore } from './sqlite-reputation.ts';
 import type {
@@ -21,65 +22,6 @@ import type {
   UpdateRecord,
   VersionRecord,
 } from './store.ts';
-
-type Row = Record<string, unknown>;
-
-const toJob = (r: Row): JobRecord => ({
-  id: r.id as string,
-  name: r.name as string,
-  spec: JSON.parse(r.spec as string),
-  status: r.status as JobStatus,
-  round: r.round as number,
-  versionId: (r.version_id as string | null) ?? null,
-  createdAt: r.created_at as string,
-});
-
-const toVersion = (r: Row): VersionRecord => ({
-  id: r.id as string,
-  jobId: r.job_id as string,
-  round: r.round as number,
-  hash: r.hash as string,
-  parentId: (r.parent_id as string | null) ?? null,
-  numSamples: r.num_samples as number,
-  unitIds: JSON.parse(r.unit_ids as string),
-  metrics: {
-    testAccuracy: (r.test_accuracy as number | null) ?? null,
-    testLoss: (r.test_loss as number | null) ?? null,
-  },
-  createdAt: r.created_at as string,
-});
-
-const toUpdate = (r: Row): UpdateRecord => ({
-  id: r.id as string,
-  jobId: r.job_id as string,
-  round: r.round as number,
-  unitId: r.unit_id as string,
-  contributorId: r.contributor_id as string,
-  baseVersionId: r.base_version_id as string,
-  numSamples: r.num_samples as number,
-  loss: r.loss as number,
-  blobHash: r.blob_hash as string,
-  createdAt: r.created_at as string,
-});
-
-const toContributor = (r: Row): ContributorRecord => ({
-  id: r.id as string,
-  clientId: r.client_id as string,
-  backend: (r.backend as string | null) ?? null,
-  unitsDone: r.units_done as number,
-  samplesDone: r.samples_done as number,
-  firstSeen: r.first_seen as string,
-  lastSeen: r.last_seen as string,
-});
-
-const toToken = (r: Row): TokenRecord => ({
-  id: r.id as string,
-  role: r.role as TokenRecord['role'],
-  label: r.label as string,
-  hash: r.hash as string,
-  createdAt: r.created_at as string,
-  revokedAt: (r.revoked_at as string | null) ?? null,
-});
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -114,7 +56,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  createJob(job: JobRecord, initial: VersionRecord): void {
+  async createJob(job: JobRecord, initial: VersionRecord): Promise<void> {
     this.db.transaction(() => {
       this.db
         .prepare(
@@ -125,16 +67,16 @@ export class SqliteStore implements Store {
     })();
   }
 
-  getJob(id: string): JobRecord | null {
+  async getJob(id: string): Promise<JobRecord | null> {
     const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined;
     return row ? toJob(row) : null;
   }
 
-  listJobs(): JobRecord[] {
+  async listJobs(): Promise<JobRecord[]> {
     return (this.db.prepare('SELECT * FROM jobs ORDER BY created_at, id').all() as Row[]).map(toJob);
   }
 
-  setJobStatus(id: string, status: JobStatus): void {
+  async setJobStatus(id: string, status: JobStatus): Promise<void> {
     this.db.prepare('UPDATE jobs SET status = ? WHERE id = ?').run(status, id);
   }
 
@@ -158,7 +100,7 @@ export class SqliteStore implements Store {
       );
   }
 
-  commitVersion(version: VersionRecord, nextRound: number, status: JobStatus): void {
+  async commitVersion(version: VersionRecord, nextRound: number, status: JobStatus): Promise<void> {
     this.db.transaction(() => {
       this.insertVersion(version);
       this.db
@@ -167,18 +109,18 @@ export class SqliteStore implements Store {
     })();
   }
 
-  getVersion(id: string): VersionRecord | null {
+  async getVersion(id: string): Promise<VersionRecord | null> {
     const row = this.db.prepare('SELECT * FROM versions WHERE id = ?').get(id) as Row | undefined;
     return row ? toVersion(row) : null;
   }
 
-  listVersions(jobId: string): VersionRecord[] {
+  async listVersions(jobId: string): Promise<VersionRecord[]> {
     return (
       this.db.prepare('SELECT * FROM versions WHERE job_id = ? ORDER BY round').all(jobId) as Row[]
     ).map(toVersion);
   }
 
-  insertUpdate(u: UpdateRecord): boolean {
+  async insertUpdate(u: UpdateRecord): Promise<boolean> {
     const result = this.db
       .prepare(
         `INSERT INTO updates (id, job_id, round, unit_id, contributor_id, base_version_id, num_samples, loss, blob_hash, created_at)
@@ -199,7 +141,7 @@ export class SqliteStore implements Store {
     return result.changes === 1;
   }
 
-  listUpdates(jobId: string, round: number): UpdateRecord[] {
+  async listUpdates(jobId: string, round: number): Promise<UpdateRecord[]> {
     return (
       this.db
         .prepare('SELECT * FROM updates WHERE job_id = ? AND round = ? ORDER BY created_at, id')
@@ -207,7 +149,7 @@ export class SqliteStore implements Store {
     ).map(toUpdate);
   }
 
-  putDataset(d: DatasetRecord): void {
+  async putDataset(d: DatasetRecord): Promise<void> {
     const { id, name, createdAt, ...meta } = d;
     this.db
       .prepare(
@@ -216,27 +158,16 @@ export class SqliteStore implements Store {
       .run(id, name, JSON.stringify(meta), createdAt);
   }
 
-  getDataset(id: string): DatasetRecord | null {
+  async getDataset(id: string): Promise<DatasetRecord | null> {
     const row = this.db.prepare('SELECT * FROM datasets WHERE id = ?').get(id) as Row | undefined;
-    return row ? this.toDataset(row) : null;
+    return row ? toDataset(row) : null;
   }
 
-  listDatasets(): DatasetRecord[] {
-    return (this.db.prepare('SELECT * FROM datasets ORDER BY id').all() as Row[]).map((r) =>
-      this.toDataset(r),
-    );
+  async listDatasets(): Promise<DatasetRecord[]> {
+    return (this.db.prepare('SELECT * FROM datasets ORDER BY id').all() as Row[]).map(toDataset);
   }
 
-  private toDataset(r: Row): DatasetRecord {
-    return {
-      id: r.id as string,
-      name: r.name as string,
-      createdAt: r.created_at as string,
-      ...JSON.parse(r.meta as string),
-    };
-  }
-
-  upsertContributor(clientId: string, backend: string | null, now: string): ContributorRecord {
+  async upsertContributor(clientId: string, backend: string | null, now: string): Promise<ContributorRecord> {
     this.db
       .prepare(
         `INSERT INTO contributors (id, client_id, backend, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
@@ -248,7 +179,7 @@ export class SqliteStore implements Store {
     );
   }
 
-  recordContribution(contributorId: string, samples: number, now: string): void {
+  async recordContribution(contributorId: string, samples: number, now: string): Promise<void> {
     this.db
       .prepare(
         'UPDATE contributors SET units_done = units_done + 1, samples_done = samples_done + ?, last_seen = ? WHERE id = ?',
@@ -256,13 +187,13 @@ export class SqliteStore implements Store {
       .run(samples, now, contributorId);
   }
 
-  listContributors(): ContributorRecord[] {
+  async listContributors(): Promise<ContributorRecord[]> {
     return (this.db.prepare('SELECT * FROM contributors ORDER BY last_seen DESC').all() as Row[]).map(
       toContributor,
     );
   }
 
-  insertToken(t: TokenRecord): void {
+  async insertToken(t: TokenRecord): Promise<void> {
     this.db
       .prepare(
         'INSERT INTO api_tokens (id, role, label, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -270,23 +201,23 @@ export class SqliteStore implements Store {
       .run(t.id, t.role, t.label, t.hash, t.createdAt, t.revokedAt);
   }
 
-  findTokenByHash(hash: string): TokenRecord | null {
+  async findTokenByHash(hash: string): Promise<TokenRecord | null> {
     const row = this.db.prepare('SELECT * FROM api_tokens WHERE hash = ?').get(hash) as Row | undefined;
     return row ? toToken(row) : null;
   }
 
-  listTokens(): TokenRecord[] {
+  async listTokens(): Promise<TokenRecord[]> {
     return (this.db.prepare('SELECT * FROM api_tokens ORDER BY created_at, id').all() as Row[]).map(toToken);
   }
 
-  revokeToken(id: string, now: string): boolean {
+  async revokeToken(id: string, now: string): Promise<boolean> {
     return (
       this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now, id)
         .changes === 1
     );
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }

@@ -30,31 +30,33 @@ const version = (id: string, jobId: string, round: number, parentId: string | nu
   createdAt: '2026-01-01T00:00:00Z',
 });
 
-export function storeSuite(name: string, open: () => Store, reopen?: () => Store) {
+type Open = () => Store | Promise<Store>;
+
+export function storeSuite(name: string, open: Open, reopen?: Open) {
   describe(`Store: ${name}`, () => {
-    it('creates a job with its initial version atomically', () => {
-      const store = open();
-      store.createJob(job('j1'), version('v0', 'j1', 0, null));
-      const saved = store.getJob('j1')!;
+    it('creates a job with its initial version atomically', async () => {
+      const store = await open();
+      await store.createJob(job('j1'), version('v0', 'j1', 0, null));
+      const saved = (await store.getJob('j1'))!;
       expect(saved.round).toBe(1);
       expect(saved.versionId).toBe('v0');
       expect(saved.spec).toEqual(spec);
-      expect(store.listVersions('j1').map((v) => v.id)).toEqual(['v0']);
+      expect((await store.listVersions('j1')).map((v) => v.id)).toEqual(['v0']);
     });
 
-    it('commits a version and moves the job in one step; a round has one version', () => {
-      const store = open();
-      store.createJob(job('j2'), version('v0b', 'j2', 0, null));
-      store.commitVersion(version('v1', 'j2', 1, 'v0b'), 2, 'running');
-      expect(store.getJob('j2')).toMatchObject({ round: 2, versionId: 'v1', status: 'running' });
-      expect(store.getVersion('v1')).toMatchObject({ parentId: 'v0b', metrics: { testAccuracy: 0.5 } });
-      expect(() => store.commitVersion(version('v1-again', 'j2', 1, 'v0b'), 2, 'running')).toThrow();
-      expect(store.getJob('j2')!.versionId).toBe('v1');
+    it('commits a version and moves the job in one step; a round has one version', async () => {
+      const store = await open();
+      await store.createJob(job('j2'), version('v0b', 'j2', 0, null));
+      await store.commitVersion(version('v1', 'j2', 1, 'v0b'), 2, 'running');
+      expect(await store.getJob('j2')).toMatchObject({ round: 2, versionId: 'v1', status: 'running' });
+      expect(await store.getVersion('v1')).toMatchObject({ parentId: 'v0b', metrics: { testAccuracy: 0.5 } });
+      await expect(store.commitVersion(version('v1-again', 'j2', 1, 'v0b'), 2, 'running')).rejects.toThrow();
+      expect((await store.getJob('j2'))!.versionId).toBe('v1');
     });
 
-    it('accepts one update per unit and round', () => {
-      const store = open();
-      store.createJob(job('j3'), version('v0c', 'j3', 0, null));
+    it('accepts one update per unit and round', async () => {
+      const store = await open();
+      await store.createJob(job('j3'), version('v0c', 'j3', 0, null));
       const update = {
         id: 'u1',
         jobId: 'j3',
@@ -67,26 +69,26 @@ export function storeSuite(name: string, open: () => Store, reopen?: () => Store
         blobHash: 'b'.repeat(64),
         createdAt: '2026-01-01T00:00:00Z',
       };
-      expect(store.insertUpdate(update)).toBe(true);
-      expect(store.insertUpdate({ ...update, id: 'u2' })).toBe(false);
-      expect(store.listUpdates('j3', 1).map((u) => u.id)).toEqual(['u1']);
+      expect(await store.insertUpdate(update)).toBe(true);
+      expect(await store.insertUpdate({ ...update, id: 'u2' })).toBe(false);
+      expect((await store.listUpdates('j3', 1)).map((u) => u.id)).toEqual(['u1']);
     });
 
-    it('keeps one contributor row per client id', () => {
-      const store = open();
-      const a = store.upsertContributor('client-aaaa', 'wasm', '2026-01-01T00:00:00Z');
-      const b = store.upsertContributor('client-aaaa', 'webgl', '2026-01-01T00:01:00Z');
+    it('keeps one contributor row per client id', async () => {
+      const store = await open();
+      const a = await store.upsertContributor('client-aaaa', 'wasm', '2026-01-01T00:00:00Z');
+      const b = await store.upsertContributor('client-aaaa', 'webgl', '2026-01-01T00:01:00Z');
       expect(b.id).toBe(a.id);
-      store.recordContribution(a.id, 640, '2026-01-01T00:02:00Z');
-      expect(store.listContributors().find((c) => c.id === a.id)).toMatchObject({
+      await store.recordContribution(a.id, 640, '2026-01-01T00:02:00Z');
+      expect((await store.listContributors()).find((c) => c.id === a.id)).toMatchObject({
         backend: 'webgl',
         unitsDone: 1,
         samplesDone: 640,
       });
     });
 
-    it('keeps tokens by digest and revokes each once', () => {
-      const store = open();
+    it('keeps tokens by digest and revokes each once', async () => {
+      const store = await open();
       const token = {
         id: 't-1',
         role: 'viewer' as const,
@@ -95,29 +97,32 @@ export function storeSuite(name: string, open: () => Store, reopen?: () => Store
         createdAt: '2026-01-01T00:00:00Z',
         revokedAt: null,
       };
-      store.insertToken(token);
-      expect(store.findTokenByHash('c'.repeat(64))).toEqual(token);
-      expect(store.findTokenByHash('d'.repeat(64))).toBeNull();
-      expect(() => store.insertToken({ ...token, id: 't-2' })).toThrow();
-      expect(store.revokeToken('t-1', '2026-01-02T00:00:00Z')).toBe(true);
-      expect(store.revokeToken('t-1', '2026-01-03T00:00:00Z')).toBe(false);
-      expect(store.revokeToken('t-unknown', '2026-01-03T00:00:00Z')).toBe(false);
-      expect(store.findTokenByHash('c'.repeat(64))?.revokedAt).toBe('2026-01-02T00:00:00Z');
-      expect(store.listTokens().map((t) => t.id)).toContain('t-1');
+      await store.insertToken(token);
+      expect(await store.findTokenByHash('c'.repeat(64))).toEqual(token);
+      expect(await store.findTokenByHash('d'.repeat(64))).toBeNull();
+      await expect(store.insertToken({ ...token, id: 't-2' })).rejects.toThrow();
+      expect(await store.revokeToken('t-1', '2026-01-02T00:00:00Z')).toBe(true);
+      expect(await store.revokeToken('t-1', '2026-01-03T00:00:00Z')).toBe(false);
+      expect(await store.revokeToken('t-unknown', '2026-01-03T00:00:00Z')).toBe(false);
+      expect((await store.findTokenByHash('c'.repeat(64)))?.revokedAt).toBe('2026-01-02T00:00:00Z');
+      expect((await store.listTokens()).map((t) => t.id)).toContain('t-1');
     });
 
-    registryCases(open, (store, id) => store.createJob(job(id), version(`${id}-v0`, id, 0, null)));
+    registryCases(
+      open,
+      async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)),
+    );
     reputationCases(open);
 
     if (reopen) {
-      it('keeps acknowledged jobs, versions and updates after reopening', () => {
-        const store = open();
-        store.createJob(job('j4'), version('v0d', 'j4', 0, null));
-        store.commitVersion(version('v1d', 'j4', 1, 'v0d'), 2, 'running');
-        store.close();
-        const again = reopen();
-        expect(again.getJob('j4')).toMatchObject({ round: 2, versionId: 'v1d' });
-        expect(again.listVersions('j4')).toHaveLength(2);
+      it('keeps acknowledged jobs, versions and updates after reopening', async () => {
+        const store = await open();
+        await store.createJob(job('j4'), version('v0d', 'j4', 0, null));
+        await store.commitVersion(version('v1d', 'j4', 1, 'v0d'), 2, 'running');
+        await store.close();
+        const again = await reopen();
+        expect(await again.getJob('j4')).toMatchObject({ round: 2, versionId: 'v1d' });
+        expect(await again.listVersions('j4')).toHaveLength(2);
       });
     }
   });

@@ -1,7 +1,8 @@
 /**
  * The Store interface: everything the coordinator must not forget. The embedded SQLite store
  * implements it now; a PostgreSQL store will implement the same interface and run the same
- * shared test suite (store.case.ts).
+ * shared test suite (store.case.ts). Every method returns a Promise because a networked store
+ * cannot answer synchronously; the SQLite store resolves at once.
  */
 import type { JobSpec, JobStatus, VersionMetrics } from '@gridtab/shared';
 import type { RegistryStore } from './registry-records.ts';
@@ -79,37 +80,37 @@ export interface TokenRecord {
 
 export interface Store {
   /** Records a job with its first version (round 0, the initial weights) in one transaction. */
-  createJob(job: JobRecord, initial: VersionRecord): void;
-  getJob(id: string): JobRecord | null;
-  listJobs(): JobRecord[];
-  setJobStatus(id: string, status: JobStatus): void;
+  createJob(job: JobRecord, initial: VersionRecord): Promise<void>;
+  getJob(id: string): Promise<JobRecord | null>;
+  listJobs(): Promise<JobRecord[]>;
+  setJobStatus(id: string, status: JobStatus): Promise<void>;
   /** Atomically records a version and moves its job to the next round on it. */
-  commitVersion(version: VersionRecord, nextRound: number, status: JobStatus): void;
-  getVersion(id: string): VersionRecord | null;
-  listVersions(jobId: string): VersionRecord[];
+  commitVersion(version: VersionRecord, nextRound: number, status: JobStatus): Promise<void>;
+  getVersion(id: string): Promise<VersionRecord | null>;
+  listVersions(jobId: string): Promise<VersionRecord[]>;
 
   /** Returns false when an update for this unit and round was already accepted. */
-  insertUpdate(update: UpdateRecord): boolean;
-  listUpdates(jobId: string, round: number): UpdateRecord[];
+  insertUpdate(update: UpdateRecord): Promise<boolean>;
+  listUpdates(jobId: string, round: number): Promise<UpdateRecord[]>;
 
-  putDataset(dataset: DatasetRecord): void;
-  getDataset(id: string): DatasetRecord | null;
-  listDatasets(): DatasetRecord[];
+  putDataset(dataset: DatasetRecord): Promise<void>;
+  getDataset(id: string): Promise<DatasetRecord | null>;
+  listDatasets(): Promise<DatasetRecord[]>;
 
-  upsertContributor(clientId: string, backend: string | null, now: string): ContributorRecord;
-  recordContribution(contributorId: string, samples: number, now: string): void;
-  listContributors(): ContributorRecord[];
+  upsertContributor(clientId: string, backend: string | null, now: string): Promise<ContributorRecord>;
+  recordContribution(contributorId: string, samples: number, now: string): Promise<void>;
+  listContributors(): Promise<ContributorRecord[]>;
 
-  insertToken(token: TokenRecord): void;
-  findTokenByHash(hash: string): TokenRecord | null;
-  listTokens(): TokenRecord[];
+  insertToken(token: TokenRecord): Promise<void>;
+  findTokenByHash(hash: string): Promise<TokenRecord | null>;
+  listTokens(): Promise<TokenRecord[]>;
   /** Marks a token revoked; false when no unrevoked token has this id. */
-  revokeToken(id: string, now: string): boolean;
+  revokeToken(id: string, now: string): Promise<boolean>;
 
   /** The model registry's records (registry-records.ts). */
   readonly registry: RegistryStore;
   /** Spot-checks and reputation (reputation-records.ts). */
   readonly reputation: ReputationStore;
 
-  close(): void;
+  close(): Promise<void>;
 }

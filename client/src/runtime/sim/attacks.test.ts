@@ -45,9 +45,9 @@ describe('fault and attack harness: attacks', () => {
     await Promise.all(sims.map((s) => s.contributor.start()));
     const accuracy = async (id: string) => {
       await expect
-        .poll(() => co!.store.getJob(id)!.status, { timeout: 150_000, interval: 250 })
+        .poll(async () => (await co!.store.getJob(id))!.status, { timeout: 150_000, interval: 250 })
         .toBe('completed');
-      return co!.store.listVersions(id).at(-1)!.metrics.testAccuracy!;
+      return (await co!.store.listVersions(id)).at(-1)!.metrics.testAccuracy!;
     };
     const base = await accuracy(clean.id);
     const mean = await accuracy(attacked.mean.id);

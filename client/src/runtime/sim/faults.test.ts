@@ -46,12 +46,12 @@ describe('fault and attack harness: bad input', () => {
     const faultOf = (name: string) => faulty.find((f) => f.fault === name)!.sim;
     await expect
       .poll(
-        () =>
+        async () =>
           faultOf('stall').log.answers.length >= 1 &&
           faultOf('duplicate').log.answers.length >= 2 &&
           faultOf('stale').log.answers.length >= 1 &&
           !faultOf('drop').contributor.state.connected &&
-          co!.store.listVersions(job.id).length >= 4,
+          (await co!.store.listVersions(job.id)).length >= 4,
         { timeout: 200_000, interval: 200 },
       )
       .toBe(true);
@@ -71,14 +71,14 @@ describe('fault and attack harness: bad input', () => {
     const dup = faultOf('duplicate').log.answers;
     for (let i = 1; i < dup.length; i += 2) expect(dup[i]).toBe('LEASE_UNKNOWN');
 
-    const versions = co.store.listVersions(job.id);
+    const versions = await co.store.listVersions(job.id);
     const badIds = new Set(
       [...attackers.map((a) => a.sim), faultOf('stall'), faultOf('stale'), faultOf('drop')].map(
         (s) => s.contributor.state.contributorId,
       ),
     );
     for (const v of versions.slice(1)) {
-      const updates = co.store.listUpdates(job.id, v.round);
+      const updates = await co.store.listUpdates(job.id, v.round);
       expect(updates.filter((u) => badIds.has(u.contributorId))).toEqual([]);
       expect(new Set(updates.map((u) => u.unitId)).size).toBe(updates.length);
       const weights = bytesToFloat32((await co.blobs.get(v.hash))!);

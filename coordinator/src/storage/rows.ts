@@ -1,0 +1,118 @@
+/**
+ * Row mappers shared by the SQLite and PostgreSQL stores: both keep the same schema
+ * (migrations.ts), so a row reads the same way from either.
+ */
+import type { JobStatus } from '@gridtab/shared';
+import type {
+  AliasMove,
+  AliasRecord,
+  AutoPromote,
+  ImportedVersionRecord,
+  ModelRecord,
+} from './registry-records.ts';
+import type {
+  ContributorRecord,
+  DatasetRecord,
+  JobRecord,
+  TokenRecord,
+  UpdateRecord,
+  VersionRecord,
+} from './store.ts';
+
+export type Row = Record<string, unknown>;
+
+export const toJob = (r: Row): JobRecord => ({
+  id: r.id as string,
+  name: r.name as string,
+  spec: JSON.parse(r.spec as string),
+  status: r.status as JobStatus,
+  round: r.round as number,
+  versionId: (r.version_id as string | null) ?? null,
+  createdAt: r.created_at as string,
+});
+
+export const toVersion = (r: Row): VersionRecord => ({
+  id: r.id as string,
+  jobId: r.job_id as string,
+  round: r.round as number,
+  hash: r.hash as string,
+  parentId: (r.parent_id as string | null) ?? null,
+  numSamples: r.num_samples as number,
+  unitIds: JSON.parse(r.unit_ids as string),
+  metrics: {
+    testAccuracy: (r.test_accuracy as number | null) ?? null,
+    testLoss: (r.test_loss as number | null) ?? null,
+  },
+  createdAt: r.created_at as string,
+});
+
+export const toUpdate = (r: Row): UpdateRecord => ({
+  id: r.id as string,
+  jobId: r.job_id as string,
+  round: r.round as number,
+  unitId: r.unit_id as string,
+  contributorId: r.contributor_id as string,
+  baseVersionId: r.base_version_id as string,
+  numSamples: r.num_samples as number,
+  loss: r.loss as number,
+  blobHash: r.blob_hash as string,
+  createdAt: r.created_at as string,
+});
+
+export const toContributor = (r: Row): ContributorRecord => ({
+  id: r.id as string,
+  clientId: r.client_id as string,
+  backend: (r.backend as string | null) ?? null,
+  unitsDone: r.units_done as number,
+  samplesDone: r.samples_done as number,
+  firstSeen: r.first_seen as string,
+  lastSeen: r.last_seen as string,
+});
+
+export const toToken = (r: Row): TokenRecord => ({
+  id: r.id as string,
+  role: r.role as TokenRecord['role'],
+  label: r.label as string,
+  hash: r.hash as string,
+  createdAt: r.created_at as string,
+  revokedAt: (r.revoked_at as string | null) ?? null,
+});
+
+export const toDataset = (r: Row): DatasetRecord => ({
+  id: r.id as string,
+  name: r.name as string,
+  createdAt: r.created_at as string,
+  ...JSON.parse(r.meta as string),
+});
+
+export const toModel = (r: Row): ModelRecord => ({
+  name: r.name as string,
+  jobId: (r.job_id as string | null) ?? null,
+  autoPromote: r.auto_promote ? (JSON.parse(r.auto_promote as string) as AutoPromote) : null,
+  createdAt: r.created_at as string,
+});
+
+export const toImported = (r: Row): ImportedVersionRecord => ({
+  id: r.id as string,
+  modelName: r.model_name as string,
+  hash: r.hash as string,
+  topologyHash: r.topology_hash as string,
+  parentId: (r.parent_id as string | null) ?? null,
+  createdAt: r.created_at as string,
+});
+
+export const toAlias = (r: Row): AliasRecord => ({
+  modelName: r.model_name as string,
+  alias: r.alias as string,
+  versionId: r.version_id as string,
+  canary: r.canary_version_id
+    ? { versionId: r.canary_version_id as string, fraction: r.canary_fraction as number }
+    : null,
+  updatedAt: r.updated_at as string,
+});
+
+export const toMove = (r: Row): AliasMove => ({
+  ...toAlias(r),
+  seq: r.seq as number,
+  actor: r.actor as string,
+});
