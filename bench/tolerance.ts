@@ -15,7 +15,7 @@ import { Trainer } from '../client/src/runtime/trainer.ts';
 import { DEFAULT_FASHION_MNIST_DIR, loadFashionMnist } from '../coordinator/src/datasets/fashion-mnist.ts';
 import { relativeDistance } from '../coordinator/src/reputation/recompute.ts';
 import { setUpWebGPU } from '../kernels/src/testing/backends.ts';
-import { machine, writeResults } from './report.ts';
+import { addRows, machine, writeResults } from './report.ts';
 
 let webgpu = true;
 try {
@@ -106,4 +106,13 @@ const file = writeResults('tolerance', {
   relativeL2: stages,
 });
 console.log(`wrote ${file}`);
+const day = new Date().toISOString().slice(0, 10);
+const e = (x: number | undefined) => (x === undefined ? 'n/a' : x < 0.01 ? x.toExponential(1) : x.toFixed(3));
+addRows(
+  'bench:tolerance rows',
+  Object.entries(stages).map(
+    ([stage, d]) =>
+      `| ${day} | ${stage} | ${e(d['cpu vs wasm (layers loss)'])} | ${e(d['webgpu (fused) vs wasm replica on the layers loss'])} | ${e(d['webgpu (fused) vs wasm replica on the fused loss'])} | ${e(d['45 of 50 steps'])} | ${e(d['25 of 50 steps'])} | ${e(d['zero update'])} |`,
+  ),
+);
 process.exit(0);
