@@ -14,11 +14,11 @@
  *
  * Writes bench/results/attacks.json and rows under `## Attacks` in docs/BENCHMARKS.md.
  * Options: --rounds N (default 6), --steps N (local steps a unit, default 20), --rules trimmed-mean,centered-clip, --attacks a,b,...,
- * --skip accuracy,lazy,bad-input.
+ * --skip accuracy,lazy,bad-input, --out NAME (results file, default attacks), --report-only.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   type AggregationSpec,
@@ -58,6 +58,8 @@ const { values } = parseArgs({
     rules: { type: 'string', default: 'trimmed-mean,centered-clip' },
     attacks: { type: 'string', default: 'sign-flip,scaled,noise,label-flip,alie,lazy' },
     skip: { type: 'string', default: '' },
+    out: { type: 'string', default: 'attacks' },
+    'report-only': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -112,7 +114,10 @@ async function addJob(co: RunningCoordinator, spec: Partial<JobSpecInput>) {
     jobSpecSchema.parse({
       ...DEMO_JOB,
       hyperparameters: HP,
-      rounds: { unitsPerRound: UNITS, quorum: 1, deadlineMs: 600_000, leaseMs: 300_000 },
+      // Rounds wait for all their units: with many jobs side by side a round can sit for minutes,
+      // and a deadline that closed it early would aggregate only the units done (often the
+      // attacker's alone), which measures starvation, not the rule.
+      rounds: { unitsPerRound: UNITS, quorum: 1, deadlineMs: 86_400_000, leaseMs: 600_000 },
       stopping: { maxRounds: rounds },
       ...spec,
     }),
@@ -368,31 +373,37 @@ async function badInput() {
   return { kinds, versions: versions.length, versionsWithNonFinite: nonFinite };
 }
 
-const result: Record<string, unknown> = {
-  machine: machine(),
-  setup: {
-    dataset: 'Fashion-MNIST (60k/10k)',
-    model: 'demo MLP (fashion-mlp)',
-    hyperparameters: HP,
-    contributors: CONTRIBUTORS,
-    unitsPerRound: UNITS,
-    rounds,
-    attackers: '1 of 5 units a round (20%)',
-    attackOptions: { ...ATTACK_OPTIONS, alieZ: ALIE_Z },
-  },
-};
+const out = values.out!;
+// --report-only: add the docs rows of an earlier run's results (e.g. one stopped after a part).
+const result: Record<string, unknown> = values['report-only']
+  ? JSON.parse(readFileSync(resolve(import.meta.dirname, `results/${out}.json`), 'utf8'))
+  : {
+      machine: machine(),
+      setup: {
+        dataset: 'Fashion-MNIST (60k/10k)',
+        model: 'demo MLP (fashion-mlp)',
+        hyperparameters: HP,
+        contributors: CONTRIBUTORS,
+        unitsPerRound: UNITS,
+        rounds,
+        attackers: '1 of 5 units a round (20%)',
+        attackOptions: { ...ATTACK_OPTIONS, alieZ: ALIE_Z },
+      },
+    };
 const part = async (name: string, fn: () => Promise<unknown>) => {
   if (skip.has(name)) return;
   const t = Date.now();
   console.log(`${name}...`);
   result[name] = await fn();
   console.log(`${name} done in ${((Date.now() - t) / 1000).toFixed(0)} s`);
-  writeResults('attacks', result);
+  writeResults(out, result);
 };
-await part('accuracy', accuracyUnderAttack);
-await part('lazy', lazyDetection);
-await part('bad-input', badInput);
-const file = writeResults('attacks', result);
+if (!values['report-only']) {
+  await part('accuracy', accuracyUnderAttack);
+  await part('lazy', lazyDetection);
+  await part('bad-input', badInput);
+}
+const file = writeResults(out, result);
 console.log(JSON.stringify(result, null, 2));
 console.log(`wrote ${file}`);
 
@@ -407,6 +418,25 @@ if (accuracy) {
     accuracy.results.map(
       (r) =>
         `| ${day} | ${r.attack} | ${r.rule} | ${rounds} | ${pct(r.finalAccuracy)} | ${pts(r.finalAccuracy)} |`,
+    ),
+  );
+}
+const lazy = result.lazy as Awaited<ReturnType<typeof lazyDetection>> | undefined;
+if (lazy) {
+  const n = lazy.newLazy;
+  const v = lazy.veteranTurnsLazy;
+  addRows('bench:attacks lazy rows', [
+    `| ${day} | new, lazy from its first unit | ${n.unitsAcceptedBeforeQuarantine} accepted before quarantine, ${n.lazyUpdatesInAggregates} in an aggregate | ${n.quarantined ? 'yes' : 'no'} | honest: ${n.honestChecks} checks, ${n.honestFailed} failed |`,
+    `| ${day} | honest for 500 checks, then lazy | floor ${v.minRate}: ${(v.computedWithin50 * 100).toFixed(2)}% computed, ${(v.simulatedWithin50 * 100).toFixed(2)}% of ${v.trials} simulated, within 50 units | when its reputation falls below 0.25 | policy only (no training) |`,
+  ]);
+}
+const bad = result['bad-input'] as Awaited<ReturnType<typeof badInput>> | undefined;
+if (bad) {
+  addRows(
+    'bench:attacks bad-input rows',
+    Object.entries(bad.kinds).map(
+      ([kind, k]) =>
+        `| ${day} | ${kind} | ${k.sent} | ${k.refused} (${k.sent ? ((100 * k.refused) / k.sent).toFixed(0) : '-'}%) | ${k.codes.join(', ')} | ${bad.versionsWithNonFinite} of ${bad.versions} |`,
     ),
   );
 }
