@@ -14,7 +14,7 @@
  *
  * Writes bench/results/attacks.json and rows under `## Attacks` in docs/BENCHMARKS.md.
  * Options: --rounds N (default 6), --steps N (local steps a unit, default 20), --rules trimmed-mean,centered-clip, --attacks a,b,...,
- * --skip accuracy,lazy,bad-input, --out NAME (results file, default attacks), --report-only.
+ * --scale K, --sigma S, --alie-z Z (attack strengths), --skip accuracy,lazy,bad-input, --out NAME (results file, default attacks), --report-only.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,6 +59,9 @@ const { values } = parseArgs({
     attacks: { type: 'string', default: 'sign-flip,scaled,noise,label-flip,alie,lazy' },
     skip: { type: 'string', default: '' },
     out: { type: 'string', default: 'attacks' },
+    scale: { type: 'string', default: '-10' },
+    sigma: { type: 'string', default: '0.1' },
+    'alie-z': { type: 'string' },
     'report-only': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
@@ -73,7 +76,8 @@ const rounds = Number(values.rounds);
 const skip = new Set(values.skip!.split(',').filter(Boolean));
 const CONTRIBUTORS = 5;
 const UNITS = 5;
-const ALIE_Z = alieZ(CONTRIBUTORS, 1);
+// The paper's z_max for 1 colluder of 5 unless --alie-z says otherwise.
+const ALIE_Z = values['alie-z'] ? Number(values['alie-z']) : alieZ(CONTRIBUTORS, 1);
 // The demo job's model and optimizer, fewer steps a unit to keep the runs short on 2 shared cores.
 const HP = {
   batchSize: 64,
@@ -83,7 +87,7 @@ const HP = {
 };
 
 type Attack = 'sign-flip' | 'scaled' | 'noise' | 'label-flip' | 'alie' | 'lazy';
-const ATTACK_OPTIONS = { scale: -10, sigma: 0.1, seed: 7 };
+const ATTACK_OPTIONS = { scale: Number(values.scale), sigma: Number(values.sigma), seed: 7 };
 
 function rule(name: string): AggregationSpec {
   if (name === 'mean') return { rule: 'mean' };
@@ -410,6 +414,16 @@ console.log(`wrote ${file}`);
 const day = (result.machine as { date: string }).date.slice(0, 10);
 const accuracy = result.accuracy as Awaited<ReturnType<typeof accuracyUnderAttack>> | undefined;
 if (accuracy) {
+  const opts = (result.setup as { attackOptions: { scale: number; sigma: number; alieZ: number } })
+    .attackOptions;
+  const label = (a: string) =>
+    a === 'scaled'
+      ? `scaled x${opts.scale}`
+      : a === 'noise'
+        ? `noise sigma ${opts.sigma}`
+        : a === 'alie'
+          ? `alie z ${opts.alieZ.toFixed(3)}`
+          : a;
   const clean = accuracy.results.find((r) => r.attack === 'none' && r.rule === 'mean')!.finalAccuracy;
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const pts = (x: number) => `${x >= 0 ? '+' : ''}${((x - clean) * 100).toFixed(2)}`;
@@ -417,7 +431,7 @@ if (accuracy) {
     'bench:attacks rows',
     accuracy.results.map(
       (r) =>
-        `| ${day} | ${r.attack} | ${r.rule} | ${rounds} | ${pct(r.finalAccuracy)} | ${pts(r.finalAccuracy)} |`,
+        `| ${day} | ${label(r.attack)} | ${r.rule} | ${rounds} | ${pct(r.finalAccuracy)} | ${pts(r.finalAccuracy)} |`,
     ),
   );
 }
