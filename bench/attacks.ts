@@ -426,7 +426,7 @@ if (accuracy) {
           : a;
   const clean = accuracy.results.find((r) => r.attack === 'none' && r.rule === 'mean')!.finalAccuracy;
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-  const pts = (x: number) => `${x >= 0 ? '+' : ''}${((x - clean) * 100).toFixed(2)}`;
+  const pts = (x: number) => `${x >= clean ? '+' : ''}${((x - clean) * 100).toFixed(2)}`;
   addRows(
     'bench:attacks rows',
     accuracy.results.map(
