@@ -13,7 +13,11 @@ if (!url || !jobId) {
 const contributor = createNodeContributor({ coordinatorUrl: url, benchmarkMs: 100 });
 await contributor.start();
 for (;;) {
-  const job = (await (await fetch(`${url}/api/jobs/${jobId}`)).json()) as { status: string };
+  // A poll can meet a keep-alive socket the server closes after a long evaluation blocked its
+  // event loop (ECONNRESET on a loaded machine): that poll is retried, not fatal.
+  const job = (await fetch(`${url}/api/jobs/${jobId}`)
+    .then((r) => r.json())
+    .catch(() => ({ status: 'running' }))) as { status: string };
   if (job.status !== 'running') break;
   await new Promise((r) => setTimeout(r, 250));
 }

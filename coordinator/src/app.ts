@@ -8,13 +8,20 @@ import type { Server as HttpServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { MAX_SOCKET_MESSAGE_BYTES } from '@gridtab/shared';
+import {
+  CONSOLE_NAMESPACE,
+  CONSOLE_SNAPSHOT_MS,
+  CONTRIBUTOR_NAMESPACE,
+  INFERENCE_NAMESPACE,
+  MAX_SOCKET_MESSAGE_BYTES,
+} from '@gridtab/shared';
 import { createAdaptorServer } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { Server } from 'socket.io';
 import { ensureDemoJob, ensureFashionMnist } from './bootstrap.ts';
 import { type Clock, systemClock } from './clock.ts';
+import { connectCluster } from './cluster/cluster.ts';
 import type { CoordinatorConfig } from './config.ts';
 import { type Evaluator, TfEvaluator } from './evaluation/evaluator.ts';
 import { createApi } from './http/api.ts';
@@ -29,9 +36,17 @@ import { type Recomputer, TfRecomputer } from './reputation/recompute.ts';
 import { SpotChecks } from './reputation/spot-check.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { type BlobStore, FileBlobStore } from './storage/blob-store.ts';
-import { SqliteStore } from './storage/sqlite-store.ts';
+import { openStorage } from './storage/open.ts';
 import type { Store } from './storage/store.ts';
+import { codeVersion } from './sweeps/code-version.ts';
+import { SweepRunner } from './sweeps/runner.ts';
+import { AlertInputs } from './telemetry/alert-inputs.ts';
+import { AlertEngine } from './telemetry/alerts.ts';
+import { CoordinatorStats } from './telemetry/coordinator-stats.ts';
+import { DriftReferences } from './telemetry/drift-reference.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
+import { UpdateOutcomes } from './telemetry/outcomes.ts';
+import { timedStore } from './telemetry/store-timing.ts';
 
 export interface CoordinatorDeps {
   store?: Store;
@@ -60,6 +75,13 @@ export interface Coordinator {
   /** Model names, aliases, export and import (registry/), with SDK telemetry per version. */
   registry: Registry;
   inferenceTelemetry: InferenceTelemetry;
+  /** Event loop, memory, sockets, aggregation and store latency, per second (telemetry/). */
+  stats: CoordinatorStats;
+  /** Accepted and refused updates per job and contributor, for the console and alerts. */
+  outcomes: UpdateOutcomes;
+  alerts: AlertEngine;
+  /** Hyperparameter sweeps: each trial a job of this scheduler. */
+  sweeps: SweepRunner;
   onlineContributors(): Set<string>;
 }
 
@@ -79,21 +101,37 @@ export async function createCoordinator(
   deps: CoordinatorDeps = {},
 ): Promise<RunningCoordinator> {
   const log = deps.log ?? ((msg: string) => console.log(`[gridtab] ${msg}`));
-  const store = deps.store ?? new SqliteStore(join(config.dataDir, 'gridtab.sqlite'));
-  const blobs = deps.blobs ?? (await FileBlobStore.open(join(config.dataDir, 'blobs')));
-  const clock = deps.clock ?? systemClock;
   const metrics = createMetrics();
+  let io: Server | null = null;
+  const socketsIn = (name: string) => io?.of(name).sockets.size ?? 0;
+  const stats = new CoordinatorStats(metrics, () => ({
+    contributors: socketsIn(CONTRIBUTOR_NAMESPACE),
+    console: socketsIn(CONSOLE_NAMESPACE),
+    inference: socketsIn(INFERENCE_NAMESPACE),
+  }));
+  const opened = deps.store ? null : await openStorage(config);
+  // Every store call is timed, whichever store was passed in or opened.
+  const store = timedStore(deps.store ?? opened!.store, stats.observeStore);
+  const blobs = deps.blobs ?? opened?.blobs ?? (await FileBlobStore.open(join(config.dataDir, 'blobs')));
+  const clock = deps.clock ?? systemClock;
+  const outcomes = new UpdateOutcomes(config.alerts.rejectionWindowMs);
   const evaluator = deps.evaluator ?? new TfEvaluator(blobs);
   let contributors: ReturnType<typeof attachContributors> | null = null;
   let inference: ReturnType<typeof attachInference> | null = null;
+  let consoleNs: ReturnType<typeof attachConsole> | null = null;
+  let sweeps: SweepRunner | null = null;
   const registry = new Registry({
     store,
     blobs,
     clock,
     log,
-    aliasMoved: (m) => void inference?.aliasMoved(m),
+    aliasMoved: (m) => {
+      void inference?.aliasMoved(m);
+      void consoleNs?.push();
+    },
   });
 
+  const cluster = await connectCluster(config, log);
   const spotChecks = new SpotChecks({
     store,
     blobs,
@@ -109,6 +147,8 @@ export async function createCoordinator(
     clock,
     evaluator,
     log,
+    holdAfter: (jobId, round) => sweeps?.holdAfter(jobId, round) ?? false,
+    ownership: cluster.ownership,
     events: {
       unitsAvailable: () => contributors?.namespace.emit('unit:available'),
       versionCommitted: (event) => {
@@ -118,15 +158,26 @@ export async function createCoordinator(
         metrics.roundsClosed.inc();
         contributors?.namespace.emit('job:version', event);
         void registry.onVersionCommitted(event.jobId, event.versionId);
+        sweeps?.onVersionCommitted(event.jobId);
       },
       updateAccepted: (n) => {
         metrics.updatesAccepted.inc();
         metrics.samplesTrained.inc(n);
       },
-      updateRejected: (code) => metrics.updatesRejected.inc({ code }),
-      roundClosed: (s) => metrics.aggregationSeconds.observe(s),
+      updateRejected: (code, jobId) => {
+        metrics.updatesRejected.inc({ code });
+        if (jobId) metrics.jobUpdatesRejected.inc({ job: jobId, code });
+        outcomes.rejected(code, jobId);
+        sweeps?.onUpdateRejected(jobId ?? undefined, code);
+      },
+      roundClosed: (s) => {
+        metrics.aggregationSeconds.observe(s);
+        stats.observeRound(s);
+      },
     },
   });
+
+  sweeps = new SweepRunner({ store, blobs, clock, scheduler, log, codeVersion: codeVersion() });
 
   const co: Coordinator = {
     config,
@@ -139,7 +190,11 @@ export async function createCoordinator(
     log,
     tokens: new TokenAuthority(store, config),
     registry,
+    sweeps,
     inferenceTelemetry: new InferenceTelemetry(metrics.registry),
+    stats,
+    outcomes,
+    alerts: new AlertEngine({ clock, log, metrics }),
     onlineContributors: () => contributors?.online() ?? new Set(),
   };
 
@@ -191,25 +246,59 @@ export async function createCoordinator(
   app.notFound((c) => errorResponse(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
 
   const httpServer = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
-  const io = new Server(httpServer, {
+  io = new Server(httpServer, {
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     cors: { origin: true },
   });
+  cluster.attach(io);
   contributors = attachContributors(io, co);
   inference = attachInference(io, { registry, telemetry: co.inferenceTelemetry, log });
-  const consoleNs = attachConsole(io, co, contributors);
+  consoleNs = attachConsole(io, co, contributors);
+
+  // Once a second: close the telemetry period, then judge the alert rules on fresh figures.
+  const alertInputs = new AlertInputs({
+    store,
+    registry,
+    telemetry: co.inferenceTelemetry,
+    outcomes,
+    references: new DriftReferences(blobs),
+    clock,
+    thresholds: config.alerts,
+  });
+  let judging = false;
+  const telemetryTick = setInterval(async () => {
+    stats.roll();
+    if (judging) return;
+    judging = true;
+    try {
+      co.alerts.update(await alertInputs.findings());
+    } catch (e) {
+      log(`alert rules failed: ${(e as Error).stack}`);
+    } finally {
+      judging = false;
+    }
+  }, CONSOLE_SNAPSHOT_MS);
 
   await ensureFashionMnist(co);
   await spotChecks.init();
   await scheduler.init();
+  await sweeps.init();
   await ensureDemoJob(co);
 
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const port = (httpServer.address() as AddressInfo).port;
-  const tick = setInterval(
-    () => scheduler.tick().catch((e) => log(`tick failed: ${(e as Error).stack}`)),
-    config.tickMs,
-  );
+  let ticking = false; // a slow tick (a remote store) must not overlap the next one
+  const tick = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    scheduler
+      .tick()
+      .catch((e) => log(`tick failed: ${(e as Error).stack}`))
+      .finally(() => {
+        ticking = false;
+      });
+    sweeps?.tick();
+  }, config.tickMs);
 
   return {
     ...co,
@@ -219,10 +308,14 @@ export async function createCoordinator(
     io,
     async close() {
       clearInterval(tick);
+      clearInterval(telemetryTick);
+      stats.close();
       contributors?.close();
-      consoleNs.close();
+      consoleNs?.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
-      await scheduler.idle();
+      await sweeps?.idle();
+      await scheduler.close();
+      await cluster.close();
       if (!deps.store) await store.close();
     },
   };

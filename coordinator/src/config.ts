@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { DEFAULT_FASHION_MNIST_DIR } from './datasets/fashion-mnist.ts';
+import { ALERT_ENV, type AlertThresholds, alertThresholdsFromEnv } from './telemetry/alert-rules.ts';
 
 export interface CoordinatorConfig {
   port: number;
@@ -24,6 +25,16 @@ export interface CoordinatorConfig {
   disconnectGraceMs: number;
   /** Housekeeping period (lease expiry, round deadlines). */
   tickMs: number;
+  /** PostgreSQL URL: the shared store (and blobs) several coordinators use; null = embedded. */
+  databaseUrl: string | null;
+  /** Redis URL: socket.io fan-out and job ownership across coordinators; null = one process. */
+  redisUrl: string | null;
+  /** The URL contributors reach this process at, sent in redirects; null = not advertised. */
+  publicUrl: string | null;
+  /** How long a job's ownership lasts in Redis unless renewed (a dead owner's jobs move after it). */
+  ownerTtlMs: number;
+  /** Thresholds of the alert rules (GRIDTAB_ALERT_*). */
+  alerts: AlertThresholds;
 }
 
 export const ENV_HELP: [string, string][] = [
@@ -38,6 +49,11 @@ export const ENV_HELP: [string, string][] = [
   ],
   ['GRIDTAB_DEMO_JOB', 'set to 0 to skip creating the demo job on first start'],
   ['GRIDTAB_DISCONNECT_GRACE_MS', 'how long a disconnected tab keeps its leases (default 5000)'],
+  ['DATABASE_URL', 'PostgreSQL URL: shared store and blobs for several coordinators (default: embedded)'],
+  ['REDIS_URL', 'Redis URL: socket.io fan-out and per-job ownership across coordinators (default: none)'],
+  ['GRIDTAB_PUBLIC_URL', "this process's URL for contributors, sent when redirecting them to a job's owner"],
+  ['GRIDTAB_OWNER_TTL_MS', 'job ownership lease in Redis; a dead owner is replaced after it (default 5000)'],
+  ...ALERT_ENV.map(([name, , help]): [string, string] => [name, help]),
 ];
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -65,5 +81,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     demoJob: env.GRIDTAB_DEMO_JOB !== '0',
     disconnectGraceMs: intFrom(env.GRIDTAB_DISCONNECT_GRACE_MS, 5000, 'GRIDTAB_DISCONNECT_GRACE_MS'),
     tickMs: 500,
+    databaseUrl: env.DATABASE_URL || null,
+    redisUrl: env.REDIS_URL || null,
+    publicUrl: env.GRIDTAB_PUBLIC_URL || null,
+    ownerTtlMs: Math.max(1000, intFrom(env.GRIDTAB_OWNER_TTL_MS, 5000, 'GRIDTAB_OWNER_TTL_MS')),
+    alerts: alertThresholdsFromEnv(env),
   };
 }

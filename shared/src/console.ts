@@ -25,6 +25,21 @@ export const snapshotRequestSchema = z.object({}).strict();
 export const jobControlSchema = z.object({ jobId, action: z.enum(JOB_ACTIONS) }).strict();
 export const jobVersionsSchema = z.object({ jobId }).strict();
 
+const contributorId = z.string().min(1).max(100);
+export const contributorActionSchema = z.object({ contributorId }).strict();
+export const contributorBanSchema = z
+  .object({ contributorId, reason: z.string().trim().max(200).default('') })
+  .strict();
+export const jobStatsSchema = z.object({ jobId }).strict();
+
+/** What a contributor's runtime said about its device when it joined (kept while online). */
+export interface ConsoleDevice {
+  kind: 'browser' | 'node';
+  /** Micro-benchmark per backend, in training samples per second. */
+  backends: { name: string; available: boolean; samplesPerSec: number }[];
+  userAgent: string | null;
+}
+
 export interface ConsoleContributor {
   id: string;
   online: boolean;
@@ -34,11 +49,81 @@ export interface ConsoleContributor {
   /** Throughput the contributor last reported (0 when offline). */
   samplesPerSec: number;
   lastSeen: string;
-  /** Spot-check agreement, 0..1 (absent until the contributor's first check). */
+  /** Refused at join until an admin unbans it. */
+  banned: boolean;
+  /** Null while offline: the device is only known from the join message of a live socket. */
+  device: ConsoleDevice | null;
+  /** Trust in its results, 0..1, where the coordinator computes one. */
   reputation?: number;
   checks?: { passed: number; failed: number };
-  /** Failed spot-checks: gets no units, its updates are refused (QUARANTINED). */
   quarantined?: boolean;
+}
+
+export const ALERT_RULES = ['accuracy-after-promotion', 'drift', 'rejection-rate', 'no-progress'] as const;
+export type AlertRule = (typeof ALERT_RULES)[number];
+
+export interface ConsoleAlert {
+  /** `rule:subject`, stable while the condition lasts. */
+  id: string;
+  rule: AlertRule;
+  /** What it is about: a job, a contributor, `model/alias` or `model/version`. */
+  subject: string;
+  message: string;
+  /** Epoch ms when it fired. */
+  since: number;
+  /** Epoch ms when the condition cleared; null while active. */
+  resolvedAt: number | null;
+}
+
+export interface CoordinatorTelemetry {
+  /** Event-loop delay over the last snapshot period (perf_hooks.monitorEventLoopDelay). */
+  eventLoopLagMs: { p50: number; p99: number; max: number };
+  memory: { rssBytes: number; heapUsedBytes: number };
+  sockets: { contributors: number; console: number; inference: number };
+  /** Aggregate, evaluate and commit a round, over the recent rounds. */
+  aggregation: { rounds: number; lastSeconds: number | null; p95Seconds: number | null };
+  /** Store calls over the last snapshot period. */
+  store: { calls: number; p50Ms: number | null; p95Ms: number | null };
+}
+
+export interface DeployedVersionTelemetry {
+  model: string;
+  versionId: string;
+  /** Aliases that point at it (a canary split shows as `alias (canary)`). */
+  aliases: string[];
+  predictions: number;
+  errors: number;
+  errorRate: number | null;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  /** Predictions per backend the SDKs ran on. */
+  backends: Record<string, number>;
+}
+
+export interface ConsoleModelSummary {
+  name: string;
+  jobId: string | null;
+  latestVersionId: string | null;
+  aliases: { alias: string; versionId: string; canary: { versionId: string; fraction: number } | null }[];
+}
+
+export interface JobRoundStats {
+  round: number;
+  versionId: string;
+  units: number;
+  contributors: number;
+  samples: number;
+  /** Time from the previous version to this one; null for the first. */
+  seconds: number | null;
+  samplesPerSec: number | null;
+  testAccuracy: number | null;
+}
+
+export interface JobStats {
+  jobId: string;
+  rounds: JobRoundStats[];
+  /** Refused updates since the coordinator started, by error code. */
+  rejected: Record<string, number>;
 }
 
 export interface ConsoleSnapshot {
@@ -50,6 +135,10 @@ export interface ConsoleSnapshot {
   samplesPerSec: number;
   contributors: ConsoleContributor[];
   jobs: JobView[];
+  models: ConsoleModelSummary[];
+  telemetry: { coordinator: CoordinatorTelemetry; models: DeployedVersionTelemetry[] };
+  /** Active alerts, then the most recently resolved ones. */
+  alerts: ConsoleAlert[];
 }
 
 export interface ConsoleClientEvents {
@@ -57,6 +146,15 @@ export interface ConsoleClientEvents {
   'job:versions': (msg: z.input<typeof jobVersionsSchema>, ack: Ack<VersionView[]>) => void;
   'job:create': (spec: JobSpecInput, ack: Ack<JobView>) => void;
   'job:control': (msg: z.input<typeof jobControlSchema>, ack: Ack<JobView>) => void;
+  'job:stats': (msg: z.input<typeof jobStatsSchema>, ack: Ack<JobStats>) => void;
+  /** Disconnects every socket of the contributor and frees its leases; it may come back. */
+  'contributor:kick': (msg: z.input<typeof contributorActionSchema>, ack: Ack<{ sockets: number }>) => void;
+  /** Kicks and refuses its joins (CONTRIBUTOR_BANNED) until unbanned; kept in the store. */
+  'contributor:ban': (msg: z.input<typeof contributorBanSchema>, ack: Ack<{ sockets: number }>) => void;
+  'contributor:unban': (
+    msg: z.input<typeof contributorActionSchema>,
+    ack: Ack<{ unbanned: boolean }>,
+  ) => void;
 }
 
 export interface ConsoleServerEvents {
@@ -67,4 +165,7 @@ export interface ConsoleServerEvents {
 export const CONSOLE_ADMIN_EVENTS = [
   'job:create',
   'job:control',
+  'contributor:kick',
+  'contributor:ban',
+  'contributor:unban',
 ] as const satisfies readonly (keyof ConsoleClientEvents)[];

@@ -22,11 +22,18 @@ export const ERROR_CODES = {
     "the update payload does not decode with the job's codec (truncated, malformed or another codec)",
   CHECKSUM_MISMATCH: 'the update payload does not match the checksum in its meta (corrupted on the way)',
   JOB_NOT_RUNNING: 'the job is paused, cancelled or finished',
+  CONTRIBUTOR_BANNED: 'an admin banned this contributor: it may not join until unbanned',
   DATASET_MISSING: 'the dataset files are not on this machine',
   CONFLICT: 'the name is taken, or the current state does not allow the change (nothing to roll back to)',
   WEIGHTS_MISMATCH: 'the weights do not match their content hash or the model size (tampered or truncated)',
   INPUT_MISMATCH: 'the input does not fit the model input shape, or the model does not fit the app',
   QUARANTINED: 'this contributor failed spot-checks: it gets no units and its updates are refused',
+  INVALID_SEARCH_SPACE:
+    'the sweep search space is empty or unbounded (min >= max, a non-finite bound, no choices, a grid over a range without a step) or gives invalid jobs',
+  UNKNOWN_PARAMETER: 'a sweep parameter names a path the job spec does not have',
+  INVALID_BUDGET:
+    'the sweep budget is zero, missing, or cannot bound the method (random search needs maxTrials)',
+  UNKNOWN_METRIC: 'the sweep metric is not testAccuracy or testLoss',
   INTERNAL: 'the coordinator failed; the request may be retried',
 } as const;
 

@@ -1,4 +1,5 @@
 export * from './console.ts';
+export * from './endpoints.ts';
 export * from './errors.ts';
 export * from './hash.ts';
 export * from './inference.ts';
@@ -7,3 +8,4 @@ export * from './models.ts';
 export * from './protocol.ts';
 export * from './random.ts';
 export * from './shard.ts';
+export * from './sweep.ts';

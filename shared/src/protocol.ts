@@ -80,7 +80,17 @@ export interface WorkUnit {
   deadline: number;
 }
 
-export type UnitOffer = { unit: WorkUnit } | { unit: null; retryMs: number };
+export type UnitOffer =
+  | { unit: WorkUnit }
+  | {
+      unit: null;
+      retryMs: number;
+      /**
+       * With several coordinators: the URL of one that runs a job this one does not (its owner);
+       * a client that knows the URL moves there.
+       */
+      redirect?: string;
+    };
 
 export const updateMetaSchema = z
   .object({

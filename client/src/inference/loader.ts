@@ -34,7 +34,11 @@ export interface ModelJson {
 }
 
 export interface LoadContext {
-  coordinator: string;
+  /** The coordinator asked now. */
+  readonly coordinator: string;
+  /** With several coordinators: how many there are, and a move to the next one. */
+  coordinators?: number;
+  nextCoordinator?: () => void;
   cache: ModelCache;
   clientKey: string;
   fetch: typeof fetch;
@@ -54,12 +58,18 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 async function get(ctx: LoadContext, path: string, what: string): Promise<Response> {
-  let res: Response;
-  try {
-    res = await ctx.fetch(`${ctx.coordinator}${path}`);
-  } catch (e) {
-    throw new InferenceError('NETWORK', `${what}: ${(e as Error).message}`);
+  let res: Response | null = null;
+  let failure: Error | null = null;
+  // A coordinator that cannot be reached: try the others before giving up.
+  for (let i = 0; i < (ctx.coordinators ?? 1) && !res; i++) {
+    try {
+      res = await ctx.fetch(`${ctx.coordinator}${path}`);
+    } catch (e) {
+      failure = e as Error;
+      ctx.nextCoordinator?.();
+    }
   }
+  if (!res) throw new InferenceError('NETWORK', `${what}: ${failure?.message}`);
   if (!res.ok) throw await fromResponse(res, what);
   return res;
 }

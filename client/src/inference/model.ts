@@ -6,6 +6,7 @@
  */
 
 import type { InferenceClientEvents, InferenceServerEvents, ResolvedVersion } from '@gridtab/shared';
+import { Endpoints } from '@gridtab/shared/endpoints';
 import * as tf from '@tensorflow/tfjs';
 import type { Socket } from 'socket.io-client';
 import { availableBackends, type BackendPreference, startBackend, tryBackend } from './backend.ts';
@@ -15,8 +16,11 @@ import { defaultCache, type ModelCache } from './store.ts';
 import { TelemetryBuffer } from './telemetry.ts';
 
 export interface LoadOptions {
-  /** Coordinator URL; defaults to the page's origin. */
-  coordinator?: string;
+  /**
+   * Coordinator URL; defaults to the page's origin. Several (a list, or comma-separated) for
+   * coordinators sharing one store: the SDK moves to the next when its own cannot be reached.
+   */
+  coordinator?: string | string[];
   /** Alias to follow (default 'production'); ignored when `version` is given. */
   alias?: string;
   /** A fixed version id: no alias, no live updates. */
@@ -243,9 +247,19 @@ export class GridTabModel {
       `${this.ctx.coordinator}${INFERENCE_NAMESPACE}`,
       {
         transports: ['websocket'],
+        forceNew: true,
+        ...((this.ctx.coordinators ?? 1) > 1 ? { reconnectionAttempts: 2 } : {}),
       },
     );
     this.socket = socket;
+    // Reconnecting keeps failing: subscribe through the next coordinator instead.
+    socket.io.on('reconnect_failed', () => {
+      if (this.socket !== socket) return;
+      socket.disconnect();
+      clearInterval(this.reportTimer);
+      this.ctx.nextCoordinator?.();
+      void this.connect();
+    });
     const toInfo = (r: ResolvedVersion): VersionInfo => ({
       model: r.name,
       alias: r.alias,
@@ -316,10 +330,14 @@ async function clientKey(cache: ModelCache): Promise<string> {
 }
 
 export async function loadModel(name: string, options: LoadOptions = {}): Promise<GridTabModel> {
-  const coordinator = (options.coordinator ?? globalThis.location?.origin ?? '').replace(/\/$/, '');
+  const endpoints = new Endpoints(options.coordinator ?? globalThis.location?.origin ?? '');
   const cache = options.cache ?? (await defaultCache());
   const ctx: LoadContext = {
-    coordinator,
+    get coordinator() {
+      return endpoints.current;
+    },
+    coordinators: endpoints.urls.length,
+    nextCoordinator: () => endpoints.next(),
     cache,
     clientKey: await clientKey(cache),
     fetch: options.fetch ?? ((...args) => fetch(...args)),

@@ -2,7 +2,9 @@
  * The contributor loop: join -> request a unit -> fetch shards and weights -> train -> submit.
  * Works the same in a browser tab and in Node; what differs (socket factory, cache, identity,
  * backends to try) is passed in. Reconnects are socket.io's: on every (re)connect the runtime
- * joins again and carries on with the unit it holds.
+ * joins again and carries on with the unit it holds. Given several coordinator URLs (processes
+ * sharing a store), it moves to the next when reconnecting to its own keeps failing, or to the
+ * one a redirect names; a unit in progress is submitted there, and dropped if refused.
  */
 
 import { verifyKernels, watchDeviceLoss } from '@gridtab/kernels';
@@ -13,6 +15,7 @@ import {
   CONTRIBUTOR_NAMESPACE,
   type ContributorClientEvents,
   type ContributorServerEvents,
+  Endpoints,
   type JoinAck,
   PROTOCOL_VERSION,
   type Result,
@@ -35,7 +38,8 @@ import { Aborted, Trainer } from './trainer.ts';
 import type { Contributor, ContributorState } from './types.ts';
 
 export interface ContributorOptions {
-  coordinatorUrl: string;
+  /** One coordinator URL, or several (a list, or comma-separated) sharing one store. */
+  coordinatorUrl: string | readonly string[];
   cache: BlobCache;
   clientId: string;
   kind: 'browser' | 'node';
@@ -55,6 +59,15 @@ type ClientSocket = Socket<ContributorServerEvents, ContributorClientEvents>;
 
 const ACK_TIMEOUT_MS = 60_000;
 const REFUSED_BACKOFF_MS = 1000;
+/** With several coordinators: failed reconnects to the current one before moving on. */
+const RECONNECTS_BEFORE_FAILOVER = 2;
+
+/** An acknowledgement that cannot come: the socket went away while waiting for it. */
+class Disconnected extends Error {
+  constructor() {
+    super('the connection to the coordinator was lost');
+  }
+}
 
 export function createContributor(opts: ContributorOptions): Contributor {
   return new ContributorRuntime(opts);
@@ -89,8 +102,46 @@ class ContributorRuntime implements Contributor {
   /** Per job: the codec's memory across units (top-k's error-feedback residual). */
   private readonly codecStates = new Map<string, CodecState>();
 
+  private readonly endpoints: Endpoints;
+
   constructor(private readonly opts: ContributorOptions) {
-    this.fetcher = new BlobFetcher(opts.coordinatorUrl, opts.cache, opts.fetchFn);
+    this.endpoints = new Endpoints(opts.coordinatorUrl);
+    this.fetcher = new BlobFetcher(() => this.endpoints.current, opts.cache, opts.fetchFn);
+  }
+
+  /** The coordinator this runtime talks to now. */
+  get coordinatorUrl(): string {
+    return this.endpoints.current;
+  }
+
+  /**
+   * A new wait for the next join. Whoever still waits on the previous one (a submit that lost its
+   * socket, then the runtime moved to another coordinator) is released by the next join too.
+   */
+  private resetJoined(): void {
+    const previous = this.resolveJoined;
+    this.joined = new Promise((r) => {
+      this.resolveJoined = () => {
+        previous();
+        r();
+      };
+    });
+  }
+
+  /** Leaves the current coordinator for `url` (or the next in the list) and joins there. */
+  private switchTo(url?: string): void {
+    const from = this.endpoints.current;
+    if (url === undefined) this.endpoints.next();
+    else if (!this.endpoints.moveTo(url)) return;
+    if (this.endpoints.current === from) return;
+    this.log(`moving from ${from} to ${this.endpoints.current}`);
+    const old = this.socket;
+    this.socket = null;
+    if (old) {
+      old.disconnect(); // fires 'disconnect': pending acknowledgements give up, joined resets
+      old.removeAllListeners();
+    }
+    if (this.running) this.connect();
   }
 
   get fetchStats() {
@@ -147,14 +198,19 @@ class ContributorRuntime implements Contributor {
       this.socket.connect();
       return;
     }
-    const socket: ClientSocket = io(`${this.opts.coordinatorUrl}${CONTRIBUTOR_NAMESPACE}`, {
+    const socket: ClientSocket = io(`${this.endpoints.current}${CONTRIBUTOR_NAMESPACE}`, {
       transports: ['websocket'],
       reconnectionDelayMax: 3000,
+      // A fresh manager per URL: a moved runtime must not share the old coordinator's.
+      forceNew: true,
+      ...(this.endpoints.several ? { reconnectionAttempts: RECONNECTS_BEFORE_FAILOVER } : {}),
+    });
+    // Reconnecting to this coordinator keeps failing: move on to the next one.
+    socket.io.on('reconnect_failed', () => {
+      if (this.socket === socket) this.switchTo();
     });
     this.socket = socket;
-    this.joined = new Promise((r) => {
-      this.resolveJoined = r;
-    });
+    this.resetJoined();
     socket.on('connect', async () => {
       this.set({ connected: true, phase: this.state.phase === 'connecting' ? 'waiting' : this.state.phase });
       const res = await this.ask<JoinAck>('contributor:join', {
@@ -178,9 +234,7 @@ class ContributorRuntime implements Contributor {
     });
     socket.on('disconnect', () => {
       this.set({ connected: false });
-      this.joined = new Promise((r) => {
-        this.resolveJoined = r;
-      });
+      this.resetJoined();
     });
     socket.on('unit:available', () => this.wake?.());
     socket.on('job:version', (event) => {
@@ -213,13 +267,20 @@ class ContributorRuntime implements Contributor {
   }
 
   private async ask<T>(event: keyof ContributorClientEvents, ...args: unknown[]): Promise<Result<T>> {
-    const socket = this.socket!;
+    const socket = this.socket;
+    if (!socket) throw new Disconnected();
     // emitWithAck's typing does not follow our Ack-last signatures; the shapes are checked here.
     const emit = socket.timeout(ACK_TIMEOUT_MS).emitWithAck as unknown as (
       ev: string,
       ...a: unknown[]
     ) => Promise<Result<T>>;
-    return emit.call(socket.timeout(ACK_TIMEOUT_MS), event, ...args);
+    // A lost connection loses the acknowledgement: stop waiting for it then, not at the timeout.
+    let gone = () => {};
+    return new Promise<Result<T>>((resolve, reject) => {
+      gone = () => reject(new Disconnected());
+      socket.once('disconnect', gone);
+      emit.call(socket.timeout(ACK_TIMEOUT_MS), event, ...args).then(resolve, reject);
+    }).finally(() => socket.off('disconnect', gone));
   }
 
   private sleep(ms: number): Promise<void> {
@@ -249,6 +310,12 @@ class ContributorRuntime implements Contributor {
         continue;
       }
       if (!offer.data.unit) {
+        // Another coordinator runs the work: go there if it is one of ours.
+        const { redirect } = offer.data;
+        if (redirect && this.endpoints.urls.includes(redirect) && redirect !== this.endpoints.current) {
+          this.switchTo(redirect);
+          continue;
+        }
         this.set({ phase: 'waiting', unitProgress: 0 });
         await this.sleep(offer.data.retryMs);
         continue;
@@ -310,9 +377,19 @@ class ContributorRuntime implements Contributor {
         trainMs: Math.round(result.trainMs),
         backend,
       };
-      const send = async (override: Partial<UpdateMeta> = {}) => {
-        await this.joined; // a reconnect in the middle of training: submit once joined again
-        return this.ask<UpdateAck>('unit:submit', { ...meta, ...override }, payload);
+      const send = async (override: Partial<UpdateMeta> = {}): Promise<Result<UpdateAck>> => {
+        for (;;) {
+          // A reconnect (or a move to another coordinator) in the middle of training: submit
+          // once joined again. A new owner that cannot honour the lease refuses, and the unit
+          // is dropped below.
+          await this.joined;
+          try {
+            return await this.ask<UpdateAck>('unit:submit', { ...meta, ...override }, payload);
+          } catch (e) {
+            if (!(e instanceof Disconnected) || !this.running) throw e;
+            this.log(`connection lost while submitting ${unit.unitId}; submitting again once joined`);
+          }
+        }
       };
       const ack = behaviour?.submit
         ? await behaviour.submit({

@@ -15,7 +15,8 @@ export class BlobFetcher {
   readonly stats: FetchStats = { downloads: 0, cacheHits: 0, bytesDownloaded: 0 };
 
   constructor(
-    private readonly baseUrl: string,
+    /** The coordinator to fetch from now (a client with several follows its current one). */
+    private readonly baseUrl: string | (() => string),
     private readonly cache: BlobCache,
     private readonly fetchFn: typeof fetch = (...args) => fetch(...args),
   ) {}
@@ -27,7 +28,8 @@ export class BlobFetcher {
       return cached;
     }
     const path = kind === 'shard' ? `/datasets/shards/${hash}` : `/models/weights/${hash}`;
-    const res = await this.fetchFn(`${this.baseUrl}${path}`);
+    const base = typeof this.baseUrl === 'string' ? this.baseUrl : this.baseUrl();
+    const res = await this.fetchFn(`${base}${path}`);
     if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`);
     const bytes = new Uint8Array(await res.arrayBuffer());
     const actual = await sha256Hex(bytes);

@@ -42,7 +42,7 @@ describe('gridtab-worker', () => {
     const leased = () =>
       co!.scheduler.roundOf(job.id)?.units.filter((u) => u.status === 'leased').length ?? 0;
     await expect
-      .poll(() => co!.store.listUpdates(job.id, 1).length, { timeout: 90_000, interval: 100 })
+      .poll(async () => (await co!.store.listUpdates(job.id, 1)).length, { timeout: 90_000, interval: 100 })
       .toBeGreaterThan(0);
     await expect.poll(leased, { timeout: 30_000, interval: 20 }).toBe(1);
     child.kill('SIGINT');

@@ -10,14 +10,16 @@ import { createNodeContributor } from '../runtime/index.ts';
 import type { ContributorState } from '../runtime/types.ts';
 import { findRealGpu } from './gpu.ts';
 
-const HELP = `Usage: npx gridtab-worker --coordinator URL [--no-gpu] [--quiet]
+const HELP = `Usage: npx gridtab-worker --coordinator URL [--coordinator URL...] [--no-gpu] [--quiet]
 
 Contributes this machine to a GridTab coordinator, like a browser tab on the
 contribute page but in Node. Uses the GPU through WebGPU (Dawn) when a real one
 is present, else TF.js's WebAssembly backend. Ctrl-C stops cleanly and gives
 the unit in progress back.
 
-  --coordinator URL   the coordinator, e.g. http://localhost:8787 (required)
+  --coordinator URL   the coordinator, e.g. http://localhost:8787 (required); repeat it
+                      or separate URLs with commas for several processes sharing one
+                      store: the worker moves to another when its own goes away
   --no-gpu            do not try WebGPU
   --quiet             no progress line, only events
   -h, --help          this text
@@ -33,12 +35,12 @@ export function progressLine(s: ContributorState): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let values: { coordinator?: string; 'no-gpu'?: boolean; quiet?: boolean; help?: boolean };
+  let values: { coordinator?: string[]; 'no-gpu'?: boolean; quiet?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        coordinator: { type: 'string' },
+        coordinator: { type: 'string', multiple: true },
         'no-gpu': { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -53,8 +55,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const url = values.coordinator;
-  if (!url || !/^https?:\/\/[^/]+/.test(url)) {
+  const urls = (values.coordinator ?? []).flatMap((u) => u.split(',')).map((u) => u.trim());
+  if (urls.length === 0 || !urls.every((u) => /^https?:\/\/[^/]+/.test(u))) {
     process.stderr.write(`--coordinator must be an http(s) URL\n\n${HELP}`);
     return 2;
   }
@@ -62,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
   const gpu = values['no-gpu'] ? null : await findRealGpu(log);
   const backends: BackendName[] = gpu ? ['webgpu', 'wasm', 'cpu'] : ['wasm', 'cpu'];
   if (gpu) log(`GPU: ${gpu.adapter}`);
-  const contributor = createNodeContributor({ coordinatorUrl: url.replace(/\/$/, ''), backends, log });
+  const contributor = createNodeContributor({ coordinatorUrl: urls, backends, log });
   let lastLine = '';
   contributor.subscribe((s) => {
     if (values.quiet) return;
@@ -88,6 +90,6 @@ export async function main(argv: string[]): Promise<number> {
     log(`could not start: ${contributor.state.lastError}`);
     return 1;
   }
-  log(`contributing to ${url} as ${contributor.state.contributorId ?? '(joining)'}`);
+  log(`contributing to ${urls.join(', ')} as ${contributor.state.contributorId ?? '(joining)'}`);
   return stopped;
 }

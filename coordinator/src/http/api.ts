@@ -11,6 +11,7 @@ import { createJob } from '../scheduler/jobs.ts';
 import { requireRole } from './auth.ts';
 import { errorResponse } from './errors.ts';
 import { createModelsApi } from './models.ts';
+import { createSweepsApi } from './sweeps.ts';
 import { addTokenRoutes } from './token-routes.ts';
 import { jobView, versionView } from './views.ts';
 
@@ -256,6 +257,7 @@ export function createApi(co: Coordinator) {
     '/',
     createModelsApi({ registry: co.registry, telemetry: co.inferenceTelemetry, blobs: co.blobs, admin }),
   );
+  api.route('/', createSweepsApi({ store, sweeps: co.sweeps, registry: co.registry, admin, limit }));
 
   api.doc('/openapi.json', {
     openapi: '3.0.3',

@@ -51,7 +51,13 @@ describe('roles on the HTTP API', () => {
     const job = await (await call('POST', '/api/jobs', 'test-admin-token', TEST_JOB)).json();
     const routes = (await mutatingRoutes()).map((r) => ({ ...r, path: r.path.replace('some-id', job.id) }));
     expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(
-      expect.arrayContaining(['POST /api/jobs', `POST /api/jobs/${job.id}/pause`, 'POST /api/tokens']),
+      expect.arrayContaining([
+        'POST /api/jobs',
+        `POST /api/jobs/${job.id}/pause`,
+        'POST /api/tokens',
+        'POST /api/sweeps',
+        `POST /api/sweeps/${job.id}/cancel`,
+      ]),
     );
     const before = await snapshot();
     for (const { method, path } of routes) {

@@ -6,8 +6,9 @@ import {
   PROTOCOL_VERSION,
   type Result,
 } from '@gridtab/shared';
-import { io, type Socket } from 'socket.io-client';
+import { io, Manager, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitVersion } from '../registry/testing.ts';
 import { addJob, startTestCoordinator, TEST_JOB, type TestCoordinator } from '../testing.ts';
 
 describe('console namespace', () => {
@@ -60,12 +61,18 @@ describe('console namespace', () => {
     const messages: Record<(typeof CONSOLE_ADMIN_EVENTS)[number], unknown> = {
       'job:create': TEST_JOB,
       'job:control': { jobId: job.id, action: 'pause' },
+      'contributor:kick': { contributorId: 'c-anyone' },
+      'contributor:ban': { contributorId: 'c-anyone', reason: 'x' },
+      'contributor:unban': { contributorId: 'c-anyone' },
     };
     for (const event of CONSOLE_ADMIN_EVENTS) {
       expect([event, codeOf(await ask(s, event, messages[event]))]).toEqual([event, 'FORBIDDEN']);
     }
     expect(await state()).toEqual(before);
+    expect(await co.store.listBans()).toEqual([]);
     // Reading stays allowed.
+    const stats = await ask<{ rounds: unknown[] }>(s, 'job:stats', { jobId: job.id });
+    expect(stats.ok && stats.data.rounds).toEqual([]);
     const versions = await ask<unknown[]>(s, 'job:versions', { jobId: job.id });
     expect(versions.ok && versions.data).toHaveLength(1);
   });
@@ -125,6 +132,141 @@ describe('console namespace', () => {
     expect(seen.contributorsOnline).toBe(1);
     expect(seen.samplesPerSec).toBe(250);
     expect(seen.contributors.find((c) => c.id === id)).toMatchObject({ online: true, backend: 'cpu' });
+  });
+
+  it('refuses malformed contributor and stats messages with a code, storing nothing', async () => {
+    const { s } = await connect('test-admin-token');
+    for (const [event, msg, code] of [
+      ['contributor:kick', {}, 'BAD_REQUEST'],
+      ['contributor:kick', { contributorId: '' }, 'BAD_REQUEST'],
+      ['contributor:kick', { contributorId: 'c-nobody' }, 'NOT_FOUND'],
+      ['contributor:ban', { contributorId: 'c-nobody', reason: 7 }, 'BAD_REQUEST'],
+      ['contributor:ban', { contributorId: 'c-nobody', extra: 1 }, 'BAD_REQUEST'],
+      ['contributor:ban', { contributorId: 'c-nobody' }, 'NOT_FOUND'],
+      ['contributor:unban', 'c-nobody', 'BAD_REQUEST'],
+      ['job:stats', { jobId: 'j-missing' }, 'NOT_FOUND'],
+      ['job:stats', { jobId: 'x', extra: true }, 'BAD_REQUEST'],
+    ] as const) {
+      expect([event, codeOf(await ask(s, event, msg))]).toEqual([event, code]);
+    }
+    expect(await co.store.listBans()).toEqual([]);
+    const unban = await ask<{ unbanned: boolean }>(s, 'contributor:unban', { contributorId: 'c-nobody' });
+    expect(unban.ok && unban.data.unbanned).toBe(false);
+  });
+
+  it('kicks a contributor (socket dropped), bans it (join refused, kept in the store) and unbans it', async () => {
+    const { s } = await connect('test-admin-token');
+    const join = {
+      protocolVersion: PROTOCOL_VERSION,
+      clientId: 'kick_test_client',
+      backends: [{ name: 'wasm', available: true, samplesPerSec: 6000 }],
+      chosenBackend: 'wasm',
+      kind: 'node',
+    };
+    const joinTab = async () => {
+      const tab = open(CONTRIBUTOR_NAMESPACE);
+      await new Promise<void>((resolve) => tab.on('connect', resolve));
+      return { tab, joined: await ask<{ contributorId: string }>(tab, 'contributor:join', join) };
+    };
+    const first = await joinTab();
+    const id = first.joined.ok ? first.joined.data.contributorId : '';
+    const snap = await ask<ConsoleSnapshot>(s, 'console:snapshot', {});
+    expect(snap.ok && snap.data.contributors.find((c) => c.id === id)).toMatchObject({
+      online: true,
+      banned: false,
+      device: { kind: 'node', backends: [{ name: 'wasm', samplesPerSec: 6000 }] },
+    });
+
+    const dropped = new Promise<string>((resolve) => first.tab.on('disconnect', resolve));
+    const kicked = await ask<{ sockets: number }>(s, 'contributor:kick', { contributorId: id });
+    expect(kicked.ok && kicked.data.sockets).toBe(1);
+    expect(await dropped).toBe('io server disconnect');
+    // Only the contributor's namespace socket closes, not the connection it shares with the console.
+    expect(s.connected).toBe(true);
+
+    const second = await joinTab();
+    expect(second.joined.ok).toBe(true);
+    const gone = new Promise<string>((resolve) => second.tab.on('disconnect', resolve));
+    const banned = await ask<{ sockets: number }>(s, 'contributor:ban', {
+      contributorId: id,
+      reason: 'spam',
+    });
+    expect(banned.ok && banned.data.sockets).toBe(1);
+    await gone;
+    expect(await co.store.getBan(id)).toMatchObject({ contributorId: id, reason: 'spam' });
+    const refused = await joinTab();
+    expect(!refused.joined.ok && refused.joined.error).toMatchObject({ code: 'CONTRIBUTOR_BANNED' });
+    expect(!refused.joined.ok && refused.joined.error.message).toContain('spam');
+    const after = await ask<ConsoleSnapshot>(s, 'console:snapshot', {});
+    expect(after.ok && after.data.contributors.find((c) => c.id === id)?.banned).toBe(true);
+
+    const unbanned = await ask<{ unbanned: boolean }>(s, 'contributor:unban', { contributorId: id });
+    expect(unbanned.ok && unbanned.data.unbanned).toBe(true);
+    expect((await joinTab()).joined.ok).toBe(true);
+  });
+
+  it('answers job:stats with participation per round and refusals by code', async () => {
+    const { s } = await connect('test-viewer-token');
+    const job = await addJob(co);
+    const version = await commitVersion(co, job.id, 0.5);
+    for (const [i, contributorId] of ['c-one', 'c-two'].entries())
+      await co.store.insertUpdate({
+        id: `u-stats-${i}`,
+        jobId: job.id,
+        round: version.round,
+        unitId: i === 0 ? version.unitIds[0] : `${job.id}.r${version.round}.u9`,
+        contributorId,
+        baseVersionId: version.parentId!,
+        numSamples: 100,
+        loss: 1,
+        blobHash: version.hash,
+        createdAt: version.createdAt,
+      });
+    co.outcomes.rejected('NORM_TOO_LARGE', job.id);
+    co.outcomes.rejected('NORM_TOO_LARGE', job.id);
+    co.outcomes.rejected('STALE_VERSION', 'j-other');
+    const stats = await ask<import('@gridtab/shared').JobStats>(s, 'job:stats', { jobId: job.id });
+    expect(stats.ok && stats.data).toMatchObject({
+      jobId: job.id,
+      // Only the update whose unit went into the version counts as participation.
+      rounds: [
+        { round: 1, versionId: version.id, units: 1, contributors: 1, samples: 100, testAccuracy: 0.5 },
+      ],
+      rejected: { NORM_TOO_LARGE: 2 },
+    });
+  });
+
+  it('kicks only the contributor socket, not a console sharing its connection', async () => {
+    // One Manager is one connection; socket.io multiplexes both namespaces over it.
+    const manager = new Manager(co.url, { transports: ['websocket'], reconnection: false });
+    const admin = manager.socket(CONSOLE_NAMESPACE, { auth: { token: 'test-admin-token' } });
+    const tab = manager.socket(CONTRIBUTOR_NAMESPACE);
+    sockets.push(admin, tab);
+    await Promise.all([admin, tab].map((s) => new Promise<void>((resolve) => s.on('connect', resolve))));
+    const joined = await ask<{ contributorId: string }>(tab, 'contributor:join', {
+      protocolVersion: PROTOCOL_VERSION,
+      clientId: 'shared_connection_client',
+      backends: [],
+      chosenBackend: 'cpu',
+      kind: 'node',
+    });
+    const dropped = new Promise<string>((resolve) => tab.on('disconnect', resolve));
+    const kicked = await ask<{ sockets: number }>(admin, 'contributor:kick', {
+      contributorId: joined.ok ? joined.data.contributorId : '',
+    });
+    expect(kicked.ok && kicked.data.sockets).toBe(1);
+    expect(await dropped).toBe('io server disconnect');
+    const after = await ask<ConsoleSnapshot>(admin, 'console:snapshot', {});
+    expect(after.ok).toBe(true);
+    expect(admin.connected).toBe(true);
+  });
+
+  it('snapshots carry models, coordinator telemetry and alerts', async () => {
+    const { first } = await connect('test-viewer-token');
+    expect(first.models).toEqual(expect.any(Array));
+    expect(first.alerts).toEqual(expect.any(Array));
+    expect(first.telemetry.coordinator.memory.heapUsedBytes).toBeGreaterThan(0);
+    expect(first.telemetry.coordinator.sockets.console).toBeGreaterThanOrEqual(1);
   });
 
   it('stops a revoked token from acting on an open socket', async () => {

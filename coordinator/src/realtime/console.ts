@@ -11,13 +11,15 @@ import {
   CONSOLE_SNAPSHOT_MS,
   type ConsoleClientEvents,
   type ConsoleServerEvents,
-  type ConsoleSnapshot,
   consoleAuthSchema,
+  contributorActionSchema,
+  contributorBanSchema,
   type ErrorCode,
   fail,
   GridTabError,
   jobControlSchema,
   jobSpecSchema,
+  jobStatsSchema,
   jobVersionsSchema,
   ok,
   snapshotRequestSchema,
@@ -28,6 +30,9 @@ import type { Coordinator } from '../app.ts';
 import type { TokenIdentity } from '../http/tokens.ts';
 import { jobView, versionView } from '../http/views.ts';
 import { createJob } from '../scheduler/jobs.ts';
+import { buildSnapshot, type ContributorPresence, jobStats } from './console-snapshot.ts';
+
+export type { ContributorPresence } from './console-snapshot.ts';
 
 interface SocketData {
   token: string;
@@ -41,39 +46,8 @@ type ConsoleNamespace = Namespace<
 >;
 type ConsoleSocket = Socket<ConsoleClientEvents, ConsoleServerEvents, Record<string, never>, SocketData>;
 
-/** What the console needs from the contributor namespace: who is online and how fast. */
-export interface ContributorPresence {
-  online(): Set<string>;
-  rates(): Map<string, number>;
-}
-
 const STATUS_OF = { pause: 'paused', resume: 'running', cancel: 'cancelled' } as const;
 const ADMIN_EVENTS = new Set<string>(CONSOLE_ADMIN_EVENTS);
-
-export async function buildSnapshot(
-  co: Coordinator,
-  presence: ContributorPresence,
-): Promise<Omit<ConsoleSnapshot, 'role'>> {
-  const online = presence.online();
-  const rates = presence.rates();
-  const contributors = (await co.store.listContributors()).map((r) => ({
-    id: r.id,
-    online: online.has(r.id),
-    backend: r.backend,
-    unitsDone: r.unitsDone,
-    samplesDone: r.samplesDone,
-    samplesPerSec: online.has(r.id) ? (rates.get(r.id) ?? 0) : 0,
-    lastSeen: r.lastSeen,
-    ...co.spotChecks.view(r.id),
-  }));
-  return {
-    at: co.clock.now(),
-    contributorsOnline: online.size,
-    samplesPerSec: contributors.reduce((sum, c) => sum + c.samplesPerSec, 0),
-    contributors,
-    jobs: await Promise.all((await co.store.listJobs()).map((j) => jobView(co.store, j))),
-  };
-}
 
 export function attachConsole(io: Server, co: Coordinator, presence: ContributorPresence) {
   const nsp = io.of(CONSOLE_NAMESPACE) as unknown as ConsoleNamespace;
@@ -158,6 +132,11 @@ export function attachConsole(io: Server, co: Coordinator, presence: Contributor
         (await co.store.listVersions((await getJob(jobId)).id)).map(versionView),
       ),
     );
+    socket.on('job:stats', (msg, ack) =>
+      handle('job:stats', jobStatsSchema, msg, ack, async ({ jobId }) =>
+        jobStats(co, (await getJob(jobId)).id),
+      ),
+    );
     socket.on('job:create', (msg, ack) =>
       handle('job:create', jobSpecSchema, msg, ack, async (spec) => {
         const job = await createJob(co, spec);
@@ -174,7 +153,36 @@ export function attachConsole(io: Server, co: Coordinator, presence: Contributor
         return jobView(co.store, job);
       }),
     );
-    buildSnapshot(co, presence).then(
+    const known = async (contributorId: string) => {
+      if (!(await co.store.listContributors()).some((c) => c.id === contributorId))
+        throw new GridTabError('NOT_FOUND', `contributor ${contributorId} does not exist`);
+    };
+    socket.on('contributor:kick', (msg, ack) =>
+      handle('contributor:kick', contributorActionSchema, msg, ack, async ({ contributorId }) => {
+        await known(contributorId);
+        return { sockets: presence.kick(contributorId) };
+      }),
+    );
+    socket.on('contributor:ban', (msg, ack) =>
+      handle('contributor:ban', contributorBanSchema, msg, ack, async ({ contributorId, reason }) => {
+        await known(contributorId);
+        await co.store.banContributor({
+          contributorId,
+          reason,
+          bannedAt: new Date(co.clock.now()).toISOString(),
+        });
+        co.log(`contributor ${contributorId} banned from the console`);
+        return { sockets: presence.kick(contributorId) };
+      }),
+    );
+    socket.on('contributor:unban', (msg, ack) =>
+      handle('contributor:unban', contributorActionSchema, msg, ack, async ({ contributorId }) => {
+        const unbanned = await co.store.unbanContributor(contributorId);
+        if (unbanned) co.log(`contributor ${contributorId} unbanned from the console`);
+        return { unbanned };
+      }),
+    );
+    void buildSnapshot(co, presence).then(
       (base) => socket.emit('console:snapshot', { ...base, role: socket.data.identity.role }),
       (e) => co.log(`console snapshot failed: ${(e as Error).stack}`),
     );

@@ -6,6 +6,7 @@
 import {
   type Ack,
   CONTRIBUTOR_NAMESPACE,
+  type ConsoleDevice,
   type ContributorClientEvents,
   type ContributorServerEvents,
   type ErrorCode,
@@ -27,6 +28,8 @@ import type { Coordinator } from '../app.ts';
 interface SocketData {
   contributorId?: string;
   samplesPerSec?: number;
+  /** What the join message said about the device, for the console. */
+  device?: ConsoleDevice;
 }
 
 type ContributorSocket = Socket<
@@ -103,10 +106,29 @@ export function attachContributors(io: Server, co: Coordinator) {
           join.chosenBackend,
           new Date().toISOString(),
         );
+        const ban = await co.store.getBan(record.id);
+        if (ban) {
+          co.log(`contributor ${record.id} refused: banned`);
+          throw new GridTabError(
+            'CONTRIBUTOR_BANNED',
+            `an admin banned this contributor${ban.reason ? `: ${ban.reason}` : ''}`,
+          );
+        }
+        // A kick or ban may have landed while the store was answering.
+        if (!socket.connected) throw new GridTabError('NOT_JOINED', 'the socket closed while joining');
         // A second join may have finished while the store answered.
         if (socket.data.contributorId)
           return { contributorId: socket.data.contributorId, heartbeatMs: 25_000 };
         socket.data.contributorId = record.id;
+        socket.data.device = {
+          kind: join.kind,
+          backends: join.backends.map((b) => ({
+            name: b.name,
+            available: b.available,
+            samplesPerSec: b.samplesPerSec,
+          })),
+          userAgent: join.userAgent ?? null,
+        };
         clearTimeout(graceTimers.get(record.id));
         graceTimers.delete(record.id);
         online.set(record.id, (online.get(record.id) ?? 0) + 1);
@@ -143,9 +165,17 @@ export function attachContributors(io: Server, co: Coordinator) {
         co.metrics.updatesRejected.inc({ code: 'PAYLOAD_TOO_LARGE' });
         return reply(fail('PAYLOAD_TOO_LARGE', `updates are limited to ${MAX_UPDATE_BYTES} bytes`));
       }
-      handle('unit:submit', updateMetaSchema, ack, meta, (m) =>
-        co.scheduler.submit(socket.data.contributorId!, m, bytes),
-      );
+      handle('unit:submit', updateMetaSchema, ack, meta, async (m) => {
+        const id = socket.data.contributorId!;
+        try {
+          const accepted = await co.scheduler.submit(id, m, bytes);
+          co.outcomes.submitted(id, true, co.clock.now());
+          return accepted;
+        } catch (e) {
+          if (e instanceof GridTabError) co.outcomes.submitted(id, false, co.clock.now());
+          throw e;
+        }
+      });
     });
 
     socket.on('unit:release', (msg, ack) =>
@@ -196,6 +226,31 @@ export function attachContributors(io: Server, co: Coordinator) {
         if (id) rates.set(id, (rates.get(id) ?? 0) + (s.data.samplesPerSec ?? 0));
       }
       return rates;
+    },
+    /** The device each online contributor described when it joined (its first live socket). */
+    devices: () => {
+      const devices = new Map<string, ConsoleDevice>();
+      for (const s of nsp.sockets.values()) {
+        const id = s.data.contributorId;
+        if (id && s.data.device && !devices.has(id)) devices.set(id, s.data.device);
+      }
+      return devices;
+    },
+    /** Drops every socket of a contributor and frees its leases at once (no grace period). */
+    kick: (contributorId: string) => {
+      let sockets = 0;
+      for (const s of [...nsp.sockets.values()]) {
+        if (s.data.contributorId !== contributorId) continue;
+        // Only this namespace's socket: `true` would close the whole connection, which a
+        // client multiplexes with its other namespaces (a console in the same Node process).
+        s.disconnect();
+        sockets++;
+      }
+      clearTimeout(graceTimers.get(contributorId));
+      graceTimers.delete(contributorId);
+      const freed = co.scheduler.releaseAll(contributorId);
+      co.log(`contributor ${contributorId} kicked: ${sockets} socket(s) closed, ${freed} lease(s) freed`);
+      return sockets;
     },
     close: () => {
       for (const t of graceTimers.values()) clearTimeout(t);

@@ -101,6 +101,14 @@ export class InferenceTelemetry {
     for (const ms of r.latenciesMs) this.latency.observe(labels, ms / 1000);
   }
 
+  /** Every version some SDK reported on, as model name and version id. */
+  reported(): { name: string; versionId: string }[] {
+    return [...this.byVersion.keys()].map((key) => {
+      const cut = key.indexOf('/');
+      return { name: key.slice(0, cut), versionId: key.slice(cut + 1) };
+    });
+  }
+
   forVersion(name: string, versionId: string): VersionTelemetry {
     const acc = this.byVersion.get(`${name}/${versionId}`);
     if (!acc)

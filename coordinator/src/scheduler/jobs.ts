@@ -50,9 +50,14 @@ export async function checkModel(spec: JobSpec, dataset: DatasetRecord): Promise
   }
 }
 
+/**
+ * `initialWeights` (a blob hash) starts the job from those weights instead of TF.js's random
+ * initialisation, which is not seeded: a re-run of a sweep trial starts where the trial did.
+ */
 export async function createJob(
   deps: { store: Store; blobs: BlobStore; clock: Clock },
   spec: JobSpec,
+  initialWeights?: string,
 ): Promise<JobRecord> {
   const dataset = await deps.store.getDataset(spec.dataset);
   if (!dataset) {
@@ -63,7 +68,16 @@ export async function createJob(
     );
   }
   const weights = await checkModel(spec, dataset);
-  const hash = await deps.blobs.put(new Uint8Array(weights.buffer));
+  let hash: string;
+  if (initialWeights) {
+    const bytes = await deps.blobs.get(initialWeights);
+    if (bytes?.byteLength !== weights.byteLength)
+      throw new GridTabError(
+        'WEIGHTS_MISMATCH',
+        `initial weights ${initialWeights} are missing or do not fit`,
+      );
+    hash = initialWeights;
+  } else hash = await deps.blobs.put(new Uint8Array(weights.buffer));
   const now = new Date(deps.clock.now()).toISOString();
   const job: JobRecord = {
     id: `j-${randomUUID().slice(0, 8)}`,

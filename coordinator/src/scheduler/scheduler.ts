@@ -19,10 +19,11 @@ import { aggregationContext } from '../aggregation/history.ts';
 import { aggregatorFor } from '../aggregation/rules.ts';
 import { validateUpdate } from '../aggregation/validate.ts';
 import type { Clock } from '../clock.ts';
+import { type JobOwnership, LocalOwnership } from '../cluster/ownership.ts';
 import type { Evaluator } from '../evaluation/evaluator.ts';
 import type { SpotChecks } from '../reputation/spot-check.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
-import type { JobRecord, Store, UpdateRecord } from '../storage/store.ts';
+import { type JobRecord, StaleRoundError, type Store, type UpdateRecord } from '../storage/store.ts';
 import { type Lease, type RoundState, unitId } from './round.ts';
 import { planShards } from './shard-plan.ts';
 
@@ -30,7 +31,8 @@ export interface SchedulerEvents {
   /** A round opened or a unit was freed. */
   unitsAvailable(): void;
   versionCommitted(event: VersionEvent): void;
-  updateRejected(code: string): void;
+  /** jobId is null when the update named no lease this coordinator holds. */
+  updateRejected(code: string, jobId: string | null): void;
   updateAccepted(numSamples: number): void;
   roundClosed(seconds: number): void;
 }
@@ -44,6 +46,14 @@ export interface SchedulerDeps {
   log: (msg: string) => void;
   /** Spot-checks and quarantine (reputation/); absent: no checks. */
   spotChecks?: SpotChecks;
+  /**
+   * Whether a job stops after this round and waits, paused, for someone to resume it (a sweep's
+   * trial at an ASHA rung). Asked when the round's version commits, so the pause is part of
+   * the same store write and no unit of the next round goes out.
+   */
+  holdAfter?: (jobId: string, round: number) => boolean;
+  /** Which jobs this process runs; default: all of them (one coordinator). */
+  ownership?: JobOwnership;
 }
 
 const RETRY_MS = 2000;
@@ -52,8 +62,22 @@ export class Scheduler {
   private readonly rounds = new Map<string, RoundState>();
   private readonly leases = new Map<string, Lease>();
   private readonly closings = new Set<Promise<void>>();
+  /** Rounds being opened, so a takeover and a commit cannot open the same job twice. */
+  private readonly opening = new Map<string, Promise<void>>();
+  /** Update inserts in flight per round: a closing round waits for them before it reads. */
+  private readonly inserts = new Map<RoundState, Set<Promise<boolean>>>();
+  private readonly ownership: JobOwnership;
 
-  constructor(private readonly deps: SchedulerDeps) {}
+  constructor(private readonly deps: SchedulerDeps) {
+    this.ownership = deps.ownership ?? new LocalOwnership();
+    this.ownership.onLost((jobId) => this.drop(jobId));
+  }
+
+  /** Forgets a job's open round and leases (another process owns the job now). */
+  private drop(jobId: string): void {
+    this.rounds.delete(jobId);
+    for (const l of [...this.leases.values()]) if (l.jobId === jobId) this.leases.delete(l.leaseId);
+  }
 
   /** Rebuilds open rounds for running jobs from the store (after a start or a crash). */
   async init(): Promise<void> {
@@ -63,6 +87,16 @@ export class Scheduler {
   }
 
   async openRound(job: JobRecord): Promise<void> {
+    const pending = this.opening.get(job.id);
+    if (pending) return pending;
+    const p = this.openOwnedRound(job).finally(() => this.opening.delete(job.id));
+    this.opening.set(job.id, p);
+    return p;
+  }
+
+  private async openOwnedRound(job: JobRecord): Promise<void> {
+    // Only the job's owner runs its rounds; the others send contributors there.
+    if (!(await this.ownership.claim(job.id))) return;
     const { store, blobs, clock } = this.deps;
     const version = job.versionId ? await store.getVersion(job.versionId) : null;
     const dataset = await store.getDataset(job.spec.dataset);
@@ -156,7 +190,18 @@ export class Scheduler {
       lease.unit = workUnit;
       return { unit: workUnit };
     }
-    return { unit: null, retryMs: RETRY_MS };
+    return { unit: null, retryMs: RETRY_MS, ...(await this.redirect()) };
+  }
+
+  /** With several coordinators: the owner of a running job this process does not run. */
+  private async redirect(): Promise<{ redirect?: string }> {
+    if (!this.ownership.shared) return {};
+    for (const job of await this.deps.store.listJobs()) {
+      if (job.status !== 'running' || this.rounds.has(job.id)) continue;
+      const url = await this.ownership.ownerUrl(job.id);
+      if (url && url !== this.ownership.selfUrl) return { redirect: url };
+    }
+    return {};
   }
 
   private inFlight(r: RoundState): number {
@@ -165,10 +210,11 @@ export class Scheduler {
 
   /** Validates and durably stores an update; throws GridTabError with the refusal code. */
   async submit(contributorId: string, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck> {
+    const jobId = this.leases.get(meta.leaseId)?.jobId ?? null;
     try {
       return await this.accept(contributorId, meta, payload);
     } catch (e) {
-      if (e instanceof GridTabError) this.deps.events.updateRejected(e.code);
+      if (e instanceof GridTabError) this.deps.events.updateRejected(e.code, jobId);
       throw e;
     }
   }
@@ -234,7 +280,10 @@ export class Scheduler {
       blobHash,
       createdAt: new Date(clock.now()).toISOString(),
     };
-    if (!(await store.insertUpdate(record)))
+    // Tracked so that a round starting to close now waits for this insert before it reads.
+    const inserting = store.insertUpdate(record);
+    this.trackInsert(round, inserting);
+    if (!(await inserting))
       throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
     await store.recordContribution(contributorId, meta.numSamples, record.createdAt);
     unit.status = 'done';
@@ -253,6 +302,17 @@ export class Scheduler {
     }
     if (this.quorumReached(job, round)) this.startClosing(job, round);
     return { accepted: true, round: round.round };
+  }
+
+  private trackInsert(round: RoundState, p: Promise<boolean>): void {
+    const set = this.inserts.get(round) ?? new Set<Promise<boolean>>();
+    this.inserts.set(round, set);
+    const done = () => {
+      set.delete(p);
+      if (set.size === 0 && this.inserts.get(round) === set) this.inserts.delete(round);
+    };
+    p.then(done, done);
+    set.add(p);
   }
 
   release(contributorId: string, leaseId: string): boolean {
@@ -296,6 +356,15 @@ export class Scheduler {
       if (round.units.some((u) => u.status === 'done')) this.startClosing(job, round);
       else round.openedAt = now; // nothing arrived: give the round another deadline
     }
+    if (this.ownership.shared) await this.takeOver();
+  }
+
+  /** Opens the rounds of running jobs no live process holds (their owner died or left). */
+  private async takeOver(): Promise<void> {
+    for (const job of await this.deps.store.listJobs()) {
+      if (job.status === 'running' && !this.rounds.has(job.id) && !this.opening.has(job.id))
+        await this.openRound(job);
+    }
   }
 
   private quorumReached(job: JobRecord, round: RoundState): boolean {
@@ -309,6 +378,12 @@ export class Scheduler {
     for (const u of round.units) if (u.lease) this.leases.delete(u.lease.leaseId);
     const p = this.closeRound(job, round)
       .catch((e) => {
+        if (e instanceof StaleRoundError) {
+          // Another process took the job over and moved it on: its round is the live one.
+          this.deps.log(`job ${job.id}: ${e.message}; leaving the job to its new owner`);
+          if (this.rounds.get(job.id) === round) this.drop(job.id);
+          return;
+        }
         this.deps.log(`job ${job.id}: closing round ${round.round} failed: ${(e as Error).stack}`);
         round.closing = false;
       })
@@ -319,6 +394,7 @@ export class Scheduler {
   private async closeRound(job: JobRecord, round: RoundState): Promise<void> {
     const { store, blobs, clock, evaluator, events } = this.deps;
     const started = performance.now();
+    await Promise.all(this.inserts.get(round) ?? []).catch(() => {});
     const updates = await store.listUpdates(job.id, round.round);
     const base = await this.loadFloats(round.baseHash);
     // Robustness hook: after the round's spot-checks, failed updates are replaced by the
@@ -343,7 +419,8 @@ export class Scheduler {
     const { maxRounds, targetAccuracy } = job.spec.stopping;
     const reachedTarget = targetAccuracy !== undefined && (metrics.testAccuracy ?? 0) >= targetAccuracy;
     const current = (await store.getJob(job.id))!;
-    const status = round.round >= maxRounds || reachedTarget ? 'completed' : current.status;
+    const held = current.status === 'running' && this.deps.holdAfter?.(job.id, round.round);
+    const status = round.round >= maxRounds || reachedTarget ? 'completed' : held ? 'paused' : current.status;
     const version = {
       id: `v-${randomUUID().slice(0, 12)}`,
       jobId: job.id,
@@ -364,6 +441,7 @@ export class Scheduler {
     );
     const updated = (await store.getJob(job.id))!;
     if (updated.status === 'running') await this.openRound(updated);
+    else if (updated.status === 'completed') await this.ownership.release(job.id);
   }
 
   private async loadFloats(hash: string): Promise<Float32Array> {
@@ -380,8 +458,8 @@ export class Scheduler {
     }
     await this.deps.store.setJobStatus(jobId, status);
     if (status === 'cancelled') {
-      this.rounds.delete(jobId);
-      for (const l of [...this.leases.values()]) if (l.jobId === jobId) this.leases.delete(l.leaseId);
+      this.drop(jobId);
+      await this.ownership.release(jobId);
     }
     if (status === 'running') {
       const round = this.rounds.get(jobId);
@@ -395,6 +473,12 @@ export class Scheduler {
   /** Waits for rounds being closed (tests and shutdown). */
   async idle(): Promise<void> {
     while (this.closings.size > 0) await Promise.all([...this.closings]);
+  }
+
+  /** Shutdown: waits for closing rounds, then gives this process's jobs up for others to take. */
+  async close(): Promise<void> {
+    await this.idle();
+    await this.ownership.close();
   }
 
   roundOf(jobId: string): RoundState | undefined {

@@ -1,8 +1,16 @@
 /**
  * Schema migrations, applied in order and recorded in schema_migrations. Plain SQL that both
- * SQLite and PostgreSQL accept, so one list serves the embedded and the shared-store modes.
+ * SQLite and PostgreSQL accept, so one list serves the embedded and the shared-store modes;
+ * where a statement must differ, `postgres` holds PostgreSQL's variant of `sql` (same version).
  */
-export const MIGRATIONS: { version: number; sql: string }[] = [
+export interface Migration {
+  version: number;
+  sql: string;
+  /** PostgreSQL's text when it cannot run `sql` as is; absent when `sql` is portable. */
+  postgres?: string;
+}
+
+export const MIGRATIONS: Migration[] = [
   {
     version: 1,
     sql: `
@@ -139,6 +147,48 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
         checks_failed INTEGER NOT NULL DEFAULT 0,
         quarantined INTEGER NOT NULL DEFAULT 0,
         updated_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    // Contributor bans from the console (console helper's reserved number): a banned
+    // contributor is refused at join. Keyed by contributor id, which stands for its client id.
+    version: 5,
+    sql: `
+      CREATE TABLE contributor_bans (
+        contributor_id TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        banned_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    // Hyperparameter sweeps (coordinator/src/sweeps): a sweep and its trials, each trial a job.
+    // JSON columns are TEXT; a trial's curve is read from its job's versions.
+    version: 6,
+    sql: `
+      CREATE TABLE sweeps (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        ended_at TEXT
+      );
+      CREATE TABLE sweep_trials (
+        id TEXT PRIMARY KEY,
+        sweep_id TEXT NOT NULL REFERENCES sweeps(id),
+        idx INTEGER NOT NULL,
+        params TEXT NOT NULL,
+        status TEXT NOT NULL,
+        job_id TEXT REFERENCES jobs(id),
+        rung INTEGER NOT NULL,
+        error TEXT,
+        repro TEXT,
+        reruns TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        ended_at TEXT,
+        UNIQUE (sweep_id, idx)
       );
     `,
   },

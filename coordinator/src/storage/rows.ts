@@ -11,6 +11,7 @@ import type {
   ModelRecord,
 } from './registry-records.ts';
 import type {
+  BanRecord,
   ContributorRecord,
   DatasetRecord,
   JobRecord,
@@ -115,4 +116,10 @@ export const toMove = (r: Row): AliasMove => ({
   ...toAlias(r),
   seq: r.seq as number,
   actor: r.actor as string,
+});
+
+export const toBan = (r: Row): BanRecord => ({
+  contributorId: r.contributor_id as string,
+  reason: r.reason as string,
+  bannedAt: r.banned_at as string,
 });

@@ -2,9 +2,9 @@
 import type Database from 'better-sqlite3';
 import type { ReputationRecord, ReputationStore, SpotCheckRecord } from './reputation-records.ts';
 
-type Row = Record<string, unknown>;
+export type Row = Record<string, unknown>;
 
-const toCheck = (r: Row): SpotCheckRecord => ({
+export const toCheck = (r: Row): SpotCheckRecord => ({
   updateId: r.update_id as string,
   jobId: r.job_id as string,
   round: r.round as number,
@@ -17,7 +17,7 @@ const toCheck = (r: Row): SpotCheckRecord => ({
   createdAt: r.created_at as string,
 });
 
-const toReputation = (r: Row): ReputationRecord => ({
+export const toReputation = (r: Row): ReputationRecord => ({
   contributorId: r.contributor_id as string,
   checksPassed: r.checks_passed as number,
   checksFailed: r.checks_failed as number,

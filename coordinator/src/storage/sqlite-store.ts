@@ -10,23 +10,27 @@ import { dirname } from 'node:path';
 import type { JobStatus } from '@gridtab/shared';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
-import { type Row, toContributor, toDataset, toJob, toToken, toUpdate, toVersion } from './rows.ts';
+import { type Row, toBan, toContributor, toDataset, toJob, toToken, toUpdate, toVersion } from './rows.ts';
 import { SqliteRegistryStore } from './sqlite-registry.ts';
 import { SqliteReputationStore } from './sqlite-reputation.ts';
-import type {
-  ContributorRecord,
-  DatasetRecord,
-  JobRecord,
-  Store,
-  TokenRecord,
-  UpdateRecord,
-  VersionRecord,
+import { SqliteSweepStore } from './sqlite-sweeps.ts';
+import {
+  type BanRecord,
+  type ContributorRecord,
+  type DatasetRecord,
+  type JobRecord,
+  StaleRoundError,
+  type Store,
+  type TokenRecord,
+  type UpdateRecord,
+  type VersionRecord,
 } from './store.ts';
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   readonly registry: SqliteRegistryStore;
   readonly reputation: SqliteReputationStore;
+  readonly sweeps: SqliteSweepStore;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -37,6 +41,7 @@ export class SqliteStore implements Store {
     this.migrate();
     this.registry = new SqliteRegistryStore(this.db);
     this.reputation = new SqliteReputationStore(this.db);
+    this.sweeps = new SqliteSweepStore(this.db);
   }
 
   private migrate(): void {
@@ -102,6 +107,11 @@ export class SqliteStore implements Store {
 
   async commitVersion(version: VersionRecord, nextRound: number, status: JobStatus): Promise<void> {
     this.db.transaction(() => {
+      const row = this.db.prepare('SELECT round FROM jobs WHERE id = ?').get(version.jobId) as
+        | { round: number }
+        | undefined;
+      if (!row || row.round !== version.round)
+        throw new StaleRoundError(version.jobId, version.round, row?.round);
       this.insertVersion(version);
       this.db
         .prepare('UPDATE jobs SET round = ?, version_id = ?, status = ? WHERE id = ?')
@@ -191,6 +201,33 @@ export class SqliteStore implements Store {
     return (this.db.prepare('SELECT * FROM contributors ORDER BY last_seen DESC').all() as Row[]).map(
       toContributor,
     );
+  }
+
+  async banContributor(b: BanRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO contributor_bans (contributor_id, reason, banned_at) VALUES (?, ?, ?)
+         ON CONFLICT (contributor_id) DO UPDATE SET reason = excluded.reason, banned_at = excluded.banned_at`,
+      )
+      .run(b.contributorId, b.reason, b.bannedAt);
+  }
+
+  async unbanContributor(contributorId: string): Promise<boolean> {
+    return (
+      this.db.prepare('DELETE FROM contributor_bans WHERE contributor_id = ?').run(contributorId).changes ===
+      1
+    );
+  }
+
+  async getBan(contributorId: string): Promise<BanRecord | null> {
+    const row = this.db
+      .prepare('SELECT * FROM contributor_bans WHERE contributor_id = ?')
+      .get(contributorId) as Row | undefined;
+    return row ? toBan(row) : null;
+  }
+
+  async listBans(): Promise<BanRecord[]> {
+    return (this.db.prepare('SELECT * FROM contributor_bans ORDER BY banned_at').all() as Row[]).map(toBan);
   }
 
   async insertToken(t: TokenRecord): Promise<void> {

@@ -6,7 +6,8 @@ import { jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
 import { describe, expect, it } from 'vitest';
 import { registryCases } from './registry-store.case.ts';
 import { reputationCases } from './reputation-store.case.ts';
-import type { JobRecord, Store, VersionRecord } from './store.ts';
+import { type JobRecord, StaleRoundError, type Store, type VersionRecord } from './store.ts';
+import { sweepCases } from './sweep-store.case.ts';
 
 const spec = jobSpecSchema.parse({ name: 'j', model: MODEL_PRESETS['fashion-mlp'], dataset: 'd' });
 const job = (id: string): JobRecord => ({
@@ -52,6 +53,22 @@ export function storeSuite(name: string, open: Open, reopen?: Open) {
       expect(await store.getVersion('v1')).toMatchObject({ parentId: 'v0b', metrics: { testAccuracy: 0.5 } });
       await expect(store.commitVersion(version('v1-again', 'j2', 1, 'v0b'), 2, 'running')).rejects.toThrow();
       expect((await store.getJob('j2'))!.versionId).toBe('v1');
+    });
+
+    it('refuses a commit for a round the job has left, and one ahead of it', async () => {
+      // Two coordinators that both believed they owned the job during a handover: the late one's
+      // commit must not land on top of the new owner's.
+      const store = await open();
+      await store.createJob(job('j5'), version('v0e', 'j5', 0, null));
+      await store.commitVersion(version('v1e', 'j5', 1, 'v0e'), 2, 'running');
+      await expect(store.commitVersion(version('v1e-late', 'j5', 1, 'v0e'), 2, 'running')).rejects.toThrow(
+        StaleRoundError,
+      );
+      await expect(store.commitVersion(version('v3e', 'j5', 3, 'v1e'), 4, 'running')).rejects.toThrow(
+        StaleRoundError,
+      );
+      expect(await store.getJob('j5')).toMatchObject({ round: 2, versionId: 'v1e' });
+      expect((await store.listVersions('j5')).map((v) => v.id)).toEqual(['v0e', 'v1e']);
     });
 
     it('accepts one update per unit and round', async () => {
@@ -108,11 +125,32 @@ export function storeSuite(name: string, open: Open, reopen?: Open) {
       expect((await store.listTokens()).map((t) => t.id)).toContain('t-1');
     });
 
+    it('keeps bans, re-bans with a new reason and unbans once', async () => {
+      const store = await open();
+      await store.banContributor({ contributorId: 'c-1', reason: 'spam', bannedAt: '2026-01-01T00:00:00Z' });
+      await store.banContributor({
+        contributorId: 'c-1',
+        reason: 'bad updates',
+        bannedAt: '2026-01-02T00:00:00Z',
+      });
+      expect(await store.getBan('c-1')).toEqual({
+        contributorId: 'c-1',
+        reason: 'bad updates',
+        bannedAt: '2026-01-02T00:00:00Z',
+      });
+      expect(await store.getBan('c-2')).toBeNull();
+      expect((await store.listBans()).map((b) => b.contributorId)).toEqual(['c-1']);
+      expect(await store.unbanContributor('c-1')).toBe(true);
+      expect(await store.unbanContributor('c-1')).toBe(false);
+      expect(await store.getBan('c-1')).toBeNull();
+    });
+
     registryCases(
       open,
       async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)),
     );
     reputationCases(open);
+    sweepCases(open, async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)));
 
     if (reopen) {
       it('keeps acknowledged jobs, versions and updates after reopening', async () => {

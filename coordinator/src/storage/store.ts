@@ -7,6 +7,7 @@
 import type { JobSpec, JobStatus, VersionMetrics } from '@gridtab/shared';
 import type { RegistryStore } from './registry-records.ts';
 import type { ReputationStore } from './reputation-records.ts';
+import type { SweepStore } from './sweep-records.ts';
 
 export interface JobRecord {
   id: string;
@@ -78,13 +79,34 @@ export interface TokenRecord {
   revokedAt: string | null;
 }
 
+/** A contributor an admin banned: refused at join until unbanned. */
+export interface BanRecord {
+  contributorId: string;
+  reason: string;
+  bannedAt: string;
+}
+
+/**
+ * commitVersion's refusal when the job is no longer at the version's round: another coordinator
+ * took the job over and moved it on while this one aggregated.
+ */
+export class StaleRoundError extends Error {
+  constructor(jobId: string, round: number, current: number | undefined) {
+    super(`job ${jobId} is at round ${current ?? '(none)'}, not ${round}: the commit is stale`);
+    this.name = 'StaleRoundError';
+  }
+}
+
 export interface Store {
   /** Records a job with its first version (round 0, the initial weights) in one transaction. */
   createJob(job: JobRecord, initial: VersionRecord): Promise<void>;
   getJob(id: string): Promise<JobRecord | null>;
   listJobs(): Promise<JobRecord[]>;
   setJobStatus(id: string, status: JobStatus): Promise<void>;
-  /** Atomically records a version and moves its job to the next round on it. */
+  /**
+   * Atomically records a version and moves its job to the next round on it. Throws
+   * StaleRoundError when the job is not at the version's round.
+   */
   commitVersion(version: VersionRecord, nextRound: number, status: JobStatus): Promise<void>;
   getVersion(id: string): Promise<VersionRecord | null>;
   listVersions(jobId: string): Promise<VersionRecord[]>;
@@ -101,6 +123,13 @@ export interface Store {
   recordContribution(contributorId: string, samples: number, now: string): Promise<void>;
   listContributors(): Promise<ContributorRecord[]>;
 
+  /** Bans (or re-bans with a new reason) a contributor. */
+  banContributor(ban: BanRecord): Promise<void>;
+  /** False when the contributor was not banned. */
+  unbanContributor(contributorId: string): Promise<boolean>;
+  getBan(contributorId: string): Promise<BanRecord | null>;
+  listBans(): Promise<BanRecord[]>;
+
   insertToken(token: TokenRecord): Promise<void>;
   findTokenByHash(hash: string): Promise<TokenRecord | null>;
   listTokens(): Promise<TokenRecord[]>;
@@ -111,6 +140,9 @@ export interface Store {
   readonly registry: RegistryStore;
   /** Spot-checks and reputation (reputation-records.ts). */
   readonly reputation: ReputationStore;
+
+  /** Hyperparameter sweeps and their trials (sweep-records.ts). */
+  readonly sweeps: SweepStore;
 
   close(): Promise<void>;
 }

@@ -69,6 +69,37 @@ export function createMetrics() {
       labelNames: ['event', 'code'],
       registers: [registry],
     }),
+    jobUpdatesRejected: new Counter({
+      name: 'gridtab_job_updates_rejected_total',
+      help: 'Updates the scheduler refused for a job, by job and error code',
+      labelNames: ['job', 'code'],
+      registers: [registry],
+    }),
+    storeCallSeconds: new Histogram({
+      name: 'gridtab_store_call_seconds',
+      help: 'Latency of Store calls, by method',
+      labelNames: ['method'],
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
+    sockets: new Gauge({
+      name: 'gridtab_sockets',
+      help: 'Open socket.io connections, by namespace',
+      labelNames: ['namespace'],
+      registers: [registry],
+    }),
+    alertActive: new Gauge({
+      name: 'gridtab_alert_active',
+      help: '1 while an alert rule holds for a subject, 0 after it cleared',
+      labelNames: ['rule', 'subject'],
+      registers: [registry],
+    }),
+    alertFirings: new Counter({
+      name: 'gridtab_alert_firings_total',
+      help: 'Times an alert rule started to hold for some subject',
+      labelNames: ['rule'],
+      registers: [registry],
+    }),
   };
   return m;
 }

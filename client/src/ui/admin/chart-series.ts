@@ -5,4 +5,6 @@ export interface Series {
   /** A CSS variable of the theme, such as --accent. */
   color: string;
   format: (v: number) => string;
+  /** Series with the same scale share one y axis (default: the label, an axis each). */
+  scale?: string;
 }

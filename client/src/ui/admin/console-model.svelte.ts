@@ -10,11 +10,13 @@ import {
   type ConsoleSnapshot,
   type JobAction,
   type JobSpecInput,
+  type JobStats,
   type JobView,
   type Result,
   type VersionView,
 } from '@gridtab/shared';
 import { io, type Socket } from 'socket.io-client';
+import { registryApi } from './registry-api.ts';
 import { createToken, listTokens, revokeToken, type TokenView } from './token-api.ts';
 
 export const TOKEN_KEY = 'gridtab.console.token';
@@ -26,7 +28,13 @@ export type ConsolePage =
   | { name: 'jobs' }
   | { name: 'job'; jobId: string }
   | { name: 'contributors' }
-  | { name: 'tokens' };
+  | { name: 'models' }
+  | { name: 'telemetry' }
+  | { name: 'alerts' }
+  | { name: 'tokens' }
+  | { name: 'sweeps'; sweepId?: string };
+
+const SIMPLE_PAGES = ['jobs', 'contributors', 'models', 'telemetry', 'alerts', 'tokens'] as const;
 
 export interface RatePoint {
   /** Seconds since the epoch (uPlot's time scale). */
@@ -34,16 +42,29 @@ export interface RatePoint {
   samplesPerSec: number;
 }
 
+/** One second of the Telemetry page's time series. */
+export interface TelemetryPoint {
+  t: number;
+  lagP99Ms: number;
+  heapMiB: number;
+  storeP95Ms: number | null;
+  /** Inference latency p95 by `model/version`. */
+  inferenceP95Ms: Record<string, number | null>;
+}
+
 type ConsoleSocket = Socket<ConsoleServerEvents, ConsoleClientEvents>;
 
 export function pageFromHash(hash: string): ConsolePage {
   const [, name, id] = /^#\/?([a-z]*)\/?(.*)$/.exec(hash) ?? [];
   if (name === 'jobs' && id) return { name: 'job', jobId: decodeURIComponent(id) };
-  if (name === 'jobs' || name === 'contributors' || name === 'tokens') return { name };
+  if (name === 'sweeps') return id ? { name, sweepId: decodeURIComponent(id) } : { name };
+  const simple = SIMPLE_PAGES.find((p) => p === name);
+  if (simple) return { name: simple };
   return { name: 'overview' };
 }
 
 export function hashOf(page: ConsolePage): string {
+  if (page.name === 'sweeps' && page.sweepId) return `#/sweeps/${encodeURIComponent(page.sweepId)}`;
   return page.name === 'job' ? `#/jobs/${encodeURIComponent(page.jobId)}` : `#/${page.name}`;
 }
 
@@ -54,6 +75,7 @@ export class ConsoleModel {
   loginError = $state<string | null>(null);
   snapshot = $state.raw<ConsoleSnapshot | null>(null);
   history = $state.raw<RatePoint[]>([]);
+  telemetryHistory = $state.raw<TelemetryPoint[]>([]);
   page = $state<ConsolePage>({ name: 'overview' });
   /** Errors of actions (create, pause...), shown next to the controls. */
   actionError = $state<string | null>(null);
@@ -67,8 +89,12 @@ export class ConsoleModel {
   readonly jobs = $derived<JobView[]>(this.snapshot?.jobs ?? []);
 
   private socket: ConsoleSocket | null = null;
-  /** The token signed in with; sent as the bearer of the token-management calls. */
+  /** The token signed in with; sent as the bearer of the token-management and registry calls. */
   private token = '';
+  /** Registry reads and moves, with this console's token (a getter: fields run before the constructor). */
+  get registry() {
+    return registryApi(this.baseUrl, () => this.token);
+  }
 
   constructor(
     private readonly baseUrl: string,
@@ -120,6 +146,7 @@ export class ConsoleModel {
     this.newSecret = null;
     this.snapshot = null;
     this.history = [];
+    this.telemetryHistory = [];
     this.status = 'signed-out';
   }
 
@@ -132,6 +159,17 @@ export class ConsoleModel {
     this.snapshot = snap;
     const point = { t: snap.at / 1000, samplesPerSec: snap.samplesPerSec };
     this.history = [...this.history, point].slice(-HISTORY_POINTS);
+    const c = snap.telemetry.coordinator;
+    const tel: TelemetryPoint = {
+      t: point.t,
+      lagP99Ms: c.eventLoopLagMs.p99,
+      heapMiB: c.memory.heapUsedBytes / 2 ** 20,
+      storeP95Ms: c.store.p95Ms,
+      inferenceP95Ms: Object.fromEntries(
+        snap.telemetry.models.map((m) => [`${m.model}/${m.versionId}`, m.latencyP95Ms]),
+      ),
+    };
+    this.telemetryHistory = [...this.telemetryHistory, tel].slice(-HISTORY_POINTS);
   }
 
   private async ask<T>(run: (s: ConsoleSocket) => Promise<Result<T>>): Promise<T | null> {
@@ -158,6 +196,33 @@ export class ConsoleModel {
     return this.ask((s) => s.timeout(10_000).emitWithAck('job:control', { jobId, action }));
   }
 
+  kick(contributorId: string): Promise<{ sockets: number } | null> {
+    return this.ask((s) => s.timeout(10_000).emitWithAck('contributor:kick', { contributorId }));
+  }
+
+  ban(contributorId: string, reason: string): Promise<{ sockets: number } | null> {
+    return this.ask((s) => s.timeout(10_000).emitWithAck('contributor:ban', { contributorId, reason }));
+  }
+
+  unban(contributorId: string): Promise<{ unbanned: boolean } | null> {
+    return this.ask((s) => s.timeout(10_000).emitWithAck('contributor:unban', { contributorId }));
+  }
+
+  async jobStats(jobId: string): Promise<JobStats | null> {
+    if (!this.socket) return null;
+    const result = await this.socket.timeout(10_000).emitWithAck('job:stats', { jobId });
+    return result.ok ? result.data : null;
+  }
+
+  /** Moves an alias to a version through the registry's HTTP API; the snapshot shows the move. */
+  async promote(name: string, alias: string, versionId: string): Promise<boolean> {
+    return (await this.tokenCall(() => this.registry.promote(name, alias, versionId))) !== null;
+  }
+
+  async rollback(name: string, alias: string): Promise<boolean> {
+    return (await this.tokenCall(() => this.registry.rollback(name, alias))) !== null;
+  }
+
   private async tokenCall<T>(run: () => Promise<T>): Promise<T | null> {
     this.busy = true;
     this.actionError = null;
@@ -169,6 +234,11 @@ export class ConsoleModel {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** An HTTP API call with this console's token (busy and actionError as for tokens). */
+  async apiCall<T>(run: (baseUrl: string, bearer: string) => Promise<T>): Promise<T | null> {
+    return this.tokenCall(() => run(this.baseUrl, this.token));
   }
 
   async loadTokens(): Promise<void> {

@@ -19,6 +19,23 @@ describe('job form', () => {
     expect(result.ok && result.spec.stopping?.targetAccuracy).toBe(0.85);
   });
 
+  it('carries the codec and the aggregation rule into the spec', () => {
+    const result = toJobSpec({
+      ...defaultsFor('fashion-mlp'),
+      codec: 'topk',
+      topkFraction: 0.05,
+      aggregation: 'trimmed-mean',
+      trim: 0.1,
+    });
+    expect(result.ok && result.spec.codec).toEqual({ name: 'topk', fraction: 0.05 });
+    expect(result.ok && result.spec.aggregation).toEqual({ rule: 'trimmed-mean', trim: 0.1 });
+    const plain = toJobSpec({ ...defaultsFor('fashion-mlp'), codec: 'int8', aggregation: 'median' });
+    expect(plain.ok && [plain.spec.codec, plain.spec.aggregation]).toEqual([
+      { name: 'int8' },
+      { rule: 'median' },
+    ]);
+  });
+
   it('refuses bad values with the field named', () => {
     const cases: [Partial<ReturnType<typeof defaultsFor>>, RegExp][] = [
       [{ batchSize: 0 }, /^Batch size: /],
@@ -28,6 +45,9 @@ describe('job form', () => {
       [{ name: '   ' }, /^Name: /],
       [{ targetAccuracyPercent: 120 }, /^Target accuracy: must be above 0% and at most 100%/],
       [{ localSteps: 2.5 }, /^Local steps: /],
+      [{ codec: 'topk', topkFraction: 0 }, /^Top-k fraction: /],
+      [{ codec: 'topk', topkFraction: null }, /^Top-k fraction: /],
+      [{ aggregation: 'trimmed-mean', trim: 0.6 }, /^Trim fraction: /],
     ];
     for (const [change, message] of cases) {
       const result = toJobSpec({ ...defaultsFor('fashion-mlp'), ...change });

@@ -4,6 +4,8 @@
  * issues are reworded with the form's own field labels so the message points at a field.
  */
 import {
+  type AggregationSpec,
+  type CodecName,
   type JobSpecInput,
   jobSpecSchema,
   MODEL_PRESETS,
@@ -18,6 +20,12 @@ export interface JobFormValues {
   dataset: string;
   strategy: (typeof STRATEGIES)[number];
   optimizer: (typeof OPTIMIZERS)[number];
+  /** How updates travel; top-k sends `topkFraction` of the entries. */
+  codec: CodecName;
+  topkFraction: number | null;
+  /** How a round's updates are combined; trimmed-mean drops `trim` at each end. */
+  aggregation: AggregationSpec['rule'];
+  trim: number | null;
   /** Number inputs give null when empty or not a number. */
   batchSize: number | null;
   localSteps: number | null;
@@ -28,6 +36,28 @@ export interface JobFormValues {
   /** Percent, optional. */
   targetAccuracyPercent: number | null;
 }
+
+export const CODEC_LABELS: Record<CodecName, string> = {
+  fp32: 'fp32 (exact)',
+  fp16: 'fp16 (half the bytes)',
+  int8: 'int8 by block (a quarter)',
+  topk: 'top-k (largest entries only)',
+};
+
+/** Every rule the job spec accepts, in the form's order. */
+export const AGGREGATION_RULES = [
+  'mean',
+  'trimmed-mean',
+  'median',
+  'centered-clip',
+] as const satisfies readonly AggregationSpec['rule'][];
+
+export const AGGREGATION_LABELS: Record<AggregationSpec['rule'], string> = {
+  mean: 'mean (FedAvg)',
+  'trimmed-mean': 'trimmed mean',
+  median: 'median',
+  'centered-clip': 'centered clipping',
+};
 
 export const PRESET_LABELS: Record<ModelPresetName, string> = {
   'fashion-mlp': 'MLP (784-128-10)',
@@ -42,6 +72,10 @@ export function defaultsFor(preset: ModelPresetName): JobFormValues {
     dataset: 'fashion-mnist',
     strategy: 'fedavg',
     optimizer: 'adam',
+    codec: 'fp32',
+    topkFraction: 0.01,
+    aggregation: 'mean',
+    trim: 0.2,
     batchSize: preset === 'fashion-cnn' ? 32 : 64,
     localSteps: preset === 'fashion-cnn' ? 20 : 50,
     learningRate: 0.001,
@@ -64,7 +98,19 @@ const LABELS: Record<string, string> = {
   'rounds.quorum': 'Quorum',
   'stopping.maxRounds': 'Max rounds',
   'stopping.targetAccuracy': 'Target accuracy',
+  'codec.fraction': 'Top-k fraction',
+  'aggregation.trim': 'Trim fraction',
 };
+
+function codecOf(v: JobFormValues): JobSpecInput['codec'] {
+  if (v.codec === 'topk') return { name: 'topk', fraction: v.topkFraction ?? Number.NaN };
+  return { name: v.codec };
+}
+
+function aggregationOf(v: JobFormValues): JobSpecInput['aggregation'] {
+  if (v.aggregation === 'trimmed-mean') return { rule: 'trimmed-mean', trim: v.trim ?? Number.NaN };
+  return { rule: v.aggregation };
+}
 
 export type FormResult = { ok: true; spec: JobSpecInput } | { ok: false; message: string };
 
@@ -86,6 +132,8 @@ export function toJobSpec(v: JobFormValues): FormResult {
     model: MODEL_PRESETS[v.preset],
     dataset: v.dataset,
     strategy: v.strategy,
+    codec: codecOf(v),
+    aggregation: aggregationOf(v),
     hyperparameters: {
       batchSize: v.batchSize!,
       localSteps: v.localSteps!,

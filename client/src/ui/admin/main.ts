@@ -6,6 +6,7 @@ import { mount } from 'svelte';
 import AdminPage from './AdminPage.svelte';
 import { ConsoleModel, pageFromHash } from './console-model.svelte.ts';
 import '../theme.css';
+import './admin.css';
 
 const model = new ConsoleModel(window.location.origin, window.sessionStorage);
 const follow = () => model.go(pageFromHash(window.location.hash));

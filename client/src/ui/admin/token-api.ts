@@ -13,7 +13,7 @@ export interface TokenView {
   revokedAt: string | null;
 }
 
-async function call<T>(
+export async function call<T>(
   baseUrl: string,
   bearer: string,
   method: string,

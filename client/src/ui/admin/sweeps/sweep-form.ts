@@ -1,0 +1,46 @@
+/**
+ * The Sweeps page's form: a sweep as JSON, checked with the coordinator's own schema
+ * (sweepSpecSchema) before it is sent, so the form refuses what the API would, with the same
+ * error code.
+ */
+import { MODEL_PRESETS, type SweepSpecInput, sweepErrorCode, sweepSpecSchema } from '@gridtab/shared';
+
+/** A starting point: learning rate x batch size on the MLP preset, ASHA over 8 trials. */
+export const EXAMPLE_SWEEP = {
+  name: 'lr x batch',
+  base: {
+    name: 'sweep base',
+    model: 'fashion-mlp',
+    dataset: 'fashion-mnist',
+    hyperparameters: { batchSize: 64, localSteps: 50, learningRate: 0.001, optimizer: 'adam' },
+    rounds: { unitsPerRound: 3 },
+    stopping: { maxRounds: 8 },
+  },
+  space: {
+    'hyperparameters.learningRate': { type: 'log', min: 0.0003, max: 0.01, count: 4 },
+    'hyperparameters.batchSize': { type: 'choice', values: [32, 64] },
+  },
+  method: { name: 'asha', sampler: 'grid', rungs: [2, 4], eta: 2 },
+  budget: { maxTrials: 8 },
+  metric: 'testAccuracy',
+  concurrency: 4,
+};
+
+export type FormResult = { ok: true; spec: SweepSpecInput } | { ok: false; message: string };
+
+/** Parses the JSON text; `base.model` may name a preset (fashion-mlp, fashion-cnn). */
+export function toSweepSpec(text: string): FormResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, message: `BAD_REQUEST: not JSON (${(e as Error).message})` };
+  }
+  const base = (raw as { base?: { model?: unknown } })?.base;
+  if (base && typeof base.model === 'string' && Object.hasOwn(MODEL_PRESETS, base.model))
+    base.model = MODEL_PRESETS[base.model as keyof typeof MODEL_PRESETS];
+  const r = sweepSpecSchema.safeParse(raw);
+  if (r.success) return { ok: true, spec: raw as SweepSpecInput };
+  const issues = r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+  return { ok: false, message: `${sweepErrorCode(r.error.issues)}: ${issues.join('; ')}` };
+}

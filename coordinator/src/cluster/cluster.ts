@@ -1,0 +1,48 @@
+/**
+ * Several coordinator processes (REDIS_URL): socket.io's Redis adapter carries broadcasts
+ * (unit:available, job:version, alias moves) to the sockets of every process, and
+ * RedisOwnership gives each job one owner. Without REDIS_URL the process is alone: it owns every
+ * job and broadcasts reach its own sockets only.
+ */
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import type { Server } from 'socket.io';
+import type { CoordinatorConfig } from '../config.ts';
+import { type JobOwnership, LocalOwnership } from './ownership.ts';
+import { RedisOwnership } from './redis-ownership.ts';
+
+export interface Cluster {
+  ownership: JobOwnership;
+  /** Routes the server's broadcasts through Redis (no-op when alone). */
+  attach(io: Server): void;
+  close(): Promise<void>;
+}
+
+export function publicUrlOf(config: Pick<CoordinatorConfig, 'publicUrl' | 'port'>): string | null {
+  if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
+  return config.port ? `http://localhost:${config.port}` : null;
+}
+
+export async function connectCluster(
+  config: Pick<CoordinatorConfig, 'redisUrl' | 'publicUrl' | 'port' | 'ownerTtlMs'>,
+  log: (msg: string) => void,
+): Promise<Cluster> {
+  if (!config.redisUrl) {
+    return { ownership: new LocalOwnership(), attach() {}, async close() {} };
+  }
+  const commands = new Redis(config.redisUrl, { lazyConnect: true });
+  await commands.connect();
+  const pub = commands.duplicate();
+  const sub = commands.duplicate();
+  const ownership = new RedisOwnership(commands, publicUrlOf(config), config.ownerTtlMs, log);
+  return {
+    ownership,
+    attach(io) {
+      io.adapter(createAdapter(pub, sub));
+    },
+    async close() {
+      await ownership.close();
+      await Promise.all([commands, pub, sub].map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}

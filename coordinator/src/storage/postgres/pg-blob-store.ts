@@ -1,0 +1,51 @@
+/**
+ * Blobs in PostgreSQL, for the shared-store mode: every coordinator process reads the weights,
+ * shards and updates any other one wrote. Content-addressed like FileBlobStore; an insert of a
+ * hash already there does nothing, and a row is whole once its INSERT commits, so a crash
+ * leaves a blob whole or absent.
+ */
+import { HASH_PATTERN } from '@gridtab/shared';
+import type pg from 'pg';
+import { type BlobStore, sha256 } from '../blob-store.ts';
+import { transaction } from './pg-tx.ts';
+
+const BLOB_TABLE_LOCK = 7_246_002;
+
+export class PgBlobStore implements BlobStore {
+  private constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * The blobs table is not in the shared migration list: its BYTEA column has no portable SQLite
+   * twin, and the embedded mode keeps blobs in files.
+   */
+  static async open(pool: pg.Pool): Promise<PgBlobStore> {
+    await transaction(pool, async (client) => {
+      // CREATE TABLE IF NOT EXISTS can still collide when two processes run it at once.
+      await client.query('SELECT pg_advisory_xact_lock($1)', [BLOB_TABLE_LOCK]);
+      await client.query('CREATE TABLE IF NOT EXISTS blobs (hash TEXT PRIMARY KEY, bytes BYTEA NOT NULL)');
+    });
+    return new PgBlobStore(pool);
+  }
+
+  async put(bytes: Uint8Array): Promise<string> {
+    const hash = sha256(bytes);
+    await this.pool.query('INSERT INTO blobs (hash, bytes) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [
+      hash,
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    ]);
+    return hash;
+  }
+
+  async get(hash: string): Promise<Uint8Array | null> {
+    if (!HASH_PATTERN.test(hash)) return null;
+    const row = (await this.pool.query('SELECT bytes FROM blobs WHERE hash = $1', [hash])).rows[0] as
+      | { bytes: Buffer }
+      | undefined;
+    return row ? new Uint8Array(row.bytes.buffer, row.bytes.byteOffset, row.bytes.byteLength) : null;
+  }
+
+  async has(hash: string): Promise<boolean> {
+    if (!HASH_PATTERN.test(hash)) return false;
+    return (await this.pool.query('SELECT 1 FROM blobs WHERE hash = $1', [hash])).rowCount === 1;
+  }
+}

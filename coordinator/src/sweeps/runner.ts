@@ -1,0 +1,408 @@
+/**
+ * Runs hyperparameter sweeps. Each trial is a job created through createJob (the same build
+ * checks as POST /api/jobs). The runner is level-triggered: `reconcile` reads a sweep's trials
+ * and their jobs and makes them agree (a finished job finishes its trial, a stopped trial
+ * cancels its job, free slots start pending trials, an ASHA rung whose trials have all arrived
+ * is decided), so it runs after every version of a trial, on a timer, and at start-up, and a
+ * restart continues a sweep where the store left it.
+ *
+ * Sharing contributors: at most `concurrency` trials of a sweep train at once (trials waiting
+ * at a rung do not count); among running jobs the scheduler hands the next unit to the job with
+ * the fewest units in flight, so the running trials get equal shares of the contributors, and a
+ * stopped trial's contributors go to the survivors with their next request.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  applyParams,
+  GridTabError,
+  gridPoint,
+  type JobSpec,
+  jobSpecSchema,
+  randomPoint,
+  type SweepSpec,
+  trialCount,
+} from '@gridtab/shared';
+import type { Clock } from '../clock.ts';
+import { checkModel, createJob } from '../scheduler/jobs.ts';
+import type { Scheduler } from '../scheduler/scheduler.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { JobRecord, Store } from '../storage/store.ts';
+import type { SweepRecord, TrialRecord } from '../storage/sweep-records.ts';
+import { decideRung } from './asha.ts';
+import { holdRound, isWaiting } from './views.ts';
+
+export interface SweepDeps {
+  store: Store;
+  blobs: BlobStore;
+  clock: Clock;
+  scheduler: Scheduler;
+  log: (msg: string) => void;
+  /** Recorded in every trial: the git commit of the coordinator, else its package version. */
+  codeVersion: string;
+}
+
+/** Refusals that mean the trial's training diverged (the update blew up), not a bad tab. */
+const DIVERGED = new Set(['NON_FINITE', 'NORM_TOO_LARGE']);
+/** Distinct model specs built at POST time; trials past this many are checked when they start. */
+const MAX_BUILD_CHECKS = 16;
+const TICK_MS = 1000;
+
+const ENDED = new Set(['completed', 'stopped', 'failed', 'cancelled']);
+
+export class SweepRunner {
+  /** jobId of a trial -> its sweep. */
+  private readonly sweepOfJob = new Map<string, string>();
+  /** jobId -> the round after which the job waits for its rung decision (ASHA). */
+  private readonly holdAt = new Map<string, number>();
+  /** jobId -> diverged refusals since its last version. */
+  private readonly refusals = new Map<string, number>();
+  private readonly locks = new Map<string, Promise<void>>();
+  private lastTick = 0;
+
+  constructor(private readonly deps: SweepDeps) {}
+
+  private now(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+
+  /** Indexes stored trials and continues every running sweep (after a start or a crash). */
+  async init(): Promise<void> {
+    for (const sweep of await this.deps.store.sweeps.listSweeps()) {
+      for (const t of await this.deps.store.sweeps.listTrials(sweep.id)) this.index(sweep.spec, t);
+      if (sweep.status === 'running') await this.reconcile(sweep.id);
+    }
+  }
+
+  private index(spec: SweepSpec, t: TrialRecord): void {
+    if (!t.jobId) return;
+    this.sweepOfJob.set(t.jobId, t.sweepId);
+    const hold = t.status === 'running' ? holdRound(spec, t) : null;
+    if (hold === null) this.holdAt.delete(t.jobId);
+    else this.holdAt.set(t.jobId, hold);
+  }
+
+  /** The scheduler's holdAfter hook. */
+  holdAfter(jobId: string, round: number): boolean {
+    return this.holdAt.get(jobId) === round;
+  }
+
+  onVersionCommitted(jobId: string): void {
+    const sweepId = this.sweepOfJob.get(jobId);
+    if (!sweepId) return;
+    this.refusals.delete(jobId);
+    void this.reconcile(sweepId);
+  }
+
+  onUpdateRejected(jobId: string | undefined, code: string): void {
+    const sweepId = jobId && this.sweepOfJob.get(jobId);
+    if (!sweepId || !DIVERGED.has(code)) return;
+    this.refusals.set(jobId, (this.refusals.get(jobId) ?? 0) + 1);
+    void this.reconcile(sweepId);
+  }
+
+  /** Budgets in time, and anything an event missed. */
+  tick(): void {
+    const now = this.deps.clock.now();
+    if (now - this.lastTick < TICK_MS) return;
+    this.lastTick = now;
+    void this.deps.store.sweeps.listSweeps().then((all) => {
+      for (const s of all) if (s.status === 'running') void this.reconcile(s.id);
+    });
+  }
+
+  /** Waits for every reconcile in progress (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.locks.size > 0) await Promise.all([...this.locks.values()]);
+  }
+
+  /** Checks what only the coordinator can check, stores the sweep and its trials, starts it. */
+  async create(spec: SweepSpec): Promise<SweepRecord> {
+    const { store } = this.deps;
+    const dataset = await store.getDataset(spec.base.dataset);
+    if (!dataset) throw new GridTabError('UNKNOWN_DATASET', `dataset '${spec.base.dataset}' does not exist`);
+    const id = `s-${randomUUID().slice(0, 8)}`;
+    const createdAt = this.now();
+    const trials: TrialRecord[] = [];
+    const models = new Map<string, JobSpec>();
+    for (let index = 0; index < trialCount(spec); index++) {
+      const params = this.paramsOf(spec, index);
+      const job = this.trialSpec(spec, params, index);
+      const key = JSON.stringify(job.model);
+      if (models.size < MAX_BUILD_CHECKS && !models.has(key)) models.set(key, job);
+      trials.push({
+        id: `t-${randomUUID().slice(0, 8)}`,
+        sweepId: id,
+        index,
+        params,
+        status: 'pending',
+        jobId: null,
+        rung: 0,
+        error: null,
+        repro: null,
+        reruns: [],
+        createdAt,
+        endedAt: null,
+      });
+    }
+    for (const job of models.values()) await checkModel(job, dataset);
+    const sweep: SweepRecord = { id, name: spec.name, spec, status: 'running', createdAt, endedAt: null };
+    await store.sweeps.createSweep(sweep, trials);
+    this.deps.log(`sweep ${id} '${spec.name}': ${trials.length} trials, ${spec.method.name}`);
+    await this.reconcile(id);
+    return (await store.sweeps.getSweep(id))!;
+  }
+
+  private paramsOf(spec: SweepSpec, index: number): Record<string, unknown> {
+    const m = spec.method;
+    const grid = m.name === 'grid' || (m.name === 'asha' && m.sampler === 'grid');
+    return grid ? gridPoint(spec.space, index) : randomPoint(spec.space, m.seed, index);
+  }
+
+  /** The trial's job spec; a combination the schema refuses makes the whole sweep a 400. */
+  private trialSpec(spec: SweepSpec, params: Record<string, unknown>, index: number): JobSpec {
+    const r = jobSpecSchema.safeParse({ ...applyParams(spec.base, params), name: `${spec.name} #${index}` });
+    if (!r.success) {
+      const i = r.error.issues[0];
+      throw new GridTabError(
+        'INVALID_SEARCH_SPACE',
+        `trial ${index} ${JSON.stringify(params)} is not a valid job: ${i.path.join('.')}: ${i.message}`,
+      );
+    }
+    return r.data;
+  }
+
+  async cancel(id: string): Promise<SweepRecord> {
+    const sweep = await this.deps.store.sweeps.getSweep(id);
+    if (!sweep) throw new GridTabError('NOT_FOUND', `sweep ${id} does not exist`);
+    if (sweep.status !== 'running') throw new GridTabError('CONFLICT', `sweep ${id} is ${sweep.status}`);
+    await this.locked(id, async () => {
+      await this.deps.store.sweeps.setSweepStatus(id, 'cancelled', this.now());
+      const trials = await this.deps.store.sweeps.listTrials(id);
+      const open = trials
+        .filter((t) => t.status === 'pending' || t.status === 'running')
+        .map((t) => ({
+          ...t,
+          status: 'cancelled' as const,
+          error: 'the sweep was cancelled',
+          endedAt: this.now(),
+        }));
+      await this.deps.store.sweeps.updateTrials(open);
+      for (const t of open) if (t.jobId) await this.cancelJob(t.jobId);
+    });
+    this.deps.log(`sweep ${id} cancelled`);
+    return (await this.deps.store.sweeps.getSweep(id))!;
+  }
+
+  /** Runs a trial again as a new job from what it recorded, for as many rounds as it ran. */
+  async rerun(sweepId: string, trialId: string): Promise<JobRecord> {
+    const { store, scheduler } = this.deps;
+    const trial = (await store.sweeps.listTrials(sweepId)).find((t) => t.id === trialId);
+    if (!trial) throw new GridTabError('NOT_FOUND', `sweep ${sweepId} has no trial ${trialId}`);
+    const last = trial.jobId ? (await store.listVersions(trial.jobId)).at(-1) : undefined;
+    if (!trial.repro || !last || last.round === 0)
+      throw new GridTabError('CONFLICT', `trial ${trialId} has no version to compare a re-run with`);
+    const dataset = await store.getDataset(trial.repro.datasetId);
+    if (
+      !dataset ||
+      dataset.testHash !== trial.repro.testHash ||
+      JSON.stringify(dataset.shardHashes) !== JSON.stringify(trial.repro.shardHashes)
+    )
+      throw new GridTabError('CONFLICT', `dataset ${trial.repro.datasetId} changed since the trial ran`);
+    const original = jobSpecSchema.parse(trial.repro.jobSpec);
+    const spec = jobSpecSchema.parse({
+      ...original,
+      name: `${original.name} (re-run)`,
+      stopping: { ...original.stopping, maxRounds: last.round },
+    });
+    const job = await createJob(this.deps, spec, trial.repro.initialWeightsHash);
+    await scheduler.openRound(job);
+    await this.locked(sweepId, async () => {
+      const fresh = (await store.sweeps.listTrials(sweepId)).find((t) => t.id === trialId)!;
+      await store.sweeps.updateTrials([{ ...fresh, reruns: [...fresh.reruns, job.id] }]);
+    });
+    this.deps.log(`sweep ${sweepId}: trial ${trial.index} re-runs as job ${job.id} (${last.round} rounds)`);
+    return job;
+  }
+
+  /** Runs `fn` after the sweep's previous reconcile or change, never beside it. */
+  private locked(sweepId: string, fn: () => Promise<void>): Promise<void> {
+    const before = this.locks.get(sweepId) ?? Promise.resolve();
+    const p = before
+      .then(fn)
+      .catch((e) => this.deps.log(`sweep ${sweepId}: ${(e as Error).stack}`))
+      .finally(() => {
+        if (this.locks.get(sweepId) === p) this.locks.delete(sweepId);
+      });
+    this.locks.set(sweepId, p);
+    return p;
+  }
+
+  reconcile(sweepId: string): Promise<void> {
+    return this.locked(sweepId, () => this.reconcileNow(sweepId));
+  }
+
+  private async reconcileNow(sweepId: string): Promise<void> {
+    const { store } = this.deps;
+    const sweep = await store.sweeps.getSweep(sweepId);
+    if (sweep?.status !== 'running') return;
+    const { spec } = sweep;
+    let trials = await store.sweeps.listTrials(sweepId);
+    const jobs = new Map<string, JobRecord | null>();
+    const samples = new Map<string, number>();
+    for (const t of trials) {
+      if (!t.jobId) continue;
+      jobs.set(t.jobId, await store.getJob(t.jobId));
+      const versions = await store.listVersions(t.jobId);
+      samples.set(
+        t.jobId,
+        versions.reduce((n, v) => n + v.numSamples, 0),
+      );
+    }
+    const changed = new Map<string, TrialRecord>();
+    const put = (t: TrialRecord) => {
+      changed.set(t.id, t);
+      trials = trials.map((x) => (x.id === t.id ? t : x));
+    };
+    const end = (t: TrialRecord, status: TrialRecord['status'], error: string | null) =>
+      put({ ...t, status, error, endedAt: this.now() });
+
+    // 1. A running trial follows its job: finished, cancelled from outside, or diverged.
+    for (const t of trials) {
+      if (t.status !== 'running' || !t.jobId) continue;
+      const job = jobs.get(t.jobId);
+      const failure = job ? await this.failure(job) : 'its job is gone';
+      if (failure) end(t, 'failed', failure);
+      else if (job?.status === 'completed') end(t, 'completed', null);
+      else if (job?.status === 'cancelled') end(t, 'cancelled', 'its job was cancelled');
+    }
+
+    // 2. The budget: once spent, nothing starts and what runs is stopped.
+    const spent = [...samples.values()].reduce((a, b) => a + b, 0);
+    const { maxSamples, maxTimeMs } = spec.budget;
+    const elapsed = this.deps.clock.now() - Date.parse(sweep.createdAt);
+    const outOfBudget =
+      (maxSamples !== undefined && spent >= maxSamples) || (maxTimeMs !== undefined && elapsed >= maxTimeMs);
+    if (outOfBudget) {
+      for (const t of trials) {
+        if (t.status === 'pending') end(t, 'cancelled', 'the budget was spent before it started');
+        if (t.status === 'running') end(t, 'stopped', 'the budget was spent');
+      }
+    }
+
+    // 3. ASHA: decide each rung whose live trials have all arrived, lowest rung first.
+    if (spec.method.name === 'asha') {
+      const { rungs, eta } = spec.method;
+      for (let i = 0; i < rungs.length; i++) {
+        const live = trials.filter((t) => t.status === 'pending' || t.status === 'running');
+        if (live.some((t) => t.rung < i)) break;
+        const cohort = live.filter((t) => t.rung === i);
+        if (cohort.length === 0) continue;
+        if (!cohort.every((t) => isWaiting(spec, t, t.jobId ? (jobs.get(t.jobId) ?? null) : null))) break;
+        const entries = await Promise.all(
+          cohort.map(async (t) => ({
+            id: t.id,
+            index: t.index,
+            value:
+              (await store.listVersions(t.jobId!)).find((v) => v.round === rungs[i])?.metrics[spec.metric] ??
+              null,
+          })),
+        );
+        const { promote, stop } = decideRung(entries, eta, spec.metric);
+        for (const t of cohort) {
+          if (promote.includes(t.id)) put({ ...t, rung: i + 1 });
+          else if (stop.includes(t.id)) end(t, 'stopped', `cut at rung ${i + 1} (round ${rungs[i]})`);
+        }
+        this.deps.log(
+          `sweep ${sweepId}: rung ${i + 1} (round ${rungs[i]}): ${promote.length} of ${cohort.length} go on`,
+        );
+      }
+    }
+
+    await store.sweeps.updateTrials([...changed.values()]);
+
+    // 4. Jobs follow their trials: ended trials cancel their jobs, promoted trials resume (a
+    // job an admin paused elsewhere stays paused).
+    const rungs = spec.method.name === 'asha' ? spec.method.rungs : [];
+    for (const t of trials) {
+      if (!t.jobId) continue;
+      this.index(spec, t);
+      const job = jobs.get(t.jobId);
+      if (!job || job.status === 'completed' || job.status === 'cancelled') continue;
+      if (ENDED.has(t.status)) await this.cancelJob(t.jobId);
+      else if (t.status === 'running' && job.status === 'paused' && job.round - 1 === rungs[t.rung - 1])
+        await this.deps.scheduler.setStatus(t.jobId, 'running');
+    }
+
+    // 5. Free slots start pending trials, in index order.
+    if (!outOfBudget) {
+      let active = trials.filter(
+        (t) => t.status === 'running' && !isWaiting(spec, t, jobs.get(t.jobId ?? '') ?? null),
+      ).length;
+      for (const t of trials) {
+        if (active >= spec.concurrency) break;
+        if (t.status !== 'pending') continue;
+        const started = await this.start(spec, t);
+        trials = trials.map((x) => (x.id === t.id ? started : x));
+        if (started.status === 'running') active++;
+      }
+    }
+
+    // 6. The sweep ends when no trial is left to run.
+    if (trials.every((t) => t.status !== 'pending' && t.status !== 'running')) {
+      await store.sweeps.setSweepStatus(sweepId, 'completed', this.now());
+      this.deps.log(`sweep ${sweepId} completed`);
+    }
+  }
+
+  /** Why a running trial failed, or null: its metric is not finite, or its updates blow up. */
+  private async failure(job: JobRecord): Promise<string | null> {
+    const last = (await this.deps.store.listVersions(job.id)).at(-1);
+    const loss = last && last.round > 0 ? last.metrics.testLoss : null;
+    if (loss !== null && loss !== undefined && !Number.isFinite(loss))
+      return `diverged: test loss ${loss} at round ${last!.round}`;
+    const refused = this.refusals.get(job.id) ?? 0;
+    if (refused >= 2 * job.spec.rounds.unitsPerRound)
+      return `diverged: ${refused} updates refused as non-finite or too large since the last version`;
+    return null;
+  }
+
+  /** Creates the trial's job and opens its first round; a job that cannot be made fails the trial. */
+  private async start(spec: SweepSpec, t: TrialRecord): Promise<TrialRecord> {
+    const { store, scheduler } = this.deps;
+    let next: TrialRecord;
+    try {
+      const jobSpec = this.trialSpec(spec, t.params, t.index);
+      const job = await createJob(this.deps, jobSpec);
+      const dataset = (await store.getDataset(jobSpec.dataset))!;
+      next = {
+        ...t,
+        status: 'running',
+        jobId: job.id,
+        repro: {
+          seed: jobSpec.seed,
+          datasetId: dataset.id,
+          shardHashes: dataset.shardHashes,
+          testHash: dataset.testHash,
+          initialWeightsHash: (await store.getVersion(job.versionId!))!.hash,
+          jobSpec,
+          codeVersion: this.deps.codeVersion,
+        },
+      };
+      await store.sweeps.updateTrials([next]);
+      this.index(spec, next);
+      await scheduler.openRound(job);
+      this.deps.log(`sweep ${t.sweepId}: trial ${t.index} runs as job ${job.id} ${JSON.stringify(t.params)}`);
+    } catch (e) {
+      next = { ...t, status: 'failed', error: (e as Error).message, endedAt: this.now() };
+      await store.sweeps.updateTrials([next]);
+      this.deps.log(`sweep ${t.sweepId}: trial ${t.index} failed to start: ${(e as Error).message}`);
+    }
+    return next;
+  }
+
+  private async cancelJob(jobId: string): Promise<void> {
+    const job = await this.deps.store.getJob(jobId);
+    if (job && (job.status === 'running' || job.status === 'paused'))
+      await this.deps.scheduler.setStatus(jobId, 'cancelled');
+  }
+}
