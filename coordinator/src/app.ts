@@ -31,6 +31,8 @@ import { attachContributors } from './realtime/contributors.ts';
 import { attachInference } from './realtime/inference.ts';
 import { Registry } from './registry/registry.ts';
 import { InferenceTelemetry } from './registry/telemetry.ts';
+import { type Recomputer, TfRecomputer } from './reputation/recompute.ts';
+import { SpotChecks } from './reputation/spot-check.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { type BlobStore, FileBlobStore } from './storage/blob-store.ts';
 import { openStorage } from './storage/open.ts';
@@ -51,6 +53,10 @@ export interface CoordinatorDeps {
   clock?: Clock;
   evaluator?: Evaluator;
   log?: (msg: string) => void;
+  /** Recomputes units for spot-checks (default: the tabs' trainer on TF.js in this process). */
+  recomputer?: Recomputer;
+  /** Decides which units are spot-checked (default Math.random). */
+  random?: () => number;
 }
 
 export interface Coordinator {
@@ -59,6 +65,8 @@ export interface Coordinator {
   blobs: BlobStore;
   clock: Clock;
   scheduler: Scheduler;
+  /** Spot-checks, reputation and quarantine (reputation/). */
+  spotChecks: SpotChecks;
   metrics: Metrics;
   log: (msg: string) => void;
   /** Resolves bearer tokens to roles (admin, viewer). */
@@ -123,7 +131,16 @@ export async function createCoordinator(
   });
 
   const cluster = await connectCluster(config, log);
+  const spotChecks = new SpotChecks({
+    store,
+    blobs,
+    clock,
+    recomputer: deps.recomputer ?? new TfRecomputer(),
+    random: deps.random,
+    log,
+  });
   const scheduler = new Scheduler({
+    spotChecks,
     store,
     blobs,
     clock,
@@ -167,6 +184,7 @@ export async function createCoordinator(
     blobs,
     clock,
     scheduler,
+    spotChecks,
     metrics,
     log,
     tokens: new TokenAuthority(store, config),
@@ -261,6 +279,7 @@ export async function createCoordinator(
   }, CONSOLE_SNAPSHOT_MS);
 
   await ensureFashionMnist(co);
+  await spotChecks.init();
   await scheduler.init();
   await sweeps.init();
   await ensureDemoJob(co);

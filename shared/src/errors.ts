@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   CONFLICT: 'the name is taken, or the current state does not allow the change (nothing to roll back to)',
   WEIGHTS_MISMATCH: 'the weights do not match their content hash or the model size (tampered or truncated)',
   INPUT_MISMATCH: 'the input does not fit the model input shape, or the model does not fit the app',
+  QUARANTINED: 'this contributor failed spot-checks: it gets no units and its updates are refused',
   INVALID_SEARCH_SPACE:
     'the sweep search space is empty or unbounded (min >= max, a non-finite bound, no choices, a grid over a range without a step) or gives invalid jobs',
   UNKNOWN_PARAMETER: 'a sweep parameter names a path the job spec does not have',

@@ -17,6 +17,15 @@ export {
   strategySpecSchema,
 } from './strategy.ts';
 
+/**
+ * Relative L2 distance between a tab's update and the coordinator's replica that still counts as
+ * agreement. Measured on the demo MLP (50 Adam steps from a trained base): wasm vs cpu 3e-6,
+ * webgpu (SwiftShader) vs a wasm replica on the same loss path 1.4e-5 to 2.7e-5; cheating shows
+ * from 0.07 (10% fewer steps) to 1 (a zero update). 0.01 sits hundreds of times above the first
+ * and seven times below the second.
+ */
+export const DEFAULT_SPOT_CHECK_TOLERANCE = 0.01;
+
 export const OPTIMIZERS = ['adam', 'sgd'] as const;
 
 /**
@@ -98,6 +107,19 @@ export const jobSpecSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Spot-checks (absent: none): the coordinator recomputes a fraction of units, adaptive per
+     * contributor, and compares them with what the tab sent (docs/PROTOCOL.md, "Spot-checks").
+     */
+    spotChecks: z
+      .object({
+        /** Floor of a contributor's check rate; 0.1 catches an always-lazy tab within 50 units with 99.5%. */
+        minRate: z.number().min(0).max(1).default(0.1),
+        /** Largest relative L2 distance between the update and the replica that still agrees. */
+        tolerance: z.number().positive().max(10).default(DEFAULT_SPOT_CHECK_TOLERANCE),
+      })
+      .strict()
+      .optional(),
     /** Updates with an L2 norm above this are refused before aggregation. */
     maxUpdateNorm: z.number().positive().max(1e9).default(1e4),
     seed: z

@@ -18,8 +18,10 @@ export interface SubmitContext {
 }
 
 export interface Behaviour {
-  /** Rewrites the trained delta before it is encoded (attacks). */
-  tamper?(delta: Float32Array, unit: WorkUnit): Float32Array;
+  /** Rewrites the trained delta before it is encoded (attacks); may wait for colluders. */
+  tamper?(delta: Float32Array, unit: WorkUnit): Float32Array | Promise<Float32Array>;
+  /** A class permutation the unit trains with, label l read as map[l] (data poisoning). */
+  relabel?(unit: WorkUnit): Int32Array | undefined;
   /** Replaces `send()` (faults); the result is what the runtime records as the answer. */
   submit?(ctx: SubmitContext): Promise<Result<UpdateAck>>;
 }

@@ -408,6 +408,7 @@ class ContributorRuntime implements Contributor {
           (done, total, loss) => this.set({ unitProgress: done / total, ...(loss !== null ? { loss } : {}) }),
           () => !this.running,
           {
+            labelMap: this.opts.behaviour?.relabel?.(unit),
             from: latest,
             checkpoint: async (cp) => {
               latest = cp;
@@ -432,7 +433,7 @@ class ContributorRuntime implements Contributor {
       // Submitted or refused, the unit is over: a reload from here on does not redo it.
       await clearSavedUnit(this.opts.cache);
       const behaviour = this.opts.behaviour;
-      const delta = behaviour?.tamper ? behaviour.tamper(result.delta, unit) : result.delta;
+      const delta = behaviour?.tamper ? await behaviour.tamper(result.delta, unit) : result.delta;
       const payload = await this.encode(unit, delta);
       const meta: UpdateMeta = {
         leaseId: unit.leaseId,

@@ -46,6 +46,17 @@ export interface ResumeOptions {
   checkpointEveryMs?: number;
 }
 
+export interface TrainOptions {
+  /** Label l is trained as labelMap[l] (the harness's label-flip attack); unset in real tabs. */
+  labelMap?: Int32Array;
+  /**
+   * Train through the fused loss (default: on webgpu only). The coordinator's spot-check replica
+   * of a webgpu tab's unit sets it on wasm: the fused loss works on logits without the layers
+   * path's probability clipping, so once a model is confident the two paths' updates differ.
+   */
+  fused?: boolean;
+}
+
 export class Aborted extends Error {
   constructor() {
     super('training was stopped');
@@ -70,6 +81,15 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
+/** One-hot labels with class l moved to column map[l]: new column j is old column map^-1(j). */
+function relabel(oneHot: tf.Tensor, map: Int32Array): tf.Tensor {
+  const inverse = new Int32Array(map.length);
+  for (let l = 0; l < map.length; l++) inverse[map[l]] = l;
+  const out = tf.tidy(() => tf.gather(oneHot, tf.tensor1d(inverse, 'int32'), 1));
+  oneHot.dispose();
+  return out;
+}
+
 export class Trainer {
   private model: tf.LayersModel | null = null;
   private modelKey = '';
@@ -81,8 +101,9 @@ export class Trainer {
     numClasses: number,
     onStep: (done: number, total: number, loss: number | null) => void,
     shouldStop: () => boolean,
-    resume: ResumeOptions = {},
+    options: TrainOptions & ResumeOptions = {},
   ): Promise<TrainResult> {
+    const { labelMap } = options;
     const key = JSON.stringify(unit.model);
     if (!this.model || key !== this.modelKey || tf.getBackend() !== this.modelBackend) {
       this.model?.dispose();
@@ -94,14 +115,15 @@ export class Trainer {
     setFlatWeights(model, base);
     const parts = shards.map((s) => shardToTensors(s, numClasses));
     const x = parts.length === 1 ? parts[0].x : tf.concat(parts.map((p) => p.x));
-    const y = parts.length === 1 ? parts[0].y : tf.concat(parts.map((p) => p.y));
+    const oneHot = parts.length === 1 ? parts[0].y : tf.concat(parts.map((p) => p.y));
     if (parts.length > 1) tf.dispose(parts.flatMap((p) => [p.x, p.y]));
+    const y = labelMap ? relabel(oneHot, labelMap) : oneHot;
     const n = x.shape[0];
     const rand = mulberry32(unit.seed);
     const order = Int32Array.from({ length: n }, (_, i) => i);
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     // On webgpu, models our kernels cover train through them (fused dense, fused softmax-xent).
-    const fused = tf.getBackend() === 'webgpu' ? fusedLoss(model) : null;
+    const fused = (options.fused ?? tf.getBackend() === 'webgpu') ? fusedLoss(model) : null;
     const layersLoss = (xb: tf.Tensor, yb: tf.Tensor2D) => {
       const p = model.apply(xb, { training: true }) as tf.Tensor2D;
       return tf.mean(crossEntropyPerSample(p, yb)) as tf.Scalar;
@@ -120,7 +142,7 @@ export class Trainer {
     };
     shuffle();
     let cursor = 0;
-    const from = resume.from ?? null;
+    const from = options.from ?? null;
     let lossSum = from?.lossSum ?? 0;
     let lossCount = from?.lossCount ?? 0;
     const first = from ? Math.min(from.step, unit.localSteps) : 0;
@@ -141,7 +163,7 @@ export class Trainer {
     const started = performance.now() - (from?.trainMs ?? 0);
     let lastCheckpoint = performance.now();
     const save = async (step: number) => {
-      if (!resume.checkpoint || performance.now() - lastCheckpoint < (resume.checkpointEveryMs ?? 2000))
+      if (!options.checkpoint || performance.now() - lastCheckpoint < (options.checkpointEveryMs ?? 2000))
         return;
       const weights = await getFlatWeights(model);
       const optimizerState = await Promise.all(
@@ -151,7 +173,7 @@ export class Trainer {
           data: Float32Array.from(await w.tensor.data()),
         })),
       );
-      await resume.checkpoint({
+      await options.checkpoint({
         step,
         weights,
         optimizer: optimizerState,

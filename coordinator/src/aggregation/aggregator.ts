@@ -8,7 +8,18 @@ export interface WeightedUpdate {
   numSamples: number;
 }
 
+/**
+ * What a rule may know of the job's history, derived from stored versions (so a restarted
+ * coordinator continues where it stopped): the previous round's aggregate step, i.e. the base
+ * version's weights minus its parent's. Absent on the first round.
+ */
+export interface AggregationContext {
+  previousStep?: Float32Array;
+}
+
 export interface Aggregator {
   readonly name: string;
-  aggregate(base: Float32Array, updates: WeightedUpdate[]): Float32Array;
+  /** True when the rule reads `context.previousStep` (the caller loads it only then). */
+  readonly usesHistory?: boolean;
+  aggregate(base: Float32Array, updates: WeightedUpdate[], context?: AggregationContext): Float32Array;
 }

@@ -4,27 +4,33 @@
  * Each update can move the center by at most radius / n per iteration, however large it is, so
  * a scaled or flipped update's pull is bounded while honest updates near the center count fully.
  *
- * The paper starts from the previous round's aggregate (momentum); aggregators here are
- * stateless, so the start is the coordinate-wise median, itself robust. Without a radius the
- * median distance of the updates to that start is used, which adapts to the updates' scale.
+ * As in the paper, the center starts at the previous round's aggregate step (momentum across
+ * rounds): honest steps of consecutive rounds point roughly the same way, so an attacker must
+ * pull against that start rather than against a center it helped choose. The step is passed in
+ * as `context.previousStep`, derived from the last two stored versions, so the rule itself
+ * keeps no state and a restarted coordinator continues the same sequence. On the first round
+ * (no previous step) the start is the coordinate-wise median, itself robust. Without a radius
+ * the median distance of the updates to the start is used, which adapts to the updates' scale.
  */
-import type { Aggregator, WeightedUpdate } from './aggregator.ts';
+import type { AggregationContext, Aggregator, WeightedUpdate } from './aggregator.ts';
 import { checkUpdates, median } from './coordinate-wise.ts';
 import { Median } from './median.ts';
 
 export class CenteredClip implements Aggregator {
   readonly name = 'centered-clip';
+  readonly usesHistory = true;
 
   constructor(
     readonly radius?: number,
     readonly iterations = 3,
   ) {}
 
-  aggregate(base: Float32Array, updates: WeightedUpdate[]): Float32Array {
+  aggregate(base: Float32Array, updates: WeightedUpdate[], context: AggregationContext = {}): Float32Array {
     checkUpdates(this.name, base, updates);
     const n = base.length;
-    const zero = new Float32Array(n);
-    const start = new Median().aggregate(zero, updates);
+    const previous = context.previousStep;
+    const usable = previous?.length === n && previous.every(Number.isFinite);
+    const start = usable ? previous : new Median().aggregate(new Float32Array(n), updates);
     const center = Float64Array.from(start);
     const distance = (delta: Float32Array) => {
       let s = 0;

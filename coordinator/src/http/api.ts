@@ -225,6 +225,10 @@ export function createApi(co: Coordinator) {
               unitsDone: z.number(),
               samplesDone: z.number(),
               lastSeen: z.string(),
+              /** Spot-check agreement, 0..1; absent until the contributor's first check. */
+              reputation: z.number().optional(),
+              checks: z.object({ passed: z.number(), failed: z.number() }).optional(),
+              quarantined: z.boolean().optional(),
             }),
           ),
           'Contributors, most recently seen first',
@@ -241,6 +245,7 @@ export function createApi(co: Coordinator) {
           unitsDone: r.unitsDone,
           samplesDone: r.samplesDone,
           lastSeen: r.lastSeen,
+          ...co.spotChecks.view(r.id),
         })),
         200,
       );

@@ -39,6 +39,7 @@ async function contributors(co: Coordinator, presence: ContributorPresence): Pro
     lastSeen: r.lastSeen,
     banned: banned.has(r.id),
     device: devices.get(r.id) ?? null,
+    ...co.spotChecks.view(r.id),
   }));
 }
 

@@ -6,8 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { strategyOf } from '@gridtab/shared';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
+import { aggregationContext } from '../aggregation/history.ts';
+import { aggregatorFor } from '../aggregation/rules.ts';
 import type { Clock } from '../clock.ts';
 import type { Evaluator } from '../evaluation/evaluator.ts';
+import type { SpotChecks } from '../reputation/spot-check.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { JobRecord, Store, UpdateRecord, VersionRecord } from '../storage/store.ts';
 import { jobStrategy } from '../strategies/index.ts';
@@ -19,6 +22,7 @@ export interface CommitDeps {
   evaluator: Evaluator;
   /** Pause the job once this version is committed (a sweep's rung); same store write. */
   holdAfter?: (jobId: string, round: number) => boolean;
+  spotChecks?: SpotChecks;
 }
 
 export async function loadFloats(blobs: BlobStore, hash: string): Promise<Float32Array> {
@@ -43,14 +47,23 @@ export async function commitVersion(
     if (!versionRounds.has(id)) versionRounds.set(id, (await store.getVersion(id))?.round ?? base.round);
     return versionRounds.get(id)!;
   };
+  // Robustness hook: after the round's spot-checks, failed updates are replaced by the
+  // coordinator's replica and unchecked ones of quarantined contributors left out.
+  const screened = deps.spotChecks ? await deps.spotChecks.screen(job.id, round, updates) : updates;
   const weighted = await Promise.all(
-    updates.map(async (u) => ({
+    screened.map(async (u) => ({
       delta: await loadFloats(blobs, u.blobHash),
       numSamples: u.numSamples,
       staleness: Math.max(0, base.round - (await roundOf(u.baseVersionId))),
     })),
   );
-  const step = jobStrategy(job.spec).apply(weights, weighted, state);
+  // Robustness hook: rules with momentum read the previous step, derived from stored versions.
+  const context = aggregatorFor(job.spec.aggregation ?? { rule: 'mean' }).usesHistory
+    ? await aggregationContext(store, blobs, base.id)
+    : undefined;
+  // Nothing left after screening (all from quarantined contributors): the base carries over.
+  const step =
+    weighted.length > 0 ? jobStrategy(job.spec).apply(weights, weighted, state, context) : { weights, state };
   const hash = await blobs.put(new Uint8Array(step.weights.buffer));
   const stateHash = step.state ? await blobs.put(new Uint8Array(step.state.buffer)) : null;
   const dataset = (await store.getDataset(job.spec.dataset))!;

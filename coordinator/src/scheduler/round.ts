@@ -4,6 +4,8 @@
  */
 export type UnitStatus = 'pending' | 'leased' | 'done';
 
+import type { WorkUnit } from '@gridtab/shared';
+
 export interface Lease {
   leaseId: string;
   jobId: string;
@@ -16,6 +18,8 @@ export interface Lease {
   /** The version the unit trains on, and that version's round (staleness is counted in rounds). */
   baseVersionId: string;
   baseRound: number;
+  /** The unit as handed out, so a spot-check can recompute exactly it. */
+  unit?: WorkUnit;
 }
 
 export interface UnitState {

@@ -21,6 +21,7 @@ import { validateUpdate } from '../aggregation/validate.ts';
 import type { Clock } from '../clock.ts';
 import { type JobOwnership, LocalOwnership } from '../cluster/ownership.ts';
 import type { Evaluator } from '../evaluation/evaluator.ts';
+import type { SpotChecks } from '../reputation/spot-check.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { type JobRecord, StaleRoundError, type Store, type UpdateRecord } from '../storage/store.ts';
 import { commitVersion, isBuffered } from './commit.ts';
@@ -46,6 +47,8 @@ export interface SchedulerDeps {
   evaluator: Evaluator;
   events: SchedulerEvents;
   log: (msg: string) => void;
+  /** Spot-checks and quarantine (reputation/); absent: no checks. */
+  spotChecks?: SpotChecks;
   /**
    * Whether a job stops after this round and waits, paused, for someone to resume it (a sweep's
    * trial at an ASHA rung). Asked when the round's version commits, so the pause is part of
@@ -149,6 +152,8 @@ export class Scheduler {
   }
 
   async requestUnit(contributorId: string): Promise<UnitOffer> {
+    // Robustness hook: a quarantined contributor gets no work.
+    if (this.deps.spotChecks?.isQuarantined(contributorId)) throw new GridTabError('QUARANTINED');
     // Fairness across jobs: the one with the fewest units in flight goes first.
     type Source = { jobId: string; round?: RoundState; pool?: PoolState };
     const open = [
@@ -224,6 +229,7 @@ export class Scheduler {
         codec: job.spec.codec ?? { name: 'fp32' },
         deadline: lease.deadline,
       };
+      lease.unit = workUnit;
       return { unit: workUnit };
     }
     return { unit: null, retryMs: RETRY_MS, ...(await this.redirect()) };
@@ -280,6 +286,11 @@ export class Scheduler {
     }
     const job = await store.getJob(lease.jobId);
     if (job?.status !== 'running') throw new GridTabError('JOB_NOT_RUNNING');
+    // Robustness hook: quarantined while training; the unit goes back to the pool.
+    if (this.deps.spotChecks?.isQuarantined(contributorId)) {
+      this.expire(lease);
+      throw new GridTabError('QUARANTINED');
+    }
     const pool = this.pools.get(job.id);
     if (pool) return this.acceptIntoPool(job, pool, lease, meta, payload);
     return this.acceptIntoRound(job, lease, meta, payload);
@@ -314,12 +325,12 @@ export class Scheduler {
       this.expire(lease);
       throw new GridTabError('LEASE_EXPIRED');
     }
-    const blobHash = await this.checkAndStore(job, meta, payload, round.paramCount);
+    const stored = await this.checkAndStore(job, meta, payload, round.paramCount);
     // The round may have moved on while the blob was written; re-check before committing.
     if (round.closing || this.rounds.get(job.id) !== round || unit.lease?.leaseId !== lease.leaseId) {
       throw new GridTabError('STALE_VERSION');
     }
-    await this.record(job, lease, meta, blobHash, round.round);
+    await this.record(job, lease, meta, stored, round.round);
     unit.status = 'done';
     unit.lease = null;
     this.leases.delete(lease.leaseId);
@@ -353,7 +364,7 @@ export class Scheduler {
       this.dropLease(pool, lease);
       throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
     }
-    const blobHash = await this.checkAndStore(job, meta, payload, pool.paramCount);
+    const stored = await this.checkAndStore(job, meta, payload, pool.paramCount);
     if (this.pools.get(job.id) !== pool) throw new GridTabError('JOB_NOT_RUNNING');
     if (pool.done.has(lease.unitId)) {
       this.dropLease(pool, lease);
@@ -361,7 +372,7 @@ export class Scheduler {
     }
     // While a version is being made from the buffer, new updates fill the next one.
     const round = pool.closing ? pool.round + 1 : pool.round;
-    await this.record(job, lease, meta, blobHash, round);
+    await this.record(job, lease, meta, stored, round);
     pool.done.add(lease.unitId);
     const unit = pool.units.get(lease.unitId);
     pool.units.delete(lease.unitId);
@@ -383,7 +394,7 @@ export class Scheduler {
     meta: UpdateMeta,
     payload: Uint8Array,
     paramCount: number,
-  ): Promise<string> {
+  ): Promise<{ blobHash: string; values: Float32Array }> {
     // FedAvg weights updates by the samples a tab claims: a claim above what the unit asked for
     // would let one tab outweigh the rest of the round.
     const { batchSize, localSteps } = job.spec.hyperparameters;
@@ -398,14 +409,14 @@ export class Scheduler {
     const invalid = validateUpdate(decoded, paramCount, job.spec.maxUpdateNorm);
     if (invalid) throw new GridTabError(invalid.code, invalid.message);
     // Stored decoded: aggregation and audits read float32 whatever the job's codec.
-    return this.deps.blobs.put(decoded);
+    return { blobHash: await this.deps.blobs.put(decoded), values };
   }
 
   private async record(
     job: JobRecord,
     lease: Lease,
     meta: UpdateMeta,
-    blobHash: string,
+    { blobHash, values }: { blobHash: string; values: Float32Array },
     round: number,
   ): Promise<void> {
     const { store, clock } = this.deps;
@@ -428,6 +439,16 @@ export class Scheduler {
       throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
     await store.recordContribution(lease.contributorId, meta.numSamples, record.createdAt);
     this.speeds.measure(lease.contributorId, meta.numSamples, clock.now() - lease.issuedAt);
+    // Robustness hook: maybe spot-check it (runs in the background; making the version waits).
+    if (lease.unit) {
+      void this.deps.spotChecks?.afterAccept({
+        spec: job.spec,
+        record,
+        unit: lease.unit,
+        backend: meta.backend ?? null,
+        delta: values,
+      });
+    }
   }
 
   private trackInsert(key: string, p: Promise<boolean>): void {

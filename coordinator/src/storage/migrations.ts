@@ -123,6 +123,34 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    // Spot-checks and reputation (coordinator/src/reputation): one row per checked update, and
+    // per contributor its agreement counts and quarantine. A table of its own rather than
+    // columns on contributors, so other changes to contributors do not collide with it.
+    version: 4,
+    sql: `
+      CREATE TABLE spot_checks (
+        update_id TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL,
+        round INTEGER NOT NULL,
+        unit_id TEXT NOT NULL,
+        contributor_id TEXT NOT NULL,
+        backend TEXT,
+        passed INTEGER NOT NULL,
+        distance DOUBLE PRECISION NOT NULL,
+        replica_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX spot_checks_round ON spot_checks (job_id, round);
+      CREATE TABLE reputation (
+        contributor_id TEXT PRIMARY KEY,
+        checks_passed INTEGER NOT NULL DEFAULT 0,
+        checks_failed INTEGER NOT NULL DEFAULT 0,
+        quarantined INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
     // Contributor bans from the console (console helper's reserved number): a banned
     // contributor is refused at join. Keyed by contributor id, which stands for its client id.
     version: 5,

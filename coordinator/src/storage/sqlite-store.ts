@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
 import { type Row, toBan, toContributor, toDataset, toJob, toToken, toUpdate, toVersion } from './rows.ts';
 import { SqliteRegistryStore } from './sqlite-registry.ts';
+import { SqliteReputationStore } from './sqlite-reputation.ts';
 import { SqliteSweepStore } from './sqlite-sweeps.ts';
 import {
   type BanRecord,
@@ -28,6 +29,7 @@ import {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   readonly registry: SqliteRegistryStore;
+  readonly reputation: SqliteReputationStore;
   readonly sweeps: SqliteSweepStore;
 
   constructor(file: string) {
@@ -38,6 +40,7 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.registry = new SqliteRegistryStore(this.db);
+    this.reputation = new SqliteReputationStore(this.db);
     this.sweeps = new SqliteSweepStore(this.db);
   }
 

@@ -6,6 +6,7 @@
  */
 import type { JobSpec, JobStatus, VersionMetrics } from '@gridtab/shared';
 import type { RegistryStore } from './registry-records.ts';
+import type { ReputationStore } from './reputation-records.ts';
 import type { SweepStore } from './sweep-records.ts';
 
 export interface JobRecord {
@@ -142,6 +143,8 @@ export interface Store {
 
   /** The model registry's records (registry-records.ts). */
   readonly registry: RegistryStore;
+  /** Spot-checks and reputation (reputation-records.ts). */
+  readonly reputation: ReputationStore;
 
   /** Hyperparameter sweeps and their trials (sweep-records.ts). */
   readonly sweeps: SweepStore;

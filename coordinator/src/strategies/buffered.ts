@@ -4,7 +4,7 @@
  * versions stale is scaled by (1 + s)^-exponent before the rule combines them, so old
  * directions count less. Refusing updates past the staleness bound is the scheduler's job.
  */
-import type { Aggregator } from '../aggregation/aggregator.ts';
+import type { AggregationContext, Aggregator } from '../aggregation/aggregator.ts';
 import type { Strategy, StrategyStep, StrategyUpdate } from './strategy.ts';
 
 export function stalenessWeight(staleness: number, exponent: number): number {
@@ -19,7 +19,12 @@ export class BufferedStrategy implements Strategy {
     private readonly exponent: number,
   ) {}
 
-  apply(base: Float32Array, updates: StrategyUpdate[]): StrategyStep {
+  apply(
+    base: Float32Array,
+    updates: StrategyUpdate[],
+    _state: Float32Array | null,
+    context?: AggregationContext,
+  ): StrategyStep {
     const scaled = updates.map((u) => {
       const w = stalenessWeight(u.staleness, this.exponent);
       if (w === 1) return u;
@@ -27,6 +32,6 @@ export class BufferedStrategy implements Strategy {
       for (let i = 0; i < delta.length; i++) delta[i] = u.delta[i] * w;
       return { ...u, delta };
     });
-    return { weights: this.rule.aggregate(base, scaled), state: null };
+    return { weights: this.rule.aggregate(base, scaled, context), state: null };
   }
 }

@@ -4,7 +4,7 @@
  * weights take one Nesterov-momentum SGD step:  m <- mu*m + g;  w <- w - lr*(g + mu*m).
  * The momentum buffer m is the strategy's state, persisted with each version.
  */
-import type { Aggregator } from '../aggregation/aggregator.ts';
+import type { AggregationContext, Aggregator } from '../aggregation/aggregator.ts';
 import type { Strategy, StrategyStep, StrategyUpdate } from './strategy.ts';
 
 export class DiLoCoStrategy implements Strategy {
@@ -16,11 +16,16 @@ export class DiLoCoStrategy implements Strategy {
     private readonly mu: number,
   ) {}
 
-  apply(base: Float32Array, updates: StrategyUpdate[], state: Float32Array | null): StrategyStep {
+  apply(
+    base: Float32Array,
+    updates: StrategyUpdate[],
+    state: Float32Array | null,
+    context?: AggregationContext,
+  ): StrategyStep {
     if (state && state.length !== base.length)
       throw new Error(`momentum has ${state.length} values, weights ${base.length}`);
     // The rule on a zero base gives the combined delta itself.
-    const delta = this.rule.aggregate(new Float32Array(base.length), updates);
+    const delta = this.rule.aggregate(new Float32Array(base.length), updates, context);
     const momentum = new Float32Array(base.length);
     const weights = new Float32Array(base.length);
     for (let i = 0; i < base.length; i++) {

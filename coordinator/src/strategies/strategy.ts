@@ -5,7 +5,7 @@
  * the version so a restarted coordinator continues exactly. Variants run strategy.case.ts.
  */
 import type { StrategyName } from '@gridtab/shared';
-import type { WeightedUpdate } from '../aggregation/aggregator.ts';
+import type { AggregationContext, WeightedUpdate } from '../aggregation/aggregator.ts';
 
 export interface StrategyUpdate extends WeightedUpdate {
   /** Versions committed between the update's base version and the version it is applied to. */
@@ -22,5 +22,10 @@ export interface Strategy {
   readonly name: StrategyName;
   /** Whether units are grouped in synchronous rounds (fedavg, diloco) or not (buffered). */
   readonly synchronous: boolean;
-  apply(base: Float32Array, updates: StrategyUpdate[], state: Float32Array | null): StrategyStep;
+  apply(
+    base: Float32Array,
+    updates: StrategyUpdate[],
+    state: Float32Array | null,
+    context?: AggregationContext,
+  ): StrategyStep;
 }

@@ -1,12 +1,23 @@
 /**
- * Attacks on the update a simulated contributor sends, as `tamper` functions: each takes the
- * honestly trained delta and returns what a hostile or broken tab would send instead. They are
- * the issue's list minus the ones that need more than the delta (label flip, "a little is
- * enough", which needs the other tabs' updates).
+ * Attacks on the update a simulated contributor sends. Most are `tamper` functions: each takes
+ * the honestly trained delta and returns what a hostile or broken tab would send instead. Two
+ * need more than the delta: label flip poisons the data the real trainer runs on (labelFlip
+ * gives the class permutation), and "a little is enough" needs the colluders' estimate of the
+ * honest updates' spread (alie.ts).
  */
 import type { WorkUnit } from '@gridtab/shared';
 
-export const ATTACKS = ['sign-flip', 'scaled', 'noise', 'nan', 'wrong-shape', 'lazy', 'over-norm'] as const;
+export const DELTA_ATTACKS = [
+  'sign-flip',
+  'scaled',
+  'noise',
+  'nan',
+  'wrong-shape',
+  'lazy',
+  'over-norm',
+] as const;
+export type DeltaAttack = (typeof DELTA_ATTACKS)[number];
+export const ATTACKS = [...DELTA_ATTACKS, 'label-flip', 'alie'] as const;
 export type Attack = (typeof ATTACKS)[number];
 
 /** Attacks that validation must refuse, with the code it must answer. */
@@ -36,7 +47,7 @@ function gaussian(seed: number): () => number {
 }
 
 export function tamperWith(
-  attack: Attack,
+  attack: DeltaAttack,
   opts: AttackOptions = {},
 ): (delta: Float32Array, unit: WorkUnit) => Float32Array {
   switch (attack) {
@@ -65,4 +76,13 @@ export function tamperWith(
       // Far past any sane bound: the job's maxUpdateNorm must refuse it.
       return (d) => d.map((v, i) => (i === 0 ? 1e12 : v));
   }
+}
+
+/**
+ * Label flip: the class permutation a poisoned tab trains with, label l read as
+ * numClasses - 1 - l (Fashion-MNIST: T-shirt <-> ankle boot, trouser <-> bag, ...). Every
+ * class moves, so the whole update pushes towards wrong answers while looking like training.
+ */
+export function labelFlip(numClasses: number): Int32Array {
+  return Int32Array.from({ length: numClasses }, (_, l) => numClasses - 1 - l);
 }

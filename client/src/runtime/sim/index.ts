@@ -8,10 +8,20 @@ import type { WorkUnit } from '@gridtab/shared';
 import type { Behaviour } from '../behaviour.ts';
 import { createNodeContributor } from '../index.ts';
 import type { Contributor } from '../types.ts';
-import { type Attack, type AttackOptions, tamperWith } from './attacks.ts';
+import { type AlieOptions, alieTamper, type Collusion } from './alie.ts';
+import { type Attack, type AttackOptions, labelFlip, tamperWith } from './attacks.ts';
 import { type Fault, type FaultLog, submitWith } from './faults.ts';
 
-export { ATTACKS, type Attack, REFUSED_ATTACKS, tamperWith } from './attacks.ts';
+export { type AlieOptions, alieZ, Collusion } from './alie.ts';
+export {
+  ATTACKS,
+  type Attack,
+  DELTA_ATTACKS,
+  type DeltaAttack,
+  labelFlip,
+  REFUSED_ATTACKS,
+  tamperWith,
+} from './attacks.ts';
 export { FAULTS, type Fault, type FaultLog, submitWith } from './faults.ts';
 
 export interface SimOptions {
@@ -28,6 +38,12 @@ export interface SimOptions {
   dropAfterUnits?: number;
   /** A device this many times slower: each unit is delivered after (factor - 1) x its training time. */
   slowFactor?: number;
+  /**
+   * The colluders' pool: an `alie` attacker estimates from it, every other contributor given
+   * it deposits its honest delta there too (an omniscient attacker, stronger than the paper's).
+   */
+  collusion?: Collusion;
+  alie?: AlieOptions;
 }
 
 export interface SimContributor {
@@ -48,10 +64,16 @@ export function simContributor(opts: SimOptions): SimContributor {
   const attacked: string[] = [];
   const hostile = opts.hostile ?? (() => true);
   let units = 0;
-  const tamper = opts.attack ? tamperWith(opts.attack, opts.attackOptions) : null;
+  const tamper = attackTamper(opts);
   const fault = opts.fault ? submitWith(opts.fault, log) : null;
+  const { collusion } = opts;
   const behaviour: Behaviour = {
-    tamper: tamper ? (d, unit) => (hostile(unit) ? tamper(d, unit) : d) : undefined,
+    tamper: (d, unit) => {
+      if (tamper && hostile(unit)) return tamper(d, unit);
+      collusion?.deposit(unit, d);
+      return d;
+    },
+    relabel: (unit) => (opts.attack === 'label-flip' && hostile(unit) ? labelFlip(10) : undefined),
     async submit(ctx) {
       if (opts.dropAfterUnits !== undefined && units++ >= opts.dropAfterUnits) {
         ctx.vanish();
@@ -61,7 +83,7 @@ export function simContributor(opts: SimOptions): SimContributor {
         await new Promise((r) => setTimeout(r, (opts.slowFactor! - 1) * ctx.trainMs));
       if (fault) return fault(ctx);
       const answer = await ctx.send();
-      if (tamper && hostile(ctx.unit)) attacked.push(answer.ok ? 'ok' : answer.error.code);
+      if (opts.attack && hostile(ctx.unit)) attacked.push(answer.ok ? 'ok' : answer.error.code);
       return answer;
     },
   };
@@ -71,4 +93,20 @@ export function simContributor(opts: SimOptions): SimContributor {
     behaviour,
   });
   return { contributor, log, attacked };
+}
+
+/** The delta rewrite of an attack; label flip has none (it poisons the training data instead). */
+function attackTamper(
+  opts: SimOptions,
+): ((d: Float32Array, unit: WorkUnit) => Float32Array | Promise<Float32Array>) | null {
+  switch (opts.attack) {
+    case undefined:
+    case 'label-flip':
+      return null;
+    case 'alie':
+      if (!opts.collusion || !opts.alie) throw new Error('an alie attacker needs collusion and alie options');
+      return alieTamper(opts.collusion, opts.alie);
+    default:
+      return tamperWith(opts.attack, opts.attackOptions);
+  }
 }

@@ -1,7 +1,7 @@
 /** Each attack of the harness does what it says to a delta (no coordinator needed). */
 import type { WorkUnit } from '@gridtab/shared';
 import { describe, expect, it } from 'vitest';
-import { type ATTACKS, tamperWith } from './attacks.ts';
+import { type DeltaAttack, tamperWith } from './attacks.ts';
 import { unitIndex } from './index.ts';
 
 const unit = { unitId: 'job-1.r3.u4' } as WorkUnit;
@@ -10,7 +10,7 @@ const norm = (v: Float32Array) => Math.hypot(...v);
 
 describe('attacks', () => {
   it('each changes the delta as named', () => {
-    const run = (a: (typeof ATTACKS)[number], opts = {}) => tamperWith(a, opts)(delta, unit);
+    const run = (a: DeltaAttack, opts = {}) => tamperWith(a, opts)(delta, unit);
     expect(Array.from(run('sign-flip'))).toEqual(Array.from(delta, (v) => -v));
     expect(run('scaled', { scale: -10 })[7]).toBeCloseTo(-10 * delta[7], 6);
     const noise = run('noise', { sigma: 0.5, seed: 3 });

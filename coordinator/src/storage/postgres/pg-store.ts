@@ -21,6 +21,7 @@ import {
   type VersionRecord,
 } from '../store.ts';
 import { PgRegistryStore } from './pg-registry.ts';
+import { PgReputationStore } from './pg-reputation.ts';
 import { PgSweepStore } from './pg-sweeps.ts';
 import { type Queryable, transaction } from './pg-tx.ts';
 
@@ -65,6 +66,7 @@ async function insertVersion(db: Queryable, v: VersionRecord): Promise<void> {
 export class PgStore implements Store {
   readonly registry: PgRegistryStore;
   readonly sweeps: PgSweepStore;
+  readonly reputation: PgReputationStore;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -72,6 +74,7 @@ export class PgStore implements Store {
   ) {
     this.registry = new PgRegistryStore(pool);
     this.sweeps = new PgSweepStore(pool);
+    this.reputation = new PgReputationStore(pool);
   }
 
   /** Opens (and migrates) the database at `url`, or uses the given pool. */

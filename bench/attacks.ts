@@ -1,0 +1,457 @@
+/**
+ * `npm run bench:attacks`: what hostile and broken contributors do to training, and what stops
+ * them. Fashion-MNIST (the real IDX files), the demo MLP, 5 Node contributors from the fault and
+ * attack harness (wasm) against a coordinator in this process. Three parts:
+ *
+ * 1. Accuracy under attack: one job per (attack, rule), all run side by side with the same seed
+ *    and shards; in attacked jobs unit 0 of every round (1 of 5 = 20%) is hostile, whichever
+ *    contributor takes it. Compared with the clean run of plain mean in the same process.
+ * 2. Lazy contributors and spot-checks: a job with spot-checks and one contributor that sends
+ *    zero updates; how many of its units pass before it is caught, and whether any entered an
+ *    aggregate; plus the policy's computed and simulated detection within 50 units.
+ * 3. Bad input: non-finite, wrong-shape, over-norm, oversized, stale and replayed updates are
+ *    sent and counted: refused before aggregation or not; every version checked for finiteness.
+ *
+ * Writes bench/results/attacks.json and rows under `## Attacks` in docs/BENCHMARKS.md.
+ * Options: --rounds N (default 6), --steps N (local steps a unit, default 20), --rules trimmed-mean,centered-clip, --attacks a,b,...,
+ * --scale K, --sigma S, --alie-z Z (attack strengths), --skip accuracy,lazy,bad-input, --out NAME (results file, default attacks), --report-only.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  type AggregationSpec,
+  CONTRIBUTOR_NAMESPACE,
+  type JobSpecInput,
+  jobSpecSchema,
+  MAX_UPDATE_BYTES,
+  mulberry32,
+  PROTOCOL_VERSION,
+  type WorkUnit,
+} from '@gridtab/shared';
+import { bytesToFloat32 } from '@gridtab/shared/tf';
+import { io } from 'socket.io-client';
+import type { Behaviour } from '../client/src/runtime/behaviour.ts';
+import { createNodeContributor } from '../client/src/runtime/index.ts';
+import { alieTamper } from '../client/src/runtime/sim/alie.ts';
+import {
+  alieZ,
+  Collusion,
+  labelFlip,
+  type SimContributor,
+  simContributor,
+  tamperWith,
+  unitIndex,
+} from '../client/src/runtime/sim/index.ts';
+import { DEMO_JOB } from '../coordinator/src/bootstrap.ts';
+import { configFromEnv } from '../coordinator/src/config.ts';
+import { createCoordinator, type RunningCoordinator } from '../coordinator/src/index.ts';
+import { checkRate, DEFAULT_MIN_RATE, detectionProbability } from '../coordinator/src/reputation/policy.ts';
+import { createJob } from '../coordinator/src/scheduler/jobs.ts';
+import { addRows, machine, writeResults } from './report.ts';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '6' },
+    steps: { type: 'string', default: '20' },
+    rules: { type: 'string', default: 'trimmed-mean,centered-clip' },
+    attacks: { type: 'string', default: 'sign-flip,scaled,noise,label-flip,alie,lazy' },
+    skip: { type: 'string', default: '' },
+    out: { type: 'string', default: 'attacks' },
+    scale: { type: 'string', default: '-10' },
+    sigma: { type: 'string', default: '0.1' },
+    'alie-z': { type: 'string' },
+    'report-only': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  console.log(
+    'Usage: npm run bench:attacks -- [--rounds N] [--rules r1,r2] [--attacks a,b] [--skip part,...]',
+  );
+  process.exit(0);
+}
+const rounds = Number(values.rounds);
+const skip = new Set(values.skip!.split(',').filter(Boolean));
+const CONTRIBUTORS = 5;
+const UNITS = 5;
+// The paper's z_max for 1 colluder of 5 unless --alie-z says otherwise.
+const ALIE_Z = values['alie-z'] ? Number(values['alie-z']) : alieZ(CONTRIBUTORS, 1);
+// The demo job's model and optimizer, fewer steps a unit to keep the runs short on 2 shared cores.
+const HP = {
+  batchSize: 64,
+  localSteps: Number(values.steps),
+  learningRate: 0.001,
+  optimizer: 'adam' as const,
+};
+
+type Attack = 'sign-flip' | 'scaled' | 'noise' | 'label-flip' | 'alie' | 'lazy';
+const ATTACK_OPTIONS = { scale: Number(values.scale), sigma: Number(values.sigma), seed: 7 };
+
+function rule(name: string): AggregationSpec {
+  if (name === 'mean') return { rule: 'mean' };
+  if (name === 'trimmed-mean') return { rule: 'trimmed-mean', trim: 0.2 };
+  if (name === 'median') return { rule: 'median' };
+  if (name === 'centered-clip') return { rule: 'centered-clip', iterations: 3 };
+  throw new Error(`unknown rule ${name}`);
+}
+
+async function coordinator(): Promise<{ co: RunningCoordinator; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'gridtab-attacks-'));
+  const co = await createCoordinator(
+    configFromEnv({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dir,
+      GRIDTAB_DEMO_JOB: '0',
+      ADMIN_TOKEN: 'bench',
+    }),
+    { log: (m) => /failed|Error|quarantined/.test(m) && console.error(m) },
+  );
+  return { co, dir };
+}
+
+async function addJob(co: RunningCoordinator, spec: Partial<JobSpecInput>) {
+  const job = await createJob(
+    co,
+    jobSpecSchema.parse({
+      ...DEMO_JOB,
+      hyperparameters: HP,
+      // Rounds wait for all their units: with many jobs side by side a round can sit for minutes,
+      // and a deadline that closed it early would aggregate only the units done (often the
+      // attacker's alone), which measures starvation, not the rule.
+      rounds: { unitsPerRound: UNITS, quorum: 1, deadlineMs: 86_400_000, leaseMs: 600_000 },
+      stopping: { maxRounds: rounds },
+      ...spec,
+    }),
+  );
+  await co.scheduler.openRound(job);
+  return job;
+}
+
+const waitFor = async (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 3_600_000) => {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+};
+
+/** Part 1: every contributor is honest except on unit 0 of an attacked job's rounds. */
+async function accuracyUnderAttack() {
+  const { co, dir } = await coordinator();
+  const rules = ['mean', ...values.rules!.split(',')];
+  const attacks = values.attacks!.split(',') as Attack[];
+  const jobs: { attack: Attack | 'none'; rule: string; id: string }[] = [];
+  for (const r of rules) {
+    const job = await addJob(co, { name: `clean ${r}`, aggregation: rule(r) });
+    jobs.push({ attack: 'none', rule: r, id: job.id });
+  }
+  for (const attack of attacks) {
+    for (const r of rules) {
+      const job = await addJob(co, { name: `${attack} ${r}`, aggregation: rule(r) });
+      jobs.push({ attack, rule: r, id: job.id });
+    }
+  }
+  const attackOf = new Map(jobs.filter((j) => j.attack !== 'none').map((j) => [j.id, j.attack as Attack]));
+  const collusion = new Collusion();
+  const alie = alieTamper(collusion, { z: ALIE_Z, want: UNITS, timeoutMs: 120_000 });
+  const tampers = {
+    'sign-flip': tamperWith('sign-flip'),
+    scaled: tamperWith('scaled', ATTACK_OPTIONS),
+    noise: tamperWith('noise', ATTACK_OPTIONS),
+    lazy: tamperWith('lazy'),
+  };
+  const hostile = (unit: WorkUnit) => (unitIndex(unit) === 0 ? attackOf.get(unit.jobId) : undefined);
+  const behaviour: Behaviour = {
+    tamper(delta, unit) {
+      const attack = hostile(unit);
+      if (attack === 'alie') return alie(delta, unit);
+      if (attack && attack !== 'label-flip') return tampers[attack](delta, unit);
+      // Honest (or label-flip, whose delta is honest training on poisoned labels).
+      if (attackOf.get(unit.jobId) === 'alie') collusion.deposit(unit, delta);
+      return delta;
+    },
+    relabel: (unit) => (hostile(unit) === 'label-flip' ? labelFlip(10) : undefined),
+  };
+  const sims = Array.from({ length: CONTRIBUTORS }, () =>
+    createNodeContributor({ coordinatorUrl: co.url, benchmarkMs: 100, backends: ['wasm'], behaviour }),
+  );
+  const started = Date.now();
+  await Promise.all(sims.map((s) => s.start()));
+  await waitFor(
+    async () =>
+      (await Promise.all(jobs.map((j) => co.store.getJob(j.id)))).every((j) => j!.status === 'completed'),
+    'the accuracy jobs',
+  );
+  for (const s of sims) await s.stop();
+  const results = [];
+  for (const j of jobs) {
+    const versions = await co.store.listVersions(j.id);
+    results.push({
+      ...j,
+      finalAccuracy: versions.at(-1)!.metrics.testAccuracy!,
+      curve: versions.slice(1).map((v) => v.metrics.testAccuracy),
+    });
+  }
+  await co.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { wallS: (Date.now() - started) / 1000, rules, results };
+}
+
+/** Part 2: a lazy contributor among honest ones, on a job with spot-checks. */
+async function lazyDetection() {
+  const { co, dir } = await coordinator();
+  const job = await addJob(co, {
+    name: 'lazy',
+    hyperparameters: { ...HP, localSteps: 10 },
+    stopping: { maxRounds: 4 },
+    spotChecks: { minRate: DEFAULT_MIN_RATE },
+  });
+  const lazy = simContributor({ coordinatorUrl: co.url, attack: 'lazy' });
+  const honest = Array.from({ length: CONTRIBUTORS - 1 }, () => simContributor({ coordinatorUrl: co.url }));
+  const sims: SimContributor[] = [lazy, ...honest];
+  await lazy.contributor.start(); // first, so it surely gets units
+  await waitFor(() => lazy.attacked.length > 0, 'the lazy contributor to submit');
+  await Promise.all(honest.map((s) => s.contributor.start()));
+  await waitFor(async () => (await co.store.getJob(job.id))!.status === 'completed', 'the lazy job');
+  await co.scheduler.idle();
+  for (const s of sims) await s.contributor.stop();
+  const lazyId = lazy.contributor.state.contributorId!;
+  let lazyAccepted = 0;
+  let lazyInAggregate = 0;
+  let honestChecks = 0;
+  let honestFailed = 0;
+  for (const v of (await co.store.listVersions(job.id)).slice(1)) {
+    const checks = new Map(
+      (await co.store.reputation.listChecks(job.id, v.round)).map((c) => [c.updateId, c]),
+    );
+    for (const u of await co.store.listUpdates(job.id, v.round)) {
+      const check = checks.get(u.id);
+      if (u.contributorId === lazyId) {
+        lazyAccepted++;
+        if (!check || check.passed) lazyInAggregate++;
+      } else if (check) {
+        honestChecks++;
+        if (!check.passed) honestFailed++;
+      }
+    }
+    const weights = bytesToFloat32((await co.blobs.get(v.hash))!);
+    if (!weights.every(Number.isFinite)) throw new Error(`version ${v.id} holds a non-finite value`);
+  }
+  const lazyView = co.spotChecks.view(lazyId);
+  await co.close();
+  rmSync(dir, { recursive: true, force: true });
+  // The policy for a contributor that turns lazy after a long honest record (the floor applies).
+  const rand = mulberry32(2026);
+  const trials = 100_000;
+  let caught = 0;
+  for (let t = 0; t < trials; t++) {
+    for (let unit = 0; unit < 50; unit++) {
+      if (rand() < checkRate({ checksPassed: 500, checksFailed: 0 })) {
+        caught++;
+        break;
+      }
+    }
+  }
+  return {
+    newLazy: {
+      unitsAcceptedBeforeQuarantine: lazyAccepted,
+      lazyUpdatesInAggregates: lazyInAggregate,
+      quarantined: lazyView.quarantined ?? false,
+      checks: lazyView.checks,
+      honestChecks,
+      honestFailed,
+    },
+    veteranTurnsLazy: {
+      minRate: DEFAULT_MIN_RATE,
+      computedWithin50: detectionProbability(50),
+      simulatedWithin50: caught / trials,
+      trials,
+    },
+  };
+}
+
+type Answer =
+  | { ok: true; data: { unit?: WorkUnit | null } }
+  | { ok: false; error: { code: string; message: string } };
+
+/** Part 3: bad input, counted per kind. */
+async function badInput() {
+  const { co, dir } = await coordinator();
+  const job = await addJob(co, {
+    name: 'bad input',
+    hyperparameters: { ...HP, localSteps: 10 },
+    rounds: { unitsPerRound: 4, quorum: 0.75, deadlineMs: 60_000, leaseMs: 30_000 },
+    stopping: { maxRounds: 6 },
+    maxUpdateNorm: 1000,
+  });
+  const url = co.url;
+  const attackers = (['nan', 'wrong-shape', 'over-norm'] as const).map((attack) => ({
+    kind: attack,
+    sim: simContributor({ coordinatorUrl: url, attack }),
+  }));
+  const faulty = (['duplicate', 'stale'] as const).map((fault) => ({
+    kind: fault,
+    sim: simContributor({ coordinatorUrl: url, fault }),
+  }));
+  const honest = [0, 1].map(() => simContributor({ coordinatorUrl: url }));
+  await Promise.all(attackers.map((a) => a.sim.contributor.start()));
+  await waitFor(() => attackers.every((a) => a.sim.attacked.length >= 3), 'three hostile submissions each');
+  await Promise.all([...faulty.map((f) => f.sim), ...honest].map((s) => s.contributor.start()));
+
+  // Oversized: a raw socket joins, takes a unit and sends a payload one byte over the limit.
+  const socket = io(`${url}${CONTRIBUTOR_NAMESPACE}`, { transports: ['websocket'] });
+  const ask = (event: string, ...args: unknown[]) =>
+    (socket.timeout(60_000).emitWithAck as unknown as (e: string, ...a: unknown[]) => Promise<Answer>)(
+      event,
+      ...args,
+    );
+  await new Promise<void>((r) => socket.on('connect', () => r()));
+  await ask('contributor:join', {
+    protocolVersion: PROTOCOL_VERSION,
+    clientId: 'bench_oversized',
+    backends: [],
+    chosenBackend: 'cpu',
+    kind: 'node',
+  });
+  const oversized: string[] = [];
+  while (oversized.length < 3) {
+    const offer = await ask('unit:request', {});
+    const unit = offer.ok ? (offer.data.unit ?? null) : null;
+    if (!unit) {
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
+    const meta = {
+      leaseId: unit.leaseId,
+      unitId: unit.unitId,
+      baseVersionId: unit.baseVersionId,
+      numSamples: 1,
+      codec: 'fp32',
+      checksum: '0'.repeat(64),
+      loss: 1,
+      trainMs: 1,
+      backend: 'cpu',
+    };
+    const answer = await ask('unit:submit', meta, new Uint8Array(MAX_UPDATE_BYTES + 1));
+    oversized.push(answer.ok ? 'ok' : answer.error.code);
+    await ask('unit:release', { leaseId: unit.leaseId });
+  }
+  socket.close();
+
+  await waitFor(
+    async () =>
+      faulty.every((f) => f.sim.log.answers.length >= 2) &&
+      (await co.store.getJob(job.id))!.status === 'completed',
+    'the bad-input job',
+  );
+  await co.scheduler.idle();
+  for (const s of [...attackers.map((a) => a.sim), ...faulty.map((f) => f.sim), ...honest])
+    await s.contributor.stop();
+  const kinds: Record<string, { sent: number; refused: number; codes: string[] }> = {};
+  const count = (kind: string, answers: string[]) => {
+    kinds[kind] = {
+      sent: answers.length,
+      refused: answers.filter((a) => a !== 'ok').length,
+      codes: [...new Set(answers)],
+    };
+  };
+  for (const a of attackers) count(a.kind, a.sim.attacked);
+  count('oversized', oversized);
+  // A duplicate's first copy is an honest update; the replay is every second answer.
+  const dup = faulty.find((f) => f.kind === 'duplicate')!.sim.log.answers;
+  count(
+    'replayed',
+    dup.filter((_, i) => i % 2 === 1),
+  );
+  count('stale', faulty.find((f) => f.kind === 'stale')!.sim.log.answers);
+  let nonFinite = 0;
+  const versions = await co.store.listVersions(job.id);
+  for (const v of versions) {
+    if (!bytesToFloat32((await co.blobs.get(v.hash))!).every(Number.isFinite)) nonFinite++;
+  }
+  await co.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { kinds, versions: versions.length, versionsWithNonFinite: nonFinite };
+}
+
+const out = values.out!;
+// --report-only: add the docs rows of an earlier run's results (e.g. one stopped after a part).
+const result: Record<string, unknown> = values['report-only']
+  ? JSON.parse(readFileSync(resolve(import.meta.dirname, `results/${out}.json`), 'utf8'))
+  : {
+      machine: machine(),
+      setup: {
+        dataset: 'Fashion-MNIST (60k/10k)',
+        model: 'demo MLP (fashion-mlp)',
+        hyperparameters: HP,
+        contributors: CONTRIBUTORS,
+        unitsPerRound: UNITS,
+        rounds,
+        attackers: '1 of 5 units a round (20%)',
+        attackOptions: { ...ATTACK_OPTIONS, alieZ: ALIE_Z },
+      },
+    };
+const part = async (name: string, fn: () => Promise<unknown>) => {
+  if (skip.has(name)) return;
+  const t = Date.now();
+  console.log(`${name}...`);
+  result[name] = await fn();
+  console.log(`${name} done in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  writeResults(out, result);
+};
+if (!values['report-only']) {
+  await part('accuracy', accuracyUnderAttack);
+  await part('lazy', lazyDetection);
+  await part('bad-input', badInput);
+}
+const file = writeResults(out, result);
+console.log(JSON.stringify(result, null, 2));
+console.log(`wrote ${file}`);
+
+const day = (result.machine as { date: string }).date.slice(0, 10);
+const accuracy = result.accuracy as Awaited<ReturnType<typeof accuracyUnderAttack>> | undefined;
+if (accuracy) {
+  const opts = (result.setup as { attackOptions: { scale: number; sigma: number; alieZ: number } })
+    .attackOptions;
+  const label = (a: string) =>
+    a === 'scaled'
+      ? `scaled x${opts.scale}`
+      : a === 'noise'
+        ? `noise sigma ${opts.sigma}`
+        : a === 'alie'
+          ? `alie z ${opts.alieZ.toFixed(3)}`
+          : a;
+  const clean = accuracy.results.find((r) => r.attack === 'none' && r.rule === 'mean')!.finalAccuracy;
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  const pts = (x: number) => `${x >= clean ? '+' : ''}${((x - clean) * 100).toFixed(2)}`;
+  addRows(
+    'bench:attacks rows',
+    accuracy.results.map(
+      (r) =>
+        `| ${day} | ${label(r.attack)} | ${r.rule} | ${rounds} | ${pct(r.finalAccuracy)} | ${pts(r.finalAccuracy)} |`,
+    ),
+  );
+}
+const lazy = result.lazy as Awaited<ReturnType<typeof lazyDetection>> | undefined;
+if (lazy) {
+  const n = lazy.newLazy;
+  const v = lazy.veteranTurnsLazy;
+  addRows('bench:attacks lazy rows', [
+    `| ${day} | new, lazy from its first unit | ${n.unitsAcceptedBeforeQuarantine} accepted before quarantine, ${n.lazyUpdatesInAggregates} in an aggregate | ${n.quarantined ? 'yes' : 'no'} | honest: ${n.honestChecks} checks, ${n.honestFailed} failed |`,
+    `| ${day} | honest for 500 checks, then lazy | floor ${v.minRate}: ${(v.computedWithin50 * 100).toFixed(2)}% computed, ${(v.simulatedWithin50 * 100).toFixed(2)}% of ${v.trials} simulated, within 50 units | when its reputation falls below 0.25 | policy only (no training) |`,
+  ]);
+}
+const bad = result['bad-input'] as Awaited<ReturnType<typeof badInput>> | undefined;
+if (bad) {
+  addRows(
+    'bench:attacks bad-input rows',
+    Object.entries(bad.kinds).map(
+      ([kind, k]) =>
+        `| ${day} | ${kind} | ${k.sent} | ${k.refused} (${k.sent ? ((100 * k.refused) / k.sent).toFixed(0) : '-'}%) | ${k.codes.join(', ')} | ${bad.versionsWithNonFinite} of ${bad.versions} |`,
+    ),
+  );
+}
+process.exit(0);

@@ -1,0 +1,69 @@
+/**
+ * The coordinator's own replica of a unit, for spot-checks: the same trainer the tabs run
+ * (client/src/runtime/trainer.ts), on the same base weights, shards, seed and hyperparameters,
+ * with TF.js in Node (wasm, cpu when wasm cannot start). Recomputing here rather than handing
+ * the unit to a second tab works with a single tab, cannot pair two colluding tabs, and needs
+ * no protocol change; it costs the coordinator one unit of training per check, so checks run
+ * one at a time.
+ */
+import type { WorkUnit } from '@gridtab/shared';
+import { Trainer } from '../../../client/src/runtime/trainer.ts';
+import { initTf } from '../evaluation/tf-node.ts';
+
+export interface Recomputer {
+  /** The delta an honest tab would have sent for this unit, through the loss path it used. */
+  recompute(
+    unit: WorkUnit,
+    base: Float32Array,
+    shards: Uint8Array[],
+    numClasses: number,
+    fused: boolean,
+  ): Promise<Float32Array>;
+}
+
+export class TfRecomputer implements Recomputer {
+  private readonly trainer = new Trainer();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  recompute(
+    unit: WorkUnit,
+    base: Float32Array,
+    shards: Uint8Array[],
+    numClasses: number,
+    fused: boolean,
+  ): Promise<Float32Array> {
+    const run = async () => {
+      await initTf();
+      const result = await this.trainer.trainUnit(
+        unit,
+        base,
+        shards,
+        numClasses,
+        () => {},
+        () => false,
+        { fused },
+      );
+      return result.delta;
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  dispose(): void {
+    this.trainer.dispose();
+  }
+}
+
+/** ||update - replica|| / ||replica||: 0 for an exact replica, 1 for a zero (lazy) update. */
+export function relativeDistance(update: Float32Array, replica: Float32Array): number {
+  if (update.length !== replica.length) return Number.POSITIVE_INFINITY;
+  let diff = 0;
+  let ref = 0;
+  for (let i = 0; i < replica.length; i++) {
+    diff += (update[i] - replica[i]) ** 2;
+    ref += replica[i] ** 2;
+  }
+  if (ref === 0) return diff === 0 ? 0 : Number.POSITIVE_INFINITY;
+  return Math.sqrt(diff / ref);
+}
