@@ -5,7 +5,9 @@
  * (synchronous successive halving). Compares the best trial's test accuracy and the samples
  * each spent. Writes bench/results/sweep.json and a row under `## Sweeps` in
  * docs/BENCHMARKS.md. Options: --rounds N (default 6), --rungs 1,3, --eta 2, --units 2,
- * --contributors N (default 3), --lr 0.0003,0.001,0.003,0.01, --batch 32,64, --steps 48.
+ * --contributors N (default 3), --lr 0.0003,0.001,0.003,0.01, --batch 32,64, --steps 48,
+ * --data-dir DIR (kept; a second run on it resumes unfinished sweeps, as a restarted
+ * coordinator does, and reports them as resumed: their wall time then includes the downtime).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '32,64' },
     steps: { type: 'string', default: '48' },
     units: { type: 'string', default: '2' },
+    'data-dir': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -64,7 +67,7 @@ const asha: SweepSpecInput = {
   method: { name: 'asha', sampler: 'grid', rungs: list(values.rungs!), eta: Number(values.eta) },
 };
 
-const dir = mkdtempSync(join(tmpdir(), 'gridtab-sweep-'));
+const dir = values['data-dir'] ?? mkdtempSync(join(tmpdir(), 'gridtab-sweep-'));
 const co = await createCoordinator(
   configFromEnv({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, GRIDTAB_DEMO_JOB: '0', ADMIN_TOKEN: 'bench' }),
   { log: (m) => /sweep|failed|Error/.test(m) && console.log(`  ${m}`) },
@@ -76,7 +79,8 @@ await Promise.all(contributors.map((c) => c.start()));
 
 async function run(spec: SweepSpecInput) {
   const started = Date.now();
-  const created = await co.sweeps.create(sweepSpecSchema.parse(spec));
+  const earlier = (await co.store.sweeps.listSweeps()).find((s) => s.name === spec.name);
+  const created = earlier ?? (await co.sweeps.create(sweepSpecSchema.parse(spec)));
   let view: SweepView;
   for (;;) {
     view = await sweepView(co.store, (await co.store.sweeps.getSweep(created.id))!, true);
@@ -89,7 +93,11 @@ async function run(spec: SweepSpecInput) {
   const best = view.trials!.find((t) => t.id === view.best?.trialId)!;
   return {
     method: spec.method,
-    wallSeconds: (Date.now() - started) / 1000,
+    /** It was unfinished when this run found it: a restart continued it (downtime in wallSeconds). */
+    resumed: earlier?.status === 'running',
+    wallSeconds: earlier
+      ? (Date.parse(view.endedAt ?? '') - Date.parse(view.createdAt)) / 1000
+      : (Date.now() - started) / 1000,
     samples: view.samples,
     best: { params: best.params, accuracy: view.best!.value, round: best.best!.round },
     trials: view.trials!.map((t) => ({
@@ -108,7 +116,7 @@ const everyTrial = await run(full);
 const withAsha = await run(asha);
 for (const c of contributors) await c.stop();
 await co.close();
-rmSync(dir, { recursive: true, force: true });
+if (!values['data-dir']) rmSync(dir, { recursive: true, force: true });
 
 const savedFactor = everyTrial.samples / withAsha.samples;
 const gapPoints = (everyTrial.best.accuracy - withAsha.best.accuracy) * 100;
@@ -129,7 +137,7 @@ console.log(JSON.stringify(result, null, 2));
 writeResults('sweep', result);
 const day = result.machine.date.slice(0, 10);
 const fmt = (r: typeof everyTrial) =>
-  `${(r.best.accuracy * 100).toFixed(2)}% (lr ${r.best.params['hyperparameters.learningRate']}, batch ${r.best.params['hyperparameters.batchSize']}), ${(r.samples / 1000).toFixed(0)}k samples, ${r.wallSeconds.toFixed(0)} s`;
+  `${(r.best.accuracy * 100).toFixed(2)}% (lr ${r.best.params['hyperparameters.learningRate']}, batch ${r.best.params['hyperparameters.batchSize']}), ${(r.samples / 1000).toFixed(0)}k samples, ${r.wallSeconds.toFixed(0)} s${r.resumed ? ' (resumed after a restart)' : ''}`;
 const m = withAsha.method as { rungs: number[]; eta: number };
 addRows('bench:sweep rows', [
   `| ${day} | ${everyTrial.trials.length} trials, ${rounds} rounds, ${contributors.length} Node (wasm) | ${fmt(everyTrial)} | rungs ${m.rungs.join(',')}, eta ${m.eta}: ${fmt(withAsha)} | ${savedFactor.toFixed(2)}x fewer samples, best ${gapPoints >= 0 ? '-' : '+'}${Math.abs(gapPoints).toFixed(2)} points |`,

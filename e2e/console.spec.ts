@@ -40,7 +40,7 @@ test.describe('admin console', () => {
   });
 
   test('an admin creates a job, sees a contributor join and pauses the job', async ({ browser }, info) => {
-    test.setTimeout(120_000);
+    test.setTimeout(180_000);
     const context = await browser.newContext();
     const page = await context.newPage();
     await signIn(page, co.url, ADMIN_TOKEN);
@@ -80,6 +80,9 @@ test.describe('admin console', () => {
     await online.getByRole('button', { name: 'Kick' }).click();
     await expect(tab.locator('.conn')).toHaveAttribute('data-connected', 'false');
     await expect(online).toHaveCount(0);
+    // The kicked tab may still be finishing its unit on this 2-core machine; it has nothing more
+    // to show here, so it does not keep competing with the console for the CPU.
+    await tab.close();
 
     await page.getByRole('link', { name: 'Jobs', exact: true }).click();
     await row.getByRole('button', { name: 'pause' }).click();

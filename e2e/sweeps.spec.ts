@@ -31,9 +31,13 @@ const sweep = (budget: object) => ({
 function trainNode(url: string, jobId: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'e2e/train-node.ts', url, jobId], {
     cwd: resolve(import.meta.dirname, '..'),
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  return new Promise((r) => child.once('exit', r));
+  let stderr = '';
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  return new Promise((r) => child.once('exit', (code) => r({ code, stderr: stderr.slice(-2000) })));
 }
 
 test.describe('sweeps page', () => {
@@ -61,7 +65,8 @@ test.describe('sweeps page', () => {
     await expect(page.getByTestId('trial-row')).toHaveCount(2);
     const id = decodeURIComponent(new URL(page.url()).hash.replace('#/sweeps/', ''));
     const view = (await (await fetch(`${co.url}/api/sweeps/${id}`)).json()) as SweepView;
-    await Promise.all(view.trials!.map((t) => trainNode(co.url, t.jobId!)));
+    const exits = await Promise.all(view.trials!.map((t) => trainNode(co.url, t.jobId!)));
+    expect(exits.map((e) => (e as { code: number }).code)).toEqual([0, 0]);
 
     await expect(page.getByTestId('trial-row').filter({ hasText: 'completed' })).toHaveCount(2, {
       timeout: 30_000,

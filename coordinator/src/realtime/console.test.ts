@@ -6,7 +6,7 @@ import {
   PROTOCOL_VERSION,
   type Result,
 } from '@gridtab/shared';
-import { io, type Socket } from 'socket.io-client';
+import { io, Manager, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitVersion } from '../registry/testing.ts';
 import { addJob, startTestCoordinator, TEST_JOB, type TestCoordinator } from '../testing.ts';
@@ -234,6 +234,31 @@ describe('console namespace', () => {
       ],
       rejected: { NORM_TOO_LARGE: 2 },
     });
+  });
+
+  it('kicks only the contributor socket, not a console sharing its connection', async () => {
+    // One Manager is one connection; socket.io multiplexes both namespaces over it.
+    const manager = new Manager(co.url, { transports: ['websocket'], reconnection: false });
+    const admin = manager.socket(CONSOLE_NAMESPACE, { auth: { token: 'test-admin-token' } });
+    const tab = manager.socket(CONTRIBUTOR_NAMESPACE);
+    sockets.push(admin, tab);
+    await Promise.all([admin, tab].map((s) => new Promise<void>((resolve) => s.on('connect', resolve))));
+    const joined = await ask<{ contributorId: string }>(tab, 'contributor:join', {
+      protocolVersion: PROTOCOL_VERSION,
+      clientId: 'shared_connection_client',
+      backends: [],
+      chosenBackend: 'cpu',
+      kind: 'node',
+    });
+    const dropped = new Promise<string>((resolve) => tab.on('disconnect', resolve));
+    const kicked = await ask<{ sockets: number }>(admin, 'contributor:kick', {
+      contributorId: joined.ok ? joined.data.contributorId : '',
+    });
+    expect(kicked.ok && kicked.data.sockets).toBe(1);
+    expect(await dropped).toBe('io server disconnect');
+    const after = await ask<ConsoleSnapshot>(admin, 'console:snapshot', {});
+    expect(after.ok).toBe(true);
+    expect(admin.connected).toBe(true);
   });
 
   it('snapshots carry models, coordinator telemetry and alerts', async () => {
