@@ -85,6 +85,17 @@ describe('inference SDK', () => {
     expect(await codeOf(model.predict(input))).toBe('DISPOSED');
   });
 
+  it('moves to the next coordinator in its list when one cannot be reached', async () => {
+    // Port 9 (discard) refuses connections: the SDK must load through the second URL.
+    const model = await loadModel(
+      'fashion',
+      options({ coordinator: ['http://127.0.0.1:9', co.url], live: false, telemetry: false }),
+    );
+    expect(model.version).toBe(versions[1].id);
+    expect((await model.predict(new Float32Array(784))).length).toBe(10);
+    model.dispose();
+  });
+
   it("'fastest' measures the backends that start here and serves on the quickest", async () => {
     const model = await loadModel('fashion', options({ backend: 'fastest', live: false, telemetry: false }));
     expect(['webgl', 'wasm', 'cpu']).toContain(model.backend);
