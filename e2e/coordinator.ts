@@ -13,6 +13,8 @@ const repoRoot = resolve(import.meta.dirname, '..');
 
 export interface CoordinatorProcess {
   url: string;
+  /** The child's process id (for CPU time from /proc). */
+  pid: number;
   log: string[];
   createJob(spec: JobSpecInput): Promise<JobView>;
   job(id: string): Promise<JobView>;
@@ -47,6 +49,7 @@ export async function startCoordinator(env: Record<string, string> = {}): Promis
   };
   return {
     url,
+    pid: child.pid!,
     log,
     createJob: (spec) =>
       api('/api/jobs', {
