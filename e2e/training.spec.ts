@@ -28,6 +28,9 @@ test.describe('training across tabs', () => {
   test.afterEach(async () => co?.stop());
 
   test('three tabs train the MLP to 85% test accuracy on Fashion-MNIST', async ({ browser }, info) => {
+    // Hang guards, not speed goals: the run took 1.8 min in the first session and 4.5 min since
+    // (see the closing note), so the guards leave room on a slow machine.
+    test.setTimeout(10 * 60_000);
     co = await startCoordinator();
     const context = await browser.newContext();
     const tabs = await Promise.all(
@@ -41,7 +44,7 @@ test.describe('training across tabs', () => {
     for (const tab of tabs) await expect(tab.getByTestId('phase')).toHaveText('waiting', { timeout: 90_000 });
     const job = await co.createJob(MLP_JOB);
     await expect
-      .poll(async () => (await co.job(job.id)).status, { timeout: 240_000, intervals: [1000] })
+      .poll(async () => (await co.job(job.id)).status, { timeout: 540_000, intervals: [1000] })
       .toBe('completed');
     const final = await co.job(job.id);
     expect(final.metrics.testAccuracy).toBeGreaterThanOrEqual(0.85);
