@@ -106,7 +106,10 @@ describe('spot-checks', () => {
     });
     await reloaded.init();
     expect(await reloaded.isQuarantined('c-x')).toBe(true);
-    expect((await reloaded.views()).get('c-x')).toMatchObject({ quarantined: true, checks: { passed: 0, failed: 0 } });
+    expect((await reloaded.views()).get('c-x')).toMatchObject({
+      quarantined: true,
+      checks: { passed: 0, failed: 0 },
+    });
     store.close();
   }, 180_000);
 });
