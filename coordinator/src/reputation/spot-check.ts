@@ -144,6 +144,7 @@ export class SpotChecks {
     this.cache.set(contributorId, { record, seq, readAt });
     return record;
   }
+
   /** Decides whether to check an accepted update and starts the check; never throws. */
   async afterAccept(a: AcceptedUpdate): Promise<void> {
     const settings = a.spec.spotChecks;
