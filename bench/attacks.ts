@@ -314,7 +314,7 @@ async function lazyDetection() {
     const weights = bytesToFloat32((await co.blobs.get(v.hash))!);
     if (!weights.every(Number.isFinite)) throw new Error(`version ${v.id} holds a non-finite value`);
   }
-  const lazyView = co.spotChecks.view(lazyId);
+  const lazyView = (await co.spotChecks.views()).get(lazyId) ?? {};
   await co.close();
   rmSync(dir, { recursive: true, force: true });
   // The policy for a contributor that turns lazy after a long honest record (the floor applies).

@@ -7,6 +7,7 @@ import { aggregationSpecSchema, codecSpecSchema, GridTabError, jobSpecSchema } f
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Coordinator } from '../app.ts';
+import { viewOf } from '../reputation/spot-check.ts';
 import { createJob } from '../scheduler/jobs.ts';
 import { requireRole } from './auth.ts';
 import { errorResponse } from './errors.ts';
@@ -46,6 +47,15 @@ const versionViewSchema = z
     unitIds: z.array(z.string()),
   })
   .openapi('Version');
+const releaseSchema = z
+  .object({
+    id: z.string(),
+    released: z.boolean(),
+    reputation: z.number().optional(),
+    checks: z.object({ passed: z.number(), failed: z.number() }).optional(),
+    quarantined: z.boolean().optional(),
+  })
+  .openapi('QuarantineRelease');
 const idParam = z.object({
   id: z
     .string()
@@ -237,6 +247,7 @@ export function createApi(co: Coordinator) {
     }),
     async (c) => {
       const online = co.onlineContributors();
+      const reputations = await co.spotChecks.views();
       return c.json(
         (await store.listContributors()).map((r) => ({
           id: r.id,
@@ -245,10 +256,43 @@ export function createApi(co: Coordinator) {
           unitsDone: r.unitsDone,
           samplesDone: r.samplesDone,
           lastSeen: r.lastSeen,
-          ...co.spotChecks.view(r.id),
+          ...reputations.get(r.id),
         })),
         200,
       );
+    },
+  );
+
+  api.openapi(
+    createRoute({
+      method: 'post',
+      path: '/contributors/{id}/release-quarantine',
+      summary: 'Lift a quarantine',
+      description:
+        'Lets a contributor that spot-checks quarantined (QUARANTINED) request units again. Its reputation record goes back to probation (no passes, no failures), so its next units are all checked and one more failure quarantines it again; its past checks are kept. Every coordinator process sharing the database sees the release within a few seconds. A contributor that is not quarantined is left as it is and the answer says `released: false`.',
+      security,
+      middleware: [admin] as const,
+      request: { params: idParam },
+      responses: {
+        200: json(releaseSchema, 'Released, or `released: false` when it was not quarantined'),
+        401: errors[401],
+        403: errors[403],
+        404: json(errorSchema, 'No such contributor (NOT_FOUND)'),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      if (!(await store.listContributors()).some((r) => r.id === id))
+        throw new GridTabError('NOT_FOUND', `contributor ${id} does not exist`);
+      const released = await co.spotChecks.release(id);
+      if (released) {
+        const { before } = released;
+        co.log(
+          `contributor ${id} released from quarantine by an admin (${before.checksPassed} passed, ${before.checksFailed} failed); back on probation`,
+        );
+      }
+      const record = released?.after ?? (await store.reputation.getReputation(id));
+      return c.json({ id, released: released !== null, ...(record ? viewOf(record) : {}) }, 200);
     },
   );
 

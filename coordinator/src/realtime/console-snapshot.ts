@@ -29,6 +29,8 @@ async function contributors(co: Coordinator, presence: ContributorPresence): Pro
   const rates = presence.rates();
   const devices = presence.devices();
   const banned = new Set((await co.store.listBans()).map((b) => b.contributorId));
+  // From the store, not this process's cache: another process may have quarantined or released.
+  const reputations = await co.spotChecks.views();
   return (await co.store.listContributors()).map((r) => ({
     id: r.id,
     online: online.has(r.id),
@@ -39,7 +41,7 @@ async function contributors(co: Coordinator, presence: ContributorPresence): Pro
     lastSeen: r.lastSeen,
     banned: banned.has(r.id),
     device: devices.get(r.id) ?? null,
-    ...co.spotChecks.view(r.id),
+    ...reputations.get(r.id),
   }));
 }
 

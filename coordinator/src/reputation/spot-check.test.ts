@@ -46,8 +46,8 @@ describe('spot-checks', () => {
 
     const lazyId = lazy.contributor.state.contributorId!;
     const honestId = honest.contributor.state.contributorId!;
-    expect(co.spotChecks.isQuarantined(lazyId)).toBe(true);
-    expect(co.spotChecks.isQuarantined(honestId)).toBe(false);
+    expect(await co.spotChecks.isQuarantined(lazyId)).toBe(true);
+    expect(await co.spotChecks.isQuarantined(honestId)).toBe(false);
     expect(lazy.contributor.state.lastError).toContain('QUARANTINED');
     expect(lazy.attacked.filter((a) => a === 'ok').length).toBeLessThanOrEqual(2); // at most its first leases
 
@@ -105,8 +105,11 @@ describe('spot-checks', () => {
       log: () => {},
     });
     await reloaded.init();
-    expect(reloaded.isQuarantined('c-x')).toBe(true);
-    expect(reloaded.view('c-x')).toMatchObject({ quarantined: true, checks: { passed: 0, failed: 0 } });
+    expect(await reloaded.isQuarantined('c-x')).toBe(true);
+    expect((await reloaded.views()).get('c-x')).toMatchObject({
+      quarantined: true,
+      checks: { passed: 0, failed: 0 },
+    });
     store.close();
   }, 180_000);
 });

@@ -6,6 +6,12 @@
  * coordinator's replica (so only one of the two feeds aggregation and the unit's shards still
  * count once), and unchecked updates of a contributor quarantined meanwhile are left out.
  * Quarantined contributors are refused units and updates with QUARANTINED (scheduler hooks).
+ *
+ * The store is the truth about quarantine: several coordinator processes share it (PostgreSQL),
+ * and any of them may quarantine a contributor (a failed check) or lift it (an admin). Asking it
+ * on every unit request would put a database round trip on the hot path, so each process keeps
+ * what it read per contributor for QUARANTINE_TTL_MS: a change made by another process takes
+ * effect here within that, one made here at once.
  */
 import type { JobSpec, WorkUnit } from '@gridtab/shared';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
@@ -26,7 +32,12 @@ export interface SpotCheckDeps {
   log: (msg: string) => void;
   /** Told of every finished check (metrics). */
   onCheck?: (passed: boolean, reputation: ReputationRecord) => void;
+  /** How long a read of a contributor's record is trusted (default QUARANTINE_TTL_MS). */
+  quarantineTtlMs?: number;
 }
+
+/** A few seconds: short enough for an admin's release or another process's quarantine to feel immediate. */
+export const QUARANTINE_TTL_MS = 5_000;
 
 export interface AcceptedUpdate {
   spec: JobSpec;
@@ -45,36 +56,93 @@ export interface ReputationView {
 }
 
 export class SpotChecks {
-  private readonly quarantined = new Set<string>();
-  /** Every contributor's record, mirrored from the store so views stay synchronous. */
-  private readonly records = new Map<string, ReputationRecord>();
+  /** What this process last knew of each contributor's record (null: none in the store). */
+  private readonly cache = new Map<string, Cached>();
+  /** One store read per contributor at a time, however many requests wait on it. */
+  private readonly reading = new Map<string, Promise<ReputationRecord | null>>();
+  /** Orders reads and local writes, so a read that started before a write cannot undo it. */
+  private seq = 0;
   private readonly pending = new Map<string, Set<Promise<void>>>();
   private readonly random: () => number;
+  private readonly ttlMs: number;
 
   constructor(private readonly deps: SpotCheckDeps) {
     this.random = deps.random ?? Math.random;
+    this.ttlMs = deps.quarantineTtlMs ?? QUARANTINE_TTL_MS;
   }
 
-  /** Loads the quarantine list (after a start or a crash). */
+  /** Reads every record once (after a start or a crash), so the first requests need no round trip. */
   async init(): Promise<void> {
+    const seq = ++this.seq;
+    const readAt = this.deps.clock.now();
+    for (const r of await this.deps.store.reputation.listReputations())
+      this.remember(r.contributorId, r, seq, readAt);
+  }
+
+  /** What the API and the console show, for every contributor with a record, read from the store. */
+  async views(): Promise<Map<string, ReputationView>> {
+    const seq = ++this.seq;
+    const readAt = this.deps.clock.now();
+    const out = new Map<string, ReputationView>();
     for (const r of await this.deps.store.reputation.listReputations()) {
-      this.records.set(r.contributorId, r);
-      if (r.quarantined) this.quarantined.add(r.contributorId);
+      this.remember(r.contributorId, r, seq, readAt);
+      out.set(r.contributorId, viewOf(r));
     }
+    return out;
   }
 
-  view(contributorId: string): ReputationView {
-    const r = this.records.get(contributorId);
-    if (!r) return {};
-    return {
-      reputation: reputationOf(r),
-      checks: { passed: r.checksPassed, failed: r.checksFailed },
-      quarantined: r.quarantined,
-    };
+  /** Whether the contributor is quarantined, as the store said at most the TTL ago. */
+  async isQuarantined(contributorId: string): Promise<boolean> {
+    return (await this.record(contributorId))?.quarantined ?? false;
   }
 
-  isQuarantined(contributorId: string): boolean {
-    return this.quarantined.has(contributorId);
+  /**
+   * Lifts a quarantine (an admin's decision): the record goes back to probation, so the
+   * contributor's next units are all checked and one more failure quarantines it again. Returns
+   * the record as it was, or null (nothing changed) when the contributor was not quarantined.
+   */
+  async release(
+    contributorId: string,
+  ): Promise<{ before: ReputationRecord; after: ReputationRecord } | null> {
+    const { store, clock } = this.deps;
+    const before = await store.reputation.getReputation(contributorId);
+    if (!before?.quarantined) return null;
+    const after = await store.reputation.releaseQuarantine(
+      contributorId,
+      new Date(clock.now()).toISOString(),
+    );
+    if (!after) return null; // released by someone else in between
+    this.remember(contributorId, after, ++this.seq, clock.now());
+    return { before, after };
+  }
+
+  private async record(contributorId: string): Promise<ReputationRecord | null> {
+    const cached = this.cache.get(contributorId);
+    if (cached && this.deps.clock.now() - cached.readAt < this.ttlMs) return cached.record;
+    let reading = this.reading.get(contributorId);
+    if (!reading) {
+      const seq = ++this.seq;
+      const readAt = this.deps.clock.now();
+      reading = this.deps.store.reputation
+        .getReputation(contributorId)
+        .then((r) => this.remember(contributorId, r, seq, readAt))
+        .finally(() => this.reading.delete(contributorId));
+      this.reading.set(contributorId, reading);
+    }
+    return reading;
+  }
+
+  /** Keeps what was read or written unless something newer is already known; returns what is kept. */
+  private remember(
+    contributorId: string,
+    record: ReputationRecord | null,
+    seq: number,
+    readAt: number,
+  ): ReputationRecord | null {
+    const cached = this.cache.get(contributorId);
+    if (cached && cached.seq > seq) return cached.record;
+    this.cache.set(contributorId, { record, seq, readAt });
+    return record;
   }
 
   /** Decides whether to check an accepted update and starts the check; never throws. */
@@ -131,7 +199,7 @@ export class SpotChecks {
       replicaHash,
       createdAt: now,
     });
-    this.records.set(rep.contributorId, rep);
+    this.remember(rep.contributorId, rep, ++this.seq, clock.now());
     this.deps.onCheck?.(passed, rep);
     if (!passed) {
       log(
@@ -140,8 +208,12 @@ export class SpotChecks {
     }
     if (!rep.quarantined && shouldQuarantine(rep)) {
       await store.reputation.setQuarantined(rep.contributorId, true, now);
-      this.quarantined.add(rep.contributorId);
-      this.records.set(rep.contributorId, { ...rep, quarantined: true, updatedAt: now });
+      this.remember(
+        rep.contributorId,
+        { ...rep, quarantined: true, updatedAt: now },
+        ++this.seq,
+        clock.now(),
+      );
       log(
         `spot-check: ${rep.contributorId} quarantined (${rep.checksPassed} passed, ${rep.checksFailed} failed)`,
       );
@@ -160,12 +232,31 @@ export class SpotChecks {
     const checks = new Map(
       (await this.deps.store.reputation.listChecks(jobId, round)).map((c) => [c.updateId, c]),
     );
+    const quarantined = new Set<string>();
+    for (const id of new Set(updates.map((u) => u.contributorId)))
+      if (await this.isQuarantined(id)) quarantined.add(id);
     const out: UpdateRecord[] = [];
     for (const u of updates) {
       const check = checks.get(u.id);
       if (check && !check.passed) out.push({ ...u, blobHash: check.replicaHash });
-      else if (check || !this.quarantined.has(u.contributorId)) out.push(u);
+      else if (check || !quarantined.has(u.contributorId)) out.push(u);
     }
     return out;
   }
+}
+
+interface Cached {
+  record: ReputationRecord | null;
+  /** Orders it against other reads and writes of this process. */
+  seq: number;
+  /** Clock time the read started (or the write happened): the TTL counts from here. */
+  readAt: number;
+}
+
+export function viewOf(r: ReputationRecord): ReputationView {
+  return {
+    reputation: reputationOf(r),
+    checks: { passed: r.checksPassed, failed: r.checksFailed },
+    quarantined: r.quarantined,
+  };
 }

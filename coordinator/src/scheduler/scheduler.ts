@@ -152,8 +152,8 @@ export class Scheduler {
   }
 
   async requestUnit(contributorId: string): Promise<UnitOffer> {
-    // Robustness hook: a quarantined contributor gets no work.
-    if (this.deps.spotChecks?.isQuarantined(contributorId)) throw new GridTabError('QUARANTINED');
+    // Robustness hook: a quarantined contributor gets no work (a store read at most every few seconds).
+    if (await this.deps.spotChecks?.isQuarantined(contributorId)) throw new GridTabError('QUARANTINED');
     // Fairness across jobs: the one with the fewest units in flight goes first.
     type Source = { jobId: string; round?: RoundState; pool?: PoolState };
     const open = [
@@ -287,7 +287,7 @@ export class Scheduler {
     const job = await store.getJob(lease.jobId);
     if (job?.status !== 'running') throw new GridTabError('JOB_NOT_RUNNING');
     // Robustness hook: quarantined while training; the unit goes back to the pool.
-    if (this.deps.spotChecks?.isQuarantined(contributorId)) {
+    if (await this.deps.spotChecks?.isQuarantined(contributorId)) {
       this.expire(lease);
       throw new GridTabError('QUARANTINED');
     }

@@ -36,4 +36,10 @@ export interface ReputationStore {
   getReputation(contributorId: string): Promise<ReputationRecord | null>;
   listReputations(): Promise<ReputationRecord[]>;
   setQuarantined(contributorId: string, quarantined: boolean, now: string): Promise<void>;
+  /**
+   * Lifts a quarantine (an admin's decision): the record goes back to probation (no passes, no
+   * failures, so every unit is checked again as for a new contributor); its spot_checks rows are
+   * kept. Null, changing nothing, when the contributor is not quarantined.
+   */
+  releaseQuarantine(contributorId: string, now: string): Promise<ReputationRecord | null>;
 }

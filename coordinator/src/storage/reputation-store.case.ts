@@ -55,4 +55,36 @@ export function reputationCases(open: () => Holder | Promise<Holder>) {
     const c2 = all.filter((r) => r.contributorId === 'c2');
     expect(c2.map((r) => [r.quarantined, r.checksFailed])).toEqual([[false, 1]]);
   });
+
+  it('releases a quarantine to probation, keeping the checks, and only once', async () => {
+    const { reputation } = await open();
+    await reputation.recordCheck(check('u20', 'c3', true));
+    await reputation.recordCheck(check('u21', 'c3', false, 2));
+    await reputation.setQuarantined('c3', true, '2026-11-24T00:00:03Z');
+    const released = await reputation.releaseQuarantine('c3', '2026-11-24T00:00:04Z');
+    expect(released).toEqual({
+      contributorId: 'c3',
+      checksPassed: 0,
+      checksFailed: 0,
+      quarantined: false,
+      updatedAt: '2026-11-24T00:00:04Z',
+    });
+    expect(await reputation.getReputation('c3')).toEqual(released);
+    // The history stays: both checks are still listed with their outcome.
+    expect((await reputation.listChecks('j1', 1)).find((c) => c.updateId === 'u20')?.passed).toBe(true);
+    expect((await reputation.listChecks('j1', 2)).find((c) => c.updateId === 'u21')?.passed).toBe(false);
+    // Not quarantined (any more, or never, or unknown): nothing changes.
+    expect(await reputation.releaseQuarantine('c3', '2026-11-24T00:00:05Z')).toBeNull();
+    expect((await reputation.getReputation('c3'))?.updatedAt).toBe('2026-11-24T00:00:04Z');
+    await reputation.recordCheck(check('u22', 'c4', false));
+    expect(await reputation.releaseQuarantine('c4', '2026-11-24T00:00:05Z')).toBeNull();
+    expect(await reputation.getReputation('c4')).toMatchObject({ checksFailed: 1, quarantined: false });
+    expect(await reputation.releaseQuarantine('c-nobody', '2026-11-24T00:00:05Z')).toBeNull();
+    expect(await reputation.getReputation('c-nobody')).toBeNull();
+    // Counting starts again from probation.
+    expect(await reputation.recordCheck(check('u23', 'c3', true, 3))).toMatchObject({
+      checksPassed: 1,
+      checksFailed: 0,
+    });
+  });
 }

@@ -93,4 +93,14 @@ export class SqliteReputationStore implements ReputationStore {
       )
       .run(contributorId, quarantined ? 1 : 0, now);
   }
+
+  async releaseQuarantine(contributorId: string, now: string): Promise<ReputationRecord | null> {
+    const row = this.db
+      .prepare(
+        `UPDATE reputation SET checks_passed = 0, checks_failed = 0, quarantined = 0, updated_at = ?
+         WHERE contributor_id = ? AND quarantined = 1 RETURNING *`,
+      )
+      .get(now, contributorId) as Row | undefined;
+    return row ? toReputation(row) : null;
+  }
 }

@@ -16,6 +16,7 @@ import {
   type VersionView,
 } from '@gridtab/shared';
 import { io, type Socket } from 'socket.io-client';
+import { type QuarantineRelease, releaseQuarantine } from './contributor-api.ts';
 import { registryApi } from './registry-api.ts';
 import { createToken, listTokens, revokeToken, type TokenView } from './token-api.ts';
 
@@ -206,6 +207,25 @@ export class ConsoleModel {
 
   unban(contributorId: string): Promise<{ unbanned: boolean } | null> {
     return this.ask((s) => s.timeout(10_000).emitWithAck('contributor:unban', { contributorId }));
+  }
+
+  /**
+   * Lifts a quarantine (back on probation), then asks for a snapshot so the row changes at once
+   * instead of at the next push. Says so when there was nothing to lift.
+   */
+  async releaseQuarantine(contributorId: string): Promise<QuarantineRelease | null> {
+    const result = await this.tokenCall(() => releaseQuarantine(this.baseUrl, this.token, contributorId));
+    if (result && !result.released) this.actionError = `${contributorId} is not quarantined (any more).`;
+    if (result) await this.refresh();
+    return result;
+  }
+
+  private async refresh(): Promise<void> {
+    const result = await this.socket
+      ?.timeout(10_000)
+      .emitWithAck('console:snapshot', {})
+      .catch(() => null);
+    if (result?.ok) this.receive(result.data);
   }
 
   async jobStats(jobId: string): Promise<JobStats | null> {

@@ -66,4 +66,16 @@ export class PgReputationStore implements ReputationStore {
       [contributorId, quarantined ? 1 : 0, now],
     );
   }
+
+  async releaseQuarantine(contributorId: string, now: string): Promise<ReputationRecord | null> {
+    // One statement, so a check recorded meanwhile lands either before the reset or after it.
+    const row = (
+      await this.pool.query(
+        `UPDATE reputation SET checks_passed = 0, checks_failed = 0, quarantined = 0, updated_at = $1
+         WHERE contributor_id = $2 AND quarantined = 1 RETURNING *`,
+        [now, contributorId],
+      )
+    ).rows[0] as Row | undefined;
+    return row ? toReputation(row) : null;
+  }
 }
