@@ -73,11 +73,19 @@ export function shardToTensors(
 }
 
 /**
+ * Where crossEntropyPerSample clips probabilities. The fused training loss on webgpu
+ * (client/src/runtime/fused.ts) clips at the same bounds, so both paths train on one loss.
+ */
+export const PROB_CLIP = { min: 1e-7, max: 1 } as const;
+
+/**
  * Categorical cross-entropy of softmax outputs against one-hot labels, per sample. The
  * probabilities are clipped so a confident wrong answer costs log(1e-7), not Infinity.
  */
 export function crossEntropyPerSample(probs: tf.Tensor2D, labels: tf.Tensor2D): tf.Tensor1D {
-  return tf.neg(tf.sum(tf.mul(labels, tf.log(tf.clipByValue(probs, 1e-7, 1))), 1)) as tf.Tensor1D;
+  return tf.neg(
+    tf.sum(tf.mul(labels, tf.log(tf.clipByValue(probs, PROB_CLIP.min, PROB_CLIP.max))), 1),
+  ) as tf.Tensor1D;
 }
 
 /** Test-set loss (categorical cross-entropy) and accuracy, in batches to bound memory. */

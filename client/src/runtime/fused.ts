@@ -4,8 +4,11 @@
  * as fusedDense per layer and the loss as the fused softmax cross-entropy on the logits. On
  * webgpu these are single WGSL dispatches with fused backward kernels; on other backends the
  * same ops run TF.js sequences. Any other model returns null and trains through model.apply.
+ * The loss clips probabilities where the layers path's crossEntropyPerSample does, so a unit
+ * trained either way gets the same update (up to float rounding) however confident the model is.
  */
 import { fusedDense, softmaxCrossEntropyLoss } from '@gridtab/kernels';
+import { PROB_CLIP } from '@gridtab/shared/tf';
 import type * as tf from '@tensorflow/tfjs';
 
 interface DenseStep {
@@ -35,6 +38,6 @@ export function fusedLoss(model: tf.LayersModel): LossFn | null {
   return (x, y) => {
     let h = x.reshape([x.shape[0], -1]) as tf.Tensor2D;
     for (const s of steps) h = fusedDense(h, s.kernel as tf.Tensor2D, s.bias as tf.Tensor1D, s.activation);
-    return softmaxCrossEntropyLoss(h, y);
+    return softmaxCrossEntropyLoss(h, y, PROB_CLIP.min, PROB_CLIP.max);
   };
 }

@@ -50,9 +50,10 @@ export interface TrainOptions {
   /** Label l is trained as labelMap[l] (the harness's label-flip attack); unset in real tabs. */
   labelMap?: Int32Array;
   /**
-   * Train through the fused loss (default: on webgpu only). The coordinator's spot-check replica
-   * of a webgpu tab's unit sets it on wasm: the fused loss works on logits without the layers
-   * path's probability clipping, so once a model is confident the two paths' updates differ.
+   * Train through the fused loss (default: on webgpu only). It is the layers loss, probability
+   * clipping included (fused.ts), so both paths give the same update up to float rounding; this
+   * only chooses which code runs. The coordinator's spot-check replica of a webgpu tab's unit sets
+   * it, so that the replica runs the tab's code path (the same ops, on TF.js) too.
    */
   fused?: boolean;
 }

@@ -11,7 +11,11 @@ import { Trainer } from '../../../client/src/runtime/trainer.ts';
 import { initTf } from '../evaluation/tf-node.ts';
 
 export interface Recomputer {
-  /** The delta an honest tab would have sent for this unit, through the loss path it used. */
+  /**
+   * The delta an honest tab would have sent for this unit. `fused` runs the tab's code path (the
+   * fused loss for a webgpu tab); both paths train on the same loss, so it is not needed for
+   * agreement, only to recompute what the tab ran.
+   */
   recompute(
     unit: WorkUnit,
     base: Float32Array,

@@ -43,7 +43,7 @@ export interface AcceptedUpdate {
   spec: JobSpec;
   record: UpdateRecord;
   unit: WorkUnit;
-  /** The backend the tab says it trained on: a webgpu tab's replica uses the fused loss. */
+  /** The backend the tab says it trained on: a webgpu tab's replica runs the fused loss's code path. */
   backend: string | null;
   delta: Float32Array;
 }

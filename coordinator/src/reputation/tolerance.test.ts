@@ -1,7 +1,7 @@
 /**
  * The spot-check tolerance against the real trainer: the same unit trained on two backends
  * (wasm, cpu) agrees far inside it, while a lazy update (zero) or one trained on 10% fewer
- * steps falls outside. The replica follows the tab's loss path (fused or layers).
+ * steps falls outside. The replica runs the tab's code path (fused or layers loss; the same math).
  */
 import { DEFAULT_SPOT_CHECK_TOLERANCE, encodeShard, MODEL_PRESETS, type WorkUnit } from '@gridtab/shared';
 import { buildModel, getFlatWeights } from '@gridtab/shared/tf';

@@ -108,7 +108,7 @@ function softmaxXent(rows: number, cols: number): BenchCase {
       return {
         ours: () => Object.values(softmaxCrossEntropy(z, y)),
         tfjs: () => Object.values(softmaxCrossEntropyTfjs(z, y)),
-        tfjsLabel: 'logSumExp, softmax and elementwise ops',
+        tfjsLabel: 'softmax, logSoftmax, clip and elementwise ops',
         dispose: () => tf.dispose([z, y]),
       };
     },

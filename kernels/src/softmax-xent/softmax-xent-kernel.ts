@@ -4,7 +4,7 @@
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { flatDispatch, ints, runProgram } from '../gpu/program.ts';
+import { flatDispatch, floats, ints, runProgram } from '../gpu/program.ts';
 import { ROW_THREADS, softmaxXentSource } from './softmax-xent.wgsl.ts';
 
 export const SOFTMAX_XENT = 'GridTabSoftmaxCrossEntropy';
@@ -12,8 +12,10 @@ export const SOFTMAX_XENT = 'GridTabSoftmaxCrossEntropy';
 export const softmaxXentConfig: KernelConfig = {
   kernelName: SOFTMAX_XENT,
   backendName: 'webgpu',
-  kernelFunc: ({ inputs, backend }) => {
+  kernelFunc: ({ inputs, backend, attrs }) => {
     const { logits, labels } = inputs as { logits: TensorInfo; labels: TensorInfo };
+    // The float32 clip bounds (clipBounds in softmax-xent.ts); uniforms, so one shader serves all.
+    const { min, max } = attrs as unknown as { min: number; max: number };
     const [rows, cols] = logits.shape;
     return runProgram(
       backend as WebGPUBackend,
@@ -23,12 +25,12 @@ export const softmaxXentConfig: KernelConfig = {
         outputShape: [rows * cols + rows],
         dispatch: flatDispatch(rows),
         workgroupSize: [ROW_THREADS, 1, 1],
-        uniforms: 'rows : i32, cols : i32,',
+        uniforms: 'rows : i32, cols : i32, lo : f32, hi : f32, logLo : f32, logHi : f32,',
         userCode: softmaxXentSource(),
       },
       [logits, labels],
       'float32',
-      ints(rows, cols),
+      [...ints(rows, cols), ...floats(min, max, Math.log(min), Math.log(max))],
     );
   },
 };

@@ -1,12 +1,13 @@
 /**
- * Correctness suite of fused softmax cross-entropy against float64 loops.
+ * Correctness suite of fused softmax cross-entropy against float64 loops, with the default clip
+ * bounds ([1e-7, 1 - 1e-7] as float32; the large-magnitude case has every probability clipped).
  * Tolerance: float32 exp/log carry a relative error proportional to their argument, so each
  * element is allowed 1e-6 + 2e-6 * (its terms' magnitude), where the magnitude of the loss is
  * sum_j y_j (|z_j| + |max z|) + 1 and of a gradient entry (p_j (1 + |z_j - max z|) sum y + y_j) / rows.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type CheckResult, compare, fill, type SuiteCase } from '../suite/check.ts';
-import { softmaxCrossEntropy, softmaxCrossEntropyLoss } from './softmax-xent.ts';
+import { clipBounds, DEFAULT_EPSILON, softmaxCrossEntropy, softmaxCrossEntropyLoss } from './softmax-xent.ts';
 
 export interface SoftmaxXentParams {
   rows: number;
@@ -31,6 +32,7 @@ export function makeLabels(p: SoftmaxXentParams): Float32Array {
 
 export function softmaxXentRef(z: Float32Array, y: Float32Array, p: SoftmaxXentParams) {
   const { rows, cols } = p;
+  const { min, max: hi } = clipBounds(DEFAULT_EPSILON, 1 - DEFAULT_EPSILON);
   const grad = new Float64Array(rows * cols);
   const gradMag = new Float64Array(rows * cols);
   let loss = 0;
@@ -41,17 +43,21 @@ export function softmaxXentRef(z: Float32Array, y: Float32Array, p: SoftmaxXentP
     for (let j = 0; j < cols; j++) max = Math.max(max, z[o + j]);
     let sumExp = 0;
     let sumY = 0;
+    for (let j = 0; j < cols; j++) sumExp += Math.exp(z[o + j] - max);
+    const prob = (j: number) => Math.exp(z[o + j] - max) / sumExp;
+    const kept = (j: number) => prob(j) >= min && prob(j) <= hi;
+    let yKept = 0;
     for (let j = 0; j < cols; j++) {
-      sumExp += Math.exp(z[o + j] - max);
       sumY += y[o + j];
+      if (kept(j)) yKept += y[o + j];
     }
     const lse = Math.log(sumExp) + max;
     for (let j = 0; j < cols; j++) {
-      const prob = Math.exp(z[o + j] - max) / sumExp;
-      loss += (y[o + j] * (lse - z[o + j])) / rows;
+      const logC = kept(j) ? z[o + j] - lse : Math.log(Math.min(Math.max(prob(j), min), hi));
+      loss -= (y[o + j] * logC) / rows;
       lossMag += (y[o + j] * (Math.abs(z[o + j]) + Math.abs(max))) / rows;
-      grad[o + j] = (prob * sumY - y[o + j]) / rows;
-      gradMag[o + j] = (prob * (1 + Math.abs(z[o + j] - max)) * sumY + y[o + j]) / rows;
+      grad[o + j] = (prob(j) * yKept - (kept(j) ? y[o + j] : 0)) / rows;
+      gradMag[o + j] = (prob(j) * (1 + Math.abs(z[o + j] - max)) * sumY + y[o + j]) / rows;
     }
   }
   return { loss, lossMag, grad, gradMag };
