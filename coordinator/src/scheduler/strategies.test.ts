@@ -119,7 +119,7 @@ describe('scheduler strategies', () => {
     expect(co.scheduler.roundOf(job.id)?.units.find((u) => u.id === unit.unitId)?.status).toBe('done');
   });
 
-  it('leases follow the measured speed: job leaseMs for new tabs, margin x expected time after', async () => {
+  it('leases follow the measured speed: job leaseMs until two units are measured, margin x expected time after', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     await addJob(co, {
       ...buffered({ bufferSize: 10 }),
@@ -129,13 +129,19 @@ describe('scheduler strategies', () => {
     expect(first.deadline - clock.now()).toBe(30_000);
     clock.advance(1000); // 320 samples in a second
     await submit(co, 'fast', first);
+    const second = await take(co, 'fast');
+    expect(second.deadline - clock.now()).toBe(30_000); // one unit does not shorten a lease
+    clock.advance(1000);
+    await submit(co, 'fast', second);
     expect((await take(co, 'fast')).deadline - clock.now()).toBe(3000);
     const slow = await take(co, 'slow');
     clock.advance(20_000);
     await submit(co, 'slow', slow);
-    expect((await take(co, 'slow')).deadline - clock.now()).toBe(60_000); // past the job's leaseMs
+    expect((await take(co, 'slow')).deadline - clock.now()).toBe(60_000); // one unit may lengthen it
     co.scheduler.reportSpeed('new', 3200);
-    expect((await take(co, 'new')).deadline - clock.now()).toBe(1000); // the floor
+    expect((await take(co, 'new')).deadline - clock.now()).toBe(30_000); // a report never shortens it
+    co.scheduler.reportSpeed('weak', 4);
+    expect((await take(co, 'weak')).deadline - clock.now()).toBe(240_000); // 3 x 80 s
   });
 
   it('buffered: rebuilds the pool after a restart; lost units are handed out again', async () => {
