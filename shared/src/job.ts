@@ -93,10 +93,12 @@ export const jobSpecSchema = z
         leaseMs: z.number().int().min(1000).max(3_600_000).default(60_000),
         /**
          * Once a tab's speed is known (measured on its accepted units, else reported), its lease
-         * is this many times the time it should need for the unit, and at least leaseFloorMs.
+         * is this many times the time it should need for the unit. A reported speed, or a single
+         * measured unit, may only lengthen a lease past leaseMs; from two measured units on it
+         * may shorten it too, down to leaseFloorMs.
          */
         leaseMargin: z.number().min(1).max(100).default(3),
-        leaseFloorMs: z.number().int().min(500).max(3_600_000).default(5000),
+        leaseFloorMs: z.number().int().min(500).max(3_600_000).default(10_000),
       })
       .strict()
       .prefault({}),

@@ -5,6 +5,7 @@
 export type UnitStatus = 'pending' | 'leased' | 'done';
 
 import type { WorkUnit } from '@gridtab/shared';
+import type { PositionQueue } from './shard-plan.ts';
 
 export interface Lease {
   leaseId: string;
@@ -39,6 +40,13 @@ export interface RoundState {
   openedAt: number;
   units: UnitState[];
   closing: boolean;
+  /** Where the job stood in its shard plan when the round opened (the next round starts from it). */
+  queue: PositionQueue;
+  /**
+   * Leases of this round past their deadline (not released): a late result is still used while
+   * the round is open and nobody else delivered the unit.
+   */
+  late: Map<string, Lease>;
 }
 
 export function unitId(jobId: string, round: number, index: number): string {

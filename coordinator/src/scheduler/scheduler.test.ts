@@ -57,22 +57,56 @@ describe('scheduler', () => {
     expect((await take(co, 'a')).baseVersionId).toBe(versions[1].id);
   });
 
-  it('gives an expired lease to another contributor and refuses the late update', async () => {
+  it('gives an expired lease to another contributor; the first result in counts, the other is too late', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co);
     const slow = await take(co, 'slow');
-    await take(co, 'x');
+    const late = await take(co, 'late');
     await take(co, 'y');
     expect((await co.scheduler.requestUnit('fast')).unit).toBeNull();
     clock.advance(job.spec.rounds.leaseMs + 1);
     await co.scheduler.tick();
     const retaken = await take(co, 'fast');
     expect(retaken.unitId).toBe(slow.unitId);
-    await expect(submit(co, 'slow', meta(slow), zeros())).rejects.toMatchObject({
-      code: 'LEASE_UNKNOWN',
-    });
+    const again = await take(co, 'other');
+    expect(again.unitId).toBe(late.unitId);
+    // The re-issued holder delivers first: the expired one is too late.
     await submit(co, 'fast', meta(retaken), zeros());
-    expect((await co.store.listUpdates(job.id, 1)).map((u) => u.contributorId)).toEqual(['fast']);
+    await expect(submit(co, 'slow', meta(slow), zeros())).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
+    // The expired holder delivers first: its result counts and the re-issued lease is gone.
+    await submit(co, 'late', meta(late), zeros());
+    await expect(submit(co, 'other', meta(again), zeros())).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
+    const updates = await co.store.listUpdates(job.id, 1);
+    const by = new Map(updates.map((u) => [u.unitId, u.contributorId]));
+    expect(updates).toHaveLength(2);
+    expect([by.get(slow.unitId), by.get(late.unitId)]).toEqual(['fast', 'late']);
+  });
+
+  it('uses a result past its deadline before any tick noticed it, and not a released one', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co);
+    const unit = await take(co, 'a');
+    const given = await take(co, 'b');
+    clock.advance(job.spec.rounds.leaseMs + 1);
+    await submit(co, 'a', meta(unit), zeros());
+    await co.scheduler.tick();
+    expect(co.scheduler.release('b', given.leaseId)).toBe(true);
+    await expect(submit(co, 'b', meta(given), zeros())).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
+    expect((await co.store.listUpdates(job.id, 1)).map((u) => u.unitId)).toEqual([unit.unitId]);
+  });
+
+  it('refuses a late result once its round closed (STALE_VERSION)', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co, { rounds: { unitsPerRound: 3, quorum: 0.6, leaseMs: 2000 } });
+    const [a, b, c] = [await take(co, 'a'), await take(co, 'b'), await take(co, 'c')];
+    clock.advance(2001);
+    await co.scheduler.tick();
+    await submit(co, 'a', meta(a), zeros());
+    await submit(co, 'b', meta(b), zeros()); // 2 of 3: the quorum
+    await co.scheduler.idle();
+    await expect(submit(co, 'c', meta(c), zeros())).rejects.toMatchObject({ code: 'STALE_VERSION' });
+    expect((await co.store.listVersions(job.id))[1].unitIds.sort()).toEqual([a.unitId, b.unitId].sort());
+    expect(await co.store.listUpdates(job.id, 2)).toEqual([]);
   });
 
   it('closes a round at its deadline with the updates that arrived', async () => {

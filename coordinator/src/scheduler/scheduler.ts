@@ -27,7 +27,7 @@ import { type JobRecord, StaleRoundError, type Store, type UpdateRecord } from '
 import { commitVersion, isBuffered } from './commit.ts';
 import { type PoolState, restoreUnits, takeUnit } from './pool.ts';
 import { type Lease, type RoundState, type UnitState, unitId } from './round.ts';
-import { planShards } from './shard-plan.ts';
+import { afterRound, type PositionQueue, planShards, queueBefore, takePositions } from './shard-plan.ts';
 import { SpeedBook } from './speed.ts';
 
 export interface SchedulerEvents {
@@ -60,6 +60,8 @@ export interface SchedulerDeps {
 }
 
 const RETRY_MS = 2000;
+/** How long past its deadline a lease of a closed round is still recognised (then LEASE_UNKNOWN). */
+const RETIRED_MS = 10 * 60_000;
 
 export class Scheduler {
   private readonly rounds = new Map<string, RoundState>();
@@ -75,6 +77,16 @@ export class Scheduler {
    */
   private readonly inserts = new Map<string, Set<Promise<boolean>>>();
   private readonly ownership: JobOwnership;
+  /**
+   * Where each job stands in its shard plan before its next round, kept when a round closes so
+   * opening the next one need not replay every committed version (a restart does).
+   */
+  private readonly queues = new Map<string, { round: number; queue: PositionQueue }>();
+  /**
+   * Leases of rounds that closed, so their holders hear STALE_VERSION rather than LEASE_UNKNOWN;
+   * kept for two rounds.
+   */
+  private readonly retired = new Map<string, Lease>();
 
   constructor(private readonly deps: SchedulerDeps) {
     this.ownership = deps.ownership ?? new LocalOwnership();
@@ -85,7 +97,9 @@ export class Scheduler {
   private drop(jobId: string): void {
     this.rounds.delete(jobId);
     this.pools.delete(jobId);
+    this.queues.delete(jobId);
     for (const l of [...this.leases.values()]) if (l.jobId === jobId) this.leases.delete(l.leaseId);
+    for (const l of [...this.retired.values()]) if (l.jobId === jobId) this.retired.delete(l.leaseId);
   }
 
   /** Rebuilds open rounds and pools for running jobs from the store (after a start or a crash). */
@@ -123,6 +137,10 @@ export class Scheduler {
       job.spec.seed,
     );
     const done = new Set((await store.listUpdates(job.id, job.round)).map((u) => u.unitId));
+    const queue = await this.queueOf(job);
+    const positions = takePositions(queue, unitsPerRound);
+    for (const l of [...this.retired.values()])
+      if (l.jobId === job.id && l.round < job.round - 2) this.retired.delete(l.leaseId);
     const round: RoundState = {
       jobId: job.id,
       round: job.round,
@@ -131,9 +149,11 @@ export class Scheduler {
       paramCount: baseBytes.byteLength / 4,
       openedAt: clock.now(),
       closing: false,
+      queue,
+      late: new Map(),
       units: Array.from({ length: unitsPerRound }, (_, i) => {
         const id = unitId(job.id, job.round, i);
-        const shards = plan.shardsFor((job.round - 1) * unitsPerRound + i);
+        const shards = plan.shardsFor(positions[i]);
         return {
           id,
           index: i,
@@ -149,6 +169,28 @@ export class Scheduler {
     );
     if (this.quorumReached(job, round)) this.startClosing(job, round);
     else this.deps.events.unitsAvailable();
+  }
+
+  /**
+   * The job's place in its shard plan before its current round: kept from the round before, or
+   * replayed from the unit ids of its committed versions (the same after a restart).
+   */
+  private async queueOf(job: JobRecord): Promise<PositionQueue> {
+    const kept = this.queues.get(job.id);
+    if (kept?.round === job.round) return kept.queue;
+    const { unitsPerRound } = job.spec.rounds;
+    const aggregated = new Map<number, Set<string>>();
+    for (const v of await this.deps.store.listVersions(job.id)) aggregated.set(v.round, new Set(v.unitIds));
+    return queueBefore(job.round, unitsPerRound, (r) =>
+      this.deliveredIn(job.id, r, unitsPerRound, aggregated.get(r)),
+    );
+  }
+
+  /** Indices of a round's units among aggregated unit ids (a round with no version: all of them). */
+  private deliveredIn(jobId: string, round: number, unitsPerRound: number, ids?: Set<string>): Set<number> {
+    const indices = new Set<number>();
+    for (let i = 0; i < unitsPerRound; i++) if (!ids || ids.has(unitId(jobId, round, i))) indices.add(i);
+    return indices;
   }
 
   async requestUnit(contributorId: string): Promise<UnitOffer> {
@@ -268,7 +310,7 @@ export class Scheduler {
 
   /** Validates and durably stores an update; throws GridTabError with the refusal code. */
   async submit(contributorId: string, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck> {
-    const jobId = this.leases.get(meta.leaseId)?.jobId ?? null;
+    const jobId = this.findLease(meta.leaseId)?.jobId ?? null;
     try {
       return await this.accept(contributorId, meta, payload);
     } catch (e) {
@@ -279,8 +321,7 @@ export class Scheduler {
 
   private async accept(contributorId: string, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck> {
     const { store } = this.deps;
-    const lease =
-      this.leases.get(meta.leaseId) ?? this.pools.get(this.leaseJob(meta.leaseId))?.late.get(meta.leaseId);
+    const lease = this.findLease(meta.leaseId);
     if (!lease || lease.contributorId !== contributorId || lease.unitId !== meta.unitId) {
       throw new GridTabError('LEASE_UNKNOWN');
     }
@@ -288,7 +329,8 @@ export class Scheduler {
     if (job?.status !== 'running') throw new GridTabError('JOB_NOT_RUNNING');
     // Robustness hook: quarantined while training; the unit goes back to the pool.
     if (await this.deps.spotChecks?.isQuarantined(contributorId)) {
-      this.expire(lease);
+      if (this.leases.has(lease.leaseId)) this.expire(lease);
+      this.forget(lease);
       throw new GridTabError('QUARANTINED');
     }
     const pool = this.pools.get(job.id);
@@ -296,12 +338,33 @@ export class Scheduler {
     return this.acceptIntoRound(job, lease, meta, payload);
   }
 
-  /** The job a late lease belongs to (late leases live in their pool, not in `leases`). */
-  private leaseJob(leaseId: string): string {
-    for (const pool of this.pools.values()) if (pool.late.has(leaseId)) return pool.jobId;
-    return '';
+  /** A live lease, else a late one (kept by its pool or open round), else one of a closed round. */
+  private findLease(leaseId: string): Lease | undefined {
+    const live = this.leases.get(leaseId);
+    if (live) return live;
+    for (const pool of this.pools.values()) {
+      const late = pool.late.get(leaseId);
+      if (late) return late;
+    }
+    for (const round of this.rounds.values()) {
+      const late = round.late.get(leaseId);
+      if (late) return late;
+    }
+    return this.retired.get(leaseId);
   }
 
+  /** Forgets a lease wherever it is kept (used, refused, or released). */
+  private forget(lease: Lease): void {
+    this.leases.delete(lease.leaseId);
+    this.retired.delete(lease.leaseId);
+    this.rounds.get(lease.jobId)?.late.delete(lease.leaseId);
+    this.pools.get(lease.jobId)?.late.delete(lease.leaseId);
+  }
+
+  /**
+   * Rounds: an update counts while its round is open, even past its lease's deadline, as long as
+   * nobody else's update for the unit came first; then the other holders are too late.
+   */
   private async acceptIntoRound(
     job: JobRecord,
     lease: Lease,
@@ -316,24 +379,31 @@ export class Scheduler {
       round.closing ||
       meta.baseVersionId !== round.baseVersionId
     ) {
-      this.leases.delete(lease.leaseId);
+      this.forget(lease);
       throw new GridTabError('STALE_VERSION');
     }
     const unit = round.units.find((u) => u.id === lease.unitId);
-    if (!unit || unit.lease?.leaseId !== lease.leaseId) throw new GridTabError('LEASE_UNKNOWN');
-    if (clock.now() > lease.deadline) {
-      this.expire(lease);
-      throw new GridTabError('LEASE_EXPIRED');
+    if (!unit || unit.status === 'done') {
+      this.forget(lease);
+      throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
     }
+    // Past its deadline: the unit goes to someone else, and this result may still be used.
+    if (clock.now() > lease.deadline && this.leases.has(lease.leaseId)) this.expire(lease);
     const stored = await this.checkAndStore(job, meta, payload, round.paramCount);
     // The round may have moved on while the blob was written; re-check before committing.
-    if (round.closing || this.rounds.get(job.id) !== round || unit.lease?.leaseId !== lease.leaseId) {
-      throw new GridTabError('STALE_VERSION');
+    if (round.closing || this.rounds.get(job.id) !== round) throw new GridTabError('STALE_VERSION');
+    // Another holder's update may have been accepted meanwhile (TS keeps the narrowing over await).
+    if ((unit as UnitState).status === 'done') {
+      this.forget(lease);
+      throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
     }
     await this.record(job, lease, meta, stored, round.round);
     unit.status = 'done';
+    // Whoever else holds this unit (it was handed out again after a deadline) is now too late.
+    if (unit.lease) this.forget(unit.lease);
     unit.lease = null;
-    this.leases.delete(lease.leaseId);
+    this.forget(lease);
+    for (const l of [...round.late.values()]) if (l.unitId === unit.id) round.late.delete(l.leaseId);
     this.deps.events.updateAccepted(meta.numSamples);
     if (this.quorumReached(job, round)) this.startClosing(job, round);
     return { accepted: true, round: round.round };
@@ -467,10 +537,10 @@ export class Scheduler {
   }
 
   release(contributorId: string, leaseId: string): boolean {
-    const lease = this.leases.get(leaseId);
+    const lease = this.findLease(leaseId);
     if (!lease || lease.contributorId !== contributorId) return false;
-    this.expire(lease);
-    this.pools.get(lease.jobId)?.late.delete(leaseId);
+    if (this.leases.has(leaseId)) this.expire(lease);
+    this.forget(lease);
     return true;
   }
 
@@ -479,8 +549,11 @@ export class Scheduler {
     const held = [...this.leases.values()].filter((l) => l.contributorId === contributorId);
     for (const lease of held) {
       this.expire(lease);
-      this.pools.get(lease.jobId)?.late.delete(lease.leaseId);
+      this.forget(lease);
     }
+    // Nor will its late results come.
+    for (const late of [...this.rounds.values(), ...this.pools.values()].map((s) => s.late))
+      for (const l of [...late.values()]) if (l.contributorId === contributorId) late.delete(l.leaseId);
     return held.length;
   }
 
@@ -489,7 +562,7 @@ export class Scheduler {
     this.speeds.report(contributorId, samplesPerSec);
   }
 
-  /** The lease's unit goes back to the pool; for buffered the lease may still deliver late. */
+  /** The lease's unit goes back to the pool; the lease may still deliver late while it can be used. */
   private expire(lease: Lease): void {
     this.leases.delete(lease.leaseId);
     const pool = this.pools.get(lease.jobId);
@@ -500,6 +573,7 @@ export class Scheduler {
         ? round.units.find((u) => u.id === lease.unitId)
         : undefined;
     if (pool && !pool.done.has(lease.unitId)) pool.late.set(lease.leaseId, lease);
+    if (unit && round && !round.closing && unit.status !== 'done') round.late.set(lease.leaseId, lease);
     if (unit && unit.status === 'leased' && unit.lease?.leaseId === lease.leaseId) {
       unit.status = 'pending';
       unit.lease = null;
@@ -527,6 +601,8 @@ export class Scheduler {
         this.expire(lease);
       }
     }
+    for (const lease of [...this.retired.values()])
+      if (now > lease.deadline + RETIRED_MS) this.retired.delete(lease.leaseId);
     for (const round of [...this.rounds.values()]) {
       const job = await this.deps.store.getJob(round.jobId);
       if (job?.status !== 'running' || round.closing) continue;
@@ -566,7 +642,12 @@ export class Scheduler {
   private startClosing(job: JobRecord, round: RoundState): void {
     if (round.closing) return;
     round.closing = true;
-    for (const u of round.units) if (u.lease) this.leases.delete(u.lease.leaseId);
+    // Results for this round come too late now: their holders hear STALE_VERSION for a while.
+    for (const lease of [...round.units.flatMap((u) => (u.lease ? [u.lease] : [])), ...round.late.values()]) {
+      this.leases.delete(lease.leaseId);
+      this.retired.set(lease.leaseId, lease);
+    }
+    round.late.clear();
     this.track(
       this.closeRound(job, round).catch((e) => {
         if (this.rounds.get(job.id) === round && this.lostTo(job, e)) return;
@@ -589,6 +670,12 @@ export class Scheduler {
     const base = (await store.getVersion(round.baseVersionId))!;
     const { version } = await commitVersion(this.deps, job, base, updates, round.round);
     this.rounds.delete(job.id);
+    const { unitsPerRound } = job.spec.rounds;
+    const delivered = this.deliveredIn(job.id, round.round, unitsPerRound, new Set(version.unitIds));
+    this.queues.set(job.id, {
+      round: round.round + 1,
+      queue: afterRound(round.queue, unitsPerRound, delivered),
+    });
     events.roundClosed((performance.now() - started) / 1000);
     const { metrics } = version;
     events.versionCommitted({ jobId: job.id, versionId: version.id, round: round.round, metrics });
@@ -597,7 +684,10 @@ export class Scheduler {
     );
     const updated = (await store.getJob(job.id))!;
     if (updated.status === 'running') await this.openRound(updated);
-    else if (updated.status === 'completed') await this.ownership.release(job.id);
+    else if (updated.status === 'completed') {
+      this.queues.delete(job.id);
+      await this.ownership.release(job.id);
+    }
   }
 
   /** Rebuilds a buffered job's pool: units done, lost ones back in the pool, the buffer's count. */
@@ -702,6 +792,7 @@ export class Scheduler {
     await this.deps.store.setJobStatus(jobId, status);
     if (status === 'cancelled') {
       this.rounds.delete(jobId);
+      this.queues.delete(jobId);
       this.dropPool(jobId);
       await this.ownership.release(jobId);
     }

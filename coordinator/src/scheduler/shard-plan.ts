@@ -49,3 +49,63 @@ export function planShards(
     },
   };
 }
+
+/**
+ * Where a synchronous job stands in its shard plan before a round: plan positions that earlier
+ * rounds handed out but did not aggregate (ascending), and the first position never handed out.
+ */
+export interface PositionQueue {
+  carried: number[];
+  next: number;
+}
+
+export const START_QUEUE: PositionQueue = { carried: [], next: 0 };
+
+/**
+ * The plan positions of a round's units, in unit order: the carried ones first, then fresh ones.
+ * A round that closes at its quorum or deadline leaves some units undelivered; their shards come
+ * back in the next round instead of being skipped for the rest of the pass.
+ */
+export function takePositions(queue: PositionQueue, unitsPerRound: number): number[] {
+  const positions = queue.carried.slice(0, unitsPerRound);
+  for (let p = queue.next; positions.length < unitsPerRound; p++) positions.push(p);
+  return positions;
+}
+
+/** The queue after a round whose units at `delivered` (indices) were aggregated. */
+export function afterRound(
+  queue: PositionQueue,
+  unitsPerRound: number,
+  delivered: ReadonlySet<number>,
+): PositionQueue {
+  const positions = takePositions(queue, unitsPerRound);
+  const fresh = positions.length - Math.min(queue.carried.length, unitsPerRound);
+  const carried = [
+    ...queue.carried.slice(unitsPerRound),
+    ...positions.filter((_, i) => !delivered.has(i)),
+  ].sort((a, b) => a - b);
+  return { carried, next: queue.next + fresh };
+}
+
+/**
+ * The positions of round `round`'s units (rounds count from 1), replayed from which unit indices
+ * each earlier round aggregated: the same after a restart, from committed versions alone. When
+ * every round aggregates all its units, unit i of round r is at (r - 1) * unitsPerRound + i.
+ */
+export function roundPositions(
+  round: number,
+  unitsPerRound: number,
+  deliveredIndices: (round: number) => ReadonlySet<number>,
+): number[] {
+  return takePositions(queueBefore(round, unitsPerRound, deliveredIndices), unitsPerRound);
+}
+
+export function queueBefore(
+  round: number,
+  unitsPerRound: number,
+  deliveredIndices: (round: number) => ReadonlySet<number>,
+): PositionQueue {
+  let queue = START_QUEUE;
+  for (let r = 1; r < round; r++) queue = afterRound(queue, unitsPerRound, deliveredIndices(r));
+  return queue;
+}

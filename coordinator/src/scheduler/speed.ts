@@ -3,6 +3,9 @@
  * a slow one is not cut off before it could finish. Speeds measured on accepted units (samples
  * over the wall time from lease to submission, fetching included) win over the samples/s a tab
  * reports, which a tab could inflate; a contributor with neither gets the job's leaseMs.
+ * Only what was measured on at least MIN_MEASURED units may shorten a lease below leaseMs: a
+ * tab's short benchmark, or its first unit, says little about how it runs on a loaded machine, so
+ * they may only lengthen it.
  */
 export interface LeasePolicy {
   leaseMs: number;
@@ -14,10 +17,13 @@ export interface LeasePolicy {
 const ALPHA = 0.5;
 /** A lease never exceeds this many times the job's leaseMs, however slow the tab looks. */
 const MAX_STRETCH = 20;
+/** Measured units of a contributor before its speed may shorten its leases. */
+const MIN_MEASURED = 2;
 
 export class SpeedBook {
   private readonly measured = new Map<string, number>();
   private readonly reported = new Map<string, number>();
+  private readonly units = new Map<string, number>();
 
   /** Records an accepted unit of `samples` that took `ms` from lease to submission. */
   measure(contributorId: string, samples: number, ms: number): void {
@@ -25,6 +31,7 @@ export class SpeedBook {
     const sps = samples / (ms / 1000);
     const prev = this.measured.get(contributorId);
     this.measured.set(contributorId, prev === undefined ? sps : ALPHA * sps + (1 - ALPHA) * prev);
+    this.units.set(contributorId, (this.units.get(contributorId) ?? 0) + 1);
   }
 
   report(contributorId: string, samplesPerSec: number): void {
@@ -40,8 +47,8 @@ export class SpeedBook {
     const sps = this.samplesPerSec(contributorId);
     if (sps === null) return policy.leaseMs;
     const expected = (samples / sps) * 1000;
-    return Math.round(
-      Math.min(policy.leaseMs * MAX_STRETCH, Math.max(policy.leaseFloorMs, policy.leaseMargin * expected)),
-    );
+    const trusted = (this.units.get(contributorId) ?? 0) >= MIN_MEASURED;
+    const floor = trusted ? policy.leaseFloorMs : policy.leaseMs;
+    return Math.round(Math.min(policy.leaseMs * MAX_STRETCH, Math.max(floor, policy.leaseMargin * expected)));
   }
 }
