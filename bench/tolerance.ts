@@ -11,7 +11,7 @@ import { DEFAULT_SPOT_CHECK_TOLERANCE, encodeShard, MODEL_PRESETS, type WorkUnit
 import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { Trainer } from '../client/src/runtime/trainer.ts';
+import { Trainer } from '@gridtab/client/trainer';
 import { DEFAULT_FASHION_MNIST_DIR, loadFashionMnist } from '../coordinator/src/datasets/fashion-mnist.ts';
 import { relativeDistance } from '../coordinator/src/reputation/recompute.ts';
 import { setUpWebGPU } from '../kernels/src/testing/backends.ts';

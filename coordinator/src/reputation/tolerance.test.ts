@@ -7,8 +7,8 @@ import { DEFAULT_SPOT_CHECK_TOLERANCE, encodeShard, MODEL_PRESETS, type WorkUnit
 import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { Trainer } from '@gridtab/client/trainer';
 import { describe, expect, it } from 'vitest';
-import { Trainer } from '../../../client/src/runtime/trainer.ts';
 import { syntheticImages } from '../testing.ts';
 import { relativeDistance } from './recompute.ts';
 
