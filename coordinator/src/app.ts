@@ -282,6 +282,7 @@ export async function createCoordinator(
   await spotChecks.init();
   await scheduler.init();
   await sweeps.init();
+  await registry.backfill();
   await ensureDemoJob(co);
 
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
