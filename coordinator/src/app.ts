@@ -251,7 +251,7 @@ export async function createCoordinator(
   });
   cluster.attach(io);
   contributors = attachContributors(io, co);
-  inference = attachInference(io, { registry, telemetry: co.inferenceTelemetry, log });
+  inference = attachInference(io, { registry, telemetry: co.inferenceTelemetry, clock, log });
   consoleNs = attachConsole(io, co, contributors);
 
   // Once a second: close the telemetry period, then judge the alert rules on fresh figures.
