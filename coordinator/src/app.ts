@@ -251,7 +251,7 @@ export async function createCoordinator(
   });
   cluster.attach(io);
   contributors = attachContributors(io, co);
-  inference = attachInference(io, { registry, telemetry: co.inferenceTelemetry, log });
+  inference = attachInference(io, { registry, telemetry: co.inferenceTelemetry, clock, log });
   consoleNs = attachConsole(io, co, contributors);
 
   // Once a second: close the telemetry period, then judge the alert rules on fresh figures.
@@ -282,6 +282,7 @@ export async function createCoordinator(
   await spotChecks.init();
   await scheduler.init();
   await sweeps.init();
+  await registry.backfill();
   await ensureDemoJob(co);
 
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));

@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   INVALID_BUDGET:
     'the sweep budget is zero, missing, or cannot bound the method (random search needs maxTrials)',
   UNKNOWN_METRIC: 'the sweep metric is not testAccuracy or testLoss',
+  RATE_LIMITED: 'too many messages from this socket or client in a short time; send fewer, later',
+  TOO_MANY_SUBSCRIPTIONS: 'this socket already holds the most alias subscriptions one socket may',
   INTERNAL: 'the coordinator failed; the request may be retried',
 } as const;
 

@@ -19,6 +19,7 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   WEIGHTS_MISMATCH: 400,
   INPUT_MISMATCH: 400,
   PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
   DATASET_MISSING: 503,
 };
 

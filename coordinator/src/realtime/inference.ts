@@ -3,6 +3,12 @@
  * it moves, each told the version the alias now gives it (a canary split is per client), and
  * report telemetry per version. Messages are validated with the shared schemas; answers are
  * Results, never thrown errors.
+ *
+ * The namespace is public (apps embed it in public pages, with no login), so each socket is
+ * bounded: its subscribes and reports draw from one token bucket (both cost store reads; the SDK
+ * sends one subscribe per connect and one report per 10 s), it holds at most
+ * MAX_SUBSCRIPTIONS aliases, and telemetry keeps only versions the registry knows, so a hostile
+ * page cannot flood the store, the rooms or the metrics' label values.
  */
 import {
   fail,
@@ -16,14 +22,23 @@ import {
   subscribeSchema,
 } from '@gridtab/shared';
 import type { Namespace, Server, Socket } from 'socket.io';
+import type { Clock } from '../clock.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { InferenceTelemetry } from '../registry/telemetry.ts';
 import type { AliasMove } from '../storage/registry-records.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+/** Messages (subscribes and reports) a socket may send at once, then per second. */
+export const INFERENCE_BURST = 20;
+export const INFERENCE_PER_SECOND = 1;
+/** Aliases one socket may follow (the SDK follows one per socket). */
+export const MAX_SUBSCRIPTIONS = 16;
 
 interface SocketData {
   clientKey: string;
-  /** `${name}\0${alias}` of every subscription this socket holds. */
+  /** `${name}\0${alias}` of every subscription this socket holds or is resolving. */
   subscriptions: Set<string>;
+  bucket: TokenBucket;
 }
 
 type InferenceNamespace = Namespace<
@@ -52,29 +67,47 @@ async function toResult<T>(run: () => Promise<T>): Promise<Result<T>> {
 
 export function attachInference(
   io: Server,
-  deps: { registry: Registry; telemetry: InferenceTelemetry; log: (msg: string) => void },
+  deps: { registry: Registry; telemetry: InferenceTelemetry; clock: Clock; log: (msg: string) => void },
 ) {
   const nsp = io.of(INFERENCE_NAMESPACE) as unknown as InferenceNamespace;
 
   nsp.on('connection', (socket: InferenceSocket) => {
     socket.data.clientKey = socket.id;
     socket.data.subscriptions = new Set();
+    socket.data.bucket = new TokenBucket(deps.clock, INFERENCE_BURST, INFERENCE_PER_SECOND);
+    const limited = () =>
+      fail(
+        'RATE_LIMITED',
+        `a socket may send ${INFERENCE_BURST} subscribes and reports at once, then ${INFERENCE_PER_SECOND} a second`,
+      );
 
     socket.on('model:subscribe', (msg, ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
+      if (!socket.data.bucket.take()) return reply(limited());
       const parsed = subscribeSchema.safeParse(msg);
       if (!parsed.success)
         return reply(fail('BAD_REQUEST', parsed.error.issues.map((i) => i.message).join('; ')));
       const { name, alias, clientKey } = parsed.data;
+      const key = `${name}\u0000${alias}`;
+      const subs = socket.data.subscriptions;
+      const fresh = !subs.has(key);
+      if (fresh && subs.size >= MAX_SUBSCRIPTIONS)
+        return reply(
+          fail('TOO_MANY_SUBSCRIPTIONS', `a socket may follow at most ${MAX_SUBSCRIPTIONS} aliases`),
+        );
+      // Held while resolving, so subscribes sent together cannot pass the cap together.
+      subs.add(key);
       if (clientKey) socket.data.clientKey = clientKey;
       void toResult(() => deps.registry.resolve(name, alias, socket.data.clientKey)).then((result) => {
         if (result.ok) socket.join(room(name, alias));
+        else if (fresh) subs.delete(key);
         reply(result);
       });
     });
 
     socket.on('inference:report', (msg, ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
+      if (!socket.data.bucket.take()) return reply(limited());
       const parsed = inferenceReportSchema.safeParse(msg);
       if (!parsed.success)
         return reply(fail('BAD_REQUEST', parsed.error.issues.map((i) => i.message).join('; ')));

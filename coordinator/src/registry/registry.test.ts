@@ -26,9 +26,46 @@ describe('registry', () => {
     expect((await co.registry.listModels()).map((m) => m.name)).toContain(`shirts-shoes-v2-${twin.id}`);
   });
 
+  it('registers a job when it is created; reads do not scan jobs; the start-up backfill does', async () => {
+    const job = await newJob('Made Now');
+    expect((await co.store.registry.getModelByJob(job.id))?.name).toBe('made-now');
+    expect(await co.registry.registerJob(job)).toMatchObject({ name: 'made-now', jobId: job.id });
+    // A job stored without its model, as every job was before registration at creation.
+    const initial = (await co.store.getVersion(job.versionId!))!;
+    const legacy = { ...job, id: 'j-legacy01', name: 'Legacy Job', versionId: null };
+    await co.store.createJob(legacy, { ...initial, id: 'v-legacy01', jobId: legacy.id });
+    expect((await co.registry.listModels()).map((m) => m.name)).not.toContain('legacy-job');
+    await expect(co.registry.model('legacy-job')).rejects.toThrow(
+      expect.objectContaining({ code: 'NOT_FOUND' }),
+    );
+    expect(await co.registry.backfill()).toBe(1);
+    expect(await co.registry.model('legacy-job')).toMatchObject({ jobId: legacy.id });
+    expect((await co.registry.versions('legacy-job')).map((v) => v.id)).toEqual(['v-legacy01']);
+    expect(await co.registry.backfill()).toBe(0);
+  });
+
+  it('publishes a job that is no model (a trial) under a free name only', async () => {
+    const trial = await createJob(
+      { ...co, registry: null },
+      jobSpecSchema.parse({ ...TEST_JOB, name: 'trial' }),
+    );
+    expect(await co.store.registry.getModelByJob(trial.id)).toBeNull();
+    await newJob('Taken Name');
+    await expect(co.registry.bindJob('taken-name', trial.id, null)).rejects.toThrow(
+      expect.objectContaining({ code: 'CONFLICT' }),
+    );
+    expect(await co.store.registry.getModelByJob(trial.id)).toBeNull();
+    const published = await co.registry.bindJob('published', trial.id, {
+      alias: 'production',
+      metric: 'testAccuracy',
+    });
+    expect(published).toMatchObject({ name: 'published', jobId: trial.id });
+    const v = await commitVersion(co, trial.id, 0.8);
+    expect((await co.registry.onVersionCommitted(trial.id, v.id))?.versionId).toBe(v.id);
+  });
+
   it('renames a job model and refuses a taken name', async () => {
     const job = await newJob('to rename');
-    await co.registry.syncJobs();
     expect((await co.registry.bindJob('renamed', job.id, null)).name).toBe('renamed');
     await expect(co.registry.model('to-rename')).rejects.toThrow(/does not exist/);
     const other = await newJob('other');

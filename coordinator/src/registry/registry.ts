@@ -1,8 +1,9 @@
 /**
  * The model registry: names over versions, aliases over names. A job's versions form the model
- * named in the registry for that job (by default a slug of the job name, registered the first
- * time the registry sees the job; an admin can rename it); an imported TF.js model is a model
- * with no job. Aliases point at versions, may split traffic with a canary, keep a history that
+ * named in the registry for that job (by default a slug of the job name, registered when the
+ * job is created; an admin can rename it). A sweep trial's job is no model until it is published
+ * (POST /api/sweeps/:id/promote or POST /api/models). An imported TF.js model is a model with no
+ * job. Aliases point at versions, may split traffic with a canary, keep a history that
  * rollback walks back through, and can follow a job automatically when its metric improves.
  */
 import { randomUUID } from 'node:crypto';
@@ -22,7 +23,7 @@ import type {
   Canary,
   ModelRecord,
 } from '../storage/registry-records.ts';
-import type { Store } from '../storage/store.ts';
+import type { JobRecord, Store } from '../storage/store.ts';
 import { pickVersion } from './canary.ts';
 import { importLayersModel, type LayersModelJson, toModelJson } from './export.ts';
 
@@ -77,40 +78,62 @@ export class Registry {
     return new Date(this.deps.clock.now()).toISOString();
   }
 
-  private syncing: Promise<void> | null = null;
-
-  /** Registers every job the registry has not seen yet under a slug of its name. */
-  syncJobs(): Promise<void> {
-    // One pass at a time in this process: two concurrent passes would both insert the same job.
-    this.syncing ??= this.syncJobsOnce().finally(() => {
-      this.syncing = null;
-    });
-    return this.syncing;
-  }
-
-  private async syncJobsOnce(): Promise<void> {
-    for (const job of await this.deps.store.listJobs()) {
-      if (await this.records.getModelByJob(job.id)) continue;
-      let name = slugify(job.name) || job.id;
-      if (await this.records.getModel(name)) name = `${name}-${job.id}`;
+  /**
+   * Registers a job's model under a slug of its job's name (`<slug>-<jobId>` when the slug is
+   * taken); createJob calls it for every job that is a model (sweep trials are not). Returns the
+   * job's model when it already has one. Safe beside another coordinator sharing the store: a
+   * unique violation means it registered the job or took the name first, so look again.
+   */
+  async registerJob(job: Pick<JobRecord, 'id' | 'name' | 'createdAt'>): Promise<ModelRecord> {
+    const slug = slugify(job.name) || job.id;
+    let refused: unknown = null;
+    for (const name of [slug, `${slug}-${job.id}`]) {
+      const mine = await this.records.getModelByJob(job.id);
+      if (mine) return mine;
+      if (await this.records.getModel(name)) continue;
+      const model: ModelRecord = { name, jobId: job.id, autoPromote: null, createdAt: job.createdAt };
       try {
-        await this.records.insertModel({ name, jobId: job.id, autoPromote: null, createdAt: job.createdAt });
+        await this.records.insertModel(model);
+        return model;
       } catch (e) {
-        // Another coordinator sharing the store may have registered it first.
-        if (!(await this.records.getModelByJob(job.id))) throw e;
+        refused = e;
       }
     }
+    const mine = await this.records.getModelByJob(job.id);
+    if (mine) return mine;
+    throw refused ?? new GridTabError('CONFLICT', `no free model name for job ${job.id}`);
+  }
+
+  /**
+   * Once at start-up: registers the jobs created before createJob registered them (or whose
+   * registration a crash cut off), so that reads never scan jobs. Sweep trials are skipped:
+   * they are not models until published.
+   */
+  async backfill(): Promise<number> {
+    const registered = new Set((await this.records.listModels()).map((m) => m.jobId));
+    const trials = new Set<string>();
+    for (const sweep of await this.deps.store.sweeps.listSweeps())
+      for (const t of await this.deps.store.sweeps.listTrials(sweep.id)) {
+        if (t.jobId) trials.add(t.jobId);
+        for (const id of t.reruns) trials.add(id);
+      }
+    let added = 0;
+    for (const job of await this.deps.store.listJobs()) {
+      if (registered.has(job.id) || trials.has(job.id)) continue;
+      await this.registerJob(job);
+      added++;
+    }
+    if (added) this.deps.log(`registry: registered ${added} job(s) created before registration at creation`);
+    return added;
   }
 
   async model(name: string): Promise<ModelRecord> {
-    await this.syncJobs();
     const m = await this.records.getModel(name);
     if (!m) throw new GridTabError('NOT_FOUND', `model ${name} does not exist`);
     return m;
   }
 
   async listModels(): Promise<ModelSummary[]> {
-    await this.syncJobs();
     const summaries: ModelSummary[] = [];
     for (const m of await this.records.listModels()) {
       const aliases = await this.records.listAliases(m.name);
@@ -179,13 +202,25 @@ export class Registry {
   async bindJob(name: string, jobId: string, autoPromote: AutoPromote | null): Promise<ModelRecord> {
     checkName('model', name);
     if (autoPromote) checkName('alias', autoPromote.alias);
-    if (!(await this.deps.store.getJob(jobId)))
-      throw new GridTabError('NOT_FOUND', `job ${jobId} does not exist`);
-    await this.syncJobs();
-    const current = (await this.records.getModelByJob(jobId))!;
+    const job = await this.deps.store.getJob(jobId);
+    if (!job) throw new GridTabError('NOT_FOUND', `job ${jobId} does not exist`);
+    const taken = () => new GridTabError('CONFLICT', `model name ${name} is taken`);
+    let current = await this.records.getModelByJob(jobId);
+    if (!current) {
+      // A job that is no model yet (a sweep trial): publishing it registers it under this name.
+      if (await this.records.getModel(name)) throw taken();
+      const model: ModelRecord = { name, jobId, autoPromote, createdAt: job.createdAt };
+      try {
+        await this.records.insertModel(model);
+        current = model;
+      } catch (e) {
+        // Another coordinator sharing the store took the name or registered the job first.
+        current = await this.records.getModelByJob(jobId);
+        if (!current) throw (await this.records.getModel(name)) ? taken() : e;
+      }
+    }
     if (current.name !== name) {
-      if (await this.records.getModel(name))
-        throw new GridTabError('CONFLICT', `model name ${name} is taken`);
+      if (await this.records.getModel(name)) throw taken();
       await this.records.renameModel(current.name, name);
     }
     await this.records.setAutoPromote(name, autoPromote);
@@ -259,7 +294,6 @@ export class Registry {
   }
 
   private async autoPromote(jobId: string, versionId: string): Promise<AliasMove | null> {
-    await this.syncJobs();
     const m = await this.records.getModelByJob(jobId);
     if (!m?.autoPromote) return null;
     const { alias, metric } = m.autoPromote;
@@ -325,7 +359,6 @@ export class Registry {
     weightData: Uint8Array,
   ): Promise<ModelVersion> {
     checkName('model', name);
-    await this.syncJobs();
     const existing = await this.records.getModel(name);
     if (existing?.jobId)
       throw new GridTabError(

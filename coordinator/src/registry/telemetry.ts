@@ -8,6 +8,8 @@ import type { InferenceReport } from '@gridtab/shared';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 const LATENCY_WINDOW = 2000;
+/** Distinct backend names kept per version; later ones count as 'other' (SDKs report any string). */
+export const MAX_BACKENDS = 8;
 
 export interface VersionTelemetry {
   reports: number;
@@ -76,7 +78,8 @@ export class InferenceTelemetry {
         weight: 0,
         sumMean: 0,
         sumSquare: 0,
-        backends: {},
+        // No prototype: a reported backend named like one of Object's properties is just a key.
+        backends: Object.create(null),
       };
       this.byVersion.set(key, acc);
     }
@@ -94,7 +97,9 @@ export class InferenceTelemetry {
       acc.sumMean += r.inputMean * r.predictions;
       acc.sumSquare += (r.inputStd ** 2 + r.inputMean ** 2) * r.predictions;
     }
-    acc.backends[r.backend] = (acc.backends[r.backend] ?? 0) + r.predictions;
+    const known = Object.hasOwn(acc.backends, r.backend);
+    const backend = known || Object.keys(acc.backends).length < MAX_BACKENDS ? r.backend : 'other';
+    acc.backends[backend] = (acc.backends[backend] ?? 0) + r.predictions;
     const labels = { model: r.name, version: r.versionId };
     this.predictions.inc(labels, r.predictions);
     this.errors.inc(labels, r.errors);

@@ -8,6 +8,7 @@ import { GridTabError, type JobSpec } from '@gridtab/shared';
 import { buildModel, getFlatWeights, paramCount } from '@gridtab/shared/tf';
 import type { Clock } from '../clock.ts';
 import { initTf } from '../evaluation/tf-node.ts';
+import type { Registry } from '../registry/registry.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { DatasetRecord, JobRecord, Store } from '../storage/store.ts';
 
@@ -51,11 +52,12 @@ export async function checkModel(spec: JobSpec, dataset: DatasetRecord): Promise
 }
 
 /**
- * `initialWeights` (a blob hash) starts the job from those weights instead of TF.js's random
+ * `registry` registers the job's model in the same call (reads of the registry never scan jobs
+ * for new ones); null for a job that is no model of its own (a sweep trial). `initialWeights` (a blob hash) starts the job from those weights instead of TF.js's random
  * initialisation, which is not seeded: a re-run of a sweep trial starts where the trial did.
  */
 export async function createJob(
-  deps: { store: Store; blobs: BlobStore; clock: Clock },
+  deps: { store: Store; blobs: BlobStore; clock: Clock; registry: Pick<Registry, 'registerJob'> | null },
   spec: JobSpec,
   initialWeights?: string,
 ): Promise<JobRecord> {
@@ -99,5 +101,8 @@ export async function createJob(
     metrics: { testAccuracy: null, testLoss: null },
     createdAt: now,
   });
-  return (await deps.store.getJob(job.id))!;
+  const created = (await deps.store.getJob(job.id))!;
+  // A crash between the two writes leaves the job unregistered until the next start-up backfill.
+  await deps.registry?.registerJob(created);
+  return created;
 }

@@ -214,7 +214,7 @@ export class SweepRunner {
       name: `${original.name} (re-run)`,
       stopping: { ...original.stopping, maxRounds: last.round },
     });
-    const job = await createJob(this.deps, spec, trial.repro.initialWeightsHash);
+    const job = await createJob({ ...this.deps, registry: null }, spec, trial.repro.initialWeightsHash);
     await scheduler.openRound(job);
     await this.locked(sweepId, async () => {
       const fresh = (await store.sweeps.listTrials(sweepId)).find((t) => t.id === trialId)!;
@@ -372,7 +372,8 @@ export class SweepRunner {
     let next: TrialRecord;
     try {
       const jobSpec = this.trialSpec(spec, t.params, t.index);
-      const job = await createJob(this.deps, jobSpec);
+      // A trial is no model: only the trial a user publishes (promote) enters the registry.
+      const job = await createJob({ ...this.deps, registry: null }, jobSpec);
       const dataset = (await store.getDataset(jobSpec.dataset))!;
       next = {
         ...t,

@@ -99,6 +99,19 @@ describe('sweeps', () => {
     expect(sweep.best?.value).toBeGreaterThan(0.5);
     expect(sweep.samples).toBe(good.samples + slow.samples);
 
+    // Trials are no models, not even after the start-up backfill; only the published one becomes one.
+    const trialJobs = sweep.trials!.map((t) => t.jobId!);
+    await co.registry.backfill();
+    for (const id of trialJobs) expect(await co.store.registry.getModelByJob(id)).toBeNull();
+    // A store from before this rule holds a model per trial: it stays, and keeps serving.
+    await co.store.registry.insertModel({
+      name: 'grid-lr-2',
+      jobId: slow.jobId,
+      autoPromote: null,
+      createdAt: new Date().toISOString(),
+    });
+    expect((await co.registry.versions('grid-lr-2')).length).toBe(slow.curve.length + 1);
+
     const promoted = await post(co, `/sweeps/${sweep.id}/promote`, { alias: 'production' });
     expect(promoted).toMatchObject({
       status: 200,
@@ -106,6 +119,9 @@ describe('sweeps', () => {
     });
     const alias = await (await fetch(`${co.url}/api/models/grid-lr/aliases/production`)).json();
     expect(alias.versionId).toBe(sweep.best!.versionId);
+    expect((await co.store.registry.getModelByJob(good.jobId!))?.name).toBe('grid-lr');
+    expect((await co.store.registry.getModelByJob(diverged.jobId!))?.name).toBeUndefined();
+    expect((await co.registry.listModels()).map((m) => m.name).sort()).toEqual(['grid-lr', 'grid-lr-2']);
 
     // Re-run the slow trial (not at 100% yet, so there is something to compare): same initial
     // weights, seed, shards and spec, so the same result up to the order in which FedAvg sums a
@@ -125,6 +141,8 @@ describe('sweeps', () => {
     expect(Math.abs(again.metrics.testAccuracy! - first.testAccuracy!)).toBeLessThanOrEqual(0.005);
     expect(Math.abs(again.metrics.testLoss! / first.testLoss! - 1)).toBeLessThanOrEqual(1e-3);
     expect((await get(co, sweep.id)).trials![2].reruns).toEqual([rerun.body.jobId]);
+    await co.registry.backfill();
+    expect(await co.store.registry.getModelByJob(rerun.body.jobId)).toBeNull();
   });
 
   it('runs seeded random trials, at most `concurrency` at a time', async () => {
