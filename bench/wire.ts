@@ -14,7 +14,8 @@
  * Options: --rounds N (default 15), --contributors N (default 3),
  * --runs fedavg:fp32,fedavg:int8,buffered:fp32,diloco:int8,diloco:topk:0.1,... (codecs as below),
  * --codecs fp32,fp16,int8,topk:0.1 (shorthand for fedavg runs), --diloco-steps N (default 1500),
- * --diloco-rounds N (default 2), --outer-lr X (default 0.7), --outer-momentum X (default 0.9)
+ * --diloco-rounds N (default 2), --outer-lr X (default 0.7), --outer-momentum X (default 0.9),
+ * --out NAME (results file, default wire: a partial re-run keeps the full run's file)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,12 +39,13 @@ const { values } = parseArgs({
     'diloco-rounds': { type: 'string', default: '2' },
     'outer-lr': { type: 'string', default: '0.7' },
     'outer-momentum': { type: 'string', default: '0.9' },
+    out: { type: 'string', default: 'wire' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
   console.log(
-    'Usage: npm run bench:wire -- [--rounds N] [--contributors N] [--codecs fp32,int8,topk:0.01] [--runs fedavg:fp32,diloco:int8,buffered:fp32] [--diloco-steps N] [--diloco-rounds N]',
+    'Usage: npm run bench:wire -- [--rounds N] [--contributors N] [--codecs fp32,int8,topk:0.01] [--runs fedavg:fp32,diloco:int8,buffered:fp32] [--diloco-steps N] [--diloco-rounds N] [--out NAME]\nWrites bench/results/NAME.json (default wire) and rows in docs/BENCHMARKS.md.',
   );
   process.exit(0);
 }
@@ -177,7 +179,7 @@ const result = {
   contributors: contributorCount,
   rows,
 };
-console.log(`wrote ${writeResults('wire', result)}`);
+console.log(`wrote ${writeResults(values.out!, result)}`);
 const date = result.machine.date.slice(0, 10);
 addRows(
   'bench:wire rows',
