@@ -44,6 +44,7 @@ import {
   type SavedUnit,
   saveCodecState,
   saveUnit,
+  TOO_LATE,
 } from './resume.ts';
 import { Aborted, Trainer, type UnitCheckpoint } from './trainer.ts';
 import type { Contributor, ContributorState } from './types.ts';
@@ -215,16 +216,19 @@ class ContributorRuntime implements Contributor {
   }
 
   /**
-   * A unit saved by this tab before a reload: continued if its lease may still be valid (then the
-   * backends measured before are reused, so the tab rejoins within the disconnect grace period),
-   * else forgotten; the coordinator frees its lease at the deadline or after the grace period.
+   * A unit saved by this tab before a reload: continued if its result may still be used (then the
+   * backends measured before are reused, so the tab rejoins fast). Past its lease's deadline or
+   * the disconnect grace period the unit went to other tabs too, but the coordinator still uses
+   * this tab's result if it comes first while the round is open; it refuses it otherwise.
    */
   private async restore(): Promise<void> {
     const saved = await loadSavedUnit(this.opts.cache).catch(() => null);
     if (!saved) return;
-    if (!resumable(saved, this.opts.coordinatorUrl, Date.now())) {
-      this.log(`saved unit ${saved.unit.unitId} is past its deadline; not resuming it`);
-      await clearSavedUnit(this.opts.cache);
+    const verdict = resumable(saved, this.opts.coordinatorUrl, this.opts.clientId, Date.now());
+    if (verdict !== 'yes') {
+      this.log(`saved unit ${saved.unit.unitId} not resumed (${verdict})`);
+      // Another tab's unit (tabs of one origin share the cache) is left to that tab.
+      if (verdict !== 'other-tab') await clearSavedUnit(this.opts.cache);
       return;
     }
     this.saved = saved;
@@ -343,8 +347,11 @@ class ContributorRuntime implements Contributor {
       if (this.saved) {
         const { unit, checkpoint } = this.saved;
         this.saved = null;
-        this.log(`resuming unit ${unit.unitId} at step ${checkpoint?.step ?? 0} of ${unit.localSteps}`);
-        await this.work(unit, checkpoint);
+        const late = unit.deadline < Date.now() ? ' (past its deadline: used if it still can be)' : '';
+        this.log(
+          `resuming unit ${unit.unitId} at step ${checkpoint?.step ?? 0} of ${unit.localSteps}${late}`,
+        );
+        await this.work(unit, checkpoint, true);
         continue;
       }
       let offer: Result<UnitOffer>;
@@ -373,7 +380,8 @@ class ContributorRuntime implements Contributor {
     }
   }
 
-  private async work(unit: WorkUnit, from: UnitCheckpoint | null = null): Promise<void> {
+  /** `resumed`: continued after a reload, so a refusal may only mean the tab came back too late. */
+  private async work(unit: WorkUnit, from: UnitCheckpoint | null = null, resumed = false): Promise<void> {
     const backend = chooseBackend(this.state.backends, unit.model);
     if (!backend) {
       this.log(`no backend here can train job ${unit.jobId}; giving the unit back`);
@@ -396,6 +404,8 @@ class ContributorRuntime implements Contributor {
           backends: this.state.backends,
           chosenBackend: this.state.chosenBackend ?? backend,
           checkpoint,
+          clientId: this.opts.clientId,
+          savedAt: Date.now(),
         }).catch((e) => this.log(`could not save the unit in progress: ${(e as Error).message}`));
       if (!from) await keep(null);
       let latest = from;
@@ -478,6 +488,11 @@ class ContributorRuntime implements Contributor {
           unitProgress: 1,
           lastError: null,
         });
+      } else if (resumed && TOO_LATE.has(ack.error.code)) {
+        // Back too late (the round closed, or another tab delivered the unit): not an error;
+        // the lease is gone already, and the next unit is a fresh one.
+        this.log(`resumed unit ${unit.unitId} came back too late (${ack.error.code}); moving on`);
+        this.set({ samplesPerSec, unitProgress: 0 });
       } else {
         this.log(`update refused: ${ack.error.code} ${ack.error.message}`);
         this.set({ samplesPerSec, lastError: `update refused: ${ack.error.code}` });
