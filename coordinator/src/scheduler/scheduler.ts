@@ -713,8 +713,10 @@ export class Scheduler {
     await this.insertsDone(job.id, round.round);
     const updates = await store.listUpdates(job.id, round.round);
     const base = (await store.getVersion(round.baseVersionId))!;
-    const { version } = await commitVersion(this.deps, job, base, updates, round.round);
-    this.forgetJob(job.id);
+    // Forgotten even when the commit fails: it may have been written before the error.
+    const { version } = await commitVersion(this.deps, job, base, updates, round.round).finally(() =>
+      this.forgetJob(job.id),
+    );
     this.rounds.delete(job.id);
     const { unitsPerRound } = job.spec.rounds;
     const delivered = this.deliveredIn(job.id, round.round, unitsPerRound, new Set(version.unitIds));
@@ -793,8 +795,9 @@ export class Scheduler {
     await this.insertsDone(job.id, pool.round);
     const updates = await store.listUpdates(job.id, pool.round);
     const base = (await store.getVersion(pool.version.id))!;
-    const { version, status } = await commitVersion(this.deps, job, base, updates, pool.round);
-    this.forgetJob(job.id);
+    const { version, status } = await commitVersion(this.deps, job, base, updates, pool.round).finally(() =>
+      this.forgetJob(job.id),
+    );
     pool.version = { id: version.id, round: version.round, hash: version.hash };
     pool.round = version.round + 1;
     pool.buffered = pool.overflow;
@@ -839,8 +842,7 @@ export class Scheduler {
     if (job.status === 'completed' || job.status === 'cancelled') {
       throw new GridTabError('JOB_NOT_RUNNING', `job ${jobId} is ${job.status}`);
     }
-    await this.deps.store.setJobStatus(jobId, status);
-    this.forgetJob(jobId);
+    await this.deps.store.setJobStatus(jobId, status).finally(() => this.forgetJob(jobId));
     if (status === 'cancelled') {
       this.rounds.delete(jobId);
       this.queues.delete(jobId);
