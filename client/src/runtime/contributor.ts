@@ -119,6 +119,8 @@ class ContributorRuntime implements Contributor {
   private abandoned = false;
   /** The coordinator's socket message limit, from the join answer. */
   private maxMessageBytes = MAX_SOCKET_MESSAGE_BYTES;
+  /** Waits that only a version event would end (roundClosed), ended instead when the runtime stops. */
+  private readonly onStop = new Set<() => void>();
   /** Per job: the codec's memory across units (top-k's error-feedback residual). */
   private readonly codecStates = new Map<string, CodecState>();
 
@@ -560,8 +562,14 @@ class ContributorRuntime implements Contributor {
     return payload;
   }
 
+  private endWaits(): void {
+    for (const stopped of [...this.onStop]) stopped();
+    this.onStop.clear();
+  }
+
   private vanish(): void {
     this.running = false;
+    this.endWaits();
     this.socket?.disconnect();
     this.wake?.();
   }
@@ -578,11 +586,18 @@ class ContributorRuntime implements Contributor {
   private roundClosed(unit: WorkUnit): Promise<VersionEvent> {
     const closed = (s: ContributorState) =>
       s.versions.find((v) => v.jobId === unit.jobId && v.round >= unit.round);
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      // A paused job closes no round: stopping must not wait for one.
+      const stopped = () => {
+        queueMicrotask(() => stop());
+        reject(new Aborted());
+      };
+      this.onStop.add(stopped);
       const stop = this.subscribe((s) => {
         const v = closed(s);
         if (v) {
           queueMicrotask(() => stop());
+          this.onStop.delete(stopped);
           resolve(v);
         }
       });
@@ -591,6 +606,7 @@ class ContributorRuntime implements Contributor {
 
   async pause(): Promise<void> {
     this.running = false;
+    this.endWaits();
     this.wake?.();
     this.resolveJoined();
     await this.loop;
