@@ -44,6 +44,7 @@ import {
   type SavedUnit,
   saveCodecState,
   saveUnit,
+  TOO_LATE,
 } from './resume.ts';
 import { Aborted, Trainer, type UnitCheckpoint } from './trainer.ts';
 import type { Contributor, ContributorState } from './types.ts';
@@ -118,6 +119,8 @@ class ContributorRuntime implements Contributor {
   private abandoned = false;
   /** The coordinator's socket message limit, from the join answer. */
   private maxMessageBytes = MAX_SOCKET_MESSAGE_BYTES;
+  /** Waits that only a version event would end (roundClosed), ended instead when the runtime stops. */
+  private readonly onStop = new Set<() => void>();
   /** Per job: the codec's memory across units (top-k's error-feedback residual). */
   private readonly codecStates = new Map<string, CodecState>();
 
@@ -215,16 +218,19 @@ class ContributorRuntime implements Contributor {
   }
 
   /**
-   * A unit saved by this tab before a reload: continued if its lease may still be valid (then the
-   * backends measured before are reused, so the tab rejoins within the disconnect grace period),
-   * else forgotten; the coordinator frees its lease at the deadline or after the grace period.
+   * A unit saved by this tab before a reload: continued if its result may still be used (then the
+   * backends measured before are reused, so the tab rejoins fast). Past its lease's deadline or
+   * the disconnect grace period the unit went to other tabs too, but the coordinator still uses
+   * this tab's result if it comes first while the round is open; it refuses it otherwise.
    */
   private async restore(): Promise<void> {
     const saved = await loadSavedUnit(this.opts.cache).catch(() => null);
     if (!saved) return;
-    if (!resumable(saved, this.opts.coordinatorUrl, Date.now())) {
-      this.log(`saved unit ${saved.unit.unitId} is past its deadline; not resuming it`);
-      await clearSavedUnit(this.opts.cache);
+    const verdict = resumable(saved, this.opts.coordinatorUrl, this.opts.clientId, Date.now());
+    if (verdict !== 'yes') {
+      this.log(`saved unit ${saved.unit.unitId} not resumed (${verdict})`);
+      // Another tab's unit (tabs of one origin share the cache) is left to that tab.
+      if (verdict !== 'other-tab') await clearSavedUnit(this.opts.cache);
       return;
     }
     this.saved = saved;
@@ -343,8 +349,11 @@ class ContributorRuntime implements Contributor {
       if (this.saved) {
         const { unit, checkpoint } = this.saved;
         this.saved = null;
-        this.log(`resuming unit ${unit.unitId} at step ${checkpoint?.step ?? 0} of ${unit.localSteps}`);
-        await this.work(unit, checkpoint);
+        const late = unit.deadline < Date.now() ? ' (past its deadline: used if it still can be)' : '';
+        this.log(
+          `resuming unit ${unit.unitId} at step ${checkpoint?.step ?? 0} of ${unit.localSteps}${late}`,
+        );
+        await this.work(unit, checkpoint, true);
         continue;
       }
       let offer: Result<UnitOffer>;
@@ -373,7 +382,8 @@ class ContributorRuntime implements Contributor {
     }
   }
 
-  private async work(unit: WorkUnit, from: UnitCheckpoint | null = null): Promise<void> {
+  /** `resumed`: continued after a reload, so a refusal may only mean the tab came back too late. */
+  private async work(unit: WorkUnit, from: UnitCheckpoint | null = null, resumed = false): Promise<void> {
     const backend = chooseBackend(this.state.backends, unit.model);
     if (!backend) {
       this.log(`no backend here can train job ${unit.jobId}; giving the unit back`);
@@ -396,6 +406,8 @@ class ContributorRuntime implements Contributor {
           backends: this.state.backends,
           chosenBackend: this.state.chosenBackend ?? backend,
           checkpoint,
+          clientId: this.opts.clientId,
+          savedAt: Date.now(),
         }).catch((e) => this.log(`could not save the unit in progress: ${(e as Error).message}`));
       if (!from) await keep(null);
       let latest = from;
@@ -478,6 +490,11 @@ class ContributorRuntime implements Contributor {
           unitProgress: 1,
           lastError: null,
         });
+      } else if (resumed && TOO_LATE.has(ack.error.code)) {
+        // Back too late (the round closed, or another tab delivered the unit): not an error;
+        // the lease is gone already, and the next unit is a fresh one.
+        this.log(`resumed unit ${unit.unitId} came back too late (${ack.error.code}); moving on`);
+        this.set({ samplesPerSec, unitProgress: 0 });
       } else {
         this.log(`update refused: ${ack.error.code} ${ack.error.message}`);
         this.set({ samplesPerSec, lastError: `update refused: ${ack.error.code}` });
@@ -545,8 +562,14 @@ class ContributorRuntime implements Contributor {
     return payload;
   }
 
+  private endWaits(): void {
+    for (const stopped of [...this.onStop]) stopped();
+    this.onStop.clear();
+  }
+
   private vanish(): void {
     this.running = false;
+    this.endWaits();
     this.socket?.disconnect();
     this.wake?.();
   }
@@ -563,11 +586,18 @@ class ContributorRuntime implements Contributor {
   private roundClosed(unit: WorkUnit): Promise<VersionEvent> {
     const closed = (s: ContributorState) =>
       s.versions.find((v) => v.jobId === unit.jobId && v.round >= unit.round);
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      // A paused job closes no round: stopping must not wait for one.
+      const stopped = () => {
+        queueMicrotask(() => stop());
+        reject(new Aborted());
+      };
+      this.onStop.add(stopped);
       const stop = this.subscribe((s) => {
         const v = closed(s);
         if (v) {
           queueMicrotask(() => stop());
+          this.onStop.delete(stopped);
           resolve(v);
         }
       });
@@ -576,6 +606,7 @@ class ContributorRuntime implements Contributor {
 
   async pause(): Promise<void> {
     this.running = false;
+    this.endWaits();
     this.wake?.();
     this.resolveJoined();
     await this.loop;

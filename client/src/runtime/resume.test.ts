@@ -3,6 +3,7 @@
  * would have trained, and a contributor that is closed mid-unit and started again on the same
  * cache and identity (a reloaded tab) finishes that unit under its lease, with its top-k residual.
  */
+import { createHash } from 'node:crypto';
 import { encodeShard, MODEL_PRESETS, type WorkUnit } from '@gridtab/shared';
 import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
@@ -15,7 +16,7 @@ import {
 } from '../../../coordinator/src/testing.ts';
 import { MemoryCache } from './cache.ts';
 import { createNodeContributor } from './index.ts';
-import { loadSavedUnit, type SavedUnit } from './resume.ts';
+import { loadSavedUnit, RESUME_WITHIN_MS, type SavedUnit } from './resume.ts';
 import { Aborted, Trainer, type UnitCheckpoint } from './trainer.ts';
 import type { Contributor } from './types.ts';
 
@@ -160,26 +161,138 @@ describe('a reloaded contributor', () => {
     expect(await loadSavedUnit(cache)).toBeNull();
   });
 
-  it('does not resume a saved unit past its deadline', async () => {
+  it('does not resume a unit saved hours ago, nor one another tab saved', async () => {
     co = await startTestCoordinator();
     const cache = new MemoryCache();
-    await cache.putState('unit-in-progress', {
-      coordinatorUrl: co.url,
-      unit: unitOf({ deadline: Date.now() - 1 }),
-      backends: [],
-      chosenBackend: 'cpu',
-      checkpoint: null,
-    } satisfies SavedUnit);
+    const save = (extra: Partial<SavedUnit>) =>
+      cache.putState('unit-in-progress', {
+        coordinatorUrl: co!.url,
+        unit: unitOf({ deadline: Date.now() - RESUME_WITHIN_MS - 60_000 }),
+        backends: [],
+        chosenBackend: 'cpu',
+        checkpoint: null,
+        clientId: 'node_this_tab',
+        ...extra,
+      } satisfies SavedUnit);
     const logs: string[] = [];
-    const c = createNodeContributor({
-      coordinatorUrl: co.url,
+    const started = async () => {
+      const c = createNodeContributor({
+        coordinatorUrl: co!.url,
+        cache,
+        clientId: 'node_this_tab',
+        benchmarkMs: 100,
+        log: (m) => logs.push(m),
+      });
+      contributors.push(c);
+      await c.start();
+      await c.stop();
+    };
+    await save({ savedAt: Date.now() - RESUME_WITHIN_MS - 1000 });
+    await started();
+    expect(logs.some((m) => /not resumed \(too-old\)/.test(m))).toBe(true);
+    expect(await loadSavedUnit(cache)).toBeNull();
+    // Tabs of one origin share the cache: another tab's unit is left to it.
+    await save({ savedAt: Date.now(), clientId: 'node_other_tab' });
+    await started();
+    expect(logs.some((m) => /not resumed \(other-tab\)/.test(m))).toBe(true);
+    expect((await loadSavedUnit(cache))?.clientId).toBe('node_other_tab');
+  });
+
+  /** A tab closed mid-unit and gone past the grace period; its saved lease then past its deadline. */
+  async function closedMidUnit(cache: MemoryCache, clientId: string) {
+    const first = createNodeContributor({ coordinatorUrl: co!.url, cache, clientId, benchmarkMs: 100 });
+    contributors.push(first);
+    await first.start();
+    await expect.poll(() => first.state.unitProgress, { timeout: 60_000, interval: 20 }).toBeGreaterThan(0.1);
+    const contributorId = first.state.contributorId!;
+    await first.abandon();
+    const saved = (await loadSavedUnit(cache)) as SavedUnit;
+    const status = () =>
+      co!.scheduler.roundOf(saved.unit.jobId)!.units.find((u) => u.id === saved.unit.unitId)!.status;
+    await expect.poll(status, { timeout: 10_000 }).toBe('pending'); // the unit went back out
+    await cache.putState('unit-in-progress', { ...saved, unit: { ...saved.unit, deadline: Date.now() - 1 } });
+    return { saved, contributorId };
+  }
+
+  function reloaded(cache: MemoryCache, clientId: string) {
+    const logs: string[] = [];
+    const errors: string[] = [];
+    const tab = createNodeContributor({
+      coordinatorUrl: co!.url,
       cache,
+      clientId,
       benchmarkMs: 100,
       log: (m) => logs.push(m),
     });
-    contributors.push(c);
-    await c.start();
-    expect(logs.some((m) => /past its deadline/.test(m))).toBe(true);
-    expect(await loadSavedUnit(cache)).toBeNull();
+    contributors.push(tab);
+    tab.subscribe((s) => {
+      if (s.lastError) errors.push(s.lastError);
+    });
+    return { tab, logs, errors };
+  }
+
+  it('resumes a unit past its deadline and gone past the grace period: used when nobody delivered it', async () => {
+    co = await startTestCoordinator({ disconnectGraceMs: 200 });
+    const job = await addJob(co, {
+      hyperparameters: { batchSize: 32, localSteps: 100, learningRate: 0.002, optimizer: 'adam' },
+      rounds: { unitsPerRound: 1, quorum: 1, deadlineMs: 600_000, leaseMs: 60_000 },
+      stopping: { maxRounds: 1 },
+    });
+    const cache = new MemoryCache();
+    const { saved, contributorId } = await closedMidUnit(cache, 'node_late_tab');
+    const { tab, logs, errors } = reloaded(cache, 'node_late_tab');
+    await tab.start();
+    await expect
+      .poll(async () => (await co!.store.getJob(job.id))!.status, { timeout: 90_000, interval: 200 })
+      .toBe('completed');
+    expect(
+      logs.some((m) => m.includes(`resuming unit ${saved.unit.unitId}`) && /past its deadline/.test(m)),
+    ).toBe(true);
+    const [update] = await co.store.listUpdates(job.id, 1);
+    expect(update).toMatchObject({ unitId: saved.unit.unitId, contributorId });
+    expect(errors).toEqual([]);
+  });
+
+  it('drops a resumed unit another tab delivered meanwhile, quietly, and moves on to new work', async () => {
+    co = await startTestCoordinator({ disconnectGraceMs: 200 });
+    const job = await addJob(co, {
+      hyperparameters: { batchSize: 32, localSteps: 100, learningRate: 0.002, optimizer: 'adam' },
+      rounds: { unitsPerRound: 2, quorum: 1, deadlineMs: 600_000, leaseMs: 60_000 },
+      stopping: { maxRounds: 1 },
+    });
+    const cache = new MemoryCache();
+    const { saved, contributorId } = await closedMidUnit(cache, 'node_too_late_tab');
+    // Another tab takes the unit and delivers it first.
+    const offer = await co.scheduler.requestUnit('c-other');
+    expect(offer.unit?.unitId).toBe(saved.unit.unitId);
+    const payload = new Uint8Array(101_770 * 4);
+    await co.scheduler.submit(
+      'c-other',
+      {
+        leaseId: offer.unit!.leaseId,
+        unitId: offer.unit!.unitId,
+        baseVersionId: offer.unit!.baseVersionId,
+        numSamples: 3200,
+        codec: 'fp32',
+        checksum: createHash('sha256').update(payload).digest('hex'),
+        loss: 1,
+        trainMs: 10,
+        backend: 'cpu',
+      },
+      payload,
+    );
+    const { tab, logs, errors } = reloaded(cache, 'node_too_late_tab');
+    await tab.start();
+    await expect
+      .poll(async () => (await co!.store.getJob(job.id))!.status, { timeout: 90_000, interval: 200 })
+      .toBe('completed');
+    expect(logs.some((m) => m.includes(`unit ${saved.unit.unitId} came back too late (LEASE_UNKNOWN)`))).toBe(
+      true,
+    );
+    const by = new Map((await co.store.listUpdates(job.id, 1)).map((u) => [u.unitId, u.contributorId]));
+    expect(by.get(saved.unit.unitId)).toBe('c-other');
+    expect([...by.values()]).toContain(contributorId); // its next unit, the round's other one
+    expect(errors).toEqual([]);
+    expect(tab.state.unitsDone).toBe(1);
   });
 });

@@ -15,26 +15,47 @@ export interface SavedUnit {
   backends: BackendScore[];
   chosenBackend: BackendName;
   checkpoint: UnitCheckpoint | null;
+  /**
+   * The identity the lease was issued to (the coordinator keys contributors by it): only a tab
+   * with the same clientId (a reload keeps it) can deliver the unit. Absent in older saves.
+   */
+  clientId?: string;
+  /** When it was last saved (epoch ms). Absent in older saves: the lease's deadline stands in. */
+  savedAt?: number;
 }
 
 const UNIT_KEY = 'unit-in-progress';
 const residualKey = (jobId: string) => `residual:${jobId}`;
+
+/**
+ * How old a saved unit may be and still be resumed. Past its lease's deadline the coordinator may
+ * still use the result (its round is open and nobody delivered the unit) and refuses it otherwise;
+ * past this, a round is most likely long closed and resuming would only waste the work.
+ */
+export const RESUME_WITHIN_MS = 3 * 3600_000;
 
 export const loadSavedUnit = (cache: BlobCache) => cache.getState<SavedUnit>(UNIT_KEY);
 export const saveUnit = (cache: BlobCache, saved: SavedUnit) => cache.putState(UNIT_KEY, saved);
 export const clearSavedUnit = (cache: BlobCache) => cache.deleteState(UNIT_KEY);
 
 /**
- * Whether a saved unit can be continued: saved against one of this runtime's coordinators and
- * its lease not yet past its deadline.
+ * Whether a saved unit can be continued: saved against one of this runtime's coordinators, by
+ * this identity, and not too long ago. A lease past its deadline may still be honoured late: the
+ * coordinator decides, and a refusal then only means the tab came back too late.
  */
 export function resumable(
   saved: SavedUnit,
   coordinatorUrls: string | readonly string[],
+  clientId: string,
   now: number,
-): boolean {
-  return [coordinatorUrls].flat().includes(saved.coordinatorUrl) && saved.unit.deadline > now;
+): 'yes' | 'other-coordinator' | 'other-tab' | 'too-old' {
+  if (![coordinatorUrls].flat().includes(saved.coordinatorUrl)) return 'other-coordinator';
+  if (saved.clientId !== undefined && saved.clientId !== clientId) return 'other-tab';
+  return now - (saved.savedAt ?? saved.unit.deadline) <= RESUME_WITHIN_MS ? 'yes' : 'too-old';
 }
+
+/** Refusals that only mean a resumed unit came back too late: its work is simply not used. */
+export const TOO_LATE = new Set(['LEASE_UNKNOWN', 'STALE_VERSION', 'JOB_NOT_RUNNING']);
 
 export async function loadCodecState(cache: BlobCache, jobId: string): Promise<CodecState> {
   return (await cache.getState<CodecState>(residualKey(jobId))) ?? { residual: null };

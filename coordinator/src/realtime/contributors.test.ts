@@ -136,4 +136,45 @@ describe('contributor socket boundary', () => {
     expect(unitState()).toBe('leased');
     await expect.poll(unitState, { timeout: co.config.disconnectGraceMs + 5000 }).toBe('pending');
   });
+
+  it('uses a result a tab brings back after the grace period unless someone else delivered first', async () => {
+    const offered = async (s: Socket) =>
+      ((await ask<UnitOffer>(s, 'unit:request', {})) as { data: { unit: WorkUnit } }).data.unit;
+    const statusOf = (u: WorkUnit) => () =>
+      co.scheduler.roundOf(u.jobId)!.units.find((x) => x.id === u.unitId)!.status;
+    const gone = async (clientId: string) => {
+      const s = await connect();
+      const { contributorId } = ((await join(s, clientId)) as { data: { contributorId: string } }).data;
+      const unit = await offered(s);
+      s.disconnect();
+      await expect.poll(statusOf(unit), { timeout: co.config.disconnectGraceMs + 5000 }).toBe('pending');
+      return { unit, contributorId };
+    };
+    const payload = new Uint8Array(PARAMS * 4);
+    const submitted = (s: Socket, u: WorkUnit) => ask(s, 'unit:submit', signed(meta(u), payload), payload);
+
+    // Nobody delivered the unit: the reloaded tab (same clientId, new socket) is heard.
+    const first = await gone('client_reloaded_a');
+    const back = await connect();
+    const again = ((await join(back, 'client_reloaded_a')) as { data: { contributorId: string } }).data;
+    expect(again.contributorId).toBe(first.contributorId);
+    expect(await submitted(back, first.unit)).toMatchObject({ ok: true, data: { accepted: true } });
+    expect(statusOf(first.unit)()).toBe('done');
+
+    // Another tab took the unit and delivered it first: the returning tab is too late.
+    const second = await gone('client_reloaded_b');
+    const other = await connect();
+    await join(other);
+    let taken: WorkUnit | null = null;
+    for (let i = 0; i < 20 && taken?.unitId !== second.unit.unitId; i++) taken = await offered(other);
+    expect(taken?.unitId).toBe(second.unit.unitId);
+    expect(await submitted(other, taken!)).toMatchObject({ ok: true });
+    const late = await connect();
+    await join(late, 'client_reloaded_b');
+    expect(codeOf(await submitted(late, second.unit))).toBe('LEASE_UNKNOWN');
+    const updates = await co.store.listUpdates(first.unit.jobId, first.unit.round);
+    const by = new Map(updates.map((u) => [u.unitId, u.contributorId]));
+    expect(by.get(first.unit.unitId)).toBe(first.contributorId);
+    expect(by.get(second.unit.unitId)).not.toBe(second.contributorId);
+  });
 });

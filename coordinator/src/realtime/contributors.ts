@@ -241,13 +241,15 @@ export function attachContributors(io: Server, co: Coordinator) {
       updateGauges();
       if (left > 0) return;
       // A brief disconnect keeps the leases (the tab keeps training and submits on reconnect);
-      // past the grace period they are freed so the units go to other tabs.
+      // past the grace period their units go to other tabs, but a result the tab still brings
+      // (reloaded, it resumes its unit; the contributor id follows its clientId) is used if it
+      // comes first.
       graceTimers.set(
         id,
         setTimeout(() => {
           graceTimers.delete(id);
-          const freed = co.scheduler.releaseAll(id);
-          if (freed > 0) co.log(`contributor ${id} gone; ${freed} lease(s) freed`);
+          const freed = co.scheduler.leave(id);
+          if (freed > 0) co.log(`contributor ${id} gone; ${freed} unit(s) handed out again`);
         }, co.config.disconnectGraceMs),
       );
     });

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { UpdateMeta, WorkUnit } from '@gridtab/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.ts';
+import { SqliteStore } from '../storage/sqlite-store.ts';
+import type { Store } from '../storage/store.ts';
 import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.ts';
 
 const PARAMS = 101_770; // the MLP preset
@@ -33,6 +38,23 @@ function submit(co: TestCoordinator, who: string, m: UpdateMeta, payload: Uint8A
 }
 
 const zeros = () => new Uint8Array(PARAMS * 4);
+
+/** A real store whose job and dataset reads are counted. */
+function countingStore(path: string): { store: Store; reads: { getJob: number; getDataset: number } } {
+  const inner = new SqliteStore(path);
+  const reads = { getJob: 0, getDataset: 0 };
+  const store = new Proxy(inner, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (key === 'getJob' || key === 'getDataset') reads[key]++;
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { store, reads };
+}
 
 describe('scheduler', () => {
   let co: TestCoordinator;
@@ -178,5 +200,80 @@ describe('scheduler', () => {
     await expect(co.scheduler.setStatus(job.id, 'running')).rejects.toMatchObject({
       code: 'JOB_NOT_RUNNING',
     });
+  });
+
+  it('keeps a departed contributor’s lease late: its result counts if it comes first', async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co);
+    const [a, b, c] = [await take(co, 'a'), await take(co, 'b'), await take(co, 'c')];
+    expect(co.scheduler.leave('a')).toBe(1);
+    expect(co.scheduler.leave('b')).toBe(1);
+    // Their units go out again at once.
+    const [a2, b2] = [await take(co, 'x'), await take(co, 'y')];
+    expect([a2.unitId, b2.unitId]).toEqual([a.unitId, b.unitId]);
+    // 'a' comes back first: used, and the re-issued lease is too late.
+    await submit(co, 'a', meta(a), zeros());
+    await expect(submit(co, 'x', meta(a2), zeros())).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
+    // 'y' delivers before 'b' comes back: 'b' is too late.
+    await submit(co, 'y', meta(b2), zeros());
+    await expect(submit(co, 'b', meta(b), zeros())).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
+    // A kicked contributor's leases are forgotten for good.
+    expect(co.scheduler.releaseAll('c')).toBe(1);
+    await expect(submit(co, 'c', meta(c), zeros())).rejects.toMatchObject({ code: 'LEASE_UNKNOWN' });
+    const by = new Map((await co.store.listUpdates(job.id, 1)).map((u) => [u.unitId, u.contributorId]));
+    expect([...by.entries()].sort()).toEqual(
+      [
+        [a.unitId, 'a'],
+        [b.unitId, 'y'],
+      ].sort(),
+    );
+  });
+
+  it('serves requests and submits of its own jobs without reading them from the store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridtab-reads-'));
+    const { store, reads } = countingStore(join(dir, 'gridtab.sqlite'));
+    try {
+      co = await startTestCoordinator({ tickMs: 1e9 }, { clock, store });
+      const job = await addJob(co, {
+        rounds: { unitsPerRound: 4, quorum: 1, deadlineMs: 60_000, leaseMs: 30_000 },
+      });
+      const pool = await addJob(co, {
+        strategy: { name: 'buffered', bufferSize: 100, maxStaleness: 2, stalenessExponent: 0.5 },
+      });
+      reads.getJob = 0;
+      const units: WorkUnit[] = [];
+      // The first request reads each job once; from then on the scheduler knows them.
+      for (const who of ['a', 'b']) units.push(await take(co, who));
+      expect(reads.getJob).toBe(2);
+      reads.getJob = 0;
+      reads.getDataset = 0;
+      for (const who of ['c', 'd']) units.push(await take(co, who));
+      expect(new Set(units.map((u) => u.jobId))).toEqual(new Set([job.id, pool.id]));
+      for (const [i, who] of ['a', 'b'].entries()) await submit(co, who, meta(units[i]), zeros());
+      await co.scheduler.tick();
+      expect(reads).toEqual({ getJob: 0, getDataset: 0 });
+      expect(
+        (await co.store.listUpdates(job.id, 1)).length + (await co.store.listUpdates(pool.id, 1)).length,
+      ).toBe(2);
+
+      // Paused, then cancelled: the next request and submit hear it at once.
+      await co.scheduler.setStatus(job.id, 'paused');
+      await co.scheduler.setStatus(pool.id, 'cancelled');
+      expect((await co.scheduler.requestUnit('e')).unit).toBeNull();
+      for (const [i, who] of ['c', 'd'].entries())
+        await expect(submit(co, who, meta(units[i + 2]), zeros())).rejects.toMatchObject({
+          code: 'JOB_NOT_RUNNING',
+        });
+      await co.scheduler.setStatus(job.id, 'running');
+      reads.getJob = 0;
+      expect((await take(co, 'e')).jobId).toBe(job.id);
+      expect(reads.getJob).toBe(0);
+      await co.scheduler.setStatus(job.id, 'cancelled');
+      expect((await co.scheduler.requestUnit('f')).unit).toBeNull();
+    } finally {
+      await co.destroy();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -87,6 +87,18 @@ export class Scheduler {
    * kept for two rounds.
    */
   private readonly retired = new Map<string, Lease>();
+  /**
+   * The jobs this process runs, as last read from the store after its own last write to them, so
+   * that a unit request or a submit need not read the store each time. Alone (LocalOwnership)
+   * every change of a job goes through this scheduler (setStatus, commits), so the copy cannot go
+   * stale. With several processes it is not used: an admin's pause or cancel may land on another
+   * process, which writes the store without telling the owner, so the hot path reads the store.
+   */
+  private readonly jobs = new Map<string, JobRecord>();
+  /** Bumped by each write to a job here: a read begun before it does not refresh `jobs`. */
+  private readonly jobWrites = new Map<string, number>();
+  /** Each pool's shard lookup, made once when the pool opens (a dataset does not change). */
+  private readonly poolShards = new Map<string, (index: number) => string[]>();
 
   constructor(private readonly deps: SchedulerDeps) {
     this.ownership = deps.ownership ?? new LocalOwnership();
@@ -98,8 +110,30 @@ export class Scheduler {
     this.rounds.delete(jobId);
     this.pools.delete(jobId);
     this.queues.delete(jobId);
+    this.poolShards.delete(jobId);
+    this.forgetJob(jobId);
     for (const l of [...this.leases.values()]) if (l.jobId === jobId) this.leases.delete(l.leaseId);
     for (const l of [...this.retired.values()]) if (l.jobId === jobId) this.retired.delete(l.leaseId);
+  }
+
+  /** The job as this process knows it (see `jobs`); the store when it does not. */
+  private async jobOf(jobId: string): Promise<JobRecord | null> {
+    return (this.ownership.shared ? undefined : this.jobs.get(jobId)) ?? this.readJob(jobId);
+  }
+
+  /** Reads the job from the store and keeps it, unless this process wrote the job meanwhile. */
+  private async readJob(jobId: string): Promise<JobRecord | null> {
+    const writes = this.jobWrites.get(jobId) ?? 0;
+    const job = await this.deps.store.getJob(jobId);
+    if (job && !this.ownership.shared && (this.jobWrites.get(jobId) ?? 0) === writes)
+      this.jobs.set(jobId, job);
+    return job;
+  }
+
+  /** After a write to the job here: the copy is gone, and reads begun before it are not kept. */
+  private forgetJob(jobId: string): void {
+    this.jobWrites.set(jobId, (this.jobWrites.get(jobId) ?? 0) + 1);
+    this.jobs.delete(jobId);
   }
 
   /** Rebuilds open rounds and pools for running jobs from the store (after a start or a crash). */
@@ -204,10 +238,11 @@ export class Scheduler {
         .map((r): Source => ({ jobId: r.jobId, round: r })),
       ...[...this.pools.values()].map((p): Source => ({ jobId: p.jobId, pool: p })),
     ];
-    const jobs = await Promise.all(open.map((c) => this.deps.store.getJob(c.jobId)));
+    const jobs = await Promise.all(open.map((c) => this.jobOf(c.jobId)));
     const shardsFor = new Map<string, (index: number) => string[]>();
     for (const [i, c] of open.entries()) {
-      if (c.pool && jobs[i]) shardsFor.set(c.jobId, await this.shardsFor(jobs[i]));
+      if (c.pool && jobs[i])
+        shardsFor.set(c.jobId, this.poolShards.get(c.jobId) ?? (await this.shardsFor(jobs[i])));
     }
     const now = this.deps.clock.now();
     const sources = open
@@ -320,12 +355,11 @@ export class Scheduler {
   }
 
   private async accept(contributorId: string, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck> {
-    const { store } = this.deps;
     const lease = this.findLease(meta.leaseId);
     if (!lease || lease.contributorId !== contributorId || lease.unitId !== meta.unitId) {
       throw new GridTabError('LEASE_UNKNOWN');
     }
-    const job = await store.getJob(lease.jobId);
+    const job = await this.jobOf(lease.jobId);
     if (job?.status !== 'running') throw new GridTabError('JOB_NOT_RUNNING');
     // Robustness hook: quarantined while training; the unit goes back to the pool.
     if (await this.deps.spotChecks?.isQuarantined(contributorId)) {
@@ -544,7 +578,18 @@ export class Scheduler {
     return true;
   }
 
-  /** Frees every lease a contributor holds (it left, or was gone past the grace period). */
+  /**
+   * A contributor gone past the disconnect grace period: its units go to others at once, but its
+   * leases become late ones, so a tab that comes back (a reload resuming its unit from its cache,
+   * a long network blip) still has its result used if nobody else delivered the unit first.
+   */
+  leave(contributorId: string): number {
+    const held = [...this.leases.values()].filter((l) => l.contributorId === contributorId);
+    for (const lease of held) this.expire(lease);
+    return held.length;
+  }
+
+  /** Frees every lease a contributor holds for good, late ones included (an admin kicked it). */
   releaseAll(contributorId: string): number {
     const held = [...this.leases.values()].filter((l) => l.contributorId === contributorId);
     for (const lease of held) {
@@ -604,7 +649,7 @@ export class Scheduler {
     for (const lease of [...this.retired.values()])
       if (now > lease.deadline + RETIRED_MS) this.retired.delete(lease.leaseId);
     for (const round of [...this.rounds.values()]) {
-      const job = await this.deps.store.getJob(round.jobId);
+      const job = await this.jobOf(round.jobId);
       if (job?.status !== 'running' || round.closing) continue;
       if (now - round.openedAt < job.spec.rounds.deadlineMs) continue;
       if (round.units.some((u) => u.status === 'done')) this.startClosing(job, round);
@@ -668,7 +713,10 @@ export class Scheduler {
     await this.insertsDone(job.id, round.round);
     const updates = await store.listUpdates(job.id, round.round);
     const base = (await store.getVersion(round.baseVersionId))!;
-    const { version } = await commitVersion(this.deps, job, base, updates, round.round);
+    // Forgotten even when the commit fails: it may have been written before the error.
+    const { version } = await commitVersion(this.deps, job, base, updates, round.round).finally(() =>
+      this.forgetJob(job.id),
+    );
     this.rounds.delete(job.id);
     const { unitsPerRound } = job.spec.rounds;
     const delivered = this.deliveredIn(job.id, round.round, unitsPerRound, new Set(version.unitIds));
@@ -682,7 +730,7 @@ export class Scheduler {
     this.deps.log(
       `job ${job.id}: version ${version.id} (round ${round.round}, ${updates.length} updates) accuracy ${metrics.testAccuracy?.toFixed(4)}`,
     );
-    const updated = (await store.getJob(job.id))!;
+    const updated = (await this.readJob(job.id))!;
     if (updated.status === 'running') await this.openRound(updated);
     else if (updated.status === 'completed') {
       this.queues.delete(job.id);
@@ -715,7 +763,9 @@ export class Scheduler {
     };
     const committed = (await store.listVersions(job.id)).flatMap((v) => v.unitIds);
     const stored = [...buffer, ...overflow].map((u) => u.unitId);
-    restoreUnits(pool, [...committed, ...stored], await this.shardsFor(job));
+    const shardsFor = await this.shardsFor(job);
+    restoreUnits(pool, [...committed, ...stored], shardsFor);
+    this.poolShards.set(job.id, shardsFor);
     // Updates stored under the next round are kept: they count once this buffer's version is in.
     pool.overflow = overflow.length;
     this.pools.set(job.id, pool);
@@ -745,7 +795,9 @@ export class Scheduler {
     await this.insertsDone(job.id, pool.round);
     const updates = await store.listUpdates(job.id, pool.round);
     const base = (await store.getVersion(pool.version.id))!;
-    const { version, status } = await commitVersion(this.deps, job, base, updates, pool.round);
+    const { version, status } = await commitVersion(this.deps, job, base, updates, pool.round).finally(() =>
+      this.forgetJob(job.id),
+    );
     pool.version = { id: version.id, round: version.round, hash: version.hash };
     pool.round = version.round + 1;
     pool.buffered = pool.overflow;
@@ -772,7 +824,7 @@ export class Scheduler {
     for (const lease of [...pool.late.values()])
       if (age(lease) > maxStaleness + 2) pool.late.delete(lease.leaseId);
     this.deps.events.unitsAvailable();
-    this.maybeClosePool((await store.getJob(job.id)) ?? job, pool);
+    this.maybeClosePool((await this.readJob(job.id)) ?? job, pool);
   }
 
   /**
@@ -781,6 +833,7 @@ export class Scheduler {
    */
   private dropPool(jobId: string): void {
     this.pools.delete(jobId);
+    this.poolShards.delete(jobId);
   }
 
   async setStatus(jobId: string, status: 'running' | 'paused' | 'cancelled'): Promise<JobRecord> {
@@ -789,7 +842,7 @@ export class Scheduler {
     if (job.status === 'completed' || job.status === 'cancelled') {
       throw new GridTabError('JOB_NOT_RUNNING', `job ${jobId} is ${job.status}`);
     }
-    await this.deps.store.setJobStatus(jobId, status);
+    await this.deps.store.setJobStatus(jobId, status).finally(() => this.forgetJob(jobId));
     if (status === 'cancelled') {
       this.rounds.delete(jobId);
       this.queues.delete(jobId);
@@ -799,10 +852,10 @@ export class Scheduler {
     if (status === 'running') {
       const round = this.rounds.get(jobId);
       if (round) round.openedAt = this.deps.clock.now();
-      else if (!this.pools.has(jobId)) await this.openRound((await this.deps.store.getJob(jobId))!);
+      else if (!this.pools.has(jobId)) await this.openRound((await this.readJob(jobId))!);
       this.deps.events.unitsAvailable();
     }
-    return (await this.deps.store.getJob(jobId))!;
+    return (await this.readJob(jobId))!;
   }
 
   /** Waits for rounds being closed (tests and shutdown). */
