@@ -12,11 +12,11 @@ import { createJob } from '../scheduler/jobs.ts';
 import { requireRole } from './auth.ts';
 import { errorResponse } from './errors.ts';
 import { createModelsApi } from './models.ts';
+import { errorSchema, json, pathSegment, security } from './openapi-parts.ts';
 import { createSweepsApi } from './sweeps.ts';
 import { addTokenRoutes } from './token-routes.ts';
 import { jobView, versionView } from './views.ts';
 
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi('Error');
 const metricsSchema = z.object({ testAccuracy: z.number().nullable(), testLoss: z.number().nullable() });
 const jobViewSchema = z
   .object({
@@ -56,24 +56,13 @@ const releaseSchema = z
     quarantined: z.boolean().optional(),
   })
   .openapi('QuarantineRelease');
-const idParam = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(100)
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
+const idParam = z.object({ id: pathSegment('id') });
 const errors = {
   400: json(errorSchema, 'Malformed request (BAD_REQUEST, INVALID_MODEL_SPEC, UNKNOWN_DATASET)'),
   401: json(errorSchema, 'No, unknown or revoked token (UNAUTHORIZED)'),
   403: json(errorSchema, 'The token is valid but not an admin token (FORBIDDEN)'),
   404: json(errorSchema, 'No such job (NOT_FOUND)'),
 };
-const security = [{ bearer: [] }];
 
 /** Largest JSON body the API reads; a model spec with its topology fits well within it. */
 export const MAX_BODY_BYTES = 1024 * 1024;

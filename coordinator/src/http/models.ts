@@ -11,32 +11,21 @@ import type { ModelVersion, Registry } from '../registry/registry.ts';
 import type { InferenceTelemetry } from '../registry/telemetry.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { errorResponse } from './errors.ts';
+import { errorSchema, json, pathSegment, security } from './openapi-parts.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** An import carries its weights base64-encoded: 64 MiB holds a 16M-parameter model. */
 const MAX_IMPORT_BODY = 64 * 1024 * 1024;
 
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
 const errors = {
   400: json(errorSchema, 'Malformed request (BAD_REQUEST, INVALID_MODEL_SPEC, WEIGHTS_MISMATCH)'),
   401: json(errorSchema, 'Missing or wrong admin token (UNAUTHORIZED)'),
   404: json(errorSchema, 'No such model, version or alias (NOT_FOUND)'),
   409: json(errorSchema, 'Name taken or nothing to roll back to (CONFLICT)'),
 };
-const security = [{ bearer: [] }];
-const segment = (name: string) =>
-  z
-    .string()
-    .min(1)
-    .max(100)
-    .openapi({ param: { name, in: 'path' } });
-const nameParam = z.object({ name: segment('name') });
-const versionParam = nameParam.extend({ id: segment('id') });
-const aliasParam = nameParam.extend({ alias: segment('alias') });
+const nameParam = z.object({ name: pathSegment('name') });
+const versionParam = nameParam.extend({ id: pathSegment('id') });
+const aliasParam = nameParam.extend({ alias: pathSegment('alias') });
 
 const metricsSchema = z.object({ testAccuracy: z.number().nullable(), testLoss: z.number().nullable() });
 const modelSchema = z

@@ -12,13 +12,9 @@ import type { Store } from '../storage/store.ts';
 import type { SweepRunner } from '../sweeps/runner.ts';
 import { sweepView } from '../sweeps/views.ts';
 import { errorResponse } from './errors.ts';
+import { errorSchema, json, pathSegment, security } from './openapi-parts.ts';
 import { jobView } from './views.ts';
 
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
 const errors = {
   400: json(
     errorSchema,
@@ -29,14 +25,7 @@ const errors = {
   404: json(errorSchema, 'No such sweep or trial (NOT_FOUND)'),
   409: json(errorSchema, 'The sweep has ended, or the trial has nothing to re-run or promote (CONFLICT)'),
 };
-const security = [{ bearer: [] }];
-const param = (name: string) =>
-  z
-    .string()
-    .min(1)
-    .max(100)
-    .openapi({ param: { name, in: 'path' } });
-const idParam = z.object({ id: param('id') });
+const idParam = z.object({ id: pathSegment('id') });
 
 const metricValue = z.number().nullable();
 const trialSchema = z
@@ -159,7 +148,7 @@ export function createSweepsApi(deps: {
       path: '/sweeps/{id}/trials/{trialId}/rerun',
       security,
       middleware: [admin] as const,
-      request: { params: idParam.extend({ trialId: param('trialId') }) },
+      request: { params: idParam.extend({ trialId: pathSegment('trialId') }) },
       responses: {
         201: json(
           z.object({ jobId: z.string(), job: z.record(z.string(), z.unknown()) }),

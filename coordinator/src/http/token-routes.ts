@@ -7,9 +7,9 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { Coordinator } from '../app.ts';
 import type { TokenRecord } from '../storage/store.ts';
+import { errorSchema, json, security } from './openapi-parts.ts';
 import { ROLES } from './tokens.ts';
 
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 const tokenViewSchema = z
   .object({
     id: z.string(),
@@ -25,15 +25,10 @@ const createSchema = z
     label: z.string().trim().min(1).max(100),
   })
   .strict();
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
 const authErrors = {
   401: json(errorSchema, 'No, unknown or revoked token (UNAUTHORIZED)'),
   403: json(errorSchema, 'The token is not an admin token (FORBIDDEN)'),
 };
-const security = [{ bearer: [] }];
 
 /** Never the digest: it is not a secret, but nothing outside the store needs it. */
 const tokenView = (t: TokenRecord) => ({
