@@ -4,6 +4,21 @@ import type { ReputationRecord, ReputationStore, SpotCheckRecord } from './reput
 
 export type Row = Record<string, unknown>;
 
+/** A check's values in the column order of `INSERT INTO spot_checks (...)` (both stores). */
+export const spotCheckValues = (c: SpotCheckRecord): unknown[] => [
+  c.updateId,
+  c.jobId,
+  c.round,
+  c.unitId,
+  c.contributorId,
+  c.backend,
+  c.passed ? 1 : 0,
+  // SQLite stores Infinity as NULL-less REAL; keep the column finite for PostgreSQL too.
+  Number.isFinite(c.distance) ? c.distance : 1e308,
+  c.replicaHash,
+  c.createdAt,
+];
+
 export const toCheck = (r: Row): SpotCheckRecord => ({
   updateId: r.update_id as string,
   jobId: r.job_id as string,
@@ -35,19 +50,7 @@ export class SqliteReputationStore implements ReputationStore {
           `INSERT INTO spot_checks (update_id, job_id, round, unit_id, contributor_id, backend, passed, distance, replica_hash, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(
-          c.updateId,
-          c.jobId,
-          c.round,
-          c.unitId,
-          c.contributorId,
-          c.backend,
-          c.passed ? 1 : 0,
-          // SQLite stores Infinity as NULL-less REAL; keep the column finite for PostgreSQL too.
-          Number.isFinite(c.distance) ? c.distance : 1e308,
-          c.replicaHash,
-          c.createdAt,
-        );
+        .run(...spotCheckValues(c));
       this.db
         .prepare(
           `INSERT INTO reputation (contributor_id, checks_passed, checks_failed, quarantined, updated_at)

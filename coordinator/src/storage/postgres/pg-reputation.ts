@@ -1,7 +1,7 @@
 /** Spot-checks and reputation on PostgreSQL (see reputation-records.ts and sqlite-reputation.ts). */
 import type pg from 'pg';
 import type { ReputationRecord, ReputationStore, SpotCheckRecord } from '../reputation-records.ts';
-import { type Row, toCheck, toReputation } from '../sqlite-reputation.ts';
+import { type Row, spotCheckValues, toCheck, toReputation } from '../sqlite-reputation.ts';
 import { transaction } from './pg-tx.ts';
 
 export class PgReputationStore implements ReputationStore {
@@ -12,18 +12,7 @@ export class PgReputationStore implements ReputationStore {
       await client.query(
         `INSERT INTO spot_checks (update_id, job_id, round, unit_id, contributor_id, backend, passed, distance, replica_hash, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [
-          c.updateId,
-          c.jobId,
-          c.round,
-          c.unitId,
-          c.contributorId,
-          c.backend,
-          c.passed ? 1 : 0,
-          Number.isFinite(c.distance) ? c.distance : 1e308,
-          c.replicaHash,
-          c.createdAt,
-        ],
+        spotCheckValues(c),
       );
       const row = await client.query(
         `INSERT INTO reputation (contributor_id, checks_passed, checks_failed, quarantined, updated_at)
