@@ -7,7 +7,14 @@
  * zeros). Twice: from the initial weights, and from a base moved by 4 honest units (a model that
  * has started to be confident). Writes bench/results/tolerance.json.
  */
-import { DEFAULT_SPOT_CHECK_TOLERANCE, encodeShard, MODEL_PRESETS, type WorkUnit } from '@gridtab/shared';
+import {
+  DEFAULT_SPOT_CHECK_TOLERANCE,
+  encodeShard,
+  imageDataSpec,
+  imageShard,
+  MODEL_PRESETS,
+  type WorkUnit,
+} from '@gridtab/shared';
 import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -26,13 +33,15 @@ try {
 }
 const data = loadFashionMnist(DEFAULT_FASHION_MNIST_DIR);
 const shard = (k: number) =>
-  encodeShard({
-    count: 1000,
-    rows: 28,
-    cols: 28,
-    pixels: data.train.pixels.subarray(k * 784_000, (k + 1) * 784_000),
-    labels: data.train.labels.subarray(k * 1000, (k + 1) * 1000),
-  });
+  encodeShard(
+    imageShard({
+      count: 1000,
+      rows: 28,
+      cols: 28,
+      pixels: data.train.pixels.subarray(k * 784_000, (k + 1) * 784_000),
+      labels: data.train.labels.subarray(k * 1000, (k + 1) * 1000),
+    }),
+  );
 const shards = [0, 1, 2, 3].map(shard);
 const unit = (localSteps: number, seed: number): WorkUnit => ({
   unitId: 'bench.r1.u0',
@@ -43,6 +52,7 @@ const unit = (localSteps: number, seed: number): WorkUnit => ({
   baseWeightsHash: 'h',
   model: MODEL_PRESETS['fashion-mlp'],
   datasetId: 'fashion-mnist',
+  data: imageDataSpec('fashion-mnist', [28, 28, 1], 10),
   shardHashes: ['s'],
   batchSize: 64,
   localSteps,
@@ -63,7 +73,6 @@ const train = async (backend: string, steps: number, opts: { seed?: number; fuse
     unit(steps, opts.seed ?? 7),
     base,
     shards,
-    10,
     () => {},
     () => false,
     {

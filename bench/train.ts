@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encodeShard, type JobSpecInput, jobSpecSchema } from '@gridtab/shared';
+import { encodeShard, imageDataSpec, imageShard, type JobSpecInput, jobSpecSchema } from '@gridtab/shared';
 import { buildModel, crossEntropyPerSample, evaluate, shardToTensors } from '@gridtab/shared/tf';
 import { chromium } from '@playwright/test';
 import { DEMO_JOB } from '../coordinator/src/bootstrap.ts';
@@ -104,8 +104,9 @@ async function distributed(tabs: number) {
 async function baseline(samples: number) {
   const backend = await initTf();
   const data = loadFashionMnist(process.env.FASHION_MNIST_DIR || DEFAULT_FASHION_MNIST_DIR);
-  const train = shardToTensors(encodeShard(data.train), 10);
-  const test = shardToTensors(encodeShard(data.test), 10);
+  const spec = imageDataSpec('fashion-mnist', [28, 28, 1], 10);
+  const train = shardToTensors(encodeShard(imageShard(data.train)), spec);
+  const test = shardToTensors(encodeShard(imageShard(data.test)), spec);
   const model = await buildModel(DEMO_JOB.model as Record<string, unknown>);
   const hp = jobSpecSchema.parse(DEMO_JOB).hyperparameters;
   const opt = tf.train.adam(hp.learningRate);
@@ -136,7 +137,7 @@ async function baseline(samples: number) {
     if (s % 500 === 0) process.stdout.write(`\rbaseline: step ${s}/${steps}   `);
   }
   const seconds = (performance.now() - started) / 1000;
-  const { accuracy, loss } = evaluate(model, test.x, test.y);
+  const { accuracy, loss } = evaluate(model, test.x, test.y, spec);
   process.stdout.write('\n');
   return {
     backend,
@@ -168,7 +169,7 @@ addRows(
     const hit = r.reached85
       ? `${r.reached85.seconds.toFixed(0)} s, ${(r.reached85.samples / 1000).toFixed(0)}k samples (round ${r.reached85.round})`
       : 'not reached';
-    return `| ${day} | ${r.tabs} | ${r.chosenBackends.join(', ')} | ${pt} | ${Math.round(r.samplesPerSecTotal)} | ${hit} | ${r.rounds} rounds, ${(r.samples / 1000).toFixed(0)}k samples: ${((r.finalAccuracy ?? 0) * 100).toFixed(2)}% | ${(base.testAccuracy * 100).toFixed(2)}% at ${Math.round(base.samplesPerSec)} samples/s (${base.backend}) |`;
+    return `| ${day} | ${r.tabs} | ${r.chosenBackends.join(', ')} | ${pt} | ${Math.round(r.samplesPerSecTotal)} | ${hit} | ${r.rounds} rounds, ${(r.samples / 1000).toFixed(0)}k samples: ${((r.finalAccuracy ?? 0) * 100).toFixed(2)}% | ${((base.testAccuracy ?? 0) * 100).toFixed(2)}% at ${Math.round(base.samplesPerSec)} samples/s (${base.backend}) |`;
   }),
 );
 process.exit(0);

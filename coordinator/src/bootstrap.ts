@@ -2,12 +2,14 @@
  * First-start work: import Fashion-MNIST into shards when the store has no copy, and create
  * the demo job (the MLP preset) when the store has no job at all.
  */
-import { type JobSpecInput, jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
+import { FASHION_MNIST_CLASSES, type JobSpecInput, jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
 import type { Coordinator } from './app.ts';
+import { resolveDataset } from './datasets/data-spec.ts';
 import { loadFashionMnist } from './datasets/fashion-mnist.ts';
 import { importImageDataset } from './datasets/sharding.ts';
 import { createJob } from './scheduler/jobs.ts';
 
+/** The dataset name; `npm start` imports the files as its version 1. */
 export const FASHION_MNIST_ID = 'fashion-mnist';
 export const SHARD_SIZE = 1000;
 
@@ -23,16 +25,17 @@ export const DEMO_JOB: JobSpecInput = {
 };
 
 export async function ensureFashionMnist(co: Coordinator): Promise<void> {
-  if (await co.store.getDataset(FASHION_MNIST_ID)) return;
+  if (await resolveDataset(co.store, FASHION_MNIST_ID)) return;
   const started = Date.now();
   const data = loadFashionMnist(co.config.fashionMnistDir);
   const record = await importImageDataset(
     co.blobs,
     FASHION_MNIST_ID,
-    'Fashion-MNIST',
+    1,
     data,
     SHARD_SIZE,
     new Date().toISOString(),
+    [...FASHION_MNIST_CLASSES],
   );
   await co.store.putDataset(record);
   co.log(

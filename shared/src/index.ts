@@ -1,4 +1,5 @@
 export * from './console.ts';
+export * from './dataset.ts';
 export * from './endpoints.ts';
 export * from './errors.ts';
 export * from './hash.ts';

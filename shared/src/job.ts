@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { type CodecSpec, codecSpecSchema } from './codecs/spec.ts';
+import { datasetRefSchema, REGRESSION_LOSSES, type TaskKind } from './dataset.ts';
 import { strategySpecSchema } from './strategy.ts';
 
 export { CODEC_NAMES, type CodecName, type CodecSpec, codecSpecSchema } from './codecs/spec.ts';
@@ -66,7 +67,8 @@ export const jobSpecSchema = z
   .object({
     name: z.string().trim().min(1).max(100),
     model: modelTopologySchema,
-    dataset: z.string().min(1).max(100),
+    /** `name@version`, or `name` (the latest version, resolved and recorded at creation). */
+    dataset: datasetRefSchema,
     /** A name, or an object with the strategy's parameters (shared/src/strategy.ts). */
     strategy: strategySpecSchema.default({ name: 'fedavg' }),
     /** The wire format of the job's updates; every unit carries it. */
@@ -78,6 +80,8 @@ export const jobSpecSchema = z
         localSteps: z.number().int().min(1).max(100_000).default(40),
         learningRate: z.number().positive().max(10).default(0.002),
         optimizer: z.enum(OPTIMIZERS).default('adam'),
+        /** Regression jobs: squared error or Huber (on standardized targets). Classification ignores it. */
+        loss: z.enum(REGRESSION_LOSSES).default('mse'),
       })
       .strict()
       .prefault({}),
@@ -105,7 +109,10 @@ export const jobSpecSchema = z
     stopping: z
       .object({
         maxRounds: z.number().int().min(1).max(1_000_000).default(30),
+        /** Classification: stop at this test accuracy. */
         targetAccuracy: z.number().gt(0).max(1).optional(),
+        /** Regression: stop at this test R². */
+        targetR2: z.number().gt(-1e6).max(1).optional(),
       })
       .strict()
       .prefault({}),
@@ -139,10 +146,28 @@ export type JobSpec = z.output<typeof jobSpecSchema>;
 export const JOB_STATUSES = ['running', 'paused', 'completed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
+/**
+ * A version's test-set metrics. Classification fills testAccuracy; regression fills testR2,
+ * testMae and testRmse (in the targets' units); both fill testLoss (the training loss).
+ */
 export interface VersionMetrics {
   testAccuracy: number | null;
   testLoss: number | null;
+  testR2?: number | null;
+  testMae?: number | null;
+  testRmse?: number | null;
 }
+
+export const METRIC_NAMES = ['testAccuracy', 'testLoss', 'testR2', 'testMae', 'testRmse'] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+/** Whether a bigger value of the metric is better. */
+export const METRIC_MAXIMIZE: Record<MetricName, boolean> = {
+  testAccuracy: true,
+  testLoss: false,
+  testR2: true,
+  testMae: false,
+  testRmse: false,
+};
 
 export interface JobView {
   id: string;
@@ -158,7 +183,9 @@ export interface JobView {
   aggregation: AggregationSpec;
   createdAt: string;
   /** The job's stopping rule, so progress can be shown against it. */
-  stopping: { maxRounds: number; targetAccuracy: number | null };
+  stopping: { maxRounds: number; targetAccuracy: number | null; targetR2?: number | null };
+  /** The task of the job's dataset version. */
+  task?: TaskKind;
 }
 
 export interface VersionView {

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { CODEC_NAMES, type CodecSpec } from './codecs/spec.ts';
+import type { DataSpec } from './dataset.ts';
 import type { Result } from './errors.ts';
 import type { VersionMetrics } from './job.ts';
 
@@ -72,7 +73,10 @@ export interface WorkUnit {
   baseWeightsHash: string;
   /** TF.js layers topology; the same object for every unit of the job. */
   model: Record<string, unknown>;
+  /** `name@version` of the dataset version the shards belong to. */
   datasetId: string;
+  /** How to turn the shards into tensors and what to train for (task, shape, normalization, loss). */
+  data: DataSpec;
   shardHashes: string[];
   batchSize: number;
   localSteps: number;

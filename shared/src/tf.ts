@@ -4,6 +4,7 @@
  * tensor row-major). Versions, updates and the wire all use this flat layout.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { DataSpec, Normalization } from './dataset.ts';
 import { decodeShard } from './shard.ts';
 
 export async function buildModel(spec: Record<string, unknown>): Promise<tf.LayersModel> {
@@ -55,21 +56,81 @@ export function float32ToBytes(values: Float32Array): Uint8Array {
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
 
-/** Shard bytes to model inputs: pixels scaled to [0, 1] as [n, rows, cols, 1], labels one-hot. */
+/**
+ * Shard bytes to model inputs and training labels, as the data spec says: inputs shaped
+ * [n, ...inputShape] and normalized; classification labels one-hot; regression targets
+ * standardized (predictions are mapped back with `denormalizeTargets`).
+ */
 export function shardToTensors(
   bytes: Uint8Array,
-  numClasses: number,
-): { x: tf.Tensor4D; y: tf.Tensor2D; count: number } {
+  data: Pick<DataSpec, 'task' | 'inputShape' | 'normalization'>,
+): { x: tf.Tensor; y: tf.Tensor2D; count: number } {
   const shard = decodeShard(bytes);
+  const size = data.inputShape.reduce((a, b) => a * b, 1);
+  if (shard.sampleSize !== size)
+    throw new Error(
+      `shard holds ${shard.sampleSize} values a sample; the input shape ${JSON.stringify(data.inputShape)} needs ${size}`,
+    );
   return tf.tidy(() => {
-    const x = tf
-      .tensor4d(Float32Array.from(shard.pixels), [shard.count, shard.rows, shard.cols, 1])
-      .div(255) as tf.Tensor4D;
-    const y = tf
-      .oneHot(tf.tensor1d(Int32Array.from(shard.labels), 'int32'), numClasses)
-      .toFloat() as tf.Tensor2D;
+    const x = normalizeInputs(
+      tf.tensor(Float32Array.from(shard.x), [shard.count, ...data.inputShape], 'float32'),
+      data.normalization,
+    );
+    const y =
+      data.task.kind === 'classification'
+        ? (tf
+            .oneHot(tf.tensor1d(Int32Array.from(shard.y), 'int32'), data.task.numClasses)
+            .toFloat() as tf.Tensor2D)
+        : standardizeTargets(
+            tf.tensor2d(shard.y as Float32Array, [shard.count, shard.labelWidth]),
+            data.normalization,
+          );
     return { x, y, count: shard.count };
   });
+}
+
+/** (x - mean) / std along the last axis; mean and std of length 1 apply to every value. */
+export function normalizeInputs(x: tf.Tensor, norm: Normalization): tf.Tensor {
+  return tf.tidy(() => tf.div(tf.sub(x, tf.tensor1d(norm.inputMean)), tf.tensor1d(norm.inputStd)));
+}
+
+function standardizeTargets(y: tf.Tensor2D, norm: Normalization): tf.Tensor2D {
+  if (!norm.targetMean || !norm.targetStd) return y;
+  return tf.tidy(() =>
+    tf.div(tf.sub(y, tf.tensor1d(norm.targetMean!)), tf.tensor1d(norm.targetStd!)),
+  ) as tf.Tensor2D;
+}
+
+/** Model outputs (standardized targets) back to the targets' own units. */
+export function denormalizeTargets(y: tf.Tensor2D, norm: Normalization): tf.Tensor2D {
+  if (!norm.targetMean || !norm.targetStd) return y;
+  return tf.tidy(() =>
+    tf.add(tf.mul(y, tf.tensor1d(norm.targetStd!)), tf.tensor1d(norm.targetMean!)),
+  ) as tf.Tensor2D;
+}
+
+/** Huber's threshold, in standardized target units (a std). */
+export const HUBER_DELTA = 1;
+
+/**
+ * The training loss per sample for the task: categorical cross-entropy of softmax outputs for
+ * classification, squared error (or Huber) summed over the targets for regression.
+ */
+export function lossPerSample(
+  data: Pick<DataSpec, 'task' | 'loss'>,
+  outputs: tf.Tensor2D,
+  labels: tf.Tensor2D,
+): tf.Tensor1D {
+  if (data.task.kind === 'classification') return crossEntropyPerSample(outputs, labels);
+  return tf.tidy(() => {
+    const err = tf.sub(outputs, labels);
+    if (data.loss === 'huber') {
+      const a = tf.abs(err);
+      const quad = tf.minimum(a, HUBER_DELTA);
+      return tf.sum(tf.add(tf.mul(0.5, tf.square(quad)), tf.mul(HUBER_DELTA, tf.sub(a, quad))), 1);
+    }
+    return tf.sum(tf.square(err), 1);
+  }) as tf.Tensor1D;
 }
 
 /**
@@ -88,28 +149,80 @@ export function crossEntropyPerSample(probs: tf.Tensor2D, labels: tf.Tensor2D): 
   ) as tf.Tensor1D;
 }
 
-/** Test-set loss (categorical cross-entropy) and accuracy, in batches to bound memory. */
+export interface EvalResult {
+  loss: number;
+  /** Classification only. */
+  accuracy: number | null;
+  /** Regression only, in the targets' own units (averaged over targets for R²). */
+  r2: number | null;
+  mae: number | null;
+  rmse: number | null;
+}
+
+/**
+ * Test-set metrics for the task, in batches to bound memory: loss (the training loss) and
+ * accuracy for classification; loss, R², MAE and RMSE (in target units) for regression.
+ */
 export function evaluate(
   model: tf.LayersModel,
-  x: tf.Tensor4D,
+  x: tf.Tensor,
   y: tf.Tensor2D,
+  data: Pick<DataSpec, 'task' | 'loss' | 'normalization'>,
   batchSize = 1000,
-): { loss: number; accuracy: number } {
+): EvalResult {
   const n = x.shape[0];
+  const width = y.shape[1];
   let lossSum = 0;
   let correct = 0;
+  let absSum = 0;
+  const sq = new Float64Array(width);
+  const sum = new Float64Array(width);
+  const sumSq = new Float64Array(width);
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
-    const [l, c] = tf.tidy(() => {
-      const xb = x.slice([start, 0, 0, 0], [size, -1, -1, -1]);
-      const yb = y.slice([start, 0], [size, -1]);
-      const p = model.predict(xb) as tf.Tensor2D;
-      const loss = tf.sum(crossEntropyPerSample(p, yb));
-      const hits = tf.equal(tf.argMax(p, 1), tf.argMax(yb, 1)).sum();
-      return [loss.dataSync()[0], hits.dataSync()[0]];
-    });
+    const begin = [start, ...x.shape.slice(1).map(() => 0)];
+    const extent = [size, ...x.shape.slice(1).map(() => -1)];
+    const xb = x.slice(begin, extent);
+    const yb = y.slice([start, 0], [size, -1]);
+    const p = model.predict(xb) as tf.Tensor2D;
+    const l = tf.tidy(() => tf.sum(lossPerSample(data, p, yb))).dataSync()[0];
+    let c = 0;
+    let pred: ArrayLike<number> | null = null;
+    let truth: ArrayLike<number> | null = null;
+    if (data.task.kind === 'classification') {
+      c = tf.tidy(() => tf.equal(tf.argMax(p, 1), tf.argMax(yb, 1)).sum()).dataSync()[0];
+    } else {
+      pred = tf.tidy(() => denormalizeTargets(p, data.normalization)).dataSync();
+      truth = tf.tidy(() => denormalizeTargets(yb, data.normalization)).dataSync();
+    }
+    tf.dispose([xb, yb, p]);
     lossSum += l;
     correct += c;
+    if (pred && truth) {
+      for (let i = 0; i < pred.length; i++) {
+        const k = i % width;
+        const e = pred[i] - truth[i];
+        absSum += Math.abs(e);
+        sq[k] += e * e;
+        sum[k] += truth[i];
+        sumSq[k] += truth[i] * truth[i];
+      }
+    }
   }
-  return { loss: lossSum / n, accuracy: correct / n };
+  if (data.task.kind === 'classification')
+    return { loss: lossSum / n, accuracy: correct / n, r2: null, mae: null, rmse: null };
+  let r2 = 0;
+  let sqAll = 0;
+  for (let k = 0; k < width; k++) {
+    const total = sumSq[k] - (sum[k] * sum[k]) / n;
+    r2 += total > 0 ? 1 - sq[k] / total : 0;
+    sqAll += sq[k];
+  }
+  return {
+    loss: lossSum / n,
+    accuracy: null,
+    r2: r2 / width,
+    mae: absSum / (n * width),
+    rmse: Math.sqrt(sqAll / (n * width)),
+  };
 }

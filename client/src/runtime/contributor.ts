@@ -58,8 +58,6 @@ export interface ContributorOptions {
   backends?: BackendName[];
   /** Milliseconds each backend trains in the start-up benchmark. */
   benchmarkMs?: number;
-  /** Number of classes of the dataset (Fashion-MNIST: 10). */
-  numClasses?: number;
   userAgent?: string;
   fetchFn?: typeof fetch;
   log?: (msg: string) => void;
@@ -416,7 +414,6 @@ class ContributorRuntime implements Contributor {
           unit,
           bytesToFloat32(base),
           shards,
-          this.opts.numClasses ?? 10,
           (done, total, loss) => this.set({ unitProgress: done / total, ...(loss !== null ? { loss } : {}) }),
           () => !this.running,
           {

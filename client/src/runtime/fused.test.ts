@@ -2,7 +2,7 @@
  * The kernel-backed training loss matches the layers-API loss and its gradients, on webgpu
  * (our WGSL kernels, through Dawn + SwiftShader here) and on cpu (the TF.js fallback path).
  */
-import { encodeShard, MODEL_PRESETS } from '@gridtab/shared';
+import { encodeShard, imageDataSpec, imageShard, MODEL_PRESETS } from '@gridtab/shared';
 import { buildModel, crossEntropyPerSample, getFlatWeights } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,13 +63,15 @@ describe('fused training loss', () => {
 
   it('is what a unit trains through on webgpu', async () => {
     await onBackend('webgpu', async () => {
-      const shard = encodeShard({
-        count: 8,
-        rows: 28,
-        cols: 28,
-        pixels: Uint8Array.from({ length: 8 * 784 }, (_, i) => (i * 37) % 256),
-        labels: Uint8Array.of(0, 1, 2, 3, 4, 5, 6, 7),
-      });
+      const shard = encodeShard(
+        imageShard({
+          count: 8,
+          rows: 28,
+          cols: 28,
+          pixels: Uint8Array.from({ length: 8 * 784 }, (_, i) => (i * 37) % 256),
+          labels: Uint8Array.of(0, 1, 2, 3, 4, 5, 6, 7),
+        }),
+      );
       const model = await buildModel(MODEL_PRESETS['fashion-mlp']);
       const base = await getFlatWeights(model);
       model.dispose();
@@ -82,6 +84,7 @@ describe('fused training loss', () => {
         baseWeightsHash: 'h',
         model: MODEL_PRESETS['fashion-mlp'],
         datasetId: 'd',
+        data: imageDataSpec('d', [28, 28, 1], 10),
         shardHashes: ['s'],
         batchSize: 4,
         localSteps: 2,
@@ -98,7 +101,6 @@ describe('fused training loss', () => {
           unit,
           base,
           [shard],
-          10,
           () => {},
           () => false,
         );

@@ -4,7 +4,7 @@
  * cache and identity (a reloaded tab) finishes that unit under its lease, with its top-k residual.
  */
 import { createHash } from 'node:crypto';
-import { encodeShard, MODEL_PRESETS, type WorkUnit } from '@gridtab/shared';
+import { encodeShard, imageDataSpec, imageShard, MODEL_PRESETS, type WorkUnit } from '@gridtab/shared';
 import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,6 +32,7 @@ function unitOf(extra: Partial<WorkUnit> = {}): WorkUnit {
     baseWeightsHash: 'h',
     model,
     datasetId: 'd',
+    data: imageDataSpec('d', [28, 28, 1], 10),
     shardHashes: ['s'],
     batchSize: 32,
     localSteps: 23,
@@ -49,7 +50,7 @@ describe('resuming a unit', () => {
   it('continues a checkpointed unit to the same delta as an uninterrupted run', async () => {
     await tf.setBackend('cpu');
     const images = syntheticImages(200, 3); // 200 samples: the batch order reshuffles mid-unit
-    const shard = encodeShard({ count: 200, rows: 28, cols: 28, ...images });
+    const shard = encodeShard(imageShard({ count: 200, rows: 28, cols: 28, ...images }));
     const built = await buildModel(model);
     const base = await getFlatWeights(built);
     built.dispose();
@@ -58,7 +59,6 @@ describe('resuming a unit', () => {
       unit,
       base,
       [shard],
-      10,
       () => {},
       () => false,
     );
@@ -70,7 +70,6 @@ describe('resuming a unit', () => {
         unit,
         base,
         [shard],
-        10,
         () => steps++,
         () => steps >= 12,
         {
@@ -87,7 +86,6 @@ describe('resuming a unit', () => {
       unit,
       base,
       [shard],
-      10,
       () => {},
       () => false,
       {

@@ -9,8 +9,8 @@
 import { mulberry32, type WorkUnit } from '@gridtab/shared';
 import {
   buildModel,
-  crossEntropyPerSample,
   getFlatWeights,
+  lossPerSample,
   setFlatWeights,
   shardToTensors,
 } from '@gridtab/shared/tf';
@@ -99,7 +99,6 @@ export class Trainer {
     unit: WorkUnit,
     base: Float32Array,
     shards: Uint8Array[],
-    numClasses: number,
     onStep: (done: number, total: number, loss: number | null) => void,
     shouldStop: () => boolean,
     options: TrainOptions & ResumeOptions = {},
@@ -114,20 +113,24 @@ export class Trainer {
     }
     const model = this.model;
     setFlatWeights(model, base);
-    const parts = shards.map((s) => shardToTensors(s, numClasses));
+    const data = unit.data;
+    const parts = shards.map((s) => shardToTensors(s, data));
     const x = parts.length === 1 ? parts[0].x : tf.concat(parts.map((p) => p.x));
     const oneHot = parts.length === 1 ? parts[0].y : tf.concat(parts.map((p) => p.y));
     if (parts.length > 1) tf.dispose(parts.flatMap((p) => [p.x, p.y]));
-    const y = labelMap ? relabel(oneHot, labelMap) : oneHot;
+    const y = labelMap && data.task.kind === 'classification' ? relabel(oneHot, labelMap) : oneHot;
     const n = x.shape[0];
     const rand = mulberry32(unit.seed);
     const order = Int32Array.from({ length: n }, (_, i) => i);
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    // On webgpu, models our kernels cover train through them (fused dense, fused softmax-xent).
-    const fused = (options.fused ?? tf.getBackend() === 'webgpu') ? fusedLoss(model) : null;
+    // On webgpu, classifiers our kernels cover train through them (fused dense, fused softmax-xent).
+    const fused =
+      data.task.kind === 'classification' && (options.fused ?? tf.getBackend() === 'webgpu')
+        ? fusedLoss(model)
+        : null;
     const layersLoss = (xb: tf.Tensor, yb: tf.Tensor2D) => {
       const p = model.apply(xb, { training: true }) as tf.Tensor2D;
-      return tf.mean(crossEntropyPerSample(p, yb)) as tf.Scalar;
+      return tf.mean(lossPerSample(data, p, yb)) as tf.Scalar;
     };
     const lossOf = fused ?? layersLoss;
     const optimizer =

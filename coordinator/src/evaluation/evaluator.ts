@@ -3,34 +3,44 @@
  * once per dataset (from the content-addressed test shard) and one model per job spec is kept,
  * so a round's evaluation costs one forward pass over the test set.
  */
-import type { VersionMetrics } from '@gridtab/shared';
+import type { RegressionLoss, VersionMetrics } from '@gridtab/shared';
 import { buildModel, evaluate, setFlatWeights, shardToTensors } from '@gridtab/shared/tf';
+import { dataSpecOf } from '../datasets/data-spec.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { DatasetRecord } from '../storage/store.ts';
-import { initTf, type tf } from './tf-node.ts';
+import { initTf, tf } from './tf-node.ts';
 
 export interface Evaluator {
   evaluate(
     spec: Record<string, unknown>,
     weights: Float32Array,
     dataset: DatasetRecord,
+    loss?: RegressionLoss,
   ): Promise<VersionMetrics>;
 }
 
 export class TfEvaluator implements Evaluator {
-  private readonly testSets = new Map<string, { x: tf.Tensor4D; y: tf.Tensor2D }>();
+  private readonly testSets = new Map<string, { x: tf.Tensor; y: tf.Tensor2D }>();
   private readonly models = new Map<string, tf.LayersModel>();
 
   constructor(private readonly blobs: BlobStore) {}
 
+  /** The version's test rows as tensors, normalized and labelled as training sees them. */
   private async testSet(dataset: DatasetRecord) {
-    let set = this.testSets.get(dataset.testHash);
+    let set = this.testSets.get(dataset.id);
     if (!set) {
-      const bytes = await this.blobs.get(dataset.testHash);
-      if (!bytes) throw new Error(`test shard ${dataset.testHash} of dataset ${dataset.id} is missing`);
-      const { x, y } = shardToTensors(bytes, dataset.numClasses);
+      const spec = dataSpecOf(dataset);
+      const parts = [];
+      for (const hash of dataset.testHashes) {
+        const bytes = await this.blobs.get(hash);
+        if (!bytes) throw new Error(`test shard ${hash} of dataset ${dataset.id} is missing`);
+        parts.push(shardToTensors(bytes, spec));
+      }
+      const x = parts.length === 1 ? parts[0].x : tf.concat(parts.map((p) => p.x));
+      const y = parts.length === 1 ? parts[0].y : (tf.concat(parts.map((p) => p.y)) as tf.Tensor2D);
+      if (parts.length > 1) tf.dispose(parts.flatMap((p) => [p.x, p.y]));
       set = { x, y };
-      this.testSets.set(dataset.testHash, set);
+      this.testSets.set(dataset.id, set);
     }
     return set;
   }
@@ -45,13 +55,19 @@ export class TfEvaluator implements Evaluator {
     return model;
   }
 
-  async evaluate(spec: Record<string, unknown>, weights: Float32Array, dataset: DatasetRecord) {
+  async evaluate(
+    spec: Record<string, unknown>,
+    weights: Float32Array,
+    dataset: DatasetRecord,
+    loss: RegressionLoss = 'mse',
+  ): Promise<VersionMetrics> {
     await initTf();
     const { x, y } = await this.testSet(dataset);
     const model = await this.model(spec);
     setFlatWeights(model, weights);
-    const { loss, accuracy } = evaluate(model, x, y);
-    return { testLoss: loss, testAccuracy: accuracy };
+    const r = evaluate(model, x, y, dataSpecOf(dataset, loss));
+    if (dataset.schema.task.kind === 'classification') return { testLoss: r.loss, testAccuracy: r.accuracy };
+    return { testLoss: r.loss, testAccuracy: null, testR2: r.r2, testMae: r.mae, testRmse: r.rmse };
   }
 
   dispose(): void {

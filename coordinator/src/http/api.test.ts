@@ -104,7 +104,7 @@ describe('HTTP API', () => {
             },
           },
         },
-        'INVALID_MODEL_SPEC',
+        'DATASET_MODEL_MISMATCH',
       ],
     ];
     for (const [body, code] of cases) {
@@ -146,7 +146,7 @@ describe('HTTP API', () => {
   });
 
   it('serves shards with immutable caching and 404s unknown ones', async () => {
-    const dataset = (await co.store.getDataset('fashion-mnist'))!;
+    const dataset = (await co.store.getDataset('fashion-mnist@1'))!;
     const res = await fetch(`${co.url}/datasets/shards/${dataset.shardHashes[0]}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toContain('immutable');

@@ -58,7 +58,10 @@ const releaseSchema = z
   .openapi('QuarantineRelease');
 const idParam = z.object({ id: pathSegment('id') });
 const errors = {
-  400: json(errorSchema, 'Malformed request (BAD_REQUEST, INVALID_MODEL_SPEC, UNKNOWN_DATASET)'),
+  400: json(
+    errorSchema,
+    'Malformed request (BAD_REQUEST, INVALID_MODEL_SPEC, UNKNOWN_DATASET, DATASET_MODEL_MISMATCH)',
+  ),
   401: json(errorSchema, 'No, unknown or revoked token (UNAUTHORIZED)'),
   403: json(errorSchema, 'The token is valid but not an admin token (FORBIDDEN)'),
   404: json(errorSchema, 'No such job (NOT_FOUND)'),

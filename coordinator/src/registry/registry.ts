@@ -188,13 +188,14 @@ export class Registry {
   async modelJson(name: string, versionId: string): Promise<LayersModelJson> {
     const v = await this.version(name, versionId);
     const m = await this.model(name);
-    const dataset = m.jobId ? (await this.deps.store.getJob(m.jobId))?.spec.dataset : null;
+    const ref = m.jobId ? (await this.deps.store.getJob(m.jobId))?.spec.dataset : null;
+    const dataset = ref ? await this.deps.store.getDataset(ref) : null;
     return toModelJson(await this.topology(name, versionId), {
       model: name,
       versionId,
       hash: v.hash,
       weightBytes: (await this.deps.blobs.get(v.hash))?.byteLength ?? 0,
-      labels: dataset === 'fashion-mnist' ? [...FASHION_MNIST_CLASSES] : null,
+      labels: dataset?.schema.classNames ?? (ref === 'fashion-mnist' ? [...FASHION_MNIST_CLASSES] : null),
     });
   }
 

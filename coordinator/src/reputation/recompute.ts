@@ -17,33 +17,20 @@ export interface Recomputer {
    * fused loss for a webgpu tab); both paths train on the same loss, so it is not needed for
    * agreement, only to recompute what the tab ran.
    */
-  recompute(
-    unit: WorkUnit,
-    base: Float32Array,
-    shards: Uint8Array[],
-    numClasses: number,
-    fused: boolean,
-  ): Promise<Float32Array>;
+  recompute(unit: WorkUnit, base: Float32Array, shards: Uint8Array[], fused: boolean): Promise<Float32Array>;
 }
 
 export class TfRecomputer implements Recomputer {
   private readonly trainer = new Trainer();
   private queue: Promise<unknown> = Promise.resolve();
 
-  recompute(
-    unit: WorkUnit,
-    base: Float32Array,
-    shards: Uint8Array[],
-    numClasses: number,
-    fused: boolean,
-  ): Promise<Float32Array> {
+  recompute(unit: WorkUnit, base: Float32Array, shards: Uint8Array[], fused: boolean): Promise<Float32Array> {
     const run = async () => {
       await initTf();
       const result = await this.trainer.trainUnit(
         unit,
         base,
         shards,
-        numClasses,
         () => {},
         () => false,
         { fused },

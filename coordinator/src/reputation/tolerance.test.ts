@@ -3,7 +3,14 @@
  * (wasm, cpu) agrees far inside it, while a lazy update (zero) or one trained on 10% fewer
  * steps falls outside. The replica runs the tab's code path (fused or layers loss; the same math).
  */
-import { DEFAULT_SPOT_CHECK_TOLERANCE, encodeShard, MODEL_PRESETS, type WorkUnit } from '@gridtab/shared';
+import {
+  DEFAULT_SPOT_CHECK_TOLERANCE,
+  encodeShard,
+  imageDataSpec,
+  imageShard,
+  MODEL_PRESETS,
+  type WorkUnit,
+} from '@gridtab/shared';
 import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -21,6 +28,7 @@ const unit = (localSteps: number): WorkUnit => ({
   baseWeightsHash: 'h',
   model: MODEL_PRESETS['fashion-mlp'],
   datasetId: 'd',
+  data: imageDataSpec('d', [28, 28, 1], 10),
   shardHashes: ['s'],
   batchSize: 32,
   localSteps,
@@ -34,7 +42,7 @@ const unit = (localSteps: number): WorkUnit => ({
 describe('spot-check tolerance', () => {
   it('separates cross-backend float differences from lazy and under-trained updates', async () => {
     const images = syntheticImages(600, 3);
-    const shard = encodeShard({ count: 600, rows: 28, cols: 28, ...images });
+    const shard = encodeShard(imageShard({ count: 600, rows: 28, cols: 28, ...images }));
     await tf.setBackend('cpu');
     const model = await buildModel(MODEL_PRESETS['fashion-mlp']);
     const base = await getFlatWeights(model);
@@ -46,7 +54,6 @@ describe('spot-check tolerance', () => {
         unit(steps),
         base,
         [shard],
-        10,
         () => {},
         () => false,
         { fused },

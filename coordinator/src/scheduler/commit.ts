@@ -4,7 +4,7 @@
  * job's next round in one store transaction. Shared by synchronous rounds and buffered pools.
  */
 import { randomUUID } from 'node:crypto';
-import { strategyOf } from '@gridtab/shared';
+import { strategyOf, type VersionMetrics } from '@gridtab/shared';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
 import { aggregationContext } from '../aggregation/history.ts';
 import { aggregatorFor } from '../aggregation/rules.ts';
@@ -67,9 +67,14 @@ export async function commitVersion(
   const hash = await blobs.put(new Uint8Array(step.weights.buffer));
   const stateHash = step.state ? await blobs.put(new Uint8Array(step.state.buffer)) : null;
   const dataset = (await store.getDataset(job.spec.dataset))!;
-  const metrics = await evaluator.evaluate(job.spec.model, step.weights, dataset);
-  const { maxRounds, targetAccuracy } = job.spec.stopping;
-  const reachedTarget = targetAccuracy !== undefined && (metrics.testAccuracy ?? 0) >= targetAccuracy;
+  const metrics = await evaluator.evaluate(
+    job.spec.model,
+    step.weights,
+    dataset,
+    job.spec.hyperparameters.loss,
+  );
+  const reachedTarget = reachedStoppingTarget(job.spec.stopping, metrics);
+  const { maxRounds } = job.spec.stopping;
   const current = (await store.getJob(job.id))!;
   const held = current.status === 'running' && deps.holdAfter?.(job.id, round);
   const status = round >= maxRounds || reachedTarget ? 'completed' : held ? 'paused' : current.status;
@@ -88,6 +93,16 @@ export async function commitVersion(
   };
   await store.commitVersion(version, round + 1, status);
   return { version, status };
+}
+
+/** Whether the version's metrics meet the job's target (accuracy for classification, R² for regression). */
+export function reachedStoppingTarget(
+  stopping: { targetAccuracy?: number; targetR2?: number },
+  metrics: VersionMetrics,
+): boolean {
+  if (stopping.targetAccuracy !== undefined && (metrics.testAccuracy ?? -1) >= stopping.targetAccuracy)
+    return true;
+  return stopping.targetR2 !== undefined && metrics.testR2 != null && metrics.testR2 >= stopping.targetR2;
 }
 
 export function isBuffered(job: JobRecord): boolean {

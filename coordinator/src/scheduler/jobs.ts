@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { GridTabError, type JobSpec } from '@gridtab/shared';
 import { buildModel, getFlatWeights, paramCount } from '@gridtab/shared/tf';
 import type { Clock } from '../clock.ts';
+import { outputsOf, resolveDataset } from '../datasets/data-spec.ts';
 import { initTf } from '../evaluation/tf-node.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
@@ -26,16 +27,19 @@ export async function checkModel(spec: JobSpec, dataset: DatasetRecord): Promise
   try {
     const input = model.inputs[0].shape.slice(1);
     const output = model.outputs[0].shape.slice(1);
-    if (model.inputs.length !== 1 || JSON.stringify(input) !== JSON.stringify(dataset.inputShape)) {
+    const { inputShape, task } = dataset.schema;
+    const outputs = outputsOf(dataset);
+    const what = task.kind === 'classification' ? `${outputs} classes` : `${outputs} regression targets`;
+    if (model.inputs.length !== 1 || JSON.stringify(input) !== JSON.stringify(inputShape)) {
       throw new GridTabError(
-        'INVALID_MODEL_SPEC',
-        `the model takes input ${JSON.stringify(input)}; dataset ${dataset.id} gives ${JSON.stringify(dataset.inputShape)}`,
+        'DATASET_MODEL_MISMATCH',
+        `the model takes input ${JSON.stringify(input)}; dataset ${dataset.id} gives ${JSON.stringify(inputShape)} (${what})`,
       );
     }
-    if (model.outputs.length !== 1 || output.length !== 1 || output[0] !== dataset.numClasses) {
+    if (model.outputs.length !== 1 || output.length !== 1 || output[0] !== outputs) {
       throw new GridTabError(
-        'INVALID_MODEL_SPEC',
-        `the model outputs ${JSON.stringify(output)}; dataset ${dataset.id} has ${dataset.numClasses} classes`,
+        'DATASET_MODEL_MISMATCH',
+        `the model outputs ${JSON.stringify(output)}; dataset ${dataset.id} needs [${outputs}] (${what}); its input ${JSON.stringify(inputShape)} fits`,
       );
     }
     const n = paramCount(model);
@@ -61,7 +65,7 @@ export async function createJob(
   spec: JobSpec,
   initialWeights?: string,
 ): Promise<JobRecord> {
-  const dataset = await deps.store.getDataset(spec.dataset);
+  const dataset = await resolveDataset(deps.store, spec.dataset);
   if (!dataset) {
     const known = (await deps.store.listDatasets()).map((d) => d.id);
     throw new GridTabError(
@@ -69,6 +73,8 @@ export async function createJob(
       `dataset '${spec.dataset}' does not exist; known: ${known.join(', ')}`,
     );
   }
+  // The version is recorded in the job: `name` alone means the latest one at creation.
+  spec = { ...spec, dataset: dataset.id };
   const weights = await checkModel(spec, dataset);
   let hash: string;
   if (initialWeights) {

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  type DataSpec,
   GridTabError,
   strategyOf,
   type UnitOffer,
@@ -20,6 +21,7 @@ import { decodeUpdate } from '../aggregation/decode-update.ts';
 import { validateUpdate } from '../aggregation/validate.ts';
 import type { Clock } from '../clock.ts';
 import { type JobOwnership, LocalOwnership } from '../cluster/ownership.ts';
+import { dataSpecOf } from '../datasets/data-spec.ts';
 import type { Evaluator } from '../evaluation/evaluator.ts';
 import type { SpotChecks } from '../reputation/spot-check.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
@@ -99,6 +101,8 @@ export class Scheduler {
   private readonly jobWrites = new Map<string, number>();
   /** Each pool's shard lookup, made once when the pool opens (a dataset does not change). */
   private readonly poolShards = new Map<string, (index: number) => string[]>();
+  /** Per job: the data spec its units carry (dataset versions are immutable, so it never changes). */
+  private readonly dataSpecs = new Map<string, DataSpec>();
 
   constructor(private readonly deps: SchedulerDeps) {
     this.ownership = deps.ownership ?? new LocalOwnership();
@@ -160,6 +164,7 @@ export class Scheduler {
     const version = job.versionId ? await store.getVersion(job.versionId) : null;
     const dataset = await store.getDataset(job.spec.dataset);
     if (!version || !dataset) throw new Error(`job ${job.id} has no base version or dataset`);
+    this.dataSpecs.set(job.id, dataSpecOf(dataset, job.spec.hyperparameters.loss));
     const baseBytes = await blobs.get(version.hash);
     if (!baseBytes) throw new Error(`weights ${version.hash} of version ${version.id} are missing`);
     const { unitsPerRound } = job.spec.rounds;
@@ -294,6 +299,7 @@ export class Scheduler {
         baseWeightsHash: base.hash,
         model: job.spec.model,
         datasetId: job.spec.dataset,
+        data: this.dataSpecs.get(job.id)!,
         shardHashes: unit.shardHashes,
         batchSize: hp.batchSize,
         localSteps: hp.localSteps,
@@ -327,6 +333,7 @@ export class Scheduler {
   private async shardsFor(job: JobRecord): Promise<(index: number) => string[]> {
     const dataset = await this.deps.store.getDataset(job.spec.dataset);
     if (!dataset) throw new Error(`job ${job.id} has no dataset`);
+    this.dataSpecs.set(job.id, dataSpecOf(dataset, job.spec.hyperparameters.loss));
     const hp = job.spec.hyperparameters;
     const plan = planShards(
       dataset.shardHashes.length,

@@ -2,7 +2,9 @@
  * Row mappers shared by the SQLite and PostgreSQL stores: both keep the same schema
  * (migrations.ts), so a row reads the same way from either.
  */
+
 import type { JobStatus } from '@gridtab/shared';
+import { upgradeDatasetRecord } from '../datasets/data-spec.ts';
 import type {
   AliasMove,
   AliasRecord,
@@ -80,12 +82,13 @@ export const toToken = (r: Row): TokenRecord => ({
   revokedAt: (r.revoked_at as string | null) ?? null,
 });
 
-export const toDataset = (r: Row): DatasetRecord => ({
-  id: r.id as string,
-  name: r.name as string,
-  createdAt: r.created_at as string,
-  ...JSON.parse(r.meta as string),
-});
+export const toDataset = (r: Row): DatasetRecord =>
+  upgradeDatasetRecord({
+    id: r.id as string,
+    name: r.name as string,
+    createdAt: r.created_at as string,
+    ...JSON.parse(r.meta as string),
+  });
 
 export const toModel = (r: Row): ModelRecord => ({
   name: r.name as string,

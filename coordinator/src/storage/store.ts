@@ -4,7 +4,16 @@
  * shared test suite (store.case.ts). Every method returns a Promise because a networked store
  * cannot answer synchronously; the SQLite store resolves at once.
  */
-import type { JobSpec, JobStatus, VersionMetrics } from '@gridtab/shared';
+import type {
+  DatasetSchema,
+  DatasetSource,
+  DatasetSplits,
+  DatasetStats,
+  JobSpec,
+  JobStatus,
+  Normalization,
+  VersionMetrics,
+} from '@gridtab/shared';
 import type { RegistryStore } from './registry-records.ts';
 import type { ReputationStore } from './reputation-records.ts';
 import type { SweepStore } from './sweep-records.ts';
@@ -49,17 +58,33 @@ export interface UpdateRecord {
   createdAt: string;
 }
 
+/**
+ * One immutable dataset version (`id` is `name@version`). Its training rows are in
+ * `shardHashes` (content-addressed blobs, shared with other versions holding the same rows),
+ * its test rows in `testHashes`. Schema, statistics, splits and normalization are kept as
+ * recorded at import: lineage reads these, never the dataset as it looks today.
+ */
 export interface DatasetRecord {
   id: string;
   name: string;
-  /** Per-sample input shape, e.g. [28, 28, 1]. */
-  inputShape: number[];
-  numClasses: number;
+  version: number;
+  /** sha256 over the version's content (schema, normalization, splits, shard hashes). */
+  hash: string;
+  schema: DatasetSchema;
+  stats: DatasetStats;
+  splits: DatasetSplits;
+  normalization: Normalization;
+  source: DatasetSource | null;
+  /** `name@version` this version re-imported, or null. */
+  parent: string | null;
   numTrain: number;
   numTest: number;
+  /** Rows per training shard (the last one may hold fewer); units take ceil(samples / shardSize) shards. */
   shardSize: number;
   shardHashes: string[];
-  testHash: string;
+  testHashes: string[];
+  /** Bytes of all its shards (train and test). */
+  bytes: number;
   createdAt: string;
 }
 

@@ -204,7 +204,7 @@ export class SweepRunner {
     const dataset = await store.getDataset(trial.repro.datasetId);
     if (
       !dataset ||
-      dataset.testHash !== trial.repro.testHash ||
+      dataset.testHashes.join(',') !== trial.repro.testHash ||
       JSON.stringify(dataset.shardHashes) !== JSON.stringify(trial.repro.shardHashes)
     )
       throw new GridTabError('CONFLICT', `dataset ${trial.repro.datasetId} changed since the trial ran`);
@@ -383,7 +383,7 @@ export class SweepRunner {
           seed: jobSpec.seed,
           datasetId: dataset.id,
           shardHashes: dataset.shardHashes,
-          testHash: dataset.testHash,
+          testHash: dataset.testHashes.join(','),
           initialWeightsHash: (await store.getVersion(job.versionId!))!.hash,
           jobSpec,
           codeVersion: this.deps.codeVersion,

@@ -92,7 +92,11 @@ describe('sweeps', () => {
       expect(t.status).toBe('completed');
       expect(t.curve.map((p) => p.round)).toEqual([1, 2]);
       expect(t.samples).toBe(2 * 2 * 32 * 10);
-      expect(t.repro).toMatchObject({ seed: 1, datasetId: 'fashion-mnist', codeVersion: expect.any(String) });
+      expect(t.repro).toMatchObject({
+        seed: 1,
+        datasetId: 'fashion-mnist@1',
+        codeVersion: expect.any(String),
+      });
       expect(t.repro!.shardHashes.length).toBeGreaterThan(0);
     }
     expect(sweep.best?.trialId).toBe(good.id); // 0.003 learns far faster than 0.0003 in two rounds

@@ -55,7 +55,8 @@ describe('alert rules', () => {
   });
 
   it('drift reference: class mix and [0, 1] pixel statistics of the test set', () => {
-    const ref = referenceOf(new Uint8Array([0, 255, 0, 255]), new Uint8Array([0, 1, 1, 1]), 3);
+    const pixels = { inputMean: [0], inputStd: [255], targetMean: null, targetStd: null };
+    const ref = referenceOf(new Uint8Array([0, 255, 0, 255]), new Uint8Array([0, 1, 1, 1]), 3, pixels, 1);
     expect(ref.classMix).toEqual([0.25, 0.75, 0]);
     expect(ref.inputMean).toBeCloseTo(0.5);
     expect(ref.inputStd).toBeCloseTo(0.5);

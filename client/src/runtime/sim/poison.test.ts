@@ -3,7 +3,7 @@
  * flipped unit trains exactly as if its shard's labels had been rewritten), and "a little is
  * enough" sends mean - z * std of the colluders' pool with the paper's z.
  */
-import { encodeShard, MODEL_PRESETS, type WorkUnit } from '@gridtab/shared';
+import { encodeShard, imageDataSpec, imageShard, MODEL_PRESETS, type WorkUnit } from '@gridtab/shared';
 import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ const unit = (round = 1, jobId = 'j'): WorkUnit => ({
   baseWeightsHash: 'h',
   model: MODEL_PRESETS['fashion-mlp'],
   datasetId: 'd',
+  data: imageDataSpec('d', [28, 28, 1], 10),
   shardHashes: ['s'],
   batchSize: 8,
   localSteps: 3,
@@ -31,13 +32,15 @@ const unit = (round = 1, jobId = 'j'): WorkUnit => ({
 });
 
 const shardWith = (labels: number[]) =>
-  encodeShard({
-    count: labels.length,
-    rows: 28,
-    cols: 28,
-    pixels: Uint8Array.from({ length: labels.length * 784 }, (_, i) => (i * 37) % 256),
-    labels: Uint8Array.from(labels),
-  });
+  encodeShard(
+    imageShard({
+      count: labels.length,
+      rows: 28,
+      cols: 28,
+      pixels: Uint8Array.from({ length: labels.length * 784 }, (_, i) => (i * 37) % 256),
+      labels: Uint8Array.from(labels),
+    }),
+  );
 
 describe('label flip', () => {
   it('is a permutation that moves every class', () => {
@@ -59,7 +62,6 @@ describe('label flip', () => {
         unit(),
         base,
         [shard],
-        10,
         () => {},
         () => false,
         { labelMap: map },
