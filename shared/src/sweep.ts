@@ -19,10 +19,22 @@ import {
 
 export * from './sweep-space.ts';
 
-export const SWEEP_METRICS = ['testAccuracy', 'testLoss'] as const;
+export const SWEEP_METRICS = ['testAccuracy', 'testLoss', 'testR2', 'testMae', 'testRmse'] as const;
 export type SweepMetric = (typeof SWEEP_METRICS)[number];
-/** testAccuracy is maximised, testLoss minimised. */
-export const METRIC_GOAL: Record<SweepMetric, 'max' | 'min'> = { testAccuracy: 'max', testLoss: 'min' };
+/** Accuracy and R² are maximised, losses and errors minimised. testLoss fits every task. */
+export const METRIC_GOAL: Record<SweepMetric, 'max' | 'min'> = {
+  testAccuracy: 'max',
+  testLoss: 'min',
+  testR2: 'max',
+  testMae: 'min',
+  testRmse: 'min',
+};
+
+/** The metrics a job of this task reports, so a sweep over its jobs can rank by them. */
+export const TASK_METRICS: Record<'classification' | 'regression', readonly SweepMetric[]> = {
+  classification: ['testAccuracy', 'testLoss'],
+  regression: ['testR2', 'testMae', 'testRmse', 'testLoss'],
+};
 
 export const MAX_SWEEP_TRIALS = 1000;
 
@@ -186,6 +198,9 @@ export interface CurvePoint {
   round: number;
   testAccuracy: number | null;
   testLoss: number | null;
+  testR2?: number | null;
+  testMae?: number | null;
+  testRmse?: number | null;
   /** Samples trained by the trial up to and including this round. */
   samples: number;
 }

@@ -12,12 +12,11 @@ import { createJob } from '../scheduler/jobs.ts';
 import { requireRole } from './auth.ts';
 import { errorResponse } from './errors.ts';
 import { createModelsApi } from './models.ts';
-import { errorSchema, json, pathSegment, security } from './openapi-parts.ts';
+import { errorSchema, json, metricsSchema, pathSegment, security } from './openapi-parts.ts';
 import { createSweepsApi } from './sweeps.ts';
 import { addTokenRoutes } from './token-routes.ts';
 import { jobView, versionView } from './views.ts';
 
-const metricsSchema = z.object({ testAccuracy: z.number().nullable(), testLoss: z.number().nullable() });
 const jobViewSchema = z
   .object({
     id: z.string(),
@@ -31,7 +30,12 @@ const jobViewSchema = z
     codec: codecSpecSchema,
     aggregation: aggregationSpecSchema,
     createdAt: z.string(),
-    stopping: z.object({ maxRounds: z.number().int(), targetAccuracy: z.number().nullable() }),
+    stopping: z.object({
+      maxRounds: z.number().int(),
+      targetAccuracy: z.number().nullable(),
+      targetR2: z.number().nullable().optional(),
+    }),
+    task: z.enum(['classification', 'regression']).optional(),
   })
   .openapi('Job');
 const versionViewSchema = z

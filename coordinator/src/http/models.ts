@@ -11,7 +11,7 @@ import type { ModelVersion, Registry } from '../registry/registry.ts';
 import type { InferenceTelemetry } from '../registry/telemetry.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { errorResponse } from './errors.ts';
-import { errorSchema, json, pathSegment, security } from './openapi-parts.ts';
+import { errorSchema, json, metricsSchema, pathSegment, security } from './openapi-parts.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** An import carries its weights base64-encoded: 64 MiB holds a 16M-parameter model. */
@@ -27,7 +27,6 @@ const nameParam = z.object({ name: pathSegment('name') });
 const versionParam = nameParam.extend({ id: pathSegment('id') });
 const aliasParam = nameParam.extend({ alias: pathSegment('alias') });
 
-const metricsSchema = z.object({ testAccuracy: z.number().nullable(), testLoss: z.number().nullable() });
 const modelSchema = z
   .object({
     name: z.string(),

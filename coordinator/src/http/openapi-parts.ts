@@ -23,3 +23,14 @@ export const pathSegment = (name: string) =>
     .min(1)
     .max(100)
     .openapi({ param: { name, in: 'path' } });
+
+/** A version's test metrics: accuracy for classification; R², MAE and RMSE for regression. */
+export const metricsSchema = z
+  .object({
+    testAccuracy: z.number().nullable(),
+    testLoss: z.number().nullable(),
+    testR2: z.number().nullable().optional(),
+    testMae: z.number().nullable().optional(),
+    testRmse: z.number().nullable().optional(),
+  })
+  .openapi('Metrics');

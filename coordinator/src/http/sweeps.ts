@@ -4,7 +4,7 @@
  * UNKNOWN_METRIC, else BAD_REQUEST), or INVALID_MODEL_SPEC / UNKNOWN_DATASET from the
  * coordinator's own checks; nothing is stored or started then.
  */
-import { GridTabError, sweepErrorCode, sweepSpecSchema } from '@gridtab/shared';
+import { GridTabError, SWEEP_METRICS, sweepErrorCode, sweepSpecSchema } from '@gridtab/shared';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { checkName, type Registry, slugify } from '../registry/registry.ts';
@@ -38,7 +38,15 @@ const trialSchema = z
     rung: z.number().int(),
     error: z.string().nullable(),
     curve: z.array(
-      z.object({ round: z.number(), testAccuracy: metricValue, testLoss: metricValue, samples: z.number() }),
+      z.object({
+        round: z.number(),
+        testAccuracy: metricValue,
+        testLoss: metricValue,
+        testR2: metricValue.optional(),
+        testMae: metricValue.optional(),
+        testRmse: metricValue.optional(),
+        samples: z.number(),
+      }),
     ),
     best: z.object({ versionId: z.string(), round: z.number(), value: z.number() }).nullable(),
     samples: z.number(),
@@ -51,7 +59,7 @@ const sweepSchema = z
     id: z.string(),
     name: z.string(),
     status: z.enum(['running', 'completed', 'cancelled']),
-    metric: z.enum(['testAccuracy', 'testLoss']),
+    metric: z.enum(SWEEP_METRICS),
     method: z.record(z.string(), z.unknown()),
     budget: z.record(z.string(), z.unknown()),
     concurrency: z.number().int(),

@@ -35,6 +35,8 @@ export async function jobView(store: Store, job: JobRecord): Promise<JobView> {
     stopping: {
       maxRounds: job.spec.stopping.maxRounds,
       targetAccuracy: job.spec.stopping.targetAccuracy ?? null,
+      targetR2: job.spec.stopping.targetR2 ?? null,
     },
+    task: (await store.getDataset(job.spec.dataset))?.schema.task.kind,
   };
 }

@@ -20,9 +20,11 @@ import {
   jobSpecSchema,
   randomPoint,
   type SweepSpec,
+  TASK_METRICS,
   trialCount,
 } from '@gridtab/shared';
 import type { Clock } from '../clock.ts';
+import { resolveDataset } from '../datasets/data-spec.ts';
 import { checkModel, createJob } from '../scheduler/jobs.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
@@ -116,10 +118,18 @@ export class SweepRunner {
   }
 
   /** Checks what only the coordinator can check, stores the sweep and its trials, starts it. */
-  async create(spec: SweepSpec): Promise<SweepRecord> {
+  async create(asked: SweepSpec): Promise<SweepRecord> {
     const { store } = this.deps;
-    const dataset = await store.getDataset(spec.base.dataset);
-    if (!dataset) throw new GridTabError('UNKNOWN_DATASET', `dataset '${spec.base.dataset}' does not exist`);
+    const dataset = await resolveDataset(store, asked.base.dataset);
+    if (!dataset) throw new GridTabError('UNKNOWN_DATASET', `dataset '${asked.base.dataset}' does not exist`);
+    // Every trial trains on the same version: `name` alone is pinned to its latest now.
+    const spec: SweepSpec = { ...asked, base: { ...asked.base, dataset: dataset.id } };
+    const task = dataset.schema.task.kind;
+    if (!TASK_METRICS[task].includes(spec.metric))
+      throw new GridTabError(
+        'UNKNOWN_METRIC',
+        `a ${task} dataset reports ${TASK_METRICS[task].join(', ')}; the sweep asks for ${spec.metric}`,
+      );
     const id = `s-${randomUUID().slice(0, 8)}`;
     const createdAt = this.now();
     const trials: TrialRecord[] = [];
@@ -374,7 +384,7 @@ export class SweepRunner {
       const jobSpec = this.trialSpec(spec, t.params, t.index);
       // A trial is no model: only the trial a user publishes (promote) enters the registry.
       const job = await createJob({ ...this.deps, registry: null }, jobSpec);
-      const dataset = (await store.getDataset(jobSpec.dataset))!;
+      const dataset = (await store.getDataset(job.spec.dataset))!;
       next = {
         ...t,
         status: 'running',

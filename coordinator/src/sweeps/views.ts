@@ -37,7 +37,7 @@ export function bestOf(versions: VersionRecord[], spec: SweepSpec): TrialView['b
   const sign = METRIC_GOAL[spec.metric] === 'max' ? 1 : -1;
   let best: TrialView['best'] = null;
   for (const v of versions) {
-    const value = v.metrics[spec.metric];
+    const value = v.metrics[spec.metric] ?? null;
     if (v.round === 0 || value === null || !Number.isFinite(value)) continue;
     if (!best || sign * value > sign * best.value) best = { versionId: v.id, round: v.round, value };
   }
