@@ -150,7 +150,8 @@ describe('HTTP API', () => {
     const res = await fetch(`${co.url}/datasets/shards/${dataset.shardHashes[0]}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toContain('immutable');
-    expect((await res.arrayBuffer()).byteLength).toBe(16 + dataset.shardSize * 785);
+    // Shard format v2: a 24-byte header, u8 pixels (padded to 4 bytes), then u16 class labels.
+    expect((await res.arrayBuffer()).byteLength).toBe(24 + dataset.shardSize * 784 + dataset.shardSize * 2);
     expect((await fetch(`${co.url}/datasets/shards/${'0'.repeat(64)}`)).status).toBe(404);
   });
 

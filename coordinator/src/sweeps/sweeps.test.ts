@@ -299,7 +299,7 @@ describe('sweeps', () => {
         { ...valid, space: { 'hyperparameters.dropout': { type: 'choice', values: [0.1] } } },
       ],
       [
-        'INVALID_MODEL_SPEC',
+        'DATASET_MODEL_MISMATCH',
         { ...valid, space: { model: { type: 'choice', values: ['fashion-mlp', broken] } } },
       ],
       ['UNKNOWN_DATASET', { ...valid, base: { ...base, dataset: 'cifar-10' } }],
