@@ -26,6 +26,7 @@ import { type Evaluator, TfEvaluator } from './evaluation/evaluator.ts';
 import { createApi } from './http/api.ts';
 import { errorResponse, onError } from './http/errors.ts';
 import { TokenAuthority } from './http/tokens.ts';
+import { createLogger, type LogFn, logFunction } from './logger.ts';
 import { attachConsole } from './realtime/console.ts';
 import { attachContributors } from './realtime/contributors.ts';
 import { attachInference } from './realtime/inference.ts';
@@ -52,7 +53,7 @@ export interface CoordinatorDeps {
   blobs?: BlobStore;
   clock?: Clock;
   evaluator?: Evaluator;
-  log?: (msg: string) => void;
+  log?: LogFn;
   /** Recomputes units for spot-checks (default: the tabs' trainer on TF.js in this process). */
   recomputer?: Recomputer;
   /** Decides which units are spot-checked (default Math.random). */
@@ -68,7 +69,8 @@ export interface Coordinator {
   /** Spot-checks, reputation and quarantine (reputation/). */
   spotChecks: SpotChecks;
   metrics: Metrics;
-  log: (msg: string) => void;
+  /** The JSON log (logger.ts); `log(msg)` is info, `log(msg, 'error')` an error. */
+  log: LogFn;
   /** Resolves bearer tokens to roles (admin, viewer). */
   tokens: TokenAuthority;
   /** Model names, aliases, export and import (registry/), with SDK telemetry per version. */
@@ -99,7 +101,7 @@ export async function createCoordinator(
   config: CoordinatorConfig,
   deps: CoordinatorDeps = {},
 ): Promise<RunningCoordinator> {
-  const log = deps.log ?? ((msg: string) => console.log(`[gridtab] ${msg}`));
+  const log: LogFn = deps.log ?? logFunction(createLogger(config.logLevel));
   const metrics = createMetrics();
   let io: Server | null = null;
   const socketsIn = (name: string) => io?.of(name).sockets.size ?? 0;
@@ -272,7 +274,7 @@ export async function createCoordinator(
     try {
       co.alerts.update(await alertInputs.findings());
     } catch (e) {
-      log(`alert rules failed: ${(e as Error).stack}`);
+      log(`alert rules failed: ${(e as Error).stack}`, 'error');
     } finally {
       judging = false;
     }
@@ -293,7 +295,7 @@ export async function createCoordinator(
     ticking = true;
     scheduler
       .tick()
-      .catch((e) => log(`tick failed: ${(e as Error).stack}`))
+      .catch((e) => log(`tick failed: ${(e as Error).stack}`, 'error'))
       .finally(() => {
         ticking = false;
       });

@@ -1,6 +1,8 @@
 /**
  * First-start work: import Fashion-MNIST into shards when the store has no copy, and create
- * the demo job (the MLP preset) when the store has no job at all.
+ * the demo job (the MLP preset) when the store has no job at all. The demo job publishes its
+ * model as `fashion` and auto-promotes its best version to `production`: the names the
+ * inference example (examples/fashion-classifier) loads by default, so it works out of the box.
  */
 import { FASHION_MNIST_CLASSES, type JobSpecInput, jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
 import type { Coordinator } from './app.ts';
@@ -12,6 +14,9 @@ import { createJob } from './scheduler/jobs.ts';
 /** The dataset name; `npm start` imports the files as its version 1. */
 export const FASHION_MNIST_ID = 'fashion-mnist';
 export const SHARD_SIZE = 1000;
+/** The model name and alias the demo job publishes under; the example app's defaults. */
+export const DEMO_MODEL = 'fashion';
+export const DEMO_ALIAS = 'production';
 
 export const DEMO_JOB: JobSpecInput = {
   name: 'Fashion-MNIST MLP (demo)',
@@ -46,6 +51,15 @@ export async function ensureFashionMnist(co: Coordinator): Promise<void> {
 export async function ensureDemoJob(co: Coordinator): Promise<void> {
   if (!co.config.demoJob || (await co.store.listJobs()).length > 0) return;
   const job = await createJob(co, jobSpecSchema.parse(DEMO_JOB));
+  // Before the first round opens, so round 1's version is already a candidate for promotion.
+  try {
+    await co.registry.bindJob(DEMO_MODEL, job.id, { alias: DEMO_ALIAS, metric: 'testAccuracy' });
+  } catch (e) {
+    // An imported model may hold the name already: the demo still trains, under its own name.
+    co.log(`demo job ${job.id} not published as ${DEMO_MODEL}: ${(e as Error).message}`);
+  }
   await co.scheduler.openRound(job);
-  co.log(`created demo job ${job.id} '${job.name}'`);
+  co.log(
+    `created demo job ${job.id} '${job.name}', published as ${DEMO_MODEL} (${DEMO_ALIAS} follows its best version)`,
+  );
 }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { MAX_SOCKET_MESSAGE_BYTES } from '@gridtab/shared';
 import { DEFAULT_FASHION_MNIST_DIR } from './datasets/fashion-mnist.ts';
+import { type LogLevel, logLevelFrom } from './logger.ts';
 import { ALERT_ENV, type AlertThresholds, alertThresholdsFromEnv } from './telemetry/alert-rules.ts';
 
 export interface CoordinatorConfig {
@@ -38,6 +39,8 @@ export interface CoordinatorConfig {
   ownerTtlMs: number;
   /** Thresholds of the alert rules (GRIDTAB_ALERT_*). */
   alerts: AlertThresholds;
+  /** The least severe level the log writes (LOG_LEVEL). */
+  logLevel: LogLevel;
 }
 
 export const ENV_HELP: [string, string][] = [
@@ -50,6 +53,7 @@ export const ENV_HELP: [string, string][] = [
     'FASHION_MNIST_DIR',
     `folder with the four Fashion-MNIST IDX .gz files (default ${DEFAULT_FASHION_MNIST_DIR})`,
   ],
+  ['LOG_LEVEL', 'fatal, error, warn, info, debug, trace or silent (default info); the log is JSON lines'],
   ['GRIDTAB_DEMO_JOB', 'set to 0 to skip creating the demo job on first start'],
   ['GRIDTAB_DISCONNECT_GRACE_MS', 'how long a disconnected tab keeps its leases (default 5000)'],
   [
@@ -98,5 +102,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     publicUrl: env.GRIDTAB_PUBLIC_URL || null,
     ownerTtlMs: Math.max(1000, intFrom(env.GRIDTAB_OWNER_TTL_MS, 5000, 'GRIDTAB_OWNER_TTL_MS')),
     alerts: alertThresholdsFromEnv(env),
+    logLevel: logLevelFrom(env.LOG_LEVEL),
   };
 }

@@ -21,7 +21,7 @@ export type FromWorker =
   | { type: 'error'; id?: number; message: string };
 
 const post = (msg: FromWorker) => postMessage(msg);
-const describe = (e: unknown) => (e instanceof InferenceError ? `${e.code}: ${e.message}` : String(e));
+const errorText = (e: unknown) => (e instanceof InferenceError ? `${e.code}: ${e.message}` : String(e));
 let model: GridTabModel | null = null;
 
 addEventListener('message', async (event: MessageEvent<ToWorker>) => {
@@ -35,13 +35,13 @@ addEventListener('message', async (event: MessageEvent<ToWorker>) => {
       });
       const m = model;
       m.onUpdate(() => post({ type: 'version', version: m.version, backend: m.backend }));
-      m.onError((e) => post({ type: 'error', message: describe(e) }));
+      m.onError((e) => post({ type: 'error', message: errorText(e) }));
       post({ type: 'version', version: m.version, backend: m.backend });
     } else if (msg.type === 'classify') {
       if (!model) throw new Error('the model is not loaded yet');
       post({ type: 'result', id: msg.id, result: await model.classify(msg.image, { invert: msg.invert }) });
     }
   } catch (e) {
-    post({ type: 'error', id: msg.type === 'classify' ? msg.id : undefined, message: describe(e) });
+    post({ type: 'error', id: msg.type === 'classify' ? msg.id : undefined, message: errorText(e) });
   }
 });

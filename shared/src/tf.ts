@@ -163,6 +163,13 @@ export interface EvalResult {
  * Test-set metrics for the task, in batches to bound memory: loss (the training loss) and
  * accuracy for classification; loss, R², MAE and RMSE (in target units) for regression.
  */
+/** A tensor's values; the tensor itself is freed (a tidy's result outlives the tidy). */
+function readAndDispose(t: tf.Tensor): Float32Array | Int32Array | Uint8Array {
+  const values = t.dataSync();
+  t.dispose();
+  return values;
+}
+
 export function evaluate(
   model: tf.LayersModel,
   x: tf.Tensor,
@@ -185,15 +192,15 @@ export function evaluate(
     const xb = x.slice(begin, extent);
     const yb = y.slice([start, 0], [size, -1]);
     const p = model.predict(xb) as tf.Tensor2D;
-    const l = tf.tidy(() => tf.sum(lossPerSample(data, p, yb))).dataSync()[0];
+    const l = readAndDispose(tf.tidy(() => tf.sum(lossPerSample(data, p, yb))))[0];
     let c = 0;
     let pred: ArrayLike<number> | null = null;
     let truth: ArrayLike<number> | null = null;
     if (data.task.kind === 'classification') {
-      c = tf.tidy(() => tf.equal(tf.argMax(p, 1), tf.argMax(yb, 1)).sum()).dataSync()[0];
+      c = readAndDispose(tf.tidy(() => tf.equal(tf.argMax(p, 1), tf.argMax(yb, 1)).sum()))[0];
     } else {
-      pred = tf.tidy(() => denormalizeTargets(p, data.normalization)).dataSync();
-      truth = tf.tidy(() => denormalizeTargets(yb, data.normalization)).dataSync();
+      pred = readAndDispose(tf.tidy(() => denormalizeTargets(p, data.normalization)));
+      truth = readAndDispose(tf.tidy(() => denormalizeTargets(yb, data.normalization)));
     }
     tf.dispose([xb, yb, p]);
     lossSum += l;

@@ -48,7 +48,7 @@ describe('gridtab-worker', () => {
     child.kill('SIGINT');
     const code = await new Promise((r) => child.on('exit', r));
     expect(code).toBe(0);
-    expect(out).toMatch(/units \d+ +\d+ samples\/s/);
+    expect(out).toMatch(/\[[#.]{20}\] \w+ +\w+ {2}units \d+ +\d+ samples\/s/);
     expect(out).toMatch(/SIGINT: giving the unit back/);
     // The grace period is long, so only the worker's own release can have freed the unit.
     expect(leased()).toBe(0);

@@ -1,10 +1,13 @@
 /**
  * `npx gridtab-worker --coordinator URL`: a contributor without a browser. Runs the same
  * runtime as a tab, on WebGPU through Dawn when a real GPU is present, else on TF.js's wasm
- * backend; shows one progress line; Ctrl-C gives the lease in progress back and exits.
+ * backend; shows one progress line (cli-progress: it redraws in place on a terminal and prints
+ * a line every few seconds into a pipe or log file); Ctrl-C gives the lease in progress back
+ * and exits.
  */
 import { parseArgs } from 'node:util';
 import type { BackendName } from '@gridtab/shared';
+import cliProgress from 'cli-progress';
 import '@tensorflow/tfjs-backend-wasm';
 import { createNodeContributor } from '../runtime/index.ts';
 import type { ContributorState } from '../runtime/types.ts';
@@ -25,14 +28,23 @@ the unit in progress back.
   -h, --help          this text
 `;
 
-export function progressLine(s: ContributorState): string {
-  const rate = s.samplesPerSec ? `${Math.round(s.samplesPerSec)} samples/s` : '- samples/s';
-  const loss = s.loss === null ? '-' : s.loss.toFixed(4);
-  const bar = '#'.repeat(Math.round(s.unitProgress * 20)).padEnd(20, '.');
+/** The progress line: cli-progress fills {bar} from the unit's progress, the rest from progressPayload. */
+const PROGRESS_FORMAT = '[{bar}] {phase} {backend}  units {units}  {rate}  loss {loss}{version}';
+
+export function progressPayload(s: ContributorState) {
   const acc = s.versions.at(-1)?.metrics.testAccuracy;
-  const version = acc == null ? '' : `  round ${s.versions.at(-1)!.round} acc ${(acc * 100).toFixed(2)}%`;
-  return `[${bar}] ${s.phase.padEnd(12)} ${s.chosenBackend ?? '-'}  units ${s.unitsDone}  ${rate}  loss ${loss}${version}`;
+  return {
+    phase: s.phase.padEnd(12),
+    backend: s.chosenBackend ?? '-',
+    units: s.unitsDone,
+    rate: s.samplesPerSec ? `${Math.round(s.samplesPerSec)} samples/s` : '- samples/s',
+    loss: s.loss === null ? '-' : s.loss.toFixed(4),
+    version: acc == null ? '' : `  round ${s.versions.at(-1)!.round} acc ${(acc * 100).toFixed(2)}%`,
+  };
 }
+
+/** Per mille of the unit in progress: the bar's value out of 1000. */
+const permille = (s: ContributorState) => Math.round(s.unitProgress * 1000);
 
 export async function main(argv: string[]): Promise<number> {
   let values: { coordinator?: string[]; 'no-gpu'?: boolean; quiet?: boolean; help?: boolean };
@@ -65,18 +77,29 @@ export async function main(argv: string[]): Promise<number> {
   const backends: BackendName[] = gpu ? ['webgpu', 'wasm', 'cpu'] : ['wasm', 'cpu'];
   if (gpu) log(`GPU: ${gpu.adapter}`);
   const contributor = createNodeContributor({ coordinatorUrl: urls, backends, log });
-  let lastLine = '';
+  const bar = new cliProgress.SingleBar({
+    format: PROGRESS_FORMAT,
+    barsize: 20,
+    barCompleteChar: '#',
+    barIncompleteChar: '.',
+    stream: process.stdout,
+    // Into a pipe (systemd, a log file) too, but one line every 5 s rather than a redraw.
+    noTTYOutput: true,
+    notTTYSchedule: 5000,
+  });
+  let barStarted = false;
   contributor.subscribe((s) => {
     if (values.quiet) return;
-    const line = progressLine(s);
-    if (line !== lastLine) process.stdout.write(`\r${line}\x1b[K`);
-    lastLine = line;
+    if (!barStarted) bar.start(1000, permille(s), progressPayload(s));
+    else bar.update(permille(s), progressPayload(s));
+    barStarted = true;
   });
   const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
+      bar.stop();
       log(`${signal}: giving the unit back and leaving`);
       await contributor.stop();
       gpu?.release();

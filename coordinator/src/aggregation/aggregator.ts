@@ -1,7 +1,8 @@
 /**
  * The Aggregator interface: turns a base version's weights and the round's accepted updates
  * (deltas from that base) into the next version's weights. Variants (fedavg, trimmed-mean, median,
- * centered-clip; buffered and diloco later) all run the shared suite in aggregator.case.ts.
+ * centered-clip) all run the shared suite in aggregator.case.ts. Buffered and DiLoCo are
+ * strategies (strategies/), which call these rules rather than being rules themselves.
  */
 export interface WeightedUpdate {
   delta: Float32Array;

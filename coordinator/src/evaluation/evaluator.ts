@@ -1,13 +1,16 @@
 /**
  * Evaluates weights on a dataset's held-out test set with TF.js in Node. Test tensors are built
  * once per dataset (from the content-addressed test shard) and one model per job spec is kept,
- * so a round's evaluation costs one forward pass over the test set.
+ * so a round's evaluation costs one forward pass over the test set. Both are kept in small LRU
+ * caches that dispose what they drop: every sweep trial may bring a new topology, and a
+ * long-running coordinator must not keep one model per topology it ever saw.
  */
 import type { RegressionLoss, VersionMetrics } from '@gridtab/shared';
 import { buildModel, evaluate, setFlatWeights, shardToTensors } from '@gridtab/shared/tf';
 import { dataSpecOf } from '../datasets/data-spec.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { DatasetRecord } from '../storage/store.ts';
+import { LruCache } from './lru-cache.ts';
 import { initTf, tf } from './tf-node.ts';
 
 export interface Evaluator {
@@ -19,11 +22,29 @@ export interface Evaluator {
   ): Promise<VersionMetrics>;
 }
 
+/** Models kept built (one per topology): the running jobs of a sweep, a few at a time. */
+export const MODELS_KEPT = 4;
+/** Test sets kept as tensors (one per dataset version); Fashion-MNIST's is 31 MB of f32. */
+export const TEST_SETS_KEPT = 2;
+
 export class TfEvaluator implements Evaluator {
-  private readonly testSets = new Map<string, { x: tf.Tensor; y: tf.Tensor2D }>();
-  private readonly models = new Map<string, tf.LayersModel>();
+  private readonly testSets = new LruCache<string, { x: tf.Tensor; y: tf.Tensor2D }>(
+    TEST_SETS_KEPT,
+    ({ x, y }) => tf.dispose([x, y]),
+  );
+  private readonly models = new LruCache<string, tf.LayersModel>(MODELS_KEPT, (m) => m.dispose());
+  /**
+   * Evaluations run one at a time: a concurrent one could evict (and dispose) the model or test
+   * set this one fetched across an await. TF.js on one thread runs them in turn anyway.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly blobs: BlobStore) {}
+
+  /** How many models and test sets are held now (for tests and telemetry). */
+  get held(): { models: number; testSets: number } {
+    return { models: this.models.size, testSets: this.testSets.size };
+  }
 
   /** The version's test rows as tensors, normalized and labelled as training sees them. */
   private async testSet(dataset: DatasetRecord) {
@@ -55,11 +76,22 @@ export class TfEvaluator implements Evaluator {
     return model;
   }
 
-  async evaluate(
+  evaluate(
     spec: Record<string, unknown>,
     weights: Float32Array,
     dataset: DatasetRecord,
     loss: RegressionLoss = 'mse',
+  ): Promise<VersionMetrics> {
+    const run = this.queue.then(() => this.evaluateNow(spec, weights, dataset, loss));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async evaluateNow(
+    spec: Record<string, unknown>,
+    weights: Float32Array,
+    dataset: DatasetRecord,
+    loss: RegressionLoss,
   ): Promise<VersionMetrics> {
     await initTf();
     const { x, y } = await this.testSet(dataset);
@@ -71,11 +103,6 @@ export class TfEvaluator implements Evaluator {
   }
 
   dispose(): void {
-    for (const { x, y } of this.testSets.values()) {
-      x.dispose();
-      y.dispose();
-    }
-    for (const m of this.models.values()) m.dispose();
     this.testSets.clear();
     this.models.clear();
   }

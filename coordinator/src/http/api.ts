@@ -12,7 +12,15 @@ import { createJob } from '../scheduler/jobs.ts';
 import { requireRole } from './auth.ts';
 import { errorResponse } from './errors.ts';
 import { createModelsApi } from './models.ts';
-import { errorSchema, json, metricsSchema, pathSegment, security } from './openapi-parts.ts';
+import {
+  dropUntypedNullable,
+  errorSchema,
+  json,
+  metricsSchema,
+  pathSegment,
+  publicAccess,
+  security,
+} from './openapi-parts.ts';
 import { createSweepsApi } from './sweeps.ts';
 import { addTokenRoutes } from './token-routes.ts';
 import { jobView, versionView } from './views.ts';
@@ -101,6 +109,9 @@ export function createApi(co: Coordinator) {
     createRoute({
       method: 'get',
       path: '/health',
+      operationId: 'getHealth',
+      summary: 'Whether the coordinator is serving',
+      security: publicAccess,
       responses: { 200: json(z.object({ ok: z.literal(true) }), 'The coordinator is serving') },
     }),
     (c) => c.json({ ok: true as const }, 200),
@@ -110,6 +121,9 @@ export function createApi(co: Coordinator) {
     createRoute({
       method: 'get',
       path: '/jobs',
+      operationId: 'listJobs',
+      summary: 'List all jobs',
+      security: publicAccess,
       responses: { 200: json(z.array(jobViewSchema), 'All jobs') },
     }),
     async (c) => c.json(await Promise.all((await store.listJobs()).map((j) => jobView(store, j))), 200),
@@ -119,6 +133,8 @@ export function createApi(co: Coordinator) {
     createRoute({
       method: 'post',
       path: '/jobs',
+      operationId: 'createJob',
+      summary: 'Create a job and open its first round',
       security,
       middleware: [limit, admin] as const,
       request: { body: { required: true, content: { 'application/json': { schema: jobSpecSchema } } } },
@@ -136,6 +152,9 @@ export function createApi(co: Coordinator) {
     createRoute({
       method: 'get',
       path: '/jobs/{id}',
+      operationId: 'getJob',
+      summary: 'Get one job',
+      security: publicAccess,
       request: { params: idParam },
       responses: { 200: json(jobViewSchema, 'One job'), 404: errors[404] },
     }),
@@ -146,6 +165,9 @@ export function createApi(co: Coordinator) {
     createRoute({
       method: 'get',
       path: '/jobs/{id}/versions',
+      operationId: 'listJobVersions',
+      summary: "List a job's versions",
+      security: publicAccess,
       request: { params: idParam },
       responses: {
         200: json(z.array(versionViewSchema), "The job's versions, oldest first"),
@@ -162,6 +184,8 @@ export function createApi(co: Coordinator) {
     createRoute({
       method: 'post',
       path: '/jobs/{id}/{action}',
+      operationId: 'controlJob',
+      summary: 'Pause, resume or cancel a job',
       security,
       middleware: [admin] as const,
       request: {
@@ -187,6 +211,9 @@ export function createApi(co: Coordinator) {
     createRoute({
       method: 'get',
       path: '/datasets',
+      operationId: 'listDatasets',
+      summary: 'List the datasets',
+      security: publicAccess,
       responses: {
         200: json(
           z.array(
@@ -221,6 +248,9 @@ export function createApi(co: Coordinator) {
     createRoute({
       method: 'get',
       path: '/contributors',
+      operationId: 'listContributors',
+      summary: 'List contributors and their reputation',
+      security: publicAccess,
       responses: {
         200: json(
           z.array(
@@ -263,6 +293,7 @@ export function createApi(co: Coordinator) {
     createRoute({
       method: 'post',
       path: '/contributors/{id}/release-quarantine',
+      operationId: 'releaseQuarantine',
       summary: 'Lift a quarantine',
       description:
         'Lets a contributor that spot-checks quarantined (QUARANTINED) request units again. Its reputation record goes back to probation (no passes, no failures), so its next units are all checked and one more failure quarantines it again; its past checks are kept. Every coordinator process sharing the database sees the release within a few seconds. A contributor that is not quarantined is left as it is and the answer says `released: false`.',
@@ -299,14 +330,21 @@ export function createApi(co: Coordinator) {
   );
   api.route('/', createSweepsApi({ store, sweeps: co.sweeps, registry: co.registry, admin, limit }));
 
-  api.doc('/openapi.json', {
-    openapi: '3.0.3',
-    info: {
-      title: 'GridTab coordinator API',
-      version: '0.1.0',
-      description:
-        'Jobs, versions and datasets of a GridTab coordinator. Mutating routes need an admin bearer token.',
-    },
+  // Built by hand rather than with api.doc() so the generated document can be tidied first.
+  api.get('/openapi.json', (c) => {
+    const doc = api.getOpenAPIDocument({
+      openapi: '3.0.3',
+      info: {
+        title: 'GridTab coordinator API',
+        version: '0.1.0',
+        description:
+          'Jobs, versions and datasets of a GridTab coordinator. Mutating routes need an admin bearer token.',
+      },
+      // Relative: the paths below are mounted under /api on whichever host serves this document.
+      servers: [{ url: '/api', description: 'This coordinator' }],
+    });
+    dropUntypedNullable(doc);
+    return c.json(doc);
   });
   return api;
 }

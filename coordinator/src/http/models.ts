@@ -11,7 +11,7 @@ import type { ModelVersion, Registry } from '../registry/registry.ts';
 import type { InferenceTelemetry } from '../registry/telemetry.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { errorResponse } from './errors.ts';
-import { errorSchema, json, metricsSchema, pathSegment, security } from './openapi-parts.ts';
+import { errorSchema, json, metricsSchema, pathSegment, publicAccess, security } from './openapi-parts.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** An import carries its weights base64-encoded: 64 MiB holds a 16M-parameter model. */
@@ -94,6 +94,9 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
     createRoute({
       method: 'get',
       path: '/models',
+      operationId: 'listModels',
+      summary: 'List published models',
+      security: publicAccess,
       responses: { 200: json(z.array(modelSchema), 'All models') },
     }),
     async (c) => c.json(await registry.listModels(), 200),
@@ -103,6 +106,8 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
     createRoute({
       method: 'post',
       path: '/models',
+      operationId: 'createModel',
+      summary: 'Publish a model name',
       security,
       middleware: [admin] as const,
       request: {
@@ -137,6 +142,9 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
     createRoute({
       method: 'get',
       path: '/models/{name}/versions',
+      operationId: 'listModelVersions',
+      summary: "List a model's versions",
+      security: publicAccess,
       request: { params: nameParam },
       responses: {
         200: json(z.array(versionSchema), "The model's versions, oldest first"),
@@ -150,6 +158,9 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
     createRoute({
       method: 'get',
       path: '/models/{name}/versions/{id}/lineage',
+      operationId: 'getVersionLineage',
+      summary: "Get a version's lineage",
+      security: publicAccess,
       request: { params: versionParam },
       responses: {
         200: json(
@@ -175,6 +186,9 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
     createRoute({
       method: 'get',
       path: '/models/{name}/versions/{id}/telemetry',
+      operationId: 'getVersionTelemetry',
+      summary: "Get a version's inference telemetry",
+      security: publicAccess,
       request: { params: versionParam },
       responses: {
         200: json(z.record(z.string(), z.unknown()), 'What SDKs reported for this version'),
@@ -211,6 +225,9 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
     createRoute({
       method: 'get',
       path: '/models/{name}/aliases/{alias}',
+      operationId: 'getAlias',
+      summary: 'Resolve an alias to a version',
+      security: publicAccess,
       request: {
         params: aliasParam,
         query: z.object({ client: z.string().min(1).max(100).optional() }),
@@ -237,6 +254,9 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
     createRoute({
       method: 'get',
       path: '/models/{name}/aliases/{alias}/history',
+      operationId: 'getAliasHistory',
+      summary: "List an alias's moves",
+      security: publicAccess,
       request: { params: aliasParam },
       responses: {
         200: json(z.array(moveSchema), 'Every move of the alias, oldest first'),
@@ -253,6 +273,8 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
     createRoute({
       method: 'post',
       path: '/models/{name}/aliases/{alias}',
+      operationId: 'moveAlias',
+      summary: 'Point an alias at a version (promote)',
       security,
       middleware: [admin] as const,
       request: {
@@ -280,6 +302,8 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
     createRoute({
       method: 'post',
       path: '/models/{name}/aliases/{alias}/rollback',
+      operationId: 'rollbackAlias',
+      summary: 'Move an alias back to its previous version',
       security,
       middleware: [admin] as const,
       request: { params: aliasParam },
@@ -295,6 +319,8 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
     createRoute({
       method: 'post',
       path: '/models/{name}/import',
+      operationId: 'importModel',
+      summary: 'Import a version in the TF.js layers format',
       security,
       middleware: [
         bodyLimit({

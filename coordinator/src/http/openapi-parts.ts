@@ -16,6 +16,25 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
 
 export const security = [{ bearer: [] }];
 
+/** Anyone may call: an explicit empty requirement, so a route that forgot its security shows up in review. */
+export const publicAccess: [] = [];
+
+/**
+ * zod-to-openapi renders `z.unknown()` and `z.any()` (free-form model configs, telemetry
+ * maps) as `{ nullable: true }` with no `type`, which OpenAPI 3.0 linters reject: `nullable`
+ * only qualifies a `type`. A schema with no type already admits any value, so the flag is
+ * dropped there. Walks the whole document in place, so routes added later are covered too.
+ */
+export function dropUntypedNullable(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) dropUntypedNullable(item);
+  } else if (node !== null && typeof node === 'object') {
+    const record = node as Record<string, unknown>;
+    if ('nullable' in record && !('type' in record)) delete record.nullable;
+    for (const value of Object.values(record)) dropUntypedNullable(value);
+  }
+}
+
 /** A path parameter: 1 to 100 characters (ids, names, aliases). */
 export const pathSegment = (name: string) =>
   z

@@ -12,7 +12,7 @@ import type { Store } from '../storage/store.ts';
 import type { SweepRunner } from '../sweeps/runner.ts';
 import { sweepView } from '../sweeps/views.ts';
 import { errorResponse } from './errors.ts';
-import { errorSchema, json, pathSegment, security } from './openapi-parts.ts';
+import { errorSchema, json, pathSegment, publicAccess, security } from './openapi-parts.ts';
 import { jobView } from './views.ts';
 
 const errors = {
@@ -98,6 +98,9 @@ export function createSweepsApi(deps: {
     createRoute({
       method: 'get',
       path: '/sweeps',
+      operationId: 'listSweeps',
+      summary: 'List sweeps',
+      security: publicAccess,
       responses: { 200: json(z.array(sweepSchema), 'All sweeps, without their trials') },
     }),
     async (c) =>
@@ -111,6 +114,8 @@ export function createSweepsApi(deps: {
     createRoute({
       method: 'post',
       path: '/sweeps',
+      operationId: 'createSweep',
+      summary: 'Start a hyperparameter sweep',
       security,
       middleware: [limit, admin] as const,
       request: { body: { required: true, content: { 'application/json': { schema: sweepSpecSchema } } } },
@@ -126,6 +131,9 @@ export function createSweepsApi(deps: {
     createRoute({
       method: 'get',
       path: '/sweeps/{id}',
+      operationId: 'getSweep',
+      summary: 'Get one sweep and its trials',
+      security: publicAccess,
       request: { params: idParam },
       responses: {
         200: json(sweepSchema, 'The sweep with its trials: parameters, status, curve, best version, samples'),
@@ -139,6 +147,8 @@ export function createSweepsApi(deps: {
     createRoute({
       method: 'post',
       path: '/sweeps/{id}/cancel',
+      operationId: 'cancelSweep',
+      summary: 'Cancel a sweep',
       security,
       middleware: [admin] as const,
       request: { params: idParam },
@@ -154,6 +164,8 @@ export function createSweepsApi(deps: {
     createRoute({
       method: 'post',
       path: '/sweeps/{id}/trials/{trialId}/rerun',
+      operationId: 'rerunTrial',
+      summary: 'Run a trial again',
       security,
       middleware: [admin] as const,
       request: { params: idParam.extend({ trialId: pathSegment('trialId') }) },
@@ -177,6 +189,8 @@ export function createSweepsApi(deps: {
     createRoute({
       method: 'post',
       path: '/sweeps/{id}/promote',
+      operationId: 'promoteSweepBest',
+      summary: "Promote a sweep's best trial",
       security,
       middleware: [limit, admin] as const,
       request: {

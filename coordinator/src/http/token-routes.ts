@@ -44,6 +44,8 @@ export function addTokenRoutes(api: OpenAPIHono, co: Coordinator, admin: Middlew
     createRoute({
       method: 'get',
       path: '/tokens',
+      operationId: 'listTokens',
+      summary: 'List API tokens',
       security,
       middleware: [admin] as const,
       responses: { 200: json(z.array(tokenViewSchema), 'Tokens created through the API'), ...authErrors },
@@ -55,6 +57,8 @@ export function addTokenRoutes(api: OpenAPIHono, co: Coordinator, admin: Middlew
     createRoute({
       method: 'post',
       path: '/tokens',
+      operationId: 'createToken',
+      summary: 'Create an API token',
       security,
       middleware: [admin] as const,
       request: { body: { required: true, content: { 'application/json': { schema: createSchema } } } },
@@ -79,6 +83,8 @@ export function addTokenRoutes(api: OpenAPIHono, co: Coordinator, admin: Middlew
     createRoute({
       method: 'delete',
       path: '/tokens/{id}',
+      operationId: 'revokeToken',
+      summary: 'Revoke an API token',
       security,
       middleware: [admin] as const,
       request: {

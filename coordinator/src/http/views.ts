@@ -30,7 +30,7 @@ export async function jobView(store: Store, job: JobRecord): Promise<JobView> {
     strategy: strategyOf(job.spec).name,
     // Jobs stored before codecs and rules existed were fp32 and averaged.
     codec: job.spec.codec ?? { name: 'fp32' },
-    aggregation: job.spec.aggregation ?? { rule: 'mean' },
+    aggregation: job.spec.aggregation,
     createdAt: job.createdAt,
     stopping: {
       maxRounds: job.spec.stopping.maxRounds,

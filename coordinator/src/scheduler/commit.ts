@@ -58,7 +58,7 @@ export async function commitVersion(
     })),
   );
   // Robustness hook: rules with momentum read the previous step, derived from stored versions.
-  const context = aggregatorFor(job.spec.aggregation ?? { rule: 'mean' }).usesHistory
+  const context = aggregatorFor(job.spec.aggregation).usesHistory
     ? await aggregationContext(store, blobs, base.id)
     : undefined;
   // Nothing left after screening (all from quarantined contributors): the base carries over.

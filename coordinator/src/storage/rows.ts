@@ -27,7 +27,9 @@ export type Row = Record<string, unknown>;
 export const toJob = (r: Row): JobRecord => ({
   id: r.id as string,
   name: r.name as string,
-  spec: JSON.parse(r.spec as string),
+  // Jobs stored before aggregation rules existed have none: the schema's default, applied once
+  // here at the read boundary so no reader needs its own fallback.
+  spec: { aggregation: { rule: 'mean' }, ...JSON.parse(r.spec as string) },
   status: r.status as JobStatus,
   round: r.round as number,
   versionId: (r.version_id as string | null) ?? null,

@@ -20,7 +20,7 @@ export function strategyFor(spec: StrategySpec, aggregation: AggregationSpec): S
   }
 }
 
-/** The Strategy of a stored job (jobs stored before strategies or rules existed have neither). */
-export function jobStrategy(spec: { strategy?: unknown; aggregation?: AggregationSpec }): Strategy {
-  return strategyFor(strategyOf(spec), spec.aggregation ?? { rule: 'mean' });
+/** The Strategy of a stored job (jobs stored before strategies existed have none; the store fills the rule). */
+export function jobStrategy(spec: { strategy?: unknown; aggregation: AggregationSpec }): Strategy {
+  return strategyFor(strategyOf(spec), spec.aggregation);
 }
