@@ -4,6 +4,7 @@
  * `type`, every security requirement naming a defined scheme). Written over the whole document,
  * not a list of routes, so a route added later is held to the same bar.
  */
+import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCoordinator, type TestCoordinator } from '../testing.ts';
 
@@ -86,5 +87,18 @@ describe('OpenAPI document', () => {
 
   it('puts `nullable` only beside a `type`', () => {
     expect(untypedNullables(doc)).toEqual([]);
+  });
+
+  it("passes Redocly's recommended ruleset with no errors", async () => {
+    const config = await createConfig({ extends: ['recommended'] });
+    const problems = await lintFromString({
+      source: JSON.stringify(doc),
+      absoluteRef: 'openapi.json',
+      config,
+    });
+    const errors = problems
+      .filter((p) => p.severity === 'error')
+      .map((p) => `${p.ruleId} ${p.location[0]?.pointer}: ${p.message}`);
+    expect(errors).toEqual([]);
   });
 });
