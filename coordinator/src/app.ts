@@ -22,8 +22,9 @@ import { ensureDemoJob, ensureFashionMnist } from './bootstrap.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { connectCluster } from './cluster/cluster.ts';
 import type { CoordinatorConfig } from './config.ts';
+import { importFile } from './datasets/import/index.ts';
 import type { Importer } from './datasets/importer.ts';
-import { DatasetRegistry, noImporter } from './datasets/registry.ts';
+import { DatasetRegistry } from './datasets/registry.ts';
 import { type Evaluator, TfEvaluator } from './evaluation/evaluator.ts';
 import { createApi } from './http/api.ts';
 import { errorResponse, onError } from './http/errors.ts';
@@ -188,7 +189,7 @@ export async function createCoordinator(
     store,
     blobs,
     clock,
-    importer: deps.importer ?? noImporter,
+    importer: deps.importer ?? importFile,
     dataDir: config.dataDir,
     maxBytes: config.datasetMaxBytes,
     log,

@@ -70,11 +70,6 @@ export interface DeleteResult {
   bytesFreed: number;
 }
 
-/** Until the format importers (datasets/import/) are wired in: every upload is refused. */
-export const noImporter: Importer = async (input) => {
-  throw new GridTabError('INVALID_FORMAT', `this coordinator has no importer for ${input.format} files`);
-};
-
 export function checkDatasetName(name: string): void {
   const r = datasetNameSchema.safeParse(name);
   if (!r.success) throw new GridTabError('BAD_REQUEST', `'${name}': ${r.error.issues[0].message}`);

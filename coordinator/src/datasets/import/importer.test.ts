@@ -36,6 +36,7 @@ function recording(store: BlobStore): BlobStore & { puts: Set<string> } {
     },
     get: (h) => store.get(h),
     has: (h) => store.has(h),
+    delete: (h) => store.delete(h),
   };
 }
 
