@@ -45,6 +45,12 @@ export const toVersion = (r: Row): VersionRecord => ({
   metrics: {
     testAccuracy: (r.test_accuracy as number | null) ?? null,
     testLoss: (r.test_loss as number | null) ?? null,
+    // Regression metrics only where the version has them, so classification reads as before.
+    ...(r.test_r2 != null && {
+      testR2: r.test_r2 as number,
+      testMae: (r.test_mae as number | null) ?? null,
+      testRmse: (r.test_rmse as number | null) ?? null,
+    }),
   },
   createdAt: r.created_at as string,
   stateHash: (r.state_hash as string | null) ?? null,

@@ -100,8 +100,8 @@ export class SqliteStore implements Store {
   private insertVersion(v: VersionRecord): void {
     this.db
       .prepare(
-        `INSERT INTO versions (id, job_id, round, hash, parent_id, num_samples, unit_ids, test_accuracy, test_loss, created_at, state_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO versions (id, job_id, round, hash, parent_id, num_samples, unit_ids, test_accuracy, test_loss, created_at, state_hash, test_r2, test_mae, test_rmse)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         v.id,
@@ -115,6 +115,9 @@ export class SqliteStore implements Store {
         v.metrics.testLoss,
         v.createdAt,
         v.stateHash ?? null,
+        v.metrics.testR2 ?? null,
+        v.metrics.testMae ?? null,
+        v.metrics.testRmse ?? null,
       );
   }
 

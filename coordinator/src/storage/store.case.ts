@@ -102,6 +102,15 @@ export function storeSuite(name: string, open: Open, reopen?: Open) {
       expect((await store.getVersion('v0f'))?.stateHash ?? null).toBeNull();
     });
 
+    it("keeps a regression version's R2, MAE and RMSE", async () => {
+      const store = await open();
+      await store.createJob(job('j8'), version('v0h', 'j8', 0, null));
+      const metrics = { testAccuracy: null, testLoss: 0.3, testR2: 0.81, testMae: 2.5, testRmse: 3.25 };
+      await store.commitVersion({ ...version('v1h', 'j8', 1, 'v0h'), metrics }, 2, 'running');
+      expect((await store.getVersion('v1h'))?.metrics).toEqual(metrics);
+      expect((await store.getVersion('v0h'))?.metrics).toEqual({ testAccuracy: null, testLoss: null });
+    });
+
     it('refuses a commit for a round the job has left, and one ahead of it', async () => {
       // Two coordinators that both believed they owned the job during a handover: the late one's
       // commit must not land on top of the new owner's.

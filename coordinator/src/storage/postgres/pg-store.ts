@@ -58,8 +58,8 @@ async function migrate(pool: pg.Pool): Promise<void> {
 
 async function insertVersion(db: Queryable, v: VersionRecord): Promise<void> {
   await db.query(
-    `INSERT INTO versions (id, job_id, round, hash, parent_id, num_samples, unit_ids, test_accuracy, test_loss, created_at, state_hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    `INSERT INTO versions (id, job_id, round, hash, parent_id, num_samples, unit_ids, test_accuracy, test_loss, created_at, state_hash, test_r2, test_mae, test_rmse)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
     [
       v.id,
       v.jobId,
@@ -72,6 +72,9 @@ async function insertVersion(db: Queryable, v: VersionRecord): Promise<void> {
       v.metrics.testLoss,
       v.createdAt,
       v.stateHash ?? null,
+      v.metrics.testR2 ?? null,
+      v.metrics.testMae ?? null,
+      v.metrics.testRmse ?? null,
     ],
   );
 }
