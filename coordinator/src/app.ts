@@ -193,6 +193,7 @@ export async function createCoordinator(
     dataDir: config.dataDir,
     maxBytes: config.datasetMaxBytes,
     log,
+    onProgress: (name, p) => consoleNs?.namespace.emit('dataset:import', { name, ...p }),
   });
 
   const co: Coordinator = {

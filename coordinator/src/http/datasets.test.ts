@@ -6,7 +6,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { jobSpecSchema } from '@gridtab/shared';
+import { CONSOLE_NAMESPACE, type DatasetImportProgress, jobSpecSchema } from '@gridtab/shared';
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeContributor } from '../../../client/src/runtime/index.ts';
 import type { Contributor } from '../../../client/src/runtime/types.ts';
@@ -227,6 +228,33 @@ describe('dataset API', () => {
     expect(blobFiles()).toEqual(before.blobs);
     expect(spooled()).toEqual([]);
     expect((await api('/health')).body).toEqual({ ok: true });
+  });
+
+  it("tells console sockets how an upload's import advances", async () => {
+    const socket = io(`${co.url}${CONSOLE_NAMESPACE}`, {
+      transports: ['websocket'],
+      reconnection: false,
+      auth: { token: 'test-admin-token' },
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.on('connect', resolve);
+        socket.on('connect_error', reject);
+      });
+      const first = new Promise<DatasetImportProgress>((resolve) => socket.once('dataset:import', resolve));
+      // Over 4096 rows, the importer's progress step: twelve copies of cars, each nudged.
+      const rows = Array.from({ length: 12 }, (_, k) =>
+        cars().map((r) => ({ ...r, Weight_in_lbs: Number(r.Weight_in_lbs) + k / 10 })),
+      ).flat();
+      const text = toDelimited(rows, CAR_COLUMNS);
+      const res = await upload('cars-x12', text, 'format=csv&label=Miles_per_Gallon&missing=drop');
+      expect(res.status).toBe(201);
+      const heard = await first;
+      expect(heard).toMatchObject({ name: 'cars-x12', bytesTotal: Buffer.byteLength(text) });
+      expect(heard.rows).toBeGreaterThanOrEqual(4096);
+    } finally {
+      socket.close();
+    }
   });
 
   it('describes every dataset route in the OpenAPI document with a summary and an operationId', async () => {
