@@ -4,6 +4,7 @@
  * (`auth: { token }`); viewers receive snapshots and may read, only admins may act.
  */
 import { z } from 'zod';
+import type { DatasetImportProgress } from './dataset.ts';
 import type { JobSpecInput, JobView, VersionView } from './job.ts';
 import type { Ack } from './protocol.ts';
 
@@ -159,6 +160,8 @@ export interface ConsoleClientEvents {
 
 export interface ConsoleServerEvents {
   'console:snapshot': (snapshot: ConsoleSnapshot) => void;
+  /** Progress of a dataset upload's import (the upload itself is the browser's XHR progress). */
+  'dataset:import': (progress: DatasetImportProgress) => void;
 }
 
 /** Events that change something: an admin token is needed, a viewer gets FORBIDDEN. */

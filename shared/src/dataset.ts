@@ -188,6 +188,16 @@ export interface DatasetView {
   updatedAt: string;
 }
 
+/** An upload being imported, as the console hears it (`dataset:import`), every few thousand rows. */
+export interface DatasetImportProgress {
+  /** The dataset name the upload becomes a version of. */
+  name: string;
+  /** Bytes of the spooled file read so far, and in all; rows taken so far. */
+  bytesRead: number;
+  bytesTotal: number;
+  rows: number;
+}
+
 /** Lineage from a dataset version: what was built from it. */
 export interface DatasetLineage {
   jobs: { id: string; name: string; status: string }[];

@@ -36,6 +36,7 @@ describe('/api/models', () => {
     expect(versions).toHaveLength(3);
     expect(Object.keys(versions[0]).sort()).toEqual([
       'createdAt',
+      'dataset',
       'hash',
       'id',
       'jobId',
@@ -43,6 +44,9 @@ describe('/api/models', () => {
       'parentId',
     ]);
     expect(versions[2]).toMatchObject({ jobId, parentId: versions[1].id, metrics: { testAccuracy: 0.7 } });
+    // The job trained on the start-up import; every version names it with its content hash.
+    expect(versions[0].dataset).toMatchObject({ name: 'fashion-mnist', version: 1 });
+    expect(versions[0].dataset.hash).toMatch(/^[0-9a-f]{64}$/);
     const models = await get('/api/models');
     expect(models).toContainEqual({ name: 'fashion', aliases: {}, latestVersionId: versions[2].id });
   });

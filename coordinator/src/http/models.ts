@@ -42,6 +42,10 @@ const versionSchema = z
     jobId: z.string().nullable(),
     createdAt: z.string(),
     metrics: metricsSchema,
+    dataset: z
+      .object({ name: z.string(), version: z.number().int(), hash: z.string() })
+      .nullable()
+      .openapi({ description: 'The dataset version the job trained on; null for an imported model' }),
   })
   .openapi('ModelVersion');
 const canarySchema = z
@@ -88,6 +92,7 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
     jobId: v.jobId,
     createdAt: v.createdAt,
     metrics: v.metrics,
+    dataset: v.dataset,
   });
 
   api.openapi(
