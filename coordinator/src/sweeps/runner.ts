@@ -23,7 +23,8 @@ import {
   trialCount,
 } from '@gridtab/shared';
 import type { Clock } from '../clock.ts';
-import { checkModel, createJob } from '../scheduler/jobs.ts';
+import { resolveDataset } from '../datasets/data-spec.ts';
+import { checkModel, checkSpecCost, createJob } from '../scheduler/jobs.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { JobRecord, Store } from '../storage/store.ts';
@@ -118,7 +119,8 @@ export class SweepRunner {
   /** Checks what only the coordinator can check, stores the sweep and its trials, starts it. */
   async create(spec: SweepSpec): Promise<SweepRecord> {
     const { store } = this.deps;
-    const dataset = await store.getDataset(spec.base.dataset);
+    // `name` alone means the latest version, as in job creation.
+    const dataset = await resolveDataset(store, spec.base.dataset);
     if (!dataset) throw new GridTabError('UNKNOWN_DATASET', `dataset '${spec.base.dataset}' does not exist`);
     const id = `s-${randomUUID().slice(0, 8)}`;
     const createdAt = this.now();
@@ -127,6 +129,8 @@ export class SweepRunner {
     for (let index = 0; index < trialCount(spec); index++) {
       const params = this.paramsOf(spec, index);
       const job = this.trialSpec(spec, params, index);
+      // Every trial's spec is costed (cheap); only a few distinct ones are built with TF.js.
+      checkSpecCost(job.model);
       const key = JSON.stringify(job.model);
       if (models.size < MAX_BUILD_CHECKS && !models.has(key)) models.set(key, job);
       trials.push({
