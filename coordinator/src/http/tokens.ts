@@ -13,6 +13,8 @@ export interface TokenIdentity {
   /** `env:admin`, `env:viewer`, or the id of a stored token. */
   id: string;
   role: Role;
+  /** For the audit log: the stored token's label and id; absent for the environment's tokens. */
+  label?: string;
 }
 
 export const digestToken = (token: string) => createHash('sha256').update(token).digest();
@@ -47,7 +49,7 @@ export class TokenAuthority {
     // so the index lookup's timing cannot be steered towards a real token.
     const record = await this.store.findTokenByHash(hexDigest(token));
     if (!record || record.revokedAt) return null;
-    return { id: record.id, role: record.role };
+    return { id: record.id, role: record.role, label: `${record.label} (${record.id})` };
   }
 
   /** Creates a token; the secret is returned once and only its digest is stored. */
