@@ -34,7 +34,7 @@ export async function startCoordinator(env: Record<string, string> = {}): Promis
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) {
         if (line) log.push(line);
-        const m = /listening on (http:\/\/\S+)/.exec(line);
+        const m = /listening on (https?:\/\/\S+)/.exec(line);
         if (m) resolveUrl(m[1]);
       }
     };

@@ -4,7 +4,9 @@
  * can run several coordinators in one process.
  */
 
+import { readFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -38,6 +40,9 @@ import { InferenceTelemetry } from './registry/telemetry.ts';
 import { type Recomputer, TfRecomputer } from './reputation/recompute.ts';
 import { SpotChecks } from './reputation/spot-check.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
+import { SecurityGuard } from './security/guard.ts';
+import { securityHeaders } from './security/headers.ts';
+import { originAllowed, requestOriginAllowed } from './security/origins.ts';
 import { type BlobStore, FileBlobStore } from './storage/blob-store.ts';
 import { openStorage } from './storage/open.ts';
 import type { Store } from './storage/store.ts';
@@ -90,6 +95,8 @@ export interface Coordinator {
   sweeps: SweepRunner;
   /** Dataset names, versions, uploads, lineage and deletion (datasets/registry.ts). */
   datasets: DatasetRegistry;
+  /** Per-address limits, client addresses, request identities (security/). */
+  guard: SecurityGuard;
   onlineContributors(): Set<string>;
 }
 
@@ -98,6 +105,8 @@ export interface RunningCoordinator extends Coordinator {
   port: number;
   httpServer: HttpServer;
   io: Server;
+  /** Re-reads TLS_CERT and TLS_KEY into the running server (main.ts calls it on SIGHUP). */
+  reloadTls(): void;
   close(): Promise<void>;
 }
 
@@ -215,11 +224,15 @@ export async function createCoordinator(
     stats,
     outcomes,
     alerts: new AlertEngine({ clock, log, metrics }),
+    guard: new SecurityGuard(config.security, clock),
     onlineContributors: () => contributors?.online() ?? new Set(),
   };
 
+  const { security } = config;
+  const tls = () => ({ cert: readFileSync(security.tlsCert!), key: readFileSync(security.tlsKey!) });
   const app = new Hono();
   app.onError(onError(log));
+  app.use('*', securityHeaders(security.tlsCert !== null));
   app.route('/api', createApi(co));
   const serveBlob = async (hash: string) => {
     const bytes = await blobs.get(hash);
@@ -265,10 +278,24 @@ export async function createCoordinator(
   );
   app.notFound((c) => errorResponse(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
 
-  const httpServer = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
+  // With TLS_CERT and TLS_KEY the one port speaks HTTPS (and so WSS for socket.io).
+  const httpServer = (
+    security.tlsCert
+      ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: tls() })
+      : createAdaptorServer({ fetch: app.fetch })
+  ) as HttpServer;
+  const allowed = security.allowedOrigins;
   io = new Server(httpServer, {
     maxHttpBufferSize: config.socketMessageBytes,
-    cors: { origin: true },
+    // Cross-origin pages get CORS headers only when listed (same-origin pages need none).
+    cors: { origin: (origin, cb) => cb(null, originAllowed(origin, undefined, allowed)) },
+    // Every engine handshake, websocket or polling: the page's Origin, then the process's cap.
+    allowRequest: (req, cb) => {
+      if (!requestOriginAllowed(req, allowed)) return cb('the page origin may not connect here', false);
+      if ((io?.engine.clientsCount ?? 0) >= security.maxConnections)
+        return cb('the coordinator holds its most connections; retry later', false);
+      cb(null, true);
+    },
   });
   cluster.attach(io);
   contributors = attachContributors(io, co);
@@ -298,6 +325,17 @@ export async function createCoordinator(
       judging = false;
     }
   }, CONSOLE_SNAPSHOT_MS);
+  // Once a minute: forget full rate-limit buckets, delete contributors that never worked.
+  const securityTick = setInterval(async () => {
+    co.guard.sweep();
+    const cutoff = new Date(clock.now() - security.contributorIdleMs).toISOString();
+    try {
+      const n = await store.security.deleteIdleContributors(cutoff);
+      if (n) log(`deleted ${n} contributors that never did work (last seen before ${cutoff})`);
+    } catch (e) {
+      log(`contributor cleanup failed: ${(e as Error).message}`);
+    }
+  }, 60_000);
 
   await datasets.init();
   await ensureFashionMnist(co);
@@ -324,12 +362,16 @@ export async function createCoordinator(
 
   return {
     ...co,
-    url: `http://localhost:${port}`,
+    url: `${security.tlsCert ? 'https' : 'http'}://localhost:${port}`,
     port,
     httpServer,
     io,
+    reloadTls() {
+      if (security.tlsCert) (httpServer as unknown as HttpsServer).setSecureContext(tls());
+    },
     async close() {
       clearInterval(tick);
+      clearInterval(securityTick);
       clearInterval(telemetryTick);
       stats.close();
       contributors?.close();

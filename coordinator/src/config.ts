@@ -8,6 +8,7 @@ import { MAX_SOCKET_MESSAGE_BYTES } from '@gridtab/shared';
 import { DEFAULT_FASHION_MNIST_DIR } from './datasets/fashion-mnist.ts';
 import { DEFAULT_DATASET_MAX_BYTES } from './datasets/registry.ts';
 import { type LogLevel, logLevelFrom } from './logger.ts';
+import { SECURITY_ENV_HELP, type SecurityConfig, securityConfigFromEnv } from './security/security-config.ts';
 import { ALERT_ENV, type AlertThresholds, alertThresholdsFromEnv } from './telemetry/alert-rules.ts';
 
 export interface CoordinatorConfig {
@@ -44,6 +45,8 @@ export interface CoordinatorConfig {
   logLevel: LogLevel;
   /** Largest dataset upload (GRIDTAB_DATASET_MAX_BYTES). */
   datasetMaxBytes: number;
+  /** Rate limits, origins, proxies, TLS (security/security-config.ts). */
+  security: SecurityConfig;
 }
 
 export const ENV_HELP: [string, string][] = [
@@ -71,6 +74,7 @@ export const ENV_HELP: [string, string][] = [
     'GRIDTAB_DATASET_MAX_BYTES',
     `largest dataset upload in bytes (default ${DEFAULT_DATASET_MAX_BYTES}, 1 GiB)`,
   ],
+  ...SECURITY_ENV_HELP,
   ...ALERT_ENV.map(([name, , help]): [string, string] => [name, help]),
 ];
 
@@ -113,5 +117,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     datasetMaxBytes:
       intFrom(env.GRIDTAB_DATASET_MAX_BYTES, DEFAULT_DATASET_MAX_BYTES, 'GRIDTAB_DATASET_MAX_BYTES') ||
       DEFAULT_DATASET_MAX_BYTES,
+    security: securityConfigFromEnv(env),
   };
 }

@@ -25,6 +25,11 @@ if (values.help) {
 try {
   const config = configFromEnv();
   const co = await createCoordinator(config);
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.host);
+  if (!loopback && !config.security.tlsCert)
+    console.warn(
+      `[gridtab] WARNING: listening on ${config.host} without TLS. Browsers on other machines get no WebGPU and no crypto.subtle over plain http, so their tabs cannot train, and tokens travel in clear. Set TLS_CERT and TLS_KEY, or put an HTTPS reverse proxy in front (docs/SECURITY.md).`,
+    );
   console.log(`[gridtab] coordinator listening on ${co.url} (data in ${config.dataDir})`);
   console.log(`[gridtab] contribute page: ${co.url}/   API docs: ${co.url}/api/openapi.json`);
   if (config.adminTokenGenerated)
@@ -39,6 +44,17 @@ try {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // Renewed certificates (certbot and the like) are read again without dropping connections.
+  process.on('SIGHUP', () => {
+    try {
+      co.reloadTls();
+      if (config.security.tlsCert) console.log('[gridtab] SIGHUP: TLS certificate and key reloaded');
+    } catch (e) {
+      console.error(
+        `[gridtab] SIGHUP: TLS reload failed, keeping the old certificate: ${(e as Error).message}`,
+      );
+    }
+  });
 } catch (e) {
   console.error(`[gridtab] could not start: ${(e as Error).message}`);
   process.exit(1);

@@ -54,15 +54,23 @@ export async function startTestCoordinator(
 ): Promise<TestCoordinator> {
   const dir = mkdtempSync(join(tmpdir(), 'gridtab-test-'));
   writeSyntheticDataset(dir);
+  const base = configFromEnv({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: join(dir, 'data'),
+    ADMIN_TOKEN: 'test-admin-token',
+    FASHION_MNIST_DIR: dir,
+    GRIDTAB_DEMO_JOB: '0',
+  });
   const config = {
-    ...configFromEnv({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: join(dir, 'data'),
-      ADMIN_TOKEN: 'test-admin-token',
-      FASHION_MNIST_DIR: dir,
-      GRIDTAB_DEMO_JOB: '0',
-    }),
+    ...base,
+    // Tests join and guess from one loopback address far more than a person would; the
+    // security tests pass their own limits.
+    security: {
+      ...base.security,
+      joinLimit: { burst: 1e6, perMinute: 1e6 },
+      authFailureLimit: { burst: 1e6, perMinute: 1e6 },
+    },
     tickMs: 100,
     disconnectGraceMs: 1000,
     ...overrides,

@@ -5,6 +5,7 @@ export * from './errors.ts';
 export * from './hash.ts';
 export * from './inference.ts';
 export * from './job.ts';
+export * from './model-spec-check.ts';
 export * from './models.ts';
 export * from './protocol.ts';
 export * from './random.ts';

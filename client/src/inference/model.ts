@@ -323,7 +323,7 @@ async function measure(model: tf.LayersModel): Promise<number> {
 async function clientKey(cache: ModelCache): Promise<string> {
   let key = await cache.getJson<string>(CLIENT_KEY);
   if (!key) {
-    key = crypto.randomUUID();
+    key = Array.from(crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join('-'); // randomUUID needs a secure context
     await cache.putJson(CLIENT_KEY, key);
   }
   return key;

@@ -21,6 +21,7 @@ import {
   MAX_SOCKET_MESSAGE_BYTES,
   PROTOCOL_VERSION,
   type Result,
+  randomId,
   sha256Hex,
   type UnitOffer,
   type UpdateAck,
@@ -531,7 +532,7 @@ class ContributorRuntime implements Contributor {
     // Room for the event name, the header and socket.io's framing around the binary piece.
     const pieceBytes = Math.max(1024, Math.floor(this.maxMessageBytes * 0.9) - 4096);
     if (payload.byteLength <= pieceBytes) return this.ask<UpdateAck>('unit:submit', meta, payload);
-    const uploadId = `up-${crypto.randomUUID()}`;
+    const uploadId = `up-${randomId()}`;
     const count = Math.ceil(payload.byteLength / pieceBytes);
     for (let index = 0; index < count; index++) {
       const piece = payload.subarray(index * pieceBytes, (index + 1) * pieceBytes);

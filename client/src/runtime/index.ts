@@ -6,6 +6,7 @@
  */
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
+import { randomId } from '@gridtab/shared';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { IdbCache, MemoryCache } from './cache.ts';
 import { type ContributorOptions, createContributor } from './contributor.ts';
@@ -23,7 +24,7 @@ function tabIdentity(): string {
   const key = 'gridtab.clientId';
   let id = sessionStorage.getItem(key);
   if (!id) {
-    id = `tab_${crypto.randomUUID().replaceAll('-', '')}`;
+    id = `tab_${randomId()}`;
     sessionStorage.setItem(key, id);
   }
   return id;
@@ -49,7 +50,7 @@ export function createNodeContributor(
 ): Contributor {
   return createContributor({
     cache: new MemoryCache(),
-    clientId: `node_${crypto.randomUUID().replaceAll('-', '')}`,
+    clientId: `node_${randomId()}`,
     kind: 'node',
     backends: ['wasm', 'cpu'],
     ...options,

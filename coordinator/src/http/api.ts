@@ -9,6 +9,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Coordinator } from '../app.ts';
 import { viewOf } from '../reputation/spot-check.ts';
 import { createJob } from '../scheduler/jobs.ts';
+import { auditMiddleware } from '../security/audit.ts';
 import { requireRole } from './auth.ts';
 import { createDatasetsApi } from './datasets.ts';
 import { errorResponse } from './errors.ts';
@@ -22,6 +23,7 @@ import {
   publicAccess,
   security,
 } from './openapi-parts.ts';
+import { addSecurityRoutes } from './security-routes.ts';
 import { createSweepsApi } from './sweeps.ts';
 import { addTokenRoutes } from './token-routes.ts';
 import { jobView, versionView } from './views.ts';
@@ -94,7 +96,9 @@ export function createApi(co: Coordinator) {
     },
   });
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-  const admin = requireRole(co.tokens, 'admin');
+  const admin = requireRole(co.tokens, 'admin', co.guard);
+  const viewer = requireRole(co.tokens, 'viewer', co.guard);
+  api.use('*', auditMiddleware(co));
   const limit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: (c) =>
@@ -208,50 +212,7 @@ export function createApi(co: Coordinator) {
     },
   );
 
-  api.openapi(
-    createRoute({
-      method: 'get',
-      path: '/contributors',
-      operationId: 'listContributors',
-      summary: 'List contributors and their reputation',
-      security: publicAccess,
-      responses: {
-        200: json(
-          z.array(
-            z.object({
-              id: z.string(),
-              online: z.boolean(),
-              backend: z.string().nullable(),
-              unitsDone: z.number(),
-              samplesDone: z.number(),
-              lastSeen: z.string(),
-              /** Spot-check agreement, 0..1; absent until the contributor's first check. */
-              reputation: z.number().optional(),
-              checks: z.object({ passed: z.number(), failed: z.number() }).optional(),
-              quarantined: z.boolean().optional(),
-            }),
-          ),
-          'Contributors, most recently seen first',
-        ),
-      },
-    }),
-    async (c) => {
-      const online = co.onlineContributors();
-      const reputations = await co.spotChecks.views();
-      return c.json(
-        (await store.listContributors()).map((r) => ({
-          id: r.id,
-          online: online.has(r.id),
-          backend: r.backend,
-          unitsDone: r.unitsDone,
-          samplesDone: r.samplesDone,
-          lastSeen: r.lastSeen,
-          ...reputations.get(r.id),
-        })),
-        200,
-      );
-    },
-  );
+  addSecurityRoutes(api, co, viewer);
 
   api.openapi(
     createRoute({

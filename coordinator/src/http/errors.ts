@@ -51,6 +51,8 @@ export function onError(log: (msg: string) => void) {
       const status = err.status as ContentfulStatusCode;
       if (status === 413) return errorResponse(c, 'PAYLOAD_TOO_LARGE', 'the request body is too large', 413);
       if (status === 401) return errorResponse(c, 'UNAUTHORIZED', err.message || 'unauthorized', 401);
+      if (status === 415)
+        return errorResponse(c, 'UNSUPPORTED_MEDIA_TYPE', err.message || 'unsupported content type', 415);
       return errorResponse(c, 'BAD_REQUEST', err.message || 'bad request', status < 500 ? status : 400);
     }
     log(`HTTP ${c.req.method} ${c.req.path} failed: ${err.stack}`);

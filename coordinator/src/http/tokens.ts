@@ -50,7 +50,7 @@ export class TokenAuthority {
     // so the index lookup's timing cannot be steered towards a real token.
     const record = await this.store.findTokenByHash(hexDigest(token));
     if (!record || record.revokedAt) return null;
-    return { id: record.id, role: record.role, label: record.label };
+    return { id: record.id, role: record.role, label: `${record.label} (${record.id})` };
   }
 
   /** Creates a token; the secret is returned once and only its digest is stored. */

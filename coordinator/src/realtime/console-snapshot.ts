@@ -16,6 +16,9 @@ import type { Coordinator } from '../app.ts';
 import { jobView } from '../http/views.ts';
 
 /** What the console needs from the contributor namespace: who is online, how fast, on what. */
+/** Contributors a console snapshot lists (most recently seen first). */
+export const CONSOLE_CONTRIBUTOR_ROWS = 500;
+
 export interface ContributorPresence {
   online(): Set<string>;
   rates(): Map<string, number>;
@@ -31,7 +34,8 @@ async function contributors(co: Coordinator, presence: ContributorPresence): Pro
   const banned = new Set((await co.store.listBans()).map((b) => b.contributorId));
   // From the store, not this process's cache: another process may have quarantined or released.
   const reputations = await co.spotChecks.views();
-  return (await co.store.listContributors()).map((r) => ({
+  // The most recently seen page only: a join flood must not make every snapshot huge.
+  return (await co.store.security.pageContributors(CONSOLE_CONTRIBUTOR_ROWS, null)).map((r) => ({
     id: r.id,
     online: online.has(r.id),
     backend: r.backend,

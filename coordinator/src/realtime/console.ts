@@ -30,6 +30,7 @@ import type { Coordinator } from '../app.ts';
 import type { TokenIdentity } from '../http/tokens.ts';
 import { jobView, versionView } from '../http/views.ts';
 import { createJob } from '../scheduler/jobs.ts';
+import { recordAudit } from '../security/audit.ts';
 import { buildSnapshot, type ContributorPresence, jobStats } from './console-snapshot.ts';
 
 export type { ContributorPresence } from './console-snapshot.ts';
@@ -105,7 +106,18 @@ export function attachConsole(io: Server, co: Coordinator, presence: Contributor
             parsed.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; '),
           );
         reply(ok(await run(parsed.data)));
-        if (ADMIN_EVENTS.has(event)) void push();
+        if (ADMIN_EVENTS.has(event)) {
+          void push();
+          const who = socket.data.identity;
+          const data = parsed.data as { contributorId?: string };
+          void recordAudit(co, {
+            actor: { label: who.label ?? who.id, role: who.role },
+            action: event,
+            target: data.contributorId ?? '',
+            address: co.guard.socketAddress(socket.handshake),
+            detail: parsed.data,
+          });
+        }
       };
       act().catch((e) => {
         if (e instanceof GridTabError) reply(fail(e.code, e.message));

@@ -5,7 +5,13 @@
  * Import: a model.json and its weight bytes, checked by building the model with TF.js, then
  * flattened into GridTab's layout.
  */
-import { GridTabError, type Normalization, type TaskSpec } from '@gridtab/shared';
+import {
+  checkModelSpec,
+  DEFAULT_SPEC_LIMITS,
+  GridTabError,
+  type Normalization,
+  type TaskSpec,
+} from '@gridtab/shared';
 import { buildModel, getFlatWeights, paramCount } from '@gridtab/shared/tf';
 import { initTf, tf } from '../evaluation/tf-node.ts';
 
@@ -117,6 +123,8 @@ export async function importLayersModel(
       'WEIGHTS_MISMATCH',
       `the manifest describes ${expectedBytes} bytes of weights; ${weightData.byteLength} arrived`,
     );
+  // Costed from its configs before TF.js allocates anything for it.
+  checkModelSpec(topology, { ...DEFAULT_SPEC_LIMITS, maxParams: MAX_IMPORT_PARAMS });
   await initTf();
   let model: tf.LayersModel;
   try {

@@ -4,7 +4,7 @@
  * match the dataset. The random initial weights become the job's round-0 version.
  */
 import { randomUUID } from 'node:crypto';
-import { GridTabError, type JobSpec } from '@gridtab/shared';
+import { checkModelSpec, DEFAULT_SPEC_LIMITS, GridTabError, type JobSpec } from '@gridtab/shared';
 import { buildModel, getFlatWeights, paramCount } from '@gridtab/shared/tf';
 import type { Clock } from '../clock.ts';
 import { outputsOf, resolveDataset } from '../datasets/data-spec.ts';
@@ -16,7 +16,13 @@ import type { DatasetRecord, JobRecord, Store } from '../storage/store.ts';
 /** Largest model a job may train: its fp32 update must fit the update size limit. */
 export const MAX_PARAMS = 4_000_000;
 
+/** The spec's cost from its configs alone, before TF.js allocates anything (shared/src/model-spec-check.ts). */
+export function checkSpecCost(model: unknown): void {
+  checkModelSpec(model, { ...DEFAULT_SPEC_LIMITS, maxParams: MAX_PARAMS });
+}
+
 export async function checkModel(spec: JobSpec, dataset: DatasetRecord): Promise<Float32Array> {
+  checkSpecCost(spec.model);
   await initTf();
   let model: Awaited<ReturnType<typeof buildModel>>;
   try {

@@ -228,4 +228,42 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE versions ADD COLUMN test_rmse DOUBLE PRECISION;
     `,
   },
+  {
+    // Security (docs/SECURITY.md): the audit log of admin actions, append-only (the triggers
+    // refuse UPDATE and DELETE, so a bug or a stolen admin token cannot rewrite history through
+    // the API); contributors paged by last_seen.
+    version: 9,
+    sql: `
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        address TEXT NOT NULL,
+        detail TEXT
+      );
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE INDEX contributors_last_seen ON contributors (last_seen, id);
+    `,
+    postgres: `
+      CREATE TABLE audit_log (
+        seq BIGSERIAL PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        address TEXT NOT NULL,
+        detail TEXT
+      );
+      CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$;
+      CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+      CREATE INDEX contributors_last_seen ON contributors (last_seen, id);
+    `,
+  },
 ];

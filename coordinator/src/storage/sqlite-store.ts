@@ -25,6 +25,7 @@ import {
 } from './rows.ts';
 import { SqliteRegistryStore } from './sqlite-registry.ts';
 import { SqliteReputationStore } from './sqlite-reputation.ts';
+import { SqliteSecurityStore } from './sqlite-security.ts';
 import { SqliteSweepStore } from './sqlite-sweeps.ts';
 import {
   type BanRecord,
@@ -43,6 +44,7 @@ export class SqliteStore implements Store {
   readonly registry: SqliteRegistryStore;
   readonly reputation: SqliteReputationStore;
   readonly sweeps: SqliteSweepStore;
+  readonly security: SqliteSecurityStore;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -54,6 +56,7 @@ export class SqliteStore implements Store {
     this.registry = new SqliteRegistryStore(this.db);
     this.reputation = new SqliteReputationStore(this.db);
     this.sweeps = new SqliteSweepStore(this.db);
+    this.security = new SqliteSecurityStore(this.db);
   }
 
   private migrate(): void {

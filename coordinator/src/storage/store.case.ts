@@ -6,6 +6,7 @@ import { jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
 import { describe, expect, it } from 'vitest';
 import { registryCases } from './registry-store.case.ts';
 import { reputationCases } from './reputation-store.case.ts';
+import { securityCases } from './security-store.case.ts';
 import {
   type DatasetRecord,
   type JobRecord,
@@ -248,6 +249,7 @@ export function storeSuite(name: string, open: Open, reopen?: Open) {
       async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)),
     );
     reputationCases(open);
+    securityCases(open);
     sweepCases(open, async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)));
 
     if (reopen) {

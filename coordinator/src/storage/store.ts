@@ -16,6 +16,7 @@ import type {
 } from '@gridtab/shared';
 import type { RegistryStore } from './registry-records.ts';
 import type { ReputationStore } from './reputation-records.ts';
+import type { SecurityStore } from './security-records.ts';
 import type { SweepStore } from './sweep-records.ts';
 
 export interface JobRecord {
@@ -182,6 +183,8 @@ export interface Store {
 
   /** Hyperparameter sweeps and their trials (sweep-records.ts). */
   readonly sweeps: SweepStore;
+  /** Audit log, contributor pages and cleanup (security-records.ts). */
+  readonly security: SecurityStore;
 
   close(): Promise<void>;
 }

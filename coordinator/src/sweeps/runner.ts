@@ -25,7 +25,7 @@ import {
 } from '@gridtab/shared';
 import type { Clock } from '../clock.ts';
 import { resolveDataset } from '../datasets/data-spec.ts';
-import { checkModel, createJob } from '../scheduler/jobs.ts';
+import { checkModel, checkSpecCost, createJob } from '../scheduler/jobs.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { JobRecord, Store } from '../storage/store.ts';
@@ -137,6 +137,8 @@ export class SweepRunner {
     for (let index = 0; index < trialCount(spec); index++) {
       const params = this.paramsOf(spec, index);
       const job = this.trialSpec(spec, params, index);
+      // Every trial's spec is costed (cheap); only a few distinct ones are built with TF.js.
+      checkSpecCost(job.model);
       const key = JSON.stringify(job.model);
       if (models.size < MAX_BUILD_CHECKS && !models.has(key)) models.set(key, job);
       trials.push({

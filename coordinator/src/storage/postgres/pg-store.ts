@@ -35,6 +35,7 @@ import {
 } from '../store.ts';
 import { PgRegistryStore } from './pg-registry.ts';
 import { PgReputationStore } from './pg-reputation.ts';
+import { PgSecurityStore } from './pg-security.ts';
 import { PgSweepStore } from './pg-sweeps.ts';
 import { type Queryable, transaction } from './pg-tx.ts';
 
@@ -82,6 +83,7 @@ async function insertVersion(db: Queryable, v: VersionRecord): Promise<void> {
 export class PgStore implements Store {
   readonly registry: PgRegistryStore;
   readonly sweeps: PgSweepStore;
+  readonly security: PgSecurityStore;
   readonly reputation: PgReputationStore;
 
   private constructor(
@@ -90,6 +92,7 @@ export class PgStore implements Store {
   ) {
     this.registry = new PgRegistryStore(pool);
     this.sweeps = new PgSweepStore(pool);
+    this.security = new PgSecurityStore(pool);
     this.reputation = new PgReputationStore(pool);
   }
 
