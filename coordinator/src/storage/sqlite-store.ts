@@ -7,13 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { JobStatus } from '@gridtab/shared';
+import type { JobSpec, JobStatus } from '@gridtab/shared';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
 import { type Row, toBan, toContributor, toDataset, toJob, toToken, toUpdate, toVersion } from './rows.ts';
 import { SqliteRegistryStore } from './sqlite-registry.ts';
 import { SqliteReputationStore } from './sqlite-reputation.ts';
 import { SqliteSweepStore } from './sqlite-sweeps.ts';
+import { SqliteUsageStore } from './sqlite-usage.ts';
 import {
   type BanRecord,
   type ContributorRecord,
@@ -31,6 +32,7 @@ export class SqliteStore implements Store {
   readonly registry: SqliteRegistryStore;
   readonly reputation: SqliteReputationStore;
   readonly sweeps: SqliteSweepStore;
+  readonly usage: SqliteUsageStore;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -42,6 +44,7 @@ export class SqliteStore implements Store {
     this.registry = new SqliteRegistryStore(this.db);
     this.reputation = new SqliteReputationStore(this.db);
     this.sweeps = new SqliteSweepStore(this.db);
+    this.usage = new SqliteUsageStore(this.db);
   }
 
   private migrate(): void {
@@ -83,6 +86,12 @@ export class SqliteStore implements Store {
 
   async setJobStatus(id: string, status: JobStatus): Promise<void> {
     this.db.prepare('UPDATE jobs SET status = ? WHERE id = ?').run(status, id);
+  }
+
+  async setJobSpec(id: string, spec: JobSpec): Promise<boolean> {
+    return (
+      this.db.prepare('UPDATE jobs SET spec = ? WHERE id = ?').run(JSON.stringify(spec), id).changes === 1
+    );
   }
 
   private insertVersion(v: VersionRecord): void {

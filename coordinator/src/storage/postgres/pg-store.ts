@@ -5,7 +5,7 @@
  * where SQLite has them (createJob, commitVersion, and the registry's rename and alias moves).
  */
 import { randomUUID } from 'node:crypto';
-import type { JobStatus } from '@gridtab/shared';
+import type { JobSpec, JobStatus } from '@gridtab/shared';
 import pg from 'pg';
 import { MIGRATIONS } from '../migrations.ts';
 import { type Row, toBan, toContributor, toDataset, toJob, toToken, toUpdate, toVersion } from '../rows.ts';
@@ -24,6 +24,7 @@ import { PgRegistryStore } from './pg-registry.ts';
 import { PgReputationStore } from './pg-reputation.ts';
 import { PgSweepStore } from './pg-sweeps.ts';
 import { type Queryable, transaction } from './pg-tx.ts';
+import { PgUsageStore } from './pg-usage.ts';
 
 /** Any key: it only has to be the same in every GridTab process sharing the database. */
 const MIGRATION_LOCK = 7_246_001;
@@ -67,6 +68,7 @@ export class PgStore implements Store {
   readonly registry: PgRegistryStore;
   readonly sweeps: PgSweepStore;
   readonly reputation: PgReputationStore;
+  readonly usage: PgUsageStore;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -75,6 +77,7 @@ export class PgStore implements Store {
     this.registry = new PgRegistryStore(pool);
     this.sweeps = new PgSweepStore(pool);
     this.reputation = new PgReputationStore(pool);
+    this.usage = new PgUsageStore(pool);
   }
 
   /** Opens (and migrates) the database at `url`, or uses the given pool. */
@@ -118,6 +121,14 @@ export class PgStore implements Store {
 
   async setJobStatus(id: string, status: JobStatus): Promise<void> {
     await this.pool.query('UPDATE jobs SET status = $1 WHERE id = $2', [status, id]);
+  }
+
+  async setJobSpec(id: string, spec: JobSpec): Promise<boolean> {
+    const result = await this.pool.query('UPDATE jobs SET spec = $1 WHERE id = $2', [
+      JSON.stringify(spec),
+      id,
+    ]);
+    return result.rowCount === 1;
   }
 
   async commitVersion(version: VersionRecord, nextRound: number, status: JobStatus): Promise<void> {

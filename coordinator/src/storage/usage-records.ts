@@ -1,0 +1,112 @@
+/**
+ * What usage accounting keeps in the Store: additive counters per UTC day, job and contributor
+ * (migration 10). One SQL text serves SQLite and PostgreSQL: statements are written with `?`
+ * placeholders and numbered for PostgreSQL by `numbered`. `add` sums into existing rows, so a
+ * batch flushed twice would count twice: the meter hands each delta to exactly one flush.
+ */
+import type { Row } from './rows.ts';
+
+/** The counters of one (day, job, contributor) row; every field adds up. */
+export interface UsageCounters {
+  /** Device milliseconds of training on GPU backends (webgpu, webgl). */
+  gpuMs: number;
+  /** Device milliseconds of training on CPU backends (wasm, cpu). */
+  cpuDeviceMs: number;
+  samples: number;
+  units: number;
+  /** Shards and weights the coordinator served for the job. */
+  bytesDown: number;
+  /** Update payloads the coordinator received (as sent, before decoding). */
+  bytesUp: number;
+  /** Coordinator CPU milliseconds spent validating and aggregating the job's updates. */
+  coordinatorCpuMs: number;
+}
+
+export interface UsageRow extends UsageCounters {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  jobId: string;
+  /** '' when the counter belongs to no contributor (aggregation, weights fetched by job). */
+  contributorId: string;
+}
+
+export interface UsageQuery {
+  /** Inclusive UTC days, YYYY-MM-DD. */
+  from?: string;
+  to?: string;
+  jobId?: string;
+}
+
+export interface UsageStore {
+  /** Adds each row's counters to the stored row of its key (inserted if new), in one transaction. */
+  add(rows: UsageRow[]): Promise<void>;
+  list(query: UsageQuery): Promise<UsageRow[]>;
+}
+
+export const COUNTERS: (keyof UsageCounters)[] = [
+  'gpuMs',
+  'cpuDeviceMs',
+  'samples',
+  'units',
+  'bytesDown',
+  'bytesUp',
+  'coordinatorCpuMs',
+];
+
+export const zeroCounters = (): UsageCounters => ({
+  gpuMs: 0,
+  cpuDeviceMs: 0,
+  samples: 0,
+  units: 0,
+  bytesDown: 0,
+  bytesUp: 0,
+  coordinatorCpuMs: 0,
+});
+
+const COLUMNS: Record<keyof UsageCounters, string> = {
+  gpuMs: 'gpu_ms',
+  cpuDeviceMs: 'cpu_device_ms',
+  samples: 'samples',
+  units: 'units',
+  bytesDown: 'bytes_down',
+  bytesUp: 'bytes_up',
+  coordinatorCpuMs: 'coordinator_cpu_ms',
+};
+const cols = COUNTERS.map((k) => COLUMNS[k]);
+
+export const ADD_USAGE_SQL = `INSERT INTO usage (day, job_id, contributor_id, ${cols.join(', ')})
+  VALUES (?, ?, ?, ${cols.map(() => '?').join(', ')})
+  ON CONFLICT (day, job_id, contributor_id) DO UPDATE SET
+  ${cols.map((c) => `${c} = usage.${c} + excluded.${c}`).join(', ')}`;
+
+export const addUsageParams = (r: UsageRow): unknown[] => [
+  r.day,
+  r.jobId,
+  r.contributorId,
+  ...COUNTERS.map((k) => r[k]),
+];
+
+/** The list query and its parameters for `q` (filters present only when asked for). */
+export function listUsageSql(q: UsageQuery): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (q.from) where.push('day >= ?') && params.push(q.from);
+  if (q.to) where.push('day <= ?') && params.push(q.to);
+  if (q.jobId) where.push('job_id = ?') && params.push(q.jobId);
+  const clause = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
+  return { sql: `SELECT * FROM usage${clause} ORDER BY day, job_id, contributor_id`, params };
+}
+
+/** PostgreSQL's placeholders ($1, $2...) for a statement written with `?`. */
+export function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+// PostgreSQL returns BIGINT as a string; Number() reads both drivers' values.
+export const toUsage = (r: Row): UsageRow => ({
+  day: r.day as string,
+  jobId: r.job_id as string,
+  contributorId: r.contributor_id as string,
+  ...(Object.fromEntries(COUNTERS.map((k) => [k, Number(r[COLUMNS[k]])])) as unknown as UsageCounters),
+});
