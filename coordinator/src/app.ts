@@ -12,11 +12,12 @@ import {
   CONSOLE_NAMESPACE,
   CONSOLE_SNAPSHOT_MS,
   CONTRIBUTOR_NAMESPACE,
+  GridTabError,
   INFERENCE_NAMESPACE,
 } from '@gridtab/shared';
 import { createAdaptorServer } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { Server } from 'socket.io';
 import { ensureDemoJob, ensureFashionMnist } from './bootstrap.ts';
 import { type Clock, systemClock } from './clock.ts';
@@ -46,6 +47,7 @@ import { DriftReferences } from './telemetry/drift-reference.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import { UpdateOutcomes } from './telemetry/outcomes.ts';
 import { timedStore } from './telemetry/store-timing.ts';
+import { createUsage, type Usage } from './usage/services.ts';
 
 export interface CoordinatorDeps {
   store?: Store;
@@ -81,6 +83,10 @@ export interface Coordinator {
   alerts: AlertEngine;
   /** Hyperparameter sweeps: each trial a job of this scheduler. */
   sweeps: SweepRunner;
+  /** Usage accounting, budgets, storage quota and retention (usage/). */
+  usage: Usage;
+  /** Checks a new job's budget and the storage quota (createJob calls it). */
+  admit: Usage['admit'];
   onlineContributors(): Set<string>;
 }
 
@@ -94,6 +100,8 @@ export interface RunningCoordinator extends Coordinator {
 
 const WASM_DIR = `${dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist`;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** Job ids as createJob makes them (`j-` and 8 hex digits), with room for other forms. */
+const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export async function createCoordinator(
   config: CoordinatorConfig,
@@ -139,7 +147,17 @@ export async function createCoordinator(
     random: deps.random,
     log,
   });
+  const usage = createUsage({
+    store,
+    blobs,
+    clock,
+    config: config.usage,
+    registry: metrics.registry,
+    log,
+    setStatus: (jobId, status) => scheduler.setStatus(jobId, status),
+  });
   const scheduler = new Scheduler({
+    meter: usage.meter,
     spotChecks,
     store,
     blobs,
@@ -176,7 +194,15 @@ export async function createCoordinator(
     },
   });
 
-  sweeps = new SweepRunner({ store, blobs, clock, scheduler, log, codeVersion: codeVersion() });
+  sweeps = new SweepRunner({
+    store,
+    blobs,
+    clock,
+    scheduler,
+    log,
+    codeVersion: codeVersion(),
+    admit: usage.admit,
+  });
 
   const co: Coordinator = {
     config,
@@ -190,6 +216,8 @@ export async function createCoordinator(
     tokens: new TokenAuthority(store, config),
     registry,
     sweeps,
+    usage,
+    admit: usage.admit,
     inferenceTelemetry: new InferenceTelemetry(metrics.registry),
     stats,
     outcomes,
@@ -200,21 +228,34 @@ export async function createCoordinator(
   const app = new Hono();
   app.onError(onError(log));
   app.route('/api', createApi(co));
-  const serveBlob = async (hash: string) => {
+  const serveBlob = async (hash: string, jobId: string | null) => {
     const bytes = await blobs.get(hash);
     if (!bytes) return null;
+    if (jobId) usage.meter.add(jobId, '', { bytesDown: bytes.byteLength });
     // Content-addressed: the bytes under a hash never change, so caches may keep them forever.
     return new Response(bytes as Uint8Array<ArrayBuffer>, {
       headers: { 'content-type': 'application/octet-stream', 'cache-control': IMMUTABLE, etag: `"${hash}"` },
     });
   };
+  // `?job=` attributes the bytes to a job's usage; an id that names no job is refused.
+  const jobOf = async (c: Context) => {
+    const jobId = c.req.query('job');
+    if (jobId === undefined) return null;
+    if (!JOB_ID.test(jobId)) throw new GridTabError('BAD_REQUEST', 'job must be a job id');
+    if (!(await store.getJob(jobId))) throw new GridTabError('NOT_FOUND', `job ${jobId} does not exist`);
+    return jobId;
+  };
   app.get(
     '/datasets/shards/:hash',
-    async (c) => (await serveBlob(c.req.param('hash'))) ?? errorResponse(c, 'NOT_FOUND', 'no such shard'),
+    async (c) =>
+      (await serveBlob(c.req.param('hash'), await jobOf(c))) ??
+      errorResponse(c, 'NOT_FOUND', 'no such shard'),
   );
   app.get(
     '/models/weights/:hash',
-    async (c) => (await serveBlob(c.req.param('hash'))) ?? errorResponse(c, 'NOT_FOUND', 'no such weights'),
+    async (c) =>
+      (await serveBlob(c.req.param('hash'), await jobOf(c))) ??
+      errorResponse(c, 'NOT_FOUND', 'no such weights'),
   );
   app.get('/metrics', async (c) =>
     c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
@@ -270,7 +311,8 @@ export async function createCoordinator(
     if (judging) return;
     judging = true;
     try {
-      co.alerts.update(await alertInputs.findings());
+      await usage.guard.checkAll();
+      co.alerts.update([...(await alertInputs.findings()), ...usage.guard.findings()]);
     } catch (e) {
       log(`alert rules failed: ${(e as Error).stack}`);
     } finally {
@@ -285,6 +327,7 @@ export async function createCoordinator(
   await registry.backfill();
   await ensureDemoJob(co);
 
+  usage.start();
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const port = (httpServer.address() as AddressInfo).port;
   let ticking = false; // a slow tick (a remote store) must not overlap the next one
@@ -315,6 +358,7 @@ export async function createCoordinator(
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await sweeps?.idle();
       await scheduler.close();
+      await usage.close();
       await cluster.close();
       if (!deps.store) await store.close();
     },

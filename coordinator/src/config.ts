@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { MAX_SOCKET_MESSAGE_BYTES } from '@gridtab/shared';
 import { DEFAULT_FASHION_MNIST_DIR } from './datasets/fashion-mnist.ts';
 import { ALERT_ENV, type AlertThresholds, alertThresholdsFromEnv } from './telemetry/alert-rules.ts';
+import { USAGE_ENV, type UsageConfig, usageConfigFromEnv } from './usage/usage-config.ts';
 
 export interface CoordinatorConfig {
   port: number;
@@ -38,6 +39,8 @@ export interface CoordinatorConfig {
   ownerTtlMs: number;
   /** Thresholds of the alert rules (GRIDTAB_ALERT_*). */
   alerts: AlertThresholds;
+  /** Usage accounting, budgets, storage quota and retention (usage/usage-config.ts). */
+  usage: UsageConfig;
 }
 
 export const ENV_HELP: [string, string][] = [
@@ -61,6 +64,7 @@ export const ENV_HELP: [string, string][] = [
   ['GRIDTAB_PUBLIC_URL', "this process's URL for contributors, sent when redirecting them to a job's owner"],
   ['GRIDTAB_OWNER_TTL_MS', 'job ownership lease in Redis; a dead owner is replaced after it (default 5000)'],
   ...ALERT_ENV.map(([name, , help]): [string, string] => [name, help]),
+  ...USAGE_ENV,
 ];
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -98,5 +102,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     publicUrl: env.GRIDTAB_PUBLIC_URL || null,
     ownerTtlMs: Math.max(1000, intFrom(env.GRIDTAB_OWNER_TTL_MS, 5000, 'GRIDTAB_OWNER_TTL_MS')),
     alerts: alertThresholdsFromEnv(env),
+    usage: usageConfigFromEnv(env),
   };
 }

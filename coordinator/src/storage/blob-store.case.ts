@@ -31,5 +31,25 @@ export function blobStoreSuite(name: string, open: () => Promise<BlobStore>) {
       expect(await store.get('../../etc/passwd')).toBeNull();
       expect(await store.has('../x')).toBe(false);
     });
+
+    it('deletes a blob, sizes and lists what is kept', async () => {
+      const store = await open();
+      const a = await store.put(Uint8Array.from({ length: 300 }, (_, i) => (i * 7) % 256));
+      const b = await store.put(Uint8Array.from({ length: 20 }, (_, i) => i + 100));
+      expect(await store.size(a)).toBe(300);
+      const listed = new Map<string, number>();
+      for await (const e of store.list()) listed.set(e.hash, e.bytes);
+      expect(listed.get(a)).toBe(300);
+      expect(listed.get(b)).toBe(20);
+      expect(await store.delete(a)).toBe(true);
+      expect(await store.delete(a)).toBe(false);
+      expect(await store.has(a)).toBe(false);
+      expect(await store.size(a)).toBeNull();
+      expect(await store.delete('../x')).toBe(false);
+      const after = new Set<string>();
+      for await (const e of store.list()) after.add(e.hash);
+      expect(after.has(a)).toBe(false);
+      expect(after.has(b)).toBe(true);
+    });
   });
 }

@@ -13,6 +13,12 @@ export interface BlobStore {
   put(bytes: Uint8Array): Promise<string>;
   get(hash: string): Promise<Uint8Array | null>;
   has(hash: string): Promise<boolean>;
+  /** Removes a blob; false when it was not there. Only garbage collection calls it (usage/gc.ts). */
+  delete(hash: string): Promise<boolean>;
+  /** Size in bytes, or null when absent. */
+  size(hash: string): Promise<number | null>;
+  /** Every blob with its size, in no particular order (storage accounting and collection). */
+  list(): AsyncIterable<{ hash: string; bytes: number }>;
 }
 
 export function sha256(bytes: Uint8Array): string {
@@ -73,6 +79,39 @@ export class FileBlobStore implements BlobStore {
       return true;
     } catch {
       return false;
+    }
+  }
+
+  async delete(hash: string): Promise<boolean> {
+    if (!HASH_PATTERN.test(hash)) return false;
+    try {
+      await fs.unlink(this.pathOf(hash));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+  }
+
+  async size(hash: string): Promise<number | null> {
+    if (!HASH_PATTERN.test(hash)) return null;
+    try {
+      return (await fs.stat(this.pathOf(hash))).size;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  async *list(): AsyncIterable<{ hash: string; bytes: number }> {
+    for (const folder of await fs.readdir(this.dir)) {
+      // Only the two-hex-digit fan-out folders hold blobs; tmp/ holds writes in progress.
+      if (!/^[0-9a-f]{2}$/.test(folder)) continue;
+      for (const name of await fs.readdir(join(this.dir, folder))) {
+        if (!HASH_PATTERN.test(name)) continue;
+        const bytes = await this.size(name);
+        if (bytes !== null) yield { hash: name, bytes };
+      }
     }
   }
 }

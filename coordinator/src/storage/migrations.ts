@@ -204,6 +204,8 @@ export const MIGRATIONS: Migration[] = [
     // Usage accounting (coordinator/src/usage): additive counters per UTC day, job and
     // contributor ('' where a counter has no contributor, e.g. weights served by job). Device
     // time is split by backend class so a price table can tell GPU from CPU hours.
+    // updates.blob_state is retention's mark (usage/retention.ts): NULL while the update's blob
+    // is held, 'released' once no round or check needs it, 'collected' once the blob is gone.
     version: 10,
     sql: `
       CREATE TABLE usage (
@@ -220,6 +222,7 @@ export const MIGRATIONS: Migration[] = [
         PRIMARY KEY (day, job_id, contributor_id)
       );
       CREATE INDEX usage_job ON usage (job_id, day);
+      ALTER TABLE updates ADD COLUMN blob_state TEXT;
     `,
   },
 ];

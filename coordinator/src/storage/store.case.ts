@@ -164,7 +164,7 @@ export function storeSuite(name: string, open: Open, reopen?: Open) {
     );
     reputationCases(open);
     sweepCases(open, async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)));
-    usageCases(open);
+    usageCases(open, async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)));
 
     it('replaces a job spec (a changed budget) and answers false for an unknown job', async () => {
       const store = await open();

@@ -41,7 +41,42 @@ export interface UsageStore {
   /** Adds each row's counters to the stored row of its key (inserted if new), in one transaction. */
   add(rows: UsageRow[]): Promise<void>;
   list(query: UsageQuery): Promise<UsageRow[]>;
+
+  /** Blob hashes of the job's updates whose blobs are still held (not released). */
+  heldUpdateBlobs(jobId: string): Promise<string[]>;
+  /**
+   * Retention's mark: the job's updates of rounds up to `throughRound` no longer need their blob
+   * (the rows stay, for lineage). Returns how many rows were marked.
+   */
+  releaseUpdateBlobs(jobId: string, throughRound: number): Promise<number>;
+  /** Released blob hashes not yet collected. */
+  releasedBlobs(limit: number): Promise<string[]>;
+  /** Whether any live row (held update, version, imported version, spot-check, dataset) names the blob. */
+  blobReferenced(hash: string): Promise<boolean>;
+  /** The sweep's last step: the released rows of this hash are now collected. */
+  markCollected(hash: string): Promise<void>;
 }
+
+export const HELD_BLOBS_SQL =
+  'SELECT DISTINCT blob_hash FROM updates WHERE job_id = ? AND blob_state IS NULL ORDER BY blob_hash';
+export const RELEASE_SQL =
+  "UPDATE updates SET blob_state = 'released' WHERE job_id = ? AND round <= ? AND blob_state IS NULL";
+export const RELEASED_SQL =
+  "SELECT DISTINCT blob_hash FROM updates WHERE blob_state = 'released' ORDER BY blob_hash LIMIT ?";
+export const COLLECTED_SQL =
+  "UPDATE updates SET blob_state = 'collected' WHERE blob_hash = ? AND blob_state = 'released'";
+/**
+ * Every column that may name a blob. Datasets keep their shard hashes inside the meta JSON, so a
+ * substring match finds them (a 64-hex hash does not occur by chance). A table added later that
+ * names blobs must be added here, or collection could take its blobs.
+ */
+export const REFERENCED_SQL = `SELECT 1 AS hit WHERE
+  EXISTS (SELECT 1 FROM updates WHERE blob_hash = ? AND blob_state IS NULL)
+  OR EXISTS (SELECT 1 FROM versions WHERE hash = ? OR state_hash = ?)
+  OR EXISTS (SELECT 1 FROM imported_versions WHERE hash = ?)
+  OR EXISTS (SELECT 1 FROM spot_checks WHERE replica_hash = ?)
+  OR EXISTS (SELECT 1 FROM datasets WHERE meta LIKE ?)`;
+export const referencedParams = (hash: string): unknown[] => [hash, hash, hash, hash, hash, `%${hash}%`];
 
 export const COUNTERS: (keyof UsageCounters)[] = [
   'gpuMs',

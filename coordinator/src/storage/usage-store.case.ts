@@ -13,7 +13,46 @@ const row = (day: string, jobId: string, contributorId: string, over: Partial<Us
   ...over,
 });
 
-export function usageCases(open: () => Store | Promise<Store>) {
+const hash = (c: string) => c.repeat(64);
+
+export function usageCases(
+  open: () => Store | Promise<Store>,
+  createJob: (store: Store, id: string) => Promise<void>,
+) {
+  it('retention: released update blobs stop counting as referenced, only where no live row names them', async () => {
+    const store = await open();
+    await createJob(store, 'jret1');
+    const update = (round: number, unit: string, blobHash: string) => ({
+      id: `u-${round}-${unit}`,
+      jobId: 'jret1',
+      round,
+      unitId: unit,
+      contributorId: 'c1',
+      baseVersionId: 'jret1-v0',
+      numSamples: 10,
+      loss: 1,
+      blobHash,
+      createdAt: '2026-01-01T00:00:00Z',
+    });
+    await store.insertUpdate(update(1, 'a', hash('1')));
+    await store.insertUpdate(update(1, 'b', hash('2')));
+    await store.insertUpdate(update(2, 'a', hash('2'))); // same bytes in a later round
+    await store.insertUpdate(update(3, 'a', hash('3')));
+    expect(await store.usage.heldUpdateBlobs('jret1')).toEqual([hash('1'), hash('2'), hash('3')]);
+    expect(await store.usage.releaseUpdateBlobs('jret1', 1)).toBe(2);
+    expect(await store.usage.releaseUpdateBlobs('jret1', 1)).toBe(0);
+    expect(await store.usage.releasedBlobs(10)).toEqual([hash('1'), hash('2')]);
+    expect(await store.usage.blobReferenced(hash('1'))).toBe(false);
+    expect(await store.usage.blobReferenced(hash('2'))).toBe(true); // round 2 still holds it
+    expect(await store.usage.blobReferenced(hash('3'))).toBe(true);
+    expect(await store.usage.blobReferenced(hash('a'))).toBe(true); // the job's initial version
+    await store.usage.markCollected(hash('1'));
+    expect(await store.usage.releasedBlobs(10)).toEqual([hash('2')]);
+    expect(await store.usage.heldUpdateBlobs('jret1')).toEqual([hash('2'), hash('3')]);
+    // The rows stay for lineage.
+    expect(await store.listUpdates('jret1', 1)).toHaveLength(2);
+  });
+
   it('usage: counters add up per day, job and contributor, and filter by day range and job', async () => {
     const store = await open();
     await store.usage.add([
