@@ -105,6 +105,9 @@ export function createApi(co: Coordinator) {
     return job;
   };
 
+  // Before /jobs/{id}/{action}, which would otherwise take POST /jobs/{id}/budget.
+  api.route('/', createUsageApi(co, admin));
+
   api.openapi(
     createRoute({
       method: 'get',
@@ -305,7 +308,6 @@ export function createApi(co: Coordinator) {
   );
 
   addTokenRoutes(api, co, admin);
-  api.route('/', createUsageApi(co, admin));
   api.route(
     '/',
     createModelsApi({ registry: co.registry, telemetry: co.inferenceTelemetry, blobs: co.blobs, admin }),

@@ -93,7 +93,7 @@ export function createUsageApi(co: Coordinator, admin: MiddlewareHandler) {
         ...(await store.usage.list({ jobId: job.id })),
         ...inRange(meter.pendingRows(), { jobId: job.id }),
       ];
-      const spending = await guard.spending(job);
+      const spending = await guard.spending(job, true);
       const [totals] = groupUsage(rows, 'job');
       return c.json(
         {
@@ -194,6 +194,7 @@ export function createUsageApi(co: Coordinator, admin: MiddlewareHandler) {
         const issues = result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
         throw new GridTabError('INVALID_BUDGET', issues.join('; '));
       }
+      return undefined;
     },
   );
   return api;

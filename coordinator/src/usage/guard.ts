@@ -34,11 +34,11 @@ export class BudgetGuard {
   constructor(private readonly deps: GuardDeps) {}
 
   /** What the job has spent, as budgets count it. */
-  async spending(job: JobRecord): Promise<Spending> {
+  async spending(job: JobRecord, withStorage = false): Promise<Spending> {
     const { store, blobs, meter, clock, prices } = this.deps;
     const usage = await meter.totals(job.id);
     // Storage costs a walk over the job's blobs: measured only when a limit or a price needs it.
-    const needsStorage = job.spec.budget?.storageBytes !== undefined || prices !== null;
+    const needsStorage = withStorage || job.spec.budget?.storageBytes !== undefined || prices !== null;
     const storageBytes = needsStorage ? await jobStorageBytes(store, blobs, job.id) : 0;
     const wallTimeMs = Math.max(0, clock.now() - Date.parse(job.createdAt));
     const cost = prices ? estimateCost(usage, storageBytes, wallTimeMs, prices) : null;
