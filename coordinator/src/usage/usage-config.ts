@@ -36,8 +36,6 @@ export interface UsageConfig {
   retainUpdates: RetainUpdates;
   /** Rounds an update blob outlives the version that used it. */
   retainGraceRounds: number;
-  /** Opt-in: versions no alias and no kept version's lineage needs lose their weights blob. */
-  pruneVersions: boolean;
   /** How often retention and garbage collection run. */
   gcIntervalMs: number;
 }
@@ -51,7 +49,6 @@ export const USAGE_ENV: [string, string][] = [
   ],
   ['GRIDTAB_RETAIN_UPDATES', 'keep | after-commit: update blobs deleted once settled (default after-commit)'],
   ['GRIDTAB_RETAIN_GRACE_ROUNDS', 'rounds an update blob is kept after its version (default 2)'],
-  ['GRIDTAB_PRUNE_VERSIONS', 'set to 1 to delete weights of versions no alias or kept lineage needs'],
   ['GRIDTAB_GC_INTERVAL_MS', 'period of retention and blob garbage collection (default 60000)'],
 ];
 
@@ -83,7 +80,6 @@ export function usageConfigFromEnv(env: NodeJS.ProcessEnv): UsageConfig {
     prices: pricesFrom(env.GRIDTAB_PRICES),
     retainUpdates: retain,
     retainGraceRounds: count(env.GRIDTAB_RETAIN_GRACE_ROUNDS, 2, 'GRIDTAB_RETAIN_GRACE_ROUNDS'),
-    pruneVersions: env.GRIDTAB_PRUNE_VERSIONS === '1',
     gcIntervalMs: Math.max(100, count(env.GRIDTAB_GC_INTERVAL_MS, 60_000, 'GRIDTAB_GC_INTERVAL_MS')),
   };
 }
