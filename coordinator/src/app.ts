@@ -228,10 +228,10 @@ export async function createCoordinator(
   const app = new Hono();
   app.onError(onError(log));
   app.route('/api', createApi(co));
-  const serveBlob = async (hash: string, jobId: string | null) => {
+  const serveBlob = async (hash: string, job: { id: string; spec: { budget?: unknown } } | null) => {
     const bytes = await blobs.get(hash);
     if (!bytes) return null;
-    if (jobId) usage.meter.add(jobId, '', { bytesDown: bytes.byteLength });
+    if (job) usage.meter.add(job.id, '', { bytesDown: bytes.byteLength }, job.spec.budget !== undefined);
     // Content-addressed: the bytes under a hash never change, so caches may keep them forever.
     return new Response(bytes as Uint8Array<ArrayBuffer>, {
       headers: { 'content-type': 'application/octet-stream', 'cache-control': IMMUTABLE, etag: `"${hash}"` },
@@ -242,8 +242,9 @@ export async function createCoordinator(
     const jobId = c.req.query('job');
     if (jobId === undefined) return null;
     if (!JOB_ID.test(jobId)) throw new GridTabError('BAD_REQUEST', 'job must be a job id');
-    if (!(await store.getJob(jobId))) throw new GridTabError('NOT_FOUND', `job ${jobId} does not exist`);
-    return jobId;
+    const job = await store.getJob(jobId);
+    if (!job) throw new GridTabError('NOT_FOUND', `job ${jobId} does not exist`);
+    return job;
   };
   app.get(
     '/datasets/shards/:hash',

@@ -180,6 +180,7 @@ export function createUsageApi(co: Coordinator, admin: MiddlewareHandler) {
         throw new GridTabError('INVALID_BUDGET', 'budget.cost needs a price table (GRIDTAB_PRICES)');
       const { budget: _old, ...rest } = job.spec;
       await store.setJobSpec(job.id, budget ? { ...rest, budget } : rest);
+      guard.forget(job.id);
       guard.request(job.id);
       await guard.settled();
       const after = await getJob(job.id);

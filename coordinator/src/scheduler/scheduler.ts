@@ -532,7 +532,8 @@ export class Scheduler {
       return { values, decoded };
     };
     const { meter } = this.deps;
-    const { values, decoded } = meter ? await meter.timeCpu(job.id, check) : await check();
+    const budgeted = job.spec.budget !== undefined;
+    const { values, decoded } = meter ? await meter.timeCpu(job.id, check, budgeted) : await check();
     // Stored decoded: aggregation and audits read float32 whatever the job's codec.
     return { blobHash: await this.deps.blobs.put(decoded), values, bytes: payload.byteLength };
   }
@@ -563,7 +564,12 @@ export class Scheduler {
     if (!(await inserting))
       throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
     await store.recordContribution(lease.contributorId, meta.numSamples, record.createdAt);
-    this.deps.meter?.addUpdate(job.id, lease.contributorId, { ...meta, bytes });
+    this.deps.meter?.addUpdate(
+      job.id,
+      lease.contributorId,
+      { ...meta, bytes },
+      job.spec.budget !== undefined,
+    );
     this.speeds.measure(lease.contributorId, meta.numSamples, clock.now() - lease.issuedAt);
     // Robustness hook: maybe spot-check it (runs in the background; making the version waits).
     if (lease.unit) {
@@ -732,7 +738,7 @@ export class Scheduler {
   /** Makes a version, charging the job the coordinator CPU time aggregation took. */
   private commit(job: JobRecord, base: VersionRecord, updates: UpdateRecord[], round: number) {
     const make = () => commitVersion(this.deps, job, base, updates, round);
-    return this.deps.meter ? this.deps.meter.timeCpu(job.id, make) : make();
+    return this.deps.meter ? this.deps.meter.timeCpu(job.id, make, job.spec.budget !== undefined) : make();
   }
 
   private async closeRound(job: JobRecord, round: RoundState): Promise<void> {

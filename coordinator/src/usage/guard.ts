@@ -30,6 +30,11 @@ export class BudgetGuard {
   private readonly checking = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private readonly alerts = new Map<string, Finding>();
+  /**
+   * Which jobs declare a budget, so usage of the others asks nothing of the store (the hot path
+   * of an accepted update reads no job). Refreshed by checkAll every second and by `forget`.
+   */
+  private readonly budgeted = new Map<string, boolean>();
 
   constructor(private readonly deps: GuardDeps) {}
 
@@ -52,7 +57,9 @@ export class BudgetGuard {
   }
 
   /** Asks for a check of the job soon; checks of one job never overlap, and none is lost. */
-  request(jobId: string): void {
+  request(jobId: string, hasBudget?: boolean): void {
+    if (hasBudget !== undefined) this.budgeted.set(jobId, hasBudget);
+    if (this.budgeted.get(jobId) === false) return;
     if (this.checking.has(jobId)) {
       this.again.add(jobId);
       return;
@@ -68,14 +75,20 @@ export class BudgetGuard {
 
   /** Checks every running job that has a budget (wall time moves without usage). */
   async checkAll(): Promise<void> {
-    const jobs = (await this.deps.store.listJobs()).filter((j) => j.spec.budget && j.status === 'running');
-    for (const j of jobs) this.request(j.id);
+    const all = await this.deps.store.listJobs();
+    for (const j of all) this.budgeted.set(j.id, j.spec.budget !== undefined);
+    for (const j of all) if (j.spec.budget && j.status === 'running') this.request(j.id);
     await this.settled();
   }
 
   /** Waits for the checks in flight (tests and shutdown). */
   async settled(): Promise<void> {
     while (this.checking.size > 0) await Promise.all([...this.checking.values()]);
+  }
+
+  /** The job's budget changed: the next request reads it again. */
+  forget(jobId: string): void {
+    this.budgeted.delete(jobId);
   }
 
   /** Budget alerts that hold now, for the alert engine. */
@@ -86,6 +99,7 @@ export class BudgetGuard {
   private async check(jobId: string): Promise<void> {
     const job = await this.deps.store.getJob(jobId);
     const budget = job?.spec.budget;
+    if (job) this.budgeted.set(jobId, budget !== undefined);
     if (!job || !budget) {
       this.alerts.delete(jobId);
       return;

@@ -61,8 +61,11 @@ export interface MeterDeps {
   clock: Clock;
   metrics?: UsageMetrics;
   log: (msg: string) => void;
-  /** Called after counters of a job moved (budgets check there). */
-  onUsage?: (jobId: string) => void;
+  /**
+   * Called after counters of a job moved (budgets check there); `hasBudget` when the caller
+   * holds the job and knows, so the check need not read it.
+   */
+  onUsage?: (jobId: string, hasBudget?: boolean) => void;
 }
 
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -74,7 +77,7 @@ export class UsageMeter {
   constructor(private readonly deps: MeterDeps) {}
 
   /** Adds to the counters of (today, job, contributor); contributorId '' for none. */
-  add(jobId: string, contributorId: string, delta: Partial<UsageCounters>): void {
+  add(jobId: string, contributorId: string, delta: Partial<UsageCounters>, hasBudget?: boolean): void {
     this.merge({ ...zeroCounters(), ...delta, day: dayOf(this.deps.clock.now()), jobId, contributorId });
     const m = this.deps.metrics;
     if (m) {
@@ -85,7 +88,7 @@ export class UsageMeter {
       if (delta.bytesUp) m.bytes.inc({ job: jobId, direction: 'up' }, delta.bytesUp);
       if (delta.coordinatorCpuMs) m.coordinatorCpuSeconds.inc({ job: jobId }, delta.coordinatorCpuMs / 1000);
     }
-    this.deps.onUsage?.(jobId);
+    this.deps.onUsage?.(jobId, hasBudget);
   }
 
   /** An accepted update: its training time on its backend, samples and payload bytes. */
@@ -93,20 +96,21 @@ export class UsageMeter {
     jobId: string,
     contributorId: string,
     u: { trainMs: number; backend: string; numSamples: number; bytes: number },
+    hasBudget?: boolean,
   ): void {
     const time = backendClass(u.backend) === 'gpu' ? { gpuMs: u.trainMs } : { cpuDeviceMs: u.trainMs };
-    this.add(jobId, contributorId, { ...time, samples: u.numSamples, units: 1, bytesUp: u.bytes });
+    this.add(jobId, contributorId, { ...time, samples: u.numSamples, units: 1, bytesUp: u.bytes }, hasBudget);
   }
 
   /** Runs `work` and charges the job the process CPU time it took (validation, aggregation). */
-  async timeCpu<T>(jobId: string, work: () => Promise<T>): Promise<T> {
+  async timeCpu<T>(jobId: string, work: () => Promise<T>, hasBudget?: boolean): Promise<T> {
     const started = process.cpuUsage();
     try {
       return await work();
     } finally {
       const used = process.cpuUsage(started);
       // process-wide: concurrent work of other jobs in the same interval is counted here too.
-      this.add(jobId, '', { coordinatorCpuMs: (used.user + used.system) / 1000 });
+      this.add(jobId, '', { coordinatorCpuMs: (used.user + used.system) / 1000 }, hasBudget);
     }
   }
 

@@ -27,7 +27,13 @@ export function createUsage(deps: UsageDeps) {
   const { store, blobs, clock, config, log } = deps;
   const metrics = usageMetrics(deps.registry);
   let guard: BudgetGuard | null = null;
-  const meter = new UsageMeter({ store, clock, metrics, log, onUsage: (jobId) => guard?.request(jobId) });
+  const meter = new UsageMeter({
+    store,
+    clock,
+    metrics,
+    log,
+    onUsage: (jobId, hasBudget) => guard?.request(jobId, hasBudget),
+  });
   guard = new BudgetGuard({
     store,
     blobs,
