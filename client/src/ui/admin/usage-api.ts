@@ -3,6 +3,8 @@
  * the storage the coordinator holds. The bearer is sent though the routes are readable without
  * it, so a coordinator that closes them later keeps working here.
  */
+import type { BudgetStatus, JobView } from '@gridtab/shared';
+
 export interface UsageLine {
   key: string;
   gpuMs: number;
@@ -33,6 +35,16 @@ export async function getUsage(
   const body = await res.json();
   if (!res.ok) throw new Error(body?.error?.message ?? `GET /api/usage answered ${res.status}`);
   return body as UsageReport;
+}
+
+/** Each job's budget status (GET /api/jobs), for jobs that declare a budget. */
+export async function getBudgets(baseUrl: string, bearer: string): Promise<Map<string, BudgetStatus>> {
+  const res = await fetch(`${baseUrl}/api/jobs`, {
+    headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
+  });
+  if (!res.ok) throw new Error(`GET /api/jobs answered ${res.status}`);
+  const jobs = (await res.json()) as JobView[];
+  return new Map(jobs.flatMap((j) => (j.budget ? [[j.id, j.budget] as const] : [])));
 }
 
 /** A UTC day (YYYY-MM-DD) as uPlot's time value: seconds since the epoch at its midnight. */
