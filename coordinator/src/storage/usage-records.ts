@@ -73,10 +73,18 @@ export const COLLECTED_SQL =
 export const REFERENCED_SQL = `SELECT 1 AS hit WHERE
   EXISTS (SELECT 1 FROM updates WHERE blob_hash = ? AND blob_state IS NULL)
   OR EXISTS (SELECT 1 FROM versions WHERE hash = ? OR state_hash = ?)
-  OR EXISTS (SELECT 1 FROM imported_versions WHERE hash = ?)
+  OR EXISTS (SELECT 1 FROM imported_versions WHERE hash = ? OR topology_hash = ?)
   OR EXISTS (SELECT 1 FROM spot_checks WHERE replica_hash = ?)
   OR EXISTS (SELECT 1 FROM datasets WHERE meta LIKE ?)`;
-export const referencedParams = (hash: string): unknown[] => [hash, hash, hash, hash, hash, `%${hash}%`];
+export const referencedParams = (hash: string): unknown[] => [
+  hash,
+  hash,
+  hash,
+  hash,
+  hash,
+  hash,
+  `%${hash}%`,
+];
 
 export const COUNTERS: (keyof UsageCounters)[] = [
   'gpuMs',
