@@ -113,6 +113,10 @@ describe('usage accounting', () => {
     expect((await get(co, '/api/jobs/j-nothere/usage')).status).toBe(404);
     await co.usage.meter.flush();
     expect(await co.store.usage.list({})).toEqual([]);
+    const doc = (await get(co, '/api/openapi.json')).body;
+    expect(doc.paths['/usage'].get.operationId).toBe('listUsage');
+    expect(doc.paths['/jobs/{id}/usage'].get.operationId).toBe('getJobUsage');
+    expect(doc.paths['/jobs/{id}/budget'].post.operationId).toBe('setJobBudget');
   });
 });
 
