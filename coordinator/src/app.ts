@@ -14,11 +14,12 @@ import {
   CONSOLE_NAMESPACE,
   CONSOLE_SNAPSHOT_MS,
   CONTRIBUTOR_NAMESPACE,
+  GridTabError,
   INFERENCE_NAMESPACE,
 } from '@gridtab/shared';
 import { createAdaptorServer } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { Server } from 'socket.io';
 import { ensureDemoJob, ensureFashionMnist } from './bootstrap.ts';
 import { type Clock, systemClock } from './clock.ts';
@@ -55,6 +56,7 @@ import { DriftReferences } from './telemetry/drift-reference.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import { UpdateOutcomes } from './telemetry/outcomes.ts';
 import { timedStore } from './telemetry/store-timing.ts';
+import { createUsage, type Usage } from './usage/services.ts';
 
 export interface CoordinatorDeps {
   store?: Store;
@@ -97,6 +99,10 @@ export interface Coordinator {
   datasets: DatasetRegistry;
   /** Per-address limits, client addresses, request identities (security/). */
   guard: SecurityGuard;
+  /** Usage accounting, budgets, storage quota and retention (usage/). */
+  usage: Usage;
+  /** Checks a new job's budget and the storage quota (createJob calls it). */
+  admit: Usage['admit'];
   onlineContributors(): Set<string>;
 }
 
@@ -112,6 +118,8 @@ export interface RunningCoordinator extends Coordinator {
 
 const WASM_DIR = `${dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist`;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** Job ids as createJob makes them (`j-` and 8 hex digits), with room for other forms. */
+const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export async function createCoordinator(
   config: CoordinatorConfig,
@@ -157,7 +165,17 @@ export async function createCoordinator(
     random: deps.random,
     log,
   });
+  const usage = createUsage({
+    store,
+    blobs,
+    clock,
+    config: config.usage,
+    registry: metrics.registry,
+    log,
+    setStatus: (jobId, status) => scheduler.setStatus(jobId, status),
+  });
   const scheduler = new Scheduler({
+    meter: usage.meter,
     spotChecks,
     store,
     blobs,
@@ -194,7 +212,15 @@ export async function createCoordinator(
     },
   });
 
-  sweeps = new SweepRunner({ store, blobs, clock, scheduler, log, codeVersion: codeVersion() });
+  sweeps = new SweepRunner({
+    store,
+    blobs,
+    clock,
+    scheduler,
+    log,
+    codeVersion: codeVersion(),
+    admit: usage.admit,
+  });
 
   const datasets = new DatasetRegistry({
     store,
@@ -220,6 +246,8 @@ export async function createCoordinator(
     tokens: new TokenAuthority(store, config),
     registry,
     sweeps,
+    usage,
+    admit: usage.admit,
     inferenceTelemetry: new InferenceTelemetry(metrics.registry),
     stats,
     outcomes,
@@ -234,21 +262,35 @@ export async function createCoordinator(
   app.onError(onError(log));
   app.use('*', securityHeaders(security.tlsCert !== null));
   app.route('/api', createApi(co));
-  const serveBlob = async (hash: string) => {
+  const serveBlob = async (hash: string, job: { id: string; spec: { budget?: unknown } } | null) => {
     const bytes = await blobs.get(hash);
     if (!bytes) return null;
+    if (job) usage.meter.add(job.id, '', { bytesDown: bytes.byteLength }, job.spec.budget !== undefined);
     // Content-addressed: the bytes under a hash never change, so caches may keep them forever.
     return new Response(bytes as Uint8Array<ArrayBuffer>, {
       headers: { 'content-type': 'application/octet-stream', 'cache-control': IMMUTABLE, etag: `"${hash}"` },
     });
   };
+  // `?job=` attributes the bytes to a job's usage; an id that names no job is refused.
+  const jobOf = async (c: Context) => {
+    const jobId = c.req.query('job');
+    if (jobId === undefined) return null;
+    if (!JOB_ID.test(jobId)) throw new GridTabError('BAD_REQUEST', 'job must be a job id');
+    const job = await store.getJob(jobId);
+    if (!job) throw new GridTabError('NOT_FOUND', `job ${jobId} does not exist`);
+    return job;
+  };
   app.get(
     '/datasets/shards/:hash',
-    async (c) => (await serveBlob(c.req.param('hash'))) ?? errorResponse(c, 'NOT_FOUND', 'no such shard'),
+    async (c) =>
+      (await serveBlob(c.req.param('hash'), await jobOf(c))) ??
+      errorResponse(c, 'NOT_FOUND', 'no such shard'),
   );
   app.get(
     '/models/weights/:hash',
-    async (c) => (await serveBlob(c.req.param('hash'))) ?? errorResponse(c, 'NOT_FOUND', 'no such weights'),
+    async (c) =>
+      (await serveBlob(c.req.param('hash'), await jobOf(c))) ??
+      errorResponse(c, 'NOT_FOUND', 'no such weights'),
   );
   app.get('/metrics', async (c) =>
     c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
@@ -318,7 +360,8 @@ export async function createCoordinator(
     if (judging) return;
     judging = true;
     try {
-      co.alerts.update(await alertInputs.findings());
+      await usage.guard.checkAll();
+      co.alerts.update([...(await alertInputs.findings()), ...usage.guard.findings()]);
     } catch (e) {
       log(`alert rules failed: ${(e as Error).stack}`, 'error');
     } finally {
@@ -345,6 +388,7 @@ export async function createCoordinator(
   await registry.backfill();
   await ensureDemoJob(co);
 
+  usage.start();
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const port = (httpServer.address() as AddressInfo).port;
   let ticking = false; // a slow tick (a remote store) must not overlap the next one
@@ -379,6 +423,7 @@ export async function createCoordinator(
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await sweeps?.idle();
       await scheduler.close();
+      await usage.close();
       await cluster.close();
       if (!deps.store) await store.close();
     },

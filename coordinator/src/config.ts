@@ -10,6 +10,7 @@ import { DEFAULT_DATASET_MAX_BYTES } from './datasets/registry.ts';
 import { type LogLevel, logLevelFrom } from './logger.ts';
 import { SECURITY_ENV_HELP, type SecurityConfig, securityConfigFromEnv } from './security/security-config.ts';
 import { ALERT_ENV, type AlertThresholds, alertThresholdsFromEnv } from './telemetry/alert-rules.ts';
+import { USAGE_ENV, type UsageConfig, usageConfigFromEnv } from './usage/usage-config.ts';
 
 export interface CoordinatorConfig {
   port: number;
@@ -47,6 +48,8 @@ export interface CoordinatorConfig {
   datasetMaxBytes: number;
   /** Rate limits, origins, proxies, TLS (security/security-config.ts). */
   security: SecurityConfig;
+  /** Usage accounting, budgets, storage quota and retention (usage/usage-config.ts). */
+  usage: UsageConfig;
 }
 
 export const ENV_HELP: [string, string][] = [
@@ -76,6 +79,7 @@ export const ENV_HELP: [string, string][] = [
   ],
   ...SECURITY_ENV_HELP,
   ...ALERT_ENV.map(([name, , help]): [string, string] => [name, help]),
+  ...USAGE_ENV,
 ];
 
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -118,5 +122,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
       intFrom(env.GRIDTAB_DATASET_MAX_BYTES, DEFAULT_DATASET_MAX_BYTES, 'GRIDTAB_DATASET_MAX_BYTES') ||
       DEFAULT_DATASET_MAX_BYTES,
     security: securityConfigFromEnv(env),
+    usage: usageConfigFromEnv(env),
   };
 }

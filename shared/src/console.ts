@@ -60,7 +60,13 @@ export interface ConsoleContributor {
   quarantined?: boolean;
 }
 
-export const ALERT_RULES = ['accuracy-after-promotion', 'drift', 'rejection-rate', 'no-progress'] as const;
+export const ALERT_RULES = [
+  'accuracy-after-promotion',
+  'drift',
+  'rejection-rate',
+  'no-progress',
+  'budget',
+] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 
 export interface ConsoleAlert {

@@ -54,7 +54,7 @@ export const ERROR_CODES = {
     'the sweep search space is empty or unbounded (min >= max, a non-finite bound, no choices, a grid over a range without a step) or gives invalid jobs',
   UNKNOWN_PARAMETER: 'a sweep parameter names a path the job spec does not have',
   INVALID_BUDGET:
-    'the sweep budget is zero, missing, or cannot bound the method (random search needs maxTrials)',
+    'the sweep or job budget is zero, negative, non-finite, empty or contradictory (random search needs maxTrials; cost needs a price table)',
   UNKNOWN_METRIC:
     "the sweep metric is not one the job's task reports (testAccuracy, testLoss, testR2, testMae, testRmse)",
   RATE_LIMITED: 'too many messages from this socket or client in a short time; send fewer, later',

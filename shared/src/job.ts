@@ -5,6 +5,7 @@
  * cannot tell whether layers fit together.
  */
 import { z } from 'zod';
+import { type BudgetStatus, budgetSchema } from './budget.ts';
 import { type CodecSpec, codecSpecSchema } from './codecs/spec.ts';
 import { datasetRefSchema, REGRESSION_LOSSES, type TaskKind } from './dataset.ts';
 import { strategySpecSchema } from './strategy.ts';
@@ -129,6 +130,8 @@ export const jobSpecSchema = z
       })
       .strict()
       .optional(),
+    /** Limits on what the job spends (shared/src/budget.ts); absent: none. */
+    budget: budgetSchema.optional(),
     /** Updates with an L2 norm above this are refused before aggregation. */
     maxUpdateNorm: z.number().positive().max(1e9).default(1e4),
     seed: z
@@ -186,6 +189,8 @@ export interface JobView {
   stopping: { maxRounds: number; targetAccuracy: number | null; targetR2?: number | null };
   /** The task of the job's dataset version. */
   task?: TaskKind;
+  /** Spending against the job's budget; absent when the job declares none. */
+  budget?: BudgetStatus;
 }
 
 export interface VersionView {

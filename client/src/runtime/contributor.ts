@@ -394,8 +394,8 @@ class ContributorRuntime implements Contributor {
     this.set({ phase: 'fetching', currentJobId: unit.jobId, unitProgress: 0, chosenBackend: backend });
     try {
       const [base, ...shards] = await Promise.all([
-        this.fetcher.get('weights', unit.baseWeightsHash),
-        ...unit.shardHashes.map((h) => this.fetcher.get('shard', h)),
+        this.fetcher.get('weights', unit.baseWeightsHash, unit.jobId),
+        ...unit.shardHashes.map((h) => this.fetcher.get('shard', h, unit.jobId)),
       ]);
       this.set({ phase: 'training' });
       const keep = (checkpoint: UnitCheckpoint | null) =>

@@ -21,7 +21,8 @@ export class BlobFetcher {
     private readonly fetchFn: typeof fetch = (...args) => fetch(...args),
   ) {}
 
-  async get(kind: BlobKind, hash: string): Promise<Uint8Array> {
+  /** `jobId` names the job the bytes are for, so the coordinator counts them in its usage. */
+  async get(kind: BlobKind, hash: string, jobId?: string): Promise<Uint8Array> {
     const cached = await this.cache.get(hash);
     if (cached) {
       this.stats.cacheHits++;
@@ -29,7 +30,8 @@ export class BlobFetcher {
     }
     const path = kind === 'shard' ? `/datasets/shards/${hash}` : `/models/weights/${hash}`;
     const base = typeof this.baseUrl === 'string' ? this.baseUrl : this.baseUrl();
-    const res = await this.fetchFn(`${base}${path}`);
+    const query = jobId ? `?job=${encodeURIComponent(jobId)}` : '';
+    const res = await this.fetchFn(`${base}${path}${query}`);
     if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`);
     const bytes = new Uint8Array(await res.arrayBuffer());
     const actual = await sha256Hex(bytes);

@@ -35,6 +35,8 @@ async function setup(onPut?: (n: number) => void) {
     get: (h) => files.get(h),
     has: (h) => files.has(h),
     delete: (h) => files.delete(h),
+    size: (h) => files.size(h),
+    list: () => files.list(),
   };
   const logs: string[] = [];
   const registry = new DatasetRegistry({

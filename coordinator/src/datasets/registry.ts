@@ -269,6 +269,8 @@ export class DatasetRegistry {
       },
       get: (hash) => blobs.get(hash),
       has: (hash) => blobs.has(hash),
+      size: (hash) => blobs.size(hash),
+      list: () => blobs.list(),
       delete: async () => {
         throw new Error('an importer does not delete blobs');
       },

@@ -26,6 +26,7 @@ import {
 import { addSecurityRoutes } from './security-routes.ts';
 import { createSweepsApi } from './sweeps.ts';
 import { addTokenRoutes } from './token-routes.ts';
+import { budgetStatusSchema, createUsageApi } from './usage-routes.ts';
 import { jobView, versionView } from './views.ts';
 
 const jobViewSchema = z
@@ -47,6 +48,7 @@ const jobViewSchema = z
       targetR2: z.number().nullable().optional(),
     }),
     task: z.enum(['classification', 'regression']).optional(),
+    budget: budgetStatusSchema.optional(),
   })
   .openapi('Job');
 const versionViewSchema = z
@@ -75,7 +77,7 @@ const idParam = z.object({ id: pathSegment('id') });
 const errors = {
   400: json(
     errorSchema,
-    'Malformed request (BAD_REQUEST, INVALID_MODEL_SPEC, UNKNOWN_DATASET, DATASET_MODEL_MISMATCH)',
+    'Malformed request (BAD_REQUEST, INVALID_MODEL_SPEC, UNKNOWN_DATASET, DATASET_MODEL_MISMATCH, INVALID_BUDGET)',
   ),
   401: json(errorSchema, 'No, unknown or revoked token (UNAUTHORIZED)'),
   403: json(errorSchema, 'The token is valid but not an admin token (FORBIDDEN)'),
@@ -91,7 +93,9 @@ export function createApi(co: Coordinator) {
     defaultHook: (result, c) => {
       if (!result.success) {
         const issues = result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
-        return errorResponse(c, 'BAD_REQUEST', issues.join('; '), 400);
+        // A job spec refused only for its budget says so with its own code.
+        const budget = result.error.issues.every((i) => i.path[0] === 'budget');
+        return errorResponse(c, budget ? 'INVALID_BUDGET' : 'BAD_REQUEST', issues.join('; '), 400);
       }
     },
   });
@@ -104,11 +108,18 @@ export function createApi(co: Coordinator) {
     onError: (c) =>
       errorResponse(c, 'PAYLOAD_TOO_LARGE', `bodies are limited to ${MAX_BODY_BYTES} bytes`, 413),
   });
+  const view = async (job: Parameters<typeof jobView>[1]) => {
+    const budget = await co.usage.guard.statusOf(job);
+    return { ...(await jobView(store, job)), ...(budget ? { budget } : {}) };
+  };
   const getJob = async (id: string) => {
     const job = await store.getJob(id);
     if (!job) throw new GridTabError('NOT_FOUND', `job ${id} does not exist`);
     return job;
   };
+
+  // Before /jobs/{id}/{action}, which would otherwise take POST /jobs/{id}/budget.
+  api.route('/', createUsageApi(co, admin));
 
   api.openapi(
     createRoute({
@@ -131,7 +142,7 @@ export function createApi(co: Coordinator) {
       security: publicAccess,
       responses: { 200: json(z.array(jobViewSchema), 'All jobs') },
     }),
-    async (c) => c.json(await Promise.all((await store.listJobs()).map((j) => jobView(store, j))), 200),
+    async (c) => c.json(await Promise.all((await store.listJobs()).map(view)), 200),
   );
 
   api.openapi(
@@ -143,13 +154,17 @@ export function createApi(co: Coordinator) {
       security,
       middleware: [limit, admin] as const,
       request: { body: { required: true, content: { 'application/json': { schema: jobSpecSchema } } } },
-      responses: { 201: json(jobViewSchema, 'The job was created and its first round opened'), ...errors },
+      responses: {
+        201: json(jobViewSchema, 'The job was created and its first round opened'),
+        ...errors,
+        507: json(errorSchema, 'The storage quota is reached (STORAGE_QUOTA)'),
+      },
     }),
     async (c) => {
       const job = await createJob(co, c.req.valid('json'));
       await co.scheduler.openRound(job);
       co.log(`job ${job.id} '${job.name}' created`);
-      return c.json(await jobView(store, job), 201);
+      return c.json(await view(job), 201);
     },
   );
 
@@ -163,7 +178,7 @@ export function createApi(co: Coordinator) {
       request: { params: idParam },
       responses: { 200: json(jobViewSchema, 'One job'), 404: errors[404] },
     }),
-    async (c) => c.json(await jobView(store, await getJob(c.req.valid('param').id)), 200),
+    async (c) => c.json(await view(await getJob(c.req.valid('param').id)), 200),
   );
 
   api.openapi(
@@ -208,7 +223,7 @@ export function createApi(co: Coordinator) {
       const { id, action } = c.req.valid('param');
       await getJob(id);
       const status = ({ pause: 'paused', resume: 'running', cancel: 'cancelled' } as const)[action];
-      return c.json(await jobView(store, await co.scheduler.setStatus(id, status)), 200);
+      return c.json(await view(await co.scheduler.setStatus(id, status)), 200);
     },
   );
 

@@ -38,6 +38,7 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   INCONSISTENT_SAMPLES: 400,
   EMPTY_DATASET: 400,
   STORAGE_QUOTA: 507,
+  INVALID_BUDGET: 400,
 };
 
 export function errorResponse(c: Context, code: ErrorCode, message: string, status?: ContentfulStatusCode) {

@@ -67,7 +67,14 @@ export async function checkModel(spec: JobSpec, dataset: DatasetRecord): Promise
  * initialisation, which is not seeded: a re-run of a sweep trial starts where the trial did.
  */
 export async function createJob(
-  deps: { store: Store; blobs: BlobStore; clock: Clock; registry: Pick<Registry, 'registerJob'> | null },
+  deps: {
+    store: Store;
+    blobs: BlobStore;
+    clock: Clock;
+    registry: Pick<Registry, 'registerJob'> | null;
+    /** Budget and storage-quota checks (usage/storage.ts); throws INVALID_BUDGET or STORAGE_QUOTA. */
+    admit?: (spec: JobSpec, initialBytes: number) => Promise<void>;
+  },
   spec: JobSpec,
   initialWeights?: string,
 ): Promise<JobRecord> {
@@ -82,6 +89,7 @@ export async function createJob(
   // The version is recorded in the job: `name` alone means the latest one at creation.
   spec = { ...spec, dataset: dataset.id };
   const weights = await checkModel(spec, dataset);
+  await deps.admit?.(spec, initialWeights ? 0 : weights.byteLength);
   let hash: string;
   if (initialWeights) {
     const bytes = await deps.blobs.get(initialWeights);

@@ -25,7 +25,14 @@ import { dataSpecOf } from '../datasets/data-spec.ts';
 import type { Evaluator } from '../evaluation/evaluator.ts';
 import type { SpotChecks } from '../reputation/spot-check.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
-import { type JobRecord, StaleRoundError, type Store, type UpdateRecord } from '../storage/store.ts';
+import {
+  type JobRecord,
+  StaleRoundError,
+  type Store,
+  type UpdateRecord,
+  type VersionRecord,
+} from '../storage/store.ts';
+import type { UsageMeter } from '../usage/meter.ts';
 import { commitVersion, isBuffered } from './commit.ts';
 import { type PoolState, restoreUnits, takeUnit } from './pool.ts';
 import { type Lease, type RoundState, type UnitState, unitId } from './round.ts';
@@ -59,6 +66,8 @@ export interface SchedulerDeps {
   holdAfter?: (jobId: string, round: number) => boolean;
   /** Which jobs this process runs; default: all of them (one coordinator). */
   ownership?: JobOwnership;
+  /** Usage accounting (usage/meter.ts); absent: nothing is metered. */
+  meter?: UsageMeter;
 }
 
 const RETRY_MS = 2000;
@@ -505,7 +514,7 @@ export class Scheduler {
     meta: UpdateMeta,
     payload: Uint8Array,
     paramCount: number,
-  ): Promise<{ blobHash: string; values: Float32Array }> {
+  ): Promise<{ blobHash: string; values: Float32Array; bytes: number }> {
     // FedAvg weights updates by the samples a tab claims: a claim above what the unit asked for
     // would let one tab outweigh the rest of the round.
     const { batchSize, localSteps } = job.spec.hyperparameters;
@@ -515,19 +524,25 @@ export class Scheduler {
         `numSamples ${meta.numSamples} is more than the unit's ${localSteps} steps of ${batchSize}`,
       );
     }
-    const values = await decodeUpdate(meta, payload, job.spec.codec ?? { name: 'fp32' }, paramCount);
-    const decoded = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-    const invalid = validateUpdate(decoded, paramCount, job.spec.maxUpdateNorm);
-    if (invalid) throw new GridTabError(invalid.code, invalid.message);
+    const check = async () => {
+      const values = await decodeUpdate(meta, payload, job.spec.codec ?? { name: 'fp32' }, paramCount);
+      const decoded = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+      const invalid = validateUpdate(decoded, paramCount, job.spec.maxUpdateNorm);
+      if (invalid) throw new GridTabError(invalid.code, invalid.message);
+      return { values, decoded };
+    };
+    const { meter } = this.deps;
+    const budgeted = job.spec.budget !== undefined;
+    const { values, decoded } = meter ? await meter.timeCpu(job.id, check, budgeted) : await check();
     // Stored decoded: aggregation and audits read float32 whatever the job's codec.
-    return { blobHash: await this.deps.blobs.put(decoded), values };
+    return { blobHash: await this.deps.blobs.put(decoded), values, bytes: payload.byteLength };
   }
 
   private async record(
     job: JobRecord,
     lease: Lease,
     meta: UpdateMeta,
-    { blobHash, values }: { blobHash: string; values: Float32Array },
+    { blobHash, values, bytes }: { blobHash: string; values: Float32Array; bytes: number },
     round: number,
   ): Promise<void> {
     const { store, clock } = this.deps;
@@ -549,6 +564,12 @@ export class Scheduler {
     if (!(await inserting))
       throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
     await store.recordContribution(lease.contributorId, meta.numSamples, record.createdAt);
+    this.deps.meter?.addUpdate(
+      job.id,
+      lease.contributorId,
+      { ...meta, bytes },
+      job.spec.budget !== undefined,
+    );
     this.speeds.measure(lease.contributorId, meta.numSamples, clock.now() - lease.issuedAt);
     // Robustness hook: maybe spot-check it (runs in the background; making the version waits).
     if (lease.unit) {
@@ -714,6 +735,12 @@ export class Scheduler {
     this.closings.add(tracked);
   }
 
+  /** Makes a version, charging the job the coordinator CPU time aggregation took. */
+  private commit(job: JobRecord, base: VersionRecord, updates: UpdateRecord[], round: number) {
+    const make = () => commitVersion(this.deps, job, base, updates, round);
+    return this.deps.meter ? this.deps.meter.timeCpu(job.id, make, job.spec.budget !== undefined) : make();
+  }
+
   private async closeRound(job: JobRecord, round: RoundState): Promise<void> {
     const { store, events } = this.deps;
     const started = performance.now();
@@ -721,7 +748,7 @@ export class Scheduler {
     const updates = await store.listUpdates(job.id, round.round);
     const base = (await store.getVersion(round.baseVersionId))!;
     // Forgotten even when the commit fails: it may have been written before the error.
-    const { version } = await commitVersion(this.deps, job, base, updates, round.round).finally(() =>
+    const { version } = await this.commit(job, base, updates, round.round).finally(() =>
       this.forgetJob(job.id),
     );
     this.rounds.delete(job.id);
@@ -802,7 +829,7 @@ export class Scheduler {
     await this.insertsDone(job.id, pool.round);
     const updates = await store.listUpdates(job.id, pool.round);
     const base = (await store.getVersion(pool.version.id))!;
-    const { version, status } = await commitVersion(this.deps, job, base, updates, pool.round).finally(() =>
+    const { version, status } = await this.commit(job, base, updates, pool.round).finally(() =>
       this.forgetJob(job.id),
     );
     pool.version = { id: version.id, round: version.round, hash: version.hash };

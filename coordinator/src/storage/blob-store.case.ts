@@ -32,15 +32,24 @@ export function blobStoreSuite(name: string, open: () => Promise<BlobStore>) {
       expect(await store.has('../x')).toBe(false);
     });
 
-    it('deletes a blob once, saying how many bytes it freed, and refuses non-hashes', async () => {
-      const bytes = Uint8Array.from({ length: 321 }, (_, i) => (i * 7) % 256);
+    it('deletes a blob, sizes and lists what is kept', async () => {
       const store = await open();
-      const hash = await store.put(bytes);
-      expect(await store.delete(hash)).toBe(321);
-      expect(await store.has(hash)).toBe(false);
-      expect(await (await open()).get(hash)).toBeNull();
-      expect(await store.delete(hash)).toBe(0);
+      const a = await store.put(Uint8Array.from({ length: 300 }, (_, i) => (i * 7) % 256));
+      const b = await store.put(Uint8Array.from({ length: 20 }, (_, i) => i + 100));
+      expect(await store.size(a)).toBe(300);
+      const listed = new Map<string, number>();
+      for await (const e of store.list()) listed.set(e.hash, e.bytes);
+      expect(listed.get(a)).toBe(300);
+      expect(listed.get(b)).toBe(20);
+      expect(await store.delete(a)).toBe(300);
+      expect(await store.delete(a)).toBe(0);
+      expect(await store.has(a)).toBe(false);
+      expect(await store.size(a)).toBeNull();
       expect(await store.delete('../x')).toBe(0);
+      const after = new Set<string>();
+      for await (const e of store.list()) after.add(e.hash);
+      expect(after.has(a)).toBe(false);
+      expect(after.has(b)).toBe(true);
     });
   });
 }

@@ -18,6 +18,10 @@ export interface BlobStore {
    * freed, 0 when it was absent. The caller decides that nothing references it.
    */
   delete(hash: string): Promise<number>;
+  /** Size in bytes, or null when absent. */
+  size(hash: string): Promise<number | null>;
+  /** Every blob with its size, in no particular order (storage accounting and collection). */
+  list(): AsyncIterable<{ hash: string; bytes: number }>;
 }
 
 export function sha256(bytes: Uint8Array): string {
@@ -90,6 +94,28 @@ export class FileBlobStore implements BlobStore {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
       throw e;
+    }
+  }
+
+  async size(hash: string): Promise<number | null> {
+    if (!HASH_PATTERN.test(hash)) return null;
+    try {
+      return (await fs.stat(this.pathOf(hash))).size;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  async *list(): AsyncIterable<{ hash: string; bytes: number }> {
+    for (const folder of await fs.readdir(this.dir)) {
+      // Only the two-hex-digit fan-out folders hold blobs; tmp/ holds writes in progress.
+      if (!/^[0-9a-f]{2}$/.test(folder)) continue;
+      for (const name of await fs.readdir(join(this.dir, folder))) {
+        if (!HASH_PATTERN.test(name)) continue;
+        const bytes = await this.size(name);
+        if (bytes !== null) yield { hash: name, bytes };
+      }
     }
   }
 }

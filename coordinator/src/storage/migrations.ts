@@ -266,4 +266,29 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX contributors_last_seen ON contributors (last_seen, id);
     `,
   },
+  {
+    // Usage accounting (coordinator/src/usage): additive counters per UTC day, job and
+    // contributor ('' where a counter has no contributor, e.g. weights served by job). Device
+    // time is split by backend class so a price table can tell GPU from CPU hours.
+    // updates.blob_state is retention's mark (usage/retention.ts): NULL while the update's blob
+    // is held, 'released' once no round or check needs it, 'collected' once the blob is gone.
+    version: 10,
+    sql: `
+      CREATE TABLE usage (
+        day TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        contributor_id TEXT NOT NULL,
+        gpu_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+        cpu_device_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+        samples BIGINT NOT NULL DEFAULT 0,
+        units BIGINT NOT NULL DEFAULT 0,
+        bytes_down BIGINT NOT NULL DEFAULT 0,
+        bytes_up BIGINT NOT NULL DEFAULT 0,
+        coordinator_cpu_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, job_id, contributor_id)
+      );
+      CREATE INDEX usage_job ON usage (job_id, day);
+      ALTER TABLE updates ADD COLUMN blob_state TEXT;
+    `,
+  },
 ];

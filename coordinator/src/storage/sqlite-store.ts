@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { JobStatus } from '@gridtab/shared';
+import type { JobSpec, JobStatus } from '@gridtab/shared';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
 import {
@@ -27,6 +27,7 @@ import { SqliteRegistryStore } from './sqlite-registry.ts';
 import { SqliteReputationStore } from './sqlite-reputation.ts';
 import { SqliteSecurityStore } from './sqlite-security.ts';
 import { SqliteSweepStore } from './sqlite-sweeps.ts';
+import { SqliteUsageStore } from './sqlite-usage.ts';
 import {
   type BanRecord,
   type ContributorRecord,
@@ -45,6 +46,7 @@ export class SqliteStore implements Store {
   readonly reputation: SqliteReputationStore;
   readonly sweeps: SqliteSweepStore;
   readonly security: SqliteSecurityStore;
+  readonly usage: SqliteUsageStore;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -57,6 +59,7 @@ export class SqliteStore implements Store {
     this.reputation = new SqliteReputationStore(this.db);
     this.sweeps = new SqliteSweepStore(this.db);
     this.security = new SqliteSecurityStore(this.db);
+    this.usage = new SqliteUsageStore(this.db);
   }
 
   private migrate(): void {
@@ -98,6 +101,12 @@ export class SqliteStore implements Store {
 
   async setJobStatus(id: string, status: JobStatus): Promise<void> {
     this.db.prepare('UPDATE jobs SET status = ? WHERE id = ?').run(status, id);
+  }
+
+  async setJobSpec(id: string, spec: JobSpec): Promise<boolean> {
+    return (
+      this.db.prepare('UPDATE jobs SET spec = ? WHERE id = ?').run(JSON.stringify(spec), id).changes === 1
+    );
   }
 
   private insertVersion(v: VersionRecord): void {

@@ -15,6 +15,7 @@ import {
   type VersionRecord,
 } from './store.ts';
 import { sweepCases } from './sweep-store.case.ts';
+import { usageCases } from './usage-store.case.ts';
 
 const spec = jobSpecSchema.parse({ name: 'j', model: MODEL_PRESETS['fashion-mlp'], dataset: 'd' });
 const job = (id: string): JobRecord => ({
@@ -251,6 +252,16 @@ export function storeSuite(name: string, open: Open, reopen?: Open) {
     reputationCases(open);
     securityCases(open);
     sweepCases(open, async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)));
+    usageCases(open, async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)));
+
+    it('replaces a job spec (a changed budget) and answers false for an unknown job', async () => {
+      const store = await open();
+      await store.createJob(job('js-spec'), version('vs0', 'js-spec', 0, null));
+      const budgeted = { ...spec, budget: { samples: 10, onExceed: 'stop' as const, alertAt: [1] } };
+      expect(await store.setJobSpec('js-spec', budgeted)).toBe(true);
+      expect((await store.getJob('js-spec'))?.spec.budget).toEqual(budgeted.budget);
+      expect(await store.setJobSpec('nope', budgeted)).toBe(false);
+    });
 
     if (reopen) {
       it('keeps acknowledged jobs, versions and updates after reopening', async () => {

@@ -18,6 +18,7 @@ import type { RegistryStore } from './registry-records.ts';
 import type { ReputationStore } from './reputation-records.ts';
 import type { SecurityStore } from './security-records.ts';
 import type { SweepStore } from './sweep-records.ts';
+import type { UsageStore } from './usage-records.ts';
 
 export interface JobRecord {
   id: string;
@@ -134,6 +135,8 @@ export interface Store {
   getJob(id: string): Promise<JobRecord | null>;
   listJobs(): Promise<JobRecord[]>;
   setJobStatus(id: string, status: JobStatus): Promise<void>;
+  /** Replaces a job's spec (its budget changed); false when no such job. */
+  setJobSpec(id: string, spec: JobSpec): Promise<boolean>;
   /**
    * Atomically records a version and moves its job to the next round on it. Throws
    * StaleRoundError when the job is not at the version's round.
@@ -185,6 +188,9 @@ export interface Store {
   readonly sweeps: SweepStore;
   /** Audit log, contributor pages and cleanup (security-records.ts). */
   readonly security: SecurityStore;
+
+  /** Usage counters per day, job and contributor (usage-records.ts). */
+  readonly usage: UsageStore;
 
   close(): Promise<void>;
 }

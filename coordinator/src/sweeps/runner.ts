@@ -41,6 +41,8 @@ export interface SweepDeps {
   log: (msg: string) => void;
   /** Recorded in every trial: the git commit of the coordinator, else its package version. */
   codeVersion: string;
+  /** Budget and storage-quota checks for each trial's job (usage/storage.ts). */
+  admit?: (spec: JobSpec, initialBytes: number) => Promise<void>;
 }
 
 /** Refusals that mean the trial's training diverged (the update blew up), not a bad tab. */

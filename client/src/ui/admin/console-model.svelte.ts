@@ -33,9 +33,10 @@ export type ConsolePage =
   | { name: 'telemetry' }
   | { name: 'alerts' }
   | { name: 'tokens' }
+  | { name: 'usage' }
   | { name: 'sweeps'; sweepId?: string };
 
-const SIMPLE_PAGES = ['jobs', 'contributors', 'models', 'telemetry', 'alerts', 'tokens'] as const;
+const SIMPLE_PAGES = ['jobs', 'contributors', 'models', 'telemetry', 'alerts', 'tokens', 'usage'] as const;
 
 export interface RatePoint {
   /** Seconds since the epoch (uPlot's time scale). */

@@ -37,6 +37,8 @@ function recording(store: BlobStore): BlobStore & { puts: Set<string> } {
     get: (h) => store.get(h),
     has: (h) => store.has(h),
     delete: (h) => store.delete(h),
+    size: (h) => store.size(h),
+    list: () => store.list(),
   };
 }
 

@@ -56,4 +56,19 @@ export class PgBlobStore implements BlobStore {
     ).rows[0] as { n: number } | undefined;
     return row ? Number(row.n) : 0;
   }
+
+  async size(hash: string): Promise<number | null> {
+    if (!HASH_PATTERN.test(hash)) return null;
+    const row = (await this.pool.query('SELECT octet_length(bytes) AS n FROM blobs WHERE hash = $1', [hash]))
+      .rows[0] as { n: number } | undefined;
+    return row ? Number(row.n) : null;
+  }
+
+  async *list(): AsyncIterable<{ hash: string; bytes: number }> {
+    const rows = (await this.pool.query('SELECT hash, octet_length(bytes) AS n FROM blobs')).rows as {
+      hash: string;
+      n: number;
+    }[];
+    for (const r of rows) yield { hash: r.hash, bytes: Number(r.n) };
+  }
 }

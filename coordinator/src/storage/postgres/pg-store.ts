@@ -5,7 +5,7 @@
  * where SQLite has them (createJob, commitVersion, and the registry's rename and alias moves).
  */
 import { randomUUID } from 'node:crypto';
-import type { JobStatus } from '@gridtab/shared';
+import type { JobSpec, JobStatus } from '@gridtab/shared';
 import pg from 'pg';
 import { MIGRATIONS } from '../migrations.ts';
 import {
@@ -38,6 +38,7 @@ import { PgReputationStore } from './pg-reputation.ts';
 import { PgSecurityStore } from './pg-security.ts';
 import { PgSweepStore } from './pg-sweeps.ts';
 import { type Queryable, transaction } from './pg-tx.ts';
+import { PgUsageStore } from './pg-usage.ts';
 
 /** Any key: it only has to be the same in every GridTab process sharing the database. */
 const MIGRATION_LOCK = 7_246_001;
@@ -85,6 +86,7 @@ export class PgStore implements Store {
   readonly sweeps: PgSweepStore;
   readonly security: PgSecurityStore;
   readonly reputation: PgReputationStore;
+  readonly usage: PgUsageStore;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -94,6 +96,7 @@ export class PgStore implements Store {
     this.sweeps = new PgSweepStore(pool);
     this.security = new PgSecurityStore(pool);
     this.reputation = new PgReputationStore(pool);
+    this.usage = new PgUsageStore(pool);
   }
 
   /** Opens (and migrates) the database at `url`, or uses the given pool. */
@@ -137,6 +140,14 @@ export class PgStore implements Store {
 
   async setJobStatus(id: string, status: JobStatus): Promise<void> {
     await this.pool.query('UPDATE jobs SET status = $1 WHERE id = $2', [status, id]);
+  }
+
+  async setJobSpec(id: string, spec: JobSpec): Promise<boolean> {
+    const result = await this.pool.query('UPDATE jobs SET spec = $1 WHERE id = $2', [
+      JSON.stringify(spec),
+      id,
+    ]);
+    return result.rowCount === 1;
   }
 
   async commitVersion(version: VersionRecord, nextRound: number, status: JobStatus): Promise<void> {
