@@ -33,8 +33,9 @@ export const datasetApi = (baseUrl: string, bearer: () => string) => ({
     ).versions,
   version: (name: string, version: number) =>
     call<DatasetVersionDetail>(baseUrl, bearer(), 'GET', versionPath(name, version)),
+  /** true once deleted (a 204 has no body to return). */
   remove: (name: string, version: number) =>
-    call<unknown>(baseUrl, bearer(), 'DELETE', versionPath(name, version)),
+    call<unknown>(baseUrl, bearer(), 'DELETE', versionPath(name, version)).then(() => true),
 });
 
 export interface UploadRequest {
