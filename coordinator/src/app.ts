@@ -22,6 +22,9 @@ import { ensureDemoJob, ensureFashionMnist } from './bootstrap.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { connectCluster } from './cluster/cluster.ts';
 import type { CoordinatorConfig } from './config.ts';
+import { importFile } from './datasets/import/index.ts';
+import type { Importer } from './datasets/importer.ts';
+import { DatasetRegistry } from './datasets/registry.ts';
 import { type Evaluator, TfEvaluator } from './evaluation/evaluator.ts';
 import { createApi } from './http/api.ts';
 import { errorResponse, onError } from './http/errors.ts';
@@ -57,6 +60,8 @@ export interface CoordinatorDeps {
   recomputer?: Recomputer;
   /** Decides which units are spot-checked (default Math.random). */
   random?: () => number;
+  /** Reads uploaded dataset files (default: every format in datasets/import/). */
+  importer?: Importer;
 }
 
 export interface Coordinator {
@@ -81,6 +86,8 @@ export interface Coordinator {
   alerts: AlertEngine;
   /** Hyperparameter sweeps: each trial a job of this scheduler. */
   sweeps: SweepRunner;
+  /** Dataset names, versions, uploads, lineage and deletion (datasets/registry.ts). */
+  datasets: DatasetRegistry;
   onlineContributors(): Set<string>;
 }
 
@@ -178,8 +185,19 @@ export async function createCoordinator(
 
   sweeps = new SweepRunner({ store, blobs, clock, scheduler, log, codeVersion: codeVersion() });
 
+  const datasets = new DatasetRegistry({
+    store,
+    blobs,
+    clock,
+    importer: deps.importer ?? importFile,
+    dataDir: config.dataDir,
+    maxBytes: config.datasetMaxBytes,
+    log,
+  });
+
   const co: Coordinator = {
     config,
+    datasets,
     store,
     blobs,
     clock,
@@ -278,6 +296,7 @@ export async function createCoordinator(
     }
   }, CONSOLE_SNAPSHOT_MS);
 
+  await datasets.init();
   await ensureFashionMnist(co);
   await spotChecks.init();
   await scheduler.init();

@@ -2,10 +2,14 @@
  * First-start work: import Fashion-MNIST into shards when the store has no copy, and create
  * the demo job (the MLP preset) when the store has no job at all.
  */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { FASHION_MNIST_CLASSES, type JobSpecInput, jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
 import type { Coordinator } from './app.ts';
 import { resolveDataset } from './datasets/data-spec.ts';
-import { loadFashionMnist } from './datasets/fashion-mnist.ts';
+import { FASHION_MNIST_FILES, loadFashionMnist } from './datasets/fashion-mnist.ts';
 import { importImageDataset } from './datasets/sharding.ts';
 import { createJob } from './scheduler/jobs.ts';
 
@@ -27,8 +31,9 @@ export const DEMO_JOB: JobSpecInput = {
 export async function ensureFashionMnist(co: Coordinator): Promise<void> {
   if (await resolveDataset(co.store, FASHION_MNIST_ID)) return;
   const started = Date.now();
-  const data = loadFashionMnist(co.config.fashionMnistDir);
-  const record = await importImageDataset(
+  const dir = co.config.fashionMnistDir;
+  const data = loadFashionMnist(dir);
+  const { id, name, version, parent, source, createdAt, ...content } = await importImageDataset(
     co.blobs,
     FASHION_MNIST_ID,
     1,
@@ -37,10 +42,32 @@ export async function ensureFashionMnist(co: Coordinator): Promise<void> {
     new Date().toISOString(),
     [...FASHION_MNIST_CLASSES],
   );
-  await co.store.putDataset(record);
+  // Through the registry's record path, like an upload: the first version of the name is @1.
+  const { record } = await co.datasets.record(FASHION_MNIST_ID, content, {
+    ...(await fashionMnistFiles(dir)),
+    format: 'idx',
+    importedBy: 'bootstrap',
+    importedAt: new Date(co.clock.now()).toISOString(),
+    options: {},
+  });
   co.log(
-    `imported Fashion-MNIST: ${record.shardHashes.length} shards of ${SHARD_SIZE} in ${Date.now() - started} ms`,
+    `imported Fashion-MNIST as ${record.id}: ${record.shardHashes.length} shards of ${SHARD_SIZE} in ${Date.now() - started} ms`,
   );
+}
+
+/** The four files' names, total size and one sha256 over them in their fixed order. */
+async function fashionMnistFiles(dir: string) {
+  const sha = createHash('sha256');
+  let bytes = 0;
+  const names: string[] = [];
+  for (const file of Object.values(FASHION_MNIST_FILES)) {
+    const path = [join(dir, file), join(dir, file.replace(/\.gz$/, ''))].find((p) => existsSync(p))!;
+    const data = await readFile(path);
+    sha.update(data);
+    bytes += data.byteLength;
+    names.push(basename(path));
+  }
+  return { fileName: names.join(', '), bytes, sha256: sha.digest('hex') };
 }
 
 export async function ensureDemoJob(co: Coordinator): Promise<void> {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { MAX_SOCKET_MESSAGE_BYTES } from '@gridtab/shared';
 import { DEFAULT_FASHION_MNIST_DIR } from './datasets/fashion-mnist.ts';
+import { DEFAULT_DATASET_MAX_BYTES } from './datasets/registry.ts';
 import { ALERT_ENV, type AlertThresholds, alertThresholdsFromEnv } from './telemetry/alert-rules.ts';
 
 export interface CoordinatorConfig {
@@ -38,6 +39,8 @@ export interface CoordinatorConfig {
   ownerTtlMs: number;
   /** Thresholds of the alert rules (GRIDTAB_ALERT_*). */
   alerts: AlertThresholds;
+  /** Largest dataset upload (GRIDTAB_DATASET_MAX_BYTES). */
+  datasetMaxBytes: number;
 }
 
 export const ENV_HELP: [string, string][] = [
@@ -60,6 +63,10 @@ export const ENV_HELP: [string, string][] = [
   ['REDIS_URL', 'Redis URL: socket.io fan-out and per-job ownership across coordinators (default: none)'],
   ['GRIDTAB_PUBLIC_URL', "this process's URL for contributors, sent when redirecting them to a job's owner"],
   ['GRIDTAB_OWNER_TTL_MS', 'job ownership lease in Redis; a dead owner is replaced after it (default 5000)'],
+  [
+    'GRIDTAB_DATASET_MAX_BYTES',
+    `largest dataset upload in bytes (default ${DEFAULT_DATASET_MAX_BYTES}, 1 GiB)`,
+  ],
   ...ALERT_ENV.map(([name, , help]): [string, string] => [name, help]),
 ];
 
@@ -98,5 +105,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     publicUrl: env.GRIDTAB_PUBLIC_URL || null,
     ownerTtlMs: Math.max(1000, intFrom(env.GRIDTAB_OWNER_TTL_MS, 5000, 'GRIDTAB_OWNER_TTL_MS')),
     alerts: alertThresholdsFromEnv(env),
+    datasetMaxBytes:
+      intFrom(env.GRIDTAB_DATASET_MAX_BYTES, DEFAULT_DATASET_MAX_BYTES, 'GRIDTAB_DATASET_MAX_BYTES') ||
+      DEFAULT_DATASET_MAX_BYTES,
   };
 }

@@ -10,6 +10,7 @@ import type { Coordinator } from '../app.ts';
 import { viewOf } from '../reputation/spot-check.ts';
 import { createJob } from '../scheduler/jobs.ts';
 import { requireRole } from './auth.ts';
+import { createDatasetsApi } from './datasets.ts';
 import { errorResponse } from './errors.ts';
 import { createModelsApi } from './models.ts';
 import { errorSchema, json, pathSegment, security } from './openapi-parts.ts';
@@ -182,40 +183,6 @@ export function createApi(co: Coordinator) {
   api.openapi(
     createRoute({
       method: 'get',
-      path: '/datasets',
-      responses: {
-        200: json(
-          z.array(
-            z.object({
-              id: z.string(),
-              name: z.string(),
-              numTrain: z.number(),
-              numTest: z.number(),
-              shardSize: z.number(),
-              shards: z.number(),
-            }),
-          ),
-          'Datasets the coordinator can train on',
-        ),
-      },
-    }),
-    async (c) =>
-      c.json(
-        (await store.listDatasets()).map((d) => ({
-          id: d.id,
-          name: d.name,
-          numTrain: d.numTrain,
-          numTest: d.numTest,
-          shardSize: d.shardSize,
-          shards: d.shardHashes.length,
-        })),
-        200,
-      ),
-  );
-
-  api.openapi(
-    createRoute({
-      method: 'get',
       path: '/contributors',
       responses: {
         200: json(
@@ -289,6 +256,7 @@ export function createApi(co: Coordinator) {
   );
 
   addTokenRoutes(api, co, admin);
+  api.route('/', createDatasetsApi({ datasets: co.datasets, tokens: co.tokens, admin }));
   api.route(
     '/',
     createModelsApi({ registry: co.registry, telemetry: co.inferenceTelemetry, blobs: co.blobs, admin }),

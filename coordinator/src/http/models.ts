@@ -27,7 +27,13 @@ const nameParam = z.object({ name: pathSegment('name') });
 const versionParam = nameParam.extend({ id: pathSegment('id') });
 const aliasParam = nameParam.extend({ alias: pathSegment('alias') });
 
-const metricsSchema = z.object({ testAccuracy: z.number().nullable(), testLoss: z.number().nullable() });
+const metricsSchema = z.object({
+  testAccuracy: z.number().nullable(),
+  testLoss: z.number().nullable(),
+  testR2: z.number().nullable().optional(),
+  testMae: z.number().nullable().optional(),
+  testRmse: z.number().nullable().optional(),
+});
 const modelSchema = z
   .object({
     name: z.string(),
@@ -43,6 +49,10 @@ const versionSchema = z
     jobId: z.string().nullable(),
     createdAt: z.string(),
     metrics: metricsSchema,
+    dataset: z
+      .object({ name: z.string(), version: z.number().int(), hash: z.string() })
+      .nullable()
+      .openapi({ description: 'The dataset version the job trained on; null for an imported model' }),
   })
   .openapi('ModelVersion');
 const canarySchema = z
@@ -89,6 +99,7 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
     jobId: v.jobId,
     createdAt: v.createdAt,
     metrics: v.metrics,
+    dataset: v.dataset,
   });
 
   api.openapi(

@@ -13,6 +13,8 @@ export interface TokenIdentity {
   /** `env:admin`, `env:viewer`, or the id of a stored token. */
   id: string;
   role: Role;
+  /** ADMIN_TOKEN, VIEWER_TOKEN, or a stored token's label: who did it, in records. */
+  label: string;
 }
 
 export const digestToken = (token: string) => createHash('sha256').update(token).digest();
@@ -40,14 +42,15 @@ export class TokenAuthority {
     // Compare against every seeded token, without stopping early, so timing says nothing.
     let found: TokenIdentity | null = null;
     for (const s of this.seeded) {
-      if (tokenMatches(token, s.token) && !found) found = { id: `env:${s.role}`, role: s.role };
+      if (tokenMatches(token, s.token) && !found)
+        found = { id: `env:${s.role}`, role: s.role, label: `${s.role.toUpperCase()}_TOKEN` };
     }
     if (found) return found;
     // Stored tokens are looked up by their digest: a guess changes the digest unpredictably,
     // so the index lookup's timing cannot be steered towards a real token.
     const record = await this.store.findTokenByHash(hexDigest(token));
     if (!record || record.revokedAt) return null;
-    return { id: record.id, role: record.role };
+    return { id: record.id, role: record.role, label: record.label };
   }
 
   /** Creates a token; the secret is returned once and only its digest is stored. */

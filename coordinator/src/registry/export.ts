@@ -5,7 +5,7 @@
  * Import: a model.json and its weight bytes, checked by building the model with TF.js, then
  * flattened into GridTab's layout.
  */
-import { GridTabError } from '@gridtab/shared';
+import { GridTabError, type Normalization, type TaskSpec } from '@gridtab/shared';
 import { buildModel, getFlatWeights, paramCount } from '@gridtab/shared/tf';
 import { initTf, tf } from '../evaluation/tf-node.ts';
 
@@ -35,6 +35,13 @@ export interface GridTabMetadata {
   /** Per-sample input shape, e.g. [28, 28, 1]. */
   inputShape: (number | null)[];
   labels: string[] | null;
+  /** `name@version` of the dataset version the model trained on; null for an imported model. */
+  dataset: string | null;
+  task: TaskSpec | null;
+  /** Apply to inputs before predict (and map regression outputs back) exactly as in training. */
+  normalization: Normalization | null;
+  classNames: string[] | null;
+  targetNames: string[] | null;
 }
 
 const specCache = new Map<string, Promise<{ specs: WeightSpec[]; inputShape: (number | null)[] }>>();

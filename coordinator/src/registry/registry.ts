@@ -14,6 +14,7 @@ import {
   type VersionMetrics,
 } from '@gridtab/shared';
 import type { Clock } from '../clock.ts';
+import { resolveDataset } from '../datasets/data-spec.ts';
 import { planShards } from '../scheduler/shard-plan.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type {
@@ -23,7 +24,7 @@ import type {
   Canary,
   ModelRecord,
 } from '../storage/registry-records.ts';
-import type { JobRecord, Store } from '../storage/store.ts';
+import type { DatasetRecord, JobRecord, Store } from '../storage/store.ts';
 import { pickVersion } from './canary.ts';
 import { importLayersModel, type LayersModelJson, toModelJson } from './export.ts';
 
@@ -35,6 +36,8 @@ export interface ModelVersion {
   round: number | null;
   createdAt: string;
   metrics: VersionMetrics;
+  /** The dataset version the job trained on; null for an imported model. */
+  dataset: { name: string; version: number; hash: string } | null;
 }
 
 export interface ModelSummary {
@@ -149,7 +152,9 @@ export class Registry {
   /** Oldest first. */
   async versions(name: string): Promise<ModelVersion[]> {
     const m = await this.model(name);
-    if (m.jobId)
+    if (m.jobId) {
+      const d = await this.datasetOf(m.jobId);
+      const dataset = d && { name: d.name, version: d.version, hash: d.hash };
       return (await this.deps.store.listVersions(m.jobId)).map((v) => ({
         id: v.id,
         hash: v.hash,
@@ -158,7 +163,9 @@ export class Registry {
         round: v.round,
         createdAt: v.createdAt,
         metrics: v.metrics,
+        dataset,
       }));
+    }
     return (await this.records.listImportedVersions(m.name)).map((v) => ({
       id: v.id,
       hash: v.hash,
@@ -167,6 +174,7 @@ export class Registry {
       round: null,
       createdAt: v.createdAt,
       metrics: NO_METRICS,
+      dataset: null,
     }));
   }
 
@@ -185,17 +193,29 @@ export class Registry {
     return JSON.parse(new TextDecoder().decode(bytes));
   }
 
+  /** The dataset version a job trains on, as its spec names it (`name@version`, or legacy ids). */
+  private async datasetOf(jobId: string): Promise<DatasetRecord | null> {
+    const ref = (await this.deps.store.getJob(jobId))?.spec.dataset;
+    return ref ? resolveDataset(this.deps.store, ref) : null;
+  }
+
   async modelJson(name: string, versionId: string): Promise<LayersModelJson> {
     const v = await this.version(name, versionId);
     const m = await this.model(name);
-    const ref = m.jobId ? (await this.deps.store.getJob(m.jobId))?.spec.dataset : null;
-    const dataset = ref ? await this.deps.store.getDataset(ref) : null;
+    const dataset = m.jobId ? await this.datasetOf(m.jobId) : null;
+    const schema = dataset?.schema;
     return toModelJson(await this.topology(name, versionId), {
       model: name,
       versionId,
       hash: v.hash,
       weightBytes: (await this.deps.blobs.get(v.hash))?.byteLength ?? 0,
-      labels: dataset?.schema.classNames ?? (ref === 'fashion-mnist' ? [...FASHION_MNIST_CLASSES] : null),
+      labels: schema?.classNames ?? (dataset?.name === 'fashion-mnist' ? [...FASHION_MNIST_CLASSES] : null),
+      // What the SDK needs to feed the model as training did and to read its outputs.
+      dataset: dataset?.id ?? null,
+      task: schema?.task ?? null,
+      normalization: dataset?.normalization ?? null,
+      classNames: schema?.classNames ?? null,
+      targetNames: schema?.targetNames ?? null,
     });
   }
 

@@ -31,5 +31,16 @@ export function blobStoreSuite(name: string, open: () => Promise<BlobStore>) {
       expect(await store.get('../../etc/passwd')).toBeNull();
       expect(await store.has('../x')).toBe(false);
     });
+
+    it('deletes a blob once, saying how many bytes it freed, and refuses non-hashes', async () => {
+      const bytes = Uint8Array.from({ length: 321 }, (_, i) => (i * 7) % 256);
+      const store = await open();
+      const hash = await store.put(bytes);
+      expect(await store.delete(hash)).toBe(321);
+      expect(await store.has(hash)).toBe(false);
+      expect(await (await open()).get(hash)).toBeNull();
+      expect(await store.delete(hash)).toBe(0);
+      expect(await store.delete('../x')).toBe(0);
+    });
   });
 }

@@ -13,6 +13,11 @@ export interface BlobStore {
   put(bytes: Uint8Array): Promise<string>;
   get(hash: string): Promise<Uint8Array | null>;
   has(hash: string): Promise<boolean>;
+  /**
+   * Removes a blob (garbage collection of dataset shards no version uses); returns the bytes
+   * freed, 0 when it was absent. The caller decides that nothing references it.
+   */
+  delete(hash: string): Promise<number>;
 }
 
 export function sha256(bytes: Uint8Array): string {
@@ -73,6 +78,18 @@ export class FileBlobStore implements BlobStore {
       return true;
     } catch {
       return false;
+    }
+  }
+
+  async delete(hash: string): Promise<number> {
+    if (!HASH_PATTERN.test(hash)) return 0;
+    try {
+      const { size } = await fs.stat(this.pathOf(hash));
+      await fs.unlink(this.pathOf(hash));
+      return size;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw e;
     }
   }
 }

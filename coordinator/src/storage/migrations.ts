@@ -200,4 +200,32 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE versions ADD COLUMN state_hash TEXT;
     `,
   },
+  {
+    // Dataset versions (datasets/registry.ts): the number and content hash become columns so
+    // that (name, version) is unique and a name's versions are one indexed query. Rows written
+    // before carry both in their meta JSON (or nothing: the first Fashion-MNIST import, which
+    // was version 1); JSON access differs, so PostgreSQL has its own text. Regression versions'
+    // test metrics (R2, MAE, RMSE) get columns beside test_accuracy and test_loss.
+    version: 8,
+    sql: `
+      ALTER TABLE datasets ADD COLUMN version INTEGER;
+      ALTER TABLE datasets ADD COLUMN hash TEXT;
+      UPDATE datasets SET version = COALESCE(json_extract(meta, '$.version'), 1),
+        hash = json_extract(meta, '$.hash');
+      CREATE UNIQUE INDEX datasets_name_version ON datasets (name, version);
+      ALTER TABLE versions ADD COLUMN test_r2 DOUBLE PRECISION;
+      ALTER TABLE versions ADD COLUMN test_mae DOUBLE PRECISION;
+      ALTER TABLE versions ADD COLUMN test_rmse DOUBLE PRECISION;
+    `,
+    postgres: `
+      ALTER TABLE datasets ADD COLUMN version INTEGER;
+      ALTER TABLE datasets ADD COLUMN hash TEXT;
+      UPDATE datasets SET version = COALESCE((meta::json->>'version')::INTEGER, 1),
+        hash = meta::json->>'hash';
+      CREATE UNIQUE INDEX datasets_name_version ON datasets (name, version);
+      ALTER TABLE versions ADD COLUMN test_r2 DOUBLE PRECISION;
+      ALTER TABLE versions ADD COLUMN test_mae DOUBLE PRECISION;
+      ALTER TABLE versions ADD COLUMN test_rmse DOUBLE PRECISION;
+    `,
+  },
 ];

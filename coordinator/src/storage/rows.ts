@@ -45,6 +45,12 @@ export const toVersion = (r: Row): VersionRecord => ({
   metrics: {
     testAccuracy: (r.test_accuracy as number | null) ?? null,
     testLoss: (r.test_loss as number | null) ?? null,
+    // Regression metrics only where the version has them, so classification reads as before.
+    ...(r.test_r2 != null && {
+      testR2: r.test_r2 as number,
+      testMae: (r.test_mae as number | null) ?? null,
+      testRmse: (r.test_rmse as number | null) ?? null,
+    }),
   },
   createdAt: r.created_at as string,
   stateHash: (r.state_hash as string | null) ?? null,
@@ -82,13 +88,48 @@ export const toToken = (r: Row): TokenRecord => ({
   revokedAt: (r.revoked_at as string | null) ?? null,
 });
 
-export const toDataset = (r: Row): DatasetRecord =>
-  upgradeDatasetRecord({
+export const toDataset = (r: Row): DatasetRecord => {
+  const record = upgradeDatasetRecord({
     id: r.id as string,
     name: r.name as string,
     createdAt: r.created_at as string,
     ...JSON.parse(r.meta as string),
   });
+  // The columns (migration 8) are the truth for number and hash; meta may predate them.
+  if (typeof r.version === 'number') record.version = r.version;
+  if (typeof r.hash === 'string') record.hash = r.hash;
+  return record;
+};
+
+/** The datasets row of a record: identity and hash as columns, the rest as meta JSON. */
+export function datasetValues(d: DatasetRecord): [string, string, number, string, string, string] {
+  const { id, name, createdAt, ...meta } = d;
+  return [id, name, d.version, d.hash, JSON.stringify(meta), createdAt];
+}
+
+export const PUT_DATASET_SQL = `INSERT INTO datasets (id, name, version, hash, meta, created_at) VALUES (?, ?, ?, ?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET name = excluded.name, version = excluded.version, hash = excluded.hash, meta = excluded.meta`;
+
+/**
+ * The blobs among `count` placeholders (? each; PostgreSQL's store numbers them) that a
+ * model version, an update or an imported model names. One statement, both stores.
+ */
+export function blobsInUseSql(count: number): string {
+  const list = Array.from({ length: count }, () => '?').join(', ');
+  return [
+    `SELECT hash AS h FROM versions WHERE hash IN (${list})`,
+    `SELECT state_hash AS h FROM versions WHERE state_hash IN (${list})`,
+    `SELECT blob_hash AS h FROM updates WHERE blob_hash IN (${list})`,
+    `SELECT hash AS h FROM imported_versions WHERE hash IN (${list})`,
+    `SELECT topology_hash AS h FROM imported_versions WHERE topology_hash IN (${list})`,
+  ].join(' UNION ');
+}
+
+/** `?` placeholders numbered as PostgreSQL wants them ($1, $2, ...). */
+export function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
 
 export const toModel = (r: Row): ModelRecord => ({
   name: r.name as string,

@@ -10,7 +10,19 @@ import { dirname } from 'node:path';
 import type { JobStatus } from '@gridtab/shared';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
-import { type Row, toBan, toContributor, toDataset, toJob, toToken, toUpdate, toVersion } from './rows.ts';
+import {
+  blobsInUseSql,
+  datasetValues,
+  PUT_DATASET_SQL,
+  type Row,
+  toBan,
+  toContributor,
+  toDataset,
+  toJob,
+  toToken,
+  toUpdate,
+  toVersion,
+} from './rows.ts';
 import { SqliteRegistryStore } from './sqlite-registry.ts';
 import { SqliteReputationStore } from './sqlite-reputation.ts';
 import { SqliteSweepStore } from './sqlite-sweeps.ts';
@@ -88,8 +100,8 @@ export class SqliteStore implements Store {
   private insertVersion(v: VersionRecord): void {
     this.db
       .prepare(
-        `INSERT INTO versions (id, job_id, round, hash, parent_id, num_samples, unit_ids, test_accuracy, test_loss, created_at, state_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO versions (id, job_id, round, hash, parent_id, num_samples, unit_ids, test_accuracy, test_loss, created_at, state_hash, test_r2, test_mae, test_rmse)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         v.id,
@@ -103,6 +115,9 @@ export class SqliteStore implements Store {
         v.metrics.testLoss,
         v.createdAt,
         v.stateHash ?? null,
+        v.metrics.testR2 ?? null,
+        v.metrics.testMae ?? null,
+        v.metrics.testRmse ?? null,
       );
   }
 
@@ -161,12 +176,7 @@ export class SqliteStore implements Store {
   }
 
   async putDataset(d: DatasetRecord): Promise<void> {
-    const { id, name, createdAt, ...meta } = d;
-    this.db
-      .prepare(
-        'INSERT INTO datasets (id, name, meta, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, meta = excluded.meta',
-      )
-      .run(id, name, JSON.stringify(meta), createdAt);
+    this.db.prepare(PUT_DATASET_SQL).run(...datasetValues(d));
   }
 
   async getDataset(id: string): Promise<DatasetRecord | null> {
@@ -176,6 +186,23 @@ export class SqliteStore implements Store {
 
   async listDatasets(): Promise<DatasetRecord[]> {
     return (this.db.prepare('SELECT * FROM datasets ORDER BY id').all() as Row[]).map(toDataset);
+  }
+
+  async listDatasetVersions(name: string): Promise<DatasetRecord[]> {
+    return (this.db.prepare('SELECT * FROM datasets WHERE name = ? ORDER BY version').all(name) as Row[]).map(
+      toDataset,
+    );
+  }
+
+  async deleteDataset(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM datasets WHERE id = ?').run(id).changes === 1;
+  }
+
+  async blobsInUse(hashes: string[]): Promise<Set<string>> {
+    if (hashes.length === 0) return new Set();
+    const params = Array.from({ length: 5 }, () => hashes).flat();
+    const rows = this.db.prepare(blobsInUseSql(hashes.length)).all(...params) as Row[];
+    return new Set(rows.map((r) => r.h as string));
   }
 
   async upsertContributor(clientId: string, backend: string | null, now: string): Promise<ContributorRecord> {

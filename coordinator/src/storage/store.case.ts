@@ -6,7 +6,13 @@ import { jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
 import { describe, expect, it } from 'vitest';
 import { registryCases } from './registry-store.case.ts';
 import { reputationCases } from './reputation-store.case.ts';
-import { type JobRecord, StaleRoundError, type Store, type VersionRecord } from './store.ts';
+import {
+  type DatasetRecord,
+  type JobRecord,
+  StaleRoundError,
+  type Store,
+  type VersionRecord,
+} from './store.ts';
 import { sweepCases } from './sweep-store.case.ts';
 
 const spec = jobSpecSchema.parse({ name: 'j', model: MODEL_PRESETS['fashion-mlp'], dataset: 'd' });
@@ -28,6 +34,35 @@ const version = (id: string, jobId: string, round: number, parentId: string | nu
   numSamples: round * 10,
   unitIds: [`${jobId}.r${round}.u0`],
   metrics: { testAccuracy: round ? 0.5 : null, testLoss: round ? 1.2 : null },
+  createdAt: '2026-01-01T00:00:00Z',
+});
+
+const datasetVersion = (name: string, version: number, shards: string[]): DatasetRecord => ({
+  id: `${name}@${version}`,
+  name,
+  version,
+  hash: String(version).repeat(64).slice(0, 64),
+  schema: {
+    task: { kind: 'regression', numTargets: 1 },
+    inputShape: [3],
+    inputDtype: 'float32',
+    featureNames: ['a', 'b', 'c'],
+    categorical: [],
+    labelColumn: 'y',
+    classNames: null,
+    targetNames: ['y'],
+  },
+  stats: { features: [], targets: null, classCounts: null, duplicates: 0, droppedRows: 0, warnings: [] },
+  splits: { method: 'hash', seed: 1, testFraction: 0.2, train: 8, test: 2 },
+  normalization: { inputMean: [0, 0, 0], inputStd: [1, 1, 1], targetMean: [0], targetStd: [1] },
+  source: null,
+  parent: version > 1 ? `${name}@${version - 1}` : null,
+  numTrain: 8,
+  numTest: 2,
+  shardSize: 8,
+  shardHashes: shards,
+  testHashes: ['f'.repeat(64)],
+  bytes: 100,
   createdAt: '2026-01-01T00:00:00Z',
 });
 
@@ -65,6 +100,15 @@ export function storeSuite(name: string, open: Open, reopen?: Open) {
       );
       expect((await store.getVersion('v1f'))?.stateHash).toBe('ab'.repeat(32));
       expect((await store.getVersion('v0f'))?.stateHash ?? null).toBeNull();
+    });
+
+    it("keeps a regression version's R2, MAE and RMSE", async () => {
+      const store = await open();
+      await store.createJob(job('j8'), version('v0h', 'j8', 0, null));
+      const metrics = { testAccuracy: null, testLoss: 0.3, testR2: 0.81, testMae: 2.5, testRmse: 3.25 };
+      await store.commitVersion({ ...version('v1h', 'j8', 1, 'v0h'), metrics }, 2, 'running');
+      expect((await store.getVersion('v1h'))?.metrics).toEqual(metrics);
+      expect((await store.getVersion('v0h'))?.metrics).toEqual({ testAccuracy: null, testLoss: null });
     });
 
     it('refuses a commit for a round the job has left, and one ahead of it', async () => {
@@ -155,6 +199,48 @@ export function storeSuite(name: string, open: Open, reopen?: Open) {
       expect(await store.unbanContributor('c-1')).toBe(true);
       expect(await store.unbanContributor('c-1')).toBe(false);
       expect(await store.getBan('c-1')).toBeNull();
+    });
+
+    it("keeps a dataset's versions in order, one per number, and deletes one", async () => {
+      const store = await open();
+      await store.putDataset(datasetVersion('penguins-s', 1, ['a'.repeat(64)]));
+      await store.putDataset(datasetVersion('penguins-s', 2, ['a'.repeat(64), 'b'.repeat(64)]));
+      await store.putDataset(datasetVersion('other-s', 1, []));
+      const versions = await store.listDatasetVersions('penguins-s');
+      expect(versions.map((d) => [d.id, d.version, d.parent])).toEqual([
+        ['penguins-s@1', 1, null],
+        ['penguins-s@2', 2, 'penguins-s@1'],
+      ]);
+      expect(versions[1]).toEqual(datasetVersion('penguins-s', 2, ['a'.repeat(64), 'b'.repeat(64)]));
+      // (name, version) is unique even under another id.
+      await expect(
+        store.putDataset({ ...datasetVersion('penguins-s', 2, []), id: 'penguins-s@2b' }),
+      ).rejects.toThrow();
+      expect(await store.deleteDataset('penguins-s@1')).toBe(true);
+      expect(await store.deleteDataset('penguins-s@1')).toBe(false);
+      expect(await store.getDataset('penguins-s@1')).toBeNull();
+      expect((await store.listDatasetVersions('penguins-s')).map((d) => d.version)).toEqual([2]);
+      expect((await store.listDatasets()).map((d) => d.id)).toContain('other-s@1');
+    });
+
+    it('says which blobs model versions and updates use', async () => {
+      const store = await open();
+      await store.createJob(job('j7'), { ...version('v0g', 'j7', 0, null), hash: '1'.repeat(64) });
+      await store.insertUpdate({
+        id: 'u7',
+        jobId: 'j7',
+        round: 1,
+        unitId: 'j7.r1.u0',
+        contributorId: 'c1',
+        baseVersionId: 'v0g',
+        numSamples: 1,
+        loss: 1,
+        blobHash: '2'.repeat(64),
+        createdAt: '2026-01-01T00:00:00Z',
+      });
+      const used = await store.blobsInUse(['1'.repeat(64), '2'.repeat(64), '3'.repeat(64)]);
+      expect([...used].sort()).toEqual(['1'.repeat(64), '2'.repeat(64)]);
+      expect((await store.blobsInUse([])).size).toBe(0);
     });
 
     registryCases(

@@ -148,6 +148,15 @@ export interface Store {
   putDataset(dataset: DatasetRecord): Promise<void>;
   getDataset(id: string): Promise<DatasetRecord | null>;
   listDatasets(): Promise<DatasetRecord[]>;
+  /** One dataset's versions, oldest first. */
+  listDatasetVersions(name: string): Promise<DatasetRecord[]>;
+  /** Removes one version's record (its blobs are the caller's to collect); false when absent. */
+  deleteDataset(id: string): Promise<boolean>;
+  /**
+   * Which of `hashes` a model version (weights, strategy state), an update or an imported
+   * model names: blobs a dataset garbage collection must keep.
+   */
+  blobsInUse(hashes: string[]): Promise<Set<string>>;
 
   upsertContributor(clientId: string, backend: string | null, now: string): Promise<ContributorRecord>;
   recordContribution(contributorId: string, samples: number, now: string): Promise<void>;

@@ -48,4 +48,12 @@ export class PgBlobStore implements BlobStore {
     if (!HASH_PATTERN.test(hash)) return false;
     return (await this.pool.query('SELECT 1 FROM blobs WHERE hash = $1', [hash])).rowCount === 1;
   }
+
+  async delete(hash: string): Promise<number> {
+    if (!HASH_PATTERN.test(hash)) return 0;
+    const row = (
+      await this.pool.query('DELETE FROM blobs WHERE hash = $1 RETURNING length(bytes) AS n', [hash])
+    ).rows[0] as { n: number } | undefined;
+    return row ? Number(row.n) : 0;
+  }
 }

@@ -8,7 +8,20 @@ import { randomUUID } from 'node:crypto';
 import type { JobStatus } from '@gridtab/shared';
 import pg from 'pg';
 import { MIGRATIONS } from '../migrations.ts';
-import { type Row, toBan, toContributor, toDataset, toJob, toToken, toUpdate, toVersion } from '../rows.ts';
+import {
+  blobsInUseSql,
+  datasetValues,
+  numbered,
+  PUT_DATASET_SQL,
+  type Row,
+  toBan,
+  toContributor,
+  toDataset,
+  toJob,
+  toToken,
+  toUpdate,
+  toVersion,
+} from '../rows.ts';
 import {
   type BanRecord,
   type ContributorRecord,
@@ -45,8 +58,8 @@ async function migrate(pool: pg.Pool): Promise<void> {
 
 async function insertVersion(db: Queryable, v: VersionRecord): Promise<void> {
   await db.query(
-    `INSERT INTO versions (id, job_id, round, hash, parent_id, num_samples, unit_ids, test_accuracy, test_loss, created_at, state_hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    `INSERT INTO versions (id, job_id, round, hash, parent_id, num_samples, unit_ids, test_accuracy, test_loss, created_at, state_hash, test_r2, test_mae, test_rmse)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
     [
       v.id,
       v.jobId,
@@ -59,6 +72,9 @@ async function insertVersion(db: Queryable, v: VersionRecord): Promise<void> {
       v.metrics.testLoss,
       v.createdAt,
       v.stateHash ?? null,
+      v.metrics.testR2 ?? null,
+      v.metrics.testMae ?? null,
+      v.metrics.testRmse ?? null,
     ],
   );
 }
@@ -179,11 +195,7 @@ export class PgStore implements Store {
   }
 
   async putDataset(d: DatasetRecord): Promise<void> {
-    const { id, name, createdAt, ...meta } = d;
-    await this.pool.query(
-      'INSERT INTO datasets (id, name, meta, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET name = excluded.name, meta = excluded.meta',
-      [id, name, JSON.stringify(meta), createdAt],
-    );
+    await this.pool.query(numbered(PUT_DATASET_SQL), datasetValues(d));
   }
 
   async getDataset(id: string): Promise<DatasetRecord | null> {
@@ -193,6 +205,21 @@ export class PgStore implements Store {
 
   async listDatasets(): Promise<DatasetRecord[]> {
     return (await this.all('SELECT * FROM datasets ORDER BY id')).map(toDataset);
+  }
+
+  async listDatasetVersions(name: string): Promise<DatasetRecord[]> {
+    return (await this.all('SELECT * FROM datasets WHERE name = $1 ORDER BY version', [name])).map(toDataset);
+  }
+
+  async deleteDataset(id: string): Promise<boolean> {
+    return (await this.pool.query('DELETE FROM datasets WHERE id = $1', [id])).rowCount === 1;
+  }
+
+  async blobsInUse(hashes: string[]): Promise<Set<string>> {
+    if (hashes.length === 0) return new Set();
+    const params = Array.from({ length: 5 }, () => hashes).flat();
+    const rows = await this.all(numbered(blobsInUseSql(hashes.length)), params);
+    return new Set(rows.map((r) => r.h as string));
   }
 
   async upsertContributor(clientId: string, backend: string | null, now: string): Promise<ContributorRecord> {

@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// Entry for `npx gridtab`: loads the TypeScript CLI through tsx, like the rest of GridTab.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../coordinator/src/cli/main.ts');
+process.exit(await main(process.argv.slice(2)));

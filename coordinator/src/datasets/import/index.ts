@@ -1,0 +1,20 @@
+/**
+ * The importers by format, and importFile: the one entry the registry calls. The table is a
+ * Record over DatasetFormat, so a new format does not compile until it has an importer.
+ */
+import type { DatasetFormat } from '@gridtab/shared';
+import type { ImportDeps, ImportedContent, Importer, ImportInput } from '../importer.ts';
+import { importCsv } from './csv.ts';
+
+export const IMPORTERS: Record<DatasetFormat, Importer> = {
+  csv: importCsv,
+  tsv: importCsv,
+  parquet: importCsv,
+  npz: importCsv,
+  images: importCsv,
+  idx: importCsv,
+};
+
+export function importFile(input: ImportInput, deps: ImportDeps): Promise<ImportedContent> {
+  return IMPORTERS[input.format](input, deps);
+}

@@ -1,0 +1,377 @@
+/**
+ * Turns rows, one at a time and in file order, into a dataset version's content: shards written
+ * to the blob store as soon as they fill (memory stays bounded whatever the file's size),
+ * streaming statistics, class counts, duplicates, the split and the normalization. Every
+ * importer feeds one of these, so formats differ only in how they read rows.
+ *
+ * Shards are cut where the content says, not every N rows: a shard ends after a row whose hash
+ * falls under 1 / shardSize (at least shardSize / 4 and at most 4 x shardSize rows). An edit
+ * that moves a row between train and test, or a dropped or inserted row, then changes only the
+ * shards around it instead of shifting every later boundary; an append changes only the last
+ * shard. The mean shard holds about shardSize rows, which is what the scheduler plans with.
+ */
+import {
+  type DatasetSchema,
+  type DatasetSplits,
+  type DatasetStats,
+  encodeShard,
+  type FeatureStats,
+  GridTabError,
+  type Normalization,
+  PIXEL_NORMALIZATION,
+  type QualityIssue,
+} from '@gridtab/shared';
+import { versionHash } from '../data-spec.ts';
+import type { ImportDeps, ImportedContent } from '../importer.ts';
+import { HashSet64, hash64, unitInterval } from './row-hash.ts';
+
+export type Split = 'train' | 'test';
+
+export type BuilderLabels =
+  | { kind: 'classification'; classNames: string[] }
+  | { kind: 'regression'; targetNames: string[] };
+
+export interface BuilderSetup {
+  inputShape: number[];
+  inputDtype: 'uint8' | 'float32';
+  labels: BuilderLabels;
+  /** Tabular: a name per input value; stats and normalization are then per feature. */
+  featureNames: string[] | null;
+  categorical?: DatasetSchema['categorical'];
+  labelColumn: string | null;
+  /** `pixels`: PIXEL_NORMALIZATION; `features`: per-feature standardization (tabular). */
+  normalize: 'pixels' | 'features' | 'global';
+  /** True when the file says which rows are test rows (every add then passes a split). */
+  fileSplit: boolean;
+  shardSize?: number;
+  seed?: number;
+  testFraction?: number;
+  /** For progress reports: bytes of the file read so far, and its size. */
+  bytesRead?: () => number;
+  bytesTotal?: number;
+}
+
+/** Welford's streaming mean and variance with min, max and a missing count, per slot. */
+class Moments {
+  readonly n: Float64Array;
+  readonly mean: Float64Array;
+  readonly m2: Float64Array;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+  readonly missing: Float64Array;
+  constructor(size: number) {
+    this.n = new Float64Array(size);
+    this.mean = new Float64Array(size);
+    this.m2 = new Float64Array(size);
+    this.min = new Float64Array(size).fill(Number.POSITIVE_INFINITY);
+    this.max = new Float64Array(size).fill(Number.NEGATIVE_INFINITY);
+    this.missing = new Float64Array(size);
+  }
+  add(slot: number, v: number): void {
+    const n = ++this.n[slot];
+    const d = v - this.mean[slot];
+    this.mean[slot] += d / n;
+    this.m2[slot] += d * (v - this.mean[slot]);
+    if (v < this.min[slot]) this.min[slot] = v;
+    if (v > this.max[slot]) this.max[slot] = v;
+  }
+  std(slot: number): number {
+    return this.n[slot] > 1 ? Math.sqrt(this.m2[slot] / this.n[slot]) : 0;
+  }
+  stats(names: string[]): FeatureStats[] {
+    return names.map((name, i) => ({
+      name,
+      mean: this.mean[i],
+      std: this.std(i),
+      min: this.n[i] > 0 ? this.min[i] : 0,
+      max: this.n[i] > 0 ? this.max[i] : 0,
+      missing: this.missing[i],
+    }));
+  }
+}
+
+/** Rows of one split waiting for their shard to close. */
+class ShardBuffer {
+  count = 0;
+  readonly x: Uint8Array | Float32Array;
+  readonly y: Uint16Array | Float32Array;
+  constructor(
+    readonly capacity: number,
+    readonly sampleSize: number,
+    readonly labelWidth: number,
+    dtype: 'uint8' | 'float32',
+    classes: boolean,
+  ) {
+    this.x =
+      dtype === 'uint8' ? new Uint8Array(capacity * sampleSize) : new Float32Array(capacity * sampleSize);
+    this.y = classes ? new Uint16Array(capacity) : new Float32Array(capacity * labelWidth);
+  }
+  encode(): Uint8Array {
+    const { count, sampleSize, labelWidth } = this;
+    return encodeShard({
+      count,
+      sampleSize,
+      labelWidth,
+      x: this.x.subarray(0, count * sampleSize),
+      y: this.y.subarray(0, count * labelWidth),
+    });
+  }
+}
+
+export function cancelled(): GridTabError {
+  return new GridTabError('BAD_REQUEST', 'import cancelled');
+}
+
+export class VersionBuilder {
+  private readonly sampleSize: number;
+  private readonly labelWidth: number;
+  private readonly classes: boolean;
+  private readonly shardSize: number;
+  private readonly seed: number;
+  private readonly testFraction: number;
+  /** Stats slots: one per feature (tabular), per channel (images), or one for all values. */
+  private readonly slots: number;
+  private readonly slotNames: string[];
+  private readonly moments: Moments;
+  private readonly targets: Moments | null;
+  private readonly counts: { train: number[]; test: number[] } | null;
+  private readonly seen = new HashSet64();
+  private readonly buffers: Record<Split, ShardBuffer>;
+  private readonly hashes: Record<Split, string[]> = { train: [], test: [] };
+  private readonly rows: Record<Split, number> = { train: 0, test: 0 };
+  private readonly warnings: QualityIssue[] = [];
+  private bytes = 0;
+  private duplicates = 0;
+  private dropped = 0;
+  private missingLabels = 0;
+  private added = 0;
+
+  constructor(
+    private readonly setup: BuilderSetup,
+    private readonly deps: ImportDeps,
+  ) {
+    const { inputShape, labels } = setup;
+    this.sampleSize = inputShape.reduce((a, b) => a * b, 1);
+    this.classes = labels.kind === 'classification';
+    this.labelWidth = labels.kind === 'classification' ? 1 : labels.targetNames.length;
+    this.shardSize = Math.max(4, setup.shardSize ?? 1000);
+    this.seed = setup.seed ?? 1;
+    this.testFraction = setup.testFraction ?? 0.2;
+    if (setup.normalize === 'features') {
+      this.slotNames = setup.featureNames ?? inputShape.map((_, i) => `feature ${i}`);
+    } else if (setup.normalize === 'pixels' && inputShape.length === 3) {
+      this.slotNames = Array.from({ length: inputShape[2] }, (_, c) => `channel ${c}`);
+    } else {
+      this.slotNames = ['all values'];
+    }
+    this.slots = this.slotNames.length;
+    this.moments = new Moments(this.slots);
+    this.targets = labels.kind === 'regression' ? new Moments(this.labelWidth) : null;
+    this.counts =
+      labels.kind === 'classification'
+        ? { train: labels.classNames.map(() => 0), test: labels.classNames.map(() => 0) }
+        : null;
+    const cap = this.shardSize * 4;
+    const make = () => new ShardBuffer(cap, this.sampleSize, this.labelWidth, setup.inputDtype, this.classes);
+    this.buffers = { train: make(), test: make() };
+  }
+
+  /** A value the importer found missing (and imputed or dropped), for the feature's stats. */
+  noteMissing(feature: number): void {
+    if (feature < this.slots) this.moments.missing[feature]++;
+  }
+
+  noteDropped(): void {
+    this.dropped++;
+  }
+
+  noteMissingLabel(): void {
+    this.missingLabels++;
+    this.dropped++;
+  }
+
+  warn(issue: QualityIssue): void {
+    this.warnings.push(issue);
+  }
+
+  /**
+   * Adds a row: `x` holds sampleSize values, `label` a class index or the targets. The split
+   * is the file's when given, else a seeded hash of the row's content. Returns a promise only
+   * when the row closed a shard (await it before the next add; the shard is being written).
+   */
+  add(x: ArrayLike<number>, label: number | ArrayLike<number>, split?: Split): Promise<void> | undefined {
+    const { sampleSize, labelWidth } = this;
+    if (x.length !== sampleSize) {
+      throw new GridTabError('INCONSISTENT_SAMPLES', `a row has ${x.length} values; expected ${sampleSize}`);
+    }
+    // Stage the row in the train buffer's free slot to hash its stored bytes; move it if test.
+    const stage = this.buffers.train;
+    const xo = stage.count * sampleSize;
+    stage.x.set(x, xo);
+    const yo = stage.count * labelWidth;
+    if (typeof label === 'number') stage.y[yo] = label;
+    else stage.y.set(label, yo);
+    const xb = stage.x.subarray(xo, xo + sampleSize);
+    const yb = stage.y.subarray(yo, yo + labelWidth);
+    const rowBytes = new Uint8Array(xb.byteLength + yb.byteLength);
+    rowBytes.set(new Uint8Array(xb.buffer, xb.byteOffset, xb.byteLength));
+    rowBytes.set(new Uint8Array(yb.buffer, yb.byteOffset, yb.byteLength), xb.byteLength);
+    const h = hash64(rowBytes);
+    if (!this.seen.add(h)) this.duplicates++;
+    const s: Split = split ?? (unitInterval(h, this.seed) < this.testFraction ? 'test' : 'train');
+    const buf = this.buffers[s];
+    if (s === 'test') {
+      buf.x.set(xb, buf.count * sampleSize);
+      buf.y.set(yb, buf.count * labelWidth);
+    }
+    buf.count++;
+    this.rows[s]++;
+    if (s === 'train') this.observe(xb, yb);
+    if (this.counts && typeof label === 'number') {
+      if (!Number.isInteger(label) || label < 0 || label >= this.counts.train.length) {
+        throw new GridTabError('BAD_REQUEST', `class index ${label} is out of range`);
+      }
+      this.counts[s][label]++;
+    }
+    if (++this.added % 4096 === 0) this.tick();
+    // Content-defined cut: the row's hash (independent of the split draw) decides.
+    const min = Math.floor(this.shardSize / 4);
+    const cut =
+      buf.count >= buf.capacity ||
+      (buf.count >= min && unitInterval(h, this.seed ^ 0x5bd1e995) < 1 / (this.shardSize - min));
+    return cut ? this.flush(s) : undefined;
+  }
+
+  private observe(x: Uint8Array | Float32Array, y: Uint16Array | Float32Array): void {
+    const { slots, moments } = this;
+    if (slots === 1) for (let i = 0; i < x.length; i++) moments.add(0, x[i]);
+    else for (let i = 0; i < x.length; i++) moments.add(i % slots, x[i]);
+    if (this.targets) for (let t = 0; t < y.length; t++) this.targets.add(t, y[t]);
+  }
+
+  private tick(): void {
+    if (this.deps.signal?.aborted) throw cancelled();
+    this.deps.onProgress?.({
+      bytesRead: this.setup.bytesRead?.() ?? 0,
+      bytesTotal: this.setup.bytesTotal ?? 0,
+      rows: this.added,
+    });
+  }
+
+  private async flush(s: Split): Promise<void> {
+    const buf = this.buffers[s];
+    if (buf.count === 0) return;
+    if (this.deps.signal?.aborted) throw cancelled();
+    const bytes = buf.encode();
+    buf.count = 0;
+    this.bytes += bytes.byteLength;
+    this.hashes[s].push(await this.deps.blobs.put(bytes));
+  }
+
+  /** Closes the last shards, checks the whole, and returns the version's content. */
+  async finish(): Promise<ImportedContent> {
+    await this.flush('train');
+    await this.flush('test');
+    const { setup, rows } = this;
+    if (rows.train + rows.test === 0 && this.missingLabels > 0) {
+      throw new GridTabError('MISSING_LABEL', `all ${this.missingLabels} rows lack a label`);
+    }
+    if (rows.train === 0 || rows.test === 0) {
+      throw new GridTabError(
+        'EMPTY_DATASET',
+        `the file gives ${rows.train} training and ${rows.test} test rows; both must be non-empty`,
+      );
+    }
+    const labels = setup.labels;
+    if (labels.kind === 'classification' && this.counts) {
+      const present = labels.classNames.filter((_, i) => this.counts!.train[i] + this.counts!.test[i] > 0);
+      if (present.length < 2) {
+        throw new GridTabError(
+          'SINGLE_CLASS',
+          `the labels hold one class (${present[0] ?? 'none'}): nothing to learn`,
+        );
+      }
+    }
+    const features = this.moments.stats(this.slotNames);
+    const constant = features.filter((f) => f.min === f.max).map((f) => f.name);
+    if (constant.length > 0 && setup.normalize === 'features') {
+      this.warn({
+        code: 'CONSTANT_FEATURE',
+        message: `constant in the training rows: ${constant.slice(0, 10).join(', ')}${constant.length > 10 ? '...' : ''}`,
+        count: constant.length,
+      });
+    }
+    if (this.duplicates > 0) {
+      this.warn({
+        code: 'DUPLICATE_ROWS',
+        message: `${this.duplicates} rows repeat an earlier row exactly`,
+        count: this.duplicates,
+      });
+    }
+    const targetStats =
+      this.targets && labels.kind === 'regression' ? this.targets.stats(labels.targetNames) : null;
+    const orOne = (s: number) => (s > 0 && Number.isFinite(s) ? s : 1);
+    const normalization: Normalization =
+      setup.normalize === 'pixels'
+        ? PIXEL_NORMALIZATION
+        : {
+            inputMean: features.map((f) => f.mean),
+            inputStd: features.map((f) => orOne(f.std)),
+            targetMean: targetStats ? targetStats.map((t) => t.mean) : null,
+            targetStd: targetStats ? targetStats.map((t) => orOne(t.std)) : null,
+          };
+    if (setup.normalize === 'pixels' && targetStats) {
+      normalization.targetMean = targetStats.map((t) => t.mean);
+      normalization.targetStd = targetStats.map((t) => orOne(t.std));
+    }
+    const schema: DatasetSchema = {
+      task:
+        labels.kind === 'classification'
+          ? { kind: 'classification', numClasses: labels.classNames.length }
+          : { kind: 'regression', numTargets: labels.targetNames.length },
+      inputShape: setup.inputShape,
+      inputDtype: setup.inputDtype,
+      featureNames: setup.featureNames,
+      categorical: setup.categorical ?? [],
+      labelColumn: setup.labelColumn,
+      classNames: labels.kind === 'classification' ? labels.classNames : null,
+      targetNames: labels.kind === 'regression' ? labels.targetNames : null,
+    };
+    const splits: DatasetSplits = setup.fileSplit
+      ? { method: 'file', seed: null, testFraction: null, train: rows.train, test: rows.test }
+      : {
+          method: 'hash',
+          seed: this.seed,
+          testFraction: this.testFraction,
+          train: rows.train,
+          test: rows.test,
+        };
+    const named = (counts: number[]) =>
+      labels.kind === 'classification'
+        ? Object.fromEntries(labels.classNames.map((c, i) => [c, counts[i]]))
+        : {};
+    const stats: DatasetStats = {
+      features,
+      targets: targetStats,
+      classCounts: this.counts ? { train: named(this.counts.train), test: named(this.counts.test) } : null,
+      duplicates: this.duplicates,
+      droppedRows: this.dropped,
+      warnings: this.warnings,
+    };
+    const shardHashes = this.hashes.train;
+    const testHashes = this.hashes.test;
+    return {
+      hash: await versionHash({ schema, normalization, splits, shardHashes, testHashes }),
+      schema,
+      stats,
+      splits,
+      normalization,
+      numTrain: rows.train,
+      numTest: rows.test,
+      shardSize: this.shardSize,
+      shardHashes,
+      testHashes,
+      bytes: this.bytes,
+    };
+  }
+}
