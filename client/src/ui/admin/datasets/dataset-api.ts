@@ -10,6 +10,7 @@ import type {
   DatasetVersionView,
   DatasetView,
   ErrorBody,
+  MissingPolicy,
   TaskKind,
 } from '@gridtab/shared';
 import { call } from '../token-api.ts';
@@ -19,18 +20,26 @@ export type DatasetVersionDetail = DatasetVersionView & { lineage: DatasetLineag
 const seg = encodeURIComponent;
 const versionPath = (name: string, version: number) => `/api/datasets/${seg(name)}/versions/${version}`;
 
+/** The API answers lists as arrays; an envelope (`{ datasets }`, `{ versions }`) is read too. */
+const listOf = <T>(body: T[] | Record<string, T[]>, key: string): T[] =>
+  Array.isArray(body) ? body : (body[key] ?? []);
+
 export const datasetApi = (baseUrl: string, bearer: () => string) => ({
   list: async () =>
-    (await call<{ datasets: DatasetView[] }>(baseUrl, bearer(), 'GET', '/api/datasets')).datasets,
+    listOf(
+      await call<DatasetView[] | Record<string, DatasetView[]>>(baseUrl, bearer(), 'GET', '/api/datasets'),
+      'datasets',
+    ),
   versions: async (name: string) =>
-    (
-      await call<{ versions: DatasetVersionView[] }>(
+    listOf(
+      await call<DatasetVersionView[] | Record<string, DatasetVersionView[]>>(
         baseUrl,
         bearer(),
         'GET',
         `/api/datasets/${seg(name)}/versions`,
-      )
-    ).versions,
+      ),
+      'versions',
+    ),
   version: (name: string, version: number) =>
     call<DatasetVersionDetail>(baseUrl, bearer(), 'GET', versionPath(name, version)),
   /** true once deleted (a 204 has no body to return). */
@@ -46,6 +55,10 @@ export interface UploadRequest {
   label: string;
   /** Empty: the importer infers it from the label column. */
   task: TaskKind | '';
+  /** Tabular: what to do with a missing feature value (empty: the importer's default, refuse). */
+  missing?: MissingPolicy | '';
+  /** Recorded as the version's source file name. */
+  fileName?: string;
 }
 
 export interface UploadResult {
@@ -59,6 +72,8 @@ export function uploadPath(req: Omit<UploadRequest, 'file'>): string {
   const q = new URLSearchParams({ format: req.format });
   if (req.label.trim()) q.set('label', req.label.trim());
   if (req.task) q.set('task', req.task);
+  if (req.missing) q.set('missing', req.missing);
+  if (req.fileName) q.set('fileName', req.fileName);
   return `/api/datasets/${seg(req.name.trim())}/versions?${q}`;
 }
 

@@ -88,8 +88,17 @@ describe('datasets page helpers', () => {
   });
 
   it('builds the upload query and reads error bodies', () => {
-    expect(uploadPath({ name: ' cars ', format: 'csv', label: 'Miles_per_Gallon', task: 'regression' })).toBe(
-      '/api/datasets/cars/versions?format=csv&label=Miles_per_Gallon&task=regression',
+    expect(
+      uploadPath({
+        name: ' cars ',
+        format: 'csv',
+        label: 'Miles_per_Gallon',
+        task: 'regression',
+        missing: 'drop',
+        fileName: 'cars.csv',
+      }),
+    ).toBe(
+      '/api/datasets/cars/versions?format=csv&label=Miles_per_Gallon&task=regression&missing=drop&fileName=cars.csv',
     );
     expect(uploadPath({ name: 'pets', format: 'images', label: ' ', task: '' })).toBe(
       '/api/datasets/pets/versions?format=images',
