@@ -23,7 +23,7 @@ export default defineConfig({
   },
   test: {
     root: import.meta.dirname,
-    include: ['{shared,coordinator,client,kernels}/**/*.test.ts'],
+    include: ['{shared,coordinator,client,kernels,examples}/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     environment: 'node',
     testTimeout: 120_000,

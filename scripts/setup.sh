@@ -42,3 +42,8 @@ if [ ! -f "$example" ] || [ -n "$(find examples/fashion-classifier client/src/in
   echo "[setup] building the inference example (vite)"
   npx vite build -c examples/fashion-classifier/vite.config.ts --logLevel warn
 fi
+tabular=client/dist/examples/tabular/index.html
+if [ ! -f "$tabular" ] || [ -n "$(find examples/tabular client/src/inference client/dist/index.html -newer "$tabular" -print -quit)" ]; then
+  echo "[setup] building the tabular example (vite)"
+  npx vite build -c examples/tabular/vite.config.ts --logLevel warn
+fi

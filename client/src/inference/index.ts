@@ -6,7 +6,7 @@
  */
 export type { BackendPreference } from './backend.ts';
 export { InferenceError, type InferenceErrorCode } from './errors.ts';
-export type { VersionInfo } from './loader.ts';
+export type { GridTabMeta, VersionInfo } from './loader.ts';
 export {
   type Classification,
   GridTabModel,
@@ -14,5 +14,6 @@ export {
   type LoadOptions,
   loadModel,
   type ModelInput,
+  type NamedPrediction,
 } from './model.ts';
 export { IdbModelCache, MemoryModelCache, type ModelCache } from './store.ts';

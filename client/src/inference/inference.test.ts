@@ -3,13 +3,15 @@
  * covered by e2e/inference.spec.ts): loading by alias, caching, refusing bad weights, typed
  * errors, live swaps and telemetry.
  */
-import { jobSpecSchema } from '@gridtab/shared';
+import { jobSpecSchema, type Normalization, PIXEL_NORMALIZATION } from '@gridtab/shared';
+import { buildModel, getFlatWeights, setFlatWeights } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitVersion } from '../../../coordinator/src/registry/testing.ts';
 import { createJob } from '../../../coordinator/src/scheduler/jobs.ts';
+import type { DatasetRecord } from '../../../coordinator/src/storage/store.ts';
 import { startTestCoordinator, TEST_JOB, type TestCoordinator } from '../../../coordinator/src/testing.ts';
-import { InferenceError, type LoadOptions, loadModel, MemoryModelCache } from './index.ts';
+import { type GridTabMeta, InferenceError, type LoadOptions, loadModel, MemoryModelCache } from './index.ts';
 
 let co: TestCoordinator;
 let versions: { id: string; hash: string }[];
@@ -34,6 +36,27 @@ function tracingFetch(mode: { tamper?: boolean; truncate?: boolean; offline?: bo
     return new Response(mode.truncate ? bytes.subarray(0, bytes.length - 4) : bytes, { status: 200 });
   };
   return { fn, weightDownloads: () => seen.filter((u) => u.includes('/models/weights/')).length };
+}
+
+/**
+ * A fetch that rewrites the GridTab metadata of every model.json it passes on: `strip` removes
+ * what exports of versioned datasets carry (an older export), `add` sets it. The registry of
+ * branch dataset-api exports these fields; until it is merged here, `add` puts in what it will.
+ */
+function metaFetch(change: { strip?: boolean; add?: Partial<GridTabMeta> }): typeof fetch {
+  return async (input, init) => {
+    const res = await fetch(input, init);
+    if (!String(input).endsWith('/model.json') || !res.ok) return res;
+    const json = (await res.json()) as { userDefinedMetadata: { gridtab: GridTabMeta } };
+    const meta = json.userDefinedMetadata.gridtab;
+    if (change.strip)
+      for (const k of ['dataset', 'task', 'normalization', 'targetNames'] as const) delete meta[k];
+    Object.assign(meta, change.add ?? {});
+    return new Response(JSON.stringify(json), {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    });
+  };
 }
 
 const options = (extra: Partial<LoadOptions> = {}): LoadOptions => ({
@@ -61,8 +84,14 @@ afterAll(() => co?.destroy());
 
 describe('inference SDK', () => {
   it('loads the alias version and predicts what plain TF.js predicts with the exported model', async () => {
-    const model = await loadModel('fashion', options({ live: false, telemetry: false }));
+    // An export without normalization: inputs are used as given.
+    const model = await loadModel(
+      'fashion',
+      options({ fetch: metaFetch({ strip: true }), live: false, telemetry: false }),
+    );
     expect(model.version).toBe(versions[1].id);
+    expect(model.normalization).toBeNull();
+    expect(model.task).toEqual({ kind: 'classification', numClasses: 10 });
     expect(model.inputShape).toEqual([28, 28, 1]);
     expect(model.labels?.[0]).toBe('T-shirt/top');
     const input = Float32Array.from({ length: 2 * 784 }, (_, i) => (i % 17) / 17);
@@ -178,4 +207,158 @@ describe('inference SDK', () => {
     expect(swapped).toEqual([versions[2].id]);
     model.dispose();
   });
+
+  it('applies the version normalization to raw inputs; classify feeds raw pixels to it', async () => {
+    const model = await loadModel(
+      'fashion',
+      options({
+        // A fixed version: the alias moved in the test before.
+        version: versions[1].id,
+        fetch: metaFetch({ add: { dataset: 'fashion-mnist@1', normalization: PIXEL_NORMALIZATION } }),
+        live: false,
+        telemetry: false,
+      }),
+    );
+    expect(model.dataset).toBe('fashion-mnist@1');
+    const plain = await tf.loadLayersModel(
+      `${co.url}/api/models/fashion/versions/${versions[1].id}/model.json`,
+    );
+    const pixels = Float32Array.from({ length: 784 }, (_, i) => (i * 37) % 256);
+    const ours = await model.predict(pixels);
+    const scaled = tf.tensor(
+      pixels.map((p) => p / 255),
+      [1, 28, 28, 1],
+    );
+    const expected = (await (plain.predict(scaled) as tf.Tensor).data()) as Float32Array;
+    for (let i = 0; i < 10; i++) expect(ours[i]).toBeCloseTo(expected[i], 5);
+    // A grey image of 128: the same probabilities as 128/255 everywhere through plain TF.js.
+    const c = await model.classify(tf.fill([28, 28, 1], 128) as tf.Tensor3D);
+    const grey = (await (
+      plain.predict(tf.fill([1, 28, 28, 1], 128 / 255)) as tf.Tensor
+    ).data()) as Float32Array;
+    for (let i = 0; i < 10; i++) expect(c.probabilities[i]).toBeCloseTo(grey[i], 5);
+    const [named] = await model.predictNamed(pixels);
+    expect(named.kind).toBe('classification');
+    if (named.kind === 'classification') {
+      expect(Object.keys(named.probabilities)).toEqual(model.labels);
+      expect(named.probabilities[named.label]).toBe(named.confidence);
+      expect(named.confidence).toBeCloseTo(Math.max(...expected), 5);
+    }
+    tf.dispose([scaled]);
+    plain.dispose();
+    model.dispose();
+  });
+
+  it('predicts regression targets in their own units from raw feature values', async () => {
+    // A regression dataset version (3 features, 2 targets) and a linear model trained on it.
+    const normalization: Normalization = {
+      inputMean: [10, -2, 100],
+      inputStd: [2, 0.5, 50],
+      targetMean: [25, 3000],
+      targetStd: [5, 800],
+    };
+    const record: DatasetRecord = {
+      id: 'cars@1',
+      name: 'cars',
+      version: 1,
+      hash: 'c'.repeat(64),
+      schema: {
+        task: { kind: 'regression', numTargets: 2 },
+        inputShape: [3],
+        inputDtype: 'float32',
+        featureNames: ['Cylinders', 'Acceleration', 'Horsepower'],
+        categorical: [],
+        labelColumn: 'Miles_per_Gallon',
+        classNames: null,
+        targetNames: ['Miles_per_Gallon', 'Weight_in_lbs'],
+      },
+      stats: { features: [], targets: null, classCounts: null, duplicates: 0, droppedRows: 0, warnings: [] },
+      splits: { method: 'hash', seed: 1, testFraction: 0.2, train: 0, test: 0 },
+      normalization,
+      source: null,
+      parent: null,
+      numTrain: 0,
+      numTest: 0,
+      shardSize: 64,
+      shardHashes: [],
+      testHashes: [],
+      bytes: 0,
+      createdAt: new Date().toISOString(),
+    };
+    await co.store.putDataset(record);
+    const topology = {
+      class_name: 'Sequential',
+      config: {
+        name: 'cars_linear',
+        layers: [
+          {
+            class_name: 'Dense',
+            config: { units: 2, activation: 'linear', batch_input_shape: [null, 3], name: 'out' },
+          },
+        ],
+      },
+    };
+    const job = await createJob(
+      co,
+      jobSpecSchema.parse({ ...TEST_JOB_OF(topology), name: 'cars-mpg', dataset: 'cars@1' }),
+    );
+    const committed = await commitVersion(co, job.id, null);
+    const net = await buildModel(topology);
+    const flat = await getFlatWeights(net);
+    // The version's weights, read back the way the registry stores them.
+    const stored = new Float32Array((await co.blobs.get(committed.hash))!.slice().buffer);
+    expect(stored.length).toBe(flat.length);
+    setFlatWeights(net, stored);
+
+    const model = await loadModel(
+      'cars-mpg',
+      options({
+        version: committed.id,
+        fetch: metaFetch({
+          add: {
+            dataset: 'cars@1',
+            task: record.schema.task,
+            normalization,
+            targetNames: record.schema.targetNames,
+          },
+        }),
+        live: false,
+        telemetry: false,
+      }),
+    );
+    expect(model.task).toEqual({ kind: 'regression', numTargets: 2 });
+    const raw = [
+      [12, -1.5, 150],
+      [8, -2.5, 60],
+    ];
+    const out = await model.predict(raw.flat());
+    // By hand: standardize, the linear layer, then back to target units.
+    const z = tf.tensor2d(
+      raw.map((r) => r.map((v, i) => (v - normalization.inputMean[i]) / normalization.inputStd[i])),
+    );
+    const y = (await (net.predict(z) as tf.Tensor).data()) as Float32Array;
+    const want = Array.from(
+      y,
+      (v, i) => v * normalization.targetStd![i % 2] + normalization.targetMean![i % 2],
+    );
+    expect(out.length).toBe(4);
+    for (let i = 0; i < 4; i++) expect(out[i]).toBeCloseTo(want[i], 3);
+    const named = await model.predictNamed(raw.flat());
+    expect(named).toHaveLength(2);
+    expect(named[1]).toEqual({
+      kind: 'regression',
+      values: { Miles_per_Gallon: out[2], Weight_in_lbs: out[3] },
+    });
+    tf.dispose([z]);
+    net.dispose();
+    model.dispose();
+  });
+});
+
+const TEST_JOB_OF = (model: Record<string, unknown>) => ({
+  name: 'x',
+  model,
+  dataset: 'fashion-mnist',
+  hyperparameters: { batchSize: 32, localSteps: 10, learningRate: 0.002, optimizer: 'adam' as const },
+  stopping: { maxRounds: 5 },
 });

@@ -5,6 +5,7 @@
  * the model in memory. When the coordinator cannot be reached, the last version this alias gave
  * is loaded from the cache, so a reload works offline.
  */
+import type { Normalization, TaskSpec } from '@gridtab/shared';
 import * as tf from '@tensorflow/tfjs';
 import { fromResponse, InferenceError } from './errors.ts';
 import type { ModelCache } from './store.ts';
@@ -25,6 +26,16 @@ export interface GridTabMeta {
   weightBytes: number;
   inputShape: (number | null)[];
   labels: string[] | null;
+  /**
+   * From models trained on a versioned dataset (absent in older exports, whose inputs are used
+   * as given and whose outputs are class probabilities): the dataset version `name@version`,
+   * its task, the normalization applied to inputs (and undone on regression outputs), and the
+   * regression targets' names.
+   */
+  dataset?: string;
+  task?: TaskSpec;
+  normalization?: Normalization;
+  targetNames?: string[] | null;
 }
 
 export interface ModelJson {

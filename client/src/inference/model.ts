@@ -3,10 +3,22 @@
  * answers predict/classify on the version its alias gives this client, hears promotions over
  * socket.io and swaps to the new version without a reload (keeping the one it has when the new
  * one fails: unreachable, tampered, or a different architecture), and reports telemetry.
+ *
+ * Inputs are taken in the dataset's own units (raw 0-255 pixels, raw feature values): the
+ * version's normalization from model.json is applied here, with the same function training
+ * uses, and regression outputs are mapped back to the targets' units. A model.json without
+ * normalization (older exports) gets its inputs as given.
  */
 
-import type { InferenceClientEvents, InferenceServerEvents, ResolvedVersion } from '@gridtab/shared';
+import type {
+  InferenceClientEvents,
+  InferenceServerEvents,
+  Normalization,
+  ResolvedVersion,
+  TaskSpec,
+} from '@gridtab/shared';
 import { Endpoints } from '@gridtab/shared/endpoints';
+import { denormalizeTargets, normalizeInputs } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import type { Socket } from 'socket.io-client';
 import { availableBackends, type BackendPreference, startBackend, tryBackend } from './backend.ts';
@@ -53,6 +65,17 @@ export interface Classification {
   versionId: string;
 }
 
+/** One sample's outputs by name: class probabilities, or target values in the targets' units. */
+export type NamedPrediction =
+  | {
+      kind: 'classification';
+      label: string;
+      classIndex: number;
+      confidence: number;
+      probabilities: Record<string, number>;
+    }
+  | { kind: 'regression'; values: Record<string, number> };
+
 const INFERENCE_NAMESPACE = '/inference';
 const CLIENT_KEY = 'clientKey';
 
@@ -62,11 +85,25 @@ interface Active extends Loaded {
   /** Per-sample input shape and its element count, computed once per version (predict is hot). */
   shape: number[];
   size: number;
+  task: TaskSpec;
+  /** null: an older export, inputs used as given. */
+  norm: Normalization | null;
 }
 
 function activate(loaded: Loaded): Active {
   const shape = loaded.model.inputs[0].shape.slice(1) as number[];
-  return { ...loaded, inflight: 0, retired: false, shape, size: shape.reduce((a, b) => a * b, 1) };
+  const outputs = loaded.model.outputs[0].shape.at(-1) ?? 1;
+  // Exports before datasets had a task were all classifiers (softmax outputs).
+  const task = loaded.meta.task ?? { kind: 'classification', numClasses: outputs };
+  return {
+    ...loaded,
+    inflight: 0,
+    retired: false,
+    shape,
+    size: shape.reduce((a, b) => a * b, 1),
+    task,
+    norm: loaded.meta.normalization ?? null,
+  };
 }
 
 export class GridTabModel {
@@ -106,6 +143,26 @@ export class GridTabModel {
     return [...this.current.shape];
   }
 
+  /** Classification (with any number of classes) or regression, as the version's dataset says. */
+  get task(): TaskSpec {
+    return this.current.task;
+  }
+
+  /** The dataset version (`name@version`) the model was trained on; null for older exports. */
+  get dataset(): string | null {
+    return this.current.meta.dataset ?? null;
+  }
+
+  /** Regression: one name per output (target columns); null otherwise. */
+  get targetNames(): string[] | null {
+    return this.current.meta.targetNames ?? null;
+  }
+
+  /** The normalization applied to inputs (null: inputs are used as given). */
+  get normalization(): Normalization | null {
+    return this.current.norm;
+  }
+
   /** Calls back after every swap to a new version; returns an unsubscribe function. */
   onUpdate(cb: (version: VersionInfo) => void): () => void {
     this.updateListeners.add(cb);
@@ -118,13 +175,16 @@ export class GridTabModel {
     return () => this.errorListeners.delete(cb);
   }
 
-  /** Outputs for a batch, row-major [batch, outputs]; input is [batch, ...inputShape] or one sample. */
+  /**
+   * Outputs for a batch, row-major [batch, outputs]: class probabilities, or regression values in
+   * the targets' units. Input is [batch, ...inputShape] or one sample, in the dataset's units.
+   */
   async predict(input: ModelInput): Promise<Float32Array> {
     if (this.disposed) throw new InferenceError('DISPOSED', 'the model was disposed');
     const active = this.current;
     const started = performance.now();
     const { shape, size } = active;
-    let x: tf.Tensor;
+    let raw: tf.Tensor;
     if (input instanceof tf.Tensor) {
       const sample = input.shape.length === shape.length ? input.shape : input.shape.slice(1);
       if (JSON.stringify(sample) !== JSON.stringify(shape)) {
@@ -134,7 +194,7 @@ export class GridTabModel {
           `input shape ${JSON.stringify(input.shape)} does not fit [batch, ${shape}]`,
         );
       }
-      x = input.shape.length === shape.length ? input.expandDims(0) : input;
+      raw = input.shape.length === shape.length ? input.expandDims(0) : input;
     } else {
       if (input.length === 0 || input.length % size !== 0) {
         this.telemetry.recordError();
@@ -146,13 +206,21 @@ export class GridTabModel {
       const values = input instanceof Float32Array ? input : Float32Array.from(input);
       if (this.options.telemetry !== false && this.telemetry.sampleInput())
         this.telemetry.recordInput(values);
-      x = tf.tensor(values, [input.length / size, ...shape], 'float32');
+      raw = tf.tensor(values, [input.length / size, ...shape], 'float32');
     }
+    const norm = active.norm;
+    const x = norm ? tf.tidy(() => normalizeInputs(raw.toFloat(), norm)) : raw;
     active.inflight++;
     try {
-      const y = active.model.predict(x) as tf.Tensor;
+      const y = tf.tidy(() => {
+        const out = active.model.predict(x) as tf.Tensor;
+        return active.task.kind === 'regression' && active.norm
+          ? denormalizeTargets(out as tf.Tensor2D, active.norm)
+          : out;
+      });
       const out = (await y.data()) as Float32Array;
-      const classes = y.shape.length === 2 ? argmaxRows(out, y.shape[1]!) : [];
+      const classes =
+        active.task.kind === 'classification' && y.shape.length === 2 ? argmaxRows(out, y.shape[1]!) : [];
       y.dispose();
       if (this.options.telemetry !== false)
         this.telemetry.recordPrediction(performance.now() - started, classes);
@@ -161,23 +229,60 @@ export class GridTabModel {
       this.telemetry.recordError();
       throw e;
     } finally {
-      if (x !== input) x.dispose();
+      if (x !== raw) x.dispose();
+      if (raw !== input) raw.dispose();
       active.inflight--;
       if (active.retired && active.inflight === 0) active.model.dispose();
     }
   }
 
-  /** Classifies one image: resized to the model input, grey or RGB as it takes, scaled to [0, 1]. */
+  /**
+   * Outputs of a batch by name, one entry per sample: class probabilities with the most likely
+   * class for classification, target values in the targets' units for regression.
+   */
+  async predictNamed(input: ModelInput): Promise<NamedPrediction[]> {
+    const task = this.task;
+    const names =
+      task.kind === 'classification'
+        ? Array.from({ length: task.numClasses }, (_, i) => this.labels?.[i] ?? String(i))
+        : Array.from({ length: task.numTargets }, (_, i) => this.targetNames?.[i] ?? `target ${i}`);
+    const out = await this.predict(input);
+    const rows: NamedPrediction[] = [];
+    for (let r = 0; r * names.length < out.length; r++) {
+      const row = out.subarray(r * names.length, (r + 1) * names.length);
+      const byName = Object.fromEntries(names.map((n, i) => [n, row[i]]));
+      if (task.kind === 'regression') {
+        rows.push({ kind: 'regression', values: byName });
+        continue;
+      }
+      const classIndex = argmaxRows(row, row.length)[0];
+      rows.push({
+        kind: 'classification',
+        label: names[classIndex],
+        classIndex,
+        confidence: row[classIndex],
+        probabilities: byName,
+      });
+    }
+    return rows;
+  }
+
+  /**
+   * Classifies one image: resized to the model input, grey or RGB as it takes. Pixels stay in
+   * 0-255 when the version carries its normalization (predict applies it); an older export
+   * gets them scaled to [0, 1], which is what GridTab always trained images on.
+   */
   async classify(image: ImageInput, options: { invert?: boolean } = {}): Promise<Classification> {
     const [h, w, c] = this.inputShape;
     const versionId = this.version;
+    const top = this.current.norm ? 255 : 1;
     const x = tf.tidy(() => {
       const pixels =
         image instanceof tf.Tensor ? image : tf.browser.fromPixels(image as ImageData, c === 1 ? 1 : 3);
       let t = tf.image.resizeBilinear(pixels.toFloat() as tf.Tensor3D, [h, w]);
       if (pixels.shape[2] === 3 && c === 1) t = t.mean(2, true);
-      t = t.div(255);
-      return options.invert ? tf.sub(1, t) : t;
+      if (top === 1) t = t.div(255);
+      return options.invert ? tf.sub(top, t) : t;
     });
     try {
       if (this.options.telemetry !== false && this.telemetry.sampleInput())
@@ -214,13 +319,14 @@ export class GridTabModel {
       const next = await loadVersion(this.ctx, info);
       const fits =
         JSON.stringify(next.model.inputs[0].shape) === JSON.stringify(this.current.model.inputs[0].shape) &&
-        JSON.stringify(next.model.outputs[0].shape) === JSON.stringify(this.current.model.outputs[0].shape);
+        JSON.stringify(next.model.outputs[0].shape) === JSON.stringify(this.current.model.outputs[0].shape) &&
+        (next.meta.task?.kind ?? 'classification') === this.current.task.kind;
       if (!fits || seq !== this.swapSeq || this.disposed) {
         next.model.dispose();
         if (!fits)
           throw new InferenceError(
             'INPUT_MISMATCH',
-            `version ${info.versionId} has another input or output shape; kept ${this.version}`,
+            `version ${info.versionId} has another input or output shape, or task; kept ${this.version}`,
           );
         return;
       }

@@ -17,6 +17,7 @@ import {
 } from '@gridtab/shared';
 import { io, type Socket } from 'socket.io-client';
 import { type QuarantineRelease, releaseQuarantine } from './contributor-api.ts';
+import { datasetApi } from './datasets/dataset-api.ts';
 import { registryApi } from './registry-api.ts';
 import { createToken, listTokens, revokeToken, type TokenView } from './token-api.ts';
 
@@ -30,6 +31,7 @@ export type ConsolePage =
   | { name: 'job'; jobId: string }
   | { name: 'contributors' }
   | { name: 'models' }
+  | { name: 'datasets'; dataset?: string; version?: number }
   | { name: 'telemetry' }
   | { name: 'alerts' }
   | { name: 'tokens' }
@@ -60,6 +62,15 @@ export function pageFromHash(hash: string): ConsolePage {
   const [, name, id] = /^#\/?([a-z]*)\/?(.*)$/.exec(hash) ?? [];
   if (name === 'jobs' && id) return { name: 'job', jobId: decodeURIComponent(id) };
   if (name === 'sweeps') return id ? { name, sweepId: decodeURIComponent(id) } : { name };
+  if (name === 'datasets') {
+    // #/datasets/cars@2 (or #/datasets/cars for its latest version)
+    const [dataset, version] = decodeURIComponent(id ?? '').split('@');
+    return {
+      name,
+      ...(dataset ? { dataset } : {}),
+      ...(version && Number(version) > 0 ? { version: Number(version) } : {}),
+    };
+  }
   const simple = SIMPLE_PAGES.find((p) => p === name);
   if (simple) return { name: simple };
   return { name: 'overview' };
@@ -67,6 +78,8 @@ export function pageFromHash(hash: string): ConsolePage {
 
 export function hashOf(page: ConsolePage): string {
   if (page.name === 'sweeps' && page.sweepId) return `#/sweeps/${encodeURIComponent(page.sweepId)}`;
+  if (page.name === 'datasets' && page.dataset)
+    return `#/datasets/${encodeURIComponent(page.dataset)}${page.version ? `@${page.version}` : ''}`;
   return page.name === 'job' ? `#/jobs/${encodeURIComponent(page.jobId)}` : `#/${page.name}`;
 }
 
@@ -96,6 +109,11 @@ export class ConsoleModel {
   /** Registry reads and moves, with this console's token (a getter: fields run before the constructor). */
   get registry() {
     return registryApi(this.baseUrl, () => this.token);
+  }
+
+  /** Dataset registry reads and deletes, with this console's token. */
+  get datasets() {
+    return datasetApi(this.baseUrl, () => this.token);
   }
 
   constructor(

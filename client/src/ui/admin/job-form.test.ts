@@ -1,6 +1,44 @@
-import { jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
+import { type DatasetSchema, jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
+import { buildModel, paramCount } from '@gridtab/shared/tf';
 import { describe, expect, it } from 'vitest';
-import { defaultsFor, toJobSpec } from './job-form.ts';
+import { defaultsFor, defaultsForDataset, toJobSpec } from './job-form.ts';
+import { countParams, presetsFor } from './model-presets.ts';
+
+const schema = (extra: Partial<DatasetSchema>): DatasetSchema => ({
+  task: { kind: 'classification', numClasses: 10 },
+  inputShape: [28, 28, 1],
+  inputDtype: 'uint8',
+  featureNames: null,
+  categorical: [],
+  labelColumn: null,
+  classNames: null,
+  targetNames: null,
+  ...extra,
+});
+const cars = {
+  name: 'cars',
+  version: 2,
+  schema: schema({
+    task: { kind: 'regression', numTargets: 1 },
+    inputShape: [9],
+    inputDtype: 'float32',
+    featureNames: [
+      'Cylinders',
+      'Displacement',
+      'Horsepower',
+      'Weight_in_lbs',
+      'Acceleration',
+      'Year',
+      'Origin=USA',
+      'Origin=Europe',
+      'Origin=Japan',
+    ],
+    labelColumn: 'Miles_per_Gallon',
+    targetNames: ['Miles_per_Gallon'],
+  }),
+};
+type Layers = { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+const lastLayer = (m: unknown) => (m as Layers).config.layers.at(-1)!;
 
 describe('job form', () => {
   it('turns each preset into a spec the coordinator accepts', () => {
@@ -54,5 +92,67 @@ describe('job form', () => {
       expect(result.ok).toBe(false);
       if (!result.ok) expect(result.message).toMatch(message);
     }
+  });
+
+  it('offers the Fashion presets only where the shape fits, and an MLP for any dataset', () => {
+    expect(presetsFor(schema({})).map((p) => p.id)).toEqual(['fashion-mlp', 'fashion-cnn', 'mlp', 'cnn']);
+    const three = presetsFor(
+      schema({ task: { kind: 'classification', numClasses: 3 }, inputShape: [32, 32, 3] }),
+    );
+    expect(three.map((p) => p.id)).toEqual(['mlp', 'cnn']);
+    for (const p of three)
+      expect(lastLayer(p.model).config).toMatchObject({ units: 3, activation: 'softmax' });
+    expect(presetsFor(cars.schema).map((p) => p.id)).toEqual(['mlp']);
+  });
+
+  it('gives a regression schema a linear output as wide as its targets, which TF.js builds', async () => {
+    const two = schema({
+      task: { kind: 'regression', numTargets: 2 },
+      inputShape: [5],
+      inputDtype: 'float32',
+    });
+    for (const target of [cars.schema, two]) {
+      const [mlp] = presetsFor(target);
+      const width = target.task.kind === 'regression' ? target.task.numTargets : 0;
+      expect(lastLayer(mlp.model).config).toMatchObject({ units: width, activation: 'linear' });
+      const built = await buildModel(mlp.model);
+      expect(built.inputs[0].shape).toEqual([null, ...target.inputShape]);
+      expect(built.outputs[0].shape).toEqual([null, width]);
+      expect(mlp.params).toBe(paramCount(built));
+      built.dispose();
+    }
+  });
+
+  it('counts parameters as TF.js does for every preset, shipped and generated', async () => {
+    const all = [...presetsFor(schema({})), ...presetsFor(schema({ inputShape: [17, 13, 3] }))];
+    for (const p of all) {
+      const built = await buildModel(p.model);
+      expect(countParams(p.model)).toBe(paramCount(built));
+      built.dispose();
+    }
+    expect(countParams(MODEL_PRESETS['fashion-mlp'])).toBe(784 * 128 + 128 + 128 * 10 + 10);
+  });
+
+  it('makes a regression job of a dataset version: name@version, its loss and target R², no accuracy target', () => {
+    const values = {
+      ...defaultsForDataset(cars),
+      loss: 'huber' as const,
+      targetR2: 0.8,
+      targetAccuracyPercent: 90,
+    };
+    expect(values.task).toBe('regression');
+    const result = toJobSpec(values, presetsFor(cars.schema));
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.spec.dataset).toBe('cars@2');
+    expect(result.spec.hyperparameters?.loss).toBe('huber');
+    expect(result.spec.stopping).toEqual({ maxRounds: 30, targetR2: 0.8 });
+    expect(lastLayer(result.spec.model).config).toMatchObject({ units: 1, activation: 'linear' });
+    expect(jobSpecSchema.safeParse(result.spec).success).toBe(true);
+    const refused = toJobSpec({ ...values, targetR2: 2 }, presetsFor(cars.schema));
+    expect(!refused.ok && refused.message).toMatch(/^Target R²: /);
+    // A preset that is not offered for this dataset (the Fashion MLP on cars) is refused.
+    const misfit = toJobSpec({ ...values, preset: 'fashion-mlp' }, presetsFor(cars.schema));
+    expect(!misfit.ok && misfit.message).toMatch(/^Model: /);
   });
 });

@@ -2,22 +2,34 @@
  * The job form's values and their translation into a job spec. Validation is the shared
  * jobSpecSchema itself, so the form refuses exactly what the coordinator would refuse; its
  * issues are reworded with the form's own field labels so the message points at a field.
+ * The model comes from the presets that fit the chosen dataset version (model-presets.ts), and
+ * the task of that version decides the stopping target (accuracy or R²) and the loss.
  */
 import {
   type AggregationSpec,
   type CodecName,
+  type DatasetVersionView,
+  formatDatasetRef,
   type JobSpecInput,
   jobSpecSchema,
-  MODEL_PRESETS,
-  type ModelPresetName,
   type OPTIMIZERS,
+  type RegressionLoss,
   type STRATEGIES,
+  type TaskKind,
 } from '@gridtab/shared';
+import { BUILTIN_PRESETS, type ModelPreset, presetsFor } from './model-presets.ts';
 
 export interface JobFormValues {
   name: string;
-  preset: ModelPresetName;
+  /** Id of a preset among those offered for the dataset (model-presets.ts). */
+  preset: string;
+  /** Dataset name; with `datasetVersion` null the job takes the latest version at creation. */
   dataset: string;
+  datasetVersion: number | null;
+  task: TaskKind;
+  /** Regression only. */
+  loss: RegressionLoss;
+  targetR2: number | null;
   strategy: (typeof STRATEGIES)[number];
   optimizer: (typeof OPTIMIZERS)[number];
   /** How updates travel; top-k sends `topkFraction` of the entries. */
@@ -59,30 +71,47 @@ export const AGGREGATION_LABELS: Record<AggregationSpec['rule'], string> = {
   'centered-clip': 'centered clipping',
 };
 
-export const PRESET_LABELS: Record<ModelPresetName, string> = {
-  'fashion-mlp': 'MLP (784-128-10)',
-  'fashion-cnn': 'CNN (two conv + pool, dense)',
-};
-
 /** Presets fill the hyperparameters that suit them; the CNN trains slower per sample. */
-export function defaultsFor(preset: ModelPresetName): JobFormValues {
+export function defaultsFor(preset = 'fashion-mlp', presets: ModelPreset[] = BUILTIN_PRESETS): JobFormValues {
+  const p = presets.find((x) => x.id === preset) ?? presets[0];
   return {
     name: preset === 'fashion-cnn' ? 'Fashion-MNIST CNN' : 'Fashion-MNIST MLP',
-    preset,
+    preset: p.id,
     dataset: 'fashion-mnist',
+    datasetVersion: null,
+    task: 'classification',
+    loss: 'mse',
+    targetR2: null,
     strategy: 'fedavg',
     optimizer: 'adam',
     codec: 'fp32',
     topkFraction: 0.01,
     aggregation: 'mean',
     trim: 0.2,
-    batchSize: preset === 'fashion-cnn' ? 32 : 64,
-    localSteps: preset === 'fashion-cnn' ? 20 : 50,
+    batchSize: p.batchSize,
+    localSteps: p.localSteps,
     learningRate: 0.001,
     unitsPerRound: 3,
     quorum: 1,
     maxRounds: 30,
     targetAccuracyPercent: null,
+  };
+}
+
+/** Defaults for a dataset version: its first fitting preset (or `preset`), its task. */
+export function defaultsForDataset(
+  version: Pick<DatasetVersionView, 'name' | 'version' | 'schema'>,
+  preset?: string,
+): JobFormValues {
+  const presets = presetsFor(version.schema);
+  const base = defaultsFor(preset ?? presets[0].id, presets);
+  const p = presets.find((x) => x.id === base.preset)!;
+  return {
+    ...base,
+    name: `${version.name} ${p.id.replace(/^fashion-/, '').toUpperCase()}`,
+    dataset: version.name,
+    datasetVersion: version.version,
+    task: version.schema.task.kind,
   };
 }
 
@@ -98,6 +127,8 @@ const LABELS: Record<string, string> = {
   'rounds.quorum': 'Quorum',
   'stopping.maxRounds': 'Max rounds',
   'stopping.targetAccuracy': 'Target accuracy',
+  'stopping.targetR2': 'Target R²',
+  'hyperparameters.loss': 'Loss',
   'codec.fraction': 'Top-k fraction',
   'aggregation.trim': 'Trim fraction',
 };
@@ -114,7 +145,10 @@ function aggregationOf(v: JobFormValues): JobSpecInput['aggregation'] {
 
 export type FormResult = { ok: true; spec: JobSpecInput } | { ok: false; message: string };
 
-export function toJobSpec(v: JobFormValues): FormResult {
+export function toJobSpec(v: JobFormValues, presets: ModelPreset[] = BUILTIN_PRESETS): FormResult {
+  const preset = presets.find((p) => p.id === v.preset);
+  if (!preset) return { ok: false, message: 'Model: choose a model that fits the dataset' };
+  const regression = v.task === 'regression';
   const missing = (
     [
       ['Batch size', v.batchSize],
@@ -129,8 +163,8 @@ export function toJobSpec(v: JobFormValues): FormResult {
     return { ok: false, message: `${missing.map(([l]) => l).join(', ')}: enter a number` };
   const spec: JobSpecInput = {
     name: v.name,
-    model: MODEL_PRESETS[v.preset],
-    dataset: v.dataset,
+    model: preset.model,
+    dataset: v.datasetVersion === null ? v.dataset : formatDatasetRef(v.dataset, v.datasetVersion),
     strategy: v.strategy,
     codec: codecOf(v),
     aggregation: aggregationOf(v),
@@ -139,11 +173,15 @@ export function toJobSpec(v: JobFormValues): FormResult {
       localSteps: v.localSteps!,
       learningRate: v.learningRate!,
       optimizer: v.optimizer,
+      ...(regression ? { loss: v.loss } : {}),
     },
     rounds: { unitsPerRound: v.unitsPerRound!, quorum: v.quorum! },
     stopping: {
       maxRounds: v.maxRounds!,
-      ...(v.targetAccuracyPercent !== null ? { targetAccuracy: v.targetAccuracyPercent / 100 } : {}),
+      ...(!regression && v.targetAccuracyPercent !== null
+        ? { targetAccuracy: v.targetAccuracyPercent / 100 }
+        : {}),
+      ...(regression && v.targetR2 !== null ? { targetR2: v.targetR2 } : {}),
     },
   };
   const parsed = jobSpecSchema.safeParse(spec);

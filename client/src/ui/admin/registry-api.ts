@@ -3,6 +3,7 @@
  * histories and lineage with it, and promotes and rolls back with its own token as the bearer:
  * the registry's routes are the one implementation of alias moves, with their role check.
  */
+import type { VersionMetrics } from '@gridtab/shared';
 import { call } from './token-api.ts';
 
 export interface RegistryVersion {
@@ -11,7 +12,9 @@ export interface RegistryVersion {
   parentId: string | null;
   jobId: string | null;
   createdAt: string;
-  metrics: { testAccuracy: number | null; testLoss: number | null };
+  metrics: VersionMetrics;
+  /** The dataset version it was trained on (absent from coordinators before datasets had versions). */
+  dataset?: { name: string; version: number; hash: string } | null;
 }
 
 export interface AliasMove {

@@ -3,7 +3,15 @@
  * (sweepSpecSchema) before it is sent, so the form refuses what the API would, with the same
  * error code.
  */
-import { MODEL_PRESETS, type SweepSpecInput, sweepErrorCode, sweepSpecSchema } from '@gridtab/shared';
+import {
+  type DatasetVersionView,
+  formatDatasetRef,
+  MODEL_PRESETS,
+  type SweepSpecInput,
+  sweepErrorCode,
+  sweepSpecSchema,
+} from '@gridtab/shared';
+import { presetsFor } from '../model-presets.ts';
 
 /** A starting point: learning rate x batch size on the MLP preset, ASHA over 8 trials. */
 export const EXAMPLE_SWEEP = {
@@ -43,4 +51,37 @@ export function toSweepSpec(text: string): FormResult {
   if (r.success) return { ok: true, spec: raw as SweepSpecInput };
   const issues = r.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
   return { ok: false, message: `${sweepErrorCode(r.error.issues)}: ${issues.join('; ')}` };
+}
+
+/**
+ * Points the sweep in `text` at a dataset version: base.dataset becomes `name@version`, the
+ * model the version's first fitting preset (a Fashion preset name where it fits, else the
+ * generated topology), and the metric: the test loss for regression (the sweep schema offers
+ * testAccuracy and testLoss only, so not R² yet), accuracy for classification; regression also
+ * gets a loss. Text that is not a JSON object is returned as it was.
+ */
+export function withDataset(
+  text: string,
+  v: Pick<DatasetVersionView, 'name' | 'version' | 'schema'>,
+): string {
+  let raw: { base?: Record<string, unknown>; metric?: string };
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  if (!raw || typeof raw !== 'object') return text;
+  const [preset] = presetsFor(v.schema);
+  const regression = v.schema.task.kind === 'regression';
+  const base = { ...(raw.base ?? {}) };
+  base.dataset = formatDatasetRef(v.name, v.version);
+  base.model = Object.hasOwn(MODEL_PRESETS, preset.id) ? preset.id : preset.model;
+  const hp = { ...((base.hyperparameters as Record<string, unknown>) ?? {}) };
+  if (regression) hp.loss = hp.loss ?? 'mse';
+  else delete hp.loss;
+  base.hyperparameters = hp;
+  const stopping = { ...((base.stopping as Record<string, unknown>) ?? {}) };
+  delete stopping[regression ? 'targetAccuracy' : 'targetR2'];
+  base.stopping = stopping;
+  return JSON.stringify({ ...raw, base, metric: regression ? 'testLoss' : 'testAccuracy' }, null, 2);
 }
