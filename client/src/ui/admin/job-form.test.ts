@@ -1,16 +1,25 @@
-import { jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
+import { jobSpecSchema, MODEL_PRESETS, type ModelPresetName } from '@gridtab/shared';
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { defaultsFor, toJobSpec } from './job-form.ts';
+import { defaultsFor, PRESET_LABELS, toJobSpec } from './job-form.ts';
 
 describe('job form', () => {
   it('turns each preset into a spec the coordinator accepts', () => {
-    for (const preset of ['fashion-mlp', 'fashion-cnn'] as const) {
+    for (const preset of Object.keys(MODEL_PRESETS) as ModelPresetName[]) {
       const result = toJobSpec(defaultsFor(preset));
       expect(result.ok).toBe(true);
       if (result.ok) {
         expect(result.spec.model).toBe(MODEL_PRESETS[preset]);
         expect(jobSpecSchema.safeParse(result.spec).success).toBe(true);
       }
+    }
+  });
+
+  it('labels each preset with the parameter count TF.js builds', async () => {
+    for (const preset of Object.keys(MODEL_PRESETS) as ModelPresetName[]) {
+      const model = await tf.models.modelFromJSON({ modelTopology: MODEL_PRESETS[preset] } as never);
+      expect(PRESET_LABELS[preset]).toContain(`${model.countParams().toLocaleString('en-US')} parameters`);
+      model.dispose();
     }
   });
 

@@ -60,14 +60,15 @@ export const AGGREGATION_LABELS: Record<AggregationSpec['rule'], string> = {
 };
 
 export const PRESET_LABELS: Record<ModelPresetName, string> = {
-  'fashion-mlp': 'MLP (784-128-10)',
-  'fashion-cnn': 'CNN (two conv + pool, dense)',
+  'fashion-mlp': 'MLP 784-128-10, 101,770 parameters',
+  'fashion-cnn': 'CNN two conv + pool, dense 64, 54,314 parameters',
+  'fashion-cnn-small': 'small CNN, 5,258 parameters',
 };
 
 /** Presets fill the hyperparameters that suit them; the CNN trains slower per sample. */
 export function defaultsFor(preset: ModelPresetName): JobFormValues {
   return {
-    name: preset === 'fashion-cnn' ? 'Fashion-MNIST CNN' : 'Fashion-MNIST MLP',
+    name: preset === 'fashion-mlp' ? 'Fashion-MNIST MLP' : 'Fashion-MNIST CNN',
     preset,
     dataset: 'fashion-mnist',
     strategy: 'fedavg',
@@ -76,8 +77,8 @@ export function defaultsFor(preset: ModelPresetName): JobFormValues {
     topkFraction: 0.01,
     aggregation: 'mean',
     trim: 0.2,
-    batchSize: preset === 'fashion-cnn' ? 32 : 64,
-    localSteps: preset === 'fashion-cnn' ? 20 : 50,
+    batchSize: preset === 'fashion-mlp' ? 64 : 32,
+    localSteps: preset === 'fashion-mlp' ? 50 : 20,
     learningRate: 0.001,
     unitsPerRound: 3,
     quorum: 1,
