@@ -25,6 +25,7 @@ import type { CoordinatorConfig } from './config.ts';
 import { type Evaluator, TfEvaluator } from './evaluation/evaluator.ts';
 import { createApi } from './http/api.ts';
 import { errorResponse, onError } from './http/errors.ts';
+import { crossOriginIsolation } from './http/isolation.ts';
 import { TokenAuthority } from './http/tokens.ts';
 import { attachConsole } from './realtime/console.ts';
 import { attachContributors } from './realtime/contributors.ts';
@@ -199,6 +200,7 @@ export async function createCoordinator(
 
   const app = new Hono();
   app.onError(onError(log));
+  app.use(crossOriginIsolation());
   app.route('/api', createApi(co));
   const serveBlob = async (hash: string) => {
     const bytes = await blobs.get(hash);
