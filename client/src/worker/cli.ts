@@ -1,7 +1,9 @@
 /**
  * `npx gridtab-worker --coordinator URL`: a contributor without a browser. Runs the same
  * runtime as a tab, on WebGPU through Dawn when a real GPU is present, else on TF.js's wasm
- * backend; shows one progress line; Ctrl-C gives the lease in progress back and exits.
+ * backend; shows one progress line; Ctrl-C or SIGTERM gives the lease in progress back and
+ * exits within STOP_DEADLINE_MS even when the coordinator cannot be reached. The backend is
+ * chosen as a tab chooses it: by timing the job's own model after the first unit.
  */
 import { parseArgs } from 'node:util';
 import type { BackendName } from '@gridtab/shared';
@@ -24,6 +26,9 @@ the unit in progress back.
   --quiet             no progress line, only events
   -h, --help          this text
 `;
+
+/** How long a signal waits for the unit to be given back before the worker leaves anyway. */
+export const STOP_DEADLINE_MS = 4000;
 
 export function progressLine(s: ContributorState): string {
   const rate = s.samplesPerSec ? `${Math.round(s.samplesPerSec)} samples/s` : '- samples/s';
@@ -78,7 +83,17 @@ export async function main(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       log(`${signal}: giving the unit back and leaving`);
-      await contributor.stop();
+      // Training stops at the next step (the trainer yields between steps) and the unit is
+      // released; with the coordinator gone the release cannot be acknowledged, so leave after
+      // STOP_DEADLINE_MS anyway: the lease then expires on its own (a supervisor's SIGTERM is
+      // followed by SIGKILL after a grace period, commonly 10 s).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<'late'>((r) => {
+        timer = setTimeout(() => r('late'), STOP_DEADLINE_MS);
+      });
+      const outcome = await Promise.race([contributor.stop().then(() => 'stopped' as const), late]);
+      clearTimeout(timer);
+      if (outcome === 'late') log('the coordinator did not answer; leaving, the lease will expire');
       gpu?.release();
       resolve(0);
     };
