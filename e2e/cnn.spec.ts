@@ -19,7 +19,7 @@ const CNN_JOB = {
   dataset: 'fashion-mnist',
   hyperparameters: { batchSize: 32, localSteps: 10, learningRate: 0.002, optimizer: 'adam' as const },
   rounds: { unitsPerRound: 3, quorum: 1, deadlineMs: 240_000, leaseMs: 120_000 },
-  stopping: { maxRounds: 4 },
+  stopping: { maxRounds: 3 },
 };
 
 // training.spec.ts declares window.__gridtab narrower; read it untyped here.
