@@ -10,6 +10,12 @@ export default defineConfig({
   root: resolve(import.meta.dirname, 'client'),
   plugins: [svelte()],
   build: {
+    // Not minified: TF.js's threaded wasm backend starts its pthread workers from the source
+    // text of its Emscripten factory (Function#toString), which must not refer to names the
+    // minifier shortened outside it ("ReferenceError: e is not defined" in each worker, and wasm
+    // never starts on the cross-origin-isolated contribute page). Vite 8's minifier (oxc via
+    // rolldown) ignores esbuild's minifyIdentifiers; gzip recovers most of the size.
+    minify: false,
     outDir: resolve(import.meta.dirname, 'client/dist'),
     emptyOutDir: true,
     target: 'es2022',

@@ -31,6 +31,7 @@ import { DatasetRegistry } from './datasets/registry.ts';
 import { type Evaluator, TfEvaluator } from './evaluation/evaluator.ts';
 import { createApi } from './http/api.ts';
 import { errorResponse, onError } from './http/errors.ts';
+import { crossOriginIsolation } from './http/isolation.ts';
 import { TokenAuthority } from './http/tokens.ts';
 import { createLogger, type LogFn, logFunction } from './logger.ts';
 import { attachConsole } from './realtime/console.ts';
@@ -261,6 +262,7 @@ export async function createCoordinator(
   const app = new Hono();
   app.onError(onError(log));
   app.use('*', securityHeaders(security.tlsCert !== null));
+  app.use(crossOriginIsolation());
   app.route('/api', createApi(co));
   const serveBlob = async (hash: string, job: { id: string; spec: { budget?: unknown } } | null) => {
     const bytes = await blobs.get(hash);

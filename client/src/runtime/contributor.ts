@@ -37,6 +37,7 @@ import { benchmarkBackends, CANDIDATES, chooseBackend } from './backends.ts';
 import type { Behaviour } from './behaviour.ts';
 import type { BlobCache } from './cache.ts';
 import { BlobFetcher } from './fetcher.ts';
+import { architectureKey, ModelScores } from './model-bench.ts';
 import {
   clearSavedUnit,
   loadCodecState,
@@ -114,6 +115,9 @@ class ContributorRuntime implements Contributor {
   private resolveJoined: () => void = () => {};
   /** A unit saved before a reload, to continue once joined. */
   private saved: SavedUnit | null = null;
+  private readonly modelScores: ModelScores;
+  /** The start-up micro-benchmark: the first guess for a model not measured yet. */
+  private startupScores: BackendScore[] | null = null;
   /** Set by abandon(): nothing is released or cleared, as when a tab is closed. */
   private abandoned = false;
   /** The coordinator's socket message limit, from the join answer. */
@@ -128,6 +132,7 @@ class ContributorRuntime implements Contributor {
   constructor(private readonly opts: ContributorOptions) {
     this.endpoints = new Endpoints(opts.coordinatorUrl);
     this.fetcher = new BlobFetcher(() => this.endpoints.current, opts.cache, opts.fetchFn);
+    this.modelScores = new ModelScores(opts.cache);
   }
 
   /** The coordinator this runtime talks to now. */
@@ -383,7 +388,14 @@ class ContributorRuntime implements Contributor {
 
   /** `resumed`: continued after a reload, so a refusal may only mean the tab came back too late. */
   private async work(unit: WorkUnit, from: UnitCheckpoint | null = null, resumed = false): Promise<void> {
-    const backend = chooseBackend(this.state.backends, unit.model);
+    // The job's own model decides, once measured; until then the start-up guess does, so the
+    // first unit is not delayed, and the measurement runs after it (a tab has one TF.js engine:
+    // timing another backend cannot overlap training), switching for the next unit.
+    this.startupScores ??= this.state.backends;
+    const archKey = await architectureKey(unit.model, unit.batchSize);
+    const measured = await this.modelScores.get(archKey);
+    if (measured) this.set({ backends: measured });
+    const backend = chooseBackend(measured ?? this.startupScores, unit.model);
     if (!backend) {
       this.log(`no backend here can train job ${unit.jobId}; giving the unit back`);
       await this.ask('unit:release', { leaseId: unit.leaseId }).catch(() => {});
@@ -434,6 +446,7 @@ class ContributorRuntime implements Contributor {
         // A lost GPU device: same unit, same lease, next backend that can train this model.
         const next = chooseBackend(this.state.backends, unit.model);
         if (e instanceof Aborted || !next || next === backend) throw e;
+        await this.modelScores.forget(archKey); // a lost device: measure again next time
         this.log(`training on ${backend} failed (${(e as Error).message}); retrying the unit on ${next}`);
         await tf.setBackend(next);
         this.set({ chosenBackend: next });
@@ -509,6 +522,7 @@ class ContributorRuntime implements Contributor {
         loss: this.state.loss,
         unitsDone: this.state.unitsDone,
       });
+      if (!measured && this.running) await this.measureModel(unit, archKey);
     } catch (e) {
       // A closed tab releases nothing and keeps its saved unit for the reload.
       if (this.abandoned) return;
@@ -521,6 +535,27 @@ class ContributorRuntime implements Contributor {
       this.set({ lastError: String((e as Error).message) });
       await this.ask('unit:release', { leaseId: unit.leaseId }).catch(() => {});
       await this.sleep(1000);
+    }
+  }
+
+  /** Times the unit's model on every backend that started here; the next unit uses the result. */
+  private async measureModel(unit: WorkUnit, archKey: string): Promise<void> {
+    const phase = this.state.phase;
+    this.set({ phase: 'benchmarking' });
+    try {
+      const started = (this.startupScores ?? this.state.backends)
+        .filter((s) => s.available)
+        .map((s) => s.name);
+      const scores = await this.modelScores.measure(unit, archKey, started);
+      const chosen = chooseBackend(scores, unit.model);
+      this.set({ backends: scores, ...(chosen ? { chosenBackend: chosen } : {}) });
+      this.log(
+        `model ${archKey.slice(0, 8)}: ${scores.map((s) => `${s.name}=${s.samplesPerSec}`).join(' ')}; chose ${chosen}`,
+      );
+    } catch (e) {
+      this.log(`could not measure the job's model: ${(e as Error).message}`);
+    } finally {
+      this.set({ phase });
     }
   }
 

@@ -6,11 +6,15 @@
  */
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
+import { registerWasmConvKernels } from '@gridtab/kernels/wasm-conv';
 import { randomId } from '@gridtab/shared';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { IdbCache, MemoryCache } from './cache.ts';
 import { type ContributorOptions, createContributor } from './contributor.ts';
 import type { Contributor } from './types.ts';
+
+// TF.js's wasm backend cannot train a convolution without these (it has no Conv2DBackpropFilter).
+registerWasmConvKernels();
 
 export { benchmarkBackends, chooseBackend, missingTrainingKernels } from './backends.ts';
 export { type BlobCache, IdbCache, MemoryCache } from './cache.ts';

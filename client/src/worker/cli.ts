@@ -2,8 +2,9 @@
  * `npx gridtab-worker --coordinator URL`: a contributor without a browser. Runs the same
  * runtime as a tab, on WebGPU through Dawn when a real GPU is present, else on TF.js's wasm
  * backend; shows one progress line (cli-progress: it redraws in place on a terminal and prints
- * a line every few seconds into a pipe or log file); Ctrl-C gives the lease in progress back
- * and exits.
+ * a line every few seconds into a pipe or log file); Ctrl-C or SIGTERM gives the lease in
+ * progress back and exits within STOP_DEADLINE_MS even when the coordinator cannot be reached.
+ * The backend is chosen as a tab chooses it: by timing the job's own model after the first unit.
  */
 import { parseArgs } from 'node:util';
 import type { BackendName } from '@gridtab/shared';
@@ -27,6 +28,9 @@ the unit in progress back.
   --quiet             no progress line, only events
   -h, --help          this text
 `;
+
+/** How long a signal waits for the unit to be given back before the worker leaves anyway. */
+export const STOP_DEADLINE_MS = 4000;
 
 /** The progress line: cli-progress fills {bar} from the unit's progress, the rest from progressPayload. */
 const PROGRESS_FORMAT = '[{bar}] {phase} {backend}  units {units}  {rate}  loss {loss}{version}';
@@ -101,7 +105,17 @@ export async function main(argv: string[]): Promise<number> {
       stopping = true;
       bar.stop();
       log(`${signal}: giving the unit back and leaving`);
-      await contributor.stop();
+      // Training stops at the next step (the trainer yields between steps) and the unit is
+      // released; with the coordinator gone the release cannot be acknowledged, so leave after
+      // STOP_DEADLINE_MS anyway: the lease then expires on its own (a supervisor's SIGTERM is
+      // followed by SIGKILL after a grace period, commonly 10 s).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<'late'>((r) => {
+        timer = setTimeout(() => r('late'), STOP_DEADLINE_MS);
+      });
+      const outcome = await Promise.race([contributor.stop().then(() => 'stopped' as const), late]);
+      clearTimeout(timer);
+      if (outcome === 'late') log('the coordinator did not answer; leaving, the lease will expire');
       gpu?.release();
       resolve(0);
     };

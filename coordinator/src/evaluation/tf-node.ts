@@ -1,10 +1,14 @@
 /**
  * TF.js in the coordinator's Node process. The wasm backend is the fastest pure-JS-installable
  * backend here (tfjs-node is not an option: its install downloads a native library); cpu is the
- * fallback when wasm cannot start.
+ * fallback when wasm cannot start. GridTab's convolution gradients are registered on wasm, since
+ * spot-check recompute trains the job's model here, CNNs included.
  */
+import { registerWasmConvKernels } from '@gridtab/kernels/wasm-conv';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+
+registerWasmConvKernels();
 
 let ready: Promise<string> | null = null;
 

@@ -42,7 +42,7 @@ const lastLayer = (m: unknown) => (m as Layers).config.layers.at(-1)!;
 
 describe('job form', () => {
   it('turns each preset into a spec the coordinator accepts', () => {
-    for (const preset of ['fashion-mlp', 'fashion-cnn'] as const) {
+    for (const preset of Object.keys(MODEL_PRESETS) as ModelPresetName[]) {
       const result = toJobSpec(defaultsFor(preset));
       expect(result.ok).toBe(true);
       if (result.ok) {

@@ -75,7 +75,7 @@ export const AGGREGATION_LABELS: Record<AggregationSpec['rule'], string> = {
 export function defaultsFor(preset = 'fashion-mlp', presets: ModelPreset[] = BUILTIN_PRESETS): JobFormValues {
   const p = presets.find((x) => x.id === preset) ?? presets[0];
   return {
-    name: preset === 'fashion-cnn' ? 'Fashion-MNIST CNN' : 'Fashion-MNIST MLP',
+    name: preset === 'fashion-mlp' ? 'Fashion-MNIST MLP' : 'Fashion-MNIST CNN',
     preset: p.id,
     dataset: 'fashion-mnist',
     datasetVersion: null,

@@ -151,14 +151,14 @@ function preset(id: string, label: string, model: ModelTopology, cnn: boolean): 
 }
 
 /** The shipped Fashion-MNIST presets ([28, 28, 1] in, 10 classes out). */
-export const BUILTIN_PRESETS: ModelPreset[] = (['fashion-mlp', 'fashion-cnn'] as ModelPresetName[]).map(
-  (id) =>
-    preset(
-      id,
-      id === 'fashion-cnn' ? 'CNN (two conv + pool, dense)' : 'MLP (784-128-10)',
-      MODEL_PRESETS[id],
-      id === 'fashion-cnn',
-    ),
+const BUILTIN_LABELS: Record<ModelPresetName, string> = {
+  'fashion-mlp': 'MLP (784-128-10)',
+  'fashion-cnn': 'CNN (two conv + pool, dense 64)',
+  'fashion-cnn-small': 'small CNN (quick demos)',
+};
+
+export const BUILTIN_PRESETS: ModelPreset[] = (Object.keys(BUILTIN_LABELS) as ModelPresetName[]).map((id) =>
+  preset(id, BUILTIN_LABELS[id], MODEL_PRESETS[id], id !== 'fashion-mlp'),
 );
 
 /** Presets that fit a dataset version; the first is the default. */

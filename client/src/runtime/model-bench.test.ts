@@ -1,0 +1,77 @@
+/**
+ * Backend choice by the job's model: real training steps of a CNN on TF.js's wasm (with
+ * GridTab's conv gradients) and cpu backends, "cannot train" with the missing kernel named, and
+ * scores kept per architecture so a second measurement (another tab of the origin) reads them.
+ */
+import { registerWasmConvKernels, unregisterWasmConvKernels } from '@gridtab/kernels/wasm-conv';
+import { MODEL_PRESETS } from '@gridtab/shared';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryCache } from './cache.ts';
+import { architectureKey, ModelScores, measureModel } from './model-bench.ts';
+
+const cnn = { model: MODEL_PRESETS['fashion-cnn-small'], batchSize: 8, data: { inputShape: [28, 28, 1] } };
+
+beforeAll(async () => {
+  registerWasmConvKernels();
+  await tf.setBackend('wasm');
+});
+afterAll(() => registerWasmConvKernels());
+
+describe('model benchmark', () => {
+  it('times the job model on each backend that can train it and restores the active backend', async () => {
+    const scores = await measureModel(cnn, ['wasm', 'cpu'], 1);
+    expect(scores.map((s) => [s.name, s.available])).toEqual([
+      ['wasm', true],
+      ['cpu', true],
+    ]);
+    for (const s of scores) expect(s.samplesPerSec).toBeGreaterThan(0);
+    expect(tf.getBackend()).toBe('wasm');
+  }, 120_000);
+
+  it('reports a backend without a training kernel as cannot train, naming the kernel', async () => {
+    unregisterWasmConvKernels();
+    try {
+      const [wasm] = await measureModel(cnn, ['wasm'], 1);
+      expect(wasm).toMatchObject({ name: 'wasm', available: false, samplesPerSec: 0 });
+      expect(wasm.error).toContain('Conv2DBackpropFilter');
+    } finally {
+      registerWasmConvKernels();
+    }
+  });
+
+  it('keys scores by model and batch size', async () => {
+    const a = await architectureKey(cnn.model, 8);
+    expect(await architectureKey(cnn.model, 8)).toBe(a);
+    expect(await architectureKey(cnn.model, 16)).not.toBe(a);
+    expect(await architectureKey(MODEL_PRESETS['fashion-cnn'], 8)).not.toBe(a);
+  });
+
+  it('measures one tab at a time and a waiting tab reads the scores instead of measuring', async () => {
+    // Node 20 has no navigator.locks: a one-holder lock with the Web Locks request() shape.
+    let tail: Promise<unknown> = Promise.resolve();
+    const held: string[] = [];
+    const locks = {
+      request<T>(name: string, fn: () => Promise<T>): Promise<T> {
+        const run = tail.then(() => {
+          held.push(name);
+          return fn();
+        });
+        tail = run.catch(() => {});
+        return run;
+      },
+    };
+    const cache = new MemoryCache();
+    const tabA = new ModelScores(cache, locks);
+    const tabB = new ModelScores(cache, locks);
+    const key = await architectureKey(cnn.model, cnn.batchSize);
+    expect(await tabA.get(key)).toBeNull();
+    const [a, b] = await Promise.all([tabA.measure(cnn, key, ['cpu']), tabB.measure(cnn, key, ['cpu'])]);
+    expect(held).toEqual(['gridtab-model-bench', 'gridtab-model-bench']);
+    expect(b).toEqual(a); // B found A's scores in the shared cache once it held the lock
+    expect(await tabB.get(key)).toEqual(a);
+    await tabA.forget(key);
+    expect(await tabB.get(key)).toBeNull();
+  }, 120_000);
+});

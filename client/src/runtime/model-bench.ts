@@ -1,0 +1,137 @@
+/**
+ * Backend choice by the job's own model: a few training steps of the unit's model (its input
+ * shape from unit.data, the unit's batch size) on each backend that can train it. A 784-128-10
+ * MLP does not predict CNN speed (DESIGN.md: wasm leads on the MLP, WebGL on a CNN), so the
+ * micro-benchmark at start is only the first guess.
+ *
+ * Scores are kept per architecture (sha256 of the model JSON and the batch size) in the tab's
+ * cache (IndexedDB in a browser), so a returning tab or a second tab of the origin measures
+ * nothing twice; a lost device forgets them. Tabs of one origin measure one at a time through
+ * the Web Locks API: concurrent timing runs would share the CPU/GPU and read each other's load.
+ */
+import { type BackendName, type BackendScore, sha256Hex, type WorkUnit } from '@gridtab/shared';
+import { buildModel } from '@gridtab/shared/tf';
+import * as tf from '@tensorflow/tfjs';
+import { missingTrainingKernels } from './backends.ts';
+import type { BlobCache } from './cache.ts';
+
+/** Timed steps after one warm-up step (shader compiles, buffer allocation) that is not counted. */
+export const TIMED_STEPS = 3;
+const STEP_BUDGET_MS = 2000;
+const LOCK_NAME = 'gridtab-model-bench';
+const STATE_PREFIX = 'model-scores:';
+
+export async function architectureKey(model: Record<string, unknown>, batchSize: number): Promise<string> {
+  return sha256Hex(new TextEncoder().encode(`${JSON.stringify(model)}|batch=${batchSize}`));
+}
+
+export type ModelShape = Pick<WorkUnit, 'model' | 'batchSize'> & { data: { inputShape: number[] } };
+
+/** Samples/s of `steps` SGD steps of the model on random data, on the active backend. */
+async function timeSteps(unit: ModelShape, steps: number): Promise<number> {
+  const model = await buildModel(unit.model);
+  const outShape = (model.outputs[0].shape as (number | null)[]).map((d) => d ?? unit.batchSize);
+  const x = tf.randomUniform([unit.batchSize, ...unit.data.inputShape]);
+  const y = tf.randomUniform(outShape);
+  const optimizer = tf.train.sgd(1e-3);
+  // Loss kind hardly matters for timing: the gradients flow through the same layers.
+  const step = () =>
+    optimizer.minimize(
+      () => tf.losses.meanSquaredError(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+      true,
+    );
+  try {
+    const warm = step();
+    await warm?.data();
+    warm?.dispose();
+    const started = performance.now();
+    let done = 0;
+    // At least one timed step; the rest only within the budget, so a slow backend (the cpu
+    // backend on a CNN: seconds a step) costs the tab seconds, not minutes.
+    for (let i = 0; i < steps && (i === 0 || performance.now() - started < STEP_BUDGET_MS); i++, done++) {
+      const cost = step();
+      // Read back every step: queued GPU work must be counted, and it yields to the event loop.
+      await cost?.data();
+      cost?.dispose();
+    }
+    return (done * unit.batchSize) / ((performance.now() - started) / 1000);
+  } finally {
+    tf.dispose([x, y]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+/**
+ * Scores every candidate on this model. A backend missing a training kernel, or one that throws
+ * while training, is "cannot train" with the reason (the missing kernel's name) in `error`.
+ * Leaves the backend that was active before active again.
+ */
+export async function measureModel(
+  unit: ModelShape,
+  candidates: BackendName[],
+  steps = TIMED_STEPS,
+): Promise<BackendScore[]> {
+  const previous = tf.getBackend();
+  const scores: BackendScore[] = [];
+  try {
+    for (const name of candidates) {
+      const fail = (error: string) => scores.push({ name, available: false, samplesPerSec: 0, error });
+      if (!tf.findBackendFactory(name)) {
+        fail('not registered in this build');
+        continue;
+      }
+      const missing = missingTrainingKernels(name, unit.model);
+      if (missing.length > 0) {
+        fail(`cannot train this model: no ${missing.join(', ')}`);
+        continue;
+      }
+      try {
+        if (!(await tf.setBackend(name))) throw new Error('backend failed to initialise');
+        await tf.ready();
+        scores.push({ name, available: true, samplesPerSec: Math.round(await timeSteps(unit, steps)) });
+      } catch (e) {
+        fail(`cannot train this model: ${String((e as Error).message).slice(0, 300)}`);
+      }
+    }
+  } finally {
+    if (previous && tf.getBackend() !== previous) await tf.setBackend(previous);
+  }
+  return scores;
+}
+
+/** The Web Locks API where the platform has it (browsers; Node 20 has none: one process, one measurer). */
+type Locks = { request<T>(name: string, fn: () => Promise<T>): Promise<T> };
+
+function platformLocks(): Locks | undefined {
+  const nav = (globalThis as { navigator?: { locks?: Locks } }).navigator;
+  return nav?.locks;
+}
+
+/** Per-architecture scores in the cache, measured under an origin-wide lock. */
+export class ModelScores {
+  constructor(
+    private readonly cache: BlobCache,
+    private readonly locks: Locks | undefined = platformLocks(),
+  ) {}
+
+  async get(key: string): Promise<BackendScore[] | null> {
+    return this.cache.getState<BackendScore[]>(STATE_PREFIX + key).catch(() => null);
+  }
+
+  async forget(key: string): Promise<void> {
+    await this.cache.deleteState(STATE_PREFIX + key).catch(() => {});
+  }
+
+  /** Measures unless another tab did while this one waited for the lock. */
+  async measure(unit: ModelShape, key: string, candidates: BackendName[]): Promise<BackendScore[]> {
+    const run = async () => {
+      const done = await this.get(key);
+      if (done) return done;
+      const scores = await measureModel(unit, candidates);
+      await this.cache.putState(STATE_PREFIX + key, scores);
+      return scores;
+    };
+    return this.locks ? this.locks.request(LOCK_NAME, run) : run();
+  }
+}
