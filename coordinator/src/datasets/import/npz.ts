@@ -174,7 +174,7 @@ export const importNpz: Importer = async (input, deps) => {
     if (classification) {
       for (const p of parts) for await (const v of samples(p.y, 1, deps.signal)) classIndex.set(v[0], 0);
       const values = [...classIndex.keys()].sort((a, b) => a - b);
-      values.forEach((v, i) => classIndex.set(v, i));
+      for (const [i, v] of values.entries()) classIndex.set(v, i);
       labels = { kind: 'classification', classNames: values.map(String) };
     } else {
       labels = {
