@@ -40,7 +40,12 @@ if (values.child) {
   const blobs = await FileBlobStore.open(dir);
   const t = performance.now();
   const v = await importFile(
-    { path: values.path!, fileName: values.path!, format: values.child as 'csv' | 'images', options: {} },
+    {
+      path: values.path!,
+      fileName: values.path!,
+      format: values.child as 'csv' | 'images',
+      options: values.child === 'csv' ? { missing: 'impute' } : {},
+    },
     { blobs },
   );
   console.log(JSON.stringify({ seconds: (performance.now() - t) / 1000, rows: v.numTrain + v.numTest }));
@@ -167,8 +172,14 @@ const rows = writeCsv(v1Path, editMb);
 writeCsv(v2Path, editMb, { from: Math.floor(rows * 0.5), to: Math.floor(rows * 0.51) });
 const blobs = await FileBlobStore.open(join(work, 'blobs'));
 t = performance.now();
-const v1 = await importFile({ path: v1Path, fileName: 'v1.csv', format: 'csv', options: {} }, { blobs });
-const v2 = await importFile({ path: v2Path, fileName: 'v2.csv', format: 'csv', options: {} }, { blobs });
+const v1 = await importFile(
+  { path: v1Path, fileName: 'v1.csv', format: 'csv', options: { missing: 'impute' } },
+  { blobs },
+);
+const v2 = await importFile(
+  { path: v2Path, fileName: 'v2.csv', format: 'csv', options: { missing: 'impute' } },
+  { blobs },
+);
 const old = new Set([...v1.shardHashes, ...v1.testHashes]);
 let newBytes = 0;
 for (const h of [...v2.shardHashes, ...v2.testHashes])
