@@ -42,7 +42,12 @@ export interface BadCase {
 
 export const SHARD_SIZE = 16;
 
-async function put(dir: string, fileName: string, data: string | Uint8Array, options: ImportOptions = {}) {
+export async function put(
+  dir: string,
+  fileName: string,
+  data: string | Uint8Array,
+  options: ImportOptions = {},
+) {
   const path = join(dir, fileName);
   await writeFile(path, data);
   return { path, fileName, options: { shardSize: SHARD_SIZE, ...options } };

@@ -89,3 +89,58 @@ export function numericMatrix(rows: Row[], columns: readonly string[]): Float64A
   });
   return out;
 }
+
+/** Rows as a Parquet file (hyparquet-writer), in row groups of `rowGroupSize` rows. */
+export async function toParquet(
+  rows: Row[],
+  columns: readonly string[],
+  rowGroupSize = 100,
+): Promise<Uint8Array> {
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
+  const columnData = columns.map((c) => {
+    const numeric = rows.every((r) => r[c] === null || typeof r[c] === 'number');
+    return {
+      name: c,
+      data: rows.map((r) => r[c]),
+      type: numeric ? ('DOUBLE' as const) : ('STRING' as const),
+      nullable: true,
+    };
+  });
+  return new Uint8Array(parquetWriteBuffer({ columnData, rowGroupSize }));
+}
+
+let fashion: ReturnType<typeof import('../fashion-mnist.ts').loadFashionMnist> | null = null;
+
+/** The first `count` Fashion-MNIST training (or test) images and labels. */
+export async function fashionImages(count: number, from: 'train' | 'test' = 'train', start = 0) {
+  const { loadFashionMnist, DEFAULT_FASHION_MNIST_DIR } = await import('../fashion-mnist.ts');
+  fashion ??= loadFashionMnist(process.env.FASHION_MNIST_DIR ?? DEFAULT_FASHION_MNIST_DIR);
+  const set = fashion[from];
+  return Array.from({ length: count }, (_, i) => ({
+    pixels: set.pixels.subarray((start + i) * 784, (start + i + 1) * 784),
+    label: set.labels[start + i],
+  }));
+}
+
+/** A 28x28 grayscale image as PNG or JPEG bytes. */
+export async function encodeImage(pixels: Uint8Array, kind: 'png' | 'jpeg'): Promise<Uint8Array> {
+  const sharp = (await import('sharp')).default;
+  const img = sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } }).toColourspace('b-w');
+  return new Uint8Array(await (kind === 'png' ? img.png() : img.jpeg({ quality: 95 })).toBuffer());
+}
+
+/** A tar of the files (tar-stream), gzipped when asked. */
+export async function toTar(files: Record<string, Uint8Array>, gzip: boolean): Promise<Uint8Array> {
+  const tar = (await import('tar-stream')).default;
+  const { gzipSync } = await import('node:zlib');
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise((r) => pack.on('end', r));
+  for (const [name, data] of Object.entries(files))
+    pack.entry({ name, size: data.length }, Buffer.from(data));
+  pack.finalize();
+  await done;
+  const out = Buffer.concat(chunks);
+  return new Uint8Array(gzip ? gzipSync(out) : out);
+}

@@ -1,0 +1,200 @@
+/**
+ * `npm run bench:datasets`: dataset import speed and memory. A CSV of --csv-mb MB (cars rows
+ * repeated with noise) imported beside csv-parse alone on the same file; a zip of --images
+ * Fashion-MNIST PNGs imported beside sharp decoding alone; the peak RSS of each import (run in
+ * a child process whose /proc RSS is sampled); and the bytes a tab downloads for a version
+ * that edits 1% of the CSV's rows (contiguous): the shards whose hash is new, against all.
+ * --quick: 20 MB and 2,000 images. Writes bench/results/datasets.json.
+ */
+import { spawn } from 'node:child_process';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse } from 'csv-parse';
+import { zipSync } from 'fflate';
+import sharp from 'sharp';
+import { importFile } from '../coordinator/src/datasets/import/index.ts';
+import {
+  CAR_COLUMNS,
+  cars,
+  encodeImage,
+  fashionImages,
+} from '../coordinator/src/datasets/import/test-data.ts';
+import { FileBlobStore } from '../coordinator/src/storage/blob-store.ts';
+import { machine, writeResults } from './report.ts';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'csv-mb': { type: 'string' },
+    images: { type: 'string' },
+    child: { type: 'string' },
+    path: { type: 'string' },
+  },
+});
+
+/** Child mode: import one file into a fresh blob store and print the seconds it took. */
+if (values.child) {
+  const dir = mkdtempSync(join(tmpdir(), 'gridtab-bench-child-'));
+  const blobs = await FileBlobStore.open(dir);
+  const t = performance.now();
+  const v = await importFile(
+    {
+      path: values.path!,
+      fileName: values.path!,
+      format: values.child as 'csv' | 'images',
+      options: values.child === 'csv' ? { missing: 'impute' } : {},
+    },
+    { blobs },
+  );
+  console.log(JSON.stringify({ seconds: (performance.now() - t) / 1000, rows: v.numTrain + v.numTest }));
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+const quick = values.quick;
+const csvMb = Number(values['csv-mb'] ?? (quick ? 20 : 200));
+const imageCount = Number(values.images ?? (quick ? 2000 : 20000));
+const work = mkdtempSync(join(tmpdir(), 'gridtab-bench-datasets-'));
+
+/** Cars rows repeated with noise until the file holds `mb` MB; `edit` rewrites a stretch. */
+function writeCsv(path: string, mb: number, edit?: { from: number; to: number }): number {
+  const base = cars();
+  const lines = [CAR_COLUMNS.join(',')];
+  let bytes = 0;
+  let rows = 0;
+  let seed = 12345;
+  const rand = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const chunks: string[] = [];
+  while (bytes < mb * 1024 * 1024) {
+    const r = base[rows % base.length];
+    const noisy = CAR_COLUMNS.map((c) => {
+      const v = r[c];
+      if (v === null) return '';
+      if (typeof v !== 'number') return v;
+      const x = v * (1 + (rand() - 0.5) * 0.1);
+      return (edit && rows >= edit.from && rows < edit.to ? x + 1 : x).toFixed(2);
+    }).join(',');
+    lines.push(noisy);
+    bytes += noisy.length + 1;
+    rows++;
+    if (lines.length >= 10000) chunks.push(lines.splice(0).join('\n'));
+  }
+  chunks.push(lines.join('\n'));
+  writeFileSync(path, `${chunks.join('\n')}\n`);
+  return rows;
+}
+
+/** Runs a child import, sampling its RSS every 50 ms. */
+async function childImport(format: string, path: string) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/datasets.ts', '--child', format, '--path', path],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let peak = 0;
+  const timer = setInterval(() => {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
+      peak = Math.max(peak, kb * 1024);
+    } catch {}
+  }, 50);
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  await new Promise((r) => child.on('exit', r));
+  clearInterval(timer);
+  const result = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; rows: number };
+  return { ...result, peakRssMb: peak / 1024 / 1024 };
+}
+
+async function csvParseAlone(path: string): Promise<number> {
+  const t = performance.now();
+  let _n = 0;
+  for await (const _ of createReadStream(path).pipe(parse({ skip_empty_lines: true }))) _n++;
+  return (performance.now() - t) / 1000;
+}
+
+// CSV: throughput against csv-parse alone.
+const csvPath = join(work, 'cars.csv');
+const csvRows = writeCsv(csvPath, csvMb);
+const csvBytes = statSync(csvPath).size;
+const parseSeconds = await csvParseAlone(csvPath);
+const csvImport = await childImport('csv', csvPath);
+const csv = {
+  megabytes: csvBytes / 2 ** 20,
+  rows: csvRows,
+  csvParseMBps: csvBytes / 2 ** 20 / parseSeconds,
+  importMBps: csvBytes / 2 ** 20 / csvImport.seconds,
+  ratio: parseSeconds / csvImport.seconds,
+  peakRssMb: csvImport.peakRssMb,
+};
+console.log('csv', csv);
+
+// Images: throughput against sharp decoding alone.
+const imgs = await fashionImages(Math.min(imageCount, 60000));
+const files: Record<string, Uint8Array> = {};
+const pngs: Uint8Array[] = [];
+for (const [i, r] of imgs.entries()) {
+  const png = await encodeImage(r.pixels, 'png');
+  pngs.push(png);
+  files[`fashion/class-${r.label}/img-${String(i).padStart(6, '0')}.png`] = png;
+}
+const zipPath = join(work, 'fashion.zip');
+writeFileSync(zipPath, zipSync(files, { level: 0 }));
+let t = performance.now();
+for (let i = 0; i < pngs.length; i += 4) {
+  await Promise.all(pngs.slice(i, i + 4).map((p) => sharp(p).toColourspace('b-w').raw().toBuffer()));
+}
+const sharpSeconds = (performance.now() - t) / 1000;
+const imageImport = await childImport('images', zipPath);
+const images = {
+  count: pngs.length,
+  sharpImagesPerS: pngs.length / sharpSeconds,
+  importImagesPerS: pngs.length / imageImport.seconds,
+  ratio: sharpSeconds / imageImport.seconds,
+  peakRssMb: imageImport.peakRssMb,
+};
+console.log('images', images);
+
+// A 1% contiguous edit: bytes of new shards against the whole version.
+const editMb = Math.min(csvMb, 20);
+const v1Path = join(work, 'v1.csv');
+const v2Path = join(work, 'v2.csv');
+const rows = writeCsv(v1Path, editMb);
+writeCsv(v2Path, editMb, { from: Math.floor(rows * 0.5), to: Math.floor(rows * 0.51) });
+const blobs = await FileBlobStore.open(join(work, 'blobs'));
+t = performance.now();
+// Drop, not impute: an imputed value is the train mean, which the edit moves, so every shard
+// with an imputed row would change too (measured with impute: all shards new).
+const v1 = await importFile(
+  { path: v1Path, fileName: 'v1.csv', format: 'csv', options: { missing: 'drop' } },
+  { blobs },
+);
+const v2 = await importFile(
+  { path: v2Path, fileName: 'v2.csv', format: 'csv', options: { missing: 'drop' } },
+  { blobs },
+);
+const old = new Set([...v1.shardHashes, ...v1.testHashes]);
+let newBytes = 0;
+for (const h of [...v2.shardHashes, ...v2.testHashes])
+  if (!old.has(h)) newBytes += (await blobs.get(h))!.byteLength;
+const edit = {
+  rows,
+  editedRows: Math.floor(rows * 0.51) - Math.floor(rows * 0.5),
+  versionBytes: v2.bytes,
+  newShardBytes: newBytes,
+  fraction: newBytes / v2.bytes,
+};
+console.log('edit', edit);
+
+const path = writeResults('datasets', { machine: machine(), quick, csv, images, edit });
+console.log(`wrote ${path}`);
+rmSync(work, { recursive: true, force: true });
