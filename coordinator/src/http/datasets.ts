@@ -20,7 +20,7 @@ import type { ImportOptions } from '../datasets/importer.ts';
 import type { DatasetRegistry } from '../datasets/registry.ts';
 import type { DatasetRecord } from '../storage/store.ts';
 import { errorResponse } from './errors.ts';
-import { errorSchema, json, pathSegment, security } from './openapi-parts.ts';
+import { errorSchema, json, pathSegment, publicAccess, security } from './openapi-parts.ts';
 import { bearerToken, type TokenAuthority } from './tokens.ts';
 
 /** Body types an upload may carry; anything else (JSON, a form) is not a dataset file. */
@@ -250,6 +250,7 @@ export function createDatasetsApi({ datasets, tokens, admin }: DatasetsApiDeps) 
       method: 'get',
       path: '/datasets',
       operationId: 'listDatasets',
+      security: publicAccess,
       summary: 'Dataset names with their latest version',
       responses: { 200: json(z.array(datasetViewSchema), 'Every dataset name, alphabetically') },
     }),
@@ -261,6 +262,7 @@ export function createDatasetsApi({ datasets, tokens, admin }: DatasetsApiDeps) 
       method: 'get',
       path: '/datasets/{name}/versions',
       operationId: 'listDatasetVersions',
+      security: publicAccess,
       summary: "A dataset's versions, oldest first",
       request: { params: nameParam },
       responses: {
@@ -282,6 +284,7 @@ export function createDatasetsApi({ datasets, tokens, admin }: DatasetsApiDeps) 
       method: 'get',
       path: '/datasets/{name}/versions/{version}',
       operationId: 'getDatasetVersion',
+      security: publicAccess,
       summary: 'One dataset version with its lineage (jobs and model versions built from it)',
       request: { params: versionParam },
       responses: {

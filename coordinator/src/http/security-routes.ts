@@ -9,7 +9,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { Coordinator } from '../app.ts';
 import type { ContributorCursor } from '../storage/security-records.ts';
-import { errorSchema, json, security } from './openapi-parts.ts';
+import { errorSchema, json, publicAccess, security } from './openapi-parts.ts';
 
 export const DEFAULT_PAGE = 200;
 export const MAX_PAGE = 1000;
@@ -60,6 +60,9 @@ export function addSecurityRoutes(api: OpenAPIHono, co: Coordinator, viewer: Mid
     createRoute({
       method: 'get',
       path: '/contributors',
+      operationId: 'listContributors',
+      summary: 'List contributors and their reputation, a page at a time',
+      security: publicAccess,
       request: {
         query: z.object({
           limit,
@@ -115,6 +118,7 @@ export function addSecurityRoutes(api: OpenAPIHono, co: Coordinator, viewer: Mid
     createRoute({
       method: 'get',
       path: '/audit',
+      operationId: 'listAuditLog',
       summary: 'The audit log of admin actions',
       description:
         'Every successful admin action (job create, pause, resume, cancel; alias moves and rollbacks; model import; sweeps; token create and revoke; quarantine release; console kick, ban, unban): who (token label), what, target, when, from which address. Newest first; pass `before` = the last seq of a page for the next one. Append-only: the store refuses updates and deletes.',

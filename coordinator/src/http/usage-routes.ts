@@ -10,7 +10,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Coordinator } from '../app.ts';
 import { groupUsage, inRange, USAGE_GROUPS } from '../usage/report.ts';
 import { totalStorageBytes } from '../usage/storage.ts';
-import { errorSchema, json, pathSegment, security } from './openapi-parts.ts';
+import { errorSchema, json, pathSegment, publicAccess, security } from './openapi-parts.ts';
 
 const counters = {
   gpuMs: z.number(),
@@ -82,6 +82,7 @@ export function createUsageApi(co: Coordinator, admin: MiddlewareHandler) {
       path: '/jobs/{id}/usage',
       summary: 'What a job spent',
       operationId: 'getJobUsage',
+      security: publicAccess,
       description:
         "Device time by backend class, samples, bytes down (shards and weights served with `?job=`) and up (update payloads), coordinator CPU for validation and aggregation, storage held, and the estimated cost with a price table; with the job's budget status. Includes what is not flushed to the store yet.",
       request: { params: idParam },
@@ -117,6 +118,7 @@ export function createUsageApi(co: Coordinator, admin: MiddlewareHandler) {
       path: '/usage',
       summary: 'Usage over a day range',
       operationId: 'listUsage',
+      security: publicAccess,
       description:
         'Usage counters summed by UTC day, job or contributor over an inclusive day range (default: all), with the storage the coordinator holds in all.',
       request: { query: usageQuery },

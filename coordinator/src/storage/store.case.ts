@@ -43,7 +43,7 @@ const datasetVersion = (name: string, version: number, shards: string[]): Datase
   id: `${name}@${version}`,
   name,
   version,
-  hash: String(version).repeat(64).slice(0, 64),
+  hash: `d${version}`.repeat(32).slice(0, 64),
   schema: {
     task: { kind: 'regression', numTargets: 1 },
     inputShape: [3],
@@ -227,7 +227,7 @@ export function storeSuite(name: string, open: Open, reopen?: Open) {
 
     it('says which blobs model versions and updates use', async () => {
       const store = await open();
-      await store.createJob(job('j7'), { ...version('v0g', 'j7', 0, null), hash: '1'.repeat(64) });
+      await store.createJob(job('j7'), { ...version('v0g', 'j7', 0, null), hash: '7'.repeat(64) });
       await store.insertUpdate({
         id: 'u7',
         jobId: 'j7',
@@ -237,11 +237,11 @@ export function storeSuite(name: string, open: Open, reopen?: Open) {
         baseVersionId: 'v0g',
         numSamples: 1,
         loss: 1,
-        blobHash: '2'.repeat(64),
+        blobHash: '8'.repeat(64),
         createdAt: '2026-01-01T00:00:00Z',
       });
-      const used = await store.blobsInUse(['1'.repeat(64), '2'.repeat(64), '3'.repeat(64)]);
-      expect([...used].sort()).toEqual(['1'.repeat(64), '2'.repeat(64)]);
+      const used = await store.blobsInUse(['7'.repeat(64), '8'.repeat(64), '9'.repeat(64)]);
+      expect([...used].sort()).toEqual(['7'.repeat(64), '8'.repeat(64)]);
       expect((await store.blobsInUse([])).size).toBe(0);
     });
 

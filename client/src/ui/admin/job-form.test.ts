@@ -95,7 +95,13 @@ describe('job form', () => {
   });
 
   it('offers the Fashion presets only where the shape fits, and an MLP for any dataset', () => {
-    expect(presetsFor(schema({})).map((p) => p.id)).toEqual(['fashion-mlp', 'fashion-cnn', 'mlp', 'cnn']);
+    expect(presetsFor(schema({})).map((p) => p.id)).toEqual([
+      'fashion-mlp',
+      'fashion-cnn',
+      'fashion-cnn-small',
+      'mlp',
+      'cnn',
+    ]);
     const three = presetsFor(
       schema({ task: { kind: 'classification', numClasses: 3 }, inputShape: [32, 32, 3] }),
     );
