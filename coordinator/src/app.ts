@@ -9,7 +9,7 @@ import type { Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import {
   CONSOLE_NAMESPACE,
   CONSOLE_SNAPSHOT_MS,
@@ -45,8 +45,8 @@ import { Scheduler } from './scheduler/scheduler.ts';
 import { SecurityGuard } from './security/guard.ts';
 import { securityHeaders } from './security/headers.ts';
 import { originAllowed, requestOriginAllowed } from './security/origins.ts';
-import { type BlobStore, FileBlobStore } from './storage/blob-store.ts';
-import { openStorage } from './storage/open.ts';
+import type { BlobStore } from './storage/blob-store.ts';
+import { encryptIfKeyed, openRawBlobs, openStorage } from './storage/open.ts';
 import type { Store } from './storage/store.ts';
 import { codeVersion } from './sweeps/code-version.ts';
 import { SweepRunner } from './sweeps/runner.ts';
@@ -138,7 +138,8 @@ export async function createCoordinator(
   const opened = deps.store ? null : await openStorage(config);
   // Every store call is timed, whichever store was passed in or opened.
   const store = timedStore(deps.store ?? opened!.store, stats.observeStore);
-  const blobs = deps.blobs ?? opened?.blobs ?? (await FileBlobStore.open(join(config.dataDir, 'blobs')));
+  const blobs =
+    deps.blobs ?? opened?.blobs ?? (await encryptIfKeyed(await openRawBlobs(config), config.dataKeys));
   const clock = deps.clock ?? systemClock;
   const outcomes = new UpdateOutcomes(config.alerts.rejectionWindowMs);
   const evaluator = deps.evaluator ?? new TfEvaluator(blobs);

@@ -9,6 +9,7 @@ import { DEFAULT_FASHION_MNIST_DIR } from './datasets/fashion-mnist.ts';
 import { DEFAULT_DATASET_MAX_BYTES } from './datasets/registry.ts';
 import { type LogLevel, logLevelFrom } from './logger.ts';
 import { SECURITY_ENV_HELP, type SecurityConfig, securityConfigFromEnv } from './security/security-config.ts';
+import { DATA_KEY_ENV_HELP, type DataKeys, dataKeysFromEnv } from './storage/data-key.ts';
 import { ALERT_ENV, type AlertThresholds, alertThresholdsFromEnv } from './telemetry/alert-rules.ts';
 import { USAGE_ENV, type UsageConfig, usageConfigFromEnv } from './usage/usage-config.ts';
 
@@ -50,6 +51,8 @@ export interface CoordinatorConfig {
   security: SecurityConfig;
   /** Usage accounting, budgets, storage quota and retention (usage/usage-config.ts). */
   usage: UsageConfig;
+  /** Keys that encrypt blobs at rest (DATA_KEY, DATA_KEY_PREVIOUS); null = stored in clear. */
+  dataKeys: DataKeys | null;
 }
 
 export const ENV_HELP: [string, string][] = [
@@ -77,6 +80,7 @@ export const ENV_HELP: [string, string][] = [
     'GRIDTAB_DATASET_MAX_BYTES',
     `largest dataset upload in bytes (default ${DEFAULT_DATASET_MAX_BYTES}, 1 GiB)`,
   ],
+  ...DATA_KEY_ENV_HELP,
   ...SECURITY_ENV_HELP,
   ...ALERT_ENV.map(([name, , help]): [string, string] => [name, help]),
   ...USAGE_ENV,
@@ -123,5 +127,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
       DEFAULT_DATASET_MAX_BYTES,
     security: securityConfigFromEnv(env),
     usage: usageConfigFromEnv(env),
+    dataKeys: dataKeysFromEnv(env),
   };
 }

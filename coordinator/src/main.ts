@@ -28,7 +28,7 @@ try {
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.host);
   if (!loopback && !config.security.tlsCert)
     console.warn(
-      `[gridtab] WARNING: listening on ${config.host} without TLS. Browsers on other machines get no WebGPU and no crypto.subtle over plain http, so their tabs cannot train, and tokens travel in clear. Set TLS_CERT and TLS_KEY, or put an HTTPS reverse proxy in front (docs/SECURITY.md).`,
+      `[gridtab] WARNING: listening on ${config.host} without TLS. Browsers on other machines get no WebGPU over plain http (their tabs train on WebGL or wasm, slower), and tokens travel in clear. Set TLS_CERT and TLS_KEY, or put an HTTPS reverse proxy in front (docs/SECURITY.md).`,
     );
   console.log(`[gridtab] coordinator listening on ${co.url} (data in ${config.dataDir})`);
   console.log(`[gridtab] contribute page: ${co.url}/   API docs: ${co.url}/api/openapi.json`);

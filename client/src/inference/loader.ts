@@ -5,7 +5,7 @@
  * the model in memory. When the coordinator cannot be reached, the last version this alias gave
  * is loaded from the cache, so a reload works offline.
  */
-import type { Normalization, TaskSpec } from '@gridtab/shared';
+import { type Normalization, sha256Hex, type TaskSpec } from '@gridtab/shared';
 import * as tf from '@tensorflow/tfjs';
 import { fromResponse, InferenceError } from './errors.ts';
 import type { ModelCache } from './store.ts';
@@ -61,11 +61,6 @@ export interface Loaded {
   model: tf.LayersModel;
   /** Whether the weights came from the network (false: from the cache). */
   downloaded: boolean;
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 async function get(ctx: LoadContext, path: string, what: string): Promise<Response> {

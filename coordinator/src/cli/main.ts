@@ -1,12 +1,15 @@
 /**
  * The `gridtab` command (bin/gridtab.mjs): administration of a running coordinator from a
- * shell. One family of commands so far, `gridtab dataset ...`.
+ * shell (`gridtab dataset ...`), and `gridtab rotate-key`, which works on the blob store itself.
  */
 import { ApiError, type CliIo, DATASET_HELP, datasetCommand, EXIT, UsageError } from './dataset.ts';
+import { ROTATE_KEY_HELP, rotateKeyCommand } from './rotate-key.ts';
 
 export const HELP = `gridtab: manage a GridTab coordinator from the command line.
 
-${DATASET_HELP}`;
+${DATASET_HELP}
+
+${ROTATE_KEY_HELP}`;
 
 const processIo = (): CliIo => ({
   out: (line) => process.stdout.write(`${line}\n`),
@@ -20,6 +23,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   const [family, ...rest] = argv;
   try {
     if (family === 'dataset') return await datasetCommand(rest, io);
+    if (family === 'rotate-key') return await rotateKeyCommand(rest, io);
     if (!family || family === '--help' || family === '-h' || family === 'help') {
       io.out(HELP);
       return family ? EXIT.ok : EXIT.usage;

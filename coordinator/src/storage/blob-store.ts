@@ -24,11 +24,21 @@ export interface BlobStore {
   list(): AsyncIterable<{ hash: string; bytes: number }>;
 }
 
+/**
+ * A blob store that also takes bytes under a name the caller chooses: what an encrypting
+ * wrapper (encrypted-blob-store.ts) needs beneath it, since it names ciphertext by the sha256 of
+ * the plaintext.
+ */
+export interface RawBlobStore extends BlobStore {
+  /** Stores `bytes` under `hash`, replacing what is there; after a crash, the old or the new, whole. */
+  write(hash: string, bytes: Uint8Array): Promise<void>;
+}
+
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-export class FileBlobStore implements BlobStore {
+export class FileBlobStore implements RawBlobStore {
   private constructor(private readonly dir: string) {}
 
   static async open(dir: string): Promise<FileBlobStore> {
@@ -43,8 +53,13 @@ export class FileBlobStore implements BlobStore {
 
   async put(bytes: Uint8Array): Promise<string> {
     const hash = sha256(bytes);
+    if (!(await this.has(hash))) await this.write(hash, bytes);
+    return hash;
+  }
+
+  async write(hash: string, bytes: Uint8Array): Promise<void> {
+    if (!HASH_PATTERN.test(hash)) throw new Error(`not a blob name: ${hash}`);
     const target = this.pathOf(hash);
-    if (await this.has(hash)) return hash;
     const folder = join(this.dir, hash.slice(0, 2));
     await fs.mkdir(folder, { recursive: true });
     const tmp = join(this.dir, 'tmp', `${hash}.${process.pid}.${Math.random().toString(36).slice(2)}`);
@@ -62,7 +77,6 @@ export class FileBlobStore implements BlobStore {
     } finally {
       await dirHandle.close();
     }
-    return hash;
   }
 
   async get(hash: string): Promise<Uint8Array | null> {

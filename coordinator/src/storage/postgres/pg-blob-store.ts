@@ -6,12 +6,12 @@
  */
 import { HASH_PATTERN } from '@gridtab/shared';
 import type pg from 'pg';
-import { type BlobStore, sha256 } from '../blob-store.ts';
+import { type RawBlobStore, sha256 } from '../blob-store.ts';
 import { transaction } from './pg-tx.ts';
 
 const BLOB_TABLE_LOCK = 7_246_002;
 
-export class PgBlobStore implements BlobStore {
+export class PgBlobStore implements RawBlobStore {
   private constructor(private readonly pool: pg.Pool) {}
 
   /**
@@ -34,6 +34,15 @@ export class PgBlobStore implements BlobStore {
       Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     ]);
     return hash;
+  }
+
+  async write(hash: string, bytes: Uint8Array): Promise<void> {
+    if (!HASH_PATTERN.test(hash)) throw new Error(`not a blob name: ${hash}`);
+    // One statement: the row holds the old bytes or the new ones, never a mix.
+    await this.pool.query(
+      'INSERT INTO blobs (hash, bytes) VALUES ($1, $2) ON CONFLICT (hash) DO UPDATE SET bytes = EXCLUDED.bytes',
+      [hash, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)],
+    );
   }
 
   async get(hash: string): Promise<Uint8Array | null> {

@@ -1,0 +1,35 @@
+import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { encryptedBlobStoreSuite } from '../encrypted-blob-store.case.ts';
+import { PgBlobStore } from './pg-blob-store.ts';
+import { createTestDatabase, type TestDatabase } from './test-db.ts';
+
+// One database for the shared suite's reopens, and a new one per `fresh` store.
+const dbs: TestDatabase[] = [];
+const pools: pg.Pool[] = [];
+let sharedUrl = '';
+beforeAll(async () => {
+  const db = await createTestDatabase();
+  dbs.push(db);
+  sharedUrl = db.url;
+});
+afterAll(async () => {
+  for (const p of pools) await p.end();
+  for (const db of dbs) await db.drop();
+});
+
+const poolFor = (url: string) => {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  pools.push(pool);
+  return pool;
+};
+
+encryptedBlobStoreSuite(
+  'PostgreSQL',
+  () => PgBlobStore.open(poolFor(sharedUrl)),
+  async () => {
+    const db = await createTestDatabase();
+    dbs.push(db);
+    return PgBlobStore.open(poolFor(db.url));
+  },
+);
