@@ -17,7 +17,8 @@ function policy(
   return secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
-      scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
+      // blob: because TF.js's threaded wasm workers importScripts() their code from a blob URL.
+      scriptSrc: ["'self'", "'wasm-unsafe-eval'", 'blob:'],
       workerSrc: ["'self'", 'blob:'],
       // 'self' covers same-origin ws:/wss: for socket.io in CSP level 3.
       connectSrc: ["'self'"],
