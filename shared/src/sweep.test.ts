@@ -113,7 +113,7 @@ describe('sweep spec schema', () => {
   });
 
   it('puts ASHA rungs in samples by default and in rounds when rungs are given (stored sweeps too)', () => {
-    expect(ashaResource({ minSamples: 1000 })).toBe('samples');
+    expect(ashaResource({})).toBe('samples'); // minSamples alone
     expect(ashaResource({ rungs: [1, 3] })).toBe('rounds');
     expect(ashaRungs({ minSamples: 1000, rungCount: 3, eta: 3 })).toEqual([1000, 3000, 9000]);
     expect(ashaRungs({ minSamples: 500, eta: 2 })).toEqual([500, 1000]); // DEFAULT_RUNG_COUNT
