@@ -184,7 +184,7 @@ export async function createCoordinator(
     clock,
     evaluator,
     log,
-    holdAfter: (jobId, round) => sweeps?.holdAfter(jobId, round) ?? false,
+    holdAfter: (jobId, round, samples) => sweeps?.holdAfter(jobId, round, samples) ?? false,
     ownership: cluster.ownership,
     events: {
       unitsAvailable: () => contributors?.namespace.emit('unit:available'),
@@ -222,6 +222,11 @@ export async function createCoordinator(
     log,
     codeVersion: codeVersion(),
     admit: usage.admit,
+    // Device time as the meter counts it (stored rows plus the unflushed interval).
+    deviceMs: async (jobId) => {
+      const t = await usage.meter.totals(jobId);
+      return t.gpuMs + t.cpuDeviceMs;
+    },
   });
 
   const datasets = new DatasetRegistry({

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { MODEL_PRESETS } from './models.ts';
 import {
   applyParams,
+  ashaResource,
+  ashaRungs,
   gridPoint,
   gridSize,
   randomPoint,
@@ -100,8 +102,21 @@ describe('sweep spec schema', () => {
       ['UNKNOWN_METRIC', { ...valid, metric: 'f1' }],
       ['BAD_REQUEST', { ...valid, method: { name: 'asha', rungs: [2, 1], eta: 2 } }],
       ['BAD_REQUEST', { ...valid, method: { name: 'asha', rungs: [40], eta: 2 } }], // maxRounds 30
+      ['INVALID_BUDGET', { ...valid, budget: { maxDeviceSeconds: 0 } }],
+      ['BAD_REQUEST', { ...valid, method: { name: 'asha', eta: 2 } }], // neither minSamples nor rungs
+      ['BAD_REQUEST', { ...valid, method: { name: 'asha', resource: 'samples', rungs: [2], eta: 2 } }],
+      ['BAD_REQUEST', { ...valid, method: { name: 'asha', resource: 'rounds', minSamples: 100, eta: 2 } }],
+      ['BAD_REQUEST', { ...valid, method: { name: 'asha', minSamples: 1e11, rungCount: 10, eta: 10 } }],
     ];
     expect(cases.map(([, spec]) => codeOf(spec))).toEqual(cases.map(([code]) => code));
     expect(codeOf(valid)).toBe('OK');
+  });
+
+  it('puts ASHA rungs in samples by default and in rounds when rungs are given (stored sweeps too)', () => {
+    expect(ashaResource({})).toBe('samples'); // minSamples alone
+    expect(ashaResource({ rungs: [1, 3] })).toBe('rounds');
+    expect(ashaRungs({ minSamples: 1000, rungCount: 3, eta: 3 })).toEqual([1000, 3000, 9000]);
+    expect(ashaRungs({ minSamples: 500, eta: 2 })).toEqual([500, 1000]); // DEFAULT_RUNG_COUNT
+    expect(ashaRungs({ rungs: [1, 3], eta: 2 })).toEqual([1, 3]);
   });
 });

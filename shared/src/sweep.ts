@@ -54,13 +54,45 @@ export const sweepMethodSchema = z.discriminatedUnion('name', [
       seed,
       /** How the trials are picked: seeded random draws, or the grid in order. */
       sampler: z.enum(['random', 'grid']).default('random'),
-      /** Rounds at which trials are compared; each below the base job's stopping.maxRounds. */
-      rungs: z.array(z.number().int().min(1)).min(1).max(10),
+      /**
+       * What a rung counts. samples (the default): rung r is reached once a trial has trained
+       * minSamples x eta^r samples, so trials with bigger units (batch x local steps) are
+       * compared at equal work. rounds: the older form, rung r at round rungs[r]; chosen when
+       * `rungs` is given, and by every stored sweep that has no `resource`.
+       */
+      resource: z.enum(['samples', 'rounds']).optional(),
+      /** samples: the first rung's sample count. */
+      minSamples: z.number().int().min(1).max(1e12).optional(),
+      /** samples: how many rungs (minSamples x eta^0 .. eta^(rungCount-1)). */
+      rungCount: z.number().int().min(1).max(10).optional(),
+      /** rounds: rounds at which trials are compared; each below the base job's stopping.maxRounds. */
+      rungs: z.array(z.number().int().min(1)).min(1).max(10).optional(),
       /** Reduction factor: the top 1/eta of the trials at a rung go on. */
       eta: z.number().int().min(2).max(10).default(3),
     })
     .strict(),
 ]);
+
+/** The rung resource of an ASHA method; stored sweeps from before `resource` count rounds. */
+export function ashaResource(m: { resource?: 'samples' | 'rounds'; rungs?: number[] }): 'samples' | 'rounds' {
+  return m.resource ?? (m.rungs ? 'rounds' : 'samples');
+}
+
+/** Default number of sample rungs when `rungCount` is not given. */
+export const DEFAULT_RUNG_COUNT = 2;
+
+/** The thresholds of an ASHA method, in its resource (rounds, or samples trained). */
+export function ashaRungs(m: {
+  resource?: 'samples' | 'rounds';
+  rungs?: number[];
+  minSamples?: number;
+  rungCount?: number;
+  eta: number;
+}): number[] {
+  if (ashaResource(m) === 'rounds') return m.rungs ?? [];
+  const min = m.minSamples ?? 0;
+  return Array.from({ length: m.rungCount ?? DEFAULT_RUNG_COUNT }, (_, r) => min * m.eta ** r);
+}
 export type SweepMethod = z.output<typeof sweepMethodSchema>;
 
 export const sweepBudgetSchema = z
@@ -68,6 +100,8 @@ export const sweepBudgetSchema = z
     maxTrials: z.number().int().min(1).max(MAX_SWEEP_TRIALS).optional(),
     /** Samples trained across all trials (accepted updates in committed versions). */
     maxSamples: z.number().int().min(1).max(1e12).optional(),
+    /** Device seconds of training across all trials, as the usage meter counts them. */
+    maxDeviceSeconds: z.number().min(1).max(1e9).optional(),
     maxTimeMs: z
       .number()
       .int()
@@ -76,7 +110,7 @@ export const sweepBudgetSchema = z
       .optional(),
   })
   .strict()
-  .refine((b) => Object.keys(b).length > 0, 'give maxTrials, maxSamples or maxTimeMs');
+  .refine((b) => Object.keys(b).length > 0, 'give maxTrials, maxSamples, maxDeviceSeconds or maxTimeMs');
 
 export const sweepSpecSchema = z
   .object({
@@ -131,12 +165,29 @@ export const sweepSpecSchema = z
     if (!grid && s.budget.maxTrials === undefined)
       issue(['budget', 'maxTrials'], 'random search and random ASHA need budget.maxTrials');
     if (s.method.name === 'asha') {
-      const { rungs } = s.method;
-      const max = s.base.stopping.maxRounds;
-      if (rungs.some((r, i) => i > 0 && r <= rungs[i - 1]))
-        issue(['method', 'rungs'], 'rungs must be strictly increasing round numbers');
-      if (rungs.at(-1)! >= max)
-        issue(['method', 'rungs'], `rungs must be below base.stopping.maxRounds (${max})`);
+      const m = s.method;
+      const resource = ashaResource(m);
+      if (resource === 'rounds') {
+        const { rungs } = m;
+        const max = s.base.stopping.maxRounds;
+        if (!rungs) issue(['method', 'rungs'], 'resource rounds needs rungs (round numbers)');
+        else if (rungs.some((r, i) => i > 0 && r <= rungs[i - 1]))
+          issue(['method', 'rungs'], 'rungs must be strictly increasing round numbers');
+        else if (rungs.at(-1)! >= max)
+          issue(['method', 'rungs'], `rungs must be below base.stopping.maxRounds (${max})`);
+        if (m.minSamples !== undefined || m.rungCount !== undefined)
+          issue(
+            ['method', 'minSamples'],
+            'minSamples and rungCount are for resource samples; rounds uses rungs',
+          );
+      } else {
+        if (m.rungs)
+          issue(['method', 'rungs'], 'rungs are round numbers: give resource rounds, or minSamples');
+        if (m.minSamples === undefined)
+          issue(['method', 'minSamples'], 'resource samples needs minSamples (the first rung)');
+        else if (ashaRungs(m).at(-1)! > 1e12)
+          issue(['method', 'rungCount'], 'minSamples x eta^(rungCount-1) is above 1e12 samples');
+      }
     }
   });
 
@@ -217,6 +268,8 @@ export interface TrialView {
   curve: CurvePoint[];
   best: { versionId: string; round: number; value: number } | null;
   samples: number;
+  /** Training time its accepted updates took on contributors' devices (usage meter); null unmetered. */
+  deviceSeconds: number | null;
   repro: TrialRepro | null;
   /** Jobs that re-ran this trial. */
   reruns: string[];
@@ -234,6 +287,8 @@ export interface SweepView {
   createdAt: string;
   endedAt: string | null;
   samples: number;
+  /** Device seconds of all trials; null when the coordinator does not meter usage. */
+  deviceSeconds: number | null;
   trialCounts: Partial<Record<TrialStatus, number>>;
   best: { trialId: string; versionId: string; value: number } | null;
   /** Only in GET /api/sweeps/:id. */

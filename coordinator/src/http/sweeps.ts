@@ -50,6 +50,8 @@ const trialSchema = z
     ),
     best: z.object({ versionId: z.string(), round: z.number(), value: z.number() }).nullable(),
     samples: z.number(),
+    /** Training time of its accepted updates on contributors' devices; null when not metered. */
+    deviceSeconds: z.number().nullable(),
     repro: z.record(z.string(), z.unknown()).nullable(),
     reruns: z.array(z.string()),
   })
@@ -67,6 +69,7 @@ const sweepSchema = z
     createdAt: z.string(),
     endedAt: z.string().nullable(),
     samples: z.number(),
+    deviceSeconds: z.number().nullable(),
     trialCounts: z.record(z.string(), z.number()),
     best: z.object({ trialId: z.string(), versionId: z.string(), value: z.number() }).nullable(),
     trials: z.array(trialSchema).optional(),
@@ -105,7 +108,9 @@ export function createSweepsApi(deps: {
     }),
     async (c) =>
       c.json(
-        await Promise.all((await store.sweeps.listSweeps()).map((s) => sweepView(store, s, false))),
+        await Promise.all(
+          (await store.sweeps.listSweeps()).map((s) => sweepView(store, s, false, sweeps.deviceMsOf())),
+        ),
         200,
       ),
   );
@@ -123,7 +128,7 @@ export function createSweepsApi(deps: {
     }),
     async (c) => {
       const sweep = await sweeps.create(c.req.valid('json'));
-      return c.json(await sweepView(store, sweep, true), 201);
+      return c.json(await sweepView(store, sweep, true, sweeps.deviceMsOf()), 201);
     },
   );
 
@@ -140,7 +145,8 @@ export function createSweepsApi(deps: {
         404: errors[404],
       },
     }),
-    async (c) => c.json(await sweepView(store, await getSweep(c.req.valid('param').id), true), 200),
+    async (c) =>
+      c.json(await sweepView(store, await getSweep(c.req.valid('param').id), true, sweeps.deviceMsOf()), 200),
   );
 
   api.openapi(
@@ -156,7 +162,7 @@ export function createSweepsApi(deps: {
     }),
     async (c) => {
       const sweep = await sweeps.cancel(c.req.valid('param').id);
-      return c.json(await sweepView(store, sweep, true), 200);
+      return c.json(await sweepView(store, sweep, true, sweeps.deviceMsOf()), 200);
     },
   );
 
@@ -221,7 +227,7 @@ export function createSweepsApi(deps: {
     async (c) => {
       const sweep = await getSweep(c.req.valid('param').id);
       const { alias, model } = c.req.valid('json');
-      const view = await sweepView(store, sweep, true);
+      const view = await sweepView(store, sweep, true, sweeps.deviceMsOf());
       const best = view.best;
       const trial = view.trials?.find((t) => t.id === best?.trialId);
       if (!best || !trial?.jobId)

@@ -20,8 +20,11 @@ export interface CommitDeps {
   blobs: BlobStore;
   clock: Clock;
   evaluator: Evaluator;
-  /** Pause the job once this version is committed (a sweep's rung); same store write. */
-  holdAfter?: (jobId: string, round: number) => boolean;
+  /**
+   * Pause the job once this version is committed (a sweep's rung); same store write. `samples`
+   * reads what the job has trained up to and including this version, only when asked.
+   */
+  holdAfter?: (jobId: string, round: number, samples: () => Promise<number>) => boolean | Promise<boolean>;
   spotChecks?: SpotChecks;
 }
 
@@ -76,7 +79,10 @@ export async function commitVersion(
   const reachedTarget = reachedStoppingTarget(job.spec.stopping, metrics);
   const { maxRounds } = job.spec.stopping;
   const current = (await store.getJob(job.id))!;
-  const held = current.status === 'running' && deps.holdAfter?.(job.id, round);
+  const numSamples = updates.reduce((n, u) => n + u.numSamples, 0);
+  const trained = async () =>
+    (await store.listVersions(job.id)).reduce((n, v) => n + v.numSamples, numSamples);
+  const held = current.status === 'running' && (await deps.holdAfter?.(job.id, round, trained));
   const status = round >= maxRounds || reachedTarget ? 'completed' : held ? 'paused' : current.status;
   const version: VersionRecord = {
     id: `v-${randomUUID().slice(0, 12)}`,
@@ -84,7 +90,7 @@ export async function commitVersion(
     round,
     hash,
     parentId: base.id,
-    numSamples: updates.reduce((n, u) => n + u.numSamples, 0),
+    numSamples,
     unitIds: updates.map((u) => u.unitId),
     metrics,
     createdAt: new Date(clock.now()).toISOString(),

@@ -33,7 +33,7 @@ import {
   type VersionRecord,
 } from '../storage/store.ts';
 import type { UsageMeter } from '../usage/meter.ts';
-import { commitVersion, isBuffered } from './commit.ts';
+import { type CommitDeps, commitVersion, isBuffered } from './commit.ts';
 import { type PoolState, restoreUnits, takeUnit } from './pool.ts';
 import { type Lease, type RoundState, type UnitState, unitId } from './round.ts';
 import { afterRound, type PositionQueue, planShards, queueBefore, takePositions } from './shard-plan.ts';
@@ -63,7 +63,7 @@ export interface SchedulerDeps {
    * trial at an ASHA rung). Asked when the round's version commits, so the pause is part of
    * the same store write and no unit of the next round goes out.
    */
-  holdAfter?: (jobId: string, round: number) => boolean;
+  holdAfter?: CommitDeps['holdAfter'];
   /** Which jobs this process runs; default: all of them (one coordinator). */
   ownership?: JobOwnership;
   /** Usage accounting (usage/meter.ts); absent: nothing is metered. */

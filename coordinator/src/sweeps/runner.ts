@@ -31,7 +31,16 @@ import type { BlobStore } from '../storage/blob-store.ts';
 import type { JobRecord, Store } from '../storage/store.ts';
 import type { SweepRecord, TrialRecord } from '../storage/sweep-records.ts';
 import { decideRung } from './asha.ts';
-import { holdRound, isWaiting } from './views.ts';
+import {
+  holdThreshold,
+  isWaiting,
+  type Progress,
+  progressOf,
+  rungPlan,
+  rungVersion,
+  shouldResume,
+} from './rungs.ts';
+import type { DeviceMsOf } from './views.ts';
 
 export interface SweepDeps {
   store: Store;
@@ -43,6 +52,8 @@ export interface SweepDeps {
   codeVersion: string;
   /** Budget and storage-quota checks for each trial's job (usage/storage.ts). */
   admit?: (spec: JobSpec, initialBytes: number) => Promise<void>;
+  /** Device time of a job's training (usage meter); absent: budget.maxDeviceSeconds cannot be kept. */
+  deviceMs?: DeviceMsOf;
 }
 
 /** Refusals that mean the trial's training diverged (the update blew up), not a bad tab. */
@@ -56,8 +67,8 @@ const ENDED = new Set(['completed', 'stopped', 'failed', 'cancelled']);
 export class SweepRunner {
   /** jobId of a trial -> its sweep. */
   private readonly sweepOfJob = new Map<string, string>();
-  /** jobId -> the round after which the job waits for its rung decision (ASHA). */
-  private readonly holdAt = new Map<string, number>();
+  /** jobId -> where the job waits for its next rung decision (ASHA): rounds or samples trained. */
+  private readonly holdAt = new Map<string, { resource: 'samples' | 'rounds'; threshold: number }>();
   /** jobId -> diverged refusals since its last version. */
   private readonly refusals = new Map<string, number>();
   private readonly locks = new Map<string, Promise<void>>();
@@ -80,14 +91,27 @@ export class SweepRunner {
   private index(spec: SweepSpec, t: TrialRecord): void {
     if (!t.jobId) return;
     this.sweepOfJob.set(t.jobId, t.sweepId);
-    const hold = t.status === 'running' ? holdRound(spec, t) : null;
-    if (hold === null) this.holdAt.delete(t.jobId);
-    else this.holdAt.set(t.jobId, hold);
+    const threshold = t.status === 'running' ? holdThreshold(spec, t) : null;
+    const plan = rungPlan(spec);
+    if (threshold === null || !plan) this.holdAt.delete(t.jobId);
+    else this.holdAt.set(t.jobId, { resource: plan.resource, threshold });
   }
 
-  /** The scheduler's holdAfter hook. */
-  holdAfter(jobId: string, round: number): boolean {
-    return this.holdAt.get(jobId) === round;
+  /**
+   * The scheduler's holdAfter hook, asked as `round` commits with `samples` trained up to and
+   * including it: the first commit at or past the threshold holds the job. Versions only grow,
+   * and a promotion moves the threshold before the job resumes, so `>=` holds exactly once a rung.
+   */
+  holdAfter(jobId: string, round: number, samples: () => Promise<number>): boolean | Promise<boolean> {
+    const hold = this.holdAt.get(jobId);
+    if (!hold) return false;
+    if (hold.resource === 'rounds') return round >= hold.threshold;
+    return samples().then((n) => n >= hold.threshold);
+  }
+
+  /** Device milliseconds of a job's training, or null when usage is not metered. */
+  deviceMsOf(): DeviceMsOf | undefined {
+    return this.deps.deviceMs;
   }
 
   onVersionCommitted(jobId: string): void {
@@ -262,16 +286,14 @@ export class SweepRunner {
     const { spec } = sweep;
     let trials = await store.sweeps.listTrials(sweepId);
     const jobs = new Map<string, JobRecord | null>();
-    const samples = new Map<string, number>();
+    const progress = new Map<string, Progress[]>();
     for (const t of trials) {
       if (!t.jobId) continue;
       jobs.set(t.jobId, await store.getJob(t.jobId));
-      const versions = await store.listVersions(t.jobId);
-      samples.set(
-        t.jobId,
-        versions.reduce((n, v) => n + v.numSamples, 0),
-      );
+      progress.set(t.jobId, progressOf(await store.listVersions(t.jobId)));
     }
+    const jobOf = (t: TrialRecord) => (t.jobId ? (jobs.get(t.jobId) ?? null) : null);
+    const progressOfTrial = (t: TrialRecord) => (t.jobId ? (progress.get(t.jobId) ?? []) : []);
     const changed = new Map<string, TrialRecord>();
     const put = (t: TrialRecord) => {
       changed.set(t.id, t);
@@ -291,11 +313,13 @@ export class SweepRunner {
     }
 
     // 2. The budget: once spent, nothing starts and what runs is stopped.
-    const spent = [...samples.values()].reduce((a, b) => a + b, 0);
-    const { maxSamples, maxTimeMs } = spec.budget;
+    const spent = [...progress.values()].reduce((a, p) => a + (p.at(-1)?.samples ?? 0), 0);
+    const { maxSamples, maxTimeMs, maxDeviceSeconds } = spec.budget;
     const elapsed = this.deps.clock.now() - Date.parse(sweep.createdAt);
     const outOfBudget =
-      (maxSamples !== undefined && spent >= maxSamples) || (maxTimeMs !== undefined && elapsed >= maxTimeMs);
+      (maxSamples !== undefined && spent >= maxSamples) ||
+      (maxTimeMs !== undefined && elapsed >= maxTimeMs) ||
+      (maxDeviceSeconds !== undefined && (await this.deviceSeconds(trials)) >= maxDeviceSeconds);
     if (outOfBudget) {
       for (const t of trials) {
         if (t.status === 'pending') end(t, 'cancelled', 'the budget was spent before it started');
@@ -304,31 +328,28 @@ export class SweepRunner {
     }
 
     // 3. ASHA: decide each rung whose live trials have all arrived, lowest rung first.
-    if (spec.method.name === 'asha') {
-      const { rungs, eta } = spec.method;
-      for (let i = 0; i < rungs.length; i++) {
+    // Each trial is compared by its rung version: the first at or past the rung's threshold.
+    const plan = rungPlan(spec);
+    if (spec.method.name === 'asha' && plan) {
+      const { eta } = spec.method;
+      for (let i = 0; i < plan.thresholds.length; i++) {
         const live = trials.filter((t) => t.status === 'pending' || t.status === 'running');
         if (live.some((t) => t.rung < i)) break;
         const cohort = live.filter((t) => t.rung === i);
         if (cohort.length === 0) continue;
-        if (!cohort.every((t) => isWaiting(spec, t, t.jobId ? (jobs.get(t.jobId) ?? null) : null))) break;
-        const entries = await Promise.all(
-          cohort.map(async (t) => ({
-            id: t.id,
-            index: t.index,
-            value:
-              (await store.listVersions(t.jobId!)).find((v) => v.round === rungs[i])?.metrics[spec.metric] ??
-              null,
-          })),
-        );
+        if (!cohort.every((t) => isWaiting(spec, t, jobOf(t), progressOfTrial(t)))) break;
+        const entries = cohort.map((t) => ({
+          id: t.id,
+          index: t.index,
+          value: rungVersion(spec, progressOfTrial(t), i)?.metrics[spec.metric] ?? null,
+        }));
         const { promote, stop } = decideRung(entries, eta, spec.metric);
+        const at = `${plan.thresholds[i]} ${plan.resource === 'samples' ? 'samples' : 'rounds'}`;
         for (const t of cohort) {
           if (promote.includes(t.id)) put({ ...t, rung: i + 1 });
-          else if (stop.includes(t.id)) end(t, 'stopped', `cut at rung ${i + 1} (round ${rungs[i]})`);
+          else if (stop.includes(t.id)) end(t, 'stopped', `cut at rung ${i + 1} (${at})`);
         }
-        this.deps.log(
-          `sweep ${sweepId}: rung ${i + 1} (round ${rungs[i]}): ${promote.length} of ${cohort.length} go on`,
-        );
+        this.deps.log(`sweep ${sweepId}: rung ${i + 1} (${at}): ${promote.length} of ${cohort.length} go on`);
       }
     }
 
@@ -336,21 +357,20 @@ export class SweepRunner {
 
     // 4. Jobs follow their trials: ended trials cancel their jobs, promoted trials resume (a
     // job an admin paused elsewhere stays paused).
-    const rungs = spec.method.name === 'asha' ? spec.method.rungs : [];
     for (const t of trials) {
       if (!t.jobId) continue;
       this.index(spec, t);
       const job = jobs.get(t.jobId);
       if (!job || job.status === 'completed' || job.status === 'cancelled') continue;
       if (ENDED.has(t.status)) await this.cancelJob(t.jobId);
-      else if (t.status === 'running' && job.status === 'paused' && job.round - 1 === rungs[t.rung - 1])
+      else if (shouldResume(spec, t, job, progressOfTrial(t)))
         await this.deps.scheduler.setStatus(t.jobId, 'running');
     }
 
     // 5. Free slots start pending trials, in index order.
     if (!outOfBudget) {
       let active = trials.filter(
-        (t) => t.status === 'running' && !isWaiting(spec, t, jobs.get(t.jobId ?? '') ?? null),
+        (t) => t.status === 'running' && !isWaiting(spec, t, jobOf(t), progressOfTrial(t)),
       ).length;
       for (const t of trials) {
         if (active >= spec.concurrency) break;
@@ -366,6 +386,15 @@ export class SweepRunner {
       await store.sweeps.setSweepStatus(sweepId, 'completed', this.now());
       this.deps.log(`sweep ${sweepId} completed`);
     }
+  }
+
+  /** Device seconds the sweep's trials have trained (0 when usage is not metered). */
+  private async deviceSeconds(trials: TrialRecord[]): Promise<number> {
+    const { deviceMs } = this.deps;
+    if (!deviceMs) return 0;
+    let ms = 0;
+    for (const t of trials) if (t.jobId) ms += await deviceMs(t.jobId);
+    return ms / 1000;
   }
 
   /** Why a running trial failed, or null: its metric is not finite, or its updates blow up. */

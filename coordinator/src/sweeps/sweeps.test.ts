@@ -215,6 +215,52 @@ describe('sweeps', () => {
     expect(sweep.samples).toBe(8 * 2 * 320);
   });
 
+  it('ASHA in samples compares trials with different units per round at equal samples', async () => {
+    co = await startTestCoordinator();
+    // localSteps 10 trains 2 x 320 = 640 samples a round, localSteps 20 trains 1280: the rung at
+    // 1280 samples is round 2 of the first and round 1 of the second; rounds would compare the
+    // second at twice the work.
+    const spec: SweepSpecInput = {
+      name: 'asha samples',
+      base: { ...base, stopping: { maxRounds: 3 } },
+      space: { 'hyperparameters.localSteps': { type: 'choice', values: [10, 20] } },
+      method: { name: 'asha', sampler: 'grid', minSamples: 1280, rungCount: 1, eta: 2 },
+      budget: { maxTrials: 2 },
+      metric: 'testAccuracy',
+      concurrency: 2,
+    };
+    const created = await post(co, '/sweeps', spec);
+    expect(created.status).toBe(201);
+    expect(created.body.method).toMatchObject({ minSamples: 1280, rungCount: 1 });
+    await contribute(2);
+    const waiting = new Set<number>();
+    const sweep = await finished(co, created.body.id, (s) => {
+      for (const t of s.trials!) if (t.status === 'waiting') waiting.add(t.index);
+    });
+    const [small, big] = sweep.trials!;
+    // Each trial's rung version is the one at 1280 samples: round 2 of the small, round 1 of the big.
+    const atRung = [small.curve[1], big.curve[0]];
+    expect(atRung.map((p) => [p.round, p.samples])).toEqual([
+      [2, 1280],
+      [1, 1280],
+    ]);
+    const winner = atRung[0].testAccuracy! >= atRung[1].testAccuracy! ? 0 : 1;
+    const [kept, cut] = winner === 0 ? [small, big] : [big, small];
+    expect(kept).toMatchObject({ status: 'completed', rung: 1 });
+    expect(kept.curve.map((p) => p.round)).toEqual([1, 2, 3]);
+    expect(cut).toMatchObject({ status: 'stopped', rung: 0 });
+    expect(cut.error).toMatch(/cut at rung 1 \(1280 samples\)/);
+    // The cut trial trained exactly to the rung and no further.
+    expect(cut.samples).toBe(1280);
+    expect((await co.store.getJob(cut.jobId!))?.status).toBe('cancelled');
+    // Work, not rounds: samples and device time of every trial (the usage meter's).
+    expect(sweep.samples).toBe(kept.samples + 1280);
+    for (const t of sweep.trials!) expect(t.deviceSeconds).toBeGreaterThan(0);
+    expect(sweep.deviceSeconds).toBeCloseTo(small.deviceSeconds! + big.deviceSeconds!, 9);
+    // The big trial got to the rung first and waited there for the small one.
+    expect(waiting.has(1)).toBe(true);
+  });
+
   it('stops when the sample budget is spent: the running trial stopped, the rest never started', async () => {
     co = await startTestCoordinator();
     const spec: SweepSpecInput = {

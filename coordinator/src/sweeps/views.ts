@@ -10,18 +10,12 @@ import {
   type TrialStatus,
   type TrialView,
 } from '@gridtab/shared';
-import type { JobRecord, Store, VersionRecord } from '../storage/store.ts';
+import type { Store, VersionRecord } from '../storage/store.ts';
 import type { SweepRecord, TrialRecord } from '../storage/sweep-records.ts';
+import { isWaiting, progressOf } from './rungs.ts';
 
-/** The round an ASHA trial waits at before its next rung decision, or null past the last rung. */
-export function holdRound(spec: SweepSpec, trial: TrialRecord): number | null {
-  return spec.method.name === 'asha' ? (spec.method.rungs[trial.rung] ?? null) : null;
-}
-
-/** A running trial whose job is paused at its rung round: it waits for the rung decision. */
-export function isWaiting(spec: SweepSpec, trial: TrialRecord, job: JobRecord | null): boolean {
-  return trial.status === 'running' && job?.status === 'paused' && job.round - 1 === holdRound(spec, trial);
-}
+/** Device milliseconds of training a job's accepted updates took (the usage meter's totals). */
+export type DeviceMsOf = (jobId: string) => Promise<number>;
 
 export function curveOf(versions: VersionRecord[]): CurvePoint[] {
   let samples = 0;
@@ -44,29 +38,42 @@ export function bestOf(versions: VersionRecord[], spec: SweepSpec): TrialView['b
   return best;
 }
 
-export async function trialView(store: Store, spec: SweepSpec, t: TrialRecord): Promise<TrialView> {
+export async function trialView(
+  store: Store,
+  spec: SweepSpec,
+  t: TrialRecord,
+  deviceMs?: DeviceMsOf,
+): Promise<TrialView> {
   const job = t.jobId ? await store.getJob(t.jobId) : null;
   const versions = t.jobId ? await store.listVersions(t.jobId) : [];
   const curve = curveOf(versions);
+  // Work, not rounds: samples and device time are what a trial cost, whatever its unit size.
+  const deviceSeconds = !deviceMs ? null : t.jobId ? (await deviceMs(t.jobId)) / 1000 : 0;
   return {
     id: t.id,
     index: t.index,
     params: t.params,
-    status: isWaiting(spec, t, job) ? 'waiting' : t.status,
+    status: isWaiting(spec, t, job, progressOf(versions)) ? 'waiting' : t.status,
     jobId: t.jobId,
     rung: t.rung,
     error: t.error,
     curve,
     best: bestOf(versions, spec),
     samples: curve.at(-1)?.samples ?? 0,
+    deviceSeconds,
     repro: t.repro,
     reruns: t.reruns,
   };
 }
 
-export async function sweepView(store: Store, sweep: SweepRecord, withTrials: boolean): Promise<SweepView> {
+export async function sweepView(
+  store: Store,
+  sweep: SweepRecord,
+  withTrials: boolean,
+  deviceMs?: DeviceMsOf,
+): Promise<SweepView> {
   const trials = await Promise.all(
-    (await store.sweeps.listTrials(sweep.id)).map((t) => trialView(store, sweep.spec, t)),
+    (await store.sweeps.listTrials(sweep.id)).map((t) => trialView(store, sweep.spec, t, deviceMs)),
   );
   const sign = METRIC_GOAL[sweep.spec.metric] === 'max' ? 1 : -1;
   let best: SweepView['best'] = null;
@@ -88,6 +95,7 @@ export async function sweepView(store: Store, sweep: SweepRecord, withTrials: bo
     createdAt: sweep.createdAt,
     endedAt: sweep.endedAt,
     samples: trials.reduce((n, t) => n + t.samples, 0),
+    deviceSeconds: deviceMs ? trials.reduce((n, t) => n + (t.deviceSeconds ?? 0), 0) : null,
     trialCounts,
     best,
     ...(withTrials ? { trials } : {}),

@@ -13,6 +13,7 @@ const trial = (index: number, params: Record<string, unknown>, accs: number[]): 
   curve: accs.map((a, i) => ({ round: i + 1, testAccuracy: a, testLoss: 1 - a, samples: 100 * (i + 1) })),
   best: accs.length ? { versionId: `v${index}`, round: accs.length, value: Math.max(...accs) } : null,
   samples: 100 * accs.length,
+  deviceSeconds: null,
   repro: null,
   reruns: [],
 });

@@ -28,7 +28,9 @@ export const EXAMPLE_SWEEP = {
     'hyperparameters.learningRate': { type: 'log', min: 0.0003, max: 0.01, count: 4 },
     'hyperparameters.batchSize': { type: 'choice', values: [32, 64] },
   },
-  method: { name: 'asha', sampler: 'grid', rungs: [2, 4], eta: 2 },
+  // Rungs in samples trained (19,200 and 38,400): batch 32 is compared at its round 4, batch 64
+  // at its round 2, the same work.
+  method: { name: 'asha', sampler: 'grid', minSamples: 19_200, rungCount: 2, eta: 2 },
   budget: { maxTrials: 8 },
   metric: 'testAccuracy',
   concurrency: 4,
