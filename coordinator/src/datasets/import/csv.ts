@@ -1,9 +1,9 @@
 /**
  * CSV and TSV importer. csv-parse reads the file as a stream (quotes, embedded newlines and
  * CRLF handled by a maintained parser, not by us), through a fatal UTF-8 decoder so a file in
- * another encoding is refused rather than read as mojibake. Two passes over the file on disk:
- * the first profiles the columns (tabular.ts) so categories, classes and imputed values are
- * known before the first shard is written; the second encodes rows into a VersionBuilder.
+ * another encoding is refused rather than read as mojibake. The file is parsed once: the parse
+ * profiles the columns and spools the parsed rows (tabular.ts), so categories and classes are
+ * known before the first shard is written; the spool is then replayed into a VersionBuilder.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -83,47 +83,45 @@ async function* records(
 export const importCsv: Importer = async (input, deps) => {
   const { options, fileName } = input;
   const bytesTotal = (await stat(input.path)).size;
-  let profiler: TableProfiler | null = null;
-  let header: string[] = [];
-  for await (const { row, n } of records(input, { bytes: 0 }, deps.signal)) {
-    if (!profiler) {
-      header = row.map((h) => h.trim());
-      profiler = new TableProfiler(header, options, fileName);
-    } else profiler.observe(row, n);
-  }
-  if (!profiler) throw new GridTabError('EMPTY_DATASET', `${fileName}: the file is empty`);
-  const plan = profiler.plan();
-
   const counter = { bytes: 0 };
-  const builder = new VersionBuilder(
-    {
-      inputShape: [plan.featureNames.length],
-      inputDtype: 'float32',
-      labels: plan.labels,
-      featureNames: plan.featureNames,
-      categorical: plan.categorical,
-      labelColumn: plan.labelColumn,
-      normalize: 'features',
-      fileSplit: plan.fileSplit,
-      shardSize: options.shardSize,
-      seed: options.seed,
-      testFraction: options.testFraction,
-      bytesRead: () => counter.bytes,
-      bytesTotal,
-    },
-    deps,
-  );
-  const x = new Float32Array(plan.featureNames.length);
-  let first = true;
-  for await (const { row } of records(input, counter, deps.signal)) {
-    if (first) {
-      first = false;
-      continue;
+  let profiler: TableProfiler | null = null;
+  try {
+    // The one parse: profile and spool every row (tabular.ts).
+    for await (const { row, n } of records(input, counter, deps.signal)) {
+      if (profiler) {
+        profiler.observe(row, n);
+        if ((n & 0xfff) === 0) deps.onProgress?.({ bytesRead: counter.bytes, bytesTotal, rows: 0 });
+      } else
+        profiler = new TableProfiler(
+          row.map((h) => h.trim()),
+          options,
+          fileName,
+        );
     }
-    const label = plan.encode(row, x, builder);
-    if (label === null) continue;
-    const pending = builder.add(x, label, plan.splitOf(row));
-    if (pending) await pending;
+    if (!profiler) throw new GridTabError('EMPTY_DATASET', `${fileName}: the file is empty`);
+    const plan = profiler.plan();
+    const builder = new VersionBuilder(
+      {
+        inputShape: [plan.featureNames.length],
+        inputDtype: 'float32',
+        labels: plan.labels,
+        featureNames: plan.featureNames,
+        categorical: plan.categorical,
+        labelColumn: plan.labelColumn,
+        normalize: 'features',
+        fileSplit: plan.fileSplit,
+        imputed: plan.imputed,
+        shardSize: options.shardSize,
+        seed: options.seed,
+        testFraction: options.testFraction,
+        bytesRead: () => counter.bytes,
+        bytesTotal,
+      },
+      deps,
+    );
+    await plan.replay(builder);
+    return await builder.finish();
+  } finally {
+    profiler?.close();
   }
-  return builder.finish();
 };

@@ -5,11 +5,10 @@
  * only miscount a duplicate, they never change stored bytes.
  */
 
-/** Two independent 32-bit lanes over `bytes` (and an optional 32-bit `extra`, e.g. a label). */
-export function hash64(bytes: Uint8Array, seed = 0): [number, number] {
+/** Two independent 32-bit lanes over the first `n` bytes of `bytes` (all by default). */
+export function hash64(bytes: Uint8Array, seed = 0, n = bytes.length): [number, number] {
   let a = (0x811c9dc5 ^ seed) >>> 0;
   let b = (0x9e3779b9 ^ Math.imul(seed, 0x85ebca6b)) >>> 0;
-  const n = bytes.length;
   let i = 0;
   // Four bytes a step keeps a 1000-float row cheap; the tail goes byte by byte.
   for (; i + 4 <= n; i += 4) {

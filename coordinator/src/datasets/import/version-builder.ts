@@ -43,6 +43,8 @@ export interface BuilderSetup {
   normalize: 'pixels' | 'features' | 'global';
   /** True when the file says which rows are test rows (every add then passes a split). */
   fileSplit: boolean;
+  /** True when shards hold NaN for missing values that readers impute by the train mean. */
+  imputed?: boolean;
   shardSize?: number;
   seed?: number;
   testFraction?: number;
@@ -68,6 +70,8 @@ class Moments {
     this.missing = new Float64Array(size);
   }
   add(slot: number, v: number): void {
+    // NaN is a missing value left for readers to impute: counted in `missing`, not here.
+    if (Number.isNaN(v)) return;
     const n = ++this.n[slot];
     const d = v - this.mean[slot];
     this.mean[slot] += d / n;
@@ -140,6 +144,7 @@ export class VersionBuilder {
   private readonly hashes: Record<Split, string[]> = { train: [], test: [] };
   private readonly rows: Record<Split, number> = { train: 0, test: 0 };
   private readonly warnings: QualityIssue[] = [];
+  private readonly rowBytes: Uint8Array;
   private bytes = 0;
   private duplicates = 0;
   private dropped = 0;
@@ -171,6 +176,9 @@ export class VersionBuilder {
       labels.kind === 'classification'
         ? { train: labels.classNames.map(() => 0), test: labels.classNames.map(() => 0) }
         : null;
+    this.rowBytes = new Uint8Array(
+      this.sampleSize * (setup.inputDtype === 'uint8' ? 1 : 4) + this.labelWidth * (this.classes ? 2 : 4),
+    );
     const cap = this.shardSize * 4;
     const make = () => new ShardBuffer(cap, this.sampleSize, this.labelWidth, setup.inputDtype, this.classes);
     this.buffers = { train: make(), test: make() };
@@ -213,7 +221,8 @@ export class VersionBuilder {
     else stage.y.set(label, yo);
     const xb = stage.x.subarray(xo, xo + sampleSize);
     const yb = stage.y.subarray(yo, yo + labelWidth);
-    const rowBytes = new Uint8Array(xb.byteLength + yb.byteLength);
+    // The row's stored bytes, copied into one reused buffer (no allocation per row).
+    const rowBytes = this.rowBytes;
     rowBytes.set(new Uint8Array(xb.buffer, xb.byteOffset, xb.byteLength));
     rowBytes.set(new Uint8Array(yb.buffer, yb.byteOffset, yb.byteLength), xb.byteLength);
     const h = hash64(rowBytes);
@@ -320,6 +329,8 @@ export class VersionBuilder {
             targetMean: targetStats ? targetStats.map((t) => t.mean) : null,
             targetStd: targetStats ? targetStats.map((t) => orOne(t.std)) : null,
           };
+    // Only set when it applies, so versions without imputed values keep their hashes.
+    if (setup.imputed && features.some((f) => f.missing > 0)) normalization.imputation = 'mean';
     if (setup.normalize === 'pixels' && targetStats) {
       normalization.targetMean = targetStats.map((t) => t.mean);
       normalization.targetStd = targetStats.map((t) => orOne(t.std));
