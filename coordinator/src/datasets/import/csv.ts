@@ -119,8 +119,7 @@ export const importCsv: Importer = async (input, deps) => {
       },
       deps,
     );
-    await plan.replay(builder);
-    return await builder.finish();
+    return await builder.buildFrom(() => plan.replay(builder));
   } finally {
     profiler?.close();
   }

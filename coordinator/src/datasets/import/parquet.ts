@@ -114,8 +114,7 @@ export const importParquet: Importer = async (input, deps) => {
         },
         deps,
       );
-      await plan.replay(builder);
-      return await builder.finish();
+      return await builder.buildFrom(() => plan.replay(builder));
     } finally {
       profiler.close();
     }

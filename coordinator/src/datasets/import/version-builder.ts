@@ -122,6 +122,9 @@ class ShardBuffer {
   }
 }
 
+/** Shard writes in flight at most while rows keep coming. */
+const MAX_WRITES = 8;
+
 export function cancelled(): GridTabError {
   return new GridTabError('BAD_REQUEST', 'import cancelled');
 }
@@ -141,7 +144,9 @@ export class VersionBuilder {
   private readonly counts: { train: number[]; test: number[] } | null;
   private readonly seen = new HashSet64();
   private readonly buffers: Record<Split, ShardBuffer>;
-  private readonly hashes: Record<Split, string[]> = { train: [], test: [] };
+  /** Shard writes (their hashes) in shard order, and those not yet waited for. */
+  private readonly hashes: Record<Split, Promise<string>[]> = { train: [], test: [] };
+  private writing: Promise<string>[] = [];
   private readonly rows: Record<Split, number> = { train: 0, test: 0 };
   private readonly warnings: QualityIssue[] = [];
   private readonly rowBytes: Uint8Array;
@@ -267,20 +272,53 @@ export class VersionBuilder {
     });
   }
 
-  private async flush(s: Split): Promise<void> {
+  /**
+   * Closes the split's shard and starts its write. Up to MAX_WRITES writes run while rows keep
+   * coming (each put fsyncs, which would otherwise stall the parse); the promise returned, when
+   * there is one, waits for the oldest. Hashes keep the shards' order whatever finishes first.
+   */
+  private flush(s: Split): Promise<void> | undefined {
     const buf = this.buffers[s];
-    if (buf.count === 0) return;
+    if (buf.count === 0) return undefined;
     if (this.deps.signal?.aborted) throw cancelled();
     const bytes = buf.encode();
     buf.count = 0;
     this.bytes += bytes.byteLength;
-    this.hashes[s].push(await this.deps.blobs.put(bytes));
+    const put = this.deps.blobs.put(bytes);
+    // Awaited in order by finish or settled; this only keeps a failure from going unhandled first.
+    put.catch(() => {});
+    this.hashes[s].push(put);
+    this.writing.push(put);
+    if (this.writing.length < MAX_WRITES) return undefined;
+    return this.writing.shift()!.then(() => undefined);
+  }
+
+  /**
+   * Runs `feed` (the rows' adds), then finish. When feed throws, the shard writes it started
+   * finish first, so every blob is in the store before the import's failure is handled.
+   */
+  async buildFrom(feed: () => Promise<void>): Promise<ImportedContent> {
+    try {
+      await feed();
+    } catch (e) {
+      await this.settled();
+      throw e;
+    }
+    return this.finish();
+  }
+
+  /** Waits for every shard write started, failed or not: call before giving up on an import. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.hashes.train, ...this.hashes.test]);
   }
 
   /** Closes the last shards, checks the whole, and returns the version's content. */
   async finish(): Promise<ImportedContent> {
-    await this.flush('train');
-    await this.flush('test');
+    this.flush('train');
+    this.flush('test');
+    await this.settled();
+    const shardHashes = await Promise.all(this.hashes.train);
+    const testHashes = await Promise.all(this.hashes.test);
     const { setup, rows } = this;
     if (rows.train + rows.test === 0 && this.missingLabels > 0) {
       throw new GridTabError('MISSING_LABEL', `all ${this.missingLabels} rows lack a label`);
@@ -369,8 +407,6 @@ export class VersionBuilder {
       droppedRows: this.dropped,
       warnings: this.warnings,
     };
-    const shardHashes = this.hashes.train;
-    const testHashes = this.hashes.test;
     return {
       hash: await versionHash({ schema, normalization, splits, shardHashes, testHashes }),
       schema,
