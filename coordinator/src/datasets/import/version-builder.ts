@@ -79,6 +79,30 @@ class Moments {
     if (v < this.min[slot]) this.min[slot] = v;
     if (v > this.max[slot]) this.max[slot] = v;
   }
+  /** Adds counts of the values 0..255 per slot (hist[slot * 256 + v]), as Welford's merge. */
+  addHistogram(hist: Float64Array): void {
+    for (let slot = 0; slot * 256 < hist.length; slot++) {
+      let n = 0;
+      let sum = 0;
+      for (let v = 0; v < 256; v++) {
+        const c = hist[slot * 256 + v];
+        if (c === 0) continue;
+        n += c;
+        sum += c * v;
+        if (v < this.min[slot]) this.min[slot] = v;
+        if (v > this.max[slot]) this.max[slot] = v;
+      }
+      if (n === 0) continue;
+      const mean = sum / n;
+      let m2 = 0;
+      for (let v = 0; v < 256; v++) m2 += hist[slot * 256 + v] * (v - mean) ** 2;
+      const total = this.n[slot] + n;
+      const d = mean - this.mean[slot];
+      this.m2[slot] += m2 + (d * d * this.n[slot] * n) / total;
+      this.mean[slot] += (d * n) / total;
+      this.n[slot] = total;
+    }
+  }
   std(slot: number): number {
     return this.n[slot] > 1 ? Math.sqrt(this.m2[slot] / this.n[slot]) : 0;
   }
@@ -150,6 +174,7 @@ export class VersionBuilder {
   private readonly rows: Record<Split, number> = { train: 0, test: 0 };
   private readonly warnings: QualityIssue[] = [];
   private readonly rowBytes: Uint8Array;
+  private histogram: Float64Array | null = null;
   private bytes = 0;
   private duplicates = 0;
   private dropped = 0;
@@ -258,7 +283,14 @@ export class VersionBuilder {
 
   private observe(x: Uint8Array | Float32Array, y: Uint16Array | Float32Array): void {
     const { slots, moments } = this;
-    if (slots === 1) for (let i = 0; i < x.length; i++) moments.add(0, x[i]);
+    if (x instanceof Uint8Array) {
+      // Pixels: a histogram per slot (an increment a value, no division); folded into the
+      // moments once, at finish.
+      if (!this.histogram) this.histogram = new Float64Array(slots * 256);
+      const hist = this.histogram;
+      if (slots === 1) for (let i = 0; i < x.length; i++) hist[x[i]]++;
+      else for (let i = 0; i < x.length; i++) hist[(i % slots) * 256 + x[i]]++;
+    } else if (slots === 1) for (let i = 0; i < x.length; i++) moments.add(0, x[i]);
     else for (let i = 0; i < x.length; i++) moments.add(i % slots, x[i]);
     if (this.targets) for (let t = 0; t < y.length; t++) this.targets.add(t, y[t]);
   }
@@ -339,6 +371,7 @@ export class VersionBuilder {
         );
       }
     }
+    if (this.histogram) this.moments.addHistogram(this.histogram);
     const features = this.moments.stats(this.slotNames);
     const constant = features.filter((f) => f.min === f.max).map((f) => f.name);
     if (constant.length > 0 && setup.normalize === 'features') {
