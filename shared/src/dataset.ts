@@ -94,6 +94,12 @@ export interface Normalization {
   inputStd: number[];
   targetMean: number[] | null;
   targetStd: number[] | null;
+  /**
+   * 'mean': the shards hold NaN for missing input values (the impute policy), which readers
+   * replace by the train mean, i.e. by 0 after normalization (tf.ts normalizeInputs). Absent:
+   * inputs hold no NaN. Imputing at read time keeps shards free of the mean, which any edit moves.
+   */
+  imputation?: 'mean';
 }
 
 export interface FeatureStats {

@@ -89,9 +89,16 @@ export function shardToTensors(
   });
 }
 
-/** (x - mean) / std along the last axis; mean and std of length 1 apply to every value. */
+/**
+ * (x - mean) / std along the last axis; mean and std of length 1 apply to every value. With
+ * `imputation: 'mean'`, NaN inputs (missing values) come out as 0, the normalized train mean.
+ */
 export function normalizeInputs(x: tf.Tensor, norm: Normalization): tf.Tensor {
-  return tf.tidy(() => tf.div(tf.sub(x, tf.tensor1d(norm.inputMean)), tf.tensor1d(norm.inputStd)));
+  return tf.tidy(() => {
+    const z = tf.div(tf.sub(x, tf.tensor1d(norm.inputMean)), tf.tensor1d(norm.inputStd));
+    // Missing values (NaN) become the train mean, which is 0 once normalized.
+    return norm.imputation === 'mean' ? tf.where(tf.isNaN(z), tf.zerosLike(z), z) : z;
+  });
 }
 
 function standardizeTargets(y: tf.Tensor2D, norm: Normalization): tf.Tensor2D {

@@ -249,13 +249,14 @@ describe('inference SDK', () => {
     model.dispose();
   });
 
-  it('predicts regression targets in their own units from raw feature values', async () => {
+  it('predicts regression targets in their own units from raw feature values, a missing one as its mean', async () => {
     // A regression dataset version (3 features, 2 targets) and a linear model trained on it.
     const normalization: Normalization = {
       inputMean: [10, -2, 100],
       inputStd: [2, 0.5, 50],
       targetMean: [25, 3000],
       targetStd: [5, 800],
+      imputation: 'mean',
     };
     const record: DatasetRecord = {
       id: 'cars@1',
@@ -349,6 +350,11 @@ describe('inference SDK', () => {
       kind: 'regression',
       values: { Miles_per_Gallon: out[2], Weight_in_lbs: out[3] },
     });
+    // Mean imputation: a missing feature (NaN) predicts as the feature's train mean would.
+    const missing = await model.predict([12, Number.NaN, 150]);
+    const atMean = await model.predict([12, normalization.inputMean[1], 150]);
+    expect(Array.from(missing).every(Number.isFinite)).toBe(true);
+    expect(Array.from(missing)).toEqual(Array.from(atMean));
     tf.dispose([z]);
     net.dispose();
     model.dispose();

@@ -36,10 +36,12 @@ export class TelemetryBuffer {
   recordInput(values: ArrayLike<number>): void {
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
+      // NaN is a missing value (imputed by the model's normalization), not an input to summarize.
+      if (Number.isNaN(v)) continue;
       this.sum += v;
       this.sumSq += v * v;
+      this.n++;
     }
-    this.n += values.length;
   }
 
   recordError(): void {

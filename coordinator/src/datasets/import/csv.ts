@@ -1,10 +1,12 @@
 /**
  * CSV and TSV importer. csv-parse reads the file as a stream (quotes, embedded newlines and
- * CRLF handled by a maintained parser, not by us), through a fatal UTF-8 decoder so a file in
- * another encoding is refused rather than read as mojibake. Two passes over the file on disk:
- * the first profiles the columns (tabular.ts) so categories, classes and imputed values are
- * known before the first shard is written; the second encodes rows into a VersionBuilder.
+ * CRLF handled by a maintained parser, not by us), through a UTF-8 check so a file in
+ * another encoding is refused rather than read as mojibake. The file is parsed once: the parse
+ * profiles the columns and spools the parsed rows (tabular.ts), so categories and classes are
+ * known before the first shard is written; the spool is then replayed into a VersionBuilder.
  */
+
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
@@ -14,40 +16,58 @@ import type { Importer, ImportInput } from '../importer.ts';
 import { TableProfiler } from './tabular.ts';
 import { cancelled, VersionBuilder } from './version-builder.ts';
 
-/** Bytes to text, refusing invalid UTF-8 with the byte offset where it was found. */
-function utf8Decoder(fileName: string, counter: { bytes: number }): Transform {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+/** Bytes a UTF-8 character needs, from its lead byte (1 for anything else). */
+function charLength(lead: number): number {
+  return lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+}
+
+/**
+ * Passes the bytes through, refusing invalid UTF-8 with the byte offset where it was found.
+ * Bytes stay bytes (checked by Node's native isUtf8): csv-parse turns text back into a Buffer,
+ * so decoding here would convert every byte twice. A character cut by the chunk's end is held
+ * back for the next chunk, so each check sees whole characters.
+ */
+function utf8Check(fileName: string, counter: { bytes: number }): Transform {
+  let carry: Buffer | null = null;
   return new Transform({
-    readableObjectMode: false,
     transform(chunk: Buffer, _enc, done) {
-      try {
-        const text = decoder.decode(chunk, { stream: true });
-        counter.bytes += chunk.length;
-        done(null, text);
-      } catch {
+      const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
+      let start = buf.length - 1;
+      while (start > 0 && buf.length - start < 4 && (buf[start] & 0xc0) === 0x80) start--;
+      const end = start >= 0 && buf.length - start < charLength(buf[start]) ? start : buf.length;
+      carry = end < buf.length ? Buffer.from(buf.subarray(end)) : null;
+      const body = buf.subarray(0, end);
+      if (!isUtf8(body)) {
         done(new GridTabError('INVALID_FORMAT', `${fileName}: not UTF-8 text (near byte ${counter.bytes})`));
+        return;
       }
+      counter.bytes += body.length;
+      done(null, body);
     },
     flush(done) {
-      try {
-        done(null, decoder.decode());
-      } catch {
+      if (carry) {
         done(new GridTabError('INVALID_FORMAT', `${fileName}: not UTF-8 text (ends inside a character)`));
+        return;
       }
+      done();
     },
   });
 }
 
-/** Yields the file's records (header first) with their 1-based row numbers. */
-async function* records(
+/**
+ * Calls `each` with the file's records (header first) and their 1-based row numbers. A
+ * callback, not a generator: one async step a record less, which the parse loop feels.
+ */
+async function eachRecord(
   input: ImportInput,
   counter: { bytes: number },
-  signal?: AbortSignal,
-): AsyncGenerator<{ row: string[]; n: number }> {
+  signal: AbortSignal | undefined,
+  each: (row: string[], n: number) => void,
+): Promise<void> {
   const delimiter = input.format === 'tsv' ? '\t' : ',';
   const source = createReadStream(input.path, { highWaterMark: 1 << 20 });
   const parser = parse({ delimiter, skip_empty_lines: true, bom: true });
-  const decoder = utf8Decoder(input.fileName, counter);
+  const decoder = utf8Check(input.fileName, counter);
   source.on('error', (e) => parser.destroy(e));
   decoder.on('error', (e) => parser.destroy(e));
   source.pipe(decoder).pipe(parser);
@@ -56,7 +76,7 @@ async function* records(
     for await (const row of parser as AsyncIterable<string[]>) {
       n++;
       if (signal?.aborted && n % 1024 === 0) throw cancelled();
-      yield { row, n };
+      each(row, n);
     }
   } catch (e) {
     if (e instanceof GridTabError) throw e;
@@ -83,47 +103,44 @@ async function* records(
 export const importCsv: Importer = async (input, deps) => {
   const { options, fileName } = input;
   const bytesTotal = (await stat(input.path)).size;
-  let profiler: TableProfiler | null = null;
-  let header: string[] = [];
-  for await (const { row, n } of records(input, { bytes: 0 }, deps.signal)) {
-    if (!profiler) {
-      header = row.map((h) => h.trim());
-      profiler = new TableProfiler(header, options, fileName);
-    } else profiler.observe(row, n);
-  }
-  if (!profiler) throw new GridTabError('EMPTY_DATASET', `${fileName}: the file is empty`);
-  const plan = profiler.plan();
-
   const counter = { bytes: 0 };
-  const builder = new VersionBuilder(
-    {
-      inputShape: [plan.featureNames.length],
-      inputDtype: 'float32',
-      labels: plan.labels,
-      featureNames: plan.featureNames,
-      categorical: plan.categorical,
-      labelColumn: plan.labelColumn,
-      normalize: 'features',
-      fileSplit: plan.fileSplit,
-      shardSize: options.shardSize,
-      seed: options.seed,
-      testFraction: options.testFraction,
-      bytesRead: () => counter.bytes,
-      bytesTotal,
-    },
-    deps,
-  );
-  const x = new Float32Array(plan.featureNames.length);
-  let first = true;
-  for await (const { row } of records(input, counter, deps.signal)) {
-    if (first) {
-      first = false;
-      continue;
-    }
-    const label = plan.encode(row, x, builder);
-    if (label === null) continue;
-    const pending = builder.add(x, label, plan.splitOf(row));
-    if (pending) await pending;
+  let profiler = null as TableProfiler | null;
+  try {
+    // The one parse: profile and spool every row (tabular.ts).
+    await eachRecord(input, counter, deps.signal, (row, n) => {
+      if (profiler) {
+        profiler.observe(row, n);
+        if ((n & 0xfff) === 0) deps.onProgress?.({ bytesRead: counter.bytes, bytesTotal, rows: 0 });
+      } else
+        profiler = new TableProfiler(
+          row.map((h) => h.trim()),
+          options,
+          fileName,
+        );
+    });
+    if (!profiler) throw new GridTabError('EMPTY_DATASET', `${fileName}: the file is empty`);
+    const plan = profiler.plan();
+    const builder = new VersionBuilder(
+      {
+        inputShape: [plan.featureNames.length],
+        inputDtype: 'float32',
+        labels: plan.labels,
+        featureNames: plan.featureNames,
+        categorical: plan.categorical,
+        labelColumn: plan.labelColumn,
+        normalize: 'features',
+        fileSplit: plan.fileSplit,
+        imputed: plan.imputed,
+        shardSize: options.shardSize,
+        seed: options.seed,
+        testFraction: options.testFraction,
+        bytesRead: () => counter.bytes,
+        bytesTotal,
+      },
+      deps,
+    );
+    return await builder.buildFrom(() => plan.replay(builder));
+  } finally {
+    profiler?.close();
   }
-  return builder.finish();
 };

@@ -101,15 +101,16 @@ export const importIdx: Importer = async (input, deps) => {
     },
     deps,
   );
-  for (const p of pairs) {
-    for (let i = 0; i < p.labels.data.length; i++) {
-      const pending = builder.add(
-        p.images.data.subarray(i * sampleSize, (i + 1) * sampleSize),
-        p.labels.data[i],
-        p.split,
-      );
-      if (pending) await pending;
+  return builder.buildFrom(async () => {
+    for (const p of pairs) {
+      for (let i = 0; i < p.labels.data.length; i++) {
+        const pending = builder.add(
+          p.images.data.subarray(i * sampleSize, (i + 1) * sampleSize),
+          p.labels.data[i],
+          p.split,
+        );
+        if (pending) await pending;
+      }
     }
-  }
-  return builder.finish();
+  });
 };

@@ -2,10 +2,11 @@
  * Image-folder importer: a zip or a tar (.tar, .tar.gz) with one folder per class, maybe under
  * one top folder, maybe under train/ and test/ folders that give the split. PNG and JPEG are
  * decoded and resized by sharp (libvips: fast, maintained, and it refuses corrupt images with a
- * clear error). Decoding runs a few images at a time, but rows are added in a fixed order
+ * clear error). Decoding runs two images a core at a time, but rows are added in a fixed order
  * (sorted names for a zip, archive order for a tar) so the same archive gives the same shards.
  */
 import { open, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { GridTabError } from '@gridtab/shared';
 import sharp, { type Metadata } from 'sharp';
 import type { Importer, ImportOptions } from '../importer.ts';
@@ -13,7 +14,8 @@ import { type ArchiveEntry, tarEntries, zipEntries } from './archive.ts';
 import { type Split, VersionBuilder } from './version-builder.ts';
 
 const IMAGE = /\.(png|jpe?g)$/i;
-const CONCURRENCY = 4;
+/** Decodes in flight: libvips runs each on its own thread, so two per core keeps them busy. */
+const CONCURRENCY = Math.max(4, availableParallelism() * 2);
 
 interface Layout {
   classNames: string[];
@@ -92,11 +94,22 @@ interface Size {
   channels: 1 | 3;
 }
 
+/** Raw pixels of `bytes` in `size`'s channels, resized only when `resize` says so. */
+function pixels(bytes: Uint8Array, size: Size, resize: boolean) {
+  let img = sharp(bytes, { failOn: 'error' });
+  if (resize) img = img.resize(size.width, size.height, { fit: 'fill' });
+  img = size.channels === 1 ? img.toColourspace('b-w') : img.removeAlpha().toColourspace('srgb');
+  return img.raw().toBuffer({ resolveWithObject: true });
+}
+
 async function decode(entry: ArchiveEntry, fileName: string, size: Size): Promise<Uint8Array> {
   try {
-    let img = sharp(await entry.read(), { failOn: 'error' }).resize(size.width, size.height, { fit: 'fill' });
-    img = size.channels === 1 ? img.toColourspace('b-w') : img.removeAlpha().toColourspace('srgb');
-    const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+    const bytes = await entry.read();
+    // Most archives hold images of one size: decode as is (a resize to the same size still
+    // costs a libvips pass), and resize only an image that turns out to differ.
+    let { data, info } = await pixels(bytes, size, false);
+    if (info.width !== size.width || info.height !== size.height)
+      ({ data, info } = await pixels(bytes, size, true));
     if (info.channels !== size.channels)
       throw new Error(`decoded to ${info.channels} channels, not ${size.channels}`);
     return data;
@@ -140,9 +153,9 @@ export const importImages: Importer = async (input, deps) => {
   const bytesTotal = (await stat(path)).size;
   let bytesRead = 0;
   const second = await entriesOf(path, fileName);
+  let builder: VersionBuilder | null = null;
   try {
     let size: Size | null = null;
-    let builder: VersionBuilder | null = null;
     // Decodes in flight, oldest first: rows are added in entry order whatever finishes first.
     const inflight: { pixels: Promise<Uint8Array>; label: number; split: Split | undefined }[] = [];
     const drain = async () => {
@@ -182,6 +195,10 @@ export const importImages: Importer = async (input, deps) => {
     while (inflight.length > 0) await drain();
     if (!builder) throw new GridTabError('EMPTY_DATASET', `${fileName}: no images in class folders`);
     return await builder.finish();
+  } catch (e) {
+    // Let the shard writes already started land in the store before the failure is handled.
+    await builder?.settled();
+    throw e;
   } finally {
     second.close();
   }

@@ -200,40 +200,41 @@ export const importNpz: Importer = async (input, deps) => {
     );
     const x = u8 ? new Uint8Array(sampleSize) : new Float32Array(sampleSize);
     const y = new Float32Array(labelWidth);
-    for (const p of parts) {
-      const ys = samples(p.y, labelWidth, deps.signal);
-      let n = 0;
-      for await (const row of samples(p.x, sampleSize, deps.signal)) {
-        const label = (await ys.next()).value as Float64Array;
-        for (let i = 0; i < sampleSize; i++) {
-          if (!Number.isFinite(row[i])) {
-            throw new GridTabError(
-              'NON_FINITE_VALUE',
-              `${fileName}: ${p.x.name}, sample ${n}, value ${i} is ${row[i]}`,
-            );
-          }
-          x[i] = row[i];
-        }
-        n++;
-        let pending: Promise<void> | undefined;
-        if (classification) pending = builder.add(x, classIndex.get(label[0])!, p.split);
-        else {
-          for (let i = 0; i < labelWidth; i++) {
-            if (!Number.isFinite(label[i])) {
+    return await builder.buildFrom(async () => {
+      for (const p of parts) {
+        const ys = samples(p.y, labelWidth, deps.signal);
+        let n = 0;
+        for await (const row of samples(p.x, sampleSize, deps.signal)) {
+          const label = (await ys.next()).value as Float64Array;
+          for (let i = 0; i < sampleSize; i++) {
+            if (!Number.isFinite(row[i])) {
               throw new GridTabError(
                 'NON_FINITE_VALUE',
-                `${fileName}: ${p.y.name}, sample ${n - 1} is ${label[i]}`,
+                `${fileName}: ${p.x.name}, sample ${n}, value ${i} is ${row[i]}`,
               );
             }
-            y[i] = label[i];
+            x[i] = row[i];
           }
-          pending = builder.add(x, y, p.split);
+          n++;
+          let pending: Promise<void> | undefined;
+          if (classification) pending = builder.add(x, classIndex.get(label[0])!, p.split);
+          else {
+            for (let i = 0; i < labelWidth; i++) {
+              if (!Number.isFinite(label[i])) {
+                throw new GridTabError(
+                  'NON_FINITE_VALUE',
+                  `${fileName}: ${p.y.name}, sample ${n - 1} is ${label[i]}`,
+                );
+              }
+              y[i] = label[i];
+            }
+            pending = builder.add(x, y, p.split);
+          }
+          if (pending) await pending;
         }
-        if (pending) await pending;
+        await ys.return(undefined);
       }
-      await ys.return(undefined);
-    }
-    return await builder.finish();
+    });
   } finally {
     zip.close();
   }

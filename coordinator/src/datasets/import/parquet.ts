@@ -88,42 +88,36 @@ export const importParquet: Importer = async (input, deps) => {
     }
     const header = parquetSchema(meta).children.map((c) => c.element.name);
     const profiler = new TableProfiler(header, options, fileName);
-    // Row numbers in messages count the header as row 1, as in a CSV of the same table.
-    for await (const { rows, first } of rowGroups(input, file, meta, deps.signal)) {
-      rows.forEach((row, i) => {
-        profiler.observe(row, first + i + 2);
-      });
-    }
-    const plan = profiler.plan();
-    counter.bytes = 0;
-    const builder = new VersionBuilder(
-      {
-        inputShape: [plan.featureNames.length],
-        inputDtype: 'float32',
-        labels: plan.labels,
-        featureNames: plan.featureNames,
-        categorical: plan.categorical,
-        labelColumn: plan.labelColumn,
-        normalize: 'features',
-        fileSplit: plan.fileSplit,
-        shardSize: options.shardSize,
-        seed: options.seed,
-        testFraction: options.testFraction,
-        bytesRead: () => counter.bytes,
-        bytesTotal: size,
-      },
-      deps,
-    );
-    const x = new Float32Array(plan.featureNames.length);
-    for await (const { rows } of rowGroups(input, file, meta, deps.signal)) {
-      for (const row of rows) {
-        const label = plan.encode(row, x, builder);
-        if (label === null) continue;
-        const pending = builder.add(x, label, plan.splitOf(row));
-        if (pending) await pending;
+    try {
+      for await (const { rows, first } of rowGroups(input, file, meta, deps.signal)) {
+        rows.forEach((row, i) => {
+          profiler.observe(row, first + i + 2);
+        });
       }
+      const plan = profiler.plan();
+      const builder = new VersionBuilder(
+        {
+          inputShape: [plan.featureNames.length],
+          inputDtype: 'float32',
+          labels: plan.labels,
+          featureNames: plan.featureNames,
+          categorical: plan.categorical,
+          labelColumn: plan.labelColumn,
+          normalize: 'features',
+          fileSplit: plan.fileSplit,
+          imputed: plan.imputed,
+          shardSize: options.shardSize,
+          seed: options.seed,
+          testFraction: options.testFraction,
+          bytesRead: () => counter.bytes,
+          bytesTotal: size,
+        },
+        deps,
+      );
+      return await builder.buildFrom(() => plan.replay(builder));
+    } finally {
+      profiler.close();
     }
-    return await builder.finish();
   } finally {
     await handle.close();
   }

@@ -1,105 +1,37 @@
 /**
- * Column logic shared by the tabular formats (CSV, TSV, Parquet): a first pass profiles every
- * column (numeric or text, missing values, vocabularies, the label's values) and refuses bad
- * data with its place; the plan it yields then encodes each row of the second pass into
- * feature values (numeric columns as they are, categorical ones one-hot) and a label.
+ * Column logic shared by the tabular formats (CSV, TSV, Parquet), in one parse of the file:
+ * the profiler sees every row once, profiling each column (column-profile.ts) and spooling the
+ * parsed cells to a temporary binary file (row-spool.ts); its plan then refuses bad data with
+ * its place, and replays the spool into a VersionBuilder: numeric columns as they are,
+ * categorical ones one-hot, and a label.
+ *
+ * Missing values under the impute policy are written as NaN (numeric) or an all-zero one-hot
+ * (categorical), not as the train mean: the mean moves with any edit, and writing it would
+ * change every shard holding an imputed row. Readers replace NaN by the train mean when they
+ * normalize (shared/src/tf.ts normalizeInputs; the normalization says `imputation: 'mean'`).
  */
 import { type DatasetSchema, GridTabError, type MissingPolicy, type TaskKind } from '@gridtab/shared';
 import type { ImportOptions } from '../importer.ts';
-import { hashString, unitInterval } from './row-hash.ts';
-import type { BuilderLabels, Split, VersionBuilder } from './version-builder.ts';
+import {
+  type ColumnProfile as Column,
+  ColumnProfile,
+  MAX_VOCABULARY,
+  type Place,
+  toCell,
+} from './column-profile.ts';
+import { hash64, unitInterval } from './row-hash.ts';
+import { CELL_MISSING, CELL_TEXT, RowSpool } from './row-spool.ts';
+import type { BuilderLabels, VersionBuilder } from './version-builder.ts';
 
-/** A cell as the plan sees it: null when missing, a number (maybe infinite) or text. */
-export type Cell = number | string | null;
+export { type Cell, toCell } from './column-profile.ts';
 
-const MISSING_TEXT = new Set(['', 'na', 'n/a', 'nan', 'null', 'none']);
-const INFINITE_TEXT = new Set(['inf', '+inf', '-inf', 'infinity', '+infinity', '-infinity']);
-/** More distinct texts than this in one column is free text, not a category. */
-const MAX_VOCABULARY = 10_000;
 /** A numeric label with at most this many distinct integers is a class label. */
 const MAX_INFERRED_CLASSES = 50;
 
-export function toCell(v: unknown): Cell {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'number') return Number.isNaN(v) ? null : v;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (v instanceof Date) return v.toISOString();
-  const s = String(v).trim();
-  const lower = s.toLowerCase();
-  if (MISSING_TEXT.has(lower)) return null;
-  if (INFINITE_TEXT.has(lower)) return lower.startsWith('-') ? -Infinity : Infinity;
-  const n = Number(s);
-  return Number.isNaN(n) ? s : n;
-}
-
-interface Place {
-  row: number;
-  value?: string;
-}
-
-class ColumnProfile {
-  numeric = 0;
-  text = 0;
-  missing = 0;
-  firstText: Place | null = null;
-  firstMissing: Place | null = null;
-  firstInfinite: Place | null = null;
-  integers = true;
-  /** Distinct values (as text) with counts, up to MAX_VOCABULARY. */
-  values = new Map<string, number>();
-  overflow = false;
-  trainSum = 0;
-  trainN = 0;
-  constructor(
-    readonly name: string,
-    readonly index: number,
-  ) {}
-
-  observe(c: Cell, row: number, split: Split): void {
-    if (c === null) {
-      this.missing++;
-      this.firstMissing ??= { row };
-      return;
-    }
-    if (typeof c === 'number') {
-      if (!Number.isFinite(c)) {
-        this.firstInfinite ??= { row, value: String(c) };
-        return;
-      }
-      this.numeric++;
-      if (!Number.isInteger(c)) this.integers = false;
-      if (split === 'train') {
-        this.trainSum += c;
-        this.trainN++;
-      }
-    } else {
-      this.text++;
-      this.firstText ??= { row, value: c };
-    }
-    const key = String(c);
-    const seen = this.values.get(key);
-    if (seen !== undefined) this.values.set(key, seen + 1);
-    else if (this.values.size < MAX_VOCABULARY) this.values.set(key, 1);
-    else this.overflow = true;
-  }
-
-  get mostlyNumeric(): boolean {
-    return this.numeric >= this.text;
-  }
-
-  mostFrequent(): string {
-    let best = '';
-    let n = -1;
-    for (const [v, c] of this.values) if (c > n || (c === n && v < best)) [best, n] = [v, c];
-    return best;
-  }
-}
-
 /** How a feature column turns into input values. */
 type ColumnCodec =
-  | { kind: 'numeric'; index: number; offset: number; impute: number }
-  | { kind: 'categorical'; index: number; offset: number; slots: Map<string, number>; impute: string };
+  | { kind: 'numeric'; index: number; offset: number }
+  | { kind: 'categorical'; index: number; offset: number; byText: Int32Array; byNumber: Map<number, number> };
 
 export interface TablePlan {
   labels: BuilderLabels;
@@ -108,10 +40,10 @@ export interface TablePlan {
   categorical: DatasetSchema['categorical'];
   /** True when a split column says which rows are test rows. */
   fileSplit: boolean;
-  /** The row's split: from the split column, else a seeded hash of its text. */
-  splitOf(row: unknown[]): Split;
-  /** Writes the row's features into x and returns its label, or null when the row is dropped. */
-  encode(row: unknown[], x: Float32Array, builder: VersionBuilder): number | Float32Array | null;
+  /** True when missing values were left for readers to impute (the impute policy). */
+  imputed: boolean;
+  /** Adds every spooled row, in file order, to the builder (dropping rows as the policy says). */
+  replay(builder: VersionBuilder): Promise<void>;
 }
 
 export class TableProfiler {
@@ -120,7 +52,9 @@ export class TableProfiler {
   private readonly split: number;
   private readonly seed: number;
   private readonly testFraction: number;
-  private rows = 0;
+  private readonly spool: RowSpool;
+  /** UTF-8 of the row being hashed for the split, reused for every row. */
+  private scratch = Buffer.alloc(4096);
 
   constructor(
     readonly header: string[],
@@ -149,26 +83,47 @@ export class TableProfiler {
     this.columns = header.map((h, i) => new ColumnProfile(h, i));
     this.seed = options.seed ?? 1;
     this.testFraction = options.testFraction ?? 0.2;
+    this.spool = new RowSpool(header.length);
   }
 
-  splitOf(row: unknown[]): Split {
-    if (this.split >= 0) return String(row[this.split]).trim().toLowerCase() === 'test' ? 'test' : 'train';
-    const key = row.map((v, i) => (i === this.split ? '' : String(v ?? ''))).join('\x1f');
-    return unitInterval(hashString(key), this.seed) < this.testFraction ? 'test' : 'train';
-  }
-
-  /** First pass: one row (its 1-based row number in the file, header included). */
-  observe(row: unknown[], rowNumber: number): void {
-    const split = this.splitOf(row);
-    for (let i = 0; i < this.columns.length; i++) {
-      if (i !== this.split) this.columns[i].observe(toCell(row[i]), rowNumber, split);
+  /** The row's split: from the split column, else a seeded hash of its text. */
+  private isTest(row: unknown[]): boolean {
+    if (this.split >= 0) return String(row[this.split]).trim().toLowerCase() === 'test';
+    // The hash is over the UTF-8 of the row's fields joined by \x1f (what earlier versions
+    // hashed), written into one reused buffer instead of a joined string per row.
+    let off = 0;
+    for (let i = 0; i < row.length; i++) {
+      const v = row[i];
+      const s = typeof v === 'string' ? v : String(v ?? '');
+      if (off + 1 + s.length * 3 > this.scratch.length) {
+        const bigger = Buffer.alloc(Math.max(this.scratch.length * 2, off + 1 + s.length * 3));
+        this.scratch.copy(bigger, 0, 0, off);
+        this.scratch = bigger;
+      }
+      if (i > 0) this.scratch[off++] = 0x1f;
+      off += this.scratch.write(s, off, 'utf8');
     }
-    this.rows++;
+    return unitInterval(hash64(this.scratch, 0, off), this.seed) < this.testFraction;
+  }
+
+  /** One row (its 1-based row number in the file, header included): profiled and spooled. */
+  observe(row: unknown[], rowNumber: number): void {
+    const { columns, spool } = this;
+    for (let i = 0; i < columns.length; i++) {
+      if (i !== this.split) columns[i].observe(toCell(row[i]), rowNumber, spool);
+      else spool.set(i, CELL_MISSING, 0);
+    }
+    spool.endRow(this.isTest(row));
+  }
+
+  /** Deletes the spool; call when done, whatever happened. */
+  close(): void {
+    this.spool.close();
   }
 
   private refuse(
     code: 'NON_NUMERIC' | 'NON_FINITE_VALUE' | 'MISSING_VALUE',
-    col: ColumnProfile,
+    col: Column,
     p: Place,
     what: string,
   ) {
@@ -177,7 +132,7 @@ export class TableProfiler {
 
   plan(): TablePlan {
     const { options, fileName } = this;
-    if (this.rows === 0)
+    if (this.spool.rows === 0)
       throw new GridTabError('EMPTY_DATASET', `${fileName}: no data rows after the header`);
     const policy: MissingPolicy = options.missing ?? 'refuse';
     const labelCol = this.columns[this.label];
@@ -189,7 +144,7 @@ export class TableProfiler {
     }
     const inferred: TaskKind =
       labelCol.text > 0 ||
-      (labelCol.integers && !labelCol.overflow && labelCol.values.size <= MAX_INFERRED_CLASSES)
+      (labelCol.integers && !labelCol.overflow && labelCol.distinct <= MAX_INFERRED_CLASSES)
         ? 'classification'
         : 'regression';
     const task = options.task ?? inferred;
@@ -201,7 +156,7 @@ export class TableProfiler {
         `label ${labelCol.firstInfinite.value}`,
       );
     let labels: BuilderLabels;
-    let classIndex = new Map<string, number>();
+    let classOf: { byText: Int32Array; byNumber: Map<number, number> } | null = null;
     if (task === 'classification') {
       if (labelCol.overflow) {
         throw new GridTabError(
@@ -209,11 +164,11 @@ export class TableProfiler {
           `${fileName}: the label column "${labelCol.name}" has over ${MAX_VOCABULARY} distinct values; too many classes`,
         );
       }
-      const names = [...labelCol.values.keys()];
+      const names = labelCol.values();
       // Numeric labels sort as numbers (2 before 10), text labels as text.
       if (labelCol.text === 0) names.sort((a, b) => Number(a) - Number(b));
       else names.sort();
-      classIndex = new Map(names.map((n, i) => [n, i]));
+      classOf = labelCol.lookup(names);
       labels = { kind: 'classification', classNames: names };
     } else {
       if (labelCol.firstText)
@@ -230,6 +185,7 @@ export class TableProfiler {
     const codecs: ColumnCodec[] = [];
     const featureNames: string[] = [];
     const categorical: DatasetSchema['categorical'] = [];
+    let imputed = false;
     for (const col of this.columns) {
       if (col.index === this.label || col.index === this.split) continue;
       if (col.firstMissing && policy === 'refuse') {
@@ -240,6 +196,7 @@ export class TableProfiler {
           'missing value (missing policy: refuse; choose drop or impute)',
         );
       }
+      if (col.firstMissing && policy === 'impute') imputed = true;
       const offset = featureNames.length;
       if (!forced.has(col.name) && col.mostlyNumeric && col.numeric > 0) {
         if (col.firstText)
@@ -252,8 +209,7 @@ export class TableProfiler {
             `${col.firstInfinite.value} is not finite`,
           );
         featureNames.push(col.name);
-        const impute = col.trainN > 0 ? col.trainSum / col.trainN : 0;
-        codecs.push({ kind: 'numeric', index: col.index, offset, impute });
+        codecs.push({ kind: 'numeric', index: col.index, offset });
       } else {
         if (col.overflow) {
           throw new GridTabError(
@@ -261,47 +217,74 @@ export class TableProfiler {
             `${fileName}: column "${col.name}" has over ${MAX_VOCABULARY} distinct values; too many to one-hot`,
           );
         }
-        const vocabulary = [...col.values.keys()].sort();
+        const vocabulary = col.values().sort();
         if (vocabulary.length === 0) continue;
         categorical.push({ column: col.name, vocabulary });
         for (const v of vocabulary) featureNames.push(`${col.name}=${v}`);
-        const slots = new Map(vocabulary.map((v, i) => [v, i]));
-        codecs.push({ kind: 'categorical', index: col.index, offset, slots, impute: col.mostFrequent() });
+        codecs.push({ kind: 'categorical', index: col.index, offset, ...col.lookup(vocabulary) });
       }
     }
     if (featureNames.length === 0)
       throw new GridTabError('EMPTY_DATASET', `${fileName}: no feature columns beside the label`);
 
-    const labelIndex = this.label;
+    const { spool, label: labelIndex } = this;
+    const columns = this.columns.length;
     return {
       labels,
       labelColumn: labelCol.name,
       featureNames,
       categorical,
       fileSplit: this.split >= 0,
-      splitOf: (row) => this.splitOf(row),
-      encode(row, x, builder) {
-        const lc = toCell(row[labelIndex]);
-        if (lc === null) {
-          builder.noteMissingLabel();
-          return null;
-        }
-        x.fill(0);
-        for (const c of codecs) {
-          let cell = toCell(row[c.index]);
-          if (cell === null) {
-            if (policy === 'drop') {
-              builder.noteDropped();
-              return null;
+      imputed,
+      async replay(builder) {
+        const x = new Float32Array(featureNames.length);
+        const target = new Float32Array(1);
+        for (const { count, values, kinds, stride } of spool.batches()) {
+          for (let r = 0; r < count; r++) {
+            const v0 = r * stride;
+            const k0 = v0 * 8 + columns * 8;
+            const lk = kinds[k0 + labelIndex];
+            if (lk === CELL_MISSING) {
+              builder.noteMissingLabel();
+              continue;
             }
-            builder.noteMissing(c.offset);
-            cell = c.kind === 'numeric' ? c.impute : c.impute;
+            x.fill(0);
+            let keep = true;
+            for (const c of codecs) {
+              const kind = kinds[k0 + c.index];
+              const v = values[v0 + c.index];
+              if (kind === CELL_MISSING) {
+                if (policy === 'drop') {
+                  builder.noteDropped();
+                  keep = false;
+                  break;
+                }
+                builder.noteMissing(c.offset);
+                // Numeric: NaN, imputed by readers; categorical: the all-zero one-hot.
+                if (c.kind === 'numeric') x[c.offset] = Number.NaN;
+                continue;
+              }
+              if (c.kind === 'numeric') x[c.offset] = v;
+              else {
+                const slot = kind === CELL_TEXT ? (v >= 0 ? c.byText[v] : -1) : (c.byNumber.get(v) ?? -1);
+                x[c.offset + (slot >= 0 ? slot : 0)] = 1;
+              }
+            }
+            if (!keep) continue;
+            let label: number | Float32Array;
+            const lv = values[v0 + labelIndex];
+            if (classOf) {
+              const slot =
+                lk === CELL_TEXT ? (lv >= 0 ? classOf.byText[lv] : -1) : (classOf.byNumber.get(lv) ?? -1);
+              label = slot >= 0 ? slot : 0;
+            } else {
+              target[0] = lv;
+              label = target;
+            }
+            const pending = builder.add(x, label, kinds[k0 + columns] === 1 ? 'test' : 'train');
+            if (pending) await pending;
           }
-          if (c.kind === 'numeric') x[c.offset] = cell as number;
-          else x[c.offset + (c.slots.get(String(cell)) ?? 0)] = 1;
         }
-        if (labels.kind === 'classification') return classIndex.get(String(lc)) ?? 0;
-        return Float32Array.of(lc as number);
       },
     };
   }

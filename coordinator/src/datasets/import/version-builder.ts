@@ -43,6 +43,8 @@ export interface BuilderSetup {
   normalize: 'pixels' | 'features' | 'global';
   /** True when the file says which rows are test rows (every add then passes a split). */
   fileSplit: boolean;
+  /** True when shards hold NaN for missing values that readers impute by the train mean. */
+  imputed?: boolean;
   shardSize?: number;
   seed?: number;
   testFraction?: number;
@@ -68,12 +70,38 @@ class Moments {
     this.missing = new Float64Array(size);
   }
   add(slot: number, v: number): void {
+    // NaN is a missing value left for readers to impute: counted in `missing`, not here.
+    if (Number.isNaN(v)) return;
     const n = ++this.n[slot];
     const d = v - this.mean[slot];
     this.mean[slot] += d / n;
     this.m2[slot] += d * (v - this.mean[slot]);
     if (v < this.min[slot]) this.min[slot] = v;
     if (v > this.max[slot]) this.max[slot] = v;
+  }
+  /** Adds counts of the values 0..255 per slot (hist[slot * 256 + v]), as Welford's merge. */
+  addHistogram(hist: Float64Array): void {
+    for (let slot = 0; slot * 256 < hist.length; slot++) {
+      let n = 0;
+      let sum = 0;
+      for (let v = 0; v < 256; v++) {
+        const c = hist[slot * 256 + v];
+        if (c === 0) continue;
+        n += c;
+        sum += c * v;
+        if (v < this.min[slot]) this.min[slot] = v;
+        if (v > this.max[slot]) this.max[slot] = v;
+      }
+      if (n === 0) continue;
+      const mean = sum / n;
+      let m2 = 0;
+      for (let v = 0; v < 256; v++) m2 += hist[slot * 256 + v] * (v - mean) ** 2;
+      const total = this.n[slot] + n;
+      const d = mean - this.mean[slot];
+      this.m2[slot] += m2 + (d * d * this.n[slot] * n) / total;
+      this.mean[slot] += (d * n) / total;
+      this.n[slot] = total;
+    }
   }
   std(slot: number): number {
     return this.n[slot] > 1 ? Math.sqrt(this.m2[slot] / this.n[slot]) : 0;
@@ -118,6 +146,9 @@ class ShardBuffer {
   }
 }
 
+/** Shard writes in flight at most while rows keep coming. */
+const MAX_WRITES = 8;
+
 export function cancelled(): GridTabError {
   return new GridTabError('BAD_REQUEST', 'import cancelled');
 }
@@ -137,9 +168,13 @@ export class VersionBuilder {
   private readonly counts: { train: number[]; test: number[] } | null;
   private readonly seen = new HashSet64();
   private readonly buffers: Record<Split, ShardBuffer>;
-  private readonly hashes: Record<Split, string[]> = { train: [], test: [] };
+  /** Shard writes (their hashes) in shard order, and those not yet waited for. */
+  private readonly hashes: Record<Split, Promise<string>[]> = { train: [], test: [] };
+  private writing: Promise<string>[] = [];
   private readonly rows: Record<Split, number> = { train: 0, test: 0 };
   private readonly warnings: QualityIssue[] = [];
+  private readonly rowBytes: Uint8Array;
+  private histogram: Float64Array | null = null;
   private bytes = 0;
   private duplicates = 0;
   private dropped = 0;
@@ -171,6 +206,9 @@ export class VersionBuilder {
       labels.kind === 'classification'
         ? { train: labels.classNames.map(() => 0), test: labels.classNames.map(() => 0) }
         : null;
+    this.rowBytes = new Uint8Array(
+      this.sampleSize * (setup.inputDtype === 'uint8' ? 1 : 4) + this.labelWidth * (this.classes ? 2 : 4),
+    );
     const cap = this.shardSize * 4;
     const make = () => new ShardBuffer(cap, this.sampleSize, this.labelWidth, setup.inputDtype, this.classes);
     this.buffers = { train: make(), test: make() };
@@ -213,7 +251,8 @@ export class VersionBuilder {
     else stage.y.set(label, yo);
     const xb = stage.x.subarray(xo, xo + sampleSize);
     const yb = stage.y.subarray(yo, yo + labelWidth);
-    const rowBytes = new Uint8Array(xb.byteLength + yb.byteLength);
+    // The row's stored bytes, copied into one reused buffer (no allocation per row).
+    const rowBytes = this.rowBytes;
     rowBytes.set(new Uint8Array(xb.buffer, xb.byteOffset, xb.byteLength));
     rowBytes.set(new Uint8Array(yb.buffer, yb.byteOffset, yb.byteLength), xb.byteLength);
     const h = hash64(rowBytes);
@@ -244,7 +283,14 @@ export class VersionBuilder {
 
   private observe(x: Uint8Array | Float32Array, y: Uint16Array | Float32Array): void {
     const { slots, moments } = this;
-    if (slots === 1) for (let i = 0; i < x.length; i++) moments.add(0, x[i]);
+    if (x instanceof Uint8Array) {
+      // Pixels: a histogram per slot (an increment a value, no division); folded into the
+      // moments once, at finish.
+      if (!this.histogram) this.histogram = new Float64Array(slots * 256);
+      const hist = this.histogram;
+      if (slots === 1) for (let i = 0; i < x.length; i++) hist[x[i]]++;
+      else for (let i = 0; i < x.length; i++) hist[(i % slots) * 256 + x[i]]++;
+    } else if (slots === 1) for (let i = 0; i < x.length; i++) moments.add(0, x[i]);
     else for (let i = 0; i < x.length; i++) moments.add(i % slots, x[i]);
     if (this.targets) for (let t = 0; t < y.length; t++) this.targets.add(t, y[t]);
   }
@@ -258,20 +304,53 @@ export class VersionBuilder {
     });
   }
 
-  private async flush(s: Split): Promise<void> {
+  /**
+   * Closes the split's shard and starts its write. Up to MAX_WRITES writes run while rows keep
+   * coming (each put fsyncs, which would otherwise stall the parse); the promise returned, when
+   * there is one, waits for the oldest. Hashes keep the shards' order whatever finishes first.
+   */
+  private flush(s: Split): Promise<void> | undefined {
     const buf = this.buffers[s];
-    if (buf.count === 0) return;
+    if (buf.count === 0) return undefined;
     if (this.deps.signal?.aborted) throw cancelled();
     const bytes = buf.encode();
     buf.count = 0;
     this.bytes += bytes.byteLength;
-    this.hashes[s].push(await this.deps.blobs.put(bytes));
+    const put = this.deps.blobs.put(bytes);
+    // Awaited in order by finish or settled; this only keeps a failure from going unhandled first.
+    put.catch(() => {});
+    this.hashes[s].push(put);
+    this.writing.push(put);
+    if (this.writing.length < MAX_WRITES) return undefined;
+    return this.writing.shift()!.then(() => undefined);
+  }
+
+  /**
+   * Runs `feed` (the rows' adds), then finish. When feed throws, the shard writes it started
+   * finish first, so every blob is in the store before the import's failure is handled.
+   */
+  async buildFrom(feed: () => Promise<void>): Promise<ImportedContent> {
+    try {
+      await feed();
+    } catch (e) {
+      await this.settled();
+      throw e;
+    }
+    return this.finish();
+  }
+
+  /** Waits for every shard write started, failed or not: call before giving up on an import. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.hashes.train, ...this.hashes.test]);
   }
 
   /** Closes the last shards, checks the whole, and returns the version's content. */
   async finish(): Promise<ImportedContent> {
-    await this.flush('train');
-    await this.flush('test');
+    this.flush('train');
+    this.flush('test');
+    await this.settled();
+    const shardHashes = await Promise.all(this.hashes.train);
+    const testHashes = await Promise.all(this.hashes.test);
     const { setup, rows } = this;
     if (rows.train + rows.test === 0 && this.missingLabels > 0) {
       throw new GridTabError('MISSING_LABEL', `all ${this.missingLabels} rows lack a label`);
@@ -292,6 +371,7 @@ export class VersionBuilder {
         );
       }
     }
+    if (this.histogram) this.moments.addHistogram(this.histogram);
     const features = this.moments.stats(this.slotNames);
     const constant = features.filter((f) => f.min === f.max).map((f) => f.name);
     if (constant.length > 0 && setup.normalize === 'features') {
@@ -320,6 +400,8 @@ export class VersionBuilder {
             targetMean: targetStats ? targetStats.map((t) => t.mean) : null,
             targetStd: targetStats ? targetStats.map((t) => orOne(t.std)) : null,
           };
+    // Only set when it applies, so versions without imputed values keep their hashes.
+    if (setup.imputed && features.some((f) => f.missing > 0)) normalization.imputation = 'mean';
     if (setup.normalize === 'pixels' && targetStats) {
       normalization.targetMean = targetStats.map((t) => t.mean);
       normalization.targetStd = targetStats.map((t) => orOne(t.std));
@@ -358,8 +440,6 @@ export class VersionBuilder {
       droppedRows: this.dropped,
       warnings: this.warnings,
     };
-    const shardHashes = this.hashes.train;
-    const testHashes = this.hashes.test;
     return {
       hash: await versionHash({ schema, normalization, splits, shardHashes, testHashes }),
       schema,
