@@ -12,7 +12,7 @@
  * samples. --rounds N (default 10). Writes bench/results/tabular.json.
  */
 import { parseArgs } from 'node:util';
-import { type DataSpec, jobSpecSchema, type ModelTopology } from '@gridtab/shared';
+import type { DataSpec, ModelTopology } from '@gridtab/shared';
 import {
   buildModel,
   bytesToFloat32,
@@ -32,7 +32,7 @@ import {
 } from '../coordinator/src/datasets/import/test-data.ts';
 import { initTf, tf } from '../coordinator/src/evaluation/tf-node.ts';
 import type { DatasetRecord } from '../coordinator/src/storage/store.ts';
-import { startTestCoordinator, type TestCoordinator } from '../coordinator/src/testing.ts';
+import { addJob, startTestCoordinator, type TestCoordinator } from '../coordinator/src/testing.ts';
 import { machine, writeResults } from './report.ts';
 
 const { values } = parseArgs({
@@ -163,7 +163,9 @@ async function runOnce(
   test: { x: tf.Tensor; y: tf.Tensor2D },
   train: { x: tf.Tensor; y: tf.Tensor2D },
 ) {
-  const job = jobSpecSchema.parse({
+  // Created in process, not over HTTP: the single-process run before it held the event loop
+  // long enough for the server to close the client's idle keep-alive socket.
+  const { id } = await addJob(co, {
     name: `${record.name} parity ${repeat}`,
     dataset: record.id,
     model: topology,
@@ -171,13 +173,6 @@ async function runOnce(
     rounds: { unitsPerRound: CONTRIBUTORS, quorum: 1, deadlineMs: 120_000, leaseMs: 60_000 },
     stopping: { maxRounds: ROUNDS },
   });
-  const created = await fetch(`${co.url}/api/jobs`, {
-    method: 'POST',
-    headers: { ...ADMIN, 'content-type': 'application/json' },
-    body: JSON.stringify(job),
-  });
-  if (created.status !== 201) throw new Error(`job: ${created.status} ${await created.text()}`);
-  const { id } = (await created.json()) as { id: string };
   const t0 = performance.now();
   const contributors = Array.from({ length: CONTRIBUTORS }, () =>
     createNodeContributor({ coordinatorUrl: co.url, benchmarkMs: 100, log: () => {} }),
