@@ -144,3 +144,9 @@ export async function toTar(files: Record<string, Uint8Array>, gzip: boolean): P
   const out = Buffer.concat(chunks);
   return new Uint8Array(gzip ? gzipSync(out) : out);
 }
+
+/** A zip of the files (fflate), stored without compression as PNGs already are compressed. */
+export async function toZip(files: Record<string, Uint8Array>): Promise<Uint8Array> {
+  const { zipSync } = await import('fflate');
+  return zipSync(files, { level: 0 });
+}
