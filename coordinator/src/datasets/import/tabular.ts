@@ -267,7 +267,7 @@ export class TableProfiler {
               if (c.kind === 'numeric') x[c.offset] = v;
               else {
                 const slot = kind === CELL_TEXT ? (v >= 0 ? c.byText[v] : -1) : (c.byNumber.get(v) ?? -1);
-                x[c.offset + (slot >= 0 ? slot : 0)] = 1;
+                x[c.offset + Math.max(slot, 0)] = 1;
               }
             }
             if (!keep) continue;
@@ -276,7 +276,7 @@ export class TableProfiler {
             if (classOf) {
               const slot =
                 lk === CELL_TEXT ? (lv >= 0 ? classOf.byText[lv] : -1) : (classOf.byNumber.get(lv) ?? -1);
-              label = slot >= 0 ? slot : 0;
+              label = Math.max(slot, 0);
             } else {
               target[0] = lv;
               label = target;
