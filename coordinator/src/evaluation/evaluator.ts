@@ -2,8 +2,9 @@
  * Evaluates weights on a dataset's held-out test set with TF.js in Node. Test tensors are built
  * once per dataset (from the content-addressed test shard) and one model per job spec is kept,
  * so a round's evaluation costs one forward pass over the test set, in small batches that let
- * the event loop answer between them. Both are kept in small LRU caches that dispose what they drop: every sweep trial may bring a new topology, and a
- * long-running coordinator must not keep one model per topology it ever saw.
+ * the event loop answer between them. Both are kept in small LRU caches that dispose what they
+ * drop: every sweep trial may bring a new topology, and a long-running coordinator must not keep
+ * one model per topology it ever saw.
  */
 import type { RegressionLoss, VersionMetrics } from '@gridtab/shared';
 import { buildModel, evaluate, setFlatWeights, shardToTensors } from '@gridtab/shared/tf';

@@ -2,8 +2,7 @@
  * Security headers on every response (Hono's secureHeaders). The CSP keeps pages to their own
  * origin, allows WebAssembly compilation (`'wasm-unsafe-eval'`, which TF.js's wasm backend
  * needs; no JavaScript eval) and workers and worker scripts from blobs (TF.js starts its threads
- * so), and
- * forbids framing, except for the inference example, which apps embed in their own pages.
+ * so), and forbids framing, except for the inference example, which apps embed in their pages.
  */
 import type { MiddlewareHandler } from 'hono';
 import { type SecureHeadersVariables, secureHeaders } from 'hono/secure-headers';
