@@ -5,6 +5,8 @@
  * row is measured too, and reads "cannot train". Also times each conv gradient kernel alone,
  * ours against TF.js's own wasm Conv2DBackpropInput. Writes bench/results/cnn.json.
  * Options: --steps N (timed steps per row, at most 15 s of them; default 10), --batch 32,64.
+ * With --tabs instead: the time for three Chromium tabs to bring fashion-cnn to 88% test accuracy
+ * (bench/cnn-tabs.ts), with --limit-min M (default 15); writes bench/results/cnn-tabs.json.
  */
 import { parseArgs } from 'node:util';
 import { registerWasmConvKernels, unregisterWasmConvKernels } from '@gridtab/kernels/wasm-conv';
@@ -12,17 +14,26 @@ import { MODEL_PRESETS } from '@gridtab/shared';
 import { buildModel } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { timeTo88 } from './cnn-tabs.ts';
 import { machine, writeResults } from './report.ts';
 
 const { values } = parseArgs({
   options: {
     steps: { type: 'string', default: '10' },
     batch: { type: 'string', default: '32,64' },
+    tabs: { type: 'boolean', default: false },
+    'limit-min': { type: 'string', default: '15' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('Usage: npm run bench:cnn -- [--steps N] [--batch 32,64]');
+  console.log('Usage: npm run bench:cnn -- [--steps N] [--batch 32,64] | --tabs [--limit-min 15]');
+  process.exit(0);
+}
+if (values.tabs) {
+  const result = await timeTo88(3, Number(values['limit-min']) * 60_000);
+  console.log(JSON.stringify(result, null, 2));
+  console.log(`wrote ${writeResults('cnn-tabs', { machine: machine(), ...result })}`);
   process.exit(0);
 }
 const steps = Number(values.steps);

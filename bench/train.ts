@@ -137,7 +137,7 @@ async function baseline(samples: number) {
     if (s % 500 === 0) process.stdout.write(`\rbaseline: step ${s}/${steps}   `);
   }
   const seconds = (performance.now() - started) / 1000;
-  const { accuracy, loss } = evaluate(model, test.x, test.y, spec);
+  const { accuracy, loss } = await evaluate(model, test.x, test.y, spec);
   process.stdout.write('\n');
   return {
     backend,

@@ -5,7 +5,7 @@
  */
 import { MODEL_PRESETS } from '@gridtab/shared';
 import { expect, type Page, test } from '@playwright/test';
-import { type CoordinatorProcess, startCoordinator } from './coordinator.ts';
+import { ADMIN_TOKEN, type CoordinatorProcess, startCoordinator } from './coordinator.ts';
 
 interface TabState {
   unitsDone: number;
@@ -46,6 +46,18 @@ test.describe('CNN across tabs', () => {
     for (const tab of tabs) {
       expect(await tab.evaluate(() => crossOriginIsolated)).toBe(true);
       await expect(tab.getByTestId('phase')).toHaveText('waiting', { timeout: 120_000 });
+      // The minified page still starts TF.js's threaded wasm: its pthread workers run (they
+      // load their factory from a blob, which both the minifier and the CSP can break, and then
+      // the backend never starts).
+      const wasm = await tab.evaluate(() =>
+        (
+          window as unknown as {
+            __gridtab: { wasm(): { multithreadSupport: boolean; threads: number | null } };
+          }
+        ).__gridtab.wasm(),
+      );
+      expect(wasm.multithreadSupport).toBe(true);
+      expect(wasm.threads).toBeGreaterThanOrEqual(1);
     }
     // The console is not isolated: it must keep working beside pages that are not.
     const admin = await context.newPage();
@@ -53,14 +65,42 @@ test.describe('CNN across tabs', () => {
     expect(await admin.evaluate(() => crossOriginIsolated)).toBe(false);
     await admin.close();
 
+    const started = Date.now();
     const job = await co.createJob(CNN_JOB);
-    await expect
-      .poll(async () => (await co.job(job.id)).status, { timeout: 600_000, intervals: [2000] })
-      .toBe('completed');
+    // No retry in this poll: each round close evaluates the CNN on the 10k test rows in the
+    // coordinator, and the coordinator must keep answering meanwhile (it once held its event
+    // loop for seconds there, and this poll met ECONNRESET).
+    try {
+      await expect
+        .poll(
+          async () => {
+            expect((await (await fetch(`${co.url}/api/health`)).json()).ok).toBe(true);
+            return (await co.job(job.id)).status;
+          },
+          { timeout: 600_000, intervals: [2000] },
+        )
+        .toBe('completed');
+    } catch (e) {
+      console.log(`coordinator log (last 40 lines):\n${co.log.slice(-40).join('\n')}`);
+      throw e;
+    }
     const versions = await co.versions(job.id);
     const accuracies = versions.map((v) => v.metrics.testAccuracy).filter((a): a is number => a !== null);
+    console.log(`CNN job: ${(Date.now() - started) / 1000} s, accuracy by round ${accuracies.join(', ')}`);
     expect(accuracies.length).toBeGreaterThanOrEqual(2);
     expect(accuracies.at(-1)!).toBeGreaterThan(accuracies[0]);
+    // The coordinator recorded each tab's backend too (what the console shows).
+    const contributors = (await (
+      await fetch(`${co.url}/api/contributors`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+    ).json()) as { backend: string | null; unitsDone: number }[];
+    const states = await Promise.all(tabs.map(async (tab) => (await stateOf(tab))!));
+    console.log(`backends: ${states.map((s) => s.chosenBackend).join(', ')}`);
+    expect(
+      contributors
+        .filter((c) => c.unitsDone > 0)
+        .map((c) => c.backend)
+        .sort(),
+    ).toEqual(states.map((s) => s.chosenBackend).sort());
     for (const tab of tabs) {
       const state = (await stateOf(tab))!;
       expect(state.unitsDone).toBeGreaterThan(0);

@@ -166,10 +166,6 @@ export interface EvalResult {
   rmse: number | null;
 }
 
-/**
- * Test-set metrics for the task, in batches to bound memory: loss (the training loss) and
- * accuracy for classification; loss, R², MAE and RMSE (in target units) for regression.
- */
 /** A tensor's values; the tensor itself is freed (a tidy's result outlives the tidy). */
 function readAndDispose(t: tf.Tensor): Float32Array | Int32Array | Uint8Array {
   const values = t.dataSync();
@@ -177,13 +173,29 @@ function readAndDispose(t: tf.Tensor): Float32Array | Int32Array | Uint8Array {
   return values;
 }
 
-export function evaluate(
+export interface EvaluateOptions {
+  /** Rows per forward pass: bounds memory, and how long one pass holds the thread. */
+  batchSize?: number;
+  /**
+   * Awaited between batches. A server passes a macrotask yield (setImmediate) so its event loop
+   * answers requests during an evaluation: a CNN's forward pass over 10k rows on wasm takes
+   * seconds, long enough for keep-alive sockets to time out and polls to meet ECONNRESET.
+   */
+  between?: () => Promise<void>;
+}
+
+/**
+ * Test-set metrics for the task, in batches to bound memory: loss (the training loss) and
+ * accuracy for classification; loss, R², MAE and RMSE (in target units) for regression.
+ */
+export async function evaluate(
   model: tf.LayersModel,
   x: tf.Tensor,
   y: tf.Tensor2D,
   data: Pick<DataSpec, 'task' | 'loss' | 'normalization'>,
-  batchSize = 1000,
-): EvalResult {
+  options: EvaluateOptions = {},
+): Promise<EvalResult> {
+  const { batchSize = 1000, between } = options;
   const n = x.shape[0];
   const width = y.shape[1];
   let lossSum = 0;
@@ -193,6 +205,7 @@ export function evaluate(
   const sum = new Float64Array(width);
   const sumSq = new Float64Array(width);
   for (let start = 0; start < n; start += batchSize) {
+    if (start > 0 && between) await between();
     const size = Math.min(batchSize, n - start);
     const begin = [start, ...x.shape.slice(1).map(() => 0)];
     const extent = [size, ...x.shape.slice(1).map(() => -1)];

@@ -212,9 +212,13 @@ export class Trainer {
           loss = (await cost.data())[0];
           lossSum += loss;
           lossCount++;
-          await yieldToEventLoop();
           if (step < unit.localSteps - 1) await save(step + 1);
         }
+        // Every step, not only when the loss is read: on wasm and cpu a step runs synchronously,
+        // and the coordinator recomputes spot-checked CNN units here too. Five CNN steps back
+        // to back held its event loop for seconds on a loaded machine (three checks per round
+        // while tabs are on probation), and HTTP keep-alive polls met ECONNRESET.
+        await yieldToEventLoop();
         cost.dispose();
         onStep(step + 1, unit.localSteps, loss);
       }

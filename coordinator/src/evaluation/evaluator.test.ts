@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDataset } from '../datasets/data-spec.ts';
 import type { DatasetRecord } from '../storage/store.ts';
 import { startTestCoordinator, type TestCoordinator } from '../testing.ts';
-import { MODELS_KEPT, TfEvaluator } from './evaluator.ts';
+import { EVAL_BATCH_ROWS, MODELS_KEPT, TfEvaluator } from './evaluator.ts';
 import { initTf, tf } from './tf-node.ts';
 
 /** The MLP preset with another hidden width: a distinct topology, the same number of tensors. */
@@ -71,5 +71,30 @@ describe('TfEvaluator', () => {
       alone.push(await evaluator.evaluate(specs[i], weights[i], dataset));
     expect(together.map((m) => m.testLoss)).toEqual(alone.map((m) => m.testLoss));
     expect(evaluator.held.models).toBe(MODELS_KEPT);
+  });
+
+  it('lets the event loop turn between test batches while evaluating a CNN', async () => {
+    const spec = MODEL_PRESETS['fashion-cnn'] as unknown as Record<string, unknown>;
+    const weights = await weightsOf(spec);
+    // Warm: the model and test tensors are built, so what follows is forward passes only.
+    const warm = await evaluator.evaluate(spec, weights, dataset);
+    // A chain of macrotasks counts the loop's turns until the evaluation resolves. An evaluation
+    // that ran its batches back to back (as before) let none run: the loop stood still, and
+    // sockets and timers with it.
+    let turns = 0;
+    let done = false;
+    const tick = () => {
+      if (done) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const again = await evaluator.evaluate(spec, weights, dataset);
+    done = true;
+    expect(dataset.numTest).toBeGreaterThan(EVAL_BATCH_ROWS);
+    expect(turns).toBeGreaterThanOrEqual(Math.ceil(dataset.numTest / EVAL_BATCH_ROWS) - 1);
+    // Batching changes nothing in the result.
+    expect(again.testLoss).toBeCloseTo(warm.testLoss!, 6);
+    expect(again.testAccuracy).toBe(warm.testAccuracy);
   });
 });

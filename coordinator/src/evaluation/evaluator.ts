@@ -1,9 +1,10 @@
 /**
  * Evaluates weights on a dataset's held-out test set with TF.js in Node. Test tensors are built
  * once per dataset (from the content-addressed test shard) and one model per job spec is kept,
- * so a round's evaluation costs one forward pass over the test set. Both are kept in small LRU
- * caches that dispose what they drop: every sweep trial may bring a new topology, and a
- * long-running coordinator must not keep one model per topology it ever saw.
+ * so a round's evaluation costs one forward pass over the test set, in small batches that let
+ * the event loop answer between them. Both are kept in small LRU caches that dispose what they
+ * drop: every sweep trial may bring a new topology, and a long-running coordinator must not keep
+ * one model per topology it ever saw.
  */
 import type { RegressionLoss, VersionMetrics } from '@gridtab/shared';
 import { buildModel, evaluate, setFlatWeights, shardToTensors } from '@gridtab/shared/tf';
@@ -26,6 +27,16 @@ export interface Evaluator {
 export const MODELS_KEPT = 4;
 /** Test sets kept as tensors (one per dataset version); Fashion-MNIST's is 31 MB of f32. */
 export const TEST_SETS_KEPT = 2;
+/**
+ * Test rows per forward pass. The event loop answers between passes, so this bounds how long
+ * a round close holds it: 200 rows of the 55k-parameter CNN are a small fraction of a second of
+ * wasm, where the whole 10k test set back to back held the loop for seconds (long enough for
+ * keep-alive sockets to time out, so status polls met ECONNRESET).
+ */
+export const EVAL_BATCH_ROWS = 200;
+
+/** Lets timers and sockets run before the next batch (a macrotask, not a microtask). */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class TfEvaluator implements Evaluator {
   private readonly testSets = new LruCache<string, { x: tf.Tensor; y: tf.Tensor2D }>(
@@ -97,7 +108,10 @@ export class TfEvaluator implements Evaluator {
     const { x, y } = await this.testSet(dataset);
     const model = await this.model(spec);
     setFlatWeights(model, weights);
-    const r = evaluate(model, x, y, dataSpecOf(dataset, loss));
+    const r = await evaluate(model, x, y, dataSpecOf(dataset, loss), {
+      batchSize: EVAL_BATCH_ROWS,
+      between: yieldToLoop,
+    });
     if (dataset.schema.task.kind === 'classification') return { testLoss: r.loss, testAccuracy: r.accuracy };
     return { testLoss: r.loss, testAccuracy: null, testR2: r.r2, testMae: r.mae, testRmse: r.rmse };
   }

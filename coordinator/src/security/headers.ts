@@ -1,8 +1,8 @@
 /**
  * Security headers on every response (Hono's secureHeaders). The CSP keeps pages to their own
  * origin, allows WebAssembly compilation (`'wasm-unsafe-eval'`, which TF.js's wasm backend
- * needs; no JavaScript eval) and workers from blobs (TF.js may start its threads so), and
- * forbids framing, except for the inference example, which apps embed in their own pages.
+ * needs; no JavaScript eval) and workers and worker scripts from blobs (TF.js starts its threads
+ * so), and forbids framing, except for the inference example, which apps embed in their pages.
  */
 import type { MiddlewareHandler } from 'hono';
 import { type SecureHeadersVariables, secureHeaders } from 'hono/secure-headers';
@@ -17,7 +17,10 @@ function policy(
   return secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
-      // blob: because TF.js's threaded wasm workers importScripts() their code from a blob URL.
+      // blob: because TF.js's threaded wasm workers importScripts() their Emscripten factory
+      // from a blob the page made (a blob worker inherits the page's CSP); without it every
+      // pthread worker fails to load and the wasm backend never starts. Only script already
+      // running on the page can mint a blob: URL, so no other origin gains a way in.
       scriptSrc: ["'self'", "'wasm-unsafe-eval'", 'blob:'],
       workerSrc: ["'self'", 'blob:'],
       // 'self' covers same-origin ws:/wss: for socket.io in CSP level 3.

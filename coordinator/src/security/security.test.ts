@@ -65,7 +65,9 @@ describe('security', () => {
     const api = await fetch(`${co!.url}/api/health`);
     const csp = api.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    // blob: scripts: TF.js's wasm pthread workers importScripts() their factory from a blob.
+    expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval' blob:");
+    expect(csp).toContain("worker-src 'self' blob:");
     expect(api.headers.get('x-content-type-options')).toBe('nosniff');
     expect(api.headers.get('x-frame-options')).toBe('DENY');
     const page = await fetch(`${co!.url}/`);

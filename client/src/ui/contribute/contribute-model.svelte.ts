@@ -3,6 +3,8 @@
  * start and pause actions, the job's version history, and the `window.__gridtab` test hook.
  * The page components only read from here and call its methods.
  */
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { Contributor, ContributorState } from '../../runtime/types.ts';
 import { isRunning } from './phases.ts';
 import { type AccuracyPoint, VersionHistory } from './version-history.svelte.ts';
@@ -10,6 +12,18 @@ import { type AccuracyPoint, VersionHistory } from './version-history.svelte.ts'
 /** Read by Playwright tests and by people poking at a kiosk tab from devtools. */
 export interface GridTabHook {
   state: ContributorState;
+  /**
+   * TF.js's wasm backend as it runs in this tab: whether the page allows threads (cross-origin
+   * isolated, SharedArrayBuffer) and how many it started, null while it has not started. A
+   * build that broke its pthread workers shows here as a backend that never starts.
+   */
+  wasm(): { multithreadSupport: boolean; threads: number | null };
+}
+
+function wasmNow(): { multithreadSupport: boolean; threads: number | null } {
+  const multithreadSupport = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+  // findBackend returns a backend only once it initialized; getThreadsCount throws before.
+  return { multithreadSupport, threads: tf.findBackend('wasm') ? getThreadsCount() : null };
 }
 
 declare global {
@@ -75,7 +89,7 @@ export class ContributeModel {
     this.history = new VersionHistory(coordinatorUrl);
     this.state = contributor.state;
     // One hook object whose `state` is replaced, so a test holding the object sees updates too.
-    this.#hook = { state: contributor.state };
+    this.#hook = { state: contributor.state, wasm: wasmNow };
     window.__gridtab = this.#hook;
   }
 
