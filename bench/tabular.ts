@@ -102,7 +102,7 @@ async function singleProcess(
   shuffleSeed: number,
   /** Called after every `every` steps with the model as it stands. */
   every: number,
-  onCheckpoint: (model: tf.LayersModel) => void,
+  onCheckpoint: (model: tf.LayersModel) => Promise<void>,
 ) {
   const model = await buildModel(topology as unknown as Record<string, unknown>);
   setFlatWeights(model, init);
@@ -141,7 +141,7 @@ async function singleProcess(
       ) ?? [],
     );
     idx.dispose();
-    if ((step + 1) % every === 0) onCheckpoint(model);
+    if ((step + 1) % every === 0) await onCheckpoint(model);
   }
   optimizer.dispose();
   return model;
@@ -190,7 +190,7 @@ async function runOnce(
   const distributed: number[] = [];
   for (const v of rounds) {
     setFlatWeights(scored, bytesToFloat32((await co.blobs.get(v.hash))!));
-    distributed.push(evaluate(scored, test.x, test.y, spec)[metric]!);
+    distributed.push((await evaluate(scored, test.x, test.y, spec))[metric]!);
   }
   scored.dispose();
 
@@ -206,7 +206,9 @@ async function runOnce(
     steps,
     repeat + 1,
     Math.round(steps / rounds.length),
-    (m) => single.push(evaluate(m, test.x, test.y, spec)[metric]!),
+    async (m) => {
+      single.push((await evaluate(m, test.x, test.y, spec))[metric]!);
+    },
   );
   const singleSeconds = (performance.now() - t1) / 1000;
   model.dispose();
