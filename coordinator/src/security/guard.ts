@@ -11,7 +11,7 @@ import { KeyedRateLimiter } from './rate-limit.ts';
 import type { SecurityConfig } from './security-config.ts';
 
 export interface Actor {
-  /** `env:admin`, `env:viewer`, or `<label> (<token id>)`. */
+  /** `ADMIN_TOKEN`, `VIEWER_TOKEN`, or `<label> (<token id>)`. */
   label: string;
   role: 'admin' | 'viewer';
 }

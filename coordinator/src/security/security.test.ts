@@ -216,9 +216,9 @@ describe('security', () => {
         e.address,
       ]),
     ).toEqual([
-      ['POST /api/tokens', token.id, 'env:admin', '127.0.0.1'],
-      ['POST /api/jobs/:id/:action', `/api/jobs/${created.id}/pause`, 'env:admin', '127.0.0.1'],
-      ['POST /api/jobs', created.id, 'env:admin', '127.0.0.1'],
+      ['POST /api/tokens', token.id, 'ADMIN_TOKEN', '127.0.0.1'],
+      ['POST /api/jobs/:id/:action', `/api/jobs/${created.id}/pause`, 'ADMIN_TOKEN', '127.0.0.1'],
+      ['POST /api/jobs', created.id, 'ADMIN_TOKEN', '127.0.0.1'],
     ]);
     const first = await read(token.token, '?limit=2');
     expect(first.entries).toHaveLength(2);

@@ -9,7 +9,7 @@ export interface AuditRecord {
   /** Assigned by the store, increasing; absent on append. */
   seq?: number;
   at: string;
-  /** The token's label (`env:admin`, `env:viewer`, or a stored token's label and id). */
+  /** The token's label (`ADMIN_TOKEN`, `VIEWER_TOKEN`, or a stored token's label and id). */
   actor: string;
   /** `job.create`, `alias.move`, `token.revoke`... */
   action: string;
