@@ -238,6 +238,7 @@ export async function createCoordinator(
     maxBytes: config.datasetMaxBytes,
     log,
     onProgress: (name, p) => consoleNs?.namespace.emit('dataset:import', { name, ...p }),
+    checkQuota: (bytes) => usage.quota.checkQuota(bytes),
   });
 
   const co: Coordinator = {

@@ -43,6 +43,12 @@ export interface DatasetRegistryDeps {
   log: (msg: string) => void;
   /** Import progress (bytes of the spooled file read, rows), e.g. for the console. */
   onProgress?: (name: string, p: ImportProgress) => void;
+  /**
+   * The coordinator's storage quota (usage/storage.ts): refuses with STORAGE_QUOTA when about
+   * this many more bytes would not fit. Asked with the uploaded file's size, before any shard
+   * is written.
+   */
+  checkQuota?: (bytes: number) => Promise<void>;
 }
 
 export interface ImportRequest {
@@ -128,6 +134,7 @@ export class DatasetRegistry {
     const written = new Set<string>();
     try {
       const spooled = await this.spool(body, path, req.maxBytes ?? this.deps.maxBytes, req.signal);
+      await this.deps.checkQuota?.(spooled.bytes);
       const content = await this.deps.importer(
         { path, fileName: req.fileName, format: req.format, options: req.options },
         {

@@ -220,5 +220,20 @@ describe('budgets', () => {
     expect((await res.json()).error.code).toBe('STORAGE_QUOTA');
     expect(await co.store.listJobs()).toEqual([]);
     await expect(co.usage.quota.checkQuota(0)).rejects.toMatchObject({ code: 'STORAGE_QUOTA' });
+    // A dataset import is refused the same way, before any shard is written.
+    const blobsBefore: string[] = [];
+    for await (const b of co.blobs.list()) blobsBefore.push(b.hash);
+    const csv = 'a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n';
+    const upload = await fetch(`${co.url}/api/datasets/tiny/versions?format=csv&label=label`, {
+      method: 'POST',
+      headers: { authorization: ADMIN.authorization, 'content-type': 'text/csv' },
+      body: csv,
+    });
+    expect(upload.status).toBe(507);
+    expect((await upload.json()).error.code).toBe('STORAGE_QUOTA');
+    expect(await co.store.listDatasetVersions('tiny')).toEqual([]);
+    const blobsAfter: string[] = [];
+    for await (const b of co.blobs.list()) blobsAfter.push(b.hash);
+    expect(blobsAfter.sort()).toEqual(blobsBefore.sort());
   });
 });
