@@ -13,7 +13,7 @@ import { Transform } from 'node:stream';
 import { GridTabError } from '@gridtab/shared';
 import { CsvError, parse } from 'csv-parse';
 import type { Importer, ImportInput } from '../importer.ts';
-import { TableProfiler } from './tabular.ts';
+import { TableProfiler, tableSetup } from './tabular.ts';
 import { cancelled, VersionBuilder } from './version-builder.ts';
 
 /** Bytes a UTF-8 character needs, from its lead byte (1 for anything else). */
@@ -121,22 +121,7 @@ export const importCsv: Importer = async (input, deps) => {
     if (!profiler) throw new GridTabError('EMPTY_DATASET', `${fileName}: the file is empty`);
     const plan = profiler.plan();
     const builder = new VersionBuilder(
-      {
-        inputShape: [plan.featureNames.length],
-        inputDtype: 'float32',
-        labels: plan.labels,
-        featureNames: plan.featureNames,
-        categorical: plan.categorical,
-        labelColumn: plan.labelColumn,
-        normalize: 'features',
-        fileSplit: plan.fileSplit,
-        imputed: plan.imputed,
-        shardSize: options.shardSize,
-        seed: options.seed,
-        testFraction: options.testFraction,
-        bytesRead: () => counter.bytes,
-        bytesTotal,
-      },
+      tableSetup(plan, options, { bytesRead: () => counter.bytes, bytesTotal }),
       deps,
     );
     return await builder.buildFrom(() => plan.replay(builder));

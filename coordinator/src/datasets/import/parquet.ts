@@ -15,7 +15,7 @@ import {
 } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import type { Importer, ImportInput } from '../importer.ts';
-import { TableProfiler } from './tabular.ts';
+import { TableProfiler, tableSetup } from './tabular.ts';
 import { cancelled, VersionBuilder } from './version-builder.ts';
 
 type FileHandle = Awaited<ReturnType<typeof open>>;
@@ -96,22 +96,7 @@ export const importParquet: Importer = async (input, deps) => {
       }
       const plan = profiler.plan();
       const builder = new VersionBuilder(
-        {
-          inputShape: [plan.featureNames.length],
-          inputDtype: 'float32',
-          labels: plan.labels,
-          featureNames: plan.featureNames,
-          categorical: plan.categorical,
-          labelColumn: plan.labelColumn,
-          normalize: 'features',
-          fileSplit: plan.fileSplit,
-          imputed: plan.imputed,
-          shardSize: options.shardSize,
-          seed: options.seed,
-          testFraction: options.testFraction,
-          bytesRead: () => counter.bytes,
-          bytesTotal: size,
-        },
+        tableSetup(plan, options, { bytesRead: () => counter.bytes, bytesTotal: size }),
         deps,
       );
       return await builder.buildFrom(() => plan.replay(builder));

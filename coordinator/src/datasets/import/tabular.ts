@@ -21,7 +21,7 @@ import {
 } from './column-profile.ts';
 import { hash64, unitInterval } from './row-hash.ts';
 import { CELL_MISSING, CELL_TEXT, RowSpool } from './row-spool.ts';
-import type { BuilderLabels, VersionBuilder } from './version-builder.ts';
+import type { BuilderLabels, BuilderSetup, VersionBuilder } from './version-builder.ts';
 
 export { type Cell, toCell } from './column-profile.ts';
 
@@ -44,6 +44,29 @@ export interface TablePlan {
   imputed: boolean;
   /** Adds every spooled row, in file order, to the builder (dropping rows as the policy says). */
   replay(builder: VersionBuilder): Promise<void>;
+}
+
+/** The version builder's setup for a table: one f32 input per feature, standardized. */
+export function tableSetup(
+  plan: TablePlan,
+  options: ImportOptions,
+  progress: { bytesRead: () => number; bytesTotal: number },
+): BuilderSetup {
+  return {
+    inputShape: [plan.featureNames.length],
+    inputDtype: 'float32',
+    labels: plan.labels,
+    featureNames: plan.featureNames,
+    categorical: plan.categorical,
+    labelColumn: plan.labelColumn,
+    normalize: 'features',
+    fileSplit: plan.fileSplit,
+    imputed: plan.imputed,
+    shardSize: options.shardSize,
+    seed: options.seed,
+    testFraction: options.testFraction,
+    ...progress,
+  };
 }
 
 export class TableProfiler {
