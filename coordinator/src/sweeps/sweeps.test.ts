@@ -233,10 +233,7 @@ describe('sweeps', () => {
     expect(created.status).toBe(201);
     expect(created.body.method).toMatchObject({ minSamples: 1280, rungCount: 1 });
     await contribute(2);
-    const waiting = new Set<number>();
-    const sweep = await finished(co, created.body.id, (s) => {
-      for (const t of s.trials!) if (t.status === 'waiting') waiting.add(t.index);
-    });
+    const sweep = await finished(co, created.body.id);
     const [small, big] = sweep.trials!;
     // Each trial's rung version is the one at 1280 samples: round 2 of the small, round 1 of the big.
     const atRung = [small.curve[1], big.curve[0]];
@@ -257,8 +254,9 @@ describe('sweeps', () => {
     expect(sweep.samples).toBe(kept.samples + 1280);
     for (const t of sweep.trials!) expect(t.deviceSeconds).toBeGreaterThan(0);
     expect(sweep.deviceSeconds).toBeCloseTo(small.deviceSeconds! + big.deviceSeconds!, 9);
-    // The big trial got to the rung first and waited there for the small one.
-    expect(waiting.has(1)).toBe(true);
+    // Whether the big trial is seen 'waiting' at its rung depends on polling catching a window
+    // that can be shorter than the poll interval, so it is not asserted here; the rung versions
+    // above prove the comparison happened at equal samples.
   });
 
   it('stops when the sample budget is spent: the running trial stopped, the rest never started', async () => {
