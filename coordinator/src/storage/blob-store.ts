@@ -39,6 +39,9 @@ export function sha256(bytes: Uint8Array): string {
 }
 
 export class FileBlobStore implements RawBlobStore {
+  /** Fan-out folders known to exist. */
+  private readonly folders = new Set<string>();
+
   private constructor(private readonly dir: string) {}
 
   static async open(dir: string): Promise<FileBlobStore> {
@@ -61,7 +64,11 @@ export class FileBlobStore implements RawBlobStore {
     if (!HASH_PATTERN.test(hash)) throw new Error(`not a blob name: ${hash}`);
     const target = this.pathOf(hash);
     const folder = join(this.dir, hash.slice(0, 2));
-    await fs.mkdir(folder, { recursive: true });
+    // At most 256 fan-out folders: made once each, not a mkdir a blob (an import writes thousands).
+    if (!this.folders.has(folder)) {
+      await fs.mkdir(folder, { recursive: true });
+      this.folders.add(folder);
+    }
     const tmp = join(this.dir, 'tmp', `${hash}.${process.pid}.${Math.random().toString(36).slice(2)}`);
     const handle = await fs.open(tmp, 'w');
     try {
@@ -70,7 +77,12 @@ export class FileBlobStore implements RawBlobStore {
     } finally {
       await handle.close();
     }
-    await fs.rename(tmp, target);
+    await fs.rename(tmp, target).catch(async (e: NodeJS.ErrnoException) => {
+      // The folder was removed behind this store's back: made again.
+      if (e.code !== 'ENOENT') throw e;
+      await fs.mkdir(folder, { recursive: true });
+      await fs.rename(tmp, target);
+    });
     const dirHandle = await fs.open(folder, 'r');
     try {
       await dirHandle.sync();

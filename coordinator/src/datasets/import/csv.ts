@@ -56,7 +56,10 @@ function utf8Check(fileName: string, counter: { bytes: number }): Transform {
 
 /**
  * Calls `each` with the file's records (header first) and their 1-based row numbers. A
- * callback, not a generator: one async step a record less, which the parse loop feels.
+ * callback, not a generator: one async step a record less, which the parse loop feels. The
+ * file is read in 64 KiB chunks: csv-parse turns a whole chunk into records before any is
+ * read, and with 1 MiB chunks those 24,000 records outlived the young generation, which
+ * tripled the import's garbage collection.
  */
 async function eachRecord(
   input: ImportInput,
@@ -65,7 +68,7 @@ async function eachRecord(
   each: (row: string[], n: number) => void,
 ): Promise<void> {
   const delimiter = input.format === 'tsv' ? '\t' : ',';
-  const source = createReadStream(input.path, { highWaterMark: 1 << 20 });
+  const source = createReadStream(input.path, { highWaterMark: 1 << 16 });
   const parser = parse({ delimiter, skip_empty_lines: true, bom: true });
   const decoder = utf8Check(input.fileName, counter);
   source.on('error', (e) => parser.destroy(e));
@@ -73,11 +76,26 @@ async function eachRecord(
   source.pipe(decoder).pipe(parser);
   let n = 0;
   try {
-    for await (const row of parser as AsyncIterable<string[]>) {
-      n++;
-      if (signal?.aborted && n % 1024 === 0) throw cancelled();
-      each(row, n);
-    }
+    // Drained with read() on 'readable' rather than `for await`: an async iteration per
+    // record costs a promise each, a tenth of the parse's own time.
+    await new Promise<void>((resolve, reject) => {
+      parser.on('readable', () => {
+        try {
+          let row: string[] | null = parser.read();
+          while (row !== null) {
+            n++;
+            if (signal?.aborted && n % 1024 === 0) throw cancelled();
+            each(row, n);
+            row = parser.read();
+          }
+        } catch (e) {
+          reject(e);
+          parser.destroy();
+        }
+      });
+      parser.on('end', resolve);
+      parser.on('error', reject);
+    });
   } catch (e) {
     if (e instanceof GridTabError) throw e;
     if (e instanceof CsvError) {

@@ -54,9 +54,17 @@ export function unitInterval(h: [number, number], seed: number): number {
  * stored as (0, 1): a collision that can only miscount a duplicate.
  */
 export class HashSet64 {
-  private hi = new Uint32Array(1024);
-  private lo = new Uint32Array(1024);
+  private hi: Uint32Array;
+  private lo: Uint32Array;
   private size = 0;
+
+  /** `expected`: the number of hashes to come, when known, so the table never regrows. */
+  constructor(expected = 0) {
+    let slots = 1024;
+    while (slots * 3 < expected * 4 + 4) slots *= 2;
+    this.hi = new Uint32Array(slots);
+    this.lo = new Uint32Array(slots);
+  }
 
   /** Adds the hash; false when it was already there. */
   add(h: [number, number]): boolean {

@@ -42,6 +42,8 @@ export interface TablePlan {
   fileSplit: boolean;
   /** True when missing values were left for readers to impute (the impute policy). */
   imputed: boolean;
+  /** Data rows in the file (before any is dropped). */
+  rows: number;
   /** Adds every spooled row, in file order, to the builder (dropping rows as the policy says). */
   replay(builder: VersionBuilder): Promise<void>;
 }
@@ -63,6 +65,7 @@ export function tableSetup(
     fileSplit: plan.fileSplit,
     imputed: plan.imputed,
     shardSize: options.shardSize,
+    expectedRows: plan.rows,
     seed: options.seed,
     testFraction: options.testFraction,
     ...progress,
@@ -123,8 +126,17 @@ export class TableProfiler {
         this.scratch.copy(bigger, 0, 0, off);
         this.scratch = bigger;
       }
-      if (i > 0) this.scratch[off++] = 0x1f;
-      off += this.scratch.write(s, off, 'utf8');
+      const scratch = this.scratch;
+      if (i > 0) scratch[off++] = 0x1f;
+      // ASCII (nearly every cell) is its own UTF-8: copied here, which beats a native
+      // Buffer.write call per cell; anything else is encoded by Buffer.write.
+      let j = 0;
+      for (; j < s.length; j++) {
+        const c = s.charCodeAt(j);
+        if (c >= 0x80) break;
+        scratch[off + j] = c;
+      }
+      off += j < s.length ? scratch.write(s, off, 'utf8') : j;
     }
     return unitInterval(hash64(this.scratch, 0, off), this.seed) < this.testFraction;
   }
@@ -259,6 +271,7 @@ export class TableProfiler {
       categorical,
       fileSplit: this.split >= 0,
       imputed,
+      rows: spool.rows,
       async replay(builder) {
         const x = new Float32Array(featureNames.length);
         const target = new Float32Array(1);

@@ -46,6 +46,8 @@ export interface BuilderSetup {
   /** True when shards hold NaN for missing values that readers impute by the train mean. */
   imputed?: boolean;
   shardSize?: number;
+  /** Rows to come, when the importer knows (sizes the duplicate set once). */
+  expectedRows?: number;
   seed?: number;
   testFraction?: number;
   /** For progress reports: bytes of the file read so far, and its size. */
@@ -166,7 +168,7 @@ export class VersionBuilder {
   private readonly moments: Moments;
   private readonly targets: Moments | null;
   private readonly counts: { train: number[]; test: number[] } | null;
-  private readonly seen = new HashSet64();
+  private readonly seen: HashSet64;
   private readonly buffers: Record<Split, ShardBuffer>;
   /** Shard writes (their hashes) in shard order, and those not yet waited for. */
   private readonly hashes: Record<Split, Promise<string>[]> = { train: [], test: [] };
@@ -174,6 +176,10 @@ export class VersionBuilder {
   private readonly rows: Record<Split, number> = { train: 0, test: 0 };
   private readonly warnings: QualityIssue[] = [];
   private readonly rowBytes: Uint8Array;
+  private readonly rowX: Uint8Array | Float32Array;
+  private readonly rowY: Uint16Array | Float32Array;
+  /** The staged label's bytes, when they must be copied behind the inputs (else null). */
+  private readonly rowYBytes: Uint8Array | null;
   private histogram: Float64Array | null = null;
   private bytes = 0;
   private duplicates = 0;
@@ -201,14 +207,27 @@ export class VersionBuilder {
     }
     this.slots = this.slotNames.length;
     this.moments = new Moments(this.slots);
+    this.seen = new HashSet64(setup.expectedRows);
     this.targets = labels.kind === 'regression' ? new Moments(this.labelWidth) : null;
     this.counts =
       labels.kind === 'classification'
         ? { train: labels.classNames.map(() => 0), test: labels.classNames.map(() => 0) }
         : null;
-    this.rowBytes = new Uint8Array(
-      this.sampleSize * (setup.inputDtype === 'uint8' ? 1 : 4) + this.labelWidth * (this.classes ? 2 : 4),
-    );
+    const xBytes = this.sampleSize * (setup.inputDtype === 'uint8' ? 1 : 4);
+    this.rowBytes = new Uint8Array(xBytes + this.labelWidth * (this.classes ? 2 : 4));
+    this.rowX =
+      setup.inputDtype === 'uint8'
+        ? this.rowBytes.subarray(0, xBytes)
+        : new Float32Array(this.rowBytes.buffer, 0, this.sampleSize);
+    // The label's bytes follow the inputs'; when the inputs end off the label's alignment (odd
+    // uint8 sizes) the label is staged in its own array and its bytes copied behind them.
+    const yAlign = this.classes ? 2 : 4;
+    const yBuffer = xBytes % yAlign === 0 ? this.rowBytes.buffer : new ArrayBuffer(this.labelWidth * yAlign);
+    const yOffset = xBytes % yAlign === 0 ? xBytes : 0;
+    this.rowY = this.classes
+      ? new Uint16Array(yBuffer, yOffset, 1)
+      : new Float32Array(yBuffer, yOffset, this.labelWidth);
+    this.rowYBytes = xBytes % yAlign === 0 ? null : new Uint8Array(yBuffer);
     const cap = this.shardSize * 4;
     const make = () => new ShardBuffer(cap, this.sampleSize, this.labelWidth, setup.inputDtype, this.classes);
     this.buffers = { train: make(), test: make() };
@@ -242,30 +261,26 @@ export class VersionBuilder {
     if (x.length !== sampleSize) {
       throw new GridTabError('INCONSISTENT_SAMPLES', `a row has ${x.length} values; expected ${sampleSize}`);
     }
-    // Stage the row in the train buffer's free slot to hash its stored bytes; move it if test.
-    const stage = this.buffers.train;
-    const xo = stage.count * sampleSize;
-    stage.x.set(x, xo);
-    const yo = stage.count * labelWidth;
-    if (typeof label === 'number') stage.y[yo] = label;
-    else stage.y.set(label, yo);
-    const xb = stage.x.subarray(xo, xo + sampleSize);
-    const yb = stage.y.subarray(yo, yo + labelWidth);
-    // The row's stored bytes, copied into one reused buffer (no allocation per row).
-    const rowBytes = this.rowBytes;
-    rowBytes.set(new Uint8Array(xb.buffer, xb.byteOffset, xb.byteLength));
-    rowBytes.set(new Uint8Array(yb.buffer, yb.byteOffset, yb.byteLength), xb.byteLength);
-    const h = hash64(rowBytes);
+    // The row's stored bytes (inputs, then label) in one reused buffer, written through views
+    // made once: a view or subarray per row costs more than the row's whole hash.
+    const { rowX, rowY } = this;
+    // A loop for a short row (a table's): TypedArray.set's call costs more than its copy there.
+    if (sampleSize > 64) rowX.set(x);
+    else for (let i = 0; i < sampleSize; i++) rowX[i] = x[i];
+    if (typeof label === 'number') rowY[0] = label;
+    else for (let i = 0; i < labelWidth; i++) rowY[i] = label[i];
+    if (this.rowYBytes) this.rowBytes.set(this.rowYBytes, rowX.byteLength);
+    const h = hash64(this.rowBytes);
     if (!this.seen.add(h)) this.duplicates++;
     const s: Split = split ?? (unitInterval(h, this.seed) < this.testFraction ? 'test' : 'train');
     const buf = this.buffers[s];
-    if (s === 'test') {
-      buf.x.set(xb, buf.count * sampleSize);
-      buf.y.set(yb, buf.count * labelWidth);
-    }
+    const xo = buf.count * sampleSize;
+    if (sampleSize > 64) buf.x.set(rowX, xo);
+    else for (let i = 0; i < sampleSize; i++) buf.x[xo + i] = rowX[i];
+    for (let i = 0; i < labelWidth; i++) buf.y[buf.count * labelWidth + i] = rowY[i];
     buf.count++;
     this.rows[s]++;
-    if (s === 'train') this.observe(xb, yb);
+    if (s === 'train') this.observe(rowX, rowY);
     if (this.counts && typeof label === 'number') {
       if (!Number.isInteger(label) || label < 0 || label >= this.counts.train.length) {
         throw new GridTabError('BAD_REQUEST', `class index ${label} is out of range`);
