@@ -1,5 +1,5 @@
 /**
- * Entries of an uploaded archive (zip through yauzl, tar and tar.gz through tar-stream and
+ * Entries of an uploaded archive (zip through yauzl over a windowed reader (zip-reader.ts), tar and tar.gz through tar-stream and
  * zlib), with the checks an upload needs before anything is decoded: no absolute path or `..`
  * in a name, and an uncompressed total under a size cap and a ratio cap (zip bombs). A zip's
  * central directory gives every size up front, so a zip is refused before any entry is read;
@@ -13,6 +13,7 @@ import { createGunzip } from 'node:zlib';
 import { GridTabError } from '@gridtab/shared';
 import tar from 'tar-stream';
 import yauzl from 'yauzl';
+import { WindowedReader } from './zip-reader.ts';
 
 export interface ArchiveLimits {
   /** Uncompressed bytes in all (default 4 GiB). */
@@ -91,10 +92,18 @@ export async function zipEntries(
   close(): void;
 }> {
   const size = (await stat(path)).size;
+  const reader = await WindowedReader.open(path);
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
     // decodeStrings off: yauzl would refuse unsafe names with its own message; we name the code.
-    yauzl.open(path, { lazyEntries: true, autoClose: false, decodeStrings: false }, (err, z) =>
-      err ? reject(corrupt(fileName, 'zip', err)) : resolve(z),
+    yauzl.fromRandomAccessReader(
+      reader,
+      reader.size,
+      { lazyEntries: true, autoClose: false, decodeStrings: false },
+      (err, z) => {
+        if (!err) return resolve(z);
+        reader.close(() => {});
+        reject(corrupt(fileName, 'zip', err));
+      },
     ),
   );
   const raw: yauzl.Entry[] = [];
