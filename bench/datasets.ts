@@ -4,18 +4,23 @@
  * Fashion-MNIST PNGs imported beside sharp decoding alone; the peak RSS of each import (run in
  * a child process whose /proc RSS is sampled); and the bytes a tab downloads for a version
  * that edits 1% of the CSV's rows (contiguous): the shards whose hash is new, against all, with
- * the missing-value policies drop and impute. Wall and CPU seconds both: on a shared machine the
- * CPU ratio is the fair one.
+ * the missing-value policies drop and impute; and the time from upload to the first trained
+ * unit (the CSV streamed to the HTTP route of an in-process coordinator, a regression job on
+ * the new version, one Node contributor, until its first accepted update). Wall and CPU
+ * seconds both: on a shared machine the CPU ratio is the fair one (the load average is recorded).
  * --quick: 20 MB and 2,000 images. Writes bench/results/datasets.json.
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import type { ModelTopology } from '@gridtab/shared';
 import { parse } from 'csv-parse';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
+import { createNodeContributor } from '../client/src/runtime/index.ts';
 import { importFile } from '../coordinator/src/datasets/import/index.ts';
 import {
   CAR_COLUMNS,
@@ -23,7 +28,9 @@ import {
   encodeImage,
   fashionImages,
 } from '../coordinator/src/datasets/import/test-data.ts';
+import { initTf, tf } from '../coordinator/src/evaluation/tf-node.ts';
 import { FileBlobStore } from '../coordinator/src/storage/blob-store.ts';
+import { addJob, startTestCoordinator } from '../coordinator/src/testing.ts';
 import { machine, writeResults } from './report.ts';
 
 const { values } = parseArgs({
@@ -138,10 +145,28 @@ async function timed(run: () => Promise<void>): Promise<{ seconds: number; cpuSe
   return { seconds: (performance.now() - t) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
-function csvParseAlone(path: string) {
+/**
+ * csv-parse alone, drained the way the importer drains it (read() on 'readable', 64 KiB reads):
+ * the fair baseline. `forAwait` is the documented async-iterator idiom, slower by the promise a
+ * record it costs; it is recorded beside.
+ */
+function csvParseAlone(path: string, forAwait = false) {
   return timed(async () => {
+    const parser = createReadStream(path, { highWaterMark: 1 << 16 }).pipe(
+      parse({ skip_empty_lines: true, bom: true }),
+    );
     let _n = 0;
-    for await (const _ of createReadStream(path).pipe(parse({ skip_empty_lines: true }))) _n++;
+    if (forAwait) {
+      for await (const _ of parser) _n++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      parser.on('readable', () => {
+        while (parser.read() !== null) _n++;
+      });
+      parser.on('end', resolve);
+      parser.on('error', reject);
+    });
   });
 }
 
@@ -150,6 +175,7 @@ const csvPath = join(work, 'cars.csv');
 const csvRows = writeCsv(csvPath, csvMb);
 const csvBytes = statSync(csvPath).size;
 const parsed = await csvParseAlone(csvPath);
+const parsedForAwait = await csvParseAlone(csvPath, true);
 const csvImport = await childImport('csv', csvPath);
 // The CPU ratio is the one to read on a loaded machine: wall time there measures the neighbours.
 const csv = {
@@ -161,6 +187,8 @@ const csv = {
   csvParseCpuSeconds: parsed.cpuSeconds,
   importCpuSeconds: csvImport.cpuSeconds,
   cpuRatio: parsed.cpuSeconds / csvImport.cpuSeconds,
+  csvParseForAwaitMBps: csvBytes / 2 ** 20 / parsedForAwait.seconds,
+  ratioToForAwait: parsedForAwait.seconds / csvImport.seconds,
   peakRssMb: csvImport.peakRssMb,
 };
 console.log('csv', csv);
@@ -194,6 +222,70 @@ const images = {
 };
 console.log('images', images);
 
+/** A dense model for `inputs` features and one regression target (cars' Miles_per_Gallon). */
+function denseModel(inputs: number): ModelTopology {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [inputs], units: 16, activation: 'relu' }),
+      tf.layers.dense({ units: 1, activation: 'linear' }),
+    ],
+  });
+  const topology = model.toJSON(undefined, false) as unknown as ModelTopology;
+  model.dispose();
+  return topology;
+}
+
+/**
+ * Upload to the first trained unit: an in-process coordinator, the bench's CSV streamed to
+ * POST /api/datasets/:name/versions (the real route and importer), a regression job on the new
+ * version, one Node contributor; stops at the first accepted update.
+ */
+async function firstUnit(path: string) {
+  await initTf();
+  const co = await startTestCoordinator({ datasetMaxBytes: 8 * 1024 ** 3 });
+  try {
+    const t0 = performance.now();
+    const res = await fetch(
+      `${co.url}/api/datasets/cars-bench/versions?format=csv&label=Miles_per_Gallon&task=regression&missing=impute&fileName=cars.csv`,
+      {
+        method: 'POST',
+        headers: { authorization: 'Bearer test-admin-token', 'content-type': 'text/csv' },
+        body: Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>,
+        duplex: 'half',
+      } as RequestInit,
+    );
+    if (res.status !== 201) throw new Error(`upload: ${res.status} ${await res.text()}`);
+    const version = (await res.json()) as { name: string; version: number; schema: { inputShape: number[] } };
+    const imported = performance.now();
+    const job = await addJob(co, {
+      name: 'first unit',
+      dataset: `${version.name}@${version.version}`,
+      model: denseModel(version.schema.inputShape[0]),
+      hyperparameters: { batchSize: 32, localSteps: 20, learningRate: 0.01, optimizer: 'adam' },
+      rounds: { unitsPerRound: 1, quorum: 1, deadlineMs: 120_000, leaseMs: 60_000 },
+      stopping: { maxRounds: 1 },
+    });
+    const created = performance.now();
+    const contributor = createNodeContributor({ coordinatorUrl: co.url, benchmarkMs: 100, log: () => {} });
+    await contributor.start();
+    while ((await co.store.listUpdates(job.id, 1)).length === 0) await new Promise((r) => setTimeout(r, 50));
+    const trained = performance.now();
+    await contributor.stop();
+    return {
+      megabytes: statSync(path).size / 2 ** 20,
+      uploadAndImportSeconds: (imported - t0) / 1000,
+      jobCreateSeconds: (created - imported) / 1000,
+      firstUpdateSeconds: (trained - created) / 1000,
+      uploadToFirstUnitSeconds: (trained - t0) / 1000,
+    };
+  } finally {
+    await co.destroy();
+  }
+}
+
+const first = await firstUnit(csvPath);
+console.log('first unit', first);
+
 // A 1% contiguous edit: bytes of new shards against the whole version.
 const editMb = Math.min(csvMb, 20);
 const v1Path = join(work, 'v1.csv');
@@ -226,6 +318,13 @@ const edit = {
 };
 console.log('edit', edit);
 
-const path = writeResults('datasets', { machine: machine(), quick, csv, images, edit });
+const path = writeResults('datasets', {
+  machine: { ...machine(), loadAverage: loadavg() },
+  quick,
+  csv,
+  images,
+  firstUnit: first,
+  edit,
+});
 console.log(`wrote ${path}`);
 rmSync(work, { recursive: true, force: true });
