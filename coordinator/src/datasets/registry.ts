@@ -19,13 +19,11 @@ import {
   datasetNameSchema,
   formatDatasetRef,
   GridTabError,
-  parseDatasetRef,
 } from '@gridtab/shared';
 import type { Clock } from '../clock.ts';
-import { referencedBlobs } from '../storage/blob-refs.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { DatasetRecord, Store } from '../storage/store.ts';
-import { resolveDataset, versionHash } from './data-spec.ts';
+import { versionHash } from './data-spec.ts';
 import type { ImportedContent, Importer, ImportOptions, ImportProgress } from './importer.ts';
 
 /** Largest upload by default (GRIDTAB_DATASET_MAX_BYTES). */
@@ -222,17 +220,6 @@ export class DatasetRegistry {
     return { jobs: jobs.map((j) => ({ id: j.id, name: j.name, status: j.status })), models };
   }
 
-  /**
-   * Runs `fn` with the version `ref` names (null when there is none) while no deletion of that
-   * dataset runs: both take the name's lock. Job creation inserts its job inside, so a delete
-   * either ran first (the job finds no version) or comes after and sees the job
-   * (DATASET_IN_USE); never a job on a deleted version. In this process; across coordinator
-   * processes see delete's re-check.
-   */
-  holding<T>(ref: string, fn: (record: DatasetRecord | null) => Promise<T>): Promise<T> {
-    return this.locked(parseDatasetRef(ref).name, async () => fn(await resolveDataset(this.deps.store, ref)));
-  }
-
   /** Deletes an unused version and the shards no other version shares. */
   async delete(name: string, version: number): Promise<DeleteResult> {
     const record = await this.version(name, version);
@@ -244,16 +231,6 @@ export class DatasetRegistry {
           `${record.id} is the dataset of job(s) ${users.map((j) => j.id).join(', ')}; it stays for their lineage`,
         );
       await this.deps.store.deleteDataset(record.id);
-      // A coordinator process without this lock may have created a job on the version between
-      // the check and the delete: checked again, and the record put back if one did.
-      const late = (await this.deps.store.listJobs()).filter((j) => j.spec.dataset === record.id);
-      if (late.length > 0) {
-        await this.deps.store.putDataset(record);
-        throw new GridTabError(
-          'DATASET_IN_USE',
-          `${record.id} is the dataset of job(s) ${late.map((j) => j.id).join(', ')}; it stays for their lineage`,
-        );
-      }
       const { blobsDeleted, bytesFreed } = await this.collect([...record.shardHashes, ...record.testHashes]);
       this.deps.log(`datasets: deleted ${record.id}; ${blobsDeleted} blob(s), ${bytesFreed} bytes freed`);
       return { id: record.id, blobsDeleted, bytesFreed };
@@ -270,7 +247,10 @@ export class DatasetRegistry {
       (h) => (this.inFlight.get(h) ?? 0) <= (own.has(h) ? 1 : 0),
     );
     if (candidates.length === 0) return { blobsDeleted: 0, bytesFreed: 0 };
-    const kept = await referencedBlobs(store, candidates);
+    const kept = new Set<string>();
+    for (const d of await store.listDatasets())
+      for (const h of [...d.shardHashes, ...d.testHashes]) kept.add(h);
+    for (const h of await store.blobsInUse(candidates)) kept.add(h);
     let blobsDeleted = 0;
     let bytesFreed = 0;
     for (const h of candidates) {

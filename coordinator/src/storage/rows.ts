@@ -113,20 +113,17 @@ export const PUT_DATASET_SQL = `INSERT INTO datasets (id, name, version, hash, m
   ON CONFLICT (id) DO UPDATE SET name = excluded.name, version = excluded.version, hash = excluded.hash, meta = excluded.meta`;
 
 /**
- * The blobs among `count` placeholders (? each; PostgreSQL's store numbers them) that a live
- * row names: a model version (weights, strategy state), an update whose blob retention has not
- * released, an imported model, a spot-check's replica. One statement, both stores. Dataset
- * shards sit in the datasets rows' JSON; storage/blob-refs.ts adds them.
+ * The blobs among `count` placeholders (? each; PostgreSQL's store numbers them) that a
+ * model version, an update or an imported model names. One statement, both stores.
  */
 export function blobsInUseSql(count: number): string {
   const list = Array.from({ length: count }, () => '?').join(', ');
   return [
     `SELECT hash AS h FROM versions WHERE hash IN (${list})`,
     `SELECT state_hash AS h FROM versions WHERE state_hash IN (${list})`,
-    `SELECT blob_hash AS h FROM updates WHERE blob_state IS NULL AND blob_hash IN (${list})`,
+    `SELECT blob_hash AS h FROM updates WHERE blob_hash IN (${list})`,
     `SELECT hash AS h FROM imported_versions WHERE hash IN (${list})`,
     `SELECT topology_hash AS h FROM imported_versions WHERE topology_hash IN (${list})`,
-    `SELECT replica_hash AS h FROM spot_checks WHERE replica_hash IN (${list})`,
   ].join(' UNION ');
 }
 

@@ -7,8 +7,10 @@ import {
   COLLECTED_SQL,
   HELD_BLOBS_SQL,
   listUsageSql,
+  REFERENCED_SQL,
   RELEASE_SQL,
   RELEASED_SQL,
+  referencedParams,
   toUsage,
   type UsageQuery,
   type UsageRow,
@@ -40,6 +42,10 @@ export class SqliteUsageStore implements UsageStore {
 
   async releasedBlobs(limit: number): Promise<string[]> {
     return (this.db.prepare(RELEASED_SQL).all(limit) as Row[]).map((r) => r.blob_hash as string);
+  }
+
+  async blobReferenced(hash: string): Promise<boolean> {
+    return this.db.prepare(REFERENCED_SQL).get(...referencedParams(hash)) !== undefined;
   }
 
   async markCollected(hash: string): Promise<void> {

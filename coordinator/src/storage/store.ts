@@ -157,9 +157,8 @@ export interface Store {
   /** Removes one version's record (its blobs are the caller's to collect); false when absent. */
   deleteDataset(id: string): Promise<boolean>;
   /**
-   * Which of `hashes` a model version (weights, strategy state), a held update, an imported
-   * model or a spot-check names. Collectors ask referencedBlobs (blob-refs.ts), which adds
-   * dataset shards, not this.
+   * Which of `hashes` a model version (weights, strategy state), an update or an imported
+   * model names: blobs a dataset garbage collection must keep.
    */
   blobsInUse(hashes: string[]): Promise<Set<string>>;
 

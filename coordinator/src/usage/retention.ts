@@ -4,8 +4,7 @@
  * GRIDTAB_RETAIN_UPDATES=after-commit, for `graceRounds` versions more; after that retention
  * marks the update rows released (the rows stay: lineage names them). Collection then sweeps:
  * each released blob is deleted only if no live row names it (a held update, a version, an
- * imported version, a spot-check replica, a dataset: storage/blob-refs.ts, the same answer a
- * dataset version's deletion gets), checked for each batch just before its deletes, and
+ * imported version, a spot-check replica, a dataset), re-checked just before the delete, and
  * its rows are marked collected after. A crash between any two steps leaves the blob (collected
  * next time) or no live row naming it, never a live row without its blob.
  *
@@ -13,7 +12,6 @@
  * weights of any version (an alias's among them), spot-check replicas.
  */
 import type { Counter } from 'prom-client';
-import { referencedBlobs } from '../storage/blob-refs.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Store } from '../storage/store.ts';
 import type { RetainUpdates } from './usage-config.ts';
@@ -61,11 +59,9 @@ export class Retention {
     const { store, blobs } = this.deps;
     let blobsDeleted = 0;
     let bytesFreed = 0;
-    const released = await store.usage.releasedBlobs(SWEEP_BATCH);
-    const live = await referencedBlobs(store, released);
-    for (const hash of released) {
-      // Another live row (a later update with the same bytes, a replica, a dataset) keeps the blob.
-      if (live.has(hash)) {
+    for (const hash of await store.usage.releasedBlobs(SWEEP_BATCH)) {
+      // Another live row (a later update with the same bytes, a replica) keeps the blob.
+      if (await store.usage.blobReferenced(hash)) {
         await store.usage.markCollected(hash);
         continue;
       }

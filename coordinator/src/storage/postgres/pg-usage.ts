@@ -8,8 +8,10 @@ import {
   HELD_BLOBS_SQL,
   listUsageSql,
   numbered,
+  REFERENCED_SQL,
   RELEASE_SQL,
   RELEASED_SQL,
+  referencedParams,
   toUsage,
   type UsageQuery,
   type UsageRow,
@@ -21,6 +23,7 @@ const ADD = numbered(ADD_USAGE_SQL);
 const HELD = numbered(HELD_BLOBS_SQL);
 const RELEASE = numbered(RELEASE_SQL);
 const RELEASED = numbered(RELEASED_SQL);
+const REFERENCED = numbered(REFERENCED_SQL);
 const COLLECTED = numbered(COLLECTED_SQL);
 
 export class PgUsageStore implements UsageStore {
@@ -48,6 +51,10 @@ export class PgUsageStore implements UsageStore {
 
   async releasedBlobs(limit: number): Promise<string[]> {
     return ((await this.pool.query(RELEASED, [limit])).rows as Row[]).map((r) => r.blob_hash as string);
+  }
+
+  async blobReferenced(hash: string): Promise<boolean> {
+    return ((await this.pool.query(REFERENCED, referencedParams(hash))).rowCount ?? 0) > 0;
   }
 
   async markCollected(hash: string): Promise<void> {
