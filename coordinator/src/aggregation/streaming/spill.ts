@@ -51,8 +51,8 @@ export class ColumnSpill {
   rows = 0;
   readonly W: number;
   private readonly capacity: number;
-  private readonly buffer: Float32Array;
-  private buffered = 0;
+  /** Rows not yet written, each a copy (allocated as rows come: no large zeroed buffer up front). */
+  private buffered: Float32Array[] = [];
   private readonly segments: Segment[] = [];
   private end = 0;
   private file: Promise<{ dir: string; fh: FileHandle }> | null = null;
@@ -64,18 +64,17 @@ export class ColumnSpill {
   ) {
     this.W = options.blockWidth ?? 4096;
     this.capacity = Math.max(1, Math.floor((options.bufferBytes ?? 64 << 20) / (length * 4)));
-    this.buffer = new Float32Array(this.capacity * length);
   }
 
   /** Copies `row` in; writes a segment when the buffer is full. In call order. */
   append(row: Float32Array): Promise<void> {
     if (row.length !== this.length) throw new Error(`spill: row of ${row.length} values, not ${this.length}`);
     this.rows++;
-    // Wait for the previous write before touching the buffer it may be reading.
+    const copy = Float32Array.from(row);
+    // Appends queue behind a segment being written, so rows keep their order in the file.
     this.writing = this.writing.then(async () => {
-      this.buffer.set(row, this.buffered * this.length);
-      this.buffered++;
-      if (this.buffered === this.capacity) await this.writeSegment();
+      this.buffered.push(copy);
+      if (this.buffered.length === this.capacity) await this.writeSegment();
     });
     return this.writing;
   }
@@ -89,7 +88,8 @@ export class ColumnSpill {
   }
 
   private async writeSegment(): Promise<void> {
-    const rows = this.buffered;
+    const buffered = this.buffered;
+    const rows = buffered.length;
     if (rows === 0) return;
     const { fh } = await this.handle();
     const { length: n, W } = this;
@@ -103,15 +103,15 @@ export class ColumnSpill {
         position += filled * 4;
         filled = 0;
       }
-      for (let r = 0; r < rows; r++) {
-        piece.set(this.buffer.subarray(r * n + c0, r * n + c0 + w), filled);
+      for (const row of buffered) {
+        piece.set(row.subarray(c0, c0 + w), filled);
         filled += w;
       }
     }
     await fh.write(new Uint8Array(piece.buffer, 0, filled * 4), 0, filled * 4, position);
     this.segments.push({ rows, offset: this.end });
     this.end += rows * n * 4;
-    this.buffered = 0;
+    this.buffered = [];
   }
 
   /** Writes what is buffered; after this, blocks() sees every row. */
