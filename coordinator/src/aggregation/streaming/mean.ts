@@ -134,7 +134,7 @@ export class StreamingMean implements RoundAccumulator {
         });
       }),
     );
-    return Float32Array.from(view);
+    return view.slice(); // a new, unshared buffer (a memcpy)
   }
 
   async close(): Promise<void> {

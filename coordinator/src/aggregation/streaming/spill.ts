@@ -70,7 +70,7 @@ export class ColumnSpill {
   append(row: Float32Array): Promise<void> {
     if (row.length !== this.length) throw new Error(`spill: row of ${row.length} values, not ${this.length}`);
     this.rows++;
-    const copy = Float32Array.from(row);
+    const copy = row.slice(); // a memcpy; Float32Array.from iterates value by value
     // Appends queue behind a segment being written, so rows keep their order in the file.
     this.writing = this.writing.then(async () => {
       this.buffered.push(copy);
@@ -126,9 +126,10 @@ export class ColumnSpill {
   }
 
   /** Reads coordinates [c0, c0 + width) of every row (c0 a multiple of W). */
-  async read(c0: number, width: number): Promise<ColumnBlock> {
+  async read(c0: number, width: number, into?: SharedArrayBuffer): Promise<ColumnBlock> {
     const { fh } = await this.handle();
-    const data = new SharedArrayBuffer(this.rows * width * 4);
+    const data =
+      into && into.byteLength >= this.rows * width * 4 ? into : new SharedArrayBuffer(this.rows * width * 4);
     const bytes = new Uint8Array(data);
     const segments: number[] = [];
     let at = 0;
@@ -146,14 +147,19 @@ export class ColumnSpill {
     return { c0, width, data, segments, W: this.W, n: this.length };
   }
 
-  /** Every block of width `width` in order, the next one read while the caller works on this one. */
+  /**
+   * Every block of width `width` in order, the next one read while the caller works on this one.
+   * Two buffers take turns (fresh 64 MiB buffers per block were freed late by the GC), so a block
+   * is valid only until the caller asks for the one after the next.
+   */
   async *blocks(width: number): AsyncGenerator<ColumnBlock> {
     await this.flush();
-    let next = this.length > 0 ? this.read(0, Math.min(width, this.length)) : null;
-    for (let c0 = 0; next; c0 += width) {
+    const buffers = [0, 1].map(() => new SharedArrayBuffer(this.rows * Math.min(width, this.length) * 4));
+    let next = this.length > 0 ? this.read(0, Math.min(width, this.length), buffers[0]) : null;
+    for (let c0 = 0, k = 1; next; c0 += width, k++) {
       const block = await next;
       const c1 = c0 + width;
-      next = c1 < this.length ? this.read(c1, Math.min(width, this.length - c1)) : null;
+      next = c1 < this.length ? this.read(c1, Math.min(width, this.length - c1), buffers[k % 2]) : null;
       // A caller that stops early never awaits the read ahead; its failure must not go unhandled.
       next?.catch(() => {});
       yield block;

@@ -100,7 +100,7 @@ export class StreamingCoordinateWise extends SpillingAccumulator {
         cut,
       }));
     }
-    return Float32Array.from(view);
+    return view.slice(); // a new, unshared buffer (a memcpy)
   }
 }
 
@@ -156,6 +156,6 @@ export class StreamingCenteredClip extends SpillingAccumulator {
     }
     const { out, view } = this.shared(base);
     await this.split(this.length, (from, to) => ({ op: 'addCenter', out, center, from, to }));
-    return Float32Array.from(view);
+    return view.slice(); // a new, unshared buffer (a memcpy)
   }
 }
