@@ -1,7 +1,11 @@
 /**
  * Federated averaging (McMahan et al. 2017): the next weights are the base plus the mean of
- * the clients' deltas weighted by how many samples each trained on. Accumulates in float64 so
- * the result does not depend on the order updates arrived in beyond float32 rounding.
+ * the clients' deltas weighted by how many samples each trained on.
+ *
+ * The order of operations is fixed so a streaming sum can reproduce it bit for bit
+ * (streaming/mean.ts): sum numSamples * delta in float64, in the updates' order (each product is
+ * exact while numSamples < 2^29, so only the additions round), then base + sum / total. The
+ * result depends on the order only through float64 rounding, far below float32's.
  */
 import type { Aggregator, WeightedUpdate } from './aggregator.ts';
 
@@ -15,11 +19,10 @@ export class FedAvg implements Aggregator {
     for (const { delta, numSamples } of updates) {
       if (delta.length !== base.length)
         throw new Error(`update has ${delta.length} values, base ${base.length}`);
-      const w = numSamples / total;
-      for (let i = 0; i < acc.length; i++) acc[i] += w * delta[i];
+      for (let i = 0; i < acc.length; i++) acc[i] += numSamples * delta[i];
     }
     const out = new Float32Array(base.length);
-    for (let i = 0; i < out.length; i++) out[i] = base[i] + acc[i];
+    for (let i = 0; i < out.length; i++) out[i] = base[i] + acc[i] / total;
     return out;
   }
 }

@@ -1,0 +1,136 @@
+/** Every streaming rule against its batch rule (streaming.case.ts), then what only some promise. */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CenteredClip } from '../centered-clip.ts';
+import { FedAvg } from '../fedavg.ts';
+import { Median } from '../median.ts';
+import { TrimmedMean } from '../trimmed-mean.ts';
+import { accumulatorFor } from './index.ts';
+import { combinePartials, finishPartial, StreamingMean } from './mean.ts';
+import { AggregationPool } from './pool.ts';
+import { StreamingCenteredClip, StreamingCoordinateWise } from './spilling.ts';
+import { streamed, streamingSuite, updates } from './streaming.case.ts';
+
+streamingSuite(
+  () => new FedAvg(),
+  (pool, n) => new StreamingMean(pool, n, 2),
+);
+streamingSuite(
+  () => new Median(),
+  (pool, n, o) => new StreamingCoordinateWise('median', pool, n, 0, o),
+);
+streamingSuite(
+  () => new TrimmedMean(0.2),
+  (pool, n, o) => new StreamingCoordinateWise('trimmed-mean', pool, n, 0.2, o),
+);
+streamingSuite(
+  () => new TrimmedMean(0),
+  (pool, n, o) => new StreamingCoordinateWise('trimmed-mean', pool, n, 0, o),
+);
+streamingSuite(
+  () => new CenteredClip(),
+  (pool, n, o) => new StreamingCenteredClip(pool, n, undefined, 3, o),
+);
+streamingSuite(
+  () => new CenteredClip(0.5, 1),
+  (pool, n, o) => new StreamingCenteredClip(pool, n, 0.5, 1, o),
+);
+
+describe('streaming accumulators', () => {
+  let pool: AggregationPool;
+  let dir = '';
+  beforeAll(() => {
+    pool = new AggregationPool(2);
+  });
+  afterAll(() => pool.close());
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('are built from the job spec, as the batch rules are', () => {
+    const rules = [
+      { rule: 'mean' },
+      { rule: 'trimmed-mean', trim: 0.1 },
+      { rule: 'median' },
+      { rule: 'centered-clip', iterations: 2 },
+    ] as const;
+    expect(rules.map((spec) => accumulatorFor(spec, pool, 4).rule)).toEqual([
+      'fedavg',
+      'trimmed-mean',
+      'median',
+      'centered-clip',
+    ]);
+  });
+
+  it('spill to a temp file past their buffer, and remove it on close', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gridtab-spill-test-'));
+    const acc = new StreamingCoordinateWise('median', pool, 100, 0, { dir, bufferBytes: 2 * 400 });
+    for (const u of updates(5, 100, 11)) await acc.fold(u);
+    const [spill] = readdirSync(dir);
+    expect(readdirSync(join(dir, spill))).toEqual(['columns']);
+    await acc.finish(new Float32Array(100));
+    await acc.close();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('mean: partial sums from several accumulators combine into the mean', async () => {
+    const n = 517;
+    const ups = updates(9, n, 12);
+    // Dyadic values with few bits: every sum is exact, so any order gives the same bits.
+    const exact = ups.map((u) => ({ ...u, delta: u.delta.map((v) => Math.round(v * 64) / 64) }));
+    const base = updates(1, n, 13)[0].delta;
+    const parts = await Promise.all(
+      [exact.slice(0, 4), exact.slice(4)].map(async (share) => {
+        const acc = new StreamingMean(pool, n);
+        for (const u of share) await acc.fold(u);
+        const part = await acc.partial();
+        await acc.close();
+        return part;
+      }),
+    );
+    const combined = combinePartials(parts);
+    expect(combined.count).toBe(9);
+    expect(Array.from(finishPartial(base, combined))).toEqual(
+      Array.from(new FedAvg().aggregate(base, exact)),
+    );
+  });
+
+  it("mean: the running sum is fedavg's float64 sum, bit for bit", async () => {
+    const n = 1003;
+    const ups = updates(5, n, 15);
+    const acc = new StreamingMean(pool, n, 1);
+    for (const u of ups) acc.fold(u);
+    const part = await acc.partial();
+    await acc.close();
+    const reference = new Float64Array(n);
+    for (const { delta, numSamples } of ups)
+      for (let i = 0; i < n; i++) reference[i] += numSamples * delta[i];
+    expect(Array.from(part.sum)).toEqual(Array.from(reference));
+    expect(part.totalSamples).toBe(ups.reduce((t, u) => t + u.numSamples, 0));
+  });
+
+  it('mean: depends on the fold order only through float64 rounding', async () => {
+    const n = 2000;
+    const ups = updates(12, n, 14);
+    const base = new Float32Array(n);
+    const forward = await streamed(new StreamingMean(pool, n), base, ups);
+    const backward = await streamed(new StreamingMean(pool, n), base, [...ups].reverse());
+    // Each matches the batch rule on its own order exactly ...
+    expect(Array.from(backward)).toEqual(Array.from(new FedAvg().aggregate(base, [...ups].reverse())));
+    // ... and the two orders differ by at most one float32 step, at a handful of coordinates.
+    let differ = 0;
+    for (let i = 0; i < n; i++) {
+      if (forward[i] === backward[i]) continue;
+      differ++;
+      const ulp = 2 ** (Math.floor(Math.log2(Math.abs(forward[i]))) - 23);
+      expect(Math.abs(forward[i] - backward[i])).toBeLessThanOrEqual(ulp);
+    }
+    expect(differ).toBeLessThan(n / 100);
+  });
+
+  it('mean: a closed accumulator refuses folds', async () => {
+    const acc = new StreamingMean(pool, 4);
+    await acc.close();
+    await expect(acc.fold({ delta: new Float32Array(4), numSamples: 1 })).rejects.toThrow(/closed/);
+  });
+});
