@@ -44,7 +44,7 @@ export class SqliteStore extends StoreQueries implements Store {
     super(db);
     this.db = db;
     this.migrate();
-    this.registry = new SqliteRegistryStore(db.raw);
+    this.registry = new SqliteRegistryStore(db);
     this.reputation = new SqliteReputationStore(db.raw);
     this.sweeps = new SqliteSweepStore(db.raw);
     this.security = new SqliteSecurityStore(db.raw);

@@ -46,7 +46,7 @@ export class PgStore extends StoreQueries implements Store {
     private readonly ownsPool: boolean,
   ) {
     super(db);
-    this.registry = new PgRegistryStore(db.pool);
+    this.registry = new PgRegistryStore(db);
     this.sweeps = new PgSweepStore(db.pool);
     this.security = new PgSecurityStore(db.pool);
     this.reputation = new PgReputationStore(db.pool);
