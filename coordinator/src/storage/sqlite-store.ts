@@ -46,7 +46,7 @@ export class SqliteStore extends StoreQueries implements Store {
     this.migrate();
     this.registry = new SqliteRegistryStore(db);
     this.reputation = new SqliteReputationStore(db.raw);
-    this.sweeps = new SqliteSweepStore(db.raw);
+    this.sweeps = new SqliteSweepStore(db);
     this.security = new SqliteSecurityStore(db.raw);
     this.usage = new SqliteUsageStore(db.raw);
   }

@@ -47,7 +47,7 @@ export class PgStore extends StoreQueries implements Store {
   ) {
     super(db);
     this.registry = new PgRegistryStore(db);
-    this.sweeps = new PgSweepStore(db.pool);
+    this.sweeps = new PgSweepStore(db);
     this.security = new PgSecurityStore(db.pool);
     this.reputation = new PgReputationStore(db.pool);
     this.usage = new PgUsageStore(db.pool);
