@@ -103,36 +103,6 @@ export const toDataset = (r: Row): DatasetRecord => {
   return record;
 };
 
-/** The datasets row of a record: identity and hash as columns, the rest as meta JSON. */
-export function datasetValues(d: DatasetRecord): [string, string, number, string, string, string] {
-  const { id, name, createdAt, ...meta } = d;
-  return [id, name, d.version, d.hash, JSON.stringify(meta), createdAt];
-}
-
-export const PUT_DATASET_SQL = `INSERT INTO datasets (id, name, version, hash, meta, created_at) VALUES (?, ?, ?, ?, ?, ?)
-  ON CONFLICT (id) DO UPDATE SET name = excluded.name, version = excluded.version, hash = excluded.hash, meta = excluded.meta`;
-
-/**
- * The blobs among `count` placeholders (? each; PostgreSQL's store numbers them) that a
- * model version, an update or an imported model names. One statement, both stores.
- */
-export function blobsInUseSql(count: number): string {
-  const list = Array.from({ length: count }, () => '?').join(', ');
-  return [
-    `SELECT hash AS h FROM versions WHERE hash IN (${list})`,
-    `SELECT state_hash AS h FROM versions WHERE state_hash IN (${list})`,
-    `SELECT blob_hash AS h FROM updates WHERE blob_hash IN (${list})`,
-    `SELECT hash AS h FROM imported_versions WHERE hash IN (${list})`,
-    `SELECT topology_hash AS h FROM imported_versions WHERE topology_hash IN (${list})`,
-  ].join(' UNION ');
-}
-
-/** `?` placeholders numbered as PostgreSQL wants them ($1, $2, ...). */
-export function numbered(sql: string): string {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-}
-
 export const toModel = (r: Row): ModelRecord => ({
   name: r.name as string,
   jobId: (r.job_id as string | null) ?? null,

@@ -1,0 +1,43 @@
+/**
+ * One source of SQL for both stores. A statement is written once with `?` placeholders; the
+ * PostgreSQL executor numbers them ($1, $2...). Where the engines really differ (row locks,
+ * advisory locks), the statement names both texts side by side, so the difference is visible
+ * in one place rather than hidden in two files.
+ */
+import type { Row } from '../rows.ts';
+
+/** Portable text, or each engine's own text where they differ. */
+export type Statement = string | { sqlite: string; postgres: string };
+
+/**
+ * What both executors offer for single statements: SQLite's answers at once, PostgreSQL's as a
+ * Promise, so code written with `await` runs on either (SQLite's statement still runs when called).
+ */
+export interface Sql {
+  one(statement: Statement, params?: unknown[]): Row | null | Promise<Row | null>;
+  all(statement: Statement, params?: unknown[]): Row[] | Promise<Row[]>;
+  /** Runs a write; the number of rows it changed. */
+  run(statement: Statement, params?: unknown[]): number | Promise<number>;
+}
+
+/** SQLite's text of a statement. */
+export const sqliteText = (s: Statement): string => (typeof s === 'string' ? s : s.sqlite);
+
+/** PostgreSQL's text of a statement, its `?` placeholders numbered. */
+export const postgresText = (s: Statement): string => numbered(typeof s === 'string' ? s : s.postgres);
+
+/** `?` placeholders numbered as PostgreSQL wants them ($1, $2, ...). */
+export function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/**
+ * A row read inside a write transaction that decides what the transaction writes. PostgreSQL
+ * locks the row (`FOR UPDATE`) so concurrent processes take turns; SQLite has no row locks and
+ * needs none: its one writer holds the whole database for the transaction.
+ */
+export const lockedRead = (sql: string): Statement => ({ sqlite: sql, postgres: `${sql} FOR UPDATE` });
+
+/** `count` placeholders for an IN list. */
+export const placeholders = (count: number): string => Array.from({ length: count }, () => '?').join(', ');
