@@ -25,6 +25,7 @@ import {
 } from './rows.ts';
 import { SqliteRegistryStore } from './sqlite-registry.ts';
 import { SqliteReputationStore } from './sqlite-reputation.ts';
+import { SqliteVersionRetentionStore } from './sqlite-retention.ts';
 import { SqliteSecurityStore } from './sqlite-security.ts';
 import { SqliteSweepStore } from './sqlite-sweeps.ts';
 import { SqliteUsageStore } from './sqlite-usage.ts';
@@ -47,6 +48,7 @@ export class SqliteStore implements Store {
   readonly sweeps: SqliteSweepStore;
   readonly security: SqliteSecurityStore;
   readonly usage: SqliteUsageStore;
+  readonly versionRetention: SqliteVersionRetentionStore;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -60,6 +62,7 @@ export class SqliteStore implements Store {
     this.sweeps = new SqliteSweepStore(this.db);
     this.security = new SqliteSecurityStore(this.db);
     this.usage = new SqliteUsageStore(this.db);
+    this.versionRetention = new SqliteVersionRetentionStore(this.db);
   }
 
   private migrate(): void {

@@ -38,7 +38,12 @@ export function usageMetrics(registry: Registry) {
     }),
     blobsCollected: new Counter({
       name: 'gridtab_retention_blobs_deleted_total',
-      help: 'Update blobs garbage collection deleted after retention released them',
+      help: 'Blobs garbage collection deleted after retention released them (updates, pruned versions)',
+      registers: [registry],
+    }),
+    versionsPruned: new Counter({
+      name: 'gridtab_retention_versions_pruned_total',
+      help: 'Model versions whose weights the version policy pruned (the rows stay for lineage)',
       registers: [registry],
     }),
     bytesCollected: new Counter({

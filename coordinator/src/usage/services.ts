@@ -50,6 +50,8 @@ export function createUsage(deps: UsageDeps) {
     log,
     policy: config.retainUpdates,
     graceRounds: config.retainGraceRounds,
+    versions: config.versionRetention,
+    now: () => new Date(clock.now()).toISOString(),
     metrics,
   });
   const timers: NodeJS.Timeout[] = [];

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { VersionPolicy } from './version-retention.ts';
 
 const price = z.number().min(0);
 /**
@@ -38,6 +39,8 @@ export interface UsageConfig {
   retainGraceRounds: number;
   /** How often retention and garbage collection run. */
   gcIntervalMs: number;
+  /** Version pruning (version-retention.ts); null = off, every version's weights kept. */
+  versionRetention: VersionPolicy | null;
 }
 
 export const USAGE_ENV: [string, string][] = [
@@ -50,7 +53,21 @@ export const USAGE_ENV: [string, string][] = [
   ['GRIDTAB_RETAIN_UPDATES', 'keep | after-commit: update blobs deleted once settled (default after-commit)'],
   ['GRIDTAB_RETAIN_GRACE_ROUNDS', 'rounds an update blob is kept after its version (default 2)'],
   ['GRIDTAB_GC_INTERVAL_MS', 'period of retention and blob garbage collection (default 60000)'],
+  [
+    'GRIDTAB_VERSION_RETENTION',
+    'off | last:N: prune the weights of versions past the last N per job, except aliased, head, best, origin, in-use and sweep versions (default off)',
+  ],
 ];
+
+/** `off` (or unset) or `last:N` with N >= 1. */
+function versionPolicyFrom(value: string | undefined): VersionPolicy | null {
+  if (!value || value === 'off') return null;
+  const m = /^last:(\d+)$/.exec(value);
+  const keepLast = m ? Number(m[1]) : Number.NaN;
+  if (!Number.isSafeInteger(keepLast) || keepLast < 1)
+    throw new Error(`GRIDTAB_VERSION_RETENTION must be off or last:N with N >= 1, got '${value}'`);
+  return { keepLast };
+}
 
 function count(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
@@ -81,5 +98,6 @@ export function usageConfigFromEnv(env: NodeJS.ProcessEnv): UsageConfig {
     retainUpdates: retain,
     retainGraceRounds: count(env.GRIDTAB_RETAIN_GRACE_ROUNDS, 2, 'GRIDTAB_RETAIN_GRACE_ROUNDS'),
     gcIntervalMs: Math.max(100, count(env.GRIDTAB_GC_INTERVAL_MS, 60_000, 'GRIDTAB_GC_INTERVAL_MS')),
+    versionRetention: versionPolicyFrom(env.GRIDTAB_VERSION_RETENTION),
   };
 }

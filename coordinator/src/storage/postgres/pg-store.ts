@@ -35,6 +35,7 @@ import {
 } from '../store.ts';
 import { PgRegistryStore } from './pg-registry.ts';
 import { PgReputationStore } from './pg-reputation.ts';
+import { PgVersionRetentionStore } from './pg-retention.ts';
 import { PgSecurityStore } from './pg-security.ts';
 import { PgSweepStore } from './pg-sweeps.ts';
 import { type Queryable, transaction } from './pg-tx.ts';
@@ -87,6 +88,7 @@ export class PgStore implements Store {
   readonly security: PgSecurityStore;
   readonly reputation: PgReputationStore;
   readonly usage: PgUsageStore;
+  readonly versionRetention: PgVersionRetentionStore;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -97,6 +99,7 @@ export class PgStore implements Store {
     this.security = new PgSecurityStore(pool);
     this.reputation = new PgReputationStore(pool);
     this.usage = new PgUsageStore(pool);
+    this.versionRetention = new PgVersionRetentionStore(pool);
   }
 
   /** Opens (and migrates) the database at `url`, or uses the given pool. */
