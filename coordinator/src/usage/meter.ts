@@ -71,6 +71,11 @@ export interface MeterDeps {
    * holds the job and knows, so the check need not read it.
    */
   onUsage?: (jobId: string, hasBudget?: boolean) => void;
+  /**
+   * False: nothing is metered (GRIDTAB_USAGE_METER=off), so budgets see no spending. Only for
+   * measuring the accounting's own cost (bench:load --meter); default true.
+   */
+  enabled?: boolean;
 }
 
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -83,6 +88,7 @@ export class UsageMeter {
 
   /** Adds to the counters of (today, job, contributor); contributorId '' for none. */
   add(jobId: string, contributorId: string, delta: Partial<UsageCounters>, hasBudget?: boolean): void {
+    if (this.deps.enabled === false) return;
     this.merge({ ...zeroCounters(), ...delta, day: dayOf(this.deps.clock.now()), jobId, contributorId });
     const m = this.deps.metrics;
     if (m) {
@@ -109,6 +115,7 @@ export class UsageMeter {
 
   /** Runs `work` and charges the job the process CPU time it took (validation, aggregation). */
   async timeCpu<T>(jobId: string, work: () => Promise<T>, hasBudget?: boolean): Promise<T> {
+    if (this.deps.enabled === false) return work();
     const started = process.cpuUsage();
     try {
       return await work();

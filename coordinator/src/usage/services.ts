@@ -32,6 +32,7 @@ export function createUsage(deps: UsageDeps) {
     clock,
     metrics,
     log,
+    enabled: config.meter,
     onUsage: (jobId, hasBudget) => guard?.request(jobId, hasBudget),
   });
   guard = new BudgetGuard({

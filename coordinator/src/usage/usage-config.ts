@@ -28,6 +28,8 @@ export type PriceTable = z.output<typeof priceTableSchema>;
 export type RetainUpdates = 'keep' | 'after-commit';
 
 export interface UsageConfig {
+  /** False (GRIDTAB_USAGE_METER=off): no accounting and so no budgets; for overhead measurement. */
+  meter: boolean;
   /** How often metered usage is written to the store: at most this much is lost in a crash. */
   flushMs: number;
   /** Bytes the blob store may hold; null = no quota. */
@@ -44,6 +46,10 @@ export interface UsageConfig {
 }
 
 export const USAGE_ENV: [string, string][] = [
+  [
+    'GRIDTAB_USAGE_METER',
+    'on | off: off meters nothing, so budgets never trip; only to measure the accounting overhead (default on)',
+  ],
   ['GRIDTAB_USAGE_FLUSH_MS', 'how often usage counters are written to the store (default 1000)'],
   ['GRIDTAB_PRICES', 'price table as JSON, or @path to a JSON file (gpuHour, cpuHour, gbTransferred, ...)'],
   [
@@ -91,7 +97,11 @@ export function usageConfigFromEnv(env: NodeJS.ProcessEnv): UsageConfig {
   if (retain !== 'keep' && retain !== 'after-commit')
     throw new Error(`GRIDTAB_RETAIN_UPDATES must be keep or after-commit, got '${retain}'`);
   const quota = env.GRIDTAB_STORAGE_QUOTA_BYTES;
+  const meter = env.GRIDTAB_USAGE_METER || 'on';
+  if (meter !== 'on' && meter !== 'off')
+    throw new Error(`GRIDTAB_USAGE_METER must be on or off, got '${meter}'`);
   return {
+    meter: meter === 'on',
     flushMs: Math.max(50, count(env.GRIDTAB_USAGE_FLUSH_MS, 1000, 'GRIDTAB_USAGE_FLUSH_MS')),
     storageQuotaBytes: quota ? count(quota, 0, 'GRIDTAB_STORAGE_QUOTA_BYTES') : null,
     prices: pricesFrom(env.GRIDTAB_PRICES),

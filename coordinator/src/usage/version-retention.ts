@@ -20,7 +20,7 @@
  *
  * Pruning marks rows only; the sweep (retention.ts) deletes the blobs afterwards, re-checking
  * that no live row names them, so a crash anywhere leaves a blob for the next run or no live
- * row naming it. See docs/OPERATIONS.md ("Retention").
+ * row naming it. See docs/RETENTION.md.
  */
 import { METRIC_GOAL, strategyOf } from '@gridtab/shared';
 import type { BlobStore } from '../storage/blob-store.ts';
