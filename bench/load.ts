@@ -12,9 +12,14 @@
  * in Redis) and sends each half of the requesters to the owner of its job. It runs after the
  * one-process baseline and reports its ratio to it, with the CPU seconds the generator and
  * each coordinator used (process.cpuUsage and /proc/<pid>/stat).
+ * --meter-pairs K (default 0) then runs the one-process measurement K more times with usage
+ * accounting off (GRIDTAB_USAGE_METER=off) and K times on, alternating, and reports the
+ * accounting's overhead: the coordinator's CPU seconds per accepted update (ingest, where the
+ * meter works) and per unit request (assignment), and ingest MB/s, medians on against off.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CONTRIBUTOR_NAMESPACE, MODEL_PRESETS, PROTOCOL_VERSION, sha256Hex } from '@gridtab/shared';
 import { Redis } from 'ioredis';
@@ -29,17 +34,21 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '10000' },
     hold: { type: 'string', default: '30' },
     processes: { type: 'string', default: '1' },
+    'meter-pairs': { type: 'string', default: '0' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('Usage: npm run bench:load -- [--connections N] [--hold SECONDS] [--processes 1,2]');
+  console.log(
+    'Usage: npm run bench:load -- [--connections N] [--hold SECONDS] [--processes 1,2] [--meter-pairs K]',
+  );
   process.exit(0);
 }
 const N = Number(values.connections);
 const HOLD_S = Number(values.hold);
 const PARAMS = 101_770;
 const MODES = values.processes.split(',').map(Number);
+const METER_PAIRS = Number(values['meter-pairs']);
 if (MODES.some((m) => m !== 1 && m !== 2) || MODES[0] !== 1)
   throw new Error('--processes takes 1 or 1,2 (the one-process baseline runs first)');
 
@@ -275,14 +284,69 @@ async function measure(cos: CoordinatorProcess[], redis: Redis | null) {
 }
 
 // One process (embedded store, as `npm start` does), always first.
-const one = await (async () => {
-  const co = await startCoordinator();
+/**
+ * The load comes from one address: the per-address join limit (GRIDTAB_JOIN_BURST, 60 a
+ * minute) and the connection cap would refuse it, so the bench lifts them.
+ */
+const LOAD_LIMITS = {
+  GRIDTAB_JOIN_BURST: '1000000',
+  GRIDTAB_JOINS_PER_MINUTE: '1000000',
+  GRIDTAB_MAX_CONNECTIONS: '1000000',
+};
+const measureOne = async (env: Record<string, string> = {}) => {
+  const co = await startCoordinator({ ...LOAD_LIMITS, ...env });
   try {
     return await measure([co], null);
   } finally {
     await co.stop();
   }
-})();
+};
+const one = await measureOne();
+
+// The accounting's overhead: one-process runs with the meter off and on, alternating.
+type One = Awaited<ReturnType<typeof measureOne>>;
+const costOf = (m: One) => ({
+  ingestCpuMsPerUpdate: (m.cpu.ingest.coordinatorCpuSeconds[0] * 1000) / m.ingest.updates,
+  assignCpuMsPerRequest:
+    (m.cpu.assignment.coordinatorCpuSeconds[0] * 1000) /
+    (m.assignment.paced.requests + m.assignment.unpaced.requests),
+  ingestMBps: m.ingest.mbPerSec,
+  unpacedUnitsPerSec: m.assignment.unpaced.achievedPerSec,
+});
+const median = (xs: number[]) => pct(xs, 50);
+const meterRuns: { meter: 'on' | 'off'; cost: ReturnType<typeof costOf> }[] = [];
+for (let k = 0; k < METER_PAIRS; k++)
+  for (const meter of ['off', 'on'] as const) {
+    process.stdout.write(`meter ${meter}, pair ${k + 1}/${METER_PAIRS}\n`);
+    meterRuns.push({ meter, cost: costOf(await measureOne({ GRIDTAB_USAGE_METER: meter })) });
+  }
+const meterOverhead =
+  METER_PAIRS > 0
+    ? (() => {
+        const side = (meter: 'on' | 'off') => {
+          const runs = meterRuns.filter((r) => r.meter === meter).map((r) => r.cost);
+          return Object.fromEntries(
+            (Object.keys(runs[0]) as (keyof ReturnType<typeof costOf>)[]).map((k) => [
+              k,
+              median(runs.map((r) => r[k])),
+            ]),
+          ) as ReturnType<typeof costOf>;
+        };
+        const on = side('on');
+        const off = side('off');
+        return {
+          note: 'medians of alternating one-process runs; positive = the meter costs that much more (CPU) or that much less throughput',
+          pairs: METER_PAIRS,
+          runs: meterRuns,
+          on,
+          off,
+          ingestCpuPerUpdate: on.ingestCpuMsPerUpdate / off.ingestCpuMsPerUpdate - 1,
+          assignCpuPerRequest: on.assignCpuMsPerRequest / off.assignCpuMsPerRequest - 1,
+          ingestThroughputLoss: 1 - on.ingestMBps / off.ingestMBps,
+          unpacedThroughputLoss: 1 - on.unpacedUnitsPerSec / off.unpacedUnitsPerSec,
+        };
+      })()
+    : null;
 
 // Two processes sharing a fresh PostgreSQL database and Redis.
 const two = MODES.includes(2)
@@ -296,6 +360,7 @@ const two = MODES.includes(2)
           // One after the other: both would import Fashion-MNIST into the empty database.
           cos.push(
             await startCoordinator({
+              ...LOAD_LIMITS,
               PORT: String(port),
               HOST: '127.0.0.1',
               DATABASE_URL: db.url,
@@ -362,6 +427,7 @@ const result = {
   ingest,
   cpu: one.cpu,
   aggregation,
+  ...(meterOverhead && { meterOverhead }),
   ...(two && {
     twoProcess: {
       note: 'two coordinators sharing a fresh PostgreSQL database and Redis, one job owned by each; the one-process figures above use the embedded SQLite store',
@@ -394,4 +460,13 @@ if (two && result.twoProcess) {
   );
 }
 addRows('bench:load rows', rows);
+if (meterOverhead) {
+  const pc = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  const m = meterOverhead;
+  addRows('bench:load meter rows', [
+    `| ${result.machine.date.slice(0, 10)} | ${N} conns, ${m.pairs} off/on pairs | ${m.off.ingestCpuMsPerUpdate.toFixed(2)} / ${m.on.ingestCpuMsPerUpdate.toFixed(2)} ms (${pc(m.ingestCpuPerUpdate)}) | ${m.off.assignCpuMsPerRequest.toFixed(3)} / ${m.on.assignCpuMsPerRequest.toFixed(3)} ms (${pc(m.assignCpuPerRequest)}) | ${m.off.ingestMBps.toFixed(1)} / ${m.on.ingestMBps.toFixed(1)} MB/s (${pc(m.ingestThroughputLoss)} loss) | ${m.off.unpacedUnitsPerSec.toFixed(0)} / ${m.on.unpacedUnitsPerSec.toFixed(0)} (${pc(m.unpacedThroughputLoss)} loss) | ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} |`,
+  ]);
+}
 process.exit(0);

@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   INCONSISTENT_SAMPLES: 'samples differ in shape or channels, or inputs and labels differ in count',
   EMPTY_DATASET: 'the file holds no usable rows (or no training or test rows after the split)',
   STORAGE_QUOTA: "the coordinator's storage quota would be exceeded",
+  VERSION_PRUNED:
+    "retention pruned the version's weights: its record and lineage remain, it cannot be loaded or aliased",
   CONFLICT: 'the name is taken, or the current state does not allow the change (nothing to roll back to)',
   WEIGHTS_MISMATCH: 'the weights do not match their content hash or the model size (tampered or truncated)',
   INPUT_MISMATCH: 'the input does not fit the model input shape, or the model does not fit the app',

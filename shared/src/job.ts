@@ -203,4 +203,6 @@ export interface VersionView {
   metrics: VersionMetrics;
   numSamples: number;
   unitIds: string[];
+  /** True when retention pruned its weights (the record stays); absent otherwise. */
+  pruned?: boolean;
 }

@@ -62,6 +62,10 @@ const versionViewSchema = z
     metrics: metricsSchema,
     numSamples: z.number().int(),
     unitIds: z.array(z.string()),
+    pruned: z
+      .boolean()
+      .optional()
+      .openapi({ description: "True when retention pruned the version's weights" }),
   })
   .openapi('Version');
 const releaseSchema = z

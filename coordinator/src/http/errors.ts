@@ -38,6 +38,7 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   INCONSISTENT_SAMPLES: 400,
   EMPTY_DATASET: 400,
   STORAGE_QUOTA: 507,
+  VERSION_PRUNED: 410,
   INVALID_BUDGET: 400,
 };
 

@@ -22,6 +22,7 @@ const errors = {
   401: json(errorSchema, 'Missing or wrong admin token (UNAUTHORIZED)'),
   404: json(errorSchema, 'No such model, version or alias (NOT_FOUND)'),
   409: json(errorSchema, 'Name taken or nothing to roll back to (CONFLICT)'),
+  410: json(errorSchema, "Retention pruned the version's weights (VERSION_PRUNED)"),
 };
 const nameParam = z.object({ name: pathSegment('name') });
 const versionParam = nameParam.extend({ id: pathSegment('id') });
@@ -46,6 +47,12 @@ const versionSchema = z
       .object({ name: z.string(), version: z.number().int(), hash: z.string() })
       .nullable()
       .openapi({ description: 'The dataset version the job trained on; null for an imported model' }),
+    pruned: z
+      .boolean()
+      .optional()
+      .openapi({
+        description: "True when retention pruned the version's weights (fetching them: VERSION_PRUNED)",
+      }),
   })
   .openapi('ModelVersion');
 const canarySchema = z
@@ -93,6 +100,7 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
     createdAt: v.createdAt,
     metrics: v.metrics,
     dataset: v.dataset,
+    ...(v.pruned && { pruned: true }),
   });
 
   api.openapi(
@@ -214,7 +222,7 @@ export function createModelsApi({ registry, telemetry, blobs, admin }: ModelsDep
     }),
   );
   api.get('/models/:name/versions/:id/weights.bin', async (c) => {
-    const v = await registry.version(c.req.param('name'), c.req.param('id'));
+    const v = await registry.loadableVersion(c.req.param('name'), c.req.param('id'));
     const bytes = await blobs.get(v.hash);
     if (!bytes) return errorResponse(c, 'NOT_FOUND', `the weights of ${v.id} are missing`);
     return new Response(bytes as Uint8Array<ArrayBuffer>, {

@@ -13,6 +13,7 @@ export function versionView(v: VersionRecord): VersionView {
     metrics: v.metrics,
     numSamples: v.numSamples,
     unitIds: v.unitIds,
+    ...(v.pruned && { pruned: true }),
   };
 }
 

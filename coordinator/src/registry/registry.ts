@@ -38,6 +38,8 @@ export interface ModelVersion {
   metrics: VersionMetrics;
   /** The dataset version the job trained on; null for an imported model. */
   dataset: { name: string; version: number; hash: string } | null;
+  /** True when retention pruned its weights: the record and lineage stay, the weights are gone. */
+  pruned?: boolean;
 }
 
 export interface ModelSummary {
@@ -164,6 +166,7 @@ export class Registry {
         createdAt: v.createdAt,
         metrics: v.metrics,
         dataset,
+        ...(v.pruned && { pruned: true }),
       }));
     }
     return (await this.records.listImportedVersions(m.name)).map((v) => ({
@@ -184,6 +187,17 @@ export class Registry {
     return v;
   }
 
+  /** A version whose weights are held: VERSION_PRUNED when retention pruned them. */
+  async loadableVersion(name: string, id: string): Promise<ModelVersion> {
+    const v = await this.version(name, id);
+    if (v.pruned)
+      throw new GridTabError(
+        'VERSION_PRUNED',
+        `version ${id} of ${name} was pruned: only its record remains`,
+      );
+    return v;
+  }
+
   async topology(name: string, versionId: string): Promise<Record<string, unknown>> {
     const m = await this.model(name);
     if (m.jobId) return (await this.deps.store.getJob(m.jobId))!.spec.model;
@@ -200,7 +214,7 @@ export class Registry {
   }
 
   async modelJson(name: string, versionId: string): Promise<LayersModelJson> {
-    const v = await this.version(name, versionId);
+    const v = await this.loadableVersion(name, versionId);
     const m = await this.model(name);
     const dataset = m.jobId ? await this.datasetOf(m.jobId) : null;
     const schema = dataset?.schema;
@@ -267,10 +281,10 @@ export class Registry {
     actor = 'admin',
   ): Promise<AliasMove> {
     checkName('alias', alias);
-    await this.version(name, target.versionId);
+    await this.loadableVersion(name, target.versionId);
     const canary = target.canary ?? null;
     if (canary) {
-      await this.version(name, canary.versionId);
+      await this.loadableVersion(name, canary.versionId);
       if (!(canary.fraction >= 0 && canary.fraction <= 1))
         throw new GridTabError('BAD_REQUEST', 'canary.fraction is a share between 0 and 1');
     }

@@ -291,4 +291,14 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE updates ADD COLUMN blob_state TEXT;
     `,
   },
+  {
+    // Version pruning (usage/version-retention.ts): versions.weights_state is NULL while the
+    // version's weights are held, 'released' once the policy pruned it, 'collected' once its
+    // blobs are gone; the row stays as the lineage record. pruned_at says when.
+    version: 11,
+    sql: `
+      ALTER TABLE versions ADD COLUMN weights_state TEXT;
+      ALTER TABLE versions ADD COLUMN pruned_at TEXT;
+    `,
+  },
 ];

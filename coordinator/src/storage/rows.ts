@@ -56,6 +56,7 @@ export const toVersion = (r: Row): VersionRecord => ({
   },
   createdAt: r.created_at as string,
   stateHash: (r.state_hash as string | null) ?? null,
+  ...(r.weights_state != null && { pruned: true }),
 });
 
 export const toUpdate = (r: Row): UpdateRecord => ({

@@ -16,6 +16,7 @@ import { StoreQueries } from './sql/store-queries.ts';
 import { SqliteDb } from './sqlite-db.ts';
 import { SqliteRegistryStore } from './sqlite-registry.ts';
 import { SqliteReputationStore } from './sqlite-reputation.ts';
+import { SqliteVersionRetentionStore } from './sqlite-retention.ts';
 import { SqliteSecurityStore } from './sqlite-security.ts';
 import { SqliteSweepStore } from './sqlite-sweeps.ts';
 import { SqliteUsageStore } from './sqlite-usage.ts';
@@ -38,6 +39,7 @@ export class SqliteStore extends StoreQueries implements Store {
   readonly sweeps: SqliteSweepStore;
   readonly security: SqliteSecurityStore;
   readonly usage: SqliteUsageStore;
+  readonly versionRetention: SqliteVersionRetentionStore;
 
   constructor(file: string) {
     const db = openDatabase(file);
@@ -49,6 +51,7 @@ export class SqliteStore extends StoreQueries implements Store {
     this.sweeps = new SqliteSweepStore(db);
     this.security = new SqliteSecurityStore(db.raw);
     this.usage = new SqliteUsageStore(db.raw);
+    this.versionRetention = new SqliteVersionRetentionStore(db.raw);
   }
 
   private migrate(): void {

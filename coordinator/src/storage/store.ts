@@ -19,6 +19,7 @@ import type { ReputationStore } from './reputation-records.ts';
 import type { SecurityStore } from './security-records.ts';
 import type { SweepStore } from './sweep-records.ts';
 import type { UsageStore } from './usage-records.ts';
+import type { VersionRetentionStore } from './version-retention-records.ts';
 
 export interface JobRecord {
   id: string;
@@ -45,6 +46,11 @@ export interface VersionRecord {
    * restarted coordinator continues exactly; null or absent when the strategy keeps none.
    */
   stateHash?: string | null;
+  /**
+   * True once retention pruned the version (usage/version-retention.ts): the row stays as a
+   * lineage record, its weights and state are (or are about to be) deleted. Absent when held.
+   */
+  pruned?: boolean;
 }
 
 export interface UpdateRecord {
@@ -191,6 +197,8 @@ export interface Store {
 
   /** Usage counters per day, job and contributor (usage-records.ts). */
   readonly usage: UsageStore;
+  /** Version pruning's marks (version-retention-records.ts). */
+  readonly versionRetention: VersionRetentionStore;
 
   close(): Promise<void>;
 }

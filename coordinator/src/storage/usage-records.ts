@@ -51,7 +51,7 @@ export interface UsageStore {
   releaseUpdateBlobs(jobId: string, throughRound: number): Promise<number>;
   /** Released blob hashes not yet collected. */
   releasedBlobs(limit: number): Promise<string[]>;
-  /** Whether any live row (held update, version, imported version, spot-check, dataset) names the blob. */
+  /** Whether any live row (held update, version, imported version, spot-check, dataset) names the blob; a pruned version is not live. */
   blobReferenced(hash: string): Promise<boolean>;
   /** The sweep's last step: the released rows of this hash are now collected. */
   markCollected(hash: string): Promise<void>;
@@ -72,7 +72,7 @@ export const COLLECTED_SQL =
  */
 export const REFERENCED_SQL = `SELECT 1 AS hit WHERE
   EXISTS (SELECT 1 FROM updates WHERE blob_hash = ? AND blob_state IS NULL)
-  OR EXISTS (SELECT 1 FROM versions WHERE hash = ? OR state_hash = ?)
+  OR EXISTS (SELECT 1 FROM versions WHERE (hash = ? OR state_hash = ?) AND weights_state IS NULL)
   OR EXISTS (SELECT 1 FROM imported_versions WHERE hash = ? OR topology_hash = ?)
   OR EXISTS (SELECT 1 FROM spot_checks WHERE replica_hash = ?)
   OR EXISTS (SELECT 1 FROM datasets WHERE meta LIKE ?)`;

@@ -38,7 +38,12 @@ export function usageMetrics(registry: Registry) {
     }),
     blobsCollected: new Counter({
       name: 'gridtab_retention_blobs_deleted_total',
-      help: 'Update blobs garbage collection deleted after retention released them',
+      help: 'Blobs garbage collection deleted after retention released them (updates, pruned versions)',
+      registers: [registry],
+    }),
+    versionsPruned: new Counter({
+      name: 'gridtab_retention_versions_pruned_total',
+      help: 'Model versions whose weights the version policy pruned (the rows stay for lineage)',
       registers: [registry],
     }),
     bytesCollected: new Counter({
@@ -66,6 +71,11 @@ export interface MeterDeps {
    * holds the job and knows, so the check need not read it.
    */
   onUsage?: (jobId: string, hasBudget?: boolean) => void;
+  /**
+   * False: nothing is metered (GRIDTAB_USAGE_METER=off), so budgets see no spending. Only for
+   * measuring the accounting's own cost (bench:load --meter); default true.
+   */
+  enabled?: boolean;
 }
 
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -78,6 +88,7 @@ export class UsageMeter {
 
   /** Adds to the counters of (today, job, contributor); contributorId '' for none. */
   add(jobId: string, contributorId: string, delta: Partial<UsageCounters>, hasBudget?: boolean): void {
+    if (this.deps.enabled === false) return;
     this.merge({ ...zeroCounters(), ...delta, day: dayOf(this.deps.clock.now()), jobId, contributorId });
     const m = this.deps.metrics;
     if (m) {
@@ -104,6 +115,7 @@ export class UsageMeter {
 
   /** Runs `work` and charges the job the process CPU time it took (validation, aggregation). */
   async timeCpu<T>(jobId: string, work: () => Promise<T>, hasBudget?: boolean): Promise<T> {
+    if (this.deps.enabled === false) return work();
     const started = process.cpuUsage();
     try {
       return await work();

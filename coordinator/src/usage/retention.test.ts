@@ -88,7 +88,7 @@ describe('retention', () => {
       graceRounds: 1,
     }).collect();
     // Committed through round 2, grace 1: round 1's two updates go; rounds 2 and 3 (open) stay.
-    expect(report).toEqual({ released: 2, blobsDeleted: 2, bytesFreed: 2000 });
+    expect(report).toEqual({ released: 2, versionsPruned: 0, blobsDeleted: 2, bytesFreed: 2000 });
     for (const u of updates) expect([u.id, await blobs.has(u.blobHash)]).toEqual([u.id, u.round > 1]);
     expect(await store.listUpdates('j', 1)).toHaveLength(2); // lineage keeps the rows
     await assertNothingDangles(store, blobs, 'j');
@@ -105,7 +105,7 @@ describe('retention', () => {
       policy: 'keep',
       graceRounds: 0,
     }).collect();
-    expect(keep).toEqual({ released: 0, blobsDeleted: 0, bytesFreed: 0 });
+    expect(keep).toEqual({ released: 0, versionsPruned: 0, blobsDeleted: 0, bytesFreed: 0 });
     // An update of the open round with the same bytes as one of round 1 (content addressing).
     await store.insertUpdate({ ...updates[0]!, id: 'u3c', round: 3, unitId: 'c' });
     const r = await new Retention({
@@ -146,7 +146,7 @@ describe('retention', () => {
     await assertNothingDangles(store, blobs, 'j');
     // The next collection finishes the job: the three blobs left, and the rows all collected.
     const r = await new Retention({ store, blobs, ...policy }).collect();
-    expect(r).toEqual({ released: 0, blobsDeleted: 3, bytesFreed: 3000 });
+    expect(r).toEqual({ released: 0, versionsPruned: 0, blobsDeleted: 3, bytesFreed: 3000 });
     expect(await store.usage.releasedBlobs(10)).toEqual([]);
     for (const u of updates) expect(await blobs.has(u.blobHash)).toBe(u.round === 3);
     await assertNothingDangles(store, blobs, 'j');

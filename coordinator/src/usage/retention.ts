@@ -8,13 +8,15 @@
  * its rows are marked collected after. A crash between any two steps leaves the blob (collected
  * next time) or no live row naming it, never a live row without its blob.
  *
- * Never touched: the open round's updates (their round is past every committed version), the
- * weights of any version (an alias's among them), spot-check replicas.
+ * Never touched: the open round's updates (their round is past every committed version),
+ * spot-check replicas. Versions' weights only with a version policy (GRIDTAB_VERSION_RETENTION,
+ * version-retention.ts), and never an aliased one's.
  */
 import type { Counter } from 'prom-client';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Store } from '../storage/store.ts';
 import type { RetainUpdates } from './usage-config.ts';
+import { pruneVersions, sweepVersions, type VersionPolicy } from './version-retention.ts';
 
 export interface RetentionDeps {
   store: Store;
@@ -22,11 +24,17 @@ export interface RetentionDeps {
   log: (msg: string) => void;
   policy: RetainUpdates;
   graceRounds: number;
-  metrics?: { blobsCollected: Counter; bytesCollected: Counter };
+  /** Version pruning; null or absent: every version's weights are kept. */
+  versions?: VersionPolicy | null;
+  /** ISO time for pruned_at (the coordinator's clock). */
+  now?: () => string;
+  metrics?: { blobsCollected: Counter; bytesCollected: Counter; versionsPruned: Counter };
 }
 
 export interface CollectionReport {
   released: number;
+  /** Versions the version policy pruned in this run. */
+  versionsPruned: number;
   blobsDeleted: number;
   bytesFreed: number;
 }
@@ -54,8 +62,15 @@ export class Retention {
     return released;
   }
 
+  /** Marks the versions the version policy lets go (none without a policy). */
+  async prune(): Promise<number> {
+    const { versions, store, now } = this.deps;
+    if (!versions) return 0;
+    return pruneVersions(store, versions, now?.() ?? new Date().toISOString());
+  }
+
   /** Deletes released blobs no live row names, then marks their rows collected. */
-  async sweep(): Promise<Omit<CollectionReport, 'released'>> {
+  async sweep(): Promise<Omit<CollectionReport, 'released' | 'versionsPruned'>> {
     const { store, blobs } = this.deps;
     let blobsDeleted = 0;
     let bytesFreed = 0;
@@ -72,7 +87,8 @@ export class Retention {
       }
       await store.usage.markCollected(hash);
     }
-    return { blobsDeleted, bytesFreed };
+    const v = await sweepVersions(store, blobs, SWEEP_BATCH, this.deps.log);
+    return { blobsDeleted: blobsDeleted + v.blobsDeleted, bytesFreed: bytesFreed + v.bytesFreed };
   }
 
   /** One mark and sweep; concurrent calls share the run in progress. */
@@ -80,15 +96,17 @@ export class Retention {
     this.running ??= (async () => {
       try {
         const released = await this.mark();
+        const versionsPruned = await this.prune();
         const swept = await this.sweep();
-        if (swept.blobsDeleted > 0 || released > 0) {
+        if (swept.blobsDeleted > 0 || released > 0 || versionsPruned > 0) {
           this.deps.log(
-            `retention: ${released} update rows released, ${swept.blobsDeleted} blobs deleted, ${swept.bytesFreed} bytes freed`,
+            `retention: ${released} update rows released, ${versionsPruned} versions pruned, ${swept.blobsDeleted} blobs deleted, ${swept.bytesFreed} bytes freed`,
           );
         }
         this.deps.metrics?.blobsCollected.inc(swept.blobsDeleted);
         this.deps.metrics?.bytesCollected.inc(swept.bytesFreed);
-        return { released, ...swept };
+        this.deps.metrics?.versionsPruned.inc(versionsPruned);
+        return { released, versionsPruned, ...swept };
       } finally {
         this.running = null;
       }

@@ -32,6 +32,7 @@ export function createUsage(deps: UsageDeps) {
     clock,
     metrics,
     log,
+    enabled: config.meter,
     onUsage: (jobId, hasBudget) => guard?.request(jobId, hasBudget),
   });
   guard = new BudgetGuard({
@@ -50,6 +51,8 @@ export function createUsage(deps: UsageDeps) {
     log,
     policy: config.retainUpdates,
     graceRounds: config.retainGraceRounds,
+    versions: config.versionRetention,
+    now: () => new Date(clock.now()).toISOString(),
     metrics,
   });
   const timers: NodeJS.Timeout[] = [];

@@ -11,6 +11,7 @@ import type { PriceTable } from './usage-config.ts';
 export async function jobStorageBytes(store: Store, blobs: BlobStore, jobId: string): Promise<number> {
   const hashes = new Set<string>(await store.usage.heldUpdateBlobs(jobId));
   for (const v of await store.listVersions(jobId)) {
+    if (v.pruned) continue; // its blobs are gone or about to be
     hashes.add(v.hash);
     if (v.stateHash) hashes.add(v.stateHash);
   }

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { VersionPolicy } from './version-retention.ts';
 
 const price = z.number().min(0);
 /**
@@ -27,6 +28,8 @@ export type PriceTable = z.output<typeof priceTableSchema>;
 export type RetainUpdates = 'keep' | 'after-commit';
 
 export interface UsageConfig {
+  /** False (GRIDTAB_USAGE_METER=off): no accounting and so no budgets; for overhead measurement. */
+  meter: boolean;
   /** How often metered usage is written to the store: at most this much is lost in a crash. */
   flushMs: number;
   /** Bytes the blob store may hold; null = no quota. */
@@ -38,9 +41,15 @@ export interface UsageConfig {
   retainGraceRounds: number;
   /** How often retention and garbage collection run. */
   gcIntervalMs: number;
+  /** Version pruning (version-retention.ts); null = off, every version's weights kept. */
+  versionRetention: VersionPolicy | null;
 }
 
 export const USAGE_ENV: [string, string][] = [
+  [
+    'GRIDTAB_USAGE_METER',
+    'on | off: off meters nothing, so budgets never trip; only to measure the accounting overhead (default on)',
+  ],
   ['GRIDTAB_USAGE_FLUSH_MS', 'how often usage counters are written to the store (default 1000)'],
   ['GRIDTAB_PRICES', 'price table as JSON, or @path to a JSON file (gpuHour, cpuHour, gbTransferred, ...)'],
   [
@@ -50,7 +59,21 @@ export const USAGE_ENV: [string, string][] = [
   ['GRIDTAB_RETAIN_UPDATES', 'keep | after-commit: update blobs deleted once settled (default after-commit)'],
   ['GRIDTAB_RETAIN_GRACE_ROUNDS', 'rounds an update blob is kept after its version (default 2)'],
   ['GRIDTAB_GC_INTERVAL_MS', 'period of retention and blob garbage collection (default 60000)'],
+  [
+    'GRIDTAB_VERSION_RETENTION',
+    'off | last:N: prune the weights of versions past the last N per job, except aliased, head, best, origin, in-use and sweep versions (default off)',
+  ],
 ];
+
+/** `off` (or unset) or `last:N` with N >= 1. */
+function versionPolicyFrom(value: string | undefined): VersionPolicy | null {
+  if (!value || value === 'off') return null;
+  const m = /^last:(\d+)$/.exec(value);
+  const keepLast = m ? Number(m[1]) : Number.NaN;
+  if (!Number.isSafeInteger(keepLast) || keepLast < 1)
+    throw new Error(`GRIDTAB_VERSION_RETENTION must be off or last:N with N >= 1, got '${value}'`);
+  return { keepLast };
+}
 
 function count(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
@@ -74,12 +97,17 @@ export function usageConfigFromEnv(env: NodeJS.ProcessEnv): UsageConfig {
   if (retain !== 'keep' && retain !== 'after-commit')
     throw new Error(`GRIDTAB_RETAIN_UPDATES must be keep or after-commit, got '${retain}'`);
   const quota = env.GRIDTAB_STORAGE_QUOTA_BYTES;
+  const meter = env.GRIDTAB_USAGE_METER || 'on';
+  if (meter !== 'on' && meter !== 'off')
+    throw new Error(`GRIDTAB_USAGE_METER must be on or off, got '${meter}'`);
   return {
+    meter: meter === 'on',
     flushMs: Math.max(50, count(env.GRIDTAB_USAGE_FLUSH_MS, 1000, 'GRIDTAB_USAGE_FLUSH_MS')),
     storageQuotaBytes: quota ? count(quota, 0, 'GRIDTAB_STORAGE_QUOTA_BYTES') : null,
     prices: pricesFrom(env.GRIDTAB_PRICES),
     retainUpdates: retain,
     retainGraceRounds: count(env.GRIDTAB_RETAIN_GRACE_ROUNDS, 2, 'GRIDTAB_RETAIN_GRACE_ROUNDS'),
     gcIntervalMs: Math.max(100, count(env.GRIDTAB_GC_INTERVAL_MS, 60_000, 'GRIDTAB_GC_INTERVAL_MS')),
+    versionRetention: versionPolicyFrom(env.GRIDTAB_VERSION_RETENTION),
   };
 }

@@ -14,6 +14,7 @@ import type { JobRecord, Store, VersionRecord } from '../store.ts';
 import { PgDb } from './pg-db.ts';
 import { PgRegistryStore } from './pg-registry.ts';
 import { PgReputationStore } from './pg-reputation.ts';
+import { PgVersionRetentionStore } from './pg-retention.ts';
 import { PgSecurityStore } from './pg-security.ts';
 import { PgSweepStore } from './pg-sweeps.ts';
 import { PgUsageStore } from './pg-usage.ts';
@@ -40,6 +41,7 @@ export class PgStore extends StoreQueries implements Store {
   readonly security: PgSecurityStore;
   readonly reputation: PgReputationStore;
   readonly usage: PgUsageStore;
+  readonly versionRetention: PgVersionRetentionStore;
 
   private constructor(
     private readonly db: PgDb,
@@ -51,6 +53,7 @@ export class PgStore extends StoreQueries implements Store {
     this.security = new PgSecurityStore(db.pool);
     this.reputation = new PgReputationStore(db.pool);
     this.usage = new PgUsageStore(db.pool);
+    this.versionRetention = new PgVersionRetentionStore(db.pool);
   }
 
   /** The pool, shared with the PostgreSQL blob store. */
