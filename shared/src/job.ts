@@ -12,6 +12,9 @@ import { strategySpecSchema } from './strategy.ts';
 
 export { CODEC_NAMES, type CodecName, type CodecSpec, codecSpecSchema } from './codecs/spec.ts';
 export {
+  bufferedSpecSchema,
+  dilocoSpecSchema,
+  fedavgSpecSchema,
   STRATEGIES,
   type StrategyName,
   type StrategySpec,

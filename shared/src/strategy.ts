@@ -8,37 +8,39 @@ import { z } from 'zod';
 export const STRATEGIES = ['fedavg', 'buffered', 'diloco'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
-const objectSchema = z.discriminatedUnion('name', [
-  /** Synchronous rounds; the next version is the base plus the aggregated deltas. */
-  z.object({ name: z.literal('fedavg') }).strict(),
-  /**
-   * Asynchronous (FedBuff-like): no rounds; every `bufferSize` accepted updates make a version.
-   * An update computed on a version `s` versions old is scaled by (1 + s)^-stalenessExponent
-   * and refused with STALE_VERSION when s > maxStaleness.
-   */
-  z
-    .object({
-      name: z.literal('buffered'),
-      bufferSize: z.number().int().min(1).max(10_000).default(4),
-      maxStaleness: z.number().int().min(0).max(1000).default(4),
-      stalenessExponent: z.number().min(0).max(4).default(0.5),
-    })
-    .strict(),
-  /**
-   * DiLoCo (Douillard et al. 2023): each unit runs the job's localSteps with AdamW in the tab;
-   * the coordinator treats minus the aggregated delta as an outer gradient and takes one
-   * Nesterov-momentum SGD step with it.
-   */
-  z
-    .object({
-      name: z.literal('diloco'),
-      outerLearningRate: z.number().positive().max(10).default(0.7),
-      outerMomentum: z.number().min(0).lt(1).default(0.9),
-      /** The inner AdamW's decoupled weight decay (per step, times the learning rate). */
-      weightDecay: z.number().min(0).max(1).default(0.01),
-    })
-    .strict(),
-]);
+/** Synchronous rounds; the next version is the base plus the aggregated deltas. */
+export const fedavgSpecSchema = z.object({ name: z.literal('fedavg') }).strict();
+
+/**
+ * Asynchronous (FedBuff-like): no rounds; every `bufferSize` accepted updates make a version.
+ * An update computed on a version `s` versions old is scaled by (1 + s)^-stalenessExponent
+ * and refused with STALE_VERSION when s > maxStaleness.
+ */
+export const bufferedSpecSchema = z
+  .object({
+    name: z.literal('buffered'),
+    bufferSize: z.number().int().min(1).max(10_000).default(4),
+    maxStaleness: z.number().int().min(0).max(1000).default(4),
+    stalenessExponent: z.number().min(0).max(4).default(0.5),
+  })
+  .strict();
+
+/**
+ * DiLoCo (Douillard et al. 2023): each unit runs the job's localSteps with AdamW in the tab;
+ * the coordinator treats minus the aggregated delta as an outer gradient and takes one
+ * Nesterov-momentum SGD step with it.
+ */
+export const dilocoSpecSchema = z
+  .object({
+    name: z.literal('diloco'),
+    outerLearningRate: z.number().positive().max(10).default(0.7),
+    outerMomentum: z.number().min(0).lt(1).default(0.9),
+    /** The inner AdamW's decoupled weight decay (per step, times the learning rate). */
+    weightDecay: z.number().min(0).max(1).default(0.01),
+  })
+  .strict();
+
+const objectSchema = z.discriminatedUnion('name', [fedavgSpecSchema, bufferedSpecSchema, dilocoSpecSchema]);
 
 export const strategySpecSchema = z.preprocess(
   (v) => (typeof v === 'string' ? { name: v } : v),

@@ -2,10 +2,15 @@
  * Buffered asynchronous aggregation (FedBuff, Nguyen et al. 2022): a version is made from the
  * last `bufferSize` accepted updates whatever version each was trained on; an update `s`
  * versions stale is scaled by (1 + s)^-exponent before the rule combines them, so old
- * directions count less. Refusing updates past the staleness bound is the scheduler's job.
+ * directions count less. Its schedule has no rounds: the scheduler's buffer (scheduler/buffer.ts)
+ * refuses updates past the staleness bound and asks it when the buffer makes a version.
  */
+import { bufferedSpecSchema } from '@gridtab/shared';
+import type { z } from 'zod';
 import type { AggregationContext, Aggregator } from '../aggregation/aggregator.ts';
-import type { Strategy, StrategyStep, StrategyUpdate } from './strategy.ts';
+import type { StrategyKind } from './registry.ts';
+import { fillBuffer } from './schedules.ts';
+import type { BufferSchedule, Strategy, StrategyStep, StrategyUpdate } from './strategy.ts';
 
 export function stalenessWeight(staleness: number, exponent: number): number {
   return (1 + Math.max(0, staleness)) ** -exponent;
@@ -13,11 +18,15 @@ export function stalenessWeight(staleness: number, exponent: number): number {
 
 export class BufferedStrategy implements Strategy {
   readonly name = 'buffered';
-  readonly synchronous = false;
+  readonly schedule: BufferSchedule;
   constructor(
     private readonly rule: Aggregator,
     private readonly exponent: number,
-  ) {}
+    bufferSize: number,
+    maxStaleness: number,
+  ) {
+    this.schedule = fillBuffer(bufferSize, maxStaleness);
+  }
 
   apply(
     base: Float32Array,
@@ -35,3 +44,9 @@ export class BufferedStrategy implements Strategy {
     return { weights: this.rule.aggregate(base, scaled, context), state: null };
   }
 }
+
+export const buffered: StrategyKind<z.output<typeof bufferedSpecSchema>> = {
+  name: 'buffered',
+  parse: (spec) => bufferedSpecSchema.parse(spec),
+  create: (p, rule) => new BufferedStrategy(rule, p.stalenessExponent, p.bufferSize, p.maxStaleness),
+};

@@ -4,17 +4,27 @@
  * weights take one Nesterov-momentum SGD step:  m <- mu*m + g;  w <- w - lr*(g + mu*m).
  * The momentum buffer m is the strategy's state, persisted with each version.
  */
+import { dilocoSpecSchema } from '@gridtab/shared';
+import type { z } from 'zod';
 import type { AggregationContext, Aggregator } from '../aggregation/aggregator.ts';
-import type { Strategy, StrategyStep, StrategyUpdate } from './strategy.ts';
+import type { StrategyKind } from './registry.ts';
+import { quorumRounds } from './schedules.ts';
+import type { Strategy, StrategyStep, StrategyUpdate, UnitTraining } from './strategy.ts';
 
 export class DiLoCoStrategy implements Strategy {
   readonly name = 'diloco';
-  readonly synchronous = true;
+  readonly schedule = quorumRounds;
   constructor(
     private readonly rule: Aggregator,
     private readonly lr: number,
     private readonly mu: number,
+    private readonly weightDecay = 0,
   ) {}
+
+  /** The inner optimizer is AdamW, whatever the hyperparameters name. */
+  training(): UnitTraining {
+    return { optimizer: 'adamw', weightDecay: this.weightDecay };
+  }
 
   apply(
     base: Float32Array,
@@ -37,3 +47,9 @@ export class DiLoCoStrategy implements Strategy {
     return { weights, state: momentum };
   }
 }
+
+export const diloco: StrategyKind<z.output<typeof dilocoSpecSchema>> = {
+  name: 'diloco',
+  parse: (spec) => dilocoSpecSchema.parse(spec),
+  create: (p, rule) => new DiLoCoStrategy(rule, p.outerLearningRate, p.outerMomentum, p.weightDecay),
+};

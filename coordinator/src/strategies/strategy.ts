@@ -1,10 +1,12 @@
 /**
- * The Strategy interface: how a job's accepted updates become its next version. It wraps the
- * job's aggregation rule (mean or a robust rule, orthogonal to the strategy), and may keep state
- * across versions (DiLoCo's outer momentum), which the scheduler stores as a blob referenced from
- * the version so a restarted coordinator continues exactly. Variants run strategy.case.ts.
+ * The Strategy interface: how a job's units are grouped into versions (its schedule) and how the
+ * accepted updates become the next version (apply). It wraps the job's aggregation rule (mean or
+ * a robust rule, orthogonal to the strategy), and may keep state across versions (DiLoCo's outer
+ * momentum), which the scheduler stores as a blob referenced from the version so a restarted
+ * coordinator continues exactly. Variants run strategy.case.ts; a new one is a file of its own
+ * registered in index.ts (registry.ts says how).
  */
-import type { StrategyName } from '@gridtab/shared';
+import type { WorkUnit } from '@gridtab/shared';
 import type { AggregationContext, WeightedUpdate } from '../aggregation/aggregator.ts';
 
 export interface StrategyUpdate extends WeightedUpdate {
@@ -18,10 +20,43 @@ export interface StrategyStep {
   state: Float32Array | null;
 }
 
+/** Where an open round stands, for its strategy to say whether it makes its version now. */
+export interface RoundProgress {
+  /** Its units with an accepted update, of `units`. */
+  done: number;
+  units: number;
+  /** The job's share of a round's units that makes its version (rounds.quorum). */
+  quorum: number;
+  /** True only when the round's deadline has passed (the scheduler's tick asks then). */
+  deadlinePassed: boolean;
+}
+
+/** Synchronous rounds: every unit of a round trains on the same version. */
+export interface RoundSchedule {
+  readonly kind: 'rounds';
+  /** Whether the round makes its version now; false with its deadline passed: another deadline. */
+  closes(progress: RoundProgress): boolean;
+}
+
+/** No rounds: a pool of units on the newest version; accepted updates fill a buffer. */
+export interface BufferSchedule {
+  readonly kind: 'buffer';
+  /** Whether `buffered` accepted updates make a version now. */
+  closes(buffered: number): boolean;
+  /** Updates trained on a version more than this many versions old are refused (STALE_VERSION). */
+  readonly maxStaleness: number;
+}
+
+export type Schedule = RoundSchedule | BufferSchedule;
+
+/** What a unit's local training uses in place of the job's hyperparameters. */
+export type UnitTraining = Pick<WorkUnit, 'optimizer' | 'weightDecay'>;
+
 export interface Strategy {
-  readonly name: StrategyName;
-  /** Whether units are grouped in synchronous rounds (fedavg, diloco) or not (buffered). */
-  readonly synchronous: boolean;
+  readonly name: string;
+  readonly schedule: Schedule;
+  /** The units' optimizer (DiLoCo: AdamW whatever the job names); absent: the job's. */
+  training?(optimizer: WorkUnit['optimizer']): UnitTraining;
   apply(
     base: Float32Array,
     updates: StrategyUpdate[],

@@ -1,10 +1,13 @@
-/** FedAvg's strategy: the next version is the base plus the rule's combination of the deltas. */
+/** FedAvg's strategy: synchronous rounds; the next version is the base plus the rule's combination of the deltas. */
+import { fedavgSpecSchema } from '@gridtab/shared';
 import type { AggregationContext, Aggregator } from '../aggregation/aggregator.ts';
+import type { StrategyKind } from './registry.ts';
+import { quorumRounds } from './schedules.ts';
 import type { Strategy, StrategyStep, StrategyUpdate } from './strategy.ts';
 
 export class FedAvgStrategy implements Strategy {
   readonly name = 'fedavg';
-  readonly synchronous = true;
+  readonly schedule = quorumRounds;
   constructor(private readonly rule: Aggregator) {}
 
   apply(
@@ -16,3 +19,9 @@ export class FedAvgStrategy implements Strategy {
     return { weights: this.rule.aggregate(base, updates, context), state: null };
   }
 }
+
+export const fedavg: StrategyKind<unknown> = {
+  name: 'fedavg',
+  parse: (spec) => fedavgSpecSchema.parse(spec),
+  create: (_params, rule) => new FedAvgStrategy(rule),
+};

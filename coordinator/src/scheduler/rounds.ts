@@ -1,0 +1,170 @@
+/**
+ * Synchronous rounds (the schedule of fedavg and diloco): every unit of a round trains on the
+ * round's base version; an update counts while its round is open, even past its lease's
+ * deadline, as long as nobody else's update for the unit came first. The strategy's schedule
+ * says when the round makes its version; then the job's next round opens (a new runner).
+ */
+import { type DataSpec, GridTabError, type UpdateAck, type UpdateMeta } from '@gridtab/shared';
+import type { JobRecord } from '../storage/store.ts';
+import type { RoundSchedule, Strategy } from '../strategies/index.ts';
+import { type Lease, type RoundState, type UnitState, unitId } from './round.ts';
+import { shardLookup } from './round-plans.ts';
+import type { JobRunner, RunnerHost } from './runner.ts';
+import { freeUnit } from './runner.ts';
+import { takePositions } from './shard-plan.ts';
+
+export class RoundRunner implements JobRunner {
+  readonly late: Map<string, Lease>;
+
+  private constructor(
+    private readonly host: RunnerHost,
+    readonly strategy: Strategy,
+    private readonly schedule: RoundSchedule,
+    readonly data: DataSpec,
+    readonly state: RoundState,
+  ) {
+    this.late = state.late;
+  }
+
+  /** Rebuilds the job's current round from the store: units with a stored update are done. */
+  static async open(host: RunnerHost, job: JobRecord, strategy: Strategy, schedule: RoundSchedule) {
+    const { store, blobs, clock } = host;
+    const version = job.versionId ? await store.getVersion(job.versionId) : null;
+    if (!version) throw new Error(`job ${job.id} has no base version`);
+    const { shardsFor, data } = await shardLookup(store, job);
+    const baseBytes = await blobs.get(version.hash);
+    if (!baseBytes) throw new Error(`weights ${version.hash} of version ${version.id} are missing`);
+    const { unitsPerRound } = job.spec.rounds;
+    const done = new Set((await store.listUpdates(job.id, job.round)).map((u) => u.unitId));
+    const queue = await host.plans.queueOf(job);
+    const positions = takePositions(queue, unitsPerRound);
+    host.leases.pruneRetired(job.id, job.round);
+    const state: RoundState = {
+      jobId: job.id,
+      round: job.round,
+      baseVersionId: version.id,
+      baseHash: version.hash,
+      paramCount: baseBytes.byteLength / 4,
+      openedAt: clock.now(),
+      closing: false,
+      queue,
+      late: new Map(),
+      units: Array.from({ length: unitsPerRound }, (_, i) => {
+        const id = unitId(job.id, job.round, i);
+        const status = done.has(id) ? ('done' as const) : ('pending' as const);
+        return { id, index: i, shardHashes: shardsFor(positions[i]), status, lease: null };
+      }),
+    };
+    host.log(`job ${job.id}: round ${job.round} open on ${version.id} (${done.size}/${unitsPerRound} done)`);
+    return new RoundRunner(host, strategy, schedule, data, state);
+  }
+
+  get jobId(): string {
+    return this.state.jobId;
+  }
+
+  get closing(): boolean {
+    return this.state.closing;
+  }
+
+  get handsOut(): boolean {
+    return !this.state.closing;
+  }
+
+  start(job: JobRecord): void {
+    if (this.closes(job, false)) this.startClosing(job);
+    else this.host.unitsAvailable();
+  }
+
+  next() {
+    const { state } = this;
+    const unit = state.units.find((u) => u.status === 'pending');
+    const base = { id: state.baseVersionId, hash: state.baseHash, round: state.round - 1 };
+    return unit && { unit, base, round: state.round };
+  }
+
+  free(lease: Lease): boolean {
+    const { state } = this;
+    const unit = state.round === lease.round ? state.units.find((u) => u.id === lease.unitId) : undefined;
+    if (unit && !state.closing && unit.status !== 'done') state.late.set(lease.leaseId, lease);
+    return freeUnit(unit, lease);
+  }
+
+  resume(now: number): void {
+    this.state.openedAt = now;
+  }
+
+  tick(job: JobRecord, now: number): void {
+    if (now - this.state.openedAt < job.spec.rounds.deadlineMs) return;
+    if (this.closes(job, true)) this.startClosing(job);
+    else this.state.openedAt = now; // nothing to make a version of: give the round another deadline
+  }
+
+  async accept(job: JobRecord, lease: Lease, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck> {
+    const { host, state: round } = this;
+    if (round.round !== lease.round || round.closing || meta.baseVersionId !== round.baseVersionId) {
+      host.leases.forget(lease);
+      throw new GridTabError('STALE_VERSION');
+    }
+    const unit = round.units.find((u) => u.id === lease.unitId);
+    if (!unit || unit.status === 'done') return this.taken(lease);
+    // Past its deadline: the unit goes to someone else, and this result may still be used.
+    if (host.clock.now() > lease.deadline && host.leases.has(lease.leaseId)) host.leases.expire(lease);
+    const stored = await host.intake.check(job, meta, payload, round.paramCount);
+    // The round may have moved on while the blob was written; re-check before committing.
+    if (round.closing || !host.isCurrent(this)) throw new GridTabError('STALE_VERSION');
+    // Another holder's update may have been accepted meanwhile (TS keeps the narrowing over await).
+    if ((unit as UnitState).status === 'done') return this.taken(lease);
+    await host.intake.record(job, lease, meta, stored, round.round);
+    unit.status = 'done';
+    // Whoever else holds this unit (it was handed out again after a deadline) is now too late.
+    if (unit.lease) host.leases.forget(unit.lease);
+    unit.lease = null;
+    host.leases.forget(lease);
+    for (const l of [...round.late.values()]) if (l.unitId === unit.id) round.late.delete(l.leaseId);
+    if (this.closes(job, false)) this.startClosing(job);
+    return { accepted: true, round: round.round };
+  }
+
+  private taken(lease: Lease): never {
+    this.host.leases.forget(lease);
+    throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
+  }
+
+  private closes(job: JobRecord, deadlinePassed: boolean): boolean {
+    const { units } = this.state;
+    const done = units.filter((u) => u.status === 'done').length;
+    return this.schedule.closes({
+      done,
+      units: units.length,
+      quorum: job.spec.rounds.quorum,
+      deadlinePassed,
+    });
+  }
+
+  private startClosing(job: JobRecord): void {
+    const { state, host } = this;
+    if (state.closing) return;
+    state.closing = true;
+    // Results for this round come too late now: their holders hear STALE_VERSION for a while.
+    for (const lease of [...state.units.flatMap((u) => (u.lease ? [u.lease] : [])), ...state.late.values()])
+      host.leases.retire(lease);
+    state.late.clear();
+    host.watch(job, this);
+  }
+
+  retry(): void {
+    this.state.closing = false;
+  }
+
+  async makeVersion(job: JobRecord): Promise<void> {
+    const { host, state } = this;
+    const made = await host.versions.make(job, state.baseVersionId, state.round);
+    host.detach(this);
+    host.plans.closed(job, state.round, state.queue, made.version.unitIds);
+    host.versions.announce(job, made, `round ${state.round}, ${made.updates} updates`);
+    const updated = (await host.readJob(job.id))!;
+    if (updated.status === 'running') await host.open(updated);
+    else await host.ended(job.id, updated.status);
+  }
+}
