@@ -260,7 +260,7 @@ export async function createCoordinator(
     stats,
     outcomes,
     alerts: new AlertEngine({ clock, log, metrics }),
-    guard: new SecurityGuard(config.security, clock),
+    guard: new SecurityGuard(config.security, clock, cluster.limiters(clock)),
     onlineContributors: () => contributors?.online() ?? new Set(),
   };
 
