@@ -34,6 +34,8 @@ import { errorResponse, onError } from './http/errors.ts';
 import { crossOriginIsolation } from './http/isolation.ts';
 import { TokenAuthority } from './http/tokens.ts';
 import { createLogger, type LogFn, logFunction } from './logger.ts';
+import { BuildPool } from './model-build/build-pool.ts';
+import type { ModelBuilder } from './model-build/model-builder.ts';
 import { attachConsole } from './realtime/console.ts';
 import { attachContributors } from './realtime/contributors.ts';
 import { attachInference } from './realtime/inference.ts';
@@ -71,10 +73,14 @@ export interface CoordinatorDeps {
   random?: () => number;
   /** Reads uploaded dataset files (default: every format in datasets/import/). */
   importer?: Importer;
+  /** Builds incoming model specs (default: a worker pool of config.security.build, closed with the coordinator). */
+  builder?: ModelBuilder;
 }
 
 export interface Coordinator {
   config: CoordinatorConfig;
+  /** Builds specs that come from outside off the event loop (model-build/). */
+  builder: ModelBuilder;
   store: Store;
   blobs: BlobStore;
   clock: Clock;
@@ -147,11 +153,13 @@ export async function createCoordinator(
   let inference: ReturnType<typeof attachInference> | null = null;
   let consoleNs: ReturnType<typeof attachConsole> | null = null;
   let sweeps: SweepRunner | null = null;
+  const builder = deps.builder ?? new BuildPool(config.security.build);
   const registry = new Registry({
     store,
     blobs,
     clock,
     log,
+    builder,
     aliasMoved: (m) => {
       void inference?.aliasMoved(m);
       void consoleNs?.push();
@@ -222,6 +230,7 @@ export async function createCoordinator(
     log,
     codeVersion: codeVersion(),
     admit: usage.admit,
+    builder,
     // Device time as the meter counts it (stored rows plus the unflushed interval).
     deviceMs: async (jobId) => {
       const t = await usage.meter.totals(jobId);
@@ -243,6 +252,7 @@ export async function createCoordinator(
 
   const co: Coordinator = {
     config,
+    builder,
     datasets,
     store,
     blobs,
@@ -260,7 +270,7 @@ export async function createCoordinator(
     stats,
     outcomes,
     alerts: new AlertEngine({ clock, log, metrics }),
-    guard: new SecurityGuard(config.security, clock),
+    guard: new SecurityGuard(config.security, clock, cluster.limiters(clock)),
     onlineContributors: () => contributors?.online() ?? new Set(),
   };
 
@@ -434,6 +444,7 @@ export async function createCoordinator(
       await scheduler.close();
       await usage.close();
       await cluster.close();
+      if (!deps.builder) await builder.close();
       if (!deps.store) await store.close();
     },
   };

@@ -13,6 +13,7 @@ import { FASHION_MNIST_ID } from './bootstrap.ts';
 import { type CoordinatorConfig, configFromEnv } from './config.ts';
 import { FASHION_MNIST_FILES } from './datasets/fashion-mnist.ts';
 import { encodeIdx } from './datasets/idx.ts';
+import { inThreadBuilder } from './model-build/model-builder.ts';
 import { createJob } from './scheduler/jobs.ts';
 
 /** Each class lights up its own horizontal band of the 28x28 image, plus noise. */
@@ -75,7 +76,9 @@ export async function startTestCoordinator(
     disconnectGraceMs: 1000,
     ...overrides,
   };
-  const co = await createCoordinator(config, { log: () => {}, ...deps });
+  // Specs are built in this thread: a build worker starts TF.js anew (seconds on a loaded
+  // machine) in every test file. Pass `{ builder: undefined }` for the coordinator's own pool.
+  const co = await createCoordinator(config, { log: () => {}, builder: inThreadBuilder, ...deps });
   return {
     ...co,
     dir,

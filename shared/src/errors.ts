@@ -61,6 +61,7 @@ export const ERROR_CODES = {
     "the sweep metric is not one the job's task reports (testAccuracy, testLoss, testR2, testMae, testRmse)",
   RATE_LIMITED: 'too many messages from this socket or client in a short time; send fewer, later',
   TOO_MANY_SUBSCRIPTIONS: 'this socket already holds the most alias subscriptions one socket may',
+  BUSY: 'the coordinator is building as many models as it may at once; retry after Retry-After seconds',
   INTERNAL: 'the coordinator failed; the request may be retried',
 } as const;
 

@@ -2,17 +2,24 @@
  * Several coordinator processes (REDIS_URL): socket.io's Redis adapter carries broadcasts
  * (unit:available, job:version, alias moves) to the sockets of every process, and
  * RedisOwnership gives each job one owner. Without REDIS_URL the process is alone: it owns every
- * job and broadcasts reach its own sockets only.
+ * job and broadcasts reach its own sockets only. The per-address limits (joins, failed tokens)
+ * are Redis buckets shared by all processes, or the process's own without Redis.
  */
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import type { Server } from 'socket.io';
+import type { Clock } from '../clock.ts';
 import type { CoordinatorConfig } from '../config.ts';
+import type { LimiterFactory } from '../security/guard.ts';
+import { KeyedRateLimiter } from '../security/rate-limit.ts';
+import { RedisRateLimiter } from '../security/redis-rate-limit.ts';
 import { type JobOwnership, LocalOwnership } from './ownership.ts';
 import { RedisOwnership } from './redis-ownership.ts';
 
 export interface Cluster {
   ownership: JobOwnership;
+  /** The per-address rate limits: shared through Redis, or this process's own. */
+  limiters(clock: Clock): LimiterFactory;
   /** Routes the server's broadcasts through Redis (no-op when alone). */
   attach(io: Server): void;
   close(): Promise<void>;
@@ -28,7 +35,12 @@ export async function connectCluster(
   log: (msg: string) => void,
 ): Promise<Cluster> {
   if (!config.redisUrl) {
-    return { ownership: new LocalOwnership(), attach() {}, async close() {} };
+    return {
+      ownership: new LocalOwnership(),
+      limiters: (clock) => (_, limit) => new KeyedRateLimiter(limit, clock),
+      attach() {},
+      async close() {},
+    };
   }
   const commands = new Redis(config.redisUrl, { lazyConnect: true });
   await commands.connect();
@@ -37,6 +49,7 @@ export async function connectCluster(
   const ownership = new RedisOwnership(commands, publicUrlOf(config), config.ownerTtlMs, log);
   return {
     ownership,
+    limiters: (clock) => (name, limit) => new RedisRateLimiter(commands, name, limit, clock, log),
     attach(io) {
       io.adapter(createAdapter(pub, sub));
     },

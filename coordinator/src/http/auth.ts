@@ -29,11 +29,11 @@ export function requireRole(tokens: TokenAuthority, role: Role, guard?: Security
         429,
       );
     };
-    const open = guard?.authFailures.peek(address);
+    const open = await guard?.authFailures.peek(address);
     if (open && !open.ok) return limited(open.retryAfterMs);
     const who = await tokens.resolve(token);
     if (!who) {
-      const taken = guard?.authFailures.take(address);
+      const taken = await guard?.authFailures.take(address);
       if (taken && !taken.ok) return limited(taken.retryAfterMs);
       throw new GridTabError('UNAUTHORIZED', 'the token is unknown or was revoked');
     }

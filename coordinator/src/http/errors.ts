@@ -20,6 +20,7 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   INPUT_MISMATCH: 400,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  BUSY: 503,
   DATASET_MISSING: 503,
   DATASET_MODEL_MISMATCH: 400,
   DATASET_IN_USE: 409,
@@ -48,7 +49,11 @@ export function errorResponse(c: Context, code: ErrorCode, message: string, stat
 
 export function onError(log: (msg: string) => void) {
   return (err: Error, c: Context) => {
-    if (err instanceof GridTabError) return errorResponse(c, err.code, err.message);
+    if (err instanceof GridTabError) {
+      // The build queue drains in seconds (model-build/build-pool.ts).
+      if (err.code === 'BUSY') c.header('retry-after', '5');
+      return errorResponse(c, err.code, err.message);
+    }
     if (err instanceof HTTPException) {
       const status = err.status as ContentfulStatusCode;
       if (status === 413) return errorResponse(c, 'PAYLOAD_TOO_LARGE', 'the request body is too large', 413);

@@ -14,6 +14,7 @@ import {
   consoleAuthSchema,
   contributorActionSchema,
   contributorBanSchema,
+  type ErrorBody,
   type ErrorCode,
   fail,
   GridTabError,
@@ -53,15 +54,34 @@ const ADMIN_EVENTS = new Set<string>(CONSOLE_ADMIN_EVENTS);
 export function attachConsole(io: Server, co: Coordinator, presence: ContributorPresence) {
   const nsp = io.of(CONSOLE_NAMESPACE) as unknown as ConsoleNamespace;
 
+  // socket.io hands `data` to the client's connect_error, so the page can show the code.
+  const refusal = (data: ErrorBody & { retryAfterMs?: number }) =>
+    Object.assign(new Error(data.code), { data });
+
   nsp.use(async (socket, next) => {
     const auth = consoleAuthSchema.safeParse(socket.handshake.auth);
-    const identity = auth.success ? await co.tokens.resolve(auth.data.token).catch(() => null) : null;
-    if (!auth.success || !identity) {
-      // socket.io hands `data` to the client's connect_error, so the page can show the code.
-      const err = new Error('UNAUTHORIZED') as Error & { data: unknown };
-      err.data = fail('UNAUTHORIZED', 'send auth: { token } with an admin or viewer token').error;
-      return next(err);
+    // Wrong tokens count against the address as over HTTP (http/auth.ts): past the limit every
+    // handshake from there is refused, right token or not, until the bucket refills.
+    const address = co.guard.socketAddress(socket.handshake);
+    const limited = (retryAfterMs: number) =>
+      refusal({
+        ...fail(
+          'RATE_LIMITED',
+          `too many failed token attempts from this address; retry in ${Math.ceil(retryAfterMs / 1000)} s`,
+        ).error,
+        retryAfterMs,
+      });
+    if (auth.success) {
+      const open = await co.guard.authFailures.peek(address);
+      if (!open.ok) return next(limited(open.retryAfterMs));
     }
+    const identity = auth.success ? await co.tokens.resolve(auth.data.token).catch(() => null) : null;
+    if (auth.success && !identity) {
+      const taken = await co.guard.authFailures.take(address);
+      if (!taken.ok) return next(limited(taken.retryAfterMs));
+    }
+    if (!auth.success || !identity)
+      return next(refusal(fail('UNAUTHORIZED', 'send auth: { token } with an admin or viewer token').error));
     socket.data.token = auth.data.token;
     socket.data.identity = identity;
     next();

@@ -115,7 +115,7 @@ export function attachContributors(io: Server, co: Coordinator) {
         if (socket.data.contributorId)
           return { contributorId: socket.data.contributorId, heartbeatMs: 25_000, maxMessageBytes };
         // Before the store is touched: a flood of joins from one address writes no rows.
-        const taken = co.guard.joins.take(co.guard.socketAddress(socket.handshake));
+        const taken = await co.guard.joins.take(co.guard.socketAddress(socket.handshake));
         if (!taken.ok)
           throw new GridTabError(
             'RATE_LIMITED',

@@ -2,8 +2,8 @@
  * The TF.js layers format in and out of the registry. Export: a version's topology plus one
  * weights manifest whose single path, `weights.bin`, is the version's flat float32 blob (the
  * flat layout is already `model.weights` order, row-major, which is what the manifest means).
- * Import: a model.json and its weight bytes, checked by building the model with TF.js, then
- * flattened into GridTab's layout.
+ * Import: a model.json and its weight bytes, checked by building the model with TF.js (in a
+ * build worker, model-build/), then flattened into GridTab's layout.
  */
 import {
   checkModelSpec,
@@ -12,8 +12,8 @@ import {
   type Normalization,
   type TaskSpec,
 } from '@gridtab/shared';
-import { buildModel, getFlatWeights, paramCount } from '@gridtab/shared/tf';
-import { initTf, tf } from '../evaluation/tf-node.ts';
+import type { tf } from '../evaluation/tf-node.ts';
+import { inThreadBuilder, type ModelBuilder, type WeightSpecs } from '../model-build/model-builder.ts';
 
 export interface WeightSpec {
   name: string;
@@ -50,30 +50,14 @@ export interface GridTabMetadata {
   targetNames: string[] | null;
 }
 
-const specCache = new Map<string, Promise<{ specs: WeightSpec[]; inputShape: (number | null)[] }>>();
+const specCache = new Map<string, Promise<WeightSpecs>>();
 
 /** Weight names and shapes in `model.weights` order; built once per topology and cached. */
-export function weightSpecs(topology: Record<string, unknown>) {
+export function weightSpecs(topology: Record<string, unknown>, builder: ModelBuilder = inThreadBuilder) {
   const key = JSON.stringify(topology);
   let hit = specCache.get(key);
   if (!hit) {
-    hit = (async () => {
-      await initTf();
-      const model = await buildModel(topology);
-      try {
-        return {
-          // originalName: `name` gets a numeric suffix when a layer name repeats in one process.
-          specs: model.weights.map((w) => ({
-            name: w.originalName,
-            shape: w.shape as number[],
-            dtype: 'float32' as const,
-          })),
-          inputShape: model.inputs[0].shape.slice(1),
-        };
-      } finally {
-        model.dispose();
-      }
-    })();
+    hit = builder.run({ kind: 'weight-specs', topology });
     hit.catch(() => specCache.delete(key));
     specCache.set(key, hit);
   }
@@ -83,8 +67,9 @@ export function weightSpecs(topology: Record<string, unknown>) {
 export async function toModelJson(
   topology: Record<string, unknown>,
   meta: Omit<GridTabMetadata, 'inputShape'>,
+  builder?: ModelBuilder,
 ): Promise<LayersModelJson> {
-  const { specs, inputShape } = await weightSpecs(topology);
+  const { specs, inputShape } = await weightSpecs(topology, builder);
   return {
     format: 'layers-model',
     generatedBy: 'GridTab registry',
@@ -105,6 +90,7 @@ export const MAX_IMPORT_PARAMS = 16_000_000;
 export async function importLayersModel(
   modelJson: { modelTopology?: unknown; weightsManifest?: unknown },
   weightData: Uint8Array,
+  builder: ModelBuilder = inThreadBuilder,
 ): Promise<{ topology: Record<string, unknown>; weights: Float32Array }> {
   const topology = modelJson.modelTopology as Record<string, unknown> | undefined;
   const manifest = modelJson.weightsManifest as { weights: tf.io.WeightsManifestEntry[] }[] | undefined;
@@ -125,25 +111,15 @@ export async function importLayersModel(
     );
   // Costed from its configs before TF.js allocates anything for it.
   checkModelSpec(topology, { ...DEFAULT_SPEC_LIMITS, maxParams: MAX_IMPORT_PARAMS });
-  await initTf();
-  let model: tf.LayersModel;
-  try {
-    const copy = weightData.slice().buffer;
-    model = await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: topology, weightSpecs: weightSpecsIn, weightData: copy }),
-    );
-  } catch (e) {
-    throw new GridTabError('INVALID_MODEL_SPEC', `the model does not load: ${(e as Error).message}`);
-  }
-  try {
-    if (model.inputs.length !== 1 || model.outputs.length !== 1)
-      throw new GridTabError('INVALID_MODEL_SPEC', 'only models with one input and one output are served');
-    if (paramCount(model) > MAX_IMPORT_PARAMS)
-      throw new GridTabError('INVALID_MODEL_SPEC', `more than ${MAX_IMPORT_PARAMS} parameters`);
-    // Re-serialise the topology as TF.js sees it, so exports are what this TF.js builds.
-    const built = model.toJSON(null, false) as unknown as Record<string, unknown>;
-    return { topology: built, weights: await getFlatWeights(model) };
-  } finally {
-    model.dispose();
-  }
+  const model = await builder.run({
+    kind: 'import',
+    topology,
+    weightSpecs: weightSpecsIn,
+    weightData: weightData.slice().buffer,
+  });
+  if (model.inputs !== 1 || model.outputs !== 1)
+    throw new GridTabError('INVALID_MODEL_SPEC', 'only models with one input and one output are served');
+  if (model.params > MAX_IMPORT_PARAMS)
+    throw new GridTabError('INVALID_MODEL_SPEC', `more than ${MAX_IMPORT_PARAMS} parameters`);
+  return { topology: model.topology, weights: model.weights };
 }

@@ -15,6 +15,7 @@ import {
 } from '@gridtab/shared';
 import type { Clock } from '../clock.ts';
 import { resolveDataset } from '../datasets/data-spec.ts';
+import type { ModelBuilder } from '../model-build/model-builder.ts';
 import { planShards } from '../scheduler/shard-plan.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type {
@@ -55,6 +56,8 @@ export interface RegistryDeps {
   log: (msg: string) => void;
   /** Called after every alias move (admin, auto-promotion, rollback). */
   aliasMoved?: (move: AliasMove) => void;
+  /** Where imported and exported topologies are built (default: this thread). */
+  builder?: ModelBuilder;
 }
 
 const NO_METRICS: VersionMetrics = { testAccuracy: null, testLoss: null };
@@ -218,19 +221,23 @@ export class Registry {
     const m = await this.model(name);
     const dataset = m.jobId ? await this.datasetOf(m.jobId) : null;
     const schema = dataset?.schema;
-    return toModelJson(await this.topology(name, versionId), {
-      model: name,
-      versionId,
-      hash: v.hash,
-      weightBytes: (await this.deps.blobs.get(v.hash))?.byteLength ?? 0,
-      labels: schema?.classNames ?? (dataset?.name === 'fashion-mnist' ? [...FASHION_MNIST_CLASSES] : null),
-      // What the SDK needs to feed the model as training did and to read its outputs.
-      dataset: dataset?.id ?? null,
-      task: schema?.task ?? null,
-      normalization: dataset?.normalization ?? null,
-      classNames: schema?.classNames ?? null,
-      targetNames: schema?.targetNames ?? null,
-    });
+    return toModelJson(
+      await this.topology(name, versionId),
+      {
+        model: name,
+        versionId,
+        hash: v.hash,
+        weightBytes: (await this.deps.blobs.get(v.hash))?.byteLength ?? 0,
+        labels: schema?.classNames ?? (dataset?.name === 'fashion-mnist' ? [...FASHION_MNIST_CLASSES] : null),
+        // What the SDK needs to feed the model as training did and to read its outputs.
+        dataset: dataset?.id ?? null,
+        task: schema?.task ?? null,
+        normalization: dataset?.normalization ?? null,
+        classNames: schema?.classNames ?? null,
+        targetNames: schema?.targetNames ?? null,
+      },
+      this.deps.builder,
+    );
   }
 
   /** Names a job's model (renaming its current registration) and sets its auto-promotion. */
@@ -400,7 +407,7 @@ export class Registry {
         'CONFLICT',
         `model ${name} is trained by job ${existing.jobId}; pick another name`,
       );
-    const { topology, weights } = await importLayersModel(modelJson, weightData);
+    const { topology, weights } = await importLayersModel(modelJson, weightData, this.deps.builder);
     const hash = await this.deps.blobs.put(new Uint8Array(weights.buffer));
     const topologyHash = await this.deps.blobs.put(new TextEncoder().encode(JSON.stringify(topology)));
     const now = this.now();

@@ -1,14 +1,14 @@
 /**
- * Creating jobs: the spec is parsed by the shared schema, then built with TF.js, because only
- * building tells whether the layers fit together and whether the model's input and output
- * match the dataset. The random initial weights become the job's round-0 version.
+ * Creating jobs: the spec is parsed by the shared schema, costed from its configs, then built
+ * with TF.js (in a build worker), because only building tells whether the layers fit together
+ * and whether the model's input and output match the dataset. The initial weights become the
+ * job's round-0 version.
  */
 import { randomUUID } from 'node:crypto';
 import { checkModelSpec, DEFAULT_SPEC_LIMITS, GridTabError, type JobSpec } from '@gridtab/shared';
-import { buildModel, getFlatWeights, paramCount } from '@gridtab/shared/tf';
 import type { Clock } from '../clock.ts';
 import { outputsOf, resolveDataset } from '../datasets/data-spec.ts';
-import { initTf } from '../evaluation/tf-node.ts';
+import { inThreadBuilder, type ModelBuilder } from '../model-build/model-builder.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { DatasetRecord, JobRecord, Store } from '../storage/store.ts';
@@ -21,44 +21,35 @@ export function checkSpecCost(model: unknown): void {
   checkModelSpec(model, { ...DEFAULT_SPEC_LIMITS, maxParams: MAX_PARAMS });
 }
 
-export async function checkModel(spec: JobSpec, dataset: DatasetRecord): Promise<Float32Array> {
+export async function checkModel(
+  spec: JobSpec,
+  dataset: DatasetRecord,
+  builder: ModelBuilder = inThreadBuilder,
+): Promise<Float32Array> {
   checkSpecCost(spec.model);
-  await initTf();
-  let model: Awaited<ReturnType<typeof buildModel>>;
-  try {
-    model = await buildModel(spec.model);
-  } catch (e) {
-    throw new GridTabError('INVALID_MODEL_SPEC', `the model spec does not build: ${(e as Error).message}`);
+  // Built off the event loop (model-build/): initialising millions of weights takes seconds.
+  const model = await builder.run({ kind: 'check', topology: spec.model });
+  const [input, output] = [model.inputs[0], model.outputs[0]];
+  const { inputShape, task } = dataset.schema;
+  const outputs = outputsOf(dataset);
+  const what = task.kind === 'classification' ? `${outputs} classes` : `${outputs} regression targets`;
+  if (model.inputs.length !== 1 || JSON.stringify(input) !== JSON.stringify(inputShape)) {
+    throw new GridTabError(
+      'DATASET_MODEL_MISMATCH',
+      `the model takes input ${JSON.stringify(input)}; dataset ${dataset.id} gives ${JSON.stringify(inputShape)} (${what})`,
+    );
   }
-  try {
-    const input = model.inputs[0].shape.slice(1);
-    const output = model.outputs[0].shape.slice(1);
-    const { inputShape, task } = dataset.schema;
-    const outputs = outputsOf(dataset);
-    const what = task.kind === 'classification' ? `${outputs} classes` : `${outputs} regression targets`;
-    if (model.inputs.length !== 1 || JSON.stringify(input) !== JSON.stringify(inputShape)) {
-      throw new GridTabError(
-        'DATASET_MODEL_MISMATCH',
-        `the model takes input ${JSON.stringify(input)}; dataset ${dataset.id} gives ${JSON.stringify(inputShape)} (${what})`,
-      );
-    }
-    if (model.outputs.length !== 1 || output.length !== 1 || output[0] !== outputs) {
-      throw new GridTabError(
-        'DATASET_MODEL_MISMATCH',
-        `the model outputs ${JSON.stringify(output)}; dataset ${dataset.id} needs [${outputs}] (${what}); its input ${JSON.stringify(inputShape)} fits`,
-      );
-    }
-    const n = paramCount(model);
-    if (n === 0 || n > MAX_PARAMS) {
-      throw new GridTabError(
-        'INVALID_MODEL_SPEC',
-        `the model has ${n} parameters; the limit is ${MAX_PARAMS}`,
-      );
-    }
-    return await getFlatWeights(model);
-  } finally {
-    model.dispose();
+  if (model.outputs.length !== 1 || output.length !== 1 || output[0] !== outputs) {
+    throw new GridTabError(
+      'DATASET_MODEL_MISMATCH',
+      `the model outputs ${JSON.stringify(output)}; dataset ${dataset.id} needs [${outputs}] (${what}); its input ${JSON.stringify(inputShape)} fits`,
+    );
   }
+  const n = model.params;
+  if (n === 0 || n > MAX_PARAMS) {
+    throw new GridTabError('INVALID_MODEL_SPEC', `the model has ${n} parameters; the limit is ${MAX_PARAMS}`);
+  }
+  return model.weights;
 }
 
 /**
@@ -74,6 +65,8 @@ export async function createJob(
     registry: Pick<Registry, 'registerJob'> | null;
     /** Budget and storage-quota checks (usage/storage.ts); throws INVALID_BUDGET or STORAGE_QUOTA. */
     admit?: (spec: JobSpec, initialBytes: number) => Promise<void>;
+    /** Where the spec is built; the coordinator's worker pool (default: this thread). */
+    builder?: ModelBuilder;
   },
   spec: JobSpec,
   initialWeights?: string,
@@ -88,7 +81,7 @@ export async function createJob(
   }
   // The version is recorded in the job: `name` alone means the latest one at creation.
   spec = { ...spec, dataset: dataset.id };
-  const weights = await checkModel(spec, dataset);
+  const weights = await checkModel(spec, dataset, deps.builder);
   await deps.admit?.(spec, initialWeights ? 0 : weights.byteLength);
   let hash: string;
   if (initialWeights) {

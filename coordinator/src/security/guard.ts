@@ -7,7 +7,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { Clock } from '../clock.ts';
 import { clientAddress } from './client-address.ts';
-import { KeyedRateLimiter } from './rate-limit.ts';
+import { KeyedRateLimiter, type RateLimit, type RateLimiter } from './rate-limit.ts';
 import type { SecurityConfig } from './security-config.ts';
 
 export interface Actor {
@@ -16,18 +16,23 @@ export interface Actor {
   role: 'admin' | 'viewer';
 }
 
+/** Makes a named limiter: in-process, or shared through Redis (cluster/cluster.ts). */
+export type LimiterFactory = (name: string, limit: RateLimit) => RateLimiter;
+
 export class SecurityGuard {
-  readonly joins: KeyedRateLimiter;
-  readonly authFailures: KeyedRateLimiter;
+  readonly joins: RateLimiter;
+  /** Failed tokens per address, over HTTP and the console socket's handshake alike. */
+  readonly authFailures: RateLimiter;
   /** Which token each request authenticated as; keyed by the request, so it dies with it. */
   private readonly actors = new WeakMap<Request, Actor>();
 
   constructor(
     readonly config: SecurityConfig,
     clock: Clock,
+    limiter: LimiterFactory = (_, limit) => new KeyedRateLimiter(limit, clock),
   ) {
-    this.joins = new KeyedRateLimiter(config.joinLimit, clock);
-    this.authFailures = new KeyedRateLimiter(config.authFailureLimit, clock);
+    this.joins = limiter('joins', config.joinLimit);
+    this.authFailures = limiter('auth-failures', config.authFailureLimit);
   }
 
   httpAddress(c: Context): string {

@@ -15,10 +15,23 @@ export interface RateLimit {
 
 export type Taken = { ok: true } | { ok: false; retryAfterMs: number };
 
+/**
+ * One bucket per key. In-process (KeyedRateLimiter) or shared by every process through Redis
+ * (redis-rate-limit.ts); callers await either.
+ */
+export interface RateLimiter {
+  /** Takes one token for `key`, or says how long until one is there. */
+  take(key: string): Taken | Promise<Taken>;
+  /** Whether `key` has a token now, without taking it. */
+  peek(key: string): Taken | Promise<Taken>;
+  /** Housekeeping once a minute (Redis keys expire by themselves). */
+  sweep(): void;
+}
+
 /** Most keys tracked; past it the fullest (idlest) buckets are forgotten first. */
 const MAX_KEYS = 100_000;
 
-export class KeyedRateLimiter {
+export class KeyedRateLimiter implements RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(

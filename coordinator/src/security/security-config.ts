@@ -2,6 +2,7 @@
  * The security settings of the coordinator, from the environment (docs/SECURITY.md). Kept
  * apart from config.ts so the list of what defends the service reads in one place.
  */
+import type { BuildPoolOptions } from '../model-build/build-pool.ts';
 import type { RateLimit } from './rate-limit.ts';
 
 export interface SecurityConfig {
@@ -17,6 +18,8 @@ export interface SecurityConfig {
   allowedOrigins: string[];
   /** Peers whose X-Forwarded-For is believed (a reverse proxy's address). */
   trustedProxies: string[];
+  /** The worker threads that build incoming model specs off the event loop. */
+  build: BuildPoolOptions;
   /** PEM files: with both, the one port serves HTTPS and WSS. */
   tlsCert: string | null;
   tlsKey: string | null;
@@ -39,6 +42,10 @@ export const SECURITY_ENV_HELP: [string, string][] = [
     'GRIDTAB_TRUSTED_PROXIES',
     'comma-separated proxy addresses whose X-Forwarded-For is believed (default: none)',
   ],
+  ['GRIDTAB_BUILD_WORKERS', 'worker threads that build incoming model specs (default 1)'],
+  ['GRIDTAB_BUILD_QUEUE', 'model builds that may wait for a worker; past it, 503 BUSY (default 8)'],
+  ['GRIDTAB_BUILD_TIMEOUT_S', 'a model build running longer is refused and its worker ended (default 60)'],
+  ['GRIDTAB_BUILD_HEAP_MB', 'V8 heap of a build worker (default 1024)'],
   ['TLS_CERT', 'PEM certificate file: serve HTTPS and WSS (with TLS_KEY); SIGHUP reloads both'],
   ['TLS_KEY', 'PEM private key file for TLS_CERT'],
 ];
@@ -74,6 +81,12 @@ export function securityConfigFromEnv(env: NodeJS.ProcessEnv): SecurityConfig {
       count(env.GRIDTAB_CONTRIBUTOR_IDLE_HOURS, 24, 'GRIDTAB_CONTRIBUTOR_IDLE_HOURS') * 3_600_000,
     allowedOrigins: list(env.GRIDTAB_ALLOWED_ORIGINS),
     trustedProxies: list(env.GRIDTAB_TRUSTED_PROXIES),
+    build: {
+      workers: Math.max(1, count(env.GRIDTAB_BUILD_WORKERS, 1, 'GRIDTAB_BUILD_WORKERS')),
+      queue: count(env.GRIDTAB_BUILD_QUEUE, 8, 'GRIDTAB_BUILD_QUEUE'),
+      timeoutMs: count(env.GRIDTAB_BUILD_TIMEOUT_S, 60, 'GRIDTAB_BUILD_TIMEOUT_S') * 1000,
+      heapMb: Math.max(64, count(env.GRIDTAB_BUILD_HEAP_MB, 1024, 'GRIDTAB_BUILD_HEAP_MB')),
+    },
     tlsCert,
     tlsKey,
   };

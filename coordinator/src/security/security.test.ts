@@ -4,7 +4,7 @@
  * connection cap, socket Origin checks on websocket and polling, contributor pages and the
  * audit log. A real coordinator on a free port, real socket.io clients.
  */
-import { CONTRIBUTOR_NAMESPACE, PROTOCOL_VERSION, type Result } from '@gridtab/shared';
+import { CONSOLE_NAMESPACE, CONTRIBUTOR_NAMESPACE, PROTOCOL_VERSION, type Result } from '@gridtab/shared';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CoordinatorConfig } from '../config.ts';
@@ -120,6 +120,39 @@ describe('security', () => {
       statuses.push(res.status);
     }
     expect(statuses).toEqual([401, 401, 429]);
+  });
+
+  it('limits console token guesses per address with a typed RATE_LIMITED refusal, shared with HTTP', async () => {
+    await start({ authFailureLimit: { burst: 3, perMinute: 1 }, trustedProxies: ['127.0.0.1'] });
+    const consoleWith = (token: string, from: string) => {
+      const s = io(`${co!.url}${CONSOLE_NAMESPACE}`, {
+        transports: ['websocket'],
+        reconnection: false,
+        auth: { token },
+        extraHeaders: { 'x-forwarded-for': from },
+      });
+      sockets.push(s);
+      return new Promise<{ code: string; retryAfterMs?: number }>((resolve) => {
+        s.on('connect', () => resolve({ code: 'connected' }));
+        s.on('connect_error', (e) => resolve((e as Error & { data: { code: string } }).data));
+      });
+    };
+    const codes: string[] = [];
+    for (let i = 0; i < 2; i++) codes.push((await consoleWith(`guess-${i}`, '203.0.113.9')).code);
+    // The same bucket as HTTP: a third wrong guess over HTTP uses the last token.
+    const http = await fetch(`${co!.url}/api/jobs`, {
+      method: 'POST',
+      headers: { ...ADMIN, authorization: 'Bearer guess-http', 'x-forwarded-for': '203.0.113.9' },
+      body: '{}',
+    });
+    codes.push(String(http.status));
+    const refused = await consoleWith('guess-3', '203.0.113.9');
+    codes.push(refused.code);
+    expect(codes).toEqual(['UNAUTHORIZED', 'UNAUTHORIZED', '401', 'RATE_LIMITED']);
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
+    // The right token from a limited address waits too; from another address it connects.
+    expect((await consoleWith('test-admin-token', '203.0.113.9')).code).toBe('RATE_LIMITED');
+    expect((await consoleWith('test-admin-token', '198.51.100.4')).code).toBe('connected');
   });
 
   it('limits joins per address before any row is written', async () => {

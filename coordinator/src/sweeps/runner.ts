@@ -25,6 +25,7 @@ import {
 } from '@gridtab/shared';
 import type { Clock } from '../clock.ts';
 import { resolveDataset } from '../datasets/data-spec.ts';
+import type { ModelBuilder } from '../model-build/model-builder.ts';
 import { checkModel, checkSpecCost, createJob } from '../scheduler/jobs.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
@@ -54,6 +55,8 @@ export interface SweepDeps {
   admit?: (spec: JobSpec, initialBytes: number) => Promise<void>;
   /** Device time of a job's training (usage meter); absent: budget.maxDeviceSeconds cannot be kept. */
   deviceMs?: DeviceMsOf;
+  /** Where trial specs are built (default: this thread). */
+  builder?: ModelBuilder;
 }
 
 /** Refusals that mean the trial's training diverged (the update blew up), not a bad tab. */
@@ -182,7 +185,7 @@ export class SweepRunner {
         endedAt: null,
       });
     }
-    for (const job of models.values()) await checkModel(job, dataset);
+    for (const job of models.values()) await checkModel(job, dataset, this.deps.builder);
     const sweep: SweepRecord = { id, name: spec.name, spec, status: 'running', createdAt, endedAt: null };
     await store.sweeps.createSweep(sweep, trials);
     this.deps.log(`sweep ${id} '${spec.name}': ${trials.length} trials, ${spec.method.name}`);

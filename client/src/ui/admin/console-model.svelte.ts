@@ -149,6 +149,13 @@ export class ConsoleModel {
         this.storage.removeItem(TOKEN_KEY);
         this.status = 'signed-out';
         this.loginError = 'That token was refused: it is unknown or was revoked.';
+      } else if (err.data?.code === 'RATE_LIMITED') {
+        // Too many wrong tokens from this address: retrying now is refused too; say for how long.
+        socket.disconnect();
+        this.socket = null;
+        this.status = 'signed-out';
+        this.loginError =
+          err.data.message ?? 'Too many failed token attempts from this address; retry later.';
       } else this.status = 'disconnected';
     });
     socket.on('disconnect', () => {

@@ -1,0 +1,124 @@
+/**
+ * The per-address limits hold across processes: two coordinator processes on one Redis (each
+ * with its own SQLite store; the limits need only Redis) take joins and failed tokens from one
+ * address out of the same buckets. The address is a random IPv6 documentation address sent as
+ * X-Forwarded-For through loopback (a trusted proxy here), so runs never share a bucket.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CONTRIBUTOR_NAMESPACE, PROTOCOL_VERSION, type Result } from '@gridtab/shared';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeSyntheticDataset } from '../testing.ts';
+
+const root = resolve(import.meta.dirname, '../../..');
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ADMIN = 'shared-limits-admin';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('rate limits shared by two coordinator processes through Redis', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gridtab-limits-'));
+  const children: ChildProcess[] = [];
+  const sockets: Socket[] = [];
+  afterAll(() => {
+    for (const s of sockets) s.close();
+    for (const c of children) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = async (name: string) => {
+    const port = await freePort();
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'coordinator/src/main.ts'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: join(dir, name),
+        FASHION_MNIST_DIR: dir,
+        ADMIN_TOKEN: ADMIN,
+        GRIDTAB_DEMO_JOB: '0',
+        REDIS_URL,
+        GRIDTAB_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        GRIDTAB_TRUSTED_PROXIES: '127.0.0.1',
+        GRIDTAB_JOIN_BURST: '3',
+        GRIDTAB_JOINS_PER_MINUTE: '0',
+        GRIDTAB_AUTH_FAILURES_PER_MINUTE: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(proc);
+    let output = '';
+    await new Promise<void>((ready, fail) => {
+      const onData = (d: Buffer) => {
+        output += d;
+        if (/listening on/.test(output)) ready();
+      };
+      proc.stdout!.on('data', onData);
+      proc.stderr!.on('data', onData);
+      proc.once('exit', (code) => fail(new Error(`coordinator ${name} exited with ${code}: ${output}`)));
+    });
+    return `http://127.0.0.1:${port}`;
+  };
+
+  it('refuses the address on both processes once the two together used its burst', async () => {
+    writeSyntheticDataset(dir);
+    const [a, b] = await Promise.all([start('a'), start('b')]);
+    const from = `2001:db8::${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}`;
+
+    // Failed tokens: a burst of 10 per address; 6 wrong on A and 4 on B use it up.
+    const guess = async (url: string, token: string) =>
+      (
+        await fetch(`${url}/api/jobs`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'x-forwarded-for': from,
+          },
+          body: '{}',
+        })
+      ).status;
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push(await guess(i < 6 ? a : b, `guess-${i}`));
+    expect(statuses).toEqual(Array(10).fill(401));
+    expect([await guess(a, 'guess-a'), await guess(b, 'guess-b'), await guess(b, ADMIN)]).toEqual([
+      429, 429, 429,
+    ]);
+
+    // Joins: a burst of 3 per address, never refilled; 2 on A and 1 on B use it up.
+    const join = async (url: string, i: number) => {
+      const s = io(`${url}${CONTRIBUTOR_NAMESPACE}`, {
+        transports: ['websocket'],
+        reconnection: false,
+        extraHeaders: { 'x-forwarded-for': from },
+      });
+      sockets.push(s);
+      await new Promise<void>((r, f) => {
+        s.on('connect', () => r());
+        s.on('connect_error', f);
+      });
+      const r = (await s.timeout(10_000).emitWithAck('contributor:join', {
+        protocolVersion: PROTOCOL_VERSION,
+        clientId: `shared_limit_${i}_${randomBytes(4).toString('hex')}`,
+        backends: [{ name: 'cpu', available: true, samplesPerSec: 100 }],
+        chosenBackend: 'cpu',
+        kind: 'node',
+      })) as Result<unknown>;
+      return r.ok ? 'ok' : r.error.code;
+    };
+    const codes = [await join(a, 0), await join(b, 1), await join(a, 2), await join(b, 3), await join(a, 4)];
+    expect(codes).toEqual(['ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED']);
+  }, 120_000);
+});
