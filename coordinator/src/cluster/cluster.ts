@@ -6,15 +6,15 @@
  */
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
-import type { Server } from 'socket.io';
 import type { CoordinatorConfig } from '../config.ts';
+import type { GridTabServer } from '../realtime/server.ts';
 import { type JobOwnership, LocalOwnership } from './ownership.ts';
 import { RedisOwnership } from './redis-ownership.ts';
 
 export interface Cluster {
   ownership: JobOwnership;
   /** Routes the server's broadcasts through Redis (no-op when alone). */
-  attach(io: Server): void;
+  attach(io: GridTabServer): void;
   close(): Promise<void>;
 }
 
