@@ -20,7 +20,6 @@ import {
 import { createAdaptorServer } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { type Context, Hono } from 'hono';
-import { Server } from 'socket.io';
 import { ensureDemoJob, ensureFashionMnist } from './bootstrap.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { connectCluster } from './cluster/cluster.ts';
@@ -39,6 +38,7 @@ import type { ModelBuilder } from './model-build/model-builder.ts';
 import { attachConsole } from './realtime/console.ts';
 import { attachContributors } from './realtime/contributors.ts';
 import { attachInference } from './realtime/inference.ts';
+import { createSocketServer, type GridTabServer } from './realtime/server.ts';
 import { Registry } from './registry/registry.ts';
 import { InferenceTelemetry } from './registry/telemetry.ts';
 import { type Recomputer, TfRecomputer } from './reputation/recompute.ts';
@@ -117,7 +117,7 @@ export interface RunningCoordinator extends Coordinator {
   url: string;
   port: number;
   httpServer: HttpServer;
-  io: Server;
+  io: GridTabServer;
   /** Re-reads TLS_CERT and TLS_KEY into the running server (main.ts calls it on SIGHUP). */
   reloadTls(): void;
   close(): Promise<void>;
@@ -134,7 +134,7 @@ export async function createCoordinator(
 ): Promise<RunningCoordinator> {
   const log: LogFn = deps.log ?? logFunction(createLogger(config.logLevel));
   const metrics = createMetrics();
-  let io: Server | null = null;
+  let io: GridTabServer | null = null;
   const socketsIn = (name: string) => io?.of(name).sockets.size ?? 0;
   const stats = new CoordinatorStats(metrics, () => ({
     contributors: socketsIn(CONTRIBUTOR_NAMESPACE),
@@ -346,7 +346,7 @@ export async function createCoordinator(
       : createAdaptorServer({ fetch: app.fetch })
   ) as HttpServer;
   const allowed = security.allowedOrigins;
-  io = new Server(httpServer, {
+  io = createSocketServer(httpServer, {
     maxHttpBufferSize: config.socketMessageBytes,
     // Cross-origin pages get CORS headers only when listed (same-origin pages need none).
     cors: { origin: (origin, cb) => cb(null, originAllowed(origin, undefined, allowed)) },

@@ -1,3 +1,4 @@
+export * from './ask.ts';
 export * from './budget.ts';
 export * from './console.ts';
 export * from './dataset.ts';

@@ -54,6 +54,25 @@ export function resumable(
   return now - (saved.savedAt ?? saved.unit.deadline) <= RESUME_WITHIN_MS ? 'yes' : 'too-old';
 }
 
+/**
+ * The unit this tab saved before a reload, if it may be continued; a unit that may not is
+ * cleared, unless it is another tab's (tabs of one origin share the cache: left to that tab).
+ */
+export async function takeSavedUnit(
+  cache: BlobCache,
+  coordinatorUrls: string | readonly string[],
+  clientId: string,
+  log: (msg: string) => void,
+): Promise<SavedUnit | null> {
+  const saved = await loadSavedUnit(cache).catch(() => null);
+  if (!saved) return null;
+  const verdict = resumable(saved, coordinatorUrls, clientId, Date.now());
+  if (verdict === 'yes') return saved;
+  log(`saved unit ${saved.unit.unitId} not resumed (${verdict})`);
+  if (verdict !== 'other-tab') await clearSavedUnit(cache);
+  return null;
+}
+
 /** Refusals that only mean a resumed unit came back too late: its work is simply not used. */
 export const TOO_LATE = new Set(['LEASE_UNKNOWN', 'STALE_VERSION', 'JOB_NOT_RUNNING']);
 

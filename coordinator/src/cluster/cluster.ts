@@ -7,9 +7,9 @@
  */
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
-import type { Server } from 'socket.io';
 import type { Clock } from '../clock.ts';
 import type { CoordinatorConfig } from '../config.ts';
+import type { GridTabServer } from '../realtime/server.ts';
 import type { LimiterFactory } from '../security/guard.ts';
 import { KeyedRateLimiter } from '../security/rate-limit.ts';
 import { RedisRateLimiter } from '../security/redis-rate-limit.ts';
@@ -21,7 +21,7 @@ export interface Cluster {
   /** The per-address rate limits: shared through Redis, or this process's own. */
   limiters(clock: Clock): LimiterFactory;
   /** Routes the server's broadcasts through Redis (no-op when alone). */
-  attach(io: Server): void;
+  attach(io: GridTabServer): void;
   close(): Promise<void>;
 }
 

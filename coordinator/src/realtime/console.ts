@@ -25,7 +25,7 @@ import {
   ok,
   snapshotRequestSchema,
 } from '@gridtab/shared';
-import type { Namespace, Server, Socket } from 'socket.io';
+import type { Namespace, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Coordinator } from '../app.ts';
 import type { TokenIdentity } from '../http/tokens.ts';
@@ -33,26 +33,27 @@ import { jobView, versionView } from '../http/views.ts';
 import { createJob } from '../scheduler/jobs.ts';
 import { recordAudit } from '../security/audit.ts';
 import { buildSnapshot, type ContributorPresence, jobStats } from './console-snapshot.ts';
+import type { GridTabServer, InterServerEvents } from './server.ts';
 
 export type { ContributorPresence } from './console-snapshot.ts';
 
-interface SocketData {
+export interface ConsoleSocketData {
   token: string;
   identity: TokenIdentity;
 }
 type ConsoleNamespace = Namespace<
   ConsoleClientEvents,
   ConsoleServerEvents,
-  Record<string, never>,
-  SocketData
+  InterServerEvents,
+  ConsoleSocketData
 >;
-type ConsoleSocket = Socket<ConsoleClientEvents, ConsoleServerEvents, Record<string, never>, SocketData>;
+type ConsoleSocket = Socket<ConsoleClientEvents, ConsoleServerEvents, InterServerEvents, ConsoleSocketData>;
 
 const STATUS_OF = { pause: 'paused', resume: 'running', cancel: 'cancelled' } as const;
 const ADMIN_EVENTS = new Set<string>(CONSOLE_ADMIN_EVENTS);
 
-export function attachConsole(io: Server, co: Coordinator, presence: ContributorPresence) {
-  const nsp = io.of(CONSOLE_NAMESPACE) as unknown as ConsoleNamespace;
+export function attachConsole(io: GridTabServer, co: Coordinator, presence: ContributorPresence) {
+  const nsp: ConsoleNamespace = io.of(CONSOLE_NAMESPACE);
 
   // socket.io hands `data` to the client's connect_error, so the page can show the code.
   const refusal = (data: ErrorBody & { retryAfterMs?: number }) =>

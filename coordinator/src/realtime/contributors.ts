@@ -22,32 +22,34 @@ import {
   unitRequestSchema,
   updateMetaSchema,
 } from '@gridtab/shared';
-import type { Server, Socket } from 'socket.io';
+import type { Namespace, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Coordinator } from '../app.ts';
 import { ChunkAssembler } from './chunks.ts';
+import type { GridTabServer, InterServerEvents } from './server.ts';
 
-interface SocketData {
+export interface ContributorSocketData {
   contributorId?: string;
   samplesPerSec?: number;
   /** What the join message said about the device, for the console. */
   device?: ConsoleDevice;
 }
 
+type ContributorNamespace = Namespace<
+  ContributorClientEvents,
+  ContributorServerEvents,
+  InterServerEvents,
+  ContributorSocketData
+>;
 type ContributorSocket = Socket<
   ContributorClientEvents,
   ContributorServerEvents,
-  Record<string, never>,
-  SocketData
+  InterServerEvents,
+  ContributorSocketData
 >;
 
-export function attachContributors(io: Server, co: Coordinator) {
-  const nsp = io.of(CONTRIBUTOR_NAMESPACE) as unknown as import('socket.io').Namespace<
-    ContributorClientEvents,
-    ContributorServerEvents,
-    Record<string, never>,
-    SocketData
-  >;
+export function attachContributors(io: GridTabServer, co: Coordinator) {
+  const nsp: ContributorNamespace = io.of(CONTRIBUTOR_NAMESPACE);
   const graceTimers = new Map<string, NodeJS.Timeout>();
   // Two open uploads per contributor (one being sent, one retried) and room for 16 full ones.
   const chunks = new ChunkAssembler(

@@ -21,11 +21,12 @@ import {
   type Result,
   subscribeSchema,
 } from '@gridtab/shared';
-import type { Namespace, Server, Socket } from 'socket.io';
+import type { Namespace, Socket } from 'socket.io';
 import type { Clock } from '../clock.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { InferenceTelemetry } from '../registry/telemetry.ts';
 import type { AliasMove } from '../storage/registry-records.ts';
+import type { GridTabServer, InterServerEvents } from './server.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /** Messages (subscribes and reports) a socket may send at once, then per second. */
@@ -34,7 +35,7 @@ export const INFERENCE_PER_SECOND = 1;
 /** Aliases one socket may follow (the SDK follows one per socket). */
 export const MAX_SUBSCRIPTIONS = 16;
 
-interface SocketData {
+export interface InferenceSocketData {
   clientKey: string;
   /** `${name}\0${alias}` of every subscription this socket holds or is resolving. */
   subscriptions: Set<string>;
@@ -44,14 +45,14 @@ interface SocketData {
 type InferenceNamespace = Namespace<
   InferenceClientEvents,
   InferenceServerEvents,
-  Record<string, never>,
-  SocketData
+  InterServerEvents,
+  InferenceSocketData
 >;
 type InferenceSocket = Socket<
   InferenceClientEvents,
   InferenceServerEvents,
-  Record<string, never>,
-  SocketData
+  InterServerEvents,
+  InferenceSocketData
 >;
 
 const room = (name: string, alias: string) => `alias:${name}\u0000${alias}`;
@@ -66,10 +67,10 @@ async function toResult<T>(run: () => Promise<T>): Promise<Result<T>> {
 }
 
 export function attachInference(
-  io: Server,
+  io: GridTabServer,
   deps: { registry: Registry; telemetry: InferenceTelemetry; clock: Clock; log: (msg: string) => void },
 ) {
-  const nsp = io.of(INFERENCE_NAMESPACE) as unknown as InferenceNamespace;
+  const nsp: InferenceNamespace = io.of(INFERENCE_NAMESPACE);
 
   nsp.on('connection', (socket: InferenceSocket) => {
     socket.data.clientKey = socket.id;

@@ -4,6 +4,7 @@
  * chart, the current page, and the actions. Components only read from here and call methods.
  */
 import {
+  ask,
   CONSOLE_NAMESPACE,
   type ConsoleClientEvents,
   type ConsoleServerEvents,
@@ -199,12 +200,13 @@ export class ConsoleModel {
     this.telemetryHistory = [...this.telemetryHistory, tel].slice(-HISTORY_POINTS);
   }
 
-  private async ask<T>(run: (s: ConsoleSocket) => Promise<Result<T>>): Promise<T | null> {
+  /** An action: its answer, or null with the reason in actionError. `send` calls emitWithAck. */
+  private async act<T>(ms: number, send: (s: ConsoleSocket) => Promise<Result<T>>): Promise<T | null> {
     if (!this.socket) return null;
     this.busy = true;
     this.actionError = null;
     try {
-      const result = await run(this.socket);
+      const result = await ask(this.socket, ms, send);
       if (!result.ok) this.actionError = messageOf(result);
       return result.ok ? result.data : null;
     } catch (err) {
@@ -216,23 +218,23 @@ export class ConsoleModel {
   }
 
   createJob(spec: JobSpecInput): Promise<JobView | null> {
-    return this.ask((s) => s.timeout(30_000).emitWithAck('job:create', spec));
+    return this.act(30_000, (s) => s.emitWithAck('job:create', spec));
   }
 
   control(jobId: string, action: JobAction): Promise<JobView | null> {
-    return this.ask((s) => s.timeout(10_000).emitWithAck('job:control', { jobId, action }));
+    return this.act(10_000, (s) => s.emitWithAck('job:control', { jobId, action }));
   }
 
   kick(contributorId: string): Promise<{ sockets: number } | null> {
-    return this.ask((s) => s.timeout(10_000).emitWithAck('contributor:kick', { contributorId }));
+    return this.act(10_000, (s) => s.emitWithAck('contributor:kick', { contributorId }));
   }
 
   ban(contributorId: string, reason: string): Promise<{ sockets: number } | null> {
-    return this.ask((s) => s.timeout(10_000).emitWithAck('contributor:ban', { contributorId, reason }));
+    return this.act(10_000, (s) => s.emitWithAck('contributor:ban', { contributorId, reason }));
   }
 
   unban(contributorId: string): Promise<{ unbanned: boolean } | null> {
-    return this.ask((s) => s.timeout(10_000).emitWithAck('contributor:unban', { contributorId }));
+    return this.act(10_000, (s) => s.emitWithAck('contributor:unban', { contributorId }));
   }
 
   /**
@@ -247,16 +249,16 @@ export class ConsoleModel {
   }
 
   private async refresh(): Promise<void> {
-    const result = await this.socket
-      ?.timeout(10_000)
-      .emitWithAck('console:snapshot', {})
-      .catch(() => null);
+    if (!this.socket) return;
+    const result = await ask(this.socket, 10_000, (s) => s.emitWithAck('console:snapshot', {})).catch(
+      () => null,
+    );
     if (result?.ok) this.receive(result.data);
   }
 
   async jobStats(jobId: string): Promise<JobStats | null> {
     if (!this.socket) return null;
-    const result = await this.socket.timeout(10_000).emitWithAck('job:stats', { jobId });
+    const result = await ask(this.socket, 10_000, (s) => s.emitWithAck('job:stats', { jobId }));
     return result.ok ? result.data : null;
   }
 
@@ -306,7 +308,7 @@ export class ConsoleModel {
 
   async versions(jobId: string): Promise<VersionView[] | null> {
     if (!this.socket) return null;
-    const result = await this.socket.timeout(10_000).emitWithAck('job:versions', { jobId });
+    const result = await ask(this.socket, 10_000, (s) => s.emitWithAck('job:versions', { jobId }));
     return result.ok ? result.data : null;
   }
 }

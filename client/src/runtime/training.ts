@@ -1,0 +1,126 @@
+/**
+ * Training one unit on this device: which backend (the job's own model decides once measured,
+ * the start-up benchmark until then), fetching the base weights and shards, training with
+ * checkpoints, retrying on the next backend when the GPU device is lost, and timing the job's
+ * model on every backend after its first unit.
+ */
+import type { BackendName, BackendScore, WorkUnit } from '@gridtab/shared';
+import { bytesToFloat32 } from '@gridtab/shared/tf';
+import * as tf from '@tensorflow/tfjs';
+import { chooseBackend } from './backends.ts';
+import type { BlobFetcher } from './fetcher.ts';
+import { architectureKey, type ModelScores } from './model-bench.ts';
+import { Aborted, type Trainer, type TrainResult, type UnitCheckpoint } from './trainer.ts';
+import type { ContributorState } from './types.ts';
+
+type BackendState = Pick<ContributorState, 'backends' | 'chosenBackend' | 'phase'>;
+
+export interface TrainingDeps {
+  fetcher: Pick<BlobFetcher, 'get'>;
+  trainer: Pick<Trainer, 'trainUnit'>;
+  modelScores: Pick<ModelScores, 'get' | 'measure' | 'forget'>;
+  state: () => BackendState;
+  set: (patch: Partial<ContributorState>) => void;
+  /** Keeps the unit (and its latest checkpoint) in the cache, to continue after a reload. */
+  keep: (unit: WorkUnit, checkpoint: UnitCheckpoint | null, backend: BackendName) => Promise<void>;
+  stopped: () => boolean;
+  /** The harness's label-flip attack; unset in real tabs. */
+  labelMap?: (unit: WorkUnit) => Int32Array | undefined;
+  checkpointEveryMs?: number;
+  log: (msg: string) => void;
+}
+
+/** The backend a unit trains on, and whether the job's model was measured here already. */
+export interface BackendPlan {
+  backend: BackendName;
+  archKey: string;
+  measured: boolean;
+}
+
+export class UnitTraining {
+  /** The start-up micro-benchmark: the first guess for a model not measured yet. */
+  private startupScores: BackendScore[] | null = null;
+
+  constructor(private readonly deps: TrainingDeps) {}
+
+  /**
+   * The job's own model decides, once measured; until then the start-up guess does, so the
+   * first unit is not delayed, and the measurement runs after it (a tab has one TF.js engine:
+   * timing another backend cannot overlap training), switching for the next unit.
+   * Null when no backend here can train the model.
+   */
+  async plan(unit: WorkUnit): Promise<BackendPlan | null> {
+    this.startupScores ??= this.deps.state().backends;
+    const archKey = await architectureKey(unit.model, unit.batchSize);
+    const measured = await this.deps.modelScores.get(archKey);
+    if (measured) this.deps.set({ backends: measured });
+    const backend = chooseBackend(measured ?? this.startupScores, unit.model);
+    return backend ? { backend, archKey, measured: Boolean(measured) } : null;
+  }
+
+  /** Fetches and trains the unit, from `from` when it continues after a reload. */
+  async train(unit: WorkUnit, plan: BackendPlan, from: UnitCheckpoint | null): Promise<TrainResult> {
+    const { deps } = this;
+    const { backend } = plan;
+    if (tf.getBackend() !== backend) await tf.setBackend(backend);
+    deps.set({ phase: 'fetching', currentJobId: unit.jobId, unitProgress: 0, chosenBackend: backend });
+    const [base, ...shards] = await Promise.all([
+      deps.fetcher.get('weights', unit.baseWeightsHash, unit.jobId),
+      ...unit.shardHashes.map((h) => deps.fetcher.get('shard', h, unit.jobId)),
+    ]);
+    deps.set({ phase: 'training' });
+    if (!from) await deps.keep(unit, null, backend);
+    let latest = from;
+    const train = () =>
+      deps.trainer.trainUnit(
+        unit,
+        bytesToFloat32(base),
+        shards,
+        (done, total, loss) => deps.set({ unitProgress: done / total, ...(loss !== null ? { loss } : {}) }),
+        deps.stopped,
+        {
+          labelMap: deps.labelMap?.(unit),
+          from: latest,
+          checkpoint: async (cp) => {
+            latest = cp;
+            await deps.keep(unit, cp, backend);
+          },
+          checkpointEveryMs: deps.checkpointEveryMs,
+        },
+      );
+    try {
+      return await train();
+    } catch (e) {
+      // A lost GPU device: same unit, same lease, next backend that can train this model.
+      const next = chooseBackend(deps.state().backends, unit.model);
+      if (e instanceof Aborted || !next || next === backend) throw e;
+      await deps.modelScores.forget(plan.archKey); // a lost device: measure again next time
+      deps.log(`training on ${backend} failed (${(e as Error).message}); retrying the unit on ${next}`);
+      await tf.setBackend(next);
+      deps.set({ chosenBackend: next });
+      return await train();
+    }
+  }
+
+  /** Times the unit's model on every backend that started here; the next unit uses the result. */
+  async measure(unit: WorkUnit, archKey: string): Promise<void> {
+    const { deps } = this;
+    const phase = deps.state().phase;
+    deps.set({ phase: 'benchmarking' });
+    try {
+      const started = (this.startupScores ?? deps.state().backends)
+        .filter((s) => s.available)
+        .map((s) => s.name);
+      const scores = await deps.modelScores.measure(unit, archKey, started);
+      const chosen = chooseBackend(scores, unit.model);
+      deps.set({ backends: scores, ...(chosen ? { chosenBackend: chosen } : {}) });
+      deps.log(
+        `model ${archKey.slice(0, 8)}: ${scores.map((s) => `${s.name}=${s.samplesPerSec}`).join(' ')}; chose ${chosen}`,
+      );
+    } catch (e) {
+      deps.log(`could not measure the job's model: ${(e as Error).message}`);
+    } finally {
+      deps.set({ phase });
+    }
+  }
+}

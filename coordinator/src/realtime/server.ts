@@ -1,0 +1,34 @@
+/**
+ * The one socket.io server behind the coordinator's port, typed by the event maps in shared/.
+ * socket.io types a server with one set of maps and gives every namespace (`io.of(name)`) the
+ * same, so the server takes all three namespaces' maps together; each namespace module then
+ * narrows `io.of(name)` to its own maps by a plain typed declaration (checked by the compiler,
+ * no cast), so a handler can only hear and send its own namespace's events.
+ */
+
+import type { Server as HttpServer } from 'node:http';
+import type {
+  ConsoleClientEvents,
+  ConsoleServerEvents,
+  ContributorClientEvents,
+  ContributorServerEvents,
+  InferenceClientEvents,
+  InferenceServerEvents,
+} from '@gridtab/shared';
+import { Server, type ServerOptions } from 'socket.io';
+import type { ConsoleSocketData } from './console.ts';
+import type { ContributorSocketData } from './contributors.ts';
+import type { InferenceSocketData } from './inference.ts';
+
+/** Events between coordinator processes (the Redis adapter's serverSideEmit): none. */
+export type InterServerEvents = Record<string, never>;
+
+type ListenEvents = ContributorClientEvents & ConsoleClientEvents & InferenceClientEvents;
+type EmitEvents = ContributorServerEvents & ConsoleServerEvents & InferenceServerEvents;
+type SocketData = ContributorSocketData & ConsoleSocketData & InferenceSocketData;
+
+export type GridTabServer = Server<ListenEvents, EmitEvents, InterServerEvents, SocketData>;
+
+export function createSocketServer(httpServer: HttpServer, options: Partial<ServerOptions>): GridTabServer {
+  return new Server<ListenEvents, EmitEvents, InterServerEvents, SocketData>(httpServer, options);
+}
