@@ -47,12 +47,9 @@ const versionSchema = z
       .object({ name: z.string(), version: z.number().int(), hash: z.string() })
       .nullable()
       .openapi({ description: 'The dataset version the job trained on; null for an imported model' }),
-    pruned: z
-      .boolean()
-      .optional()
-      .openapi({
-        description: "True when retention pruned the version's weights (fetching them: VERSION_PRUNED)",
-      }),
+    pruned: z.boolean().optional().openapi({
+      description: "True when retention pruned the version's weights (fetching them: VERSION_PRUNED)",
+    }),
   })
   .openapi('ModelVersion');
 const canarySchema = z

@@ -1,4 +1,4 @@
-import { type DatasetSchema, jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
+import { type DatasetSchema, jobSpecSchema, MODEL_PRESETS, type ModelPresetName } from '@gridtab/shared';
 import { buildModel, paramCount } from '@gridtab/shared/tf';
 import { describe, expect, it } from 'vitest';
 import { defaultsFor, defaultsForDataset, toJobSpec } from './job-form.ts';
