@@ -10,13 +10,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import {
-  CONSOLE_NAMESPACE,
-  CONSOLE_SNAPSHOT_MS,
-  CONTRIBUTOR_NAMESPACE,
-  GridTabError,
-  INFERENCE_NAMESPACE,
-} from '@gridtab/shared';
+import { CONSOLE_NAMESPACE, CONTRIBUTOR_NAMESPACE, GridTabError, INFERENCE_NAMESPACE } from '@gridtab/shared';
 import { createAdaptorServer } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { type Context, Hono } from 'hono';
@@ -386,7 +380,7 @@ export async function createCoordinator(
     } finally {
       judging = false;
     }
-  }, CONSOLE_SNAPSHOT_MS);
+  }, config.alertTickMs);
   // Once a minute: forget full rate-limit buckets, delete contributors that never worked.
   const securityTick = setInterval(async () => {
     co.guard.sweep();

@@ -31,6 +31,8 @@ export interface CoordinatorConfig {
   disconnectGraceMs: number;
   /** Housekeeping period (lease expiry, round deadlines). */
   tickMs: number;
+  /** How often telemetry rolls and alert rules (and budgets) are judged. */
+  alertTickMs: number;
   /** Largest socket message; bigger updates arrive in `unit:chunk` pieces. */
   socketMessageBytes: number;
   /** PostgreSQL URL: the shared store (and blobs) several coordinators use; null = embedded. */
@@ -111,6 +113,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     demoJob: env.GRIDTAB_DEMO_JOB !== '0',
     disconnectGraceMs: intFrom(env.GRIDTAB_DISCONNECT_GRACE_MS, 5000, 'GRIDTAB_DISCONNECT_GRACE_MS'),
     tickMs: 500,
+    alertTickMs: 1000,
     socketMessageBytes: intFrom(
       env.GRIDTAB_SOCKET_MESSAGE_BYTES,
       MAX_SOCKET_MESSAGE_BYTES,

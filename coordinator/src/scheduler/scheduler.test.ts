@@ -238,7 +238,8 @@ describe('scheduler', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gridtab-reads-'));
     const { store, reads } = countingStore(join(dir, 'gridtab.sqlite'));
     try {
-      co = await startTestCoordinator({ tickMs: 1e9 }, { clock, store });
+      // The alert rules read jobs and versions on their own timer: off here, as the tick is.
+      co = await startTestCoordinator({ tickMs: 1e9, alertTickMs: 1e9 }, { clock, store });
       const job = await addJob(co, {
         rounds: { unitsPerRound: 4, quorum: 1, deadlineMs: 60_000, leaseMs: 30_000 },
       });
