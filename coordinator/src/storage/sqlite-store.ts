@@ -12,11 +12,11 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
 import { assertRound, JOBS_SQL, newJobValues, versionValues } from './sql/jobs-sql.ts';
 import { MIGRATE_SQL } from './sql/migrate-sql.ts';
+import { VersionRetentionQueries } from './sql/retention-queries.ts';
 import { StoreQueries } from './sql/store-queries.ts';
 import { SqliteDb } from './sqlite-db.ts';
 import { SqliteRegistryStore } from './sqlite-registry.ts';
 import { SqliteReputationStore } from './sqlite-reputation.ts';
-import { SqliteVersionRetentionStore } from './sqlite-retention.ts';
 import { SqliteSecurityStore } from './sqlite-security.ts';
 import { SqliteSweepStore } from './sqlite-sweeps.ts';
 import { SqliteUsageStore } from './sqlite-usage.ts';
@@ -39,7 +39,7 @@ export class SqliteStore extends StoreQueries implements Store {
   readonly sweeps: SqliteSweepStore;
   readonly security: SqliteSecurityStore;
   readonly usage: SqliteUsageStore;
-  readonly versionRetention: SqliteVersionRetentionStore;
+  readonly versionRetention: VersionRetentionQueries;
 
   constructor(file: string) {
     const db = openDatabase(file);
@@ -51,7 +51,7 @@ export class SqliteStore extends StoreQueries implements Store {
     this.sweeps = new SqliteSweepStore(db);
     this.security = new SqliteSecurityStore(db.raw);
     this.usage = new SqliteUsageStore(db.raw);
-    this.versionRetention = new SqliteVersionRetentionStore(db.raw);
+    this.versionRetention = new VersionRetentionQueries(db);
   }
 
   private migrate(): void {

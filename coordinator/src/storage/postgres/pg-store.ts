@@ -9,12 +9,12 @@ import pg from 'pg';
 import { MIGRATIONS } from '../migrations.ts';
 import { assertRound, JOBS_SQL, newJobValues, versionValues } from '../sql/jobs-sql.ts';
 import { MIGRATE_SQL } from '../sql/migrate-sql.ts';
+import { VersionRetentionQueries } from '../sql/retention-queries.ts';
 import { StoreQueries } from '../sql/store-queries.ts';
 import type { JobRecord, Store, VersionRecord } from '../store.ts';
 import { PgDb } from './pg-db.ts';
 import { PgRegistryStore } from './pg-registry.ts';
 import { PgReputationStore } from './pg-reputation.ts';
-import { PgVersionRetentionStore } from './pg-retention.ts';
 import { PgSecurityStore } from './pg-security.ts';
 import { PgSweepStore } from './pg-sweeps.ts';
 import { PgUsageStore } from './pg-usage.ts';
@@ -41,7 +41,7 @@ export class PgStore extends StoreQueries implements Store {
   readonly security: PgSecurityStore;
   readonly reputation: PgReputationStore;
   readonly usage: PgUsageStore;
-  readonly versionRetention: PgVersionRetentionStore;
+  readonly versionRetention: VersionRetentionQueries;
 
   private constructor(
     private readonly db: PgDb,
@@ -53,7 +53,7 @@ export class PgStore extends StoreQueries implements Store {
     this.security = new PgSecurityStore(db.pool);
     this.reputation = new PgReputationStore(db.pool);
     this.usage = new PgUsageStore(db.pool);
-    this.versionRetention = new PgVersionRetentionStore(db.pool);
+    this.versionRetention = new VersionRetentionQueries(db);
   }
 
   /** The pool, shared with the PostgreSQL blob store. */
