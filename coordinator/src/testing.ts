@@ -3,11 +3,19 @@
  * the real loader runs), and a coordinator started on a free port with its own temporary
  * DATA_DIR. Used by the coordinator's tests and by the runtime's integration tests.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { type JobSpecInput, jobSpecSchema, MODEL_PRESETS, mulberry32 } from '@gridtab/shared';
+import {
+  type JobSpecInput,
+  jobSpecSchema,
+  MODEL_PRESETS,
+  mulberry32,
+  type UpdateMeta,
+  type WorkUnit,
+} from '@gridtab/shared';
 import { type CoordinatorDeps, createCoordinator, type RunningCoordinator } from './app.ts';
 import { FASHION_MNIST_ID } from './bootstrap.ts';
 import { type CoordinatorConfig, configFromEnv } from './config.ts';
@@ -103,4 +111,19 @@ export async function addJob(co: RunningCoordinator, spec: Partial<JobSpecInput>
   const job = await createJob(co, jobSpecSchema.parse({ ...TEST_JOB, ...spec }));
   await co.scheduler.openRound(job);
   return job;
+}
+
+/** The metadata a contributor sends with `payload` as its fp32 update for `unit`. */
+export function updateMetaFor(unit: WorkUnit, payload: Uint8Array): UpdateMeta {
+  return {
+    leaseId: unit.leaseId,
+    unitId: unit.unitId,
+    baseVersionId: unit.baseVersionId,
+    numSamples: unit.batchSize * unit.localSteps,
+    codec: 'fp32',
+    checksum: createHash('sha256').update(payload).digest('hex'),
+    loss: 1,
+    trainMs: 10,
+    backend: 'cpu',
+  };
 }

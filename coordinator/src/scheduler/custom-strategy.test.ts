@@ -2,13 +2,12 @@
  * A new strategy is a file and a registration: a tiny one registered here (half of the mean
  * delta, rounds closing at two updates) runs through the unchanged scheduler.
  */
-import { createHash } from 'node:crypto';
-import { type JobSpec, jobSpecSchema, type UpdateMeta } from '@gridtab/shared';
+import { type JobSpec, jobSpecSchema } from '@gridtab/shared';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
 import { afterEach, expect, it } from 'vitest';
 import { registerStrategy } from '../strategies/index.ts';
 import { unregisterStrategy } from '../strategies/registry.ts';
-import { startTestCoordinator, TEST_JOB, type TestCoordinator } from '../testing.ts';
+import { startTestCoordinator, TEST_JOB, type TestCoordinator, updateMetaFor } from '../testing.ts';
 import { createJob } from './jobs.ts';
 
 const PARAMS = 101_770; // the MLP preset
@@ -41,18 +40,7 @@ it('runs a registered test strategy through the scheduler: its schedule and its 
   const payload = new Uint8Array(new Float32Array(PARAMS).fill(1).buffer);
   for (const who of ['a', 'b']) {
     const unit = (await co.scheduler.requestUnit(who)).unit!;
-    const meta: UpdateMeta = {
-      leaseId: unit.leaseId,
-      unitId: unit.unitId,
-      baseVersionId: unit.baseVersionId,
-      numSamples: unit.batchSize * unit.localSteps,
-      codec: 'fp32',
-      checksum: createHash('sha256').update(payload).digest('hex'),
-      loss: 1,
-      trainMs: 10,
-      backend: 'cpu',
-    };
-    await co.scheduler.submit(who, meta, payload);
+    await co.scheduler.submit(who, updateMetaFor(unit, payload), payload);
   }
   await co.scheduler.idle();
   // Two of three units made the version (fedavg's quorum 1 would wait for the third).

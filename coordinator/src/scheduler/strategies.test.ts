@@ -9,7 +9,7 @@ import { bytesToFloat32 } from '@gridtab/shared/tf';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.ts';
 import { strategyFor } from '../strategies/index.ts';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.ts';
+import { addJob, startTestCoordinator, type TestCoordinator, updateMetaFor } from '../testing.ts';
 import { poolUnitIndex } from './pool.ts';
 import { planShards, roundPositions } from './shard-plan.ts';
 
@@ -29,18 +29,7 @@ async function take(co: TestCoordinator, who: string): Promise<WorkUnit> {
 }
 
 function submit(co: TestCoordinator, who: string, unit: WorkUnit, payload = filled(0)) {
-  const meta: UpdateMeta = {
-    leaseId: unit.leaseId,
-    unitId: unit.unitId,
-    baseVersionId: unit.baseVersionId,
-    numSamples: unit.batchSize * unit.localSteps,
-    codec: 'fp32',
-    checksum: createHash('sha256').update(payload).digest('hex'),
-    loss: 1,
-    trainMs: 10,
-    backend: 'cpu',
-  };
-  return co.scheduler.submit(who, meta, payload);
+  return co.scheduler.submit(who, updateMetaFor(unit, payload), payload);
 }
 
 function filled(v: number): Uint8Array {
