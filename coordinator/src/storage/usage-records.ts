@@ -1,7 +1,7 @@
 /**
  * What usage accounting keeps in the Store: additive counters per UTC day, job and contributor
  * (migration 10). One SQL text serves SQLite and PostgreSQL: statements are written with `?`
- * placeholders and numbered for PostgreSQL by `numbered`. `add` sums into existing rows, so a
+ * placeholders and numbered for PostgreSQL by `numbered` (sql/statement.ts). `add` sums into existing rows, so a
  * batch flushed twice would count twice: the meter hands each delta to exactly one flush.
  */
 import type { Row } from './rows.ts';
@@ -138,12 +138,6 @@ export function listUsageSql(q: UsageQuery): { sql: string; params: unknown[] } 
   if (q.jobId) where.push('job_id = ?') && params.push(q.jobId);
   const clause = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
   return { sql: `SELECT * FROM usage${clause} ORDER BY day, job_id, contributor_id`, params };
-}
-
-/** PostgreSQL's placeholders ($1, $2...) for a statement written with `?`. */
-export function numbered(sql: string): string {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
 }
 
 // PostgreSQL returns BIGINT as a string; Number() reads both drivers' values.

@@ -1,13 +1,14 @@
 /** Usage counters and retention marks on PostgreSQL (see usage-records.ts): the same SQL, numbered. */
+
 import type pg from 'pg';
 import type { Row } from '../rows.ts';
+import { numbered } from '../sql/statement.ts';
 import {
   ADD_USAGE_SQL,
   addUsageParams,
   COLLECTED_SQL,
   HELD_BLOBS_SQL,
   listUsageSql,
-  numbered,
   REFERENCED_SQL,
   RELEASE_SQL,
   RELEASED_SQL,
