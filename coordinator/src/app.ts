@@ -303,7 +303,14 @@ export async function createCoordinator(
     '/models/weights/:hash',
     async (c) =>
       (await serveBlob(c.req.param('hash'), await jobOf(c))) ??
-      errorResponse(c, 'NOT_FOUND', 'no such weights'),
+      // A pruned version's row outlives its weights: say so rather than "unknown".
+      ((await store.versionRetention.prunedWeights(c.req.param('hash')))
+        ? errorResponse(
+            c,
+            'VERSION_PRUNED',
+            'retention pruned these weights: only the version record remains',
+          )
+        : errorResponse(c, 'NOT_FOUND', 'no such weights')),
   );
   app.get('/metrics', async (c) =>
     c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),

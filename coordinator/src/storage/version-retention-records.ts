@@ -33,6 +33,8 @@ export interface VersionRetentionStore {
   restore(versionId: string): Promise<void>;
   /** The sweep's last step for one version: its blobs are gone (or kept by another live row). */
   markCollected(versionId: string): Promise<void>;
+  /** Whether `hash` names the weights of a pruned version (so a miss means pruned, not unknown). */
+  prunedWeights(hash: string): Promise<boolean>;
 }
 
 export const PINNED_SQL = `SELECT version_id AS id FROM aliases
@@ -47,5 +49,7 @@ export const RELEASED_WEIGHTS_SQL = `SELECT id, hash, state_hash FROM versions
 export const ALIASED_SQL = 'SELECT 1 AS hit FROM aliases WHERE version_id = ? OR canary_version_id = ?';
 export const RESTORE_SQL = `UPDATE versions SET weights_state = NULL, pruned_at = NULL
   WHERE id = ? AND weights_state = 'released'`;
+export const PRUNED_WEIGHTS_SQL =
+  'SELECT 1 AS hit FROM versions WHERE hash = ? AND weights_state IS NOT NULL LIMIT 1';
 export const COLLECTED_WEIGHTS_SQL = `UPDATE versions SET weights_state = 'collected'
   WHERE id = ? AND weights_state = 'released'`;

@@ -292,8 +292,9 @@ describe('version pruning in a running coordinator', () => {
   let co: TestCoordinator;
   afterEach(async () => co?.destroy());
 
-  const submit = (unit: WorkUnit, who: string) => {
-    const payload = new Uint8Array(new Float32Array(101_770).buffer);
+  // Each round's delta differs, so versions have distinct weight blobs.
+  const submit = (unit: WorkUnit, who: string, step = 0) => {
+    const payload = new Uint8Array(new Float32Array(101_770).fill(step * 1e-3).buffer);
     const meta: UpdateMeta = {
       leaseId: unit.leaseId,
       unitId: unit.unitId,
@@ -320,7 +321,7 @@ describe('version pruning in a running coordinator', () => {
       rounds: { unitsPerRound: 1, quorum: 1, deadlineMs: 60_000, leaseMs: 30_000 },
     });
     for (let round = 0; round < 5; round++) {
-      await submit((await co.scheduler.requestUnit('a')).unit!, 'a');
+      await submit((await co.scheduler.requestUnit('a')).unit!, 'a', round + 1);
       await co.scheduler.idle();
     }
     const report = await co.usage.retention.collect();
@@ -340,6 +341,14 @@ describe('version pruning in a running coordinator', () => {
     await expect(
       co.registry.moveAlias(model!.name, 'production', { versionId: pruned[0].id }),
     ).rejects.toMatchObject({ code: 'VERSION_PRUNED' });
+    // The raw content-addressed route tells a pruned version's weights from unknown ones.
+    for (const v of versions) {
+      const raw = await fetch(`${co.url}/models/weights/${v.hash}`);
+      const body = raw.status === 200 ? null : (await raw.json()).error.code;
+      expect([v.id, raw.status, body]).toEqual(v.pruned ? [v.id, 410, 'VERSION_PRUNED'] : [v.id, 200, null]);
+    }
+    const unknown = await fetch(`${co.url}/models/weights/${'0'.repeat(64)}`);
+    expect([unknown.status, (await unknown.json()).error.code]).toEqual([404, 'NOT_FOUND']);
     const metrics = await (await fetch(`${co.url}/metrics`)).text();
     expect(metrics).toContain(`gridtab_retention_versions_pruned_total ${pruned.length}`);
   });

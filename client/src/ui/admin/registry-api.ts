@@ -15,6 +15,8 @@ export interface RegistryVersion {
   metrics: VersionMetrics;
   /** The dataset version it was trained on (absent from coordinators before datasets had versions). */
   dataset?: { name: string; version: number; hash: string } | null;
+  /** True when retention pruned its weights: the record and lineage stay, it cannot be loaded or aliased. */
+  pruned?: boolean;
 }
 
 export interface AliasMove {

@@ -8,6 +8,7 @@ import {
   COLLECTED_WEIGHTS_SQL,
   PINNED_SQL,
   PRUNE_SQL,
+  PRUNED_WEIGHTS_SQL,
   pruneParams,
   RELEASED_WEIGHTS_SQL,
   RESTORE_SQL,
@@ -47,5 +48,9 @@ export class VersionRetentionQueries implements VersionRetentionStore {
 
   async markCollected(versionId: string): Promise<void> {
     await this.sql.run(COLLECTED_WEIGHTS_SQL, [versionId]);
+  }
+
+  async prunedWeights(hash: string): Promise<boolean> {
+    return (await this.sql.one(PRUNED_WEIGHTS_SQL, [hash])) !== null;
   }
 }
