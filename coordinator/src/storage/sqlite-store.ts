@@ -12,14 +12,14 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
 import { assertRound, JOBS_SQL, newJobValues, versionValues } from './sql/jobs-sql.ts';
 import { MIGRATE_SQL } from './sql/migrate-sql.ts';
+import { ReputationQueries } from './sql/reputation-sql.ts';
 import { VersionRetentionQueries } from './sql/retention-queries.ts';
+import { SecurityQueries } from './sql/security-sql.ts';
 import { StoreQueries } from './sql/store-queries.ts';
+import { UsageQueries } from './sql/usage-queries.ts';
 import { SqliteDb } from './sqlite-db.ts';
 import { SqliteRegistryStore } from './sqlite-registry.ts';
-import { SqliteReputationStore } from './sqlite-reputation.ts';
-import { SqliteSecurityStore } from './sqlite-security.ts';
 import { SqliteSweepStore } from './sqlite-sweeps.ts';
-import { SqliteUsageStore } from './sqlite-usage.ts';
 import type { JobRecord, Store, VersionRecord } from './store.ts';
 
 /** Opens (creating its folder) and configures the database file; `:memory:` for tests. */
@@ -35,10 +35,10 @@ function openDatabase(file: string): SqliteDb {
 export class SqliteStore extends StoreQueries implements Store {
   private readonly db: SqliteDb;
   readonly registry: SqliteRegistryStore;
-  readonly reputation: SqliteReputationStore;
+  readonly reputation: ReputationQueries;
   readonly sweeps: SqliteSweepStore;
-  readonly security: SqliteSecurityStore;
-  readonly usage: SqliteUsageStore;
+  readonly security: SecurityQueries;
+  readonly usage: UsageQueries;
   readonly versionRetention: VersionRetentionQueries;
 
   constructor(file: string) {
@@ -47,10 +47,10 @@ export class SqliteStore extends StoreQueries implements Store {
     this.db = db;
     this.migrate();
     this.registry = new SqliteRegistryStore(db);
-    this.reputation = new SqliteReputationStore(db.raw);
+    this.reputation = new ReputationQueries(db);
     this.sweeps = new SqliteSweepStore(db);
-    this.security = new SqliteSecurityStore(db.raw);
-    this.usage = new SqliteUsageStore(db.raw);
+    this.security = new SecurityQueries(db);
+    this.usage = new UsageQueries(db);
     this.versionRetention = new VersionRetentionQueries(db);
   }
 

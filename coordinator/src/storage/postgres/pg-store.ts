@@ -9,15 +9,15 @@ import pg from 'pg';
 import { MIGRATIONS } from '../migrations.ts';
 import { assertRound, JOBS_SQL, newJobValues, versionValues } from '../sql/jobs-sql.ts';
 import { MIGRATE_SQL } from '../sql/migrate-sql.ts';
+import { ReputationQueries } from '../sql/reputation-sql.ts';
 import { VersionRetentionQueries } from '../sql/retention-queries.ts';
+import { SecurityQueries } from '../sql/security-sql.ts';
 import { StoreQueries } from '../sql/store-queries.ts';
+import { UsageQueries } from '../sql/usage-queries.ts';
 import type { JobRecord, Store, VersionRecord } from '../store.ts';
 import { PgDb } from './pg-db.ts';
 import { PgRegistryStore } from './pg-registry.ts';
-import { PgReputationStore } from './pg-reputation.ts';
-import { PgSecurityStore } from './pg-security.ts';
 import { PgSweepStore } from './pg-sweeps.ts';
-import { PgUsageStore } from './pg-usage.ts';
 
 /** Any key: it only has to be the same in every GridTab process sharing the database. */
 const MIGRATION_LOCK = 7_246_001;
@@ -38,9 +38,9 @@ async function migrate(db: PgDb): Promise<void> {
 export class PgStore extends StoreQueries implements Store {
   readonly registry: PgRegistryStore;
   readonly sweeps: PgSweepStore;
-  readonly security: PgSecurityStore;
-  readonly reputation: PgReputationStore;
-  readonly usage: PgUsageStore;
+  readonly security: SecurityQueries;
+  readonly reputation: ReputationQueries;
+  readonly usage: UsageQueries;
   readonly versionRetention: VersionRetentionQueries;
 
   private constructor(
@@ -50,9 +50,9 @@ export class PgStore extends StoreQueries implements Store {
     super(db);
     this.registry = new PgRegistryStore(db);
     this.sweeps = new PgSweepStore(db);
-    this.security = new PgSecurityStore(db.pool);
-    this.reputation = new PgReputationStore(db.pool);
-    this.usage = new PgUsageStore(db.pool);
+    this.security = new SecurityQueries(db);
+    this.reputation = new ReputationQueries(db);
+    this.usage = new UsageQueries(db);
     this.versionRetention = new VersionRetentionQueries(db);
   }
 
