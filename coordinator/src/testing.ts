@@ -113,17 +113,25 @@ export async function addJob(co: RunningCoordinator, spec: Partial<JobSpecInput>
   return job;
 }
 
-/** The metadata a contributor sends with `payload` as its fp32 update for `unit`. */
-export function updateMetaFor(unit: WorkUnit, payload: Uint8Array): UpdateMeta {
+/**
+ * The metadata a contributor sends with `payload` as its update for `unit`, in the unit's codec
+ * and with the unit's full sample count; `extra` overrides any field.
+ */
+export function updateMetaFor(
+  unit: WorkUnit,
+  payload: Uint8Array,
+  extra: Partial<UpdateMeta> = {},
+): UpdateMeta {
   return {
     leaseId: unit.leaseId,
     unitId: unit.unitId,
     baseVersionId: unit.baseVersionId,
     numSamples: unit.batchSize * unit.localSteps,
-    codec: 'fp32',
+    codec: unit.codec.name,
     checksum: createHash('sha256').update(payload).digest('hex'),
     loss: 1,
     trainMs: 10,
     backend: 'cpu',
+    ...extra,
   };
 }

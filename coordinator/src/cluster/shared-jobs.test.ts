@@ -4,11 +4,10 @@
  * coordinators in this process share a fresh PostgreSQL database and Redis; one owns the job, the
  * other pauses and cancels it, and the owner must honour each at its next request and submit.
  */
-import { createHash } from 'node:crypto';
 import type { WorkUnit } from '@gridtab/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../storage/postgres/test-db.ts';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.ts';
+import { addJob, startTestCoordinator, type TestCoordinator, updateMetaFor } from '../testing.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PARAMS = 101_770;
@@ -40,19 +39,7 @@ describe('job changes made by a process that does not own the job', () => {
       (await owner.scheduler.requestUnit(who)).unit;
     const submit = (who: string, u: WorkUnit) => {
       const payload = new Uint8Array(PARAMS * 4);
-      const checksum = createHash('sha256').update(payload).digest('hex');
-      const meta = {
-        leaseId: u.leaseId,
-        unitId: u.unitId,
-        baseVersionId: u.baseVersionId,
-        numSamples: 320,
-        codec: 'fp32' as const,
-        checksum,
-        loss: 1,
-        trainMs: 10,
-        backend: 'cpu' as const,
-      };
-      return owner.scheduler.submit(who, meta, payload);
+      return owner.scheduler.submit(who, updateMetaFor(u, payload), payload);
     };
     const [a, b, c] = [await take('a'), await take('b'), await take('c')];
     expect(other.scheduler.roundOf(job.id)).toBeUndefined(); // the other process does not run it

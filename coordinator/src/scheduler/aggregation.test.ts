@@ -1,29 +1,15 @@
 /** The scheduler closes a round with the rule its job names, not always the mean. */
-import { sha256Hex, type WorkUnit } from '@gridtab/shared';
+import type { WorkUnit } from '@gridtab/shared';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.ts';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.ts';
+import { addJob, startTestCoordinator, type TestCoordinator, updateMetaFor } from '../testing.ts';
 
 const PARAMS = 101_770; // the MLP preset
 
 async function submit(co: TestCoordinator, who: string, unit: WorkUnit, value: number) {
   const payload = new Uint8Array(new Float32Array(PARAMS).fill(value).buffer);
-  await co.scheduler.submit(
-    who,
-    {
-      leaseId: unit.leaseId,
-      unitId: unit.unitId,
-      baseVersionId: unit.baseVersionId,
-      numSamples: 320,
-      codec: 'fp32',
-      checksum: await sha256Hex(payload),
-      loss: 1,
-      trainMs: 10,
-      backend: 'cpu',
-    },
-    payload,
-  );
+  await co.scheduler.submit(who, updateMetaFor(unit, payload), payload);
 }
 
 describe('scheduler aggregation rules', () => {
@@ -36,22 +22,14 @@ describe('scheduler aggregation rules', () => {
     const job = await addJob(co);
     const unit = (await co.scheduler.requestUnit('attacker')).unit!;
     const payload = new Uint8Array(PARAMS * 4);
-    const meta = {
-      leaseId: unit.leaseId,
-      unitId: unit.unitId,
-      baseVersionId: unit.baseVersionId,
-      numSamples: unit.batchSize * unit.localSteps + 1,
-      codec: 'fp32' as const,
-      checksum: await sha256Hex(payload),
-      loss: 1,
-      trainMs: 10,
-      backend: 'cpu' as const,
-    };
-    await expect(co.scheduler.submit('attacker', meta, payload)).rejects.toMatchObject({
+    const meta = updateMetaFor(unit, payload);
+    await expect(
+      co.scheduler.submit('attacker', { ...meta, numSamples: meta.numSamples + 1 }, payload),
+    ).rejects.toMatchObject({
       code: 'BAD_REQUEST',
     });
     expect(await co.store.listUpdates(job.id, 1)).toEqual([]);
-    await co.scheduler.submit('attacker', { ...meta, numSamples: unit.batchSize * unit.localSteps }, payload);
+    await co.scheduler.submit('attacker', meta, payload);
     expect(await co.store.listUpdates(job.id, 1)).toHaveLength(1);
   });
 

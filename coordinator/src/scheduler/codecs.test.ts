@@ -3,33 +3,14 @@
  * and a payload that is corrupted, truncated or in another codec refused with its code before
  * anything is stored.
  */
-import { type CodecSpec, sha256Hex, type UpdateMeta, type WorkUnit } from '@gridtab/shared';
+import type { CodecSpec, UpdateMeta } from '@gridtab/shared';
 import { codecFor } from '@gridtab/shared/codecs';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.ts';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.ts';
+import { addJob, startTestCoordinator, type TestCoordinator, updateMetaFor } from '../testing.ts';
 
 const PARAMS = 101_770; // the MLP preset
-
-async function metaFor(
-  unit: WorkUnit,
-  payload: Uint8Array,
-  extra: Partial<UpdateMeta> = {},
-): Promise<UpdateMeta> {
-  return {
-    leaseId: unit.leaseId,
-    unitId: unit.unitId,
-    baseVersionId: unit.baseVersionId,
-    numSamples: 320,
-    codec: unit.codec.name,
-    checksum: await sha256Hex(payload),
-    loss: 1,
-    trainMs: 10,
-    backend: 'cpu',
-    ...extra,
-  };
-}
 
 function delta(): Float32Array {
   return Float32Array.from({ length: PARAMS }, (_, i) => Math.sin(i) * 1e-3);
@@ -54,7 +35,7 @@ describe('scheduler with codecs', () => {
       const codec = codecFor(spec);
       const payload = await codec.encode(delta(), { residual: null });
       expect(payload.byteLength).toBeLessThan(PARAMS * 4);
-      await co.scheduler.submit('a', await metaFor(unit, payload), payload);
+      await co.scheduler.submit('a', updateMetaFor(unit, payload), payload);
       const [stored] = await co.store.listUpdates(job.id, 1);
       const values = bytesToFloat32((await co.blobs.get(stored.blobHash))!);
       expect(Array.from(values)).toEqual(Array.from(codec.decode(payload, PARAMS)));
@@ -74,18 +55,18 @@ describe('scheduler with codecs', () => {
         (e) => e.code,
       );
     // The meta's checksum is of the payload as sent; one bit changed on the way is caught.
-    expect(await refuse(flipped, await metaFor(unit, payload))).toBe('CHECKSUM_MISMATCH');
+    expect(await refuse(flipped, updateMetaFor(unit, payload))).toBe('CHECKSUM_MISMATCH');
     const cut = payload.subarray(0, payload.length - 3);
-    expect(await refuse(cut, await metaFor(unit, cut))).toBe('UNDECODABLE_UPDATE');
+    expect(await refuse(cut, updateMetaFor(unit, cut))).toBe('UNDECODABLE_UPDATE');
     const fp32 = new Uint8Array(PARAMS * 4);
-    expect(await refuse(fp32, await metaFor(unit, fp32, { codec: 'fp32' }))).toBe('UNDECODABLE_UPDATE');
+    expect(await refuse(fp32, updateMetaFor(unit, fp32, { codec: 'fp32' }))).toBe('UNDECODABLE_UPDATE');
     const short = await codecFor(unit.codec).encode(new Float32Array(PARAMS - 1));
-    expect(await refuse(short, await metaFor(unit, short))).toBe('WRONG_SHAPE');
+    expect(await refuse(short, updateMetaFor(unit, short))).toBe('WRONG_SHAPE');
     const nan = delta();
     nan[3] = Number.NaN;
     const poisoned = await codecFor(unit.codec).encode(nan);
-    expect(await refuse(poisoned, await metaFor(unit, poisoned))).toBe('NON_FINITE');
+    expect(await refuse(poisoned, updateMetaFor(unit, poisoned))).toBe('NON_FINITE');
     expect(await co.store.listUpdates(job.id, 1)).toEqual([]);
-    expect(await refuse(payload, await metaFor(unit, payload))).toBe('accepted');
+    expect(await refuse(payload, updateMetaFor(unit, payload))).toBe('accepted');
   });
 });

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.ts';
 import { SqliteStore } from '../storage/sqlite-store.ts';
 import type { Store } from '../storage/store.ts';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.ts';
+import { addJob, startTestCoordinator, type TestCoordinator, updateMetaFor } from '../testing.ts';
 
 const PARAMS = 101_770; // the MLP preset
 
@@ -17,20 +17,9 @@ async function take(co: TestCoordinator, who: string): Promise<WorkUnit> {
   return offer.unit;
 }
 
-function meta(unit: WorkUnit, extra: Partial<UpdateMeta> = {}): UpdateMeta {
-  return {
-    leaseId: unit.leaseId,
-    unitId: unit.unitId,
-    baseVersionId: unit.baseVersionId,
-    numSamples: unit.batchSize * unit.localSteps,
-    codec: 'fp32',
-    checksum: '', // filled in by submit() from the payload
-    loss: 1,
-    trainMs: 10,
-    backend: 'cpu',
-    ...extra,
-  };
-}
+/** The unit's update metadata, its checksum left for submit() to take from the payload it sends. */
+const meta = (unit: WorkUnit, extra: Partial<UpdateMeta> = {}): UpdateMeta =>
+  updateMetaFor(unit, new Uint8Array(0), { checksum: '', ...extra });
 
 function submit(co: TestCoordinator, who: string, m: UpdateMeta, payload: Uint8Array) {
   const checksum = m.checksum || createHash('sha256').update(payload).digest('hex');

@@ -3,8 +3,7 @@
  * results and restarts; DiLoCo's AdamW units and persisted outer momentum; leases that follow a
  * contributor's speed; and every shard in exactly one accepted aggregate per pass under churn.
  */
-import { createHash } from 'node:crypto';
-import { mulberry32, type UpdateMeta, type WorkUnit } from '@gridtab/shared';
+import { mulberry32, type WorkUnit } from '@gridtab/shared';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.ts';
@@ -147,18 +146,7 @@ describe('scheduler strategies', () => {
       for (const w of ['p', 'q', 'r']) offered.push((await again.scheduler.requestUnit(w)).unit!);
       expect(offered.map((u) => u.unitId)).toEqual([units[0].unitId, units[2].unitId, `${job.id}.async.u4`]);
       expect(again.scheduler.poolOf(job.id)?.buffered).toBe(2);
-      const m = (u: WorkUnit, payload: Uint8Array): UpdateMeta => ({
-        leaseId: u.leaseId,
-        unitId: u.unitId,
-        baseVersionId: u.baseVersionId,
-        numSamples: 320,
-        codec: 'fp32',
-        checksum: createHash('sha256').update(payload).digest('hex'),
-        loss: 1,
-        trainMs: 1,
-        backend: 'cpu',
-      });
-      await again.scheduler.submit('p', m(offered[0], filled(0)), filled(0));
+      await again.scheduler.submit('p', updateMetaFor(offered[0], filled(0)), filled(0));
       await again.scheduler.idle();
       expect((await again.store.listVersions(job.id))[1].unitIds.sort()).toEqual(
         [units[0].unitId, units[1].unitId, units[3].unitId].sort(),
@@ -360,21 +348,7 @@ describe('scheduler strategies', () => {
       for (const w of ['a', 'b']) next.push((await again.scheduler.requestUnit(w)).unit!);
       for (const u of next) {
         const payload = filled(0.02);
-        await again.scheduler.submit(
-          u === next[0] ? 'a' : 'b',
-          {
-            leaseId: u.leaseId,
-            unitId: u.unitId,
-            baseVersionId: u.baseVersionId,
-            numSamples: 320,
-            codec: 'fp32',
-            checksum: createHash('sha256').update(payload).digest('hex'),
-            loss: 1,
-            trainMs: 1,
-            backend: 'cpu',
-          },
-          payload,
-        );
+        await again.scheduler.submit(u === next[0] ? 'a' : 'b', updateMetaFor(u, payload), payload);
       }
       await again.scheduler.idle();
       const v2 = (await again.store.listVersions(job.id))[2];

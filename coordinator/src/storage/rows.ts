@@ -12,6 +12,8 @@ import type {
   ImportedVersionRecord,
   ModelRecord,
 } from './registry-records.ts';
+import type { ReputationRecord, SpotCheckRecord } from './reputation-records.ts';
+import type { AuditRecord } from './security-records.ts';
 import type {
   BanRecord,
   ContributorRecord,
@@ -140,4 +142,36 @@ export const toBan = (r: Row): BanRecord => ({
   contributorId: r.contributor_id as string,
   reason: r.reason as string,
   bannedAt: r.banned_at as string,
+});
+
+export const toCheck = (r: Row): SpotCheckRecord => ({
+  updateId: r.update_id as string,
+  jobId: r.job_id as string,
+  round: r.round as number,
+  unitId: r.unit_id as string,
+  contributorId: r.contributor_id as string,
+  backend: (r.backend as string | null) ?? null,
+  passed: r.passed === 1,
+  distance: r.distance as number,
+  replicaHash: r.replica_hash as string,
+  createdAt: r.created_at as string,
+});
+
+export const toReputation = (r: Row): ReputationRecord => ({
+  contributorId: r.contributor_id as string,
+  checksPassed: r.checks_passed as number,
+  checksFailed: r.checks_failed as number,
+  quarantined: r.quarantined === 1,
+  updatedAt: r.updated_at as string,
+});
+
+export const toAudit = (r: Row): AuditRecord => ({
+  // PostgreSQL's seq is a BIGINT, read as a string; Number() reads both drivers' values.
+  seq: Number(r.seq),
+  at: r.at as string,
+  actor: r.actor as string,
+  action: r.action as string,
+  target: r.target as string,
+  address: r.address as string,
+  detail: (r.detail as string | null) ?? null,
 });

@@ -39,18 +39,3 @@ export interface SecurityStore {
    */
   deleteIdleContributors(seenBefore: string): Promise<number>;
 }
-
-/** The WHERE clause both dialects share for idle contributors; `?` is the cutoff. */
-export const IDLE_CONTRIBUTORS = `units_done = 0 AND last_seen < ?
-  AND id NOT IN (SELECT contributor_id FROM contributor_bans)
-  AND id NOT IN (SELECT contributor_id FROM reputation)`;
-
-export const toAudit = (r: Record<string, unknown>): AuditRecord => ({
-  seq: Number(r.seq),
-  at: r.at as string,
-  actor: r.actor as string,
-  action: r.action as string,
-  target: r.target as string,
-  address: r.address as string,
-  detail: (r.detail as string | null) ?? null,
-});

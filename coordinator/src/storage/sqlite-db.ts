@@ -5,9 +5,9 @@
  */
 import type Database from 'better-sqlite3';
 import type { Row } from './rows.ts';
-import { type Sql, type Statement, sqliteText } from './sql/statement.ts';
+import { type Db, type Statement, type Step, sqliteText } from './sql/statement.ts';
 
-export class SqliteDb implements Sql {
+export class SqliteDb implements Db {
   constructor(readonly raw: Database.Database) {}
 
   one(s: Statement, params: unknown[] = []): Row | null {
@@ -25,6 +25,22 @@ export class SqliteDb implements Sql {
   /** Runs text as written (several statements, no parameters): a migration. */
   exec(text: string): void {
     this.raw.exec(text);
+  }
+
+  batch(steps: Step[]): Row[][] {
+    if (steps.length === 0) return [];
+    // A batch repeats a statement (one upsert a row): each text is prepared once.
+    const prepared = new Map<string, Database.Statement>();
+    return this.transaction(() =>
+      steps.map(([s, params]) => {
+        const text = sqliteText(s);
+        const stmt = prepared.get(text) ?? this.raw.prepare(text);
+        prepared.set(text, stmt);
+        if (stmt.reader) return stmt.all(...params) as Row[];
+        stmt.run(...params);
+        return [];
+      }),
+    );
   }
 
   /** Runs `work` in one transaction (better-sqlite3's: committed on return, rolled back on throw). */

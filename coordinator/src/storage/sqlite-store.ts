@@ -3,24 +3,20 @@
  * returned is on disk, so acknowledged jobs, updates and versions survive a crash or SIGKILL.
  * better-sqlite3 is synchronous, so each method runs its statements (and transactions) in one
  * go and returns an already-settled Promise to fit the async Store interface. The statements are
- * the ones PostgreSQL runs too (sql/); single-statement methods are shared (sql/store-queries.ts).
+ * the ones PostgreSQL runs too (sql/); methods of one statement or a fixed batch are shared
+ * (sql/store-queries.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { JobStatus } from '@gridtab/shared';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
-import { assertRound, JOBS_SQL, newJobValues, versionValues } from './sql/jobs-sql.ts';
+import { assertRound, JOBS_SQL, versionValues } from './sql/jobs-sql.ts';
 import { MIGRATE_SQL } from './sql/migrate-sql.ts';
-import { VersionRetentionQueries } from './sql/retention-queries.ts';
 import { StoreQueries } from './sql/store-queries.ts';
 import { SqliteDb } from './sqlite-db.ts';
 import { SqliteRegistryStore } from './sqlite-registry.ts';
-import { SqliteReputationStore } from './sqlite-reputation.ts';
-import { SqliteSecurityStore } from './sqlite-security.ts';
-import { SqliteSweepStore } from './sqlite-sweeps.ts';
-import { SqliteUsageStore } from './sqlite-usage.ts';
-import type { JobRecord, Store, VersionRecord } from './store.ts';
+import type { Store, VersionRecord } from './store.ts';
 
 /** Opens (creating its folder) and configures the database file; `:memory:` for tests. */
 function openDatabase(file: string): SqliteDb {
@@ -35,11 +31,6 @@ function openDatabase(file: string): SqliteDb {
 export class SqliteStore extends StoreQueries implements Store {
   private readonly db: SqliteDb;
   readonly registry: SqliteRegistryStore;
-  readonly reputation: SqliteReputationStore;
-  readonly sweeps: SqliteSweepStore;
-  readonly security: SqliteSecurityStore;
-  readonly usage: SqliteUsageStore;
-  readonly versionRetention: VersionRetentionQueries;
 
   constructor(file: string) {
     const db = openDatabase(file);
@@ -47,11 +38,6 @@ export class SqliteStore extends StoreQueries implements Store {
     this.db = db;
     this.migrate();
     this.registry = new SqliteRegistryStore(db);
-    this.reputation = new SqliteReputationStore(db.raw);
-    this.sweeps = new SqliteSweepStore(db);
-    this.security = new SqliteSecurityStore(db.raw);
-    this.usage = new SqliteUsageStore(db.raw);
-    this.versionRetention = new VersionRetentionQueries(db);
   }
 
   private migrate(): void {
@@ -64,13 +50,6 @@ export class SqliteStore extends StoreQueries implements Store {
         this.db.run(MIGRATE_SQL.record, [m.version]);
       });
     }
-  }
-
-  async createJob(job: JobRecord, initial: VersionRecord): Promise<void> {
-    this.db.transaction(() => {
-      this.db.run(JOBS_SQL.insertJob, newJobValues(job, initial));
-      this.db.run(JOBS_SQL.insertVersion, versionValues(initial));
-    });
   }
 
   async commitVersion(version: VersionRecord, nextRound: number, status: JobStatus): Promise<void> {

@@ -1,14 +1,13 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jobSpecSchema, MODEL_PRESETS, type UpdateMeta, type WorkUnit } from '@gridtab/shared';
+import { jobSpecSchema, MODEL_PRESETS, type WorkUnit } from '@gridtab/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../config.ts';
 import { type BlobStore, FileBlobStore } from '../storage/blob-store.ts';
 import { SqliteStore } from '../storage/sqlite-store.ts';
 import type { Store, UpdateRecord, VersionRecord } from '../storage/store.ts';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.ts';
+import { addJob, startTestCoordinator, type TestCoordinator, updateMetaFor } from '../testing.ts';
 import { Retention } from './retention.ts';
 
 const at = '2026-01-01T00:00:00Z';
@@ -162,18 +161,7 @@ describe('retention in a running coordinator', () => {
     const values = new Float32Array(101_770);
     values[k] = 1e-3; // distinct bytes per update, so each has its own blob
     const payload = new Uint8Array(values.buffer);
-    const meta: UpdateMeta = {
-      leaseId: unit.leaseId,
-      unitId: unit.unitId,
-      baseVersionId: unit.baseVersionId,
-      numSamples: 320,
-      codec: 'fp32',
-      checksum: createHash('sha256').update(payload).digest('hex'),
-      loss: 1,
-      trainMs: 5,
-      backend: 'wasm',
-    };
-    return co.scheduler.submit(who, meta, payload);
+    return co.scheduler.submit(who, updateMetaFor(unit, payload), payload);
   };
 
   it('frees committed updates, never the open round nor the version an alias points at; storage drops', async () => {

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { UpdateMeta, WorkUnit } from '@gridtab/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.ts';
 import { configFromEnv } from '../config.ts';
-import { addJob, startTestCoordinator, TEST_JOB, type TestCoordinator } from '../testing.ts';
+import { addJob, startTestCoordinator, TEST_JOB, type TestCoordinator, updateMetaFor } from '../testing.ts';
 
 const PARAMS = 101_770; // the MLP preset
 const SAMPLES = 32 * 10; // TEST_JOB: batch 32, 10 local steps
@@ -17,18 +16,7 @@ async function take(co: TestCoordinator, who: string): Promise<WorkUnit> {
 
 function submit(co: TestCoordinator, who: string, unit: WorkUnit, extra: Partial<UpdateMeta> = {}) {
   const payload = new Uint8Array(PARAMS * 4);
-  const meta: UpdateMeta = {
-    leaseId: unit.leaseId,
-    unitId: unit.unitId,
-    baseVersionId: unit.baseVersionId,
-    numSamples: SAMPLES,
-    codec: 'fp32',
-    checksum: createHash('sha256').update(payload).digest('hex'),
-    loss: 1,
-    trainMs: 100,
-    backend: 'cpu',
-    ...extra,
-  };
+  const meta = updateMetaFor(unit, payload, { trainMs: 100, ...extra });
   return co.scheduler.submit(who, meta, payload).then(() => payload.byteLength);
 }
 

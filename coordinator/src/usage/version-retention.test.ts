@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,6 @@ import {
   jobSpecSchema,
   MODEL_PRESETS,
   sweepSpecSchema,
-  type UpdateMeta,
   type WorkUnit,
 } from '@gridtab/shared';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -17,7 +15,7 @@ import { PgStore } from '../storage/postgres/pg-store.ts';
 import { createTestDatabase, type TestDatabase } from '../storage/postgres/test-db.ts';
 import { SqliteStore } from '../storage/sqlite-store.ts';
 import type { Store, VersionRecord } from '../storage/store.ts';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.ts';
+import { addJob, startTestCoordinator, type TestCoordinator, updateMetaFor } from '../testing.ts';
 import { Retention } from './retention.ts';
 import { usageConfigFromEnv } from './usage-config.ts';
 
@@ -295,18 +293,7 @@ describe('version pruning in a running coordinator', () => {
   // Each round's delta differs, so versions have distinct weight blobs.
   const submit = (unit: WorkUnit, who: string, step = 0) => {
     const payload = new Uint8Array(new Float32Array(101_770).fill(step * 1e-3).buffer);
-    const meta: UpdateMeta = {
-      leaseId: unit.leaseId,
-      unitId: unit.unitId,
-      baseVersionId: unit.baseVersionId,
-      numSamples: 320,
-      codec: 'fp32',
-      checksum: createHash('sha256').update(payload).digest('hex'),
-      loss: 1,
-      trainMs: 5,
-      backend: 'wasm',
-    };
-    return co.scheduler.submit(who, meta, payload);
+    return co.scheduler.submit(who, updateMetaFor(unit, payload), payload);
   };
 
   it('the API shows pruned versions; their weights and an alias onto them get VERSION_PRUNED', async () => {

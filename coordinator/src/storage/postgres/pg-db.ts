@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import type { Row } from '../rows.ts';
-import { postgresText, type Sql, type Statement } from '../sql/statement.ts';
+import { type Db, postgresText, type Sql, type Statement, type Step } from '../sql/statement.ts';
 import { type Queryable, transaction } from './pg-tx.ts';
 
 export class PgSql implements Sql {
@@ -41,9 +41,18 @@ export class PgSql implements Sql {
 }
 
 /** The pool's executor, with transactions on one connection. */
-export class PgDb extends PgSql {
+export class PgDb extends PgSql implements Db {
   constructor(readonly pool: pg.Pool) {
     super(pool);
+  }
+
+  async batch(steps: Step[]): Promise<Row[][]> {
+    if (steps.length === 0) return [];
+    return this.transaction(async (tx) => {
+      const rows: Row[][] = [];
+      for (const [s, params] of steps) rows.push(await tx.all(s, params));
+      return rows;
+    });
   }
 
   /** Runs `work` in one transaction on one pooled connection. */

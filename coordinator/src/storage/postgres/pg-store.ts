@@ -7,17 +7,12 @@
 import type { JobStatus } from '@gridtab/shared';
 import pg from 'pg';
 import { MIGRATIONS } from '../migrations.ts';
-import { assertRound, JOBS_SQL, newJobValues, versionValues } from '../sql/jobs-sql.ts';
+import { assertRound, JOBS_SQL, versionValues } from '../sql/jobs-sql.ts';
 import { MIGRATE_SQL } from '../sql/migrate-sql.ts';
-import { VersionRetentionQueries } from '../sql/retention-queries.ts';
 import { StoreQueries } from '../sql/store-queries.ts';
-import type { JobRecord, Store, VersionRecord } from '../store.ts';
+import type { Store, VersionRecord } from '../store.ts';
 import { PgDb } from './pg-db.ts';
 import { PgRegistryStore } from './pg-registry.ts';
-import { PgReputationStore } from './pg-reputation.ts';
-import { PgSecurityStore } from './pg-security.ts';
-import { PgSweepStore } from './pg-sweeps.ts';
-import { PgUsageStore } from './pg-usage.ts';
 
 /** Any key: it only has to be the same in every GridTab process sharing the database. */
 const MIGRATION_LOCK = 7_246_001;
@@ -37,11 +32,6 @@ async function migrate(db: PgDb): Promise<void> {
 
 export class PgStore extends StoreQueries implements Store {
   readonly registry: PgRegistryStore;
-  readonly sweeps: PgSweepStore;
-  readonly security: PgSecurityStore;
-  readonly reputation: PgReputationStore;
-  readonly usage: PgUsageStore;
-  readonly versionRetention: VersionRetentionQueries;
 
   private constructor(
     private readonly db: PgDb,
@@ -49,11 +39,6 @@ export class PgStore extends StoreQueries implements Store {
   ) {
     super(db);
     this.registry = new PgRegistryStore(db);
-    this.sweeps = new PgSweepStore(db);
-    this.security = new PgSecurityStore(db.pool);
-    this.reputation = new PgReputationStore(db.pool);
-    this.usage = new PgUsageStore(db.pool);
-    this.versionRetention = new VersionRetentionQueries(db);
   }
 
   /** The pool, shared with the PostgreSQL blob store. */
@@ -72,13 +57,6 @@ export class PgStore extends StoreQueries implements Store {
       throw e;
     }
     return new PgStore(db, typeof target === 'string');
-  }
-
-  async createJob(job: JobRecord, initial: VersionRecord): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.run(JOBS_SQL.insertJob, newJobValues(job, initial));
-      await tx.run(JOBS_SQL.insertVersion, versionValues(initial));
-    });
   }
 
   async commitVersion(version: VersionRecord, nextRound: number, status: JobStatus): Promise<void> {

@@ -20,6 +20,20 @@ export interface Sql {
   run(statement: Statement, params?: unknown[]): number | Promise<number>;
 }
 
+/** One statement and its parameters, a step of a batch. */
+export type Step = readonly [Statement, unknown[]];
+
+/**
+ * A store's executor (not one inside a transaction): it also runs a fixed list of writes as one
+ * transaction. A transaction that must read before it decides what to write is the store's own
+ * (SQLite's body is synchronous, PostgreSQL's is not), but one whose statements are known up
+ * front is written once, as steps.
+ */
+export interface Db extends Sql {
+  /** Runs the steps in order in one transaction; the rows each step returned (none for a plain write). */
+  batch(steps: Step[]): Row[][] | Promise<Row[][]>;
+}
+
 /** SQLite's text of a statement. */
 export const sqliteText = (s: Statement): string => (typeof s === 'string' ? s : s.sqlite);
 

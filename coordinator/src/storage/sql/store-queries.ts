@@ -1,7 +1,8 @@
 /**
- * The Store's methods that run one statement, written once for both engines over the `Sql`
- * executor. Each store (sqlite-store.ts, postgres/pg-store.ts) adds what differs: opening and
- * migrating, and the transactions (synchronous on SQLite, on one pooled connection on PostgreSQL).
+ * The Store's methods that run one statement or a fixed batch, written once for both engines
+ * over the `Db` executor. Each store (sqlite-store.ts, postgres/pg-store.ts) adds what differs:
+ * opening and migrating, and the transaction that reads before it writes (commitVersion:
+ * synchronous on SQLite, on one pooled connection on PostgreSQL).
  */
 
 import { randomUUID } from 'node:crypto';
@@ -18,11 +19,36 @@ import type {
 } from '../store.ts';
 import { CONTRIBUTORS_SQL, tokenValues } from './contributors-sql.ts';
 import { blobsInUse, DATASETS_SQL, datasetValues } from './datasets-sql.ts';
-import { JOBS_SQL, updateValues } from './jobs-sql.ts';
-import type { Sql } from './statement.ts';
+import { JOBS_SQL, newJobValues, updateValues, versionValues } from './jobs-sql.ts';
+import { ReputationQueries } from './reputation-sql.ts';
+import { VersionRetentionQueries } from './retention-queries.ts';
+import { SecurityQueries } from './security-sql.ts';
+import type { Db } from './statement.ts';
+import { SweepQueries } from './sweeps-sql.ts';
+import { UsageQueries } from './usage-queries.ts';
 
 export abstract class StoreQueries {
-  constructor(protected readonly sql: Sql) {}
+  // The record groups whose SQL is the same on both engines; each store adds its registry.
+  readonly sweeps: SweepQueries;
+  readonly security: SecurityQueries;
+  readonly reputation: ReputationQueries;
+  readonly usage: UsageQueries;
+  readonly versionRetention: VersionRetentionQueries;
+
+  constructor(protected readonly sql: Db) {
+    this.sweeps = new SweepQueries(sql);
+    this.security = new SecurityQueries(sql);
+    this.reputation = new ReputationQueries(sql);
+    this.usage = new UsageQueries(sql);
+    this.versionRetention = new VersionRetentionQueries(sql);
+  }
+
+  async createJob(job: JobRecord, initial: VersionRecord): Promise<void> {
+    await this.sql.batch([
+      [JOBS_SQL.insertJob, newJobValues(job, initial)],
+      [JOBS_SQL.insertVersion, versionValues(initial)],
+    ]);
+  }
 
   async getJob(id: string): Promise<JobRecord | null> {
     const row = await this.sql.one(JOBS_SQL.getJob, [id]);

@@ -1,10 +1,10 @@
 /**
- * Sweeps and their trials (sweep-records.ts): the statements both stores run, and the sweep
- * methods that run one statement. The stores add the two transactions (create, update trials).
+ * Sweeps and their trials (sweep-records.ts): the statements and the SweepStore both engines run
+ * over their executor, the two transactions (create, update trials) as batches.
  */
 import type { SweepRecord, SweepStore, TrialRecord } from '../sweep-records.ts';
 import { toSweep, toTrial } from '../sweep-rows.ts';
-import type { Sql } from './statement.ts';
+import type { Db } from './statement.ts';
 
 export const SWEEPS_SQL = {
   insertSweep: 'INSERT INTO sweeps (id, name, spec, status, created_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -18,7 +18,7 @@ export const SWEEPS_SQL = {
     WHERE id = ?`,
 } as const;
 
-export const sweepValues = (s: SweepRecord): unknown[] => [
+const sweepValues = (s: SweepRecord): unknown[] => [
   s.id,
   s.name,
   JSON.stringify(s.spec),
@@ -38,7 +38,7 @@ const trialState = (t: TrialRecord): unknown[] => [
   t.endedAt,
 ];
 
-export const newTrialValues = (t: TrialRecord): unknown[] => [
+const newTrialValues = (t: TrialRecord): unknown[] => [
   t.id,
   t.sweepId,
   t.index,
@@ -47,10 +47,21 @@ export const newTrialValues = (t: TrialRecord): unknown[] => [
   ...trialState(t),
 ];
 
-export const trialUpdateValues = (t: TrialRecord): unknown[] => [...trialState(t), t.id];
+const trialUpdateValues = (t: TrialRecord): unknown[] => [...trialState(t), t.id];
 
-export abstract class SweepQueries implements Omit<SweepStore, 'createSweep' | 'updateTrials'> {
-  constructor(protected readonly sql: Sql) {}
+export class SweepQueries implements SweepStore {
+  constructor(private readonly sql: Db) {}
+
+  async createSweep(sweep: SweepRecord, trials: TrialRecord[]): Promise<void> {
+    await this.sql.batch([
+      [SWEEPS_SQL.insertSweep, sweepValues(sweep)],
+      ...trials.map((t) => [SWEEPS_SQL.insertTrial, newTrialValues(t)] as const),
+    ]);
+  }
+
+  async updateTrials(trials: TrialRecord[]): Promise<void> {
+    await this.sql.batch(trials.map((t) => [SWEEPS_SQL.updateTrial, trialUpdateValues(t)] as const));
+  }
 
   async getSweep(id: string): Promise<SweepRecord | null> {
     const row = await this.sql.one(SWEEPS_SQL.getSweep, [id]);
