@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FedAvg } from '../aggregation/fedavg.ts';
 import { createCoordinator } from '../app.ts';
 import { ManualClock } from '../clock.ts';
+import { configFromEnv } from '../config.ts';
 import type { UpdateRecord } from '../storage/store.ts';
 import { strategyFor } from '../strategies/index.ts';
 import { startTestCoordinator, TEST_JOB, type TestCoordinator, updateMetaFor } from '../testing.ts';
@@ -191,6 +192,11 @@ describe('streaming aggregation in the scheduler', () => {
     expect(batchReason({ spotChecks: { minRate: 0.1, tolerance: 0.1 } }, fedavg)).toMatch(/spot-checks/);
     const custom = { name: 'custom', schedule: fedavg.schedule, apply: fedavg.apply.bind(fedavg) };
     expect(batchReason({}, custom)).toMatch(/no streaming step/);
+    expect(configFromEnv({}).streamingAggregation).toBe(true);
+    expect(configFromEnv({ GRIDTAB_STREAMING_AGGREGATION: 'off' }).streamingAggregation).toBe(false);
+    expect(() => configFromEnv({ GRIDTAB_STREAMING_AGGREGATION: 'no' })).toThrow(
+      'GRIDTAB_STREAMING_AGGREGATION',
+    );
 
     const clock = new ManualClock();
     const co = await start(true, clock, []);
