@@ -21,6 +21,7 @@ export class BufferRunner implements JobRunner {
    * and, while its version is being made, the next one. Each is opened by its first update.
    */
   private readonly streams = new Map<number, RoundStream>();
+  private disposed = false;
 
   private constructor(
     private readonly host: RunnerHost,
@@ -93,7 +94,8 @@ export class BufferRunner implements JobRunner {
     const { pool, host } = this;
     let stream = this.streams.get(round);
     // Rounds already made have no accumulator (their updates were all in before the make read them).
-    if (stream || round < pool.round || !host.streams) return stream ?? null;
+    // A disposed runner opens none (an insert in flight when the job was dropped still calls back).
+    if (stream || round < pool.round || !host.streams || this.disposed) return stream ?? null;
     // The buffer being filled goes on the newest version; the next one, on the version being made.
     const baseRound = round === pool.round ? pool.version.round : pool.round;
     stream = host.streams.open(job.spec, this.strategy, pool.paramCount, baseRound) ?? undefined;
@@ -102,6 +104,7 @@ export class BufferRunner implements JobRunner {
   }
 
   async dispose(): Promise<void> {
+    this.disposed = true;
     const streams = [...this.streams.values()];
     this.streams.clear();
     await Promise.all(streams.map((s) => s.close()));
