@@ -9,7 +9,7 @@ import type { Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CONSOLE_NAMESPACE, CONTRIBUTOR_NAMESPACE, GridTabError, INFERENCE_NAMESPACE } from '@gridtab/shared';
 import { createAdaptorServer } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
@@ -38,6 +38,7 @@ import { InferenceTelemetry } from './registry/telemetry.ts';
 import { type Recomputer, TfRecomputer } from './reputation/recompute.ts';
 import { SpotChecks } from './reputation/spot-check.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
+import { AggregationStreams } from './scheduler/streaming.ts';
 import { SecurityGuard } from './security/guard.ts';
 import { securityHeaders } from './security/headers.ts';
 import { originAllowed, requestOriginAllowed } from './security/origins.ts';
@@ -178,7 +179,13 @@ export async function createCoordinator(
     log,
     setStatus: (jobId, status) => scheduler.setStatus(jobId, status),
   });
+  // One worker pool per coordinator (started on first use); crashed processes' spill files go now.
+  const streams = config.streamingAggregation
+    ? new AggregationStreams({ spillRoot: join(config.dataDir, 'spill'), log })
+    : undefined;
+  await streams?.start();
   const scheduler = new Scheduler({
+    streams,
     meter: usage.meter,
     spotChecks,
     store,
@@ -443,6 +450,7 @@ export async function createCoordinator(
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await sweeps?.idle();
       await scheduler.close();
+      await streams?.close();
       await usage.close();
       await cluster.close();
       if (!deps.builder) await builder.close();

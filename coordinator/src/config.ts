@@ -55,6 +55,8 @@ export interface CoordinatorConfig {
   usage: UsageConfig;
   /** Keys that encrypt blobs at rest (DATA_KEY, DATA_KEY_PREVIOUS); null = stored in clear. */
   dataKeys: DataKeys | null;
+  /** Fold each accepted update into its round's accumulator as it arrives (GRIDTAB_STREAMING_AGGREGATION). */
+  streamingAggregation: boolean;
 }
 
 export const ENV_HELP: [string, string][] = [
@@ -82,6 +84,10 @@ export const ENV_HELP: [string, string][] = [
     'GRIDTAB_DATASET_MAX_BYTES',
     `largest dataset upload in bytes (default ${DEFAULT_DATASET_MAX_BYTES}, 1 GiB)`,
   ],
+  [
+    'GRIDTAB_STREAMING_AGGREGATION',
+    'on folds each accepted update into its round in worker threads as it arrives; off aggregates at close (default on)',
+  ],
   ...DATA_KEY_ENV_HELP,
   ...SECURITY_ENV_HELP,
   ...ALERT_ENV.map(([name, , help]): [string, string] => [name, help]),
@@ -96,6 +102,13 @@ function intFrom(value: string | undefined, fallback: number, name: string): num
   if (!Number.isInteger(n) || n < 0)
     throw new Error(`${name} must be a non-negative integer, got '${value}'`);
   return n;
+}
+
+function onOff(value: string | undefined, fallback: boolean, name: string): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new Error(`${name} must be on or off, got '${value}'`);
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
@@ -131,5 +144,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     security: securityConfigFromEnv(env),
     usage: usageConfigFromEnv(env),
     dataKeys: dataKeysFromEnv(env),
+    streamingAggregation: onOff(env.GRIDTAB_STREAMING_AGGREGATION, true, 'GRIDTAB_STREAMING_AGGREGATION'),
   };
 }

@@ -5,16 +5,23 @@
  * update for the unit came first. The strategy's schedule says when the buffer makes a version.
  */
 import { type DataSpec, GridTabError, type UpdateAck, type UpdateMeta } from '@gridtab/shared';
-import type { JobRecord } from '../storage/store.ts';
+import type { JobRecord, UpdateRecord } from '../storage/store.ts';
 import type { BufferSchedule, Strategy } from '../strategies/index.ts';
 import { type PoolState, restoreUnits, takeUnit } from './pool.ts';
 import type { Lease } from './round.ts';
 import { shardLookup } from './round-plans.ts';
 import { freeUnit, type JobRunner, type RunnerHost } from './runner.ts';
+import type { RoundStream } from './streaming.ts';
 
 export class BufferRunner implements JobRunner {
   readonly late: Map<string, Lease>;
   readonly handsOut = true;
+  /**
+   * Streaming accumulators by the round their updates are stored under: the buffer being filled
+   * and, while its version is being made, the next one. Each is opened by its first update.
+   */
+  private readonly streams = new Map<number, RoundStream>();
+  private disposed = false;
 
   private constructor(
     private readonly host: RunnerHost,
@@ -59,7 +66,15 @@ export class BufferRunner implements JobRunner {
     host.log(
       `job ${job.id}: buffered on ${version.id} (${pool.buffered} in the buffer, ${pool.units.size} units to redo)`,
     );
-    return new BufferRunner(host, strategy, schedule, data, shardsFor, pool);
+    const runner = new BufferRunner(host, strategy, schedule, data, shardsFor, pool);
+    // Streaming: the accumulators are rebuilt from the stored updates (a restart, a takeover).
+    for (const [round, updates] of [
+      [pool.round, buffer],
+      [pool.round + 1, overflow],
+    ] as const) {
+      if (updates.length > 0) await runner.streamFor(job, round)?.rebuild(updates, store, blobs);
+    }
+    return runner;
   }
 
   get jobId(): string {
@@ -68,6 +83,31 @@ export class BufferRunner implements JobRunner {
 
   get closing(): boolean {
     return this.pool.closing;
+  }
+
+  get stream(): RoundStream | null {
+    return this.streams.get(this.pool.round) ?? null;
+  }
+
+  /** The accumulator of updates stored under `round`, opened by the first one. */
+  private streamFor(job: JobRecord, round: number): RoundStream | null {
+    const { pool, host } = this;
+    let stream = this.streams.get(round);
+    // Rounds already made have no accumulator (their updates were all in before the make read them).
+    // A disposed runner opens none (an insert in flight when the job was dropped still calls back).
+    if (stream || round < pool.round || !host.streams || this.disposed) return stream ?? null;
+    // The buffer being filled goes on the newest version; the next one, on the version being made.
+    const baseRound = round === pool.round ? pool.version.round : pool.round;
+    stream = host.streams.open(job.spec, this.strategy, pool.paramCount, baseRound) ?? undefined;
+    if (stream) this.streams.set(round, stream);
+    return stream ?? null;
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const streams = [...this.streams.values()];
+    this.streams.clear();
+    await Promise.all(streams.map((s) => s.close()));
   }
 
   start(job: JobRecord): void {
@@ -105,7 +145,10 @@ export class BufferRunner implements JobRunner {
     if (pool.done.has(lease.unitId)) return this.taken(lease);
     // While a version is being made from the buffer, new updates fill the next one.
     const round = pool.closing ? pool.round + 1 : pool.round;
-    await host.intake.record(job, lease, meta, stored, round);
+    // Folded as soon as its row is in (not awaited: the version waits for it).
+    const fold = (record: UpdateRecord) =>
+      void this.streamFor(job, round)?.fold(record, stored.values, lease.baseRound);
+    await host.intake.record(job, lease, meta, stored, round, fold);
     pool.done.add(lease.unitId);
     const unit = pool.units.get(lease.unitId);
     pool.units.delete(lease.unitId);
@@ -145,7 +188,10 @@ export class BufferRunner implements JobRunner {
 
   async makeVersion(job: JobRecord): Promise<void> {
     const { host, pool } = this;
-    const made = await host.versions.make(job, pool.version.id, pool.round);
+    const stream = this.streams.get(pool.round) ?? null;
+    const made = await host.versions.make(job, pool.version.id, pool.round, stream);
+    this.streams.delete(pool.round);
+    await stream?.close();
     const { version, status } = made;
     pool.version = { id: version.id, round: version.round, hash: version.hash };
     pool.round = version.round + 1;

@@ -14,6 +14,7 @@ import type { SpotChecks } from '../reputation/spot-check.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { JobRecord, Store, UpdateRecord, VersionRecord } from '../storage/store.ts';
 import { jobStrategy } from '../strategies/index.ts';
+import type { RoundStream } from './streaming.ts';
 
 export interface CommitDeps {
   store: Store;
@@ -41,6 +42,7 @@ export async function commitVersion(
   base: VersionRecord,
   updates: UpdateRecord[],
   round: number,
+  stream?: RoundStream | null,
 ): Promise<{ version: VersionRecord; status: JobRecord['status'] }> {
   const { store, blobs, clock, evaluator } = deps;
   const weights = await loadFloats(blobs, base.hash);
@@ -53,20 +55,27 @@ export async function commitVersion(
   // Robustness hook: after the round's spot-checks, failed updates are replaced by the
   // coordinator's replica and unchecked ones of quarantined contributors left out.
   const screened = deps.spotChecks ? await deps.spotChecks.screen(job.id, round, updates) : updates;
-  const weighted = await Promise.all(
-    screened.map(async (u) => ({
-      delta: await loadFloats(blobs, u.blobHash),
-      numSamples: u.numSamples,
-      staleness: Math.max(0, base.round - (await roundOf(u.baseVersionId))),
-    })),
-  );
   // Robustness hook: rules with momentum read the previous step, derived from stored versions.
   const context = aggregatorFor(job.spec.aggregation).usesHistory
     ? await aggregationContext(store, blobs, base.id)
     : undefined;
+  // Streaming (streaming.ts): the round's accumulator finishes if it folded exactly `screened`.
+  const streamed = (await stream?.step(base.round, weights, state, screened, context)) ?? null;
+  const weighted = streamed
+    ? []
+    : await Promise.all(
+        screened.map(async (u) => ({
+          delta: await loadFloats(blobs, u.blobHash),
+          numSamples: u.numSamples,
+          staleness: Math.max(0, base.round - (await roundOf(u.baseVersionId))),
+        })),
+      );
   // Nothing left after screening (all from quarantined contributors): the base carries over.
   const step =
-    weighted.length > 0 ? jobStrategy(job.spec).apply(weights, weighted, state, context) : { weights, state };
+    streamed ??
+    (weighted.length > 0
+      ? jobStrategy(job.spec).apply(weights, weighted, state, context)
+      : { weights, state });
   const hash = await blobs.put(new Uint8Array(step.weights.buffer));
   const stateHash = step.state ? await blobs.put(new Uint8Array(step.state.buffer)) : null;
   const dataset = (await store.getDataset(job.spec.dataset))!;
@@ -91,7 +100,8 @@ export async function commitVersion(
     hash,
     parentId: base.id,
     numSamples,
-    unitIds: updates.map((u) => u.unitId),
+    // Streamed: in fold order, the order an audit redoes the mean in to get the same bits.
+    unitIds: streamed ? [...stream!.unitIds] : updates.map((u) => u.unitId),
     metrics,
     createdAt: new Date(clock.now()).toISOString(),
     // Only strategies with state write the column, so stores without it keep working for the rest.

@@ -69,13 +69,18 @@ export class UpdateIntake {
     return { blobHash: await this.deps.blobs.put(decoded), values, bytes: payload.byteLength };
   }
 
-  /** Records a stored update under `round`; LEASE_UNKNOWN when the unit already has one. */
+  /**
+   * Records a stored update under `round`; LEASE_UNKNOWN when the unit already has one.
+   * `onStored` runs once its row is in, before a version waiting for the insert reads the
+   * round (streaming aggregation folds it there); it must not throw.
+   */
   async record(
     job: JobRecord,
     lease: Lease,
     meta: UpdateMeta,
     { blobHash, values, bytes }: StoredUpdate,
     round: number,
+    onStored?: (record: UpdateRecord) => void,
   ): Promise<void> {
     const { store, clock } = this.deps;
     const record: UpdateRecord = {
@@ -91,7 +96,10 @@ export class UpdateIntake {
       createdAt: new Date(clock.now()).toISOString(),
     };
     // Tracked so that a version starting to be made now waits for this insert before it reads.
-    const inserting = store.insertUpdate(record);
+    const inserting = store.insertUpdate(record).then((inserted) => {
+      if (inserted) onStored?.(record);
+      return inserted;
+    });
     this.track(`${job.id}:${round}`, inserting);
     if (!(await inserting))
       throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');

@@ -5,13 +5,14 @@
  * says when the round makes its version; then the job's next round opens (a new runner).
  */
 import { type DataSpec, GridTabError, type UpdateAck, type UpdateMeta } from '@gridtab/shared';
-import type { JobRecord } from '../storage/store.ts';
+import type { JobRecord, UpdateRecord } from '../storage/store.ts';
 import type { RoundSchedule, Strategy } from '../strategies/index.ts';
 import { type Lease, type RoundState, type UnitState, unitId } from './round.ts';
 import { shardLookup } from './round-plans.ts';
 import type { JobRunner, RunnerHost } from './runner.ts';
 import { freeUnit } from './runner.ts';
 import { takePositions } from './shard-plan.ts';
+import type { RoundStream } from './streaming.ts';
 
 export class RoundRunner implements JobRunner {
   readonly late: Map<string, Lease>;
@@ -22,6 +23,7 @@ export class RoundRunner implements JobRunner {
     private readonly schedule: RoundSchedule,
     readonly data: DataSpec,
     readonly state: RoundState,
+    private accumulator: RoundStream | null,
   ) {
     this.late = state.late;
   }
@@ -35,7 +37,8 @@ export class RoundRunner implements JobRunner {
     const baseBytes = await blobs.get(version.hash);
     if (!baseBytes) throw new Error(`weights ${version.hash} of version ${version.id} are missing`);
     const { unitsPerRound } = job.spec.rounds;
-    const done = new Set((await store.listUpdates(job.id, job.round)).map((u) => u.unitId));
+    const stored = await store.listUpdates(job.id, job.round);
+    const done = new Set(stored.map((u) => u.unitId));
     const queue = await host.plans.queueOf(job);
     const positions = takePositions(queue, unitsPerRound);
     host.leases.pruneRetired(job.id, job.round);
@@ -55,12 +58,25 @@ export class RoundRunner implements JobRunner {
         return { id, index: i, shardHashes: shardsFor(positions[i]), status, lease: null };
       }),
     };
+    // Streaming: the accumulator is rebuilt from the round's stored updates (a restart, a takeover).
+    const stream = host.streams?.open(job.spec, strategy, state.paramCount, version.round) ?? null;
+    await stream?.rebuild(stored, store, blobs);
     host.log(`job ${job.id}: round ${job.round} open on ${version.id} (${done.size}/${unitsPerRound} done)`);
-    return new RoundRunner(host, strategy, schedule, data, state);
+    return new RoundRunner(host, strategy, schedule, data, state, stream);
   }
 
   get jobId(): string {
     return this.state.jobId;
+  }
+
+  get stream(): RoundStream | null {
+    return this.accumulator;
+  }
+
+  async dispose(): Promise<void> {
+    const stream = this.accumulator;
+    this.accumulator = null;
+    await stream?.close();
   }
 
   get closing(): boolean {
@@ -115,7 +131,10 @@ export class RoundRunner implements JobRunner {
     if (round.closing || !host.isCurrent(this)) throw new GridTabError('STALE_VERSION');
     // Another holder's update may have been accepted meanwhile (TS keeps the narrowing over await).
     if ((unit as UnitState).status === 'done') return this.taken(lease);
-    await host.intake.record(job, lease, meta, stored, round.round);
+    // Folded as soon as its row is in (not awaited: the version waits for it).
+    const fold = (record: UpdateRecord) =>
+      void this.accumulator?.fold(record, stored.values, lease.baseRound);
+    await host.intake.record(job, lease, meta, stored, round.round, fold);
     unit.status = 'done';
     // Whoever else holds this unit (it was handed out again after a deadline) is now too late.
     if (unit.lease) host.leases.forget(unit.lease);
@@ -159,8 +178,9 @@ export class RoundRunner implements JobRunner {
 
   async makeVersion(job: JobRecord): Promise<void> {
     const { host, state } = this;
-    const made = await host.versions.make(job, state.baseVersionId, state.round);
+    const made = await host.versions.make(job, state.baseVersionId, state.round, this.accumulator);
     host.detach(this);
+    await this.dispose();
     host.plans.closed(job, state.round, state.queue, made.version.unitIds);
     host.versions.announce(job, made, `round ${state.round}, ${made.updates} updates`);
     const updated = (await host.readJob(job.id))!;

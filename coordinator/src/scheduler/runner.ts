@@ -16,6 +16,7 @@ import type { LeaseBook } from './leases.ts';
 import type { Lease, UnitState } from './round.ts';
 import type { RoundPlans } from './round-plans.ts';
 import type { SpeedBook } from './speed.ts';
+import type { AggregationStreams, RoundStream } from './streaming.ts';
 import type { VersionMaker } from './versions.ts';
 
 /** The version a unit trains on. */
@@ -51,6 +52,10 @@ export interface JobRunner {
   retry(): void;
   /** Periodic housekeeping (deadlines) of a running job. */
   tick?(job: JobRecord, now: number): void;
+  /** The streaming accumulator of the round (or buffer) being filled; null: made in batch. */
+  readonly stream: RoundStream | null;
+  /** It is no longer the job's runner: frees its accumulators. */
+  dispose(): Promise<void>;
 }
 
 /** What runners share, provided by the Scheduler. */
@@ -63,6 +68,8 @@ export interface RunnerHost {
   leases: LeaseBook;
   intake: UpdateIntake;
   versions: VersionMaker;
+  /** Streaming aggregation (streaming.ts); null: every version is made in batch. */
+  streams: AggregationStreams | null;
   plans: RoundPlans;
   /** Whether `runner` is still the job's runner (not closed, dropped or replaced). */
   isCurrent(runner: JobRunner): boolean;

@@ -33,6 +33,7 @@ import { RoundPlans } from './round-plans.ts';
 import { RoundRunner } from './rounds.ts';
 import { issue, type JobRunner, type RunnerHost } from './runner.ts';
 import { SpeedBook } from './speed.ts';
+import type { AggregationStreams, RoundStream } from './streaming.ts';
 import { VersionMaker } from './versions.ts';
 
 export interface SchedulerEvents {
@@ -64,6 +65,8 @@ export interface SchedulerDeps {
   ownership?: JobOwnership;
   /** Usage accounting (usage/meter.ts); absent: nothing is metered. */
   meter?: UsageMeter;
+  /** Streaming aggregation (streaming.ts, started); absent: every version is made in batch. */
+  streams?: AggregationStreams;
 }
 
 const RETRY_MS = 2000;
@@ -104,11 +107,13 @@ export class Scheduler {
       leases: this.leases,
       intake,
       versions,
+      streams: deps.streams ?? null,
       plans: new RoundPlans(store),
       isCurrent: (runner) => this.runners.get(runner.jobId) === runner,
       watch: (job, runner) => this.watch(job, runner),
       detach: (runner) => {
         if (this.runners.get(runner.jobId) === runner) this.runners.delete(runner.jobId);
+        void runner.dispose();
       },
       open: (job) => this.openRound(job),
       ended: (jobId, status) => this.ended(jobId, status),
@@ -118,6 +123,7 @@ export class Scheduler {
 
   /** Forgets a job's runner and leases (another process owns the job now). */
   private drop(jobId: string): void {
+    void this.runners.get(jobId)?.dispose();
     this.runners.delete(jobId);
     this.host.plans.delete(jobId);
     this.jobs.forget(jobId);
@@ -308,6 +314,7 @@ export class Scheduler {
     }
     await this.deps.store.setJobStatus(jobId, status).finally(() => this.jobs.forget(jobId));
     if (status === 'cancelled') {
+      void this.runners.get(jobId)?.dispose();
       this.runners.delete(jobId);
       this.host.plans.delete(jobId);
       await this.ownership.release(jobId);
@@ -329,7 +336,13 @@ export class Scheduler {
   /** Shutdown: waits for versions being made, then gives this process's jobs up for others to take. */
   async close(): Promise<void> {
     await this.idle();
+    await Promise.all([...this.runners.values()].map((r) => r.dispose()));
     await this.ownership.close();
+  }
+
+  /** The streaming accumulator of a job's round (or buffer) being filled; null: made in batch. */
+  streamOf(jobId: string): RoundStream | null {
+    return this.runners.get(jobId)?.stream ?? null;
   }
 
   roundOf(jobId: string): RoundState | undefined {

@@ -8,6 +8,7 @@ import type { JobRecord, Store, VersionRecord } from '../storage/store.ts';
 import type { UsageMeter } from '../usage/meter.ts';
 import { type CommitDeps, commitVersion } from './commit.ts';
 import type { UpdateIntake } from './intake.ts';
+import type { RoundStream } from './streaming.ts';
 
 export interface VersionDeps {
   commit: CommitDeps;
@@ -37,14 +38,22 @@ export class VersionMaker {
 
   constructor(private readonly deps: VersionDeps) {}
 
-  /** Commits version `round` of the job on `baseId` from the updates stored under `round`. */
-  async make(job: JobRecord, baseId: string, round: number): Promise<MadeVersion> {
+  /**
+   * Commits version `round` of the job on `baseId` from the updates stored under `round`,
+   * finishing `stream` (the round's streaming accumulator) when it folded exactly those.
+   */
+  async make(
+    job: JobRecord,
+    baseId: string,
+    round: number,
+    stream?: RoundStream | null,
+  ): Promise<MadeVersion> {
     const { store, intake, meter } = this.deps;
     const started = performance.now();
     await intake.insertsDone(job.id, round);
     const updates = await store.listUpdates(job.id, round);
     const base = (await store.getVersion(baseId))!;
-    const commit = () => commitVersion(this.deps.commit, job, base, updates, round);
+    const commit = () => commitVersion(this.deps.commit, job, base, updates, round, stream);
     // Forgotten even when the commit fails: it may have been written before the error.
     const { version, status } = await (meter
       ? meter.timeCpu(job.id, commit, job.spec.budget !== undefined)

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import type { AggregationContext, Aggregator } from '../aggregation/aggregator.ts';
 import type { StrategyKind } from './registry.ts';
 import { fillBuffer } from './schedules.ts';
-import type { BufferSchedule, Strategy, StrategyStep, StrategyUpdate } from './strategy.ts';
+import type { BufferSchedule, Strategy, StrategyStep, StrategyUpdate, StreamingStep } from './strategy.ts';
 
 export function stalenessWeight(staleness: number, exponent: number): number {
   return (1 + Math.max(0, staleness)) ** -exponent;
@@ -28,6 +28,21 @@ export class BufferedStrategy implements Strategy {
     this.schedule = fillBuffer(bufferSize, maxStaleness);
   }
 
+  readonly streaming: StreamingStep = {
+    ruleBase: (base) => base,
+    scaleDelta: (delta, staleness) => this.scaled(delta, staleness),
+    step: (_base, aggregated) => ({ weights: aggregated, state: null }),
+  };
+
+  /** The delta scaled by its staleness weight, in float32 (the delta itself at weight 1). */
+  private scaled(delta: Float32Array, staleness: number): Float32Array {
+    const w = stalenessWeight(staleness, this.exponent);
+    if (w === 1) return delta;
+    const out = new Float32Array(delta.length);
+    for (let i = 0; i < out.length; i++) out[i] = delta[i] * w;
+    return out;
+  }
+
   apply(
     base: Float32Array,
     updates: StrategyUpdate[],
@@ -35,11 +50,8 @@ export class BufferedStrategy implements Strategy {
     context?: AggregationContext,
   ): StrategyStep {
     const scaled = updates.map((u) => {
-      const w = stalenessWeight(u.staleness, this.exponent);
-      if (w === 1) return u;
-      const delta = new Float32Array(u.delta.length);
-      for (let i = 0; i < delta.length; i++) delta[i] = u.delta[i] * w;
-      return { ...u, delta };
+      const delta = this.scaled(u.delta, u.staleness);
+      return delta === u.delta ? u : { ...u, delta };
     });
     return { weights: this.rule.aggregate(base, scaled, context), state: null };
   }

@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import type { AggregationContext, Aggregator } from '../aggregation/aggregator.ts';
 import type { StrategyKind } from './registry.ts';
 import { quorumRounds } from './schedules.ts';
-import type { Strategy, StrategyStep, StrategyUpdate, UnitTraining } from './strategy.ts';
+import type { Strategy, StrategyStep, StrategyUpdate, StreamingStep, UnitTraining } from './strategy.ts';
 
 export class DiLoCoStrategy implements Strategy {
   readonly name = 'diloco';
@@ -26,16 +26,25 @@ export class DiLoCoStrategy implements Strategy {
     return { optimizer: 'adamw', weightDecay: this.weightDecay };
   }
 
+  readonly streaming: StreamingStep = {
+    // The rule on a zero base gives the combined delta itself.
+    ruleBase: (base) => new Float32Array(base.length),
+    step: (base, delta, state) => this.outerStep(base, delta, state),
+  };
+
   apply(
     base: Float32Array,
     updates: StrategyUpdate[],
     state: Float32Array | null,
     context?: AggregationContext,
   ): StrategyStep {
+    const delta = this.rule.aggregate(this.streaming.ruleBase(base), updates, context);
+    return this.outerStep(base, delta, state);
+  }
+
+  private outerStep(base: Float32Array, delta: Float32Array, state: Float32Array | null): StrategyStep {
     if (state && state.length !== base.length)
       throw new Error(`momentum has ${state.length} values, weights ${base.length}`);
-    // The rule on a zero base gives the combined delta itself.
-    const delta = this.rule.aggregate(new Float32Array(base.length), updates, context);
     const momentum = new Float32Array(base.length);
     const weights = new Float32Array(base.length);
     for (let i = 0; i < base.length; i++) {

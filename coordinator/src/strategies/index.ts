@@ -19,4 +19,5 @@ export type {
   Strategy,
   StrategyStep,
   StrategyUpdate,
+  StreamingStep,
 } from './strategy.ts';

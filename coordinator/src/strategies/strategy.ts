@@ -52,9 +52,26 @@ export type Schedule = RoundSchedule | BufferSchedule;
 /** What a unit's local training uses in place of the job's hyperparameters. */
 export type UnitTraining = Pick<WorkUnit, 'optimizer' | 'weightDecay'>;
 
+/**
+ * How a strategy's step splits around its rule, so the rule can run as a streaming accumulator
+ * (scheduler/streaming.ts) that folds each update as it arrives: apply(base, updates, state, ctx)
+ * must equal step(base, rule(ruleBase(base), updates scaled by scaleDelta, ctx), state), bit for
+ * bit (the built-in strategies implement apply that way). A strategy without it is made in batch.
+ */
+export interface StreamingStep {
+  /** The base the rule combines the deltas on (fedavg: the weights; DiLoCo: zeros). */
+  ruleBase(base: Float32Array): Float32Array;
+  /** The delta the rule sees for an update `staleness` versions old (absent: the delta as is). */
+  scaleDelta?(delta: Float32Array, staleness: number): Float32Array;
+  /** The next step from the rule's result on ruleBase(base). */
+  step(base: Float32Array, aggregated: Float32Array, state: Float32Array | null): StrategyStep;
+}
+
 export interface Strategy {
   readonly name: string;
   readonly schedule: Schedule;
+  /** Present when the strategy's versions may be aggregated streaming (see StreamingStep). */
+  readonly streaming?: StreamingStep;
   /** The units' optimizer (DiLoCo: AdamW whatever the job names); absent: the job's. */
   training?(optimizer: WorkUnit['optimizer']): UnitTraining;
   apply(

@@ -3,11 +3,15 @@ import { fedavgSpecSchema } from '@gridtab/shared';
 import type { AggregationContext, Aggregator } from '../aggregation/aggregator.ts';
 import type { StrategyKind } from './registry.ts';
 import { quorumRounds } from './schedules.ts';
-import type { Strategy, StrategyStep, StrategyUpdate } from './strategy.ts';
+import type { Strategy, StrategyStep, StrategyUpdate, StreamingStep } from './strategy.ts';
 
 export class FedAvgStrategy implements Strategy {
   readonly name = 'fedavg';
   readonly schedule = quorumRounds;
+  readonly streaming: StreamingStep = {
+    ruleBase: (base) => base,
+    step: (_base, aggregated) => ({ weights: aggregated, state: null }),
+  };
   constructor(private readonly rule: Aggregator) {}
 
   apply(
