@@ -17,6 +17,14 @@ const IMAGE = /\.(png|jpe?g)$/i;
 /** Decodes in flight: libvips runs each on its own thread, so two per core keeps them busy. */
 const CONCURRENCY = Math.max(4, availableParallelism() * 2);
 
+// An import decodes each image once, so libvips' operation cache (50 MB by default) could
+// never hit: it only held memory. And with CONCURRENCY decodes in flight, each on its own
+// libuv thread, libvips' own threads per image (one per core by default, each with its
+// buffers) add memory on a many-core host and nothing for images this small. sharp is used
+// only here in the coordinator, so these process-wide settings touch nothing else.
+sharp.cache(false);
+sharp.concurrency(1);
+
 interface Layout {
   classNames: string[];
   fileSplit: boolean;

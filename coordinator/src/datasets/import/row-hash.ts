@@ -26,6 +26,47 @@ export function hash64(bytes: Uint8Array, seed = 0, n = bytes.length): [number, 
   return [fmix(a ^ n), fmix(b ^ Math.imul(n, 0x27d4eb2d))];
 }
 
+/**
+ * hash64 over the UTF-8 of `cells` joined by 0x1f (a table row's split hash), read straight from
+ * the strings' character codes: what hash64 would give over those bytes, without writing them
+ * to a buffer first. Null when a cell holds a non-ASCII character (its UTF-8 is not its
+ * character codes); the caller then encodes the row and calls hash64.
+ */
+export function hashAsciiCells(cells: ArrayLike<unknown>, seed = 0): [number, number] | null {
+  let a = (0x811c9dc5 ^ seed) >>> 0;
+  let b = (0x9e3779b9 ^ Math.imul(seed, 0x85ebca6b)) >>> 0;
+  // The word being filled (little-endian, as hash64 reads it), its fill in bits, bytes so far.
+  let k = 0;
+  let shift = 0;
+  let n = 0;
+  for (let i = 0; i < cells.length; i++) {
+    const v = cells[i];
+    const s = typeof v === 'string' ? v : String(v ?? '');
+    for (let j = i > 0 ? -1 : 0; j < s.length; j++) {
+      const c = j < 0 ? 0x1f : s.charCodeAt(j);
+      if (c >= 0x80) return null;
+      k |= c << shift;
+      n++;
+      shift += 8;
+      if (shift === 32) {
+        a = Math.imul(a ^ k, 0x01000193);
+        a ^= a >>> 15;
+        b = Math.imul(b ^ k, 0xcc9e2d51);
+        b = (b << 13) | (b >>> 19);
+        b = Math.imul(b, 5) + 0xe6546b64;
+        k = 0;
+        shift = 0;
+      }
+    }
+  }
+  for (let t = 0; t < shift; t += 8) {
+    const byte = (k >>> t) & 0xff;
+    a = Math.imul(a ^ byte, 0x01000193);
+    b = Math.imul(b ^ byte, 0x1b873593);
+  }
+  return [fmix(a ^ n), fmix(b ^ Math.imul(n, 0x27d4eb2d))];
+}
+
 const encoder = new TextEncoder();
 
 /** hash64 over a string's UTF-8 bytes. */

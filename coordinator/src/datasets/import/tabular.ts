@@ -17,9 +17,10 @@ import {
   ColumnProfile,
   MAX_VOCABULARY,
   type Place,
+  plainDecimal,
   toCell,
 } from './column-profile.ts';
-import { hash64, unitInterval } from './row-hash.ts';
+import { hash64, hashAsciiCells, unitInterval } from './row-hash.ts';
 import { CELL_MISSING, CELL_TEXT, RowSpool } from './row-spool.ts';
 import type { BuilderLabels, BuilderSetup, VersionBuilder } from './version-builder.ts';
 
@@ -115,6 +116,8 @@ export class TableProfiler {
   /** The row's split: from the split column, else a seeded hash of its text. */
   private isTest(row: unknown[]): boolean {
     if (this.split >= 0) return String(row[this.split]).trim().toLowerCase() === 'test';
+    const ascii = hashAsciiCells(row);
+    if (ascii) return unitInterval(ascii, this.seed) < this.testFraction;
     // The hash is over the UTF-8 of the row's fields joined by \x1f (what earlier versions
     // hashed), written into one reused buffer instead of a joined string per row.
     let off = 0;
@@ -145,8 +148,14 @@ export class TableProfiler {
   observe(row: unknown[], rowNumber: number): void {
     const { columns, spool } = this;
     for (let i = 0; i < columns.length; i++) {
-      if (i !== this.split) columns[i].observe(toCell(row[i]), rowNumber, spool);
-      else spool.set(i, CELL_MISSING, 0);
+      const v = row[i];
+      if (i === this.split) spool.set(i, CELL_MISSING, 0);
+      else if (typeof v === 'string') {
+        // CSV's cells are text: plain decimals skip toCell's general conversion.
+        const n = plainDecimal(v);
+        if (!Number.isNaN(n)) columns[i].observeNumber(n, rowNumber, spool);
+        else columns[i].observe(toCell(v), rowNumber, spool);
+      } else columns[i].observe(toCell(v), rowNumber, spool);
     }
     spool.endRow(this.isTest(row));
   }

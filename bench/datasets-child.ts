@@ -1,0 +1,42 @@
+/**
+ * One import for `npm run bench:datasets`, in a process of its own so its RSS can be sampled:
+ * imports the file into a fresh blob store and prints the seconds it took, and this process's
+ * RSS just before the import began. It loads only the importer: the bench itself loads TF.js and
+ * a whole coordinator, which added about 110 MB to the peak measured before (374 MB then).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { importFile } from '../coordinator/src/datasets/import/index.ts';
+import { FileBlobStore } from '../coordinator/src/storage/blob-store.ts';
+
+const { values } = parseArgs({
+  options: { format: { type: 'string' }, path: { type: 'string' } },
+});
+const format = values.format as 'csv' | 'images';
+const dir = mkdtempSync(join(tmpdir(), 'gridtab-bench-child-'));
+const blobs = await FileBlobStore.open(dir);
+const rssBeforeMb = process.memoryUsage().rss / 2 ** 20;
+const t = performance.now();
+const cpu = process.cpuUsage();
+const v = await importFile(
+  {
+    path: values.path!,
+    fileName: values.path!,
+    format,
+    options: format === 'csv' ? { missing: 'impute' } : {},
+  },
+  { blobs },
+);
+const used = process.cpuUsage(cpu);
+console.log(
+  JSON.stringify({
+    seconds: (performance.now() - t) / 1000,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    rows: v.numTrain + v.numTest,
+    hash: v.hash,
+    rssBeforeMb,
+  }),
+);
+rmSync(dir, { recursive: true, force: true });
