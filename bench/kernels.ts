@@ -2,7 +2,8 @@
  * Node launcher of the kernel benchmark (`npm run bench:kernels`): brings up WebGPU through Dawn
  * (SwiftShader when there is no GPU), verifies the kernels on that adapter, runs the browser-safe
  * benchmark in kernels/src/bench/, and writes bench/results/kernels.json and the `## Kernels`
- * section of docs/BENCHMARKS.md. Options: --profile=fallback|full, --budget-ms=N.
+ * section of docs/BENCHMARKS.md. Options: --profile=fallback|full, --budget-ms=N, --only=TEXT (rows
+ * whose kernel name contains TEXT, printed only: a partial table must not replace the recorded one).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -49,17 +50,25 @@ async function main(): Promise<void> {
     for (const c of failed) console.log(`  FAILED (kernel bypassed): ${describeFailure(c)}`);
 
     console.log(TABLE_HEADER[0]);
+    const only = arg('only')?.toLowerCase();
     const report = await runKernelBench({
       profile: arg('profile') as Profile | undefined,
       budgetMs: arg('budget-ms') ? Number(arg('budget-ms')) : undefined,
       log: (line) => console.log(line),
+      filter: only ? (c) => c.kernel.toLowerCase().includes(only) : undefined,
     });
+    if (only) return;
     report.machine = {
       cpus: `${os.cpus().length} x ${os.cpus()[0]?.model.trim()}`,
       memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
       platform: `${os.platform()} ${os.release()}`,
       node: process.version,
       runtime: 'Node + Dawn (webgpu npm package)',
+      // The machine is shared: the 1/5/15-minute load average at the end says how busy it was.
+      load: os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' '),
     };
     if (report.fallbackAdapter) {
       report.notes = [
