@@ -109,9 +109,12 @@ export { type CheckResult, describeFailure, type SuiteCase } from './suite/check
 export { type OpSuite, runSuite } from './suite/run.ts';
 export { findBin, type TopK, topKWithFeedback } from './topk/topk.ts';
 export {
+  CONV_OPS,
   type KernelReport,
   type KernelSupport,
   kernelSupport,
+  needsVerification,
+  type VerifyOptions,
   verifyKernels,
   watchDeviceLoss,
 } from './verify.ts';
