@@ -335,7 +335,17 @@ class ContributorRuntime implements Contributor {
         : await send();
       const samplesPerSec = result.numSamples / (result.trainMs / 1000);
       await this.record(unit, ack, result.numSamples, samplesPerSec, resumed);
-      this.connection.progress({ samplesPerSec, loss: this.state.loss, unitsDone: this.state.unitsDone });
+      this.connection.progress({
+        samplesPerSec,
+        loss: this.state.loss,
+        unitsDone: this.state.unitsDone,
+        // The scores in use (the job's model once measured) and the choice, for the console;
+        // errors cut to the schema's length, or the coordinator would drop the whole message.
+        backends: this.state.backends
+          .slice(0, 8)
+          .map((b) => (b.error ? { ...b, error: b.error.slice(0, 500) } : b)),
+        ...(this.state.chosenBackend ? { chosenBackend: this.state.chosenBackend } : {}),
+      });
       if (!plan.measured && this.running) await this.training.measure(unit, plan.archKey);
     } catch (e) {
       // A closed tab releases nothing and keeps its saved unit for the reload.
