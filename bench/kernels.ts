@@ -2,14 +2,17 @@
  * Node launcher of the kernel benchmark (`npm run bench:kernels`): brings up WebGPU through Dawn
  * (SwiftShader when there is no GPU), verifies the kernels on that adapter, runs the browser-safe
  * benchmark in kernels/src/bench/, and writes bench/results/kernels.json and the `## Kernels`
- * section of docs/BENCHMARKS.md. Options: --profile=fallback|full, --budget-ms=N.
+ * section of docs/BENCHMARKS.md. Options: --profile=fallback|full, --budget-ms=N, --only=REGEX (rows
+ * whose kernel name matches, case-insensitive: they replace the matching rows of the recorded
+ * kernels.json and table, the other rows are kept with a note saying when each part was measured;
+ * for measuring new kernels without re-timing the rest on a busy machine).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Profile } from '../kernels/src/bench/cases.ts';
-import { runKernelBench, TABLE_HEADER, toMarkdown } from '../kernels/src/bench/run.ts';
+import { type BenchReport, runKernelBench, TABLE_HEADER, toMarkdown } from '../kernels/src/bench/run.ts';
 import { registerWebGPU, verifyKernels } from '../kernels/src/index.ts';
 import { describeFailure } from '../kernels/src/suite/check.ts';
 import { createNodeGpu } from '../kernels/src/testing/node-gpu.ts';
@@ -36,6 +39,27 @@ function writeSection(path: string, body: string): void {
   writeFileSync(path, text);
 }
 
+/** The recorded report with the rows matching `only` replaced by this run's. */
+function merged(path: string, fresh: BenchReport, only: RegExp): BenchReport {
+  let old: BenchReport;
+  try {
+    old = JSON.parse(readFileSync(path, 'utf8')) as BenchReport;
+  } catch {
+    return fresh;
+  }
+  const kept = old.entries.filter((e) => !only.test(e.kernel));
+  const load = (r: BenchReport) => (r.machine?.load ? `, load average ${r.machine.load}` : '');
+  return {
+    ...fresh,
+    notes: [
+      ...(fresh.notes ?? []),
+      `Rows matching /${only.source}/i measured ${fresh.date}${load(fresh)}; the other rows ${old.date}${load(old)}` +
+        (old.machine?.load ? '.' : ' (load not recorded).'),
+    ],
+    entries: [...kept, ...fresh.entries],
+  };
+}
+
 async function main(): Promise<void> {
   const nodeGpu = await createNodeGpu();
   try {
@@ -49,10 +73,12 @@ async function main(): Promise<void> {
     for (const c of failed) console.log(`  FAILED (kernel bypassed): ${describeFailure(c)}`);
 
     console.log(TABLE_HEADER[0]);
-    const report = await runKernelBench({
+    const only = arg('only') ? new RegExp(arg('only') as string, 'i') : undefined;
+    let report = await runKernelBench({
       profile: arg('profile') as Profile | undefined,
       budgetMs: arg('budget-ms') ? Number(arg('budget-ms')) : undefined,
       log: (line) => console.log(line),
+      filter: only ? (c) => only.test(c.kernel) : undefined,
     });
     report.machine = {
       cpus: `${os.cpus().length} x ${os.cpus()[0]?.model.trim()}`,
@@ -60,6 +86,11 @@ async function main(): Promise<void> {
       platform: `${os.platform()} ${os.release()}`,
       node: process.version,
       runtime: 'Node + Dawn (webgpu npm package)',
+      // The machine is shared: the 1/5/15-minute load average at the end says how busy it was.
+      load: os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' '),
     };
     if (report.fallbackAdapter) {
       report.notes = [
@@ -69,6 +100,7 @@ async function main(): Promise<void> {
       ];
     }
     const json = resolve(root, 'bench/results/kernels.json');
+    if (only) report = merged(json, report, only);
     mkdirSync(dirname(json), { recursive: true });
     writeFileSync(
       json,

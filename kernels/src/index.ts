@@ -8,6 +8,7 @@
 
 import type { GradConfig, KernelConfig } from '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { CONV_CONFIGS } from './conv/conv.ts';
 import { fusedDenseGradConfig } from './dense/dense.ts';
 import {
   denseBackpropBiasConfig,
@@ -15,7 +16,9 @@ import {
   denseBackpropInputConfig,
   fusedDenseConfig,
 } from './dense/dense-kernel.ts';
+import { installOverrides } from './gpu/override.ts';
 import { adamStepConfig, momentumStepConfig } from './optimizer/optimizer-kernel.ts';
+import { POOL_GRAD_CONFIGS } from './pool-grad/pool-grad.ts';
 import { dequantizeInt8Config, quantizeInt8Config } from './quantize/quantize-kernel.ts';
 import { softmaxXentConfig } from './softmax-xent/softmax-xent-kernel.ts';
 import { topKHistogramConfig, topKSelectConfig } from './topk/topk-kernel.ts';
@@ -38,6 +41,9 @@ export const KERNEL_CONFIGS: KernelConfig[] = [
 
 export const GRADIENT_CONFIGS: GradConfig[] = [fusedDenseGradConfig];
 
+/** Ours in place of TF.js's webgpu kernels of the same names, each falling back to TF.js's. */
+export const OVERRIDE_CONFIGS: KernelConfig[] = [...CONV_CONFIGS, ...POOL_GRAD_CONFIGS];
+
 export function registerKernels(): void {
   for (const config of KERNEL_CONFIGS) {
     if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
@@ -45,12 +51,18 @@ export function registerKernels(): void {
   for (const config of GRADIENT_CONFIGS) {
     if (!tf.getGradient(config.kernelName)) tf.registerGradient(config);
   }
+  installOverrides(OVERRIDE_CONFIGS);
 }
 
 registerKernels();
 
 export { type Calibration, calibrateKernels } from './bench/calibrate.ts';
 export { type BenchReport, runKernelBench, toMarkdown } from './bench/run.ts';
+export {
+  CONV2D,
+  CONV2D_BACKPROP_FILTER,
+  CONV2D_BACKPROP_INPUT,
+} from './conv/conv-kernel.ts';
 export {
   type Activation,
   type DenseGrads,
@@ -59,6 +71,7 @@ export {
   fusedDenseTfjs,
 } from './dense/dense.ts';
 export { type DeviceFeatures, isFallbackDevice, KERNEL_NEEDS } from './gpu/features.ts';
+export { overrideRoutes } from './gpu/override.ts';
 export { registerWebGPU } from './gpu/setup.ts';
 export {
   ADAM_SLOTS,
@@ -72,6 +85,7 @@ export {
   momentumStepTfjs,
   paramsOf,
 } from './optimizer/optimizer.ts';
+export { AVG_POOL_GRAD, MAX_POOL_GRAD } from './pool-grad/pool-grad-kernel.ts';
 export {
   DEFAULT_BLOCK_SIZE,
   decodeInt8Host,
@@ -95,9 +109,12 @@ export { type CheckResult, describeFailure, type SuiteCase } from './suite/check
 export { type OpSuite, runSuite } from './suite/run.ts';
 export { findBin, type TopK, topKWithFeedback } from './topk/topk.ts';
 export {
+  CONV_OPS,
   type KernelReport,
   type KernelSupport,
   kernelSupport,
+  needsVerification,
+  type VerifyOptions,
   verifyKernels,
   watchDeviceLoss,
 } from './verify.ts';

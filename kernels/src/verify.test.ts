@@ -8,12 +8,15 @@ import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calibrateKernels } from './bench/calibrate.ts';
+import { CONV2D } from './conv/conv-kernel.ts';
 import { fusedDense } from './dense/dense.ts';
 import { FUSED_DENSE } from './dense/dense-kernel.ts';
 import { flatDispatch, ints, runProgram } from './gpu/program.ts';
+import { MAX_POOL_GRAD } from './pool-grad/pool-grad-kernel.ts';
 import { kernelStatus, markKernel } from './registry.ts';
+import { SUITES } from './suite/suites.ts';
 import { onBackend, setUpWebGPU, tearDownWebGPU } from './testing/backends.ts';
-import { kernelSupport, verifyKernels } from './verify.ts';
+import { CONV_OPS, kernelSupport, needsVerification, verifyKernels } from './verify.ts';
 import { weightedSum } from './weighted-sum/weighted-sum.ts';
 import { WEIGHTED_SUM, weightedSumConfig } from './weighted-sum/weighted-sum-kernel.ts';
 
@@ -48,14 +51,35 @@ const brokenWeightedSum: KernelConfig = {
 };
 
 describe('kernel verification', () => {
-  it('marks every kernel passed on this adapter and reports it', async () => {
+  it('marks every kernel but the conv ones passed at start-up, and reports it', async () => {
     await onBackend('webgpu', async () => {
-      const results = await verifyKernels({ quick: true });
+      const results = await verifyKernels({ quick: true, except: CONV_OPS });
       expect(results.filter((r) => !r.ok)).toEqual([]);
+      expect(new Set(results.map((r) => r.op))).toEqual(
+        new Set(SUITES.map((s) => s.op).filter((op) => !CONV_OPS.includes(op))),
+      );
       const report = kernelSupport();
       expect(report.backend).toBe('webgpu');
       expect(report.device?.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
-      expect(report.kernels.map((k) => k.state)).toEqual(report.kernels.map(() => 'passed'));
+      const conv = new Set(SUITES.filter((s) => CONV_OPS.includes(s.op)).flatMap((s) => s.kernels));
+      expect(conv.size).toBe(5);
+      for (const k of report.kernels) expect(k.state).toBe(conv.has(k.name) ? 'unverified' : 'passed');
+      expect(needsVerification(CONV_OPS)).toBe(true);
+      expect(needsVerification(['dense', 'softmax-xent'])).toBe(false);
+    });
+  });
+
+  it('verifies only the ops asked for (a model with pooling layers)', async () => {
+    await onBackend('webgpu', async () => {
+      const backend = tf.backend();
+      const pools = ['max-pool-grad', 'avg-pool-grad'];
+      const results = await verifyKernels({ quick: true, ops: pools });
+      expect(results.filter((r) => !r.ok)).toEqual([]);
+      expect(new Set(results.map((r) => r.op))).toEqual(new Set(pools));
+      expect(needsVerification(pools)).toBe(false);
+      expect(kernelStatus(backend, MAX_POOL_GRAD).state).toBe('passed');
+      expect(kernelStatus(backend, CONV2D).state).toBe('unverified');
+      expect(needsVerification(CONV_OPS)).toBe(true);
     });
   });
 
@@ -65,7 +89,7 @@ describe('kernel verification', () => {
       tf.unregisterKernel(WEIGHTED_SUM, 'webgpu');
       tf.registerKernel(brokenWeightedSum);
       try {
-        await verifyKernels({ quick: true });
+        await verifyKernels({ quick: true, except: CONV_OPS });
         expect(kernelStatus(backend, WEIGHTED_SUM).state).toBe('failed');
         expect(kernelStatus(backend, FUSED_DENSE).state).toBe('passed');
         const a = tf.tensor1d([1, 2, 3]);

@@ -7,7 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { CONV_SUITES } from './conv/conv.suite.ts';
 import { type DeviceFeatures, deviceFeatures, KERNEL_NEEDS, unmetNeeds } from './gpu/features.ts';
+import { POOL_GRAD_SUITES } from './pool-grad/pool-grad.suite.ts';
 import { type KernelState, kernelStatus, markKernel } from './registry.ts';
 import { type CheckResult, describeFailure } from './suite/check.ts';
 import { runSuite } from './suite/run.ts';
@@ -68,14 +70,40 @@ function adapterOf(device: GPUDevice, fallback?: { vendor?: string; architecture
 }
 
 /**
- * Runs every op's suite on the active webgpu device and marks its kernels. `quick` skips the
- * cases marked heavy, for a start-up check that stays short even on a CPU fallback adapter.
+ * The suites of the convolution and pooling-gradient kernels. Only a model with conv or pooling
+ * layers calls them, and their shaders take most of a start-up check on a CPU adapter (about 45 s
+ * of SwiftShader compiles on a loaded 2-core machine), so a runtime verifies them when a job's
+ * model needs them rather than at start-up. Until then they are `unverified` (usable).
  */
-export async function verifyKernels(options: { quick?: boolean } = {}): Promise<CheckResult[]> {
+export const CONV_OPS: readonly string[] = [...CONV_SUITES, ...POOL_GRAD_SUITES].map((s) => s.op);
+
+export interface VerifyOptions {
+  /** Skip the cases marked heavy: a start-up check that stays short even on a CPU adapter. */
+  quick?: boolean;
+  /** Only these ops' suites (default: every suite). */
+  ops?: readonly string[];
+  /** Leave these ops' suites out (their kernels keep their state). */
+  except?: readonly string[];
+}
+
+/** Whether some kernel of these ops' suites has not been verified on the active webgpu device. */
+export function needsVerification(ops: readonly string[]): boolean {
+  const backend = activeWebGPU();
+  if (!backend) return false;
+  return SUITES.filter((s) => ops.includes(s.op)).some((s) =>
+    s.kernels.some((k) => kernelStatus(backend, k).state === 'unverified'),
+  );
+}
+
+/** Runs the ops' suites on the active webgpu device and marks their kernels passed or failed. */
+export async function verifyKernels(options: VerifyOptions = {}): Promise<CheckResult[]> {
   const backend = activeWebGPU();
   if (!backend) return [];
   const results: CheckResult[] = [];
-  for (const suite of SUITES) {
+  const chosen = SUITES.filter(
+    (s) => (!options.ops || options.ops.includes(s.op)) && !options.except?.includes(s.op),
+  );
+  for (const suite of chosen) {
     // Re-verify from scratch: a kernel marked failed would otherwise be bypassed and the suite
     // would test the TF.js fallback instead.
     for (const k of suite.kernels) markKernel(backend, k, { state: 'unverified' });

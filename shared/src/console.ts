@@ -33,11 +33,16 @@ export const contributorBanSchema = z
   .strict();
 export const jobStatsSchema = z.object({ jobId }).strict();
 
-/** What a contributor's runtime said about its device when it joined (kept while online). */
+/**
+ * What a contributor's runtime said about its device when it joined, updated by its progress
+ * messages (kept while online).
+ */
 export interface ConsoleDevice {
   kind: 'browser' | 'node';
-  /** Micro-benchmark per backend, in training samples per second. */
+  /** Score per backend, in training samples per second: the job's model once measured, else the start-up benchmark. */
   backends: { name: string; available: boolean; samplesPerSec: number }[];
+  /** The backend it trains on now (the join's choice until a progress message says otherwise). */
+  chosenBackend?: string;
   userAgent: string | null;
 }
 

@@ -158,6 +158,12 @@ export const progressSchema = z
     samplesPerSec: z.number().min(0).max(1e9),
     loss: z.number().finite().nullable(),
     unitsDone: z.number().int().min(0),
+    /**
+     * The backend scores now in use (the job's own model once measured, else the start-up
+     * benchmark) and the backend chosen; optional, so older runtimes still report progress.
+     */
+    backends: z.array(backendScoreSchema).max(8).optional(),
+    chosenBackend: z.enum(BACKEND_NAMES).optional(),
   })
   .strict();
 export type ProgressMessage = z.infer<typeof progressSchema>;

@@ -96,6 +96,15 @@ function layerClasses(spec: Record<string, unknown>): string[] {
   return (config?.layers ?? []).map((l) => l.class_name);
 }
 
+/**
+ * Whether the model has convolution or pooling layers (Conv2D, Conv2DTranspose, SeparableConv2D,
+ * MaxPooling2D...), at any depth of the topology: those call the conv and pool-gradient kernels
+ * that @gridtab/kernels puts in place of TF.js's on webgpu, which a tab verifies only for such a model.
+ */
+export function usesConvKernels(spec: Record<string, unknown>): boolean {
+  return /"class_name":\s*"\w*(Conv|Pool)\w*"/.test(JSON.stringify(spec));
+}
+
 export function missingTrainingKernels(backend: BackendName, spec: Record<string, unknown>): string[] {
   const needed = new Set(layerClasses(spec).flatMap((c) => TRAINING_KERNELS[c] ?? []));
   return [...needed].filter((k) => !tf.getKernel(k, backend));

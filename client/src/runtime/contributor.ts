@@ -7,7 +7,7 @@
  * (encode, chunk, submit) and resume.ts (the unit kept across a reload).
  */
 
-import { verifyKernels, watchDeviceLoss } from '@gridtab/kernels';
+import { CONV_OPS, needsVerification, verifyKernels, watchDeviceLoss } from '@gridtab/kernels';
 import {
   type Ack,
   type BackendName,
@@ -20,7 +20,7 @@ import {
   type WorkUnit,
 } from '@gridtab/shared';
 import * as tf from '@tensorflow/tfjs';
-import { benchmarkBackends, CANDIDATES, chooseBackend } from './backends.ts';
+import { benchmarkBackends, CANDIDATES, chooseBackend, usesConvKernels } from './backends.ts';
 import type { Behaviour } from './behaviour.ts';
 import type { BlobCache } from './cache.ts';
 import { Connection } from './connection.ts';
@@ -130,6 +130,7 @@ class ContributorRuntime implements Contributor {
       stopped: () => !this.running,
       labelMap: opts.behaviour?.relabel,
       checkpointEveryMs: opts.checkpointEveryMs,
+      prepare: (unit, backend) => this.prepareModel(unit, backend),
       log,
     });
     this.submitter = new Submitter(this.connection, opts.cache, () => this.running, log);
@@ -225,12 +226,14 @@ class ContributorRuntime implements Contributor {
   /**
    * Runs the kernel correctness suite on this device (a kernel that fails is routed to TF.js
    * here) and watches for device loss: a lost GPU marks webgpu unavailable, and the unit in
-   * training is retried on the next backend under the same lease.
+   * training is retried on the next backend under the same lease. The conv and pooling suites
+   * wait for a model that uses them (prepareModel): their shader compiles made every webgpu
+   * tab's start-up check tens of seconds longer on a CPU adapter.
    */
   private async prepareWebGPU(): Promise<void> {
     try {
       await tf.setBackend('webgpu');
-      const results = await verifyKernels({ quick: true });
+      const results = await verifyKernels({ quick: true, except: CONV_OPS });
       const failed = results.filter((r) => !r.ok).length;
       this.log(`webgpu kernels verified: ${results.length - failed} checks passed, ${failed} failed`);
       watchDeviceLoss((reason) => {
@@ -243,6 +246,18 @@ class ContributorRuntime implements Contributor {
       });
     } catch (e) {
       this.log(`webgpu kernel verification failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Before a conv or pooling model first trains on webgpu: those kernels' suites (once per device). */
+  private async prepareModel(unit: WorkUnit, backend: BackendName): Promise<void> {
+    if (backend !== 'webgpu' || !usesConvKernels(unit.model) || !needsVerification(CONV_OPS)) return;
+    try {
+      const results = await verifyKernels({ quick: true, ops: CONV_OPS });
+      const failed = results.filter((r) => !r.ok).length;
+      this.log(`webgpu conv kernels verified: ${results.length - failed} checks passed, ${failed} failed`);
+    } catch (e) {
+      this.log(`webgpu conv kernel verification failed: ${(e as Error).message}`);
     }
   }
 
@@ -320,7 +335,17 @@ class ContributorRuntime implements Contributor {
         : await send();
       const samplesPerSec = result.numSamples / (result.trainMs / 1000);
       await this.record(unit, ack, result.numSamples, samplesPerSec, resumed);
-      this.connection.progress({ samplesPerSec, loss: this.state.loss, unitsDone: this.state.unitsDone });
+      this.connection.progress({
+        samplesPerSec,
+        loss: this.state.loss,
+        unitsDone: this.state.unitsDone,
+        // The scores in use (the job's model once measured) and the choice, for the console;
+        // errors cut to the schema's length, or the coordinator would drop the whole message.
+        backends: this.state.backends
+          .slice(0, 8)
+          .map((b) => (b.error ? { ...b, error: b.error.slice(0, 500) } : b)),
+        ...(this.state.chosenBackend ? { chosenBackend: this.state.chosenBackend } : {}),
+      });
       if (!plan.measured && this.running) await this.training.measure(unit, plan.archKey);
     } catch (e) {
       // A closed tab releases nothing and keeps its saved unit for the reload.

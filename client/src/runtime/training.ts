@@ -27,6 +27,11 @@ export interface TrainingDeps {
   /** The harness's label-flip attack; unset in real tabs. */
   labelMap?: (unit: WorkUnit) => Int32Array | undefined;
   checkpointEveryMs?: number;
+  /**
+   * Runs while the unit's weights and shards download, after the backend is set: the kernel
+   * checks this model needs and start-up left out (the conv suites on webgpu).
+   */
+  prepare?: (unit: WorkUnit, backend: BackendName) => Promise<void>;
   log: (msg: string) => void;
 }
 
@@ -64,9 +69,12 @@ export class UnitTraining {
     const { backend } = plan;
     if (tf.getBackend() !== backend) await tf.setBackend(backend);
     deps.set({ phase: 'fetching', currentJobId: unit.jobId, unitProgress: 0, chosenBackend: backend });
-    const [base, ...shards] = await Promise.all([
-      deps.fetcher.get('weights', unit.baseWeightsHash, unit.jobId),
-      ...unit.shardHashes.map((h) => deps.fetcher.get('shard', h, unit.jobId)),
+    const [[base, ...shards]] = await Promise.all([
+      Promise.all([
+        deps.fetcher.get('weights', unit.baseWeightsHash, unit.jobId),
+        ...unit.shardHashes.map((h) => deps.fetcher.get('shard', h, unit.jobId)),
+      ]),
+      deps.prepare?.(unit, backend),
     ]);
     deps.set({ phase: 'training' });
     if (!from) await deps.keep(unit, null, backend);

@@ -134,6 +134,83 @@ describe('console namespace', () => {
     expect(seen.contributors.find((c) => c.id === id)).toMatchObject({ online: true, backend: 'cpu' });
   });
 
+  it("shows the backend scores and choice a contributor's progress reports, after its join's", async () => {
+    const { s } = await connect('test-viewer-token');
+    const tab = open(CONTRIBUTOR_NAMESPACE);
+    const joined = await ask<{ contributorId: string }>(tab, 'contributor:join', {
+      protocolVersion: PROTOCOL_VERSION,
+      clientId: 'console_scores_client',
+      backends: [
+        { name: 'wasm', available: true, samplesPerSec: 900 },
+        { name: 'cpu', available: true, samplesPerSec: 100 },
+      ],
+      chosenBackend: 'wasm',
+      kind: 'node',
+    });
+    const id = joined.ok ? joined.data.contributorId : '';
+    // The job's CNN measured: wasm cannot train it, cpu can.
+    const measured = [
+      { name: 'wasm', available: false, samplesPerSec: 0, error: 'no Conv2DBackpropFilter' },
+      { name: 'cpu', available: true, samplesPerSec: 40 },
+    ];
+    tab.emit('contributor:progress', {
+      samplesPerSec: 40,
+      loss: 2,
+      unitsDone: 1,
+      backends: measured,
+      chosenBackend: 'cpu',
+    });
+    const row = await new Promise<ConsoleSnapshot['contributors'][number]>((resolve) => {
+      const check = (snap: ConsoleSnapshot) => {
+        const c = snap.contributors.find((x) => x.id === id);
+        if (c?.device?.chosenBackend === 'cpu') {
+          s.off('console:snapshot', check);
+          resolve(c);
+        }
+      };
+      s.on('console:snapshot', check);
+    });
+    expect(row.device?.backends).toEqual(
+      measured.map(({ name, available, samplesPerSec }) => ({ name, available, samplesPerSec })),
+    );
+  });
+
+  it('drops a progress message whose scores are malformed, keeping the join scores', async () => {
+    const { s } = await connect('test-viewer-token');
+    const tab = open(CONTRIBUTOR_NAMESPACE);
+    const joined = await ask<{ contributorId: string }>(tab, 'contributor:join', {
+      protocolVersion: PROTOCOL_VERSION,
+      clientId: 'console_bad_scores_client',
+      backends: [{ name: 'cpu', available: true, samplesPerSec: 100 }],
+      chosenBackend: 'cpu',
+      kind: 'node',
+    });
+    const id = joined.ok ? joined.data.contributorId : '';
+    tab.emit('contributor:progress', {
+      samplesPerSec: 1,
+      loss: 1,
+      unitsDone: 0,
+      backends: [{ name: 'quantum', available: true, samplesPerSec: 1e12 }],
+      chosenBackend: 'quantum',
+    });
+    // A valid message after it, so a snapshot that has seen both can be awaited.
+    tab.emit('contributor:progress', { samplesPerSec: 7, loss: 1, unitsDone: 0 });
+    const row = await new Promise<ConsoleSnapshot['contributors'][number]>((resolve) => {
+      const check = (snap: ConsoleSnapshot) => {
+        const c = snap.contributors.find((x) => x.id === id);
+        if (c && c.samplesPerSec === 7) {
+          s.off('console:snapshot', check);
+          resolve(c);
+        }
+      };
+      s.on('console:snapshot', check);
+    });
+    expect(row.device).toMatchObject({
+      chosenBackend: 'cpu',
+      backends: [{ name: 'cpu', available: true, samplesPerSec: 100 }],
+    });
+  });
+
   it('refuses malformed contributor and stats messages with a code, storing nothing', async () => {
     const { s } = await connect('test-admin-token');
     for (const [event, msg, code] of [

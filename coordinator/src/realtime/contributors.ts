@@ -149,6 +149,7 @@ export function attachContributors(io: GridTabServer, co: Coordinator) {
             available: b.available,
             samplesPerSec: b.samplesPerSec,
           })),
+          chosenBackend: join.chosenBackend,
           userAgent: join.userAgent ?? null,
         };
         clearTimeout(graceTimers.get(record.id));
@@ -237,6 +238,22 @@ export function attachContributors(io: GridTabServer, co: Coordinator) {
         return;
       }
       socket.data.samplesPerSec = parsed.data.samplesPerSec;
+      const { backends, chosenBackend } = parsed.data;
+      if (socket.data.device && (backends || chosenBackend)) {
+        socket.data.device = {
+          ...socket.data.device,
+          ...(backends
+            ? {
+                backends: backends.map(({ name, available, samplesPerSec }) => ({
+                  name,
+                  available,
+                  samplesPerSec,
+                })),
+              }
+            : {}),
+          ...(chosenBackend ? { chosenBackend } : {}),
+        };
+      }
       co.scheduler.reportSpeed(socket.data.contributorId, parsed.data.samplesPerSec);
       updateGauges();
     });

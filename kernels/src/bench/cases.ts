@@ -2,7 +2,8 @@
  * What the kernel benchmark measures: each case builds its inputs once and offers our op and the
  * equivalent TF.js sequence (and, for codecs, a plain elementwise copy of the same input, the
  * issue's yardstick). Shapes: the demo MLP (784-128-10, batch 64; 101,770 parameters) and larger
- * ones; `full` adds sizes only a real GPU gets through in reasonable time (matmul up to 4096).
+ * ones, then the convolution and pooling-gradient cases of conv-cases.ts; `full` adds sizes only a
+ * real GPU gets through in reasonable time (matmul up to 4096).
  */
 
 import type { Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
@@ -24,6 +25,7 @@ import { topKWithFeedback } from '../topk/topk.ts';
 import { TOPK_HISTOGRAM, TOPK_SELECT } from '../topk/topk-kernel.ts';
 import { weightedSum, weightedSumTfjs } from '../weighted-sum/weighted-sum.ts';
 import { WEIGHTED_SUM } from '../weighted-sum/weighted-sum-kernel.ts';
+import { convBenchCases } from './conv-cases.ts';
 
 export type Profile = 'fallback' | 'full';
 
@@ -297,5 +299,6 @@ export function benchCases(profile: Profile): BenchCase[] {
     ...buffers.map(momentum),
     // TF.js's sort-based top-k takes ~96 s at 4M on SwiftShader: smaller sizes off-GPU.
     ...(big ? buffers : [MLP_PARAMS, 1 << 18]).map(topk),
+    ...convBenchCases(big),
   ];
 }

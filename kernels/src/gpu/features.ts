@@ -36,6 +36,11 @@ export const KERNEL_NEEDS: Record<string, KernelNeeds> = {
   GridTabMomentumStep: needs(64, 0, 3),
   GridTabTopKHistogram: needs(64, 0, 2),
   GridTabTopKSelect: needs(64, 0, 2),
+  GridTabConv2D: needs(256, 2 * 64 * 16 * 4, 4),
+  GridTabConv2DBackpropInput: needs(256, 2 * 64 * 16 * 4, 3),
+  GridTabConv2DBackpropFilter: needs(256, 2 * 64 * 16 * 4, 3),
+  GridTabMaxPoolGrad: needs(64, 0, 3),
+  GridTabAvgPoolGrad: needs(64, 0, 2),
 };
 
 /** Why `device` cannot run `kernel`, or null when it can. */

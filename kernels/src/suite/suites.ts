@@ -3,6 +3,7 @@
  * all run from this list, so a kernel cannot be registered without being checked.
  */
 
+import { CONV_SUITES } from '../conv/conv.suite.ts';
 import { checkDense, type DenseParams } from '../dense/dense.suite.ts';
 import {
   DENSE_BACKPROP_BIAS,
@@ -12,6 +13,7 @@ import {
 } from '../dense/dense-kernel.ts';
 import { checkOptimizer, type OptimizerParams } from '../optimizer/optimizer.suite.ts';
 import { ADAM_STEP, MOMENTUM_STEP } from '../optimizer/optimizer-kernel.ts';
+import { POOL_GRAD_SUITES } from '../pool-grad/pool-grad.suite.ts';
 import { checkQuantize, type QuantizeParams } from '../quantize/quantize.suite.ts';
 import { DEQUANTIZE_INT8, QUANTIZE_INT8 } from '../quantize/quantize-kernel.ts';
 import { checkSoftmaxXent, type SoftmaxXentParams } from '../softmax-xent/softmax-xent.suite.ts';
@@ -68,6 +70,8 @@ export const SUITES: OpSuite[] = [
     cases: topkCases,
     check: (c) => checkTopK(c as SuiteCase<unknown> as SuiteCase<TopKParams>),
   },
+  ...CONV_SUITES,
+  ...POOL_GRAD_SUITES,
 ];
 
 export function suiteFor(op: string): OpSuite {
