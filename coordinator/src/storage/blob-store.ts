@@ -4,7 +4,7 @@
  * either whole under its name or absent. Rows that point at a blob are committed only after
  * `put` resolves.
  */
-import { createHash } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { HASH_PATTERN } from '@gridtab/shared';
@@ -38,6 +38,20 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** Past this size `sha256Async` hashes on libuv's thread pool. */
+const OFF_THREAD_HASH_BYTES = 1 << 20;
+
+/**
+ * sha256 for the write paths. A 16 MB weights blob takes 50 ms or more to hash on a busy
+ * machine (bench:abuse measured 150 ms): on the event loop that is a health check, heartbeat or
+ * submit held up. WebCrypto's digest runs on libuv's thread pool; small blobs stay in-thread,
+ * where the hop would cost more than the hash.
+ */
+export async function sha256Async(bytes: Uint8Array): Promise<string> {
+  if (bytes.byteLength < OFF_THREAD_HASH_BYTES) return sha256(bytes);
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
+}
+
 export class FileBlobStore implements RawBlobStore {
   /** Fan-out folders known to exist. */
   private readonly folders = new Set<string>();
@@ -55,7 +69,7 @@ export class FileBlobStore implements RawBlobStore {
   }
 
   async put(bytes: Uint8Array): Promise<string> {
-    const hash = sha256(bytes);
+    const hash = await sha256Async(bytes);
     if (!(await this.has(hash))) await this.write(hash, bytes);
     return hash;
   }
@@ -94,7 +108,9 @@ export class FileBlobStore implements RawBlobStore {
   async get(hash: string): Promise<Uint8Array | null> {
     if (!HASH_PATTERN.test(hash)) return null;
     try {
-      return new Uint8Array(await fs.readFile(this.pathOf(hash)));
+      // The Buffer itself, not a copy: 16 MB of weights copied is time on the event loop.
+      const buf = await fs.readFile(this.pathOf(hash));
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
