@@ -24,7 +24,7 @@ export function blobStoreSuite(name: string, open: () => Promise<BlobStore>) {
       expect(Array.from((await store.get(hash))!)).toEqual(Array.from(view));
     });
 
-    it('names a large blob (hashed off the event loop) by its sha256, a view of it too', async () => {
+    it('names a large blob (hashed in pieces between turns of the loop) by its sha256, a view of it too', async () => {
       const backing = Uint8Array.from({ length: 3 << 20 }, (_, i) => (i * 7) % 253);
       const view = backing.subarray(5, (2 << 20) + 5);
       const store = await open();

@@ -4,7 +4,7 @@
  * either whole under its name or absent. Rows that point at a blob are committed only after
  * `put` resolves.
  */
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { HASH_PATTERN } from '@gridtab/shared';
@@ -38,18 +38,24 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Past this size `sha256Async` hashes on libuv's thread pool. */
-const OFF_THREAD_HASH_BYTES = 1 << 20;
+/** `sha256Async` hashes this much between turns of the event loop (a few ms each). */
+const HASH_CHUNK_BYTES = 1 << 18;
 
 /**
  * sha256 for the write paths. A 16 MB weights blob takes 50 ms or more to hash on a busy
- * machine (bench:abuse measured 150 ms): on the event loop that is a health check, heartbeat or
- * submit held up. WebCrypto's digest runs on libuv's thread pool; small blobs stay in-thread,
- * where the hop would cost more than the hash.
+ * machine (bench:abuse measured 150 ms): in one piece on the event loop that is a health check,
+ * heartbeat or submit held up. So large blobs are hashed 256 KiB at a time, yielding between
+ * pieces. (WebCrypto's digest is no help: on Node 20 it measured slower and still held the loop.)
+ * The caller must not change `bytes` until it resolves.
  */
 export async function sha256Async(bytes: Uint8Array): Promise<string> {
-  if (bytes.byteLength < OFF_THREAD_HASH_BYTES) return sha256(bytes);
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
+  if (bytes.byteLength <= HASH_CHUNK_BYTES) return sha256(bytes);
+  const hash = createHash('sha256');
+  for (let at = 0; at < bytes.byteLength; at += HASH_CHUNK_BYTES) {
+    hash.update(bytes.subarray(at, at + HASH_CHUNK_BYTES));
+    await new Promise((r) => setImmediate(r));
+  }
+  return hash.digest('hex');
 }
 
 export class FileBlobStore implements RawBlobStore {
