@@ -292,6 +292,7 @@ const LOAD_LIMITS = {
   GRIDTAB_JOIN_BURST: '1000000',
   GRIDTAB_JOINS_PER_MINUTE: '1000000',
   GRIDTAB_MAX_CONNECTIONS: '1000000',
+  GRIDTAB_MAX_CONNECTIONS_PER_ADDRESS: '0',
 };
 const measureOne = async (env: Record<string, string> = {}) => {
   const co = await startCoordinator({ ...LOAD_LIMITS, ...env });

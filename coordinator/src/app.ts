@@ -5,7 +5,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -39,6 +39,7 @@ import { type Recomputer, TfRecomputer } from './reputation/recompute.ts';
 import { SpotChecks } from './reputation/spot-check.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { AggregationStreams } from './scheduler/streaming.ts';
+import { AddressConnections } from './security/address-connections.ts';
 import { SecurityGuard } from './security/guard.ts';
 import { securityHeaders } from './security/headers.ts';
 import { originAllowed, requestOriginAllowed } from './security/origins.ts';
@@ -354,6 +355,9 @@ export async function createCoordinator(
       : createAdaptorServer({ fetch: app.fetch })
   ) as HttpServer;
   const allowed = security.allowedOrigins;
+  const perAddress = new AddressConnections(security.maxConnectionsPerAddress);
+  const addressOf = (req: { socket: { remoteAddress?: string }; headers: IncomingHttpHeaders }) =>
+    co.guard.socketAddress({ address: req.socket.remoteAddress ?? '', headers: req.headers });
   io = createSocketServer(httpServer, {
     maxHttpBufferSize: config.socketMessageBytes,
     // Cross-origin pages get CORS headers only when listed (same-origin pages need none).
@@ -363,9 +367,17 @@ export async function createCoordinator(
       if (!requestOriginAllowed(req, allowed)) return cb('the page origin may not connect here', false);
       if ((io?.engine.clientsCount ?? 0) >= security.maxConnections)
         return cb('the coordinator holds its most connections; retry later', false);
+      if (!perAddress.admits(addressOf(req)))
+        return cb('too many connections from this address; close some and retry', false);
       cb(null, true);
     },
   });
+  io.engine.on(
+    'connection',
+    (socket: { request: IncomingMessage; once(e: 'close', f: () => void): void }) => {
+      socket.once('close', perAddress.add(addressOf(socket.request)));
+    },
+  );
   cluster.attach(io);
   contributors = attachContributors(io, co);
   inference = attachInference(io, { registry, telemetry: co.inferenceTelemetry, clock, log });

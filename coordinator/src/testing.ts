@@ -79,6 +79,7 @@ export async function startTestCoordinator(
       ...base.security,
       joinLimit: { burst: 1e6, perMinute: 1e6 },
       authFailureLimit: { burst: 1e6, perMinute: 1e6 },
+      maxConnectionsPerAddress: 0,
     },
     tickMs: 100,
     disconnectGraceMs: 1000,

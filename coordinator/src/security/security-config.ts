@@ -12,6 +12,8 @@ export interface SecurityConfig {
   authFailureLimit: RateLimit;
   /** Most socket.io connections this process holds. */
   maxConnections: number;
+  /** Most socket.io connections this process holds from one client address (0: no cap). */
+  maxConnectionsPerAddress: number;
   /** Contributor rows that never finished a unit are deleted this long after last seen. */
   contributorIdleMs: number;
   /** Extra page origins allowed to open sockets (`*`: any); same host and localhost always are. */
@@ -30,6 +32,10 @@ export const SECURITY_ENV_HELP: [string, string][] = [
   ['GRIDTAB_JOINS_PER_MINUTE', 'contributor joins per address per minute after the burst (default 60)'],
   ['GRIDTAB_AUTH_FAILURES_PER_MINUTE', 'failed token attempts per address per minute, burst 10 (default 10)'],
   ['GRIDTAB_MAX_CONNECTIONS', 'most socket.io connections per process (default 5000)'],
+  [
+    'GRIDTAB_MAX_CONNECTIONS_PER_ADDRESS',
+    'most socket.io connections per process from one client address, 0 for no cap (default 200)',
+  ],
   [
     'GRIDTAB_CONTRIBUTOR_IDLE_HOURS',
     'contributors that never did work are deleted this long after last seen (default 24)',
@@ -77,6 +83,11 @@ export function securityConfigFromEnv(env: NodeJS.ProcessEnv): SecurityConfig {
       perMinute: count(env.GRIDTAB_AUTH_FAILURES_PER_MINUTE, 10, 'GRIDTAB_AUTH_FAILURES_PER_MINUTE'),
     },
     maxConnections: count(env.GRIDTAB_MAX_CONNECTIONS, 5000, 'GRIDTAB_MAX_CONNECTIONS'),
+    maxConnectionsPerAddress: count(
+      env.GRIDTAB_MAX_CONNECTIONS_PER_ADDRESS,
+      200,
+      'GRIDTAB_MAX_CONNECTIONS_PER_ADDRESS',
+    ),
     contributorIdleMs:
       count(env.GRIDTAB_CONTRIBUTOR_IDLE_HOURS, 24, 'GRIDTAB_CONTRIBUTOR_IDLE_HOURS') * 3_600_000,
     allowedOrigins: list(env.GRIDTAB_ALLOWED_ORIGINS),

@@ -29,11 +29,17 @@ afterEach(async () => {
   co = null;
 });
 
-function connect(opts: { transports?: ('websocket' | 'polling')[]; origin?: string } = {}) {
+function connect(
+  opts: { transports?: ('websocket' | 'polling')[]; origin?: string; forwardedFor?: string } = {},
+) {
+  const headers = {
+    ...(opts.origin ? { origin: opts.origin } : {}),
+    ...(opts.forwardedFor ? { 'x-forwarded-for': opts.forwardedFor } : {}),
+  };
   const s = io(`${co!.url}${CONTRIBUTOR_NAMESPACE}`, {
     transports: opts.transports ?? ['websocket'],
     reconnection: false,
-    extraHeaders: opts.origin ? { origin: opts.origin } : undefined,
+    extraHeaders: Object.keys(headers).length ? headers : undefined,
   });
   sockets.push(s);
   return new Promise<{ socket: Socket; error: string | null }>((resolve) => {
@@ -176,6 +182,18 @@ describe('security', () => {
     const results = [await connect(), await connect(), await connect({ transports: ['polling'] })];
     expect(results.map((r) => r.error)).toEqual([null, null, expect.stringMatching(/most connections/)]);
     // A freed slot is free again.
+    results[0].socket.close();
+    await expect.poll(async () => (await connect()).error, { timeout: 10_000 }).toBeNull();
+  });
+
+  it('caps connections per address, counting only open ones', async () => {
+    await start({ maxConnectionsPerAddress: 2 });
+    const results = [await connect(), await connect({ transports: ['polling'] }), await connect()];
+    expect(results.map((r) => r.error)).toEqual([null, null, expect.stringMatching(/websocket error/)]);
+    // A forged X-Forwarded-For from a peer that is no trusted proxy does not escape the cap.
+    const forged = await connect({ transports: ['polling'], forwardedFor: '203.0.113.9' });
+    expect(forged.error).toMatch(/too many connections from this address/);
+    // A closed connection frees its place.
     results[0].socket.close();
     await expect.poll(async () => (await connect()).error, { timeout: 10_000 }).toBeNull();
   });

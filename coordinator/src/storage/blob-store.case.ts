@@ -24,6 +24,16 @@ export function blobStoreSuite(name: string, open: () => Promise<BlobStore>) {
       expect(Array.from((await store.get(hash))!)).toEqual(Array.from(view));
     });
 
+    it('names a large blob (hashed in pieces between turns of the loop) by its sha256, a view of it too', async () => {
+      const backing = Uint8Array.from({ length: 3 << 20 }, (_, i) => (i * 7) % 253);
+      const view = backing.subarray(5, (2 << 20) + 5);
+      const store = await open();
+      const hash = await store.put(view);
+      expect(hash).toBe(sha256(view));
+      const back = (await store.get(hash))!;
+      expect([back.byteLength, sha256(back)]).toEqual([view.byteLength, hash]);
+    });
+
     it('answers null for unknown hashes and refuses paths that are not hashes', async () => {
       const store = await open();
       expect(await store.get('0'.repeat(64))).toBeNull();

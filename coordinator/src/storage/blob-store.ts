@@ -38,6 +38,26 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** `sha256Async` hashes this much between turns of the event loop (a few ms each). */
+const HASH_CHUNK_BYTES = 1 << 18;
+
+/**
+ * sha256 for the write paths. A 16 MB weights blob takes 50 ms or more to hash on a busy
+ * machine (bench:abuse measured 150 ms): in one piece on the event loop that is a health check,
+ * heartbeat or submit held up. So large blobs are hashed 256 KiB at a time, yielding between
+ * pieces. (WebCrypto's digest is no help: on Node 20 it measured slower and still held the loop.)
+ * The caller must not change `bytes` until it resolves.
+ */
+export async function sha256Async(bytes: Uint8Array): Promise<string> {
+  if (bytes.byteLength <= HASH_CHUNK_BYTES) return sha256(bytes);
+  const hash = createHash('sha256');
+  for (let at = 0; at < bytes.byteLength; at += HASH_CHUNK_BYTES) {
+    hash.update(bytes.subarray(at, at + HASH_CHUNK_BYTES));
+    await new Promise((r) => setImmediate(r));
+  }
+  return hash.digest('hex');
+}
+
 export class FileBlobStore implements RawBlobStore {
   /** Fan-out folders known to exist. */
   private readonly folders = new Set<string>();
@@ -55,7 +75,7 @@ export class FileBlobStore implements RawBlobStore {
   }
 
   async put(bytes: Uint8Array): Promise<string> {
-    const hash = sha256(bytes);
+    const hash = await sha256Async(bytes);
     if (!(await this.has(hash))) await this.write(hash, bytes);
     return hash;
   }
@@ -94,7 +114,9 @@ export class FileBlobStore implements RawBlobStore {
   async get(hash: string): Promise<Uint8Array | null> {
     if (!HASH_PATTERN.test(hash)) return null;
     try {
-      return new Uint8Array(await fs.readFile(this.pathOf(hash)));
+      // The Buffer itself, not a copy: 16 MB of weights copied is time on the event loop.
+      const buf = await fs.readFile(this.pathOf(hash));
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;

@@ -15,7 +15,7 @@
  * `gridtab rotate-key` seals them.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { type BlobStore, type RawBlobStore, sha256 } from './blob-store.ts';
+import { type BlobStore, type RawBlobStore, sha256, sha256Async } from './blob-store.ts';
 import type { DataKey, DataKeys } from './data-key.ts';
 
 const MAGIC = Buffer.from('GTEB');
@@ -131,7 +131,7 @@ export class EncryptedBlobStore implements BlobStore {
   }
 
   async put(bytes: Uint8Array): Promise<string> {
-    const hash = sha256(bytes);
+    const hash = await sha256Async(bytes);
     if (!(await this.inner.has(hash))) await this.inner.write(hash, seal(this.keys.current, hash, bytes));
     return hash;
   }

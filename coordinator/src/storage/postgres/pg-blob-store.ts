@@ -6,7 +6,7 @@
  */
 import { HASH_PATTERN } from '@gridtab/shared';
 import type pg from 'pg';
-import { type RawBlobStore, sha256 } from '../blob-store.ts';
+import { type RawBlobStore, sha256Async } from '../blob-store.ts';
 import { transaction } from './pg-tx.ts';
 
 const BLOB_TABLE_LOCK = 7_246_002;
@@ -28,7 +28,7 @@ export class PgBlobStore implements RawBlobStore {
   }
 
   async put(bytes: Uint8Array): Promise<string> {
-    const hash = sha256(bytes);
+    const hash = await sha256Async(bytes);
     await this.pool.query('INSERT INTO blobs (hash, bytes) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [
       hash,
       Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),

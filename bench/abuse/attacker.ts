@@ -1,0 +1,81 @@
+/**
+ * bench:abuse's attacker, in a process of its own (building bodies and handling hundreds of
+ * sockets costs CPU the coordinator's figures must not pay). `{ flood: n }`: n socket.io clients,
+ * each with a random clientId, all connect and join at once; replies with the outcome counts.
+ * `{ specs: true }`: every hostile spec of the shared table and every costly-but-legal one, all
+ * posted at once to POST /api/jobs; replies with the statuses and error codes per spec kind.
+ */
+import { CONTRIBUTOR_NAMESPACE, PROTOCOL_VERSION, type Result } from '@gridtab/shared';
+import { io, type Socket } from 'socket.io-client';
+import { COSTLY_SPECS } from '../../coordinator/src/http/costly-specs.ts';
+import { HOSTILE_SPECS, hostileBody } from '../../coordinator/src/http/hostile-specs.ts';
+import { TEST_JOB } from '../../coordinator/src/testing.ts';
+
+const url = process.argv[2];
+const ADMIN = { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' };
+
+async function flood(n: number) {
+  const sockets: Socket[] = [];
+  const started = performance.now();
+  const outcomes = await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const s = io(`${url}${CONTRIBUTOR_NAMESPACE}`, { transports: ['websocket'], reconnection: false });
+      sockets.push(s);
+      const connected = await new Promise<boolean>((r) => {
+        s.on('connect', () => r(true));
+        s.on('connect_error', () => r(false));
+      });
+      if (!connected) return 'refused-connection';
+      try {
+        const r = (await s.timeout(30_000).emitWithAck('contributor:join', {
+          protocolVersion: PROTOCOL_VERSION,
+          clientId: `flood_${i}_${Math.random().toString(36).slice(2, 10)}`,
+          backends: [{ name: 'cpu', available: true, samplesPerSec: 1 }],
+          chosenBackend: 'cpu',
+          kind: 'node',
+        })) as Result<unknown>;
+        return r.ok ? 'admitted' : r.error.code;
+      } catch {
+        return 'timeout';
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  for (const s of sockets) s.close();
+  const counts: Record<string, number> = {};
+  for (const o of outcomes) counts[o] = (counts[o] ?? 0) + 1;
+  return { clients: n, seconds: Math.round(seconds * 100) / 100, outcomes: counts };
+}
+
+async function post(body: string) {
+  const t = performance.now();
+  const res = await fetch(`${url}/api/jobs`, { method: 'POST', headers: ADMIN, body });
+  const json = (await res.json()) as { error?: { code: string } };
+  const ms = Math.round(performance.now() - t);
+  return { status: res.status, code: json.error?.code ?? 'created', ms };
+}
+
+async function specs() {
+  const hostile = HOSTILE_SPECS.map((spec) => hostileBody(spec, (model) => ({ ...TEST_JOB, model })));
+  const costly = COSTLY_SPECS.map((spec) =>
+    JSON.stringify({ ...TEST_JOB, name: spec.name, model: spec.model }),
+  );
+  // Twice each costly spec: 6 builds wait for the one build worker, inside the queue of 8.
+  const [h, c] = await Promise.all([
+    Promise.all(hostile.map(post)),
+    Promise.all([...costly, ...costly].map(post)),
+  ]);
+  const tally = (rs: { status: number; code: string; ms: number }[]) => {
+    const counts: Record<string, number> = {};
+    for (const r of rs) counts[`${r.status} ${r.code}`] = (counts[`${r.status} ${r.code}`] ?? 0) + 1;
+    return { sent: rs.length, answers: counts, slowestMs: Math.max(...rs.map((r) => r.ms)) };
+  };
+  return { hostile: tally(h), costly: tally(c) };
+}
+
+process.on('message', async (m: { flood?: number; specs?: boolean; stop?: boolean }) => {
+  if (m.flood) process.send?.(await flood(m.flood));
+  else if (m.specs) process.send?.(await specs());
+  else if (m.stop) process.exit(0);
+});
+process.send?.({ ready: true });
