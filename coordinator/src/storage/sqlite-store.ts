@@ -11,6 +11,7 @@ import type { JobStatus } from '@gridtab/shared';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
 import { assertRound, JOBS_SQL, newJobValues, versionValues } from './sql/jobs-sql.ts';
+import { LeaseQueries } from './sql/lease-queries.ts';
 import { MIGRATE_SQL } from './sql/migrate-sql.ts';
 import { VersionRetentionQueries } from './sql/retention-queries.ts';
 import { StoreQueries } from './sql/store-queries.ts';
@@ -40,6 +41,7 @@ export class SqliteStore extends StoreQueries implements Store {
   readonly security: SqliteSecurityStore;
   readonly usage: SqliteUsageStore;
   readonly versionRetention: VersionRetentionQueries;
+  readonly leases: LeaseQueries;
 
   constructor(file: string) {
     const db = openDatabase(file);
@@ -52,6 +54,7 @@ export class SqliteStore extends StoreQueries implements Store {
     this.security = new SqliteSecurityStore(db.raw);
     this.usage = new SqliteUsageStore(db.raw);
     this.versionRetention = new VersionRetentionQueries(db);
+    this.leases = new LeaseQueries(db);
   }
 
   private migrate(): void {

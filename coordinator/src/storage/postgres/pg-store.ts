@@ -8,6 +8,7 @@ import type { JobStatus } from '@gridtab/shared';
 import pg from 'pg';
 import { MIGRATIONS } from '../migrations.ts';
 import { assertRound, JOBS_SQL, newJobValues, versionValues } from '../sql/jobs-sql.ts';
+import { LeaseQueries } from '../sql/lease-queries.ts';
 import { MIGRATE_SQL } from '../sql/migrate-sql.ts';
 import { VersionRetentionQueries } from '../sql/retention-queries.ts';
 import { StoreQueries } from '../sql/store-queries.ts';
@@ -42,6 +43,7 @@ export class PgStore extends StoreQueries implements Store {
   readonly reputation: PgReputationStore;
   readonly usage: PgUsageStore;
   readonly versionRetention: VersionRetentionQueries;
+  readonly leases: LeaseQueries;
 
   private constructor(
     private readonly db: PgDb,
@@ -54,6 +56,7 @@ export class PgStore extends StoreQueries implements Store {
     this.reputation = new PgReputationStore(db.pool);
     this.usage = new PgUsageStore(db.pool);
     this.versionRetention = new VersionRetentionQueries(db);
+    this.leases = new LeaseQueries(db);
   }
 
   /** The pool, shared with the PostgreSQL blob store. */
