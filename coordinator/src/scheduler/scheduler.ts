@@ -277,12 +277,13 @@ export class Scheduler {
     if (!durable) return undefined;
     const stored = await durable.get(leaseId, (id) => this.jobs.read(id));
     if (!stored || this.runners.has(stored.jobId)) return this.leases.find(leaseId);
-    const until = this.deps.clock.now() + this.ownership.ttlMs;
-    for (;;) {
+    // Tries counted, not clock time: a test's manual clock does not move while this waits.
+    for (let tries = Math.ceil(this.ownership.ttlMs / CLAIM_RETRY_MS); ; tries--) {
       const job = await this.jobs.read(stored.jobId);
-      if (job?.status !== 'running') return undefined;
+      // A job paused or ended meanwhile: the lease is its, and accept says JOB_NOT_RUNNING.
+      if (job?.status !== 'running') return stored;
       await this.openRound(job);
-      if (this.runners.has(job.id) || this.deps.clock.now() >= until) break;
+      if (this.runners.has(job.id) || tries <= 0) break;
       await new Promise((r) => setTimeout(r, CLAIM_RETRY_MS));
     }
     return this.leases.find(leaseId);

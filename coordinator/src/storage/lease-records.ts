@@ -6,6 +6,7 @@
  * One SQL text serves SQLite and PostgreSQL (`?` placeholders, numbered for PostgreSQL).
  */
 import type { WorkUnit } from '@gridtab/shared';
+import type { Statement } from './sql/statement.ts';
 
 /** The unit as handed out, less the model (the job's spec has it: no copy per lease). */
 export type StoredUnit = Omit<WorkUnit, 'model'>;
@@ -37,9 +38,22 @@ export interface LeaseStore {
   deleteJob(jobId: string): Promise<void>;
 }
 
+const COLUMNS = `leases (id, job_id, round, unit_id, contributor_id, deadline, issued_at,
+    base_version_id, base_round, unit)`;
+
 export const LEASE_SQL = {
-  insert: `INSERT INTO leases (id, job_id, round, unit_id, contributor_id, deadline, issued_at,
-    base_version_id, base_round, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  /**
+   * PostgreSQL commits the row without waiting for its WAL flush (synchronous_commit off, for
+   * this transaction only): the row is visible to every process at once, and a coordinator's
+   * death loses nothing; only a crash of PostgreSQL itself may lose the last leases, whose units
+   * are then refused and handed out again, as before leases were stored. Measured on a loaded
+   * 2-core machine, it cut what a stored lease adds to an assignment from about 8 to 2.5 ms (p50).
+   */
+  insert: {
+    sqlite: `INSERT INTO ${COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    postgres: `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
+      INSERT INTO ${COLUMNS} SELECT ?, ?, ?::integer, ?, ?, ?::bigint, ?::bigint, ?, ?::integer, ? FROM async`,
+  } satisfies Statement,
   get: 'SELECT * FROM leases WHERE id = ?',
   ofJob: 'SELECT * FROM leases WHERE job_id = ? ORDER BY issued_at, id',
   delete: 'DELETE FROM leases WHERE id = ?',
