@@ -4,6 +4,7 @@
  * database and Redis; the console of the other one kicks, and by the time it answers the owner
  * has closed the socket and freed the lease (published over the Redis adapter, acknowledged).
  */
+import { randomBytes } from 'node:crypto';
 import { CONSOLE_NAMESPACE, CONTRIBUTOR_NAMESPACE, PROTOCOL_VERSION, type Result } from '@gridtab/shared';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -38,12 +39,16 @@ describe('a kick asked of a process that does not own the job', () => {
 
   it('closes the socket and frees the lease on the owner before it answers', async () => {
     db = await createTestDatabase();
+    const channel = `gridtab-kick-${randomBytes(6).toString('hex')}`;
     for (const port of [1, 2]) {
       coordinators.push(
         await startTestCoordinator({
           databaseUrl: db.url,
           redisUrl: REDIS_URL,
           publicUrl: `http://127.0.0.1:${port}`,
+          // A channel of their own: the kick waits for every coordinator on it, and other tests
+          // (and other checkouts) share this Redis.
+          redisChannel: channel,
           tickMs: 1e9,
         }),
       );
