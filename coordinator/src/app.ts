@@ -71,6 +71,8 @@ export interface CoordinatorDeps {
   importer?: Importer;
   /** Builds incoming model specs (default: a worker pool of config.security.build, closed with the coordinator). */
   builder?: ModelBuilder;
+  /** Leases as store rows, honoured after a restart or failover (default: with REDIS_URL). */
+  durableLeases?: boolean;
 }
 
 export interface Coordinator {
@@ -196,6 +198,7 @@ export async function createCoordinator(
     log,
     holdAfter: (jobId, round, samples) => sweeps?.holdAfter(jobId, round, samples) ?? false,
     ownership: cluster.ownership,
+    durableLeases: deps.durableLeases,
     events: {
       unitsAvailable: () => contributors?.namespace.emit('unit:available'),
       versionCommitted: (event) => {

@@ -43,6 +43,11 @@ export interface CoordinatorConfig {
   publicUrl: string | null;
   /** How long a job's ownership lasts in Redis unless renewed (a dead owner's jobs move after it). */
   ownerTtlMs: number;
+  /**
+   * The socket.io Redis adapter's channel prefix: the coordinators sharing it are one cluster
+   * (broadcasts and kicks reach each of them, and a kick waits for each to answer).
+   */
+  redisChannel: string;
   /** Thresholds of the alert rules (GRIDTAB_ALERT_*). */
   alerts: AlertThresholds;
   /** The least severe level the log writes (LOG_LEVEL). */
@@ -136,6 +141,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     redisUrl: env.REDIS_URL || null,
     publicUrl: env.GRIDTAB_PUBLIC_URL || null,
     ownerTtlMs: Math.max(1000, intFrom(env.GRIDTAB_OWNER_TTL_MS, 5000, 'GRIDTAB_OWNER_TTL_MS')),
+    redisChannel: env.GRIDTAB_REDIS_CHANNEL || 'socket.io',
     alerts: alertThresholdsFromEnv(env),
     logLevel: logLevelFrom(env.LOG_LEVEL),
     datasetMaxBytes:

@@ -31,7 +31,7 @@ export function publicUrlOf(config: Pick<CoordinatorConfig, 'publicUrl' | 'port'
 }
 
 export async function connectCluster(
-  config: Pick<CoordinatorConfig, 'redisUrl' | 'publicUrl' | 'port' | 'ownerTtlMs'>,
+  config: Pick<CoordinatorConfig, 'redisUrl' | 'publicUrl' | 'port' | 'ownerTtlMs' | 'redisChannel'>,
   log: (msg: string) => void,
 ): Promise<Cluster> {
   if (!config.redisUrl) {
@@ -51,7 +51,7 @@ export async function connectCluster(
     ownership,
     limiters: (clock) => (name, limit) => new RedisRateLimiter(commands, name, limit, clock, log),
     attach(io) {
-      io.adapter(createAdapter(pub, sub));
+      io.adapter(createAdapter(pub, sub, { key: config.redisChannel }));
     },
     async close() {
       await ownership.close();

@@ -12,6 +12,8 @@ export interface JobOwnership {
   claim(jobId: string): Promise<boolean>;
   /** The public URL of the job's current owner, or null when none is known. */
   ownerUrl(jobId: string): Promise<string | null>;
+  /** How long a dead owner's hold on a job lasts at most (0: no other process owns jobs). */
+  readonly ttlMs: number;
   /** This process's public URL, as contributors reach it (null when not advertised). */
   readonly selfUrl: string | null;
   /** Gives the job up (the job ended, or this process shuts down). */
@@ -26,6 +28,7 @@ export interface JobOwnership {
 export class LocalOwnership implements JobOwnership {
   readonly shared = false;
   readonly selfUrl = null;
+  readonly ttlMs = 0;
   async claim(): Promise<boolean> {
     return true;
   }

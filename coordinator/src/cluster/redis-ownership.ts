@@ -30,7 +30,7 @@ export class RedisOwnership implements JobOwnership {
   constructor(
     private readonly redis: Redis,
     readonly selfUrl: string | null,
-    private readonly ttlMs: number,
+    readonly ttlMs: number,
     private readonly log: (msg: string) => void = () => {},
   ) {
     this.value = `${this.token} ${selfUrl ?? ''}`;

@@ -23,8 +23,8 @@ export interface ContributorPresence {
   online(): Set<string>;
   rates(): Map<string, number>;
   devices(): Map<string, ConsoleDevice>;
-  /** Disconnects the contributor's sockets and frees its leases; returns the sockets closed. */
-  kick(contributorId: string): number;
+  /** Disconnects the contributor's sockets and frees its leases on every process; the sockets closed. */
+  kick(contributorId: string): Promise<number>;
 }
 
 async function contributors(co: Coordinator, presence: ContributorPresence): Promise<ConsoleContributor[]> {

@@ -193,7 +193,7 @@ export function attachConsole(io: GridTabServer, co: Coordinator, presence: Cont
     socket.on('contributor:kick', (msg, ack) =>
       handle('contributor:kick', contributorActionSchema, msg, ack, async ({ contributorId }) => {
         await known(contributorId);
-        return { sockets: presence.kick(contributorId) };
+        return { sockets: await presence.kick(contributorId) };
       }),
     );
     socket.on('contributor:ban', (msg, ack) =>
@@ -205,7 +205,7 @@ export function attachConsole(io: GridTabServer, co: Coordinator, presence: Cont
           bannedAt: new Date(co.clock.now()).toISOString(),
         });
         co.log(`contributor ${contributorId} banned from the console`);
-        return { sockets: presence.kick(contributorId) };
+        return { sockets: await presence.kick(contributorId) };
       }),
     );
     socket.on('contributor:unban', (msg, ack) =>

@@ -71,6 +71,25 @@ export function attachContributors(io: GridTabServer, co: Coordinator) {
     co.metrics.contributorsConnected.set([...online.values()].reduce((a, b) => a + b, 0));
   };
 
+  /** Drops the contributor's sockets on this process and frees the leases this process holds. */
+  const kickHere = (contributorId: string): number => {
+    let sockets = 0;
+    for (const s of [...nsp.sockets.values()]) {
+      if (s.data.contributorId !== contributorId) continue;
+      // Only this namespace's socket: `true` would close the whole connection, which a
+      // client multiplexes with its other namespaces (a console in the same Node process).
+      s.disconnect();
+      sockets++;
+    }
+    clearTimeout(graceTimers.get(contributorId));
+    graceTimers.delete(contributorId);
+    const freed = co.scheduler.releaseAll(contributorId);
+    co.log(`contributor ${contributorId} kicked: ${sockets} socket(s) closed, ${freed} lease(s) freed`);
+    return sockets;
+  };
+  // Another process was asked to kick: do it here and answer with the sockets closed.
+  nsp.on('contributor:kick', (contributorId, ack) => ack(kickHere(contributorId)));
+
   nsp.on('connection', (socket: ContributorSocket) => {
     // Every handler: validate, then act; a malformed message answers with a code, never throws.
     const handle = <S extends z.ZodType, T>(
@@ -302,21 +321,24 @@ export function attachContributors(io: GridTabServer, co: Coordinator) {
       }
       return devices;
     },
-    /** Drops every socket of a contributor and frees its leases at once (no grace period). */
-    kick: (contributorId: string) => {
-      let sockets = 0;
-      for (const s of [...nsp.sockets.values()]) {
-        if (s.data.contributorId !== contributorId) continue;
-        // Only this namespace's socket: `true` would close the whole connection, which a
-        // client multiplexes with its other namespaces (a console in the same Node process).
-        s.disconnect();
-        sockets++;
+    /**
+     * Drops every socket of a contributor and frees its leases at once (no grace period), on
+     * every process: with REDIS_URL the kick is published to the others (the job's owner among
+     * them, which holds the leases) and answered once each has done it. A process that does
+     * not answer within the adapter's request timeout fails the kick with INTERNAL.
+     */
+    kick: async (contributorId: string) => {
+      const here = kickHere(contributorId);
+      if (!co.config.redisUrl) return here;
+      try {
+        const there = await nsp.serverSideEmitWithAck('contributor:kick', contributorId);
+        return there.reduce((sum, n) => sum + n, here);
+      } catch (e) {
+        throw new GridTabError(
+          'INTERNAL',
+          `the kick did not reach every coordinator: ${(e as Error).message}`,
+        );
       }
-      clearTimeout(graceTimers.get(contributorId));
-      graceTimers.delete(contributorId);
-      const freed = co.scheduler.releaseAll(contributorId);
-      co.log(`contributor ${contributorId} kicked: ${sockets} socket(s) closed, ${freed} lease(s) freed`);
-      return sockets;
     },
     close: () => {
       for (const t of graceTimers.values()) clearTimeout(t);

@@ -20,8 +20,11 @@ import type { ConsoleSocketData } from './console.ts';
 import type { ContributorSocketData } from './contributors.ts';
 import type { InferenceSocketData } from './inference.ts';
 
-/** Events between coordinator processes (the Redis adapter's serverSideEmit): none. */
-export type InterServerEvents = Record<string, never>;
+/** Events between coordinator processes (the Redis adapter's serverSideEmit, with acknowledgements). */
+export interface InterServerEvents {
+  /** Kick a contributor here too; the answer is the sockets closed here. */
+  'contributor:kick': (contributorId: string, ack: (sockets: number) => void) => void;
+}
 
 type ListenEvents = ContributorClientEvents & ConsoleClientEvents & InferenceClientEvents;
 type EmitEvents = ContributorServerEvents & ConsoleServerEvents & InferenceServerEvents;

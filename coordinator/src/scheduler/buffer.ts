@@ -7,10 +7,11 @@
 import { type DataSpec, GridTabError, type UpdateAck, type UpdateMeta } from '@gridtab/shared';
 import type { JobRecord, UpdateRecord } from '../storage/store.ts';
 import type { BufferSchedule, Strategy } from '../strategies/index.ts';
-import { type PoolState, restoreUnits, takeUnit } from './pool.ts';
+import type { Adopted } from './lease-log.ts';
+import { type PoolState, poolUnitId, poolUnitIndex, restoreUnits, takeUnit } from './pool.ts';
 import type { Lease } from './round.ts';
 import { shardLookup } from './round-plans.ts';
-import { freeUnit, type JobRunner, type RunnerHost } from './runner.ts';
+import { freeUnit, holdUnit, type JobRunner, type RunnerHost } from './runner.ts';
 import type { RoundStream } from './streaming.ts';
 
 export class BufferRunner implements JobRunner {
@@ -125,6 +126,23 @@ export class BufferRunner implements JobRunner {
     return freeUnit(pool.units.get(lease.unitId), lease);
   }
 
+  adopt(lease: Lease, now: number): Adopted {
+    const { pool } = this;
+    if (pool.version.round - lease.baseRound > this.schedule.maxStaleness) return 'retired';
+    if (pool.done.has(lease.unitId)) return 'gone';
+    const index = poolUnitIndex(lease.unitId);
+    if (index < 0) return 'gone';
+    // A unit past the restored plan's front: it and every unit before it not done are the pool's.
+    for (let i = pool.next; i <= index; i++) {
+      const id = poolUnitId(pool.jobId, i);
+      if (!pool.done.has(id) && !pool.units.has(id))
+        pool.units.set(id, { id, index: i, shardHashes: this.shardsFor(i), status: 'pending', lease: null });
+    }
+    pool.next = Math.max(pool.next, index + 1);
+    const unit = pool.units.get(lease.unitId);
+    return unit ? holdUnit(unit, lease, pool.late, now) : 'gone';
+  }
+
   resume(): void {}
 
   async accept(job: JobRecord, lease: Lease, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck> {
@@ -173,6 +191,7 @@ export class BufferRunner implements JobRunner {
     if (this.host.leases.has(lease.leaseId)) this.host.leases.expire(lease);
     else freeUnit(this.pool.units.get(lease.unitId), lease);
     this.pool.late.delete(lease.leaseId);
+    this.host.leases.durable?.delete(lease.leaseId);
   }
 
   private maybeClose(job: JobRecord): void {

@@ -2,8 +2,10 @@
  * The leases this coordinator has handed out: live ones (their unit is being trained), and
  * retired ones, of rounds that closed, kept a while so their holders hear STALE_VERSION rather
  * than LEASE_UNKNOWN. Late leases (past their deadline, still usable) are kept by their job's
- * runner, which knows how long they count; so is the unit a lease frees.
+ * runner, which knows how long they count; so is the unit a lease frees. With a lease log
+ * (lease-log.ts) every lease is also a store row, for whoever runs the job next.
  */
+import type { LeaseLog } from './lease-log.ts';
 import type { Lease } from './round.ts';
 import type { JobRunner } from './runner.ts';
 
@@ -18,6 +20,8 @@ export class LeaseBook {
     /** The runner of each job this process runs. */
     private readonly runners: ReadonlyMap<string, JobRunner>,
     private readonly unitsAvailable: () => void,
+    /** The store's copy of the leases; null: they live in this process only. */
+    readonly durable: LeaseLog | null = null,
   ) {}
 
   /** A live lease, else a late one (kept by its job's runner), else one of a closed round. */
@@ -42,6 +46,7 @@ export class LeaseBook {
     this.live.delete(lease.leaseId);
     this.retired.delete(lease.leaseId);
     this.runners.get(lease.jobId)?.late.delete(lease.leaseId);
+    this.durable?.delete(lease.leaseId);
   }
 
   /** Its holder gives it up: its unit goes to someone else, and its result is not awaited. */
@@ -68,6 +73,12 @@ export class LeaseBook {
 
   add(lease: Lease): void {
     this.live.set(lease.leaseId, lease);
+  }
+
+  /** A new lease: live here, and in the store before its unit goes out. */
+  async issue(lease: Lease): Promise<void> {
+    this.add(lease);
+    await this.durable?.put(lease);
   }
 
   has(leaseId: string): boolean {
@@ -120,5 +131,6 @@ export class LeaseBook {
   sweepRetired(now: number): void {
     for (const l of [...this.retired.values()])
       if (now > l.deadline + RETIRED_MS) this.retired.delete(l.leaseId);
+    this.durable?.sweep(now, RETIRED_MS);
   }
 }

@@ -7,10 +7,11 @@
 import { type DataSpec, GridTabError, type UpdateAck, type UpdateMeta } from '@gridtab/shared';
 import type { JobRecord, UpdateRecord } from '../storage/store.ts';
 import type { RoundSchedule, Strategy } from '../strategies/index.ts';
+import type { Adopted } from './lease-log.ts';
 import { type Lease, type RoundState, type UnitState, unitId } from './round.ts';
 import { shardLookup } from './round-plans.ts';
 import type { JobRunner, RunnerHost } from './runner.ts';
-import { freeUnit } from './runner.ts';
+import { freeUnit, holdUnit } from './runner.ts';
 import { takePositions } from './shard-plan.ts';
 import type { RoundStream } from './streaming.ts';
 
@@ -104,6 +105,14 @@ export class RoundRunner implements JobRunner {
     const unit = state.round === lease.round ? state.units.find((u) => u.id === lease.unitId) : undefined;
     if (unit && !state.closing && unit.status !== 'done') state.late.set(lease.leaseId, lease);
     return freeUnit(unit, lease);
+  }
+
+  adopt(lease: Lease, now: number): Adopted {
+    const { state } = this;
+    if (lease.round < state.round || (lease.round === state.round && state.closing)) return 'retired';
+    const unit = lease.round === state.round ? state.units.find((u) => u.id === lease.unitId) : undefined;
+    if (!unit || unit.status === 'done') return 'gone';
+    return holdUnit(unit, lease, state.late, now);
   }
 
   resume(now: number): void {

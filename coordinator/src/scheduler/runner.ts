@@ -12,6 +12,7 @@ import type { BlobStore } from '../storage/blob-store.ts';
 import type { JobRecord, Store } from '../storage/store.ts';
 import type { Strategy } from '../strategies/index.ts';
 import type { UpdateIntake } from './intake.ts';
+import type { Adopted } from './lease-log.ts';
 import type { LeaseBook } from './leases.ts';
 import type { Lease, UnitState } from './round.ts';
 import type { RoundPlans } from './round-plans.ts';
@@ -44,6 +45,11 @@ export interface JobRunner {
   accept(job: JobRecord, lease: Lease, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck>;
   /** The lease is no longer live: keeps it as late if it may still count; true if its unit is free again. */
   free(lease: Lease): boolean;
+  /**
+   * Takes over a lease another runner of the job handed out (read from the store after a
+   * failover or restart): the unit is held again, live or late as its deadline says.
+   */
+  adopt(lease: Lease, now: number): Adopted;
   /** The job was resumed. */
   resume(now: number): void;
   /** Makes the version its schedule decided on (started through RunnerHost.watch). */
@@ -90,6 +96,19 @@ export function freeUnit(unit: UnitState | undefined, lease: Lease): boolean {
   unit.status = 'pending';
   unit.lease = null;
   return true;
+}
+
+/** Holds `unit` again under an adopted lease: a live one leases it, one past its deadline is late. */
+export function holdUnit(unit: UnitState, lease: Lease, late: Map<string, Lease>, now: number): Adopted {
+  if (now > lease.deadline) {
+    late.set(lease.leaseId, lease);
+    return 'late';
+  }
+  // Stored leases come oldest first: a unit handed out again after a deadline goes to the newer.
+  if (unit.lease) late.set(unit.lease.leaseId, unit.lease);
+  unit.status = 'leased';
+  unit.lease = lease;
+  return 'live';
 }
 
 /** Leases `unit` to a contributor: the lease and the WorkUnit the tab trains. */

@@ -26,9 +26,10 @@ import { BufferRunner } from './buffer.ts';
 import type { CommitDeps } from './commit.ts';
 import { UpdateIntake } from './intake.ts';
 import { JobCache } from './job-cache.ts';
+import { type Adopted, LeaseLog } from './lease-log.ts';
 import { LeaseBook } from './leases.ts';
 import type { PoolState } from './pool.ts';
-import type { RoundState } from './round.ts';
+import type { Lease, RoundState } from './round.ts';
 import { RoundPlans } from './round-plans.ts';
 import { RoundRunner } from './rounds.ts';
 import { issue, type JobRunner, type RunnerHost } from './runner.ts';
@@ -67,9 +68,17 @@ export interface SchedulerDeps {
   meter?: UsageMeter;
   /** Streaming aggregation (streaming.ts, started); absent: every version is made in batch. */
   streams?: AggregationStreams;
+  /**
+   * Whether leases are also store rows, honoured by whoever runs the job next (lease-log.ts).
+   * Default: when other processes may own jobs. Alone, the embedded store writes each one with
+   * an fsync (synchronous = FULL) on the assignment path, for a gain only at a restart.
+   */
+  durableLeases?: boolean;
 }
 
 const RETRY_MS = 2000;
+/** How often a submit for a dead owner's lease tries to take the job over. */
+const CLAIM_RETRY_MS = 250;
 
 export class Scheduler {
   /** The runner of each job this process runs now. */
@@ -87,7 +96,8 @@ export class Scheduler {
     this.ownership = deps.ownership ?? new LocalOwnership();
     this.ownership.onLost((jobId) => this.drop(jobId));
     this.jobs = new JobCache(store, this.ownership.shared);
-    this.leases = new LeaseBook(this.runners, () => events.unitsAvailable());
+    const durable = (deps.durableLeases ?? this.ownership.shared) ? new LeaseLog(store.leases, log) : null;
+    this.leases = new LeaseBook(this.runners, () => events.unitsAvailable(), durable);
     const intake = new UpdateIntake({ store, blobs, clock, speeds: this.speeds, meter, spotChecks });
     const versions = new VersionMaker({
       commit: deps,
@@ -115,7 +125,8 @@ export class Scheduler {
         if (this.runners.get(runner.jobId) === runner) this.runners.delete(runner.jobId);
         void runner.dispose();
       },
-      open: (job) => this.openRound(job),
+      // The job's next round, here: its leases are this process's already.
+      open: (job) => this.openRound(job, false),
       ended: (jobId, status) => this.ended(jobId, status),
       readJob: (jobId) => this.jobs.read(jobId),
     };
@@ -144,16 +155,19 @@ export class Scheduler {
     }
   }
 
-  /** Starts handing out a running job's units: its current round, or its buffer. */
-  async openRound(job: JobRecord): Promise<void> {
+  /**
+   * Starts handing out a running job's units: its current round, or its buffer. `adopt`: the job
+   * is new to this process (a start, a takeover), so the leases in the store are taken over.
+   */
+  async openRound(job: JobRecord, adopt = true): Promise<void> {
     const pending = this.opening.get(job.id);
     if (pending) return pending;
-    const p = this.openOwned(job).finally(() => this.opening.delete(job.id));
+    const p = this.openOwned(job, adopt).finally(() => this.opening.delete(job.id));
     this.opening.set(job.id, p);
     return p;
   }
 
-  private async openOwned(job: JobRecord): Promise<void> {
+  private async openOwned(job: JobRecord, adopt: boolean): Promise<void> {
     // Only the job's owner runs its rounds; the others send contributors there.
     if (!(await this.ownership.claim(job.id))) return;
     const strategy = jobStrategy(job.spec);
@@ -162,8 +176,27 @@ export class Scheduler {
       schedule.kind === 'rounds'
         ? await RoundRunner.open(this.host, job, strategy, schedule)
         : await BufferRunner.open(this.host, job, strategy, schedule);
+    const durable = this.leases.durable;
+    if (durable && adopt) await this.adopt(job, runner, durable);
+    if (durable && schedule.kind === 'rounds') durable.prune(job.id, job.round - 2);
     this.runners.set(job.id, runner);
     runner.start(job);
+  }
+
+  /** Takes over the job's leases in the store: their units are held again, their results awaited. */
+  private async adopt(job: JobRecord, runner: JobRunner, durable: LeaseLog): Promise<void> {
+    const now = this.deps.clock.now();
+    const counts: Record<Adopted, number> = { live: 0, late: 0, retired: 0, gone: 0 };
+    for (const lease of await durable.ofJob(job)) {
+      if (this.leases.find(lease.leaseId)) continue;
+      const adopted = runner.adopt(lease, now);
+      counts[adopted]++;
+      if (adopted === 'live') this.leases.add(lease);
+      else if (adopted === 'retired') this.leases.retire(lease);
+      else if (adopted === 'gone') durable.delete(lease.leaseId);
+    }
+    if (counts.live + counts.late > 0)
+      this.deps.log(`job ${job.id}: took over ${counts.live} live and ${counts.late} late leases`);
   }
 
   async requestUnit(contributorId: string): Promise<UnitOffer> {
@@ -188,7 +221,7 @@ export class Scheduler {
       const lease = issue(job!, runner, offer, contributorId, now, this.speeds);
       offer.unit.status = 'leased';
       offer.unit.lease = lease;
-      this.leases.add(lease);
+      await this.leases.issue(lease);
       return { unit: lease.unit! };
     }
     return { unit: null, retryMs: RETRY_MS, ...(await this.redirect()) };
@@ -219,7 +252,7 @@ export class Scheduler {
   }
 
   private async accept(contributorId: string, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck> {
-    const lease = this.leases.find(meta.leaseId);
+    const lease = this.leases.find(meta.leaseId) ?? (await this.storedLease(meta.leaseId));
     if (!lease || lease.contributorId !== contributorId || lease.unitId !== meta.unitId) {
       throw new GridTabError('LEASE_UNKNOWN');
     }
@@ -237,6 +270,29 @@ export class Scheduler {
       throw new GridTabError('STALE_VERSION');
     }
     return runner.accept(job, lease, meta, payload);
+  }
+
+  /**
+   * A lease this process does not hold, from the store: its job's owner died (or left) and the
+   * tab came here with the unit it trained. This process takes the job over (waiting, at most an
+   * ownership TTL, for the dead owner's hold to lapse) and so adopts the lease. A job run here
+   * already, or held by a live owner, answers as before: the lease is not ours.
+   */
+  private async storedLease(leaseId: string): Promise<Lease | undefined> {
+    const durable = this.leases.durable;
+    if (!durable) return undefined;
+    const stored = await durable.get(leaseId, (id) => this.jobs.read(id));
+    if (!stored || this.runners.has(stored.jobId)) return this.leases.find(leaseId);
+    // Tries counted, not clock time: a test's manual clock does not move while this waits.
+    for (let tries = Math.ceil(this.ownership.ttlMs / CLAIM_RETRY_MS); ; tries--) {
+      const job = await this.jobs.read(stored.jobId);
+      // A job paused or ended meanwhile: the lease is its, and accept says JOB_NOT_RUNNING.
+      if (job?.status !== 'running') return stored;
+      await this.openRound(job);
+      if (this.runners.has(job.id) || tries <= 0) break;
+      await new Promise((r) => setTimeout(r, CLAIM_RETRY_MS));
+    }
+    return this.leases.find(leaseId);
   }
 
   release(contributorId: string, leaseId: string): boolean {

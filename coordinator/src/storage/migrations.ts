@@ -301,4 +301,27 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE versions ADD COLUMN pruned_at TEXT;
     `,
   },
+  {
+    // Leases in the store (lease-records.ts): with several processes a job's new owner honours
+    // the units its dead owner handed out. A row lives while its lease may still deliver;
+    // live or late is read from the deadline. `unit` is the WorkUnit as handed out, without
+    // the model (the job's spec has it). Times are epoch milliseconds.
+    version: 12,
+    sql: `
+      CREATE TABLE leases (
+        id TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL,
+        round INTEGER NOT NULL,
+        unit_id TEXT NOT NULL,
+        contributor_id TEXT NOT NULL,
+        deadline BIGINT NOT NULL,
+        issued_at BIGINT NOT NULL,
+        base_version_id TEXT NOT NULL,
+        base_round INTEGER NOT NULL,
+        unit TEXT
+      );
+      CREATE INDEX leases_job ON leases (job_id, round);
+      CREATE INDEX leases_deadline ON leases (deadline);
+    `,
+  },
 ];

@@ -4,6 +4,7 @@
  */
 import { jobSpecSchema, MODEL_PRESETS } from '@gridtab/shared';
 import { describe, expect, it } from 'vitest';
+import { leaseCases } from './lease-store.case.ts';
 import { registryCases } from './registry-store.case.ts';
 import { reputationCases } from './reputation-store.case.ts';
 import { securityCases } from './security-store.case.ts';
@@ -250,6 +251,7 @@ export function storeSuite(name: string, open: Open, reopen?: Open) {
       async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)),
     );
     reputationCases(open);
+    leaseCases(open);
     securityCases(open);
     sweepCases(open, async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)));
     usageCases(open, async (store, id) => await store.createJob(job(id), version(`${id}-v0`, id, 0, null)));

@@ -14,6 +14,7 @@ import type {
   Normalization,
   VersionMetrics,
 } from '@gridtab/shared';
+import type { LeaseStore } from './lease-records.ts';
 import type { RegistryStore } from './registry-records.ts';
 import type { ReputationStore } from './reputation-records.ts';
 import type { SecurityStore } from './security-records.ts';
@@ -199,6 +200,8 @@ export interface Store {
   readonly usage: UsageStore;
   /** Version pruning's marks (version-retention-records.ts). */
   readonly versionRetention: VersionRetentionStore;
+  /** Leases that may still deliver, for a job's next owner (lease-records.ts). */
+  readonly leases: LeaseStore;
 
   close(): Promise<void>;
 }

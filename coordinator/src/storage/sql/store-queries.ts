@@ -20,6 +20,7 @@ import type {
 import { CONTRIBUTORS_SQL, tokenValues } from './contributors-sql.ts';
 import { blobsInUse, DATASETS_SQL, datasetValues } from './datasets-sql.ts';
 import { JOBS_SQL, newJobValues, updateValues, versionValues } from './jobs-sql.ts';
+import { LeaseQueries } from './lease-queries.ts';
 import { ReputationQueries } from './reputation-sql.ts';
 import { VersionRetentionQueries } from './retention-queries.ts';
 import { SecurityQueries } from './security-sql.ts';
@@ -34,6 +35,7 @@ export abstract class StoreQueries {
   readonly reputation: ReputationQueries;
   readonly usage: UsageQueries;
   readonly versionRetention: VersionRetentionQueries;
+  readonly leases: LeaseQueries;
 
   constructor(protected readonly sql: Db) {
     this.sweeps = new SweepQueries(sql);
@@ -41,6 +43,7 @@ export abstract class StoreQueries {
     this.reputation = new ReputationQueries(sql);
     this.usage = new UsageQueries(sql);
     this.versionRetention = new VersionRetentionQueries(sql);
+    this.leases = new LeaseQueries(sql);
   }
 
   async createJob(job: JobRecord, initial: VersionRecord): Promise<void> {
