@@ -159,7 +159,13 @@ async function baseline(samples: number) {
 }
 
 const runs = [];
-for (const tabs of tabCounts) runs.push(await distributed(tabs));
+for (const tabs of tabCounts) {
+  const run = await distributed(tabs);
+  runs.push(run);
+  // Printed as it ends: on a busy machine the Node baseline after the runs can take long.
+  console.log(JSON.stringify({ tabs, busyPerTab: run.busyPerTab, roundTurnaround: run.roundTurnaround }));
+  console.log(JSON.stringify({ ...run, backendScores: undefined, loadAverage: loadavg() }));
+}
 const base = await baseline(runs[0].samples);
 const result = {
   machine: machine(),
