@@ -160,7 +160,9 @@ export class Scheduler {
   /** Rebuilds runners for running jobs from the store (after a start or a crash). */
   async init(): Promise<void> {
     for (const job of await this.deps.store.listJobs()) {
-      if (job.status === 'running') await this.openRound(job);
+      if (job.status !== 'running') continue;
+      await this.openRound(job);
+      if (this.runners.has(job.id)) await this.host.versions.recover(job);
     }
   }
 

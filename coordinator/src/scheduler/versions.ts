@@ -10,7 +10,13 @@
 import type { VersionEvent, VersionMetrics } from '@gridtab/shared';
 import type { JobRecord, Store, VersionRecord } from '../storage/store.ts';
 import type { UsageMeter } from '../usage/meter.ts';
-import { type CommitDeps, commitVersion, evaluateVersion, reachedStoppingTarget } from './commit.ts';
+import {
+  type CommitDeps,
+  commitVersion,
+  evaluateVersion,
+  loadFloats,
+  reachedStoppingTarget,
+} from './commit.ts';
 import type { UpdateIntake } from './intake.ts';
 
 export interface VersionDeps {
@@ -82,9 +88,26 @@ export class VersionMaker {
     const event = { jobId: job.id, versionId: version.id, round: version.round, hash: version.hash };
     events.versionCommitted({ ...event, metrics: version.metrics, evaluated: false });
     this.deps.log(`job ${job.id}: version ${version.id} (${what}) committed; evaluating`);
+    this.startEvaluation(job, version, made.weights);
+  }
+
+  /**
+   * After a restart: the job's newest version, committed but not yet evaluated when the process
+   * stopped, is evaluated now (its metrics are null in the store).
+   */
+  async recover(job: JobRecord): Promise<void> {
+    const version = job.versionId ? await this.deps.commit.store.getVersion(job.versionId) : null;
+    if (!version || version.round === 0 || version.metrics.testLoss !== null) return;
+    if (this.evaluations.has(version.id)) return;
+    this.startEvaluation(job, version, await loadFloats(this.deps.commit.blobs, version.hash));
+  }
+
+  private startEvaluation(job: JobRecord, version: VersionRecord, weights: Float32Array): void {
+    const { events } = this.deps;
+    const event = { jobId: job.id, versionId: version.id, round: version.round, hash: version.hash };
     this.evaluations.add(version.id);
     this.track(
-      this.evaluate(job, made)
+      this.evaluate(job, version, weights)
         .then((metrics) => {
           events.versionEvaluated?.({ ...event, metrics, evaluated: true });
           this.deps.log(`job ${job.id}: version ${version.id} accuracy ${metrics.testAccuracy?.toFixed(4)}`);
@@ -98,7 +121,7 @@ export class VersionMaker {
   }
 
   /** The job is charged the evaluation's CPU time, as when it ran inside the commit. */
-  private evaluate(job: JobRecord, { version, weights }: MadeVersion): Promise<VersionMetrics> {
+  private evaluate(job: JobRecord, version: VersionRecord, weights: Float32Array): Promise<VersionMetrics> {
     const { meter } = this.deps;
     const run = () => evaluateVersion(this.deps.commit, job, version, weights);
     return meter ? meter.timeCpu(job.id, run, job.spec.budget !== undefined) : run();
