@@ -76,6 +76,8 @@ async function distributed(tabs: number) {
     ),
   );
   await browser.close();
+  // The last version's evaluation may still be running (it is off the path to the next unit).
+  await co.scheduler.idle();
   const versions = await co.store.listVersions(job.id);
   let samples = 0;
   let reached: { round: number; samples: number; seconds: number } | null = null;
