@@ -44,7 +44,12 @@ export async function commitVersion(
   base: VersionRecord,
   updates: UpdateRecord[],
   round: number,
-): Promise<{ version: VersionRecord; status: JobRecord['status']; weights: Float32Array }> {
+): Promise<{
+  version: VersionRecord;
+  status: JobRecord['status'];
+  weights: Float32Array;
+  evaluated: boolean;
+}> {
   const { store, blobs, clock } = deps;
   const weights = await loadFloats(blobs, base.hash);
   const state = base.stateHash ? await loadFloats(blobs, base.stateHash) : null;
@@ -80,6 +85,9 @@ export async function commitVersion(
   const held = current.status === 'running' && (await deps.holdAfter?.(job.id, round, trained));
   // A target accuracy or R² is checked when the evaluation lands (versions.ts), not here.
   const status = round >= maxRounds ? 'completed' : held ? 'paused' : current.status;
+  // No next round opens after this commit (the job ends or waits): nobody waits on the
+  // evaluation, so it runs here and a completed job's last version is always evaluated.
+  const evaluated = status !== 'running';
   const version: VersionRecord = {
     id: `v-${randomUUID().slice(0, 12)}`,
     jobId: job.id,
@@ -88,13 +96,21 @@ export async function commitVersion(
     parentId: base.id,
     numSamples,
     unitIds: updates.map((u) => u.unitId),
-    metrics: notEvaluated(),
+    metrics: evaluated ? await testMetrics(deps, job, step.weights) : notEvaluated(),
     createdAt: new Date(clock.now()).toISOString(),
     // Only strategies with state write the column, so stores without it keep working for the rest.
     ...(stateHash ? { stateHash } : {}),
   };
   await store.commitVersion(version, round + 1, status);
-  return { version, status, weights: step.weights };
+  return { version, status, weights: step.weights, evaluated };
+}
+
+function testMetrics(deps: Pick<CommitDeps, 'store' | 'evaluator'>, job: JobRecord, weights: Float32Array) {
+  return deps.store
+    .getDataset(job.spec.dataset)
+    .then((dataset) =>
+      deps.evaluator.evaluate(job.spec.model, weights, dataset!, job.spec.hyperparameters.loss),
+    );
 }
 
 /** A version's metrics before its evaluation ends (the initial version's, too). */
@@ -107,13 +123,7 @@ export async function evaluateVersion(
   version: VersionRecord,
   weights: Float32Array,
 ): Promise<VersionMetrics> {
-  const dataset = (await deps.store.getDataset(job.spec.dataset))!;
-  const metrics = await deps.evaluator.evaluate(
-    job.spec.model,
-    weights,
-    dataset,
-    job.spec.hyperparameters.loss,
-  );
+  const metrics = await testMetrics(deps, job, weights);
   await deps.store.setVersionMetrics(version.id, metrics);
   return metrics;
 }

@@ -46,6 +46,8 @@ export interface MadeVersion {
   started: number;
   /** The version's weights, for its evaluation. */
   weights: Float32Array;
+  /** Evaluated in the commit (no next round opened after it: the job ended or waits). */
+  evaluated: boolean;
 }
 
 export class VersionMaker {
@@ -64,11 +66,11 @@ export class VersionMaker {
     const base = (await store.getVersion(baseId))!;
     const commit = () => commitVersion(this.deps.commit, job, base, updates, round);
     // Forgotten even when the commit fails: it may have been written before the error.
-    const { version, status, weights } = await (meter
+    const { version, status, weights, evaluated } = await (meter
       ? meter.timeCpu(job.id, commit, job.spec.budget !== undefined)
       : commit()
     ).finally(() => this.deps.forgetJob(job.id));
-    return { version, status, updates: updates.length, started, weights };
+    return { version, status, updates: updates.length, started, weights, evaluated };
   }
 
   /** Whether the version's evaluation is still running here (its metrics are null until then). */
@@ -86,7 +88,16 @@ export class VersionMaker {
     const { version, started } = made;
     events.roundClosed((performance.now() - started) / 1000);
     const event = { jobId: job.id, versionId: version.id, round: version.round, hash: version.hash };
-    events.versionCommitted({ ...event, metrics: version.metrics, evaluated: false });
+    events.versionCommitted({ ...event, metrics: version.metrics, evaluated: made.evaluated });
+    if (made.evaluated) {
+      events.versionEvaluated?.({ ...event, metrics: version.metrics, evaluated: true });
+      this.deps.log(
+        `job ${job.id}: version ${version.id} (${what}) accuracy ${version.metrics.testAccuracy?.toFixed(4)}`,
+      );
+      if (reachedStoppingTarget(job.spec.stopping, version.metrics))
+        this.track(this.deps.reachedTarget(job.id).catch((e) => this.deps.log(`job ${job.id}: ${e}`)));
+      return;
+    }
     this.deps.log(`job ${job.id}: version ${version.id} (${what}) committed; evaluating`);
     this.startEvaluation(job, version, made.weights);
   }
