@@ -2,10 +2,11 @@
  * `npm run bench:train`: trains the demo job with 1 and with 3 headless Chromium tabs for a
  * fixed number of rounds, then trains the same model in one Node process with TF.js on the same
  * number of samples (the baseline). Writes bench/results/train.json and rows in
- * docs/BENCHMARKS.md. Options: --rounds N (default 40), --tabs 1,3.
+ * docs/BENCHMARKS.md. Options: --rounds N (default 40), --tabs 1,3. Each run also records how
+ * busy the tabs were and the turnaround between rounds (train-timing.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { encodeShard, imageDataSpec, imageShard, type JobSpecInput, jobSpecSchema } from '@gridtab/shared';
@@ -19,6 +20,7 @@ import { createCoordinator } from '../coordinator/src/index.ts';
 import { createJob } from '../coordinator/src/scheduler/jobs.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
 import { addRows, machine, writeResults } from './report.ts';
+import { TrainTiming } from './train-timing.ts';
 
 const { values } = parseArgs({
   options: {
@@ -43,6 +45,7 @@ async function distributed(tabs: number) {
   );
   const spec: JobSpecInput = { ...DEMO_JOB, name: `bench ${tabs} tabs`, stopping: { maxRounds: rounds } };
   const job = await createJob(co, jobSpecSchema.parse(spec));
+  const timing = new TrainTiming(co.scheduler);
   await co.scheduler.openRound(job);
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const context = await browser.newContext();
@@ -59,6 +62,7 @@ async function distributed(tabs: number) {
     process.stdout.write(`\r${tabs} tab(s): round ${(await co.store.getJob(job.id))!.round}/${rounds}   `);
   }
   const wallS = (Date.now() - started) / 1000;
+  const tabTiming = timing.tabs(timing.lastAcceptedAt());
   const states = await Promise.all(
     pages.map((p) =>
       p.evaluate(
@@ -72,6 +76,8 @@ async function distributed(tabs: number) {
     ),
   );
   await browser.close();
+  // The last version's evaluation may still be running (it is off the path to the next unit).
+  await co.scheduler.idle();
   const versions = await co.store.listVersions(job.id);
   let samples = 0;
   let reached: { round: number; samples: number; seconds: number } | null = null;
@@ -97,6 +103,11 @@ async function distributed(tabs: number) {
     backendScores: states[0].backends,
     finalAccuracy: versions.at(-1)!.metrics.testAccuracy,
     reached85: reached,
+    /** Training time each tab reported over its wall time from its first unit to the last update. */
+    busyPerTab: tabTiming.map((t) => t.busy),
+    tabTiming,
+    /** A round's last accepted update to the next round's first assignment. */
+    roundTurnaround: timing.turnaround(),
   };
 }
 
@@ -150,10 +161,18 @@ async function baseline(samples: number) {
 }
 
 const runs = [];
-for (const tabs of tabCounts) runs.push(await distributed(tabs));
+for (const tabs of tabCounts) {
+  const run = await distributed(tabs);
+  runs.push(run);
+  // Printed as it ends: on a busy machine the Node baseline after the runs can take long.
+  console.log(JSON.stringify({ tabs, busyPerTab: run.busyPerTab, roundTurnaround: run.roundTurnaround }));
+  console.log(JSON.stringify({ ...run, backendScores: undefined, loadAverage: loadavg() }));
+}
 const base = await baseline(runs[0].samples);
 const result = {
   machine: machine(),
+  /** The 1/5/15-minute load average when the runs ended (the machine may be shared). */
+  loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
   model: 'fashion-mlp',
   hyperparameters: DEMO_JOB.hyperparameters,
   runs,
@@ -170,6 +189,14 @@ addRows(
       ? `${r.reached85.seconds.toFixed(0)} s, ${(r.reached85.samples / 1000).toFixed(0)}k samples (round ${r.reached85.round})`
       : 'not reached';
     return `| ${day} | ${r.tabs} | ${r.chosenBackends.join(', ')} | ${pt} | ${Math.round(r.samplesPerSecTotal)} | ${hit} | ${r.rounds} rounds, ${(r.samples / 1000).toFixed(0)}k samples: ${((r.finalAccuracy ?? 0) * 100).toFixed(2)}% | ${((base.testAccuracy ?? 0) * 100).toFixed(2)}% at ${Math.round(base.samplesPerSec)} samples/s (${base.backend}) |`;
+  }),
+);
+addRows(
+  'bench:train busy rows',
+  runs.map((r) => {
+    const busy = r.busyPerTab.map((b) => `${Math.round(b * 100)}%`).join(' / ');
+    const t = r.roundTurnaround;
+    return `| ${day} | ${r.tabs} | ${busy} | ${t.meanMs} / ${t.p50Ms} / ${t.maxMs} ms (${t.rounds} rounds) | ${result.loadAverage.join(', ')} |`;
   }),
 );
 process.exit(0);

@@ -202,10 +202,15 @@ export async function createCoordinator(
     events: {
       unitsAvailable: () => contributors?.namespace.emit('unit:available'),
       versionCommitted: (event) => {
-        if (event.metrics.testAccuracy !== null)
-          metrics.jobAccuracy.set({ job: event.jobId }, event.metrics.testAccuracy);
         metrics.jobRound.set({ job: event.jobId }, event.round);
         metrics.roundsClosed.inc();
+        contributors?.namespace.emit('job:version', event);
+        sweeps?.onVersionCommitted(event.jobId);
+      },
+      // Evaluation ends after the next round opened: what reads the metrics hears it here.
+      versionEvaluated: (event) => {
+        if (event.metrics.testAccuracy !== null)
+          metrics.jobAccuracy.set({ job: event.jobId }, event.metrics.testAccuracy);
         contributors?.namespace.emit('job:version', event);
         void registry.onVersionCommitted(event.jobId, event.versionId);
         sweeps?.onVersionCommitted(event.jobId);

@@ -174,7 +174,15 @@ export interface VersionEvent {
   jobId: string;
   versionId: string;
   round: number;
+  /**
+   * Null until the version is evaluated: a version is announced at its commit (`evaluated:
+   * false`) and again once its test-set evaluation lands (`evaluated: true`, same versionId).
+   */
   metrics: VersionMetrics;
+  /** The version's weights, so a tab can fetch them before its next unit names them. */
+  hash?: string;
+  /** Absent from coordinators that evaluated before announcing (the metrics are final). */
+  evaluated?: boolean;
 }
 
 export type Ack<T> = (result: Result<T>) => void;

@@ -115,7 +115,7 @@ class ContributorRuntime implements Contributor {
         joinRefused: (error) =>
           this.set({ lastError: `join refused: ${error.code} ${error.message}`, phase: 'error' }),
         unitAvailable: () => this.wake?.(),
-        version: (event) => this.set({ versions: [...this.state.versions, event].slice(-500) }),
+        version: (event) => this.heardVersion(event),
       },
       active: () => this.running,
       log,
@@ -415,6 +415,18 @@ class ContributorRuntime implements Contributor {
     await this.loop;
     this.connection.close();
     this.set({ phase: 'idle', connected: false, unitProgress: 0 });
+  }
+
+  /**
+   * A version is announced at its commit and again when its metrics land: the second replaces
+   * the first. At the commit, the tab fetches the new weights while it waits for its next unit,
+   * which will name them (the job it works on only).
+   */
+  private heardVersion(event: VersionEvent): void {
+    const others = this.state.versions.filter((v) => v.versionId !== event.versionId);
+    this.set({ versions: [...others, event].slice(-500) });
+    if (!event.hash || event.evaluated || !this.running || this.state.currentJobId !== event.jobId) return;
+    this.fetcher.get('weights', event.hash, event.jobId).catch(() => {}); // the unit fetches again
   }
 
   private roundClosed(unit: WorkUnit): Promise<VersionEvent> {

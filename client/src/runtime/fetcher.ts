@@ -13,6 +13,8 @@ export interface FetchStats {
 
 export class BlobFetcher {
   readonly stats: FetchStats = { downloads: 0, cacheHits: 0, bytesDownloaded: 0 };
+  /** Downloads in flight: a unit asking for weights a prefetch is fetching waits for that one. */
+  private readonly inFlight = new Map<string, Promise<Uint8Array>>();
 
   constructor(
     /** The coordinator to fetch from now (a client with several follows its current one). */
@@ -22,7 +24,15 @@ export class BlobFetcher {
   ) {}
 
   /** `jobId` names the job the bytes are for, so the coordinator counts them in its usage. */
-  async get(kind: BlobKind, hash: string, jobId?: string): Promise<Uint8Array> {
+  get(kind: BlobKind, hash: string, jobId?: string): Promise<Uint8Array> {
+    const pending = this.inFlight.get(hash);
+    if (pending) return pending;
+    const got = this.fetchOnce(kind, hash, jobId).finally(() => this.inFlight.delete(hash));
+    this.inFlight.set(hash, got);
+    return got;
+  }
+
+  private async fetchOnce(kind: BlobKind, hash: string, jobId?: string): Promise<Uint8Array> {
     const cached = await this.cache.get(hash);
     if (cached) {
       this.stats.cacheHits++;

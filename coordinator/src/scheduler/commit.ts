@@ -1,7 +1,10 @@
 /**
  * Making a version: the job's strategy turns the base weights, the accepted updates and the
- * strategy's persisted state into the next weights, which are evaluated and committed with the
- * job's next round in one store transaction. Shared by synchronous rounds and buffered pools.
+ * strategy's persisted state into the next weights, which are committed with the job's next
+ * round in one store transaction. Evaluation on the test set is not on that path: the version
+ * commits with its metrics not yet evaluated (null), the next round opens, and evaluateVersion
+ * fills them in afterwards (versions.ts), so tabs do not wait on the test set between units.
+ * Shared by synchronous rounds and buffered pools.
  */
 import { randomUUID } from 'node:crypto';
 import { strategyOf, type VersionMetrics } from '@gridtab/shared';
@@ -43,8 +46,13 @@ export async function commitVersion(
   updates: UpdateRecord[],
   round: number,
   stream?: RoundStream | null,
-): Promise<{ version: VersionRecord; status: JobRecord['status'] }> {
-  const { store, blobs, clock, evaluator } = deps;
+): Promise<{
+  version: VersionRecord;
+  status: JobRecord['status'];
+  weights: Float32Array;
+  evaluated: boolean;
+}> {
+  const { store, blobs, clock } = deps;
   const weights = await loadFloats(blobs, base.hash);
   const state = base.stateHash ? await loadFloats(blobs, base.stateHash) : null;
   const versionRounds = new Map<string, number>();
@@ -78,21 +86,17 @@ export async function commitVersion(
       : { weights, state });
   const hash = await blobs.put(new Uint8Array(step.weights.buffer));
   const stateHash = step.state ? await blobs.put(new Uint8Array(step.state.buffer)) : null;
-  const dataset = (await store.getDataset(job.spec.dataset))!;
-  const metrics = await evaluator.evaluate(
-    job.spec.model,
-    step.weights,
-    dataset,
-    job.spec.hyperparameters.loss,
-  );
-  const reachedTarget = reachedStoppingTarget(job.spec.stopping, metrics);
   const { maxRounds } = job.spec.stopping;
   const current = (await store.getJob(job.id))!;
   const numSamples = updates.reduce((n, u) => n + u.numSamples, 0);
   const trained = async () =>
     (await store.listVersions(job.id)).reduce((n, v) => n + v.numSamples, numSamples);
   const held = current.status === 'running' && (await deps.holdAfter?.(job.id, round, trained));
-  const status = round >= maxRounds || reachedTarget ? 'completed' : held ? 'paused' : current.status;
+  // A target accuracy or R² is checked when the evaluation lands (versions.ts), not here.
+  const status = round >= maxRounds ? 'completed' : held ? 'paused' : current.status;
+  // No next round opens after this commit (the job ends or waits): nobody waits on the
+  // evaluation, so it runs here and a completed job's last version is always evaluated.
+  const evaluated = status !== 'running';
   const version: VersionRecord = {
     id: `v-${randomUUID().slice(0, 12)}`,
     jobId: job.id,
@@ -102,13 +106,36 @@ export async function commitVersion(
     numSamples,
     // Streamed: in fold order, the order an audit redoes the mean in to get the same bits.
     unitIds: streamed ? [...stream!.unitIds] : updates.map((u) => u.unitId),
-    metrics,
+    metrics: evaluated ? await testMetrics(deps, job, step.weights) : notEvaluated(),
     createdAt: new Date(clock.now()).toISOString(),
     // Only strategies with state write the column, so stores without it keep working for the rest.
     ...(stateHash ? { stateHash } : {}),
   };
   await store.commitVersion(version, round + 1, status);
-  return { version, status };
+  return { version, status, weights: step.weights, evaluated };
+}
+
+function testMetrics(deps: Pick<CommitDeps, 'store' | 'evaluator'>, job: JobRecord, weights: Float32Array) {
+  return deps.store
+    .getDataset(job.spec.dataset)
+    .then((dataset) =>
+      deps.evaluator.evaluate(job.spec.model, weights, dataset!, job.spec.hyperparameters.loss),
+    );
+}
+
+/** A version's metrics before its evaluation ends (the initial version's, too). */
+export const notEvaluated = (): VersionMetrics => ({ testAccuracy: null, testLoss: null });
+
+/** Evaluates a committed version's weights on the job's test set and stores the metrics. */
+export async function evaluateVersion(
+  deps: Pick<CommitDeps, 'store' | 'evaluator'>,
+  job: JobRecord,
+  version: VersionRecord,
+  weights: Float32Array,
+): Promise<VersionMetrics> {
+  const metrics = await testMetrics(deps, job, weights);
+  await deps.store.setVersionMetrics(version.id, metrics);
+  return metrics;
 }
 
 /** Whether the version's metrics meet the job's target (accuracy for classification, R² for regression). */

@@ -41,6 +41,8 @@ export interface SchedulerEvents {
   /** A round opened or a unit was freed. */
   unitsAvailable(): void;
   versionCommitted(event: VersionEvent): void;
+  /** A committed version's metrics landed (evaluation runs after the next round opened). */
+  versionEvaluated?(event: VersionEvent): void;
   /** jobId is null when the update named no lease this coordinator holds. */
   updateRejected(code: string, jobId: string | null): void;
   updateAccepted(numSamples: number): void;
@@ -85,6 +87,8 @@ export class Scheduler {
   private readonly runners = new Map<string, JobRunner>();
   /** Runners being opened, so a takeover and a commit cannot open the same job twice. */
   private readonly opening = new Map<string, Promise<void>>();
+  /** Jobs whose evaluation met their stopping target (reachedTarget). */
+  private readonly atTarget = new Set<string>();
   private readonly leases: LeaseBook;
   private readonly jobs: JobCache;
   private readonly host: RunnerHost;
@@ -107,6 +111,7 @@ export class Scheduler {
       events,
       log,
       meter,
+      reachedTarget: (jobId) => this.reachedTarget(jobId),
     });
     this.host = {
       store,
@@ -148,10 +153,33 @@ export class Scheduler {
     await this.ownership.release(jobId);
   }
 
+  /**
+   * A version's evaluation met the job's stopping target: the job completes, and the round that
+   * opened while it was evaluated is dropped (its units' results are refused as for a finished
+   * job). Remembered, so a round that committed meanwhile does not open another.
+   */
+  private async reachedTarget(jobId: string): Promise<void> {
+    this.atTarget.add(jobId);
+    const job = await this.deps.store.getJob(jobId);
+    if (!job || job.status === 'completed' || job.status === 'cancelled') return;
+    await this.deps.store.setJobStatus(jobId, 'completed').finally(() => this.jobs.forget(jobId));
+    this.deps.log(`job ${jobId}: reached its stopping target; completed`);
+    this.runners.delete(jobId);
+    this.leases.dropJob(jobId);
+    await this.ended(jobId, 'completed');
+  }
+
+  /** Whether a committed version's evaluation is still running here (its metrics are null). */
+  evaluating(versionId: string): boolean {
+    return this.host.versions.evaluating(versionId);
+  }
+
   /** Rebuilds runners for running jobs from the store (after a start or a crash). */
   async init(): Promise<void> {
     for (const job of await this.deps.store.listJobs()) {
-      if (job.status === 'running') await this.openRound(job);
+      if (job.status !== 'running') continue;
+      await this.openRound(job);
+      if (this.runners.has(job.id)) await this.host.versions.recover(job);
     }
   }
 
@@ -168,6 +196,11 @@ export class Scheduler {
   }
 
   private async openOwned(job: JobRecord, adopt: boolean): Promise<void> {
+    // Its target was met while a later round committed: that commit wrote the job running again.
+    if (this.atTarget.has(job.id)) {
+      await this.deps.store.setJobStatus(job.id, 'completed').finally(() => this.jobs.forget(job.id));
+      return this.ended(job.id, 'completed');
+    }
     // Only the job's owner runs its rounds; the others send contributors there.
     if (!(await this.ownership.claim(job.id))) return;
     const strategy = jobStrategy(job.spec);

@@ -151,6 +151,8 @@ export interface Store {
   commitVersion(version: VersionRecord, nextRound: number, status: JobStatus): Promise<void>;
   getVersion(id: string): Promise<VersionRecord | null>;
   listVersions(jobId: string): Promise<VersionRecord[]>;
+  /** Fills in a version's test metrics once evaluated (after its commit); false: no such version. */
+  setVersionMetrics(id: string, metrics: VersionMetrics): Promise<boolean>;
 
   /** Returns false when an update for this unit and round was already accepted. */
   insertUpdate(update: UpdateRecord): Promise<boolean>;

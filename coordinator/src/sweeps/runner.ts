@@ -341,6 +341,10 @@ export class SweepRunner {
         const cohort = live.filter((t) => t.rung === i);
         if (cohort.length === 0) continue;
         if (!cohort.every((t) => isWaiting(spec, t, jobOf(t), progressOfTrial(t)))) break;
+        // A rung version is evaluated after its commit; the decision waits for its metric
+        // (onVersionCommitted runs this again when it lands).
+        const version = (t: TrialRecord) => rungVersion(spec, progressOfTrial(t), i);
+        if (cohort.some((t) => this.deps.scheduler.evaluating(version(t)?.id ?? ''))) break;
         const entries = cohort.map((t) => ({
           id: t.id,
           index: t.index,

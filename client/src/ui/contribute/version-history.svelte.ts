@@ -98,20 +98,32 @@ export class VersionHistory {
 
   /** Adds the runtime's live versions; called on every state change, so cheap when none is new. */
   ingest(events: readonly VersionEvent[]): void {
-    const fresh = events.filter((e) => !this.#seen.has(e.versionId));
+    // A version is heard at its commit (metrics null) and again once evaluated.
+    const fresh = events.filter((e) => !this.#seen.has(e.versionId) || this.#fillsIn(fromEvent(e).point));
     if (fresh.length === 0) return;
     this.#add(fresh.map(fromEvent));
     // A new version moves the job's round and metrics, and may have completed it.
     void this.refreshJobs();
   }
 
+  /** The point brings metrics to a version shown without them (evaluated after its commit). */
+  #fillsIn(point: AccuracyPoint): boolean {
+    if (point.accuracy === null && point.loss === null) return false;
+    for (const points of Object.values(this.byJob)) {
+      const shown = points.find((p) => p.versionId === point.versionId);
+      if (shown) return shown.accuracy === null && shown.loss === null;
+    }
+    return false;
+  }
+
   #add(items: Keyed[]): void {
     const next = { ...this.byJob };
     let changed = false;
     for (const { jobId, point } of items) {
-      if (this.#seen.has(point.versionId)) continue;
+      if (this.#seen.has(point.versionId) && !this.#fillsIn(point)) continue;
       this.#seen.add(point.versionId);
-      next[jobId] = [...(next[jobId] ?? []), point];
+      const others = (next[jobId] ?? []).filter((p) => p.versionId !== point.versionId);
+      next[jobId] = [...others, point];
       changed = true;
     }
     if (!changed) return;

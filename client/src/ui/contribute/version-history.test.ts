@@ -87,6 +87,20 @@ describe('VersionHistory', () => {
     expect(fetchMock.mock.calls.length).toBe(calls);
   });
 
+  it('fills in a version heard at its commit when its evaluation is announced', async () => {
+    serve({ '/api/jobs': [job('j1', 'running', '2025-01-01')], '/api/jobs/j1/versions': [] });
+    const history = new VersionHistory('http://coordinator.test');
+    await history.load();
+    const committed = { ...live('j1', 1, 0), metrics: { testAccuracy: null, testLoss: null } };
+    history.ingest([committed]);
+    expect(history.byJob.j1).toEqual([{ versionId: 'j1-v1', round: 1, accuracy: null, loss: null }]);
+    history.ingest([committed, live('j1', 1, 0.6)]);
+    expect(history.byJob.j1).toEqual([{ versionId: 'j1-v1', round: 1, accuracy: 0.6, loss: 1 }]);
+    // Once evaluated, an unevaluated copy of the same version does not undo the metrics.
+    history.ingest([committed]);
+    expect(history.byJob.j1[0].accuracy).toBe(0.6);
+  });
+
   it('falls back to the newest job when none runs, and reports failed fetches', async () => {
     serve({ '/api/jobs': [job('a', 'completed', '2025-01-01'), job('b', 'completed', '2026-01-01')] });
     const history = new VersionHistory('http://coordinator.test');

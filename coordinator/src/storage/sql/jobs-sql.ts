@@ -20,6 +20,9 @@ export const JOBS_SQL = {
   insertVersion: `INSERT INTO versions (id, job_id, round, hash, parent_id, num_samples, unit_ids, test_accuracy, test_loss, created_at, state_hash, test_r2, test_mae, test_rmse)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   getVersion: 'SELECT * FROM versions WHERE id = ?',
+  /** A version's evaluation lands after its commit (versions.ts evaluates off the round's path). */
+  setVersionMetrics:
+    'UPDATE versions SET test_accuracy = ?, test_loss = ?, test_r2 = ?, test_mae = ?, test_rmse = ? WHERE id = ?',
   listVersions: 'SELECT * FROM versions WHERE job_id = ? ORDER BY round',
   /** Changes no row when the unit's update for the round was already accepted. */
   insertUpdate: `INSERT INTO updates (id, job_id, round, unit_id, contributor_id, base_version_id, num_samples, loss, blob_hash, created_at)

@@ -6,7 +6,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { JobSpec, JobStatus } from '@gridtab/shared';
+import type { JobSpec, JobStatus, VersionMetrics } from '@gridtab/shared';
 import { toBan, toContributor, toDataset, toJob, toToken, toUpdate, toVersion } from '../rows.ts';
 import type {
   BanRecord,
@@ -73,6 +73,11 @@ export abstract class StoreQueries {
   async getVersion(id: string): Promise<VersionRecord | null> {
     const row = await this.sql.one(JOBS_SQL.getVersion, [id]);
     return row ? toVersion(row) : null;
+  }
+
+  async setVersionMetrics(id: string, m: VersionMetrics): Promise<boolean> {
+    const values = [m.testAccuracy, m.testLoss, m.testR2 ?? null, m.testMae ?? null, m.testRmse ?? null, id];
+    return (await this.sql.run(JOBS_SQL.setVersionMetrics, values)) === 1;
   }
 
   async listVersions(jobId: string): Promise<VersionRecord[]> {
