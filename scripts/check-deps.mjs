@@ -35,6 +35,7 @@ function owner(file) {
   return workspaces.find((w) => file.startsWith(w.dir + sep)) ?? rootWorkspace;
 }
 
+// Installed packages, build output, test and bench results, the default DATA_DIR: no sources.
 const SKIP = new Set(['node_modules', 'dist', '.git', 'test-results', 'results', 'data']);
 const SOURCE = /\.(ts|mts|mjs|js|svelte)$/;
 
