@@ -1,6 +1,7 @@
 /**
  * One Vite config for the tree: it builds the browser pages under client/ (served by the
- * coordinator from client/dist) and configures vitest for the unit tests beside the code.
+ * coordinator from client/dist) and configures vitest for the unit tests beside the code and
+ * the Node integration tests in e2e/integration/.
  */
 import { resolve } from 'node:path';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
@@ -31,7 +32,9 @@ export default defineConfig({
   },
   test: {
     root: import.meta.dirname,
-    include: ['{shared,coordinator,client,kernels,examples}/**/*.test.ts'],
+    // Unit tests sit beside the code; tests that run a coordinator and the client runtime
+    // together live in e2e/integration/, so neither package's tests import the other.
+    include: ['{shared,coordinator,client,kernels,examples}/**/*.test.ts', 'e2e/integration/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     environment: 'node',
     testTimeout: 120_000,

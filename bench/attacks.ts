@@ -38,16 +38,20 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   type AggregationSpec,
+  ask,
   CONTRIBUTOR_NAMESPACE,
+  type ContributorClientEvents,
+  type ContributorServerEvents,
   type JobSpecInput,
   jobSpecSchema,
   MAX_UPDATE_BYTES,
   mulberry32,
   PROTOCOL_VERSION,
+  type UpdateMeta,
   type WorkUnit,
 } from '@gridtab/shared';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
-import { io } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import type { Behaviour } from '../client/src/runtime/behaviour.ts';
 import { createNodeContributor } from '../client/src/runtime/index.ts';
 import { alieTamper } from '../client/src/runtime/sim/alie.ts';
@@ -347,10 +351,6 @@ async function lazyDetection() {
   };
 }
 
-type Answer =
-  | { ok: true; data: { unit?: WorkUnit | null } }
-  | { ok: false; error: { code: string; message: string } };
-
 /** Part 3: bad input, counted per kind. */
 async function badInput() {
   const { co, dir } = await coordinator();
@@ -375,23 +375,23 @@ async function badInput() {
   await waitFor(() => attackers.every((a) => a.sim.attacked.length >= 3), 'three hostile submissions each');
 
   // Oversized: a raw socket joins, takes a unit and sends a payload one byte over the limit.
-  const socket = io(`${url}${CONTRIBUTOR_NAMESPACE}`, { transports: ['websocket'] });
-  const ask = (event: string, ...args: unknown[]) =>
-    (socket.timeout(60_000).emitWithAck as unknown as (e: string, ...a: unknown[]) => Promise<Answer>)(
-      event,
-      ...args,
-    );
+  // Typed by the contributor event maps: an oversized payload is still a well-formed message.
+  type TabSocket = Socket<ContributorServerEvents, ContributorClientEvents>;
+  const socket: TabSocket = io(`${url}${CONTRIBUTOR_NAMESPACE}`, { transports: ['websocket'] });
+  const ACK_MS = 60_000;
   await new Promise<void>((r) => socket.on('connect', () => r()));
-  await ask('contributor:join', {
-    protocolVersion: PROTOCOL_VERSION,
-    clientId: 'bench_oversized',
-    backends: [],
-    chosenBackend: 'cpu',
-    kind: 'node',
-  });
+  await ask(socket, ACK_MS, (s) =>
+    s.emitWithAck('contributor:join', {
+      protocolVersion: PROTOCOL_VERSION,
+      clientId: 'bench_oversized',
+      backends: [],
+      chosenBackend: 'cpu',
+      kind: 'node',
+    }),
+  );
   const oversized: string[] = [];
   while (oversized.length < 3) {
-    const offer = await ask('unit:request', {});
+    const offer = await ask(socket, ACK_MS, (s) => s.emitWithAck('unit:request', {}));
     const unit = offer.ok ? (offer.data.unit ?? null) : null;
     if (!offer.ok) console.error(`oversized: unit:request answered ${offer.error.code}`);
     if ((await co.store.getJob(job.id))!.status !== 'running') break;
@@ -399,7 +399,7 @@ async function badInput() {
       await new Promise((r) => setTimeout(r, 500));
       continue;
     }
-    const meta = {
+    const meta: UpdateMeta = {
       leaseId: unit.leaseId,
       unitId: unit.unitId,
       baseVersionId: unit.baseVersionId,
@@ -410,9 +410,10 @@ async function badInput() {
       trainMs: 1,
       backend: 'cpu',
     };
-    const answer = await ask('unit:submit', meta, new Uint8Array(MAX_UPDATE_BYTES + 1));
+    const payload = new Uint8Array(MAX_UPDATE_BYTES + 1);
+    const answer = await ask(socket, ACK_MS, (s) => s.emitWithAck('unit:submit', meta, payload));
     oversized.push(answer.ok ? 'ok' : answer.error.code);
-    await ask('unit:release', { leaseId: unit.leaseId });
+    await ask(socket, ACK_MS, (s) => s.emitWithAck('unit:release', { leaseId: unit.leaseId }));
   }
   socket.close();
   // Only now the units can complete: before, every submit was hostile and refused, so units stay

@@ -18,7 +18,7 @@ import {
 import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { Trainer } from '@gridtab/client/trainer';
+import { Trainer } from '@gridtab/shared/trainer';
 import { DEFAULT_FASHION_MNIST_DIR, loadFashionMnist } from '../coordinator/src/datasets/fashion-mnist.ts';
 import { relativeDistance } from '../coordinator/src/reputation/recompute.ts';
 import { setUpWebGPU } from '../kernels/src/testing/backends.ts';

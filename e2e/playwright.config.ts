@@ -7,6 +7,8 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
 
 export default defineConfig({
   testDir: '.',
+  // Only the browser specs: e2e/integration/*.test.ts are vitest's (Node, no browser).
+  testMatch: '**/*.spec.ts',
   outputDir: '../test-results/e2e',
   timeout: 5 * 60_000,
   expect: { timeout: 30_000 },

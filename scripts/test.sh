@@ -5,8 +5,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
   echo "Usage: npm test   (or bash scripts/test.sh)"
-  echo "Runs Biome, tsc and svelte-check, vitest, then Playwright in Debian Chromium, and prints"
-  echo "one 'N passed, N failed' line. Reports go to test-results/."
+  echo "Runs Biome, the dependency check, tsc and svelte-check, vitest (unit tests and"
+  echo "e2e/integration), then Playwright in Debian Chromium, and prints one 'N passed,"
+  echo "N failed' line. Reports go to test-results/."
   exit 0
 fi
 export VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-/usr/lib/chromium/vk_swiftshader_icd.json}
@@ -18,6 +19,7 @@ step() {
   if ! "$@"; then status=1; echo "!! failed: $*"; fi
 }
 step "format and lint (biome)" npx biome check .
+step "declared dependencies, one-way packages" node scripts/check-deps.mjs
 step "types (tsc, svelte-check)" npm run --silent typecheck
 step "unit and integration tests (vitest)" npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
 step "end-to-end tests (playwright, chromium)" npx playwright test -c e2e/playwright.config.ts

@@ -1,7 +1,7 @@
 /**
  * Test support: a small, learnable, synthetic image dataset written as real IDX .gz files (so
  * the real loader runs), and a coordinator started on a free port with its own temporary
- * DATA_DIR. Used by the coordinator's tests and by the runtime's integration tests.
+ * DATA_DIR. Used by the coordinator's tests and by the integration tests in e2e/integration/.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,10 +12,10 @@ import {
   type JobSpecInput,
   jobSpecSchema,
   MODEL_PRESETS,
-  mulberry32,
   type UpdateMeta,
   type WorkUnit,
 } from '@gridtab/shared';
+import { syntheticImages } from '@gridtab/shared/testing';
 import { type CoordinatorDeps, createCoordinator, type RunningCoordinator } from './app.ts';
 import { FASHION_MNIST_ID } from './bootstrap.ts';
 import { type CoordinatorConfig, configFromEnv } from './config.ts';
@@ -24,22 +24,7 @@ import { encodeIdx } from './datasets/idx.ts';
 import { inThreadBuilder } from './model-build/model-builder.ts';
 import { createJob } from './scheduler/jobs.ts';
 
-/** Each class lights up its own horizontal band of the 28x28 image, plus noise. */
-export function syntheticImages(count: number, seed: number): { pixels: Uint8Array; labels: Uint8Array } {
-  const rand = mulberry32(seed);
-  const pixels = new Uint8Array(count * 784);
-  const labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const label = Math.floor(rand() * 10);
-    labels[i] = label;
-    for (let p = 0; p < 784; p++) {
-      const row = Math.floor(p / 28);
-      const inBand = Math.floor(row / 2.8) === label;
-      pixels[i * 784 + p] = Math.min(255, Math.floor((inBand ? 160 : 0) + rand() * 90));
-    }
-  }
-  return { pixels, labels };
-}
+export { syntheticImages };
 
 export function writeSyntheticDataset(dir: string, trainCount = 3000, testCount = 500): void {
   const train = syntheticImages(trainCount, 1);

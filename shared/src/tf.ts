@@ -142,7 +142,7 @@ export function lossPerSample(
 
 /**
  * Where crossEntropyPerSample clips probabilities. The fused training loss on webgpu
- * (client/src/runtime/fused.ts) clips at the same bounds, so both paths train on one loss.
+ * (shared/src/training/fused.ts) clips at the same bounds, so both paths train on one loss.
  */
 export const PROB_CLIP = { min: 1e-7, max: 1 } as const;
 

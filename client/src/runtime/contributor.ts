@@ -19,6 +19,7 @@ import {
   type VersionEvent,
   type WorkUnit,
 } from '@gridtab/shared';
+import { Aborted, Trainer, type UnitCheckpoint } from '@gridtab/shared/trainer';
 import * as tf from '@tensorflow/tfjs';
 import { benchmarkBackends, CANDIDATES, chooseBackend, usesConvKernels } from './backends.ts';
 import type { Behaviour } from './behaviour.ts';
@@ -29,7 +30,6 @@ import { requestWork } from './leasing.ts';
 import { ModelScores } from './model-bench.ts';
 import { clearSavedUnit, type SavedUnit, saveUnit, TOO_LATE, takeSavedUnit } from './resume.ts';
 import { Submitter } from './submission.ts';
-import { Aborted, Trainer, type UnitCheckpoint } from './trainer.ts';
 import { UnitTraining } from './training.ts';
 import type { Contributor, ContributorState } from './types.ts';
 

@@ -5,8 +5,8 @@
  */
 import type { BackendName, BackendScore, WorkUnit } from '@gridtab/shared';
 import type { CodecState } from '@gridtab/shared/codecs';
+import type { UnitCheckpoint } from '@gridtab/shared/trainer';
 import type { BlobCache } from './cache.ts';
-import type { UnitCheckpoint } from './trainer.ts';
 
 export interface SavedUnit {
   coordinatorUrl: string;

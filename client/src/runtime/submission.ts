@@ -14,10 +14,10 @@ import {
   type WorkUnit,
 } from '@gridtab/shared';
 import { type CodecState, codecFor } from '@gridtab/shared/codecs';
+import type { TrainResult } from '@gridtab/shared/trainer';
 import type { BlobCache } from './cache.ts';
 import type { Connection } from './connection.ts';
 import { loadCodecState, saveCodecState } from './resume.ts';
-import type { TrainResult } from './trainer.ts';
 
 export type SubmitFn = (override?: Partial<UpdateMeta>) => Promise<Result<UpdateAck>>;
 

@@ -6,11 +6,11 @@
  */
 import type { BackendName, BackendScore, WorkUnit } from '@gridtab/shared';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
+import { Aborted, type Trainer, type TrainResult, type UnitCheckpoint } from '@gridtab/shared/trainer';
 import * as tf from '@tensorflow/tfjs';
 import { chooseBackend } from './backends.ts';
 import type { BlobFetcher } from './fetcher.ts';
 import { architectureKey, type ModelScores } from './model-bench.ts';
-import { Aborted, type Trainer, type TrainResult, type UnitCheckpoint } from './trainer.ts';
 import type { ContributorState } from './types.ts';
 
 type BackendState = Pick<ContributorState, 'backends' | 'chosenBackend' | 'phase'>;

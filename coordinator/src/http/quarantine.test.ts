@@ -3,25 +3,34 @@
  * a no-op answer for one that is not quarantined, and for a quarantined one a release that lets
  * its socket get units again, back on probation with its past checks kept and an audit line.
  */
-import { CONTRIBUTOR_NAMESPACE, PROTOCOL_VERSION, type Result, type UnitOffer } from '@gridtab/shared';
+import {
+  ask,
+  CONTRIBUTOR_NAMESPACE,
+  type ContributorClientEvents,
+  type ContributorServerEvents,
+  PROTOCOL_VERSION,
+  type Result,
+} from '@gridtab/shared';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRate } from '../reputation/policy.ts';
 import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.ts';
 
+/** A tab: a socket typed by the contributor event maps in shared/. */
+type ContributorSocket = Socket<ContributorServerEvents, ContributorClientEvents>;
+
 describe('releasing a quarantine over HTTP', () => {
   let co: TestCoordinator;
   const logged: string[] = [];
-  const sockets: Socket[] = [];
+  const sockets: ContributorSocket[] = [];
   const release = (id: string, token: string | null = 'test-admin-token') =>
     fetch(`${co.url}/api/contributors/${encodeURIComponent(id)}/release-quarantine`, {
       method: 'POST',
       headers: token ? { authorization: `Bearer ${token}` } : {},
     });
-  const ask = <T>(s: Socket, event: string, ...args: unknown[]) =>
-    s.timeout(10_000).emitWithAck(event, ...args) as Promise<Result<T>>;
-  const joined = async (): Promise<{ socket: Socket; id: string }> => {
-    const socket = io(`${co.url}${CONTRIBUTOR_NAMESPACE}`, {
+  const request = (s: ContributorSocket) => ask(s, 10_000, (x) => x.emitWithAck('unit:request', {}));
+  const joined = async (): Promise<{ socket: ContributorSocket; id: string }> => {
+    const socket: ContributorSocket = io(`${co.url}${CONTRIBUTOR_NAMESPACE}`, {
       transports: ['websocket'],
       reconnection: false,
     });
@@ -30,13 +39,15 @@ describe('releasing a quarantine over HTTP', () => {
       socket.on('connect', resolve);
       socket.on('connect_error', reject);
     });
-    const r = await ask<{ contributorId: string }>(socket, 'contributor:join', {
-      protocolVersion: PROTOCOL_VERSION,
-      clientId: `client_${Math.random().toString(36).slice(2, 12)}`,
-      backends: [{ name: 'cpu', available: true, samplesPerSec: 100 }],
-      chosenBackend: 'cpu',
-      kind: 'node',
-    });
+    const r = await ask(socket, 10_000, (x) =>
+      x.emitWithAck('contributor:join', {
+        protocolVersion: PROTOCOL_VERSION,
+        clientId: `client_${Math.random().toString(36).slice(2, 12)}`,
+        backends: [{ name: 'cpu', available: true, samplesPerSec: 100 }],
+        chosenBackend: 'cpu',
+        kind: 'node',
+      }),
+    );
     if (!r.ok) throw new Error(r.error.code);
     return { socket, id: r.data.contributorId };
   };
@@ -103,7 +114,7 @@ describe('releasing a quarantine over HTTP', () => {
   it('lets a quarantined contributor request units again, on probation, keeping its checks', async () => {
     const { socket, id } = await joined();
     await quarantine(id);
-    expect(codeOf(await ask<UnitOffer>(socket, 'unit:request', {}))).toBe('QUARANTINED');
+    expect(codeOf(await request(socket))).toBe('QUARANTINED');
 
     const res = await release(id);
     expect(res.status).toBe(200);
@@ -114,7 +125,7 @@ describe('releasing a quarantine over HTTP', () => {
       checks: { passed: 0, failed: 0 },
       quarantined: false,
     });
-    const offer = await ask<UnitOffer>(socket, 'unit:request', {});
+    const offer = await request(socket);
     expect(offer.ok && offer.data.unit?.unitId).toMatch(/\.u\d+$/);
     // Probation: every unit it sends is checked again, as for a new contributor.
     expect(checkRate(await co.store.reputation.getReputation(id))).toBe(1);

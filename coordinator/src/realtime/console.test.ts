@@ -1,8 +1,14 @@
 import {
+  ask,
   CONSOLE_ADMIN_EVENTS,
   CONSOLE_NAMESPACE,
   CONTRIBUTOR_NAMESPACE,
+  type ConsoleClientEvents,
+  type ConsoleServerEvents,
   type ConsoleSnapshot,
+  type ContributorClientEvents,
+  type ContributorServerEvents,
+  type JoinMessage,
   PROTOCOL_VERSION,
   type Result,
 } from '@gridtab/shared';
@@ -11,26 +17,36 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitVersion } from '../registry/testing.ts';
 import { addJob, startTestCoordinator, TEST_JOB, type TestCoordinator } from '../testing.ts';
 
+const ACK_MS = 10_000;
+/** What the console page and a tab are: sockets typed by the event maps in shared/. */
+type ConsoleSocket = Socket<ConsoleServerEvents, ConsoleClientEvents>;
+type ContributorSocket = Socket<ContributorServerEvents, ContributorClientEvents>;
+
 describe('console namespace', () => {
   let co: TestCoordinator;
-  const sockets: Socket[] = [];
+  const sockets: { disconnect(): unknown }[] = [];
 
   const open = (namespace: string, auth?: object) => {
     const s = io(`${co.url}${namespace}`, { transports: ['websocket'], reconnection: false, auth });
     sockets.push(s);
     return s;
   };
+  /** `s` speaks the console's event map; `raw` is the same socket for what no map allows. */
   const connect = async (token: string) => {
-    const s = open(CONSOLE_NAMESPACE, { token });
+    const raw = open(CONSOLE_NAMESPACE, { token });
+    const s: ConsoleSocket = raw;
     const first = new Promise<ConsoleSnapshot>((resolve) => s.once('console:snapshot', resolve));
     await new Promise<void>((resolve, reject) => {
       s.on('connect', resolve);
       s.on('connect_error', reject);
     });
-    return { s, first: await first };
+    return { s, raw, first: await first };
   };
-  const ask = <T>(s: Socket, event: string, msg: unknown) =>
-    s.timeout(10_000).emitWithAck(event, msg) as Promise<Result<T>>;
+  /** A message by event name, malformed ones included, as a broken or hostile page may send. */
+  const send = (s: Socket, event: string, msg: unknown): Promise<Result<unknown>> =>
+    ask(s, ACK_MS, (x) => x.emitWithAck(event, msg));
+  const joinTab = (tab: ContributorSocket, join: JoinMessage) =>
+    ask(tab, ACK_MS, (x) => x.emitWithAck('contributor:join', join));
   const codeOf = (r: Result<unknown>) => (r.ok ? 'ok' : r.error.code);
   const state = async () => (await co.store.listJobs()).map((j) => [j.id, j.status]);
 
@@ -54,7 +70,7 @@ describe('console namespace', () => {
 
   it('refuses every mutating event to a viewer with FORBIDDEN, changing nothing', async () => {
     const job = await addJob(co);
-    const { s, first } = await connect('test-viewer-token');
+    const { s, raw, first } = await connect('test-viewer-token');
     expect(first.role).toBe('viewer');
     expect(first.jobs.map((j) => j.id)).toContain(job.id);
     const before = await state();
@@ -66,19 +82,19 @@ describe('console namespace', () => {
       'contributor:unban': { contributorId: 'c-anyone' },
     };
     for (const event of CONSOLE_ADMIN_EVENTS) {
-      expect([event, codeOf(await ask(s, event, messages[event]))]).toEqual([event, 'FORBIDDEN']);
+      expect([event, codeOf(await send(raw, event, messages[event]))]).toEqual([event, 'FORBIDDEN']);
     }
     expect(await state()).toEqual(before);
     expect(await co.store.listBans()).toEqual([]);
     // Reading stays allowed.
-    const stats = await ask<{ rounds: unknown[] }>(s, 'job:stats', { jobId: job.id });
+    const stats = await ask(s, ACK_MS, (x) => x.emitWithAck('job:stats', { jobId: job.id }));
     expect(stats.ok && stats.data.rounds).toEqual([]);
-    const versions = await ask<unknown[]>(s, 'job:versions', { jobId: job.id });
+    const versions = await ask(s, ACK_MS, (x) => x.emitWithAck('job:versions', { jobId: job.id }));
     expect(versions.ok && versions.data).toHaveLength(1);
   });
 
   it('lets an admin create, pause and resume jobs; bad messages store nothing', async () => {
-    const { s } = await connect('test-admin-token');
+    const { s, raw } = await connect('test-admin-token');
     const before = await state();
     for (const [event, msg, code] of [
       ['job:create', { ...TEST_JOB, hyperparameters: { batchSize: 0 } }, 'BAD_REQUEST'],
@@ -88,29 +104,30 @@ describe('console namespace', () => {
       ['job:control', { jobId: 'x', action: 'explode' }, 'BAD_REQUEST'],
       ['job:versions', { jobId: 'x', extra: true }, 'BAD_REQUEST'],
     ] as const) {
-      expect([event, codeOf(await ask(s, event, msg))]).toEqual([event, code]);
+      expect([event, codeOf(await send(raw, event, msg))]).toEqual([event, code]);
     }
     expect(await state()).toEqual(before);
 
-    const created = await ask<{ id: string; status: string }>(s, 'job:create', {
-      ...TEST_JOB,
-      name: 'console job',
-    });
+    const created = await ask(s, ACK_MS, (x) =>
+      x.emitWithAck('job:create', { ...TEST_JOB, name: 'console job' }),
+    );
     expect(created.ok && created.data.status).toBe('running');
     const id = created.ok ? created.data.id : '';
     const next = new Promise<ConsoleSnapshot>((resolve) => s.once('console:snapshot', resolve));
-    const paused = await ask<{ status: string }>(s, 'job:control', { jobId: id, action: 'pause' });
+    const paused = await ask(s, ACK_MS, (x) => x.emitWithAck('job:control', { jobId: id, action: 'pause' }));
     expect(paused.ok && paused.data.status).toBe('paused');
     expect((await next).jobs.find((j) => j.id === id)?.status).toBe('paused');
     expect((await co.store.getJob(id))?.status).toBe('paused');
-    const resumed = await ask<{ status: string }>(s, 'job:control', { jobId: id, action: 'resume' });
+    const resumed = await ask(s, ACK_MS, (x) =>
+      x.emitWithAck('job:control', { jobId: id, action: 'resume' }),
+    );
     expect(resumed.ok && resumed.data.status).toBe('running');
   });
 
   it('shows a contributor online with its reported throughput', async () => {
     const { s } = await connect('test-viewer-token');
-    const tab = open(CONTRIBUTOR_NAMESPACE);
-    const joined = await ask<{ contributorId: string }>(tab, 'contributor:join', {
+    const tab: ContributorSocket = open(CONTRIBUTOR_NAMESPACE);
+    const joined = await joinTab(tab, {
       protocolVersion: PROTOCOL_VERSION,
       clientId: 'console_test_client',
       backends: [{ name: 'cpu', available: true, samplesPerSec: 100 }],
@@ -136,8 +153,8 @@ describe('console namespace', () => {
 
   it("shows the backend scores and choice a contributor's progress reports, after its join's", async () => {
     const { s } = await connect('test-viewer-token');
-    const tab = open(CONTRIBUTOR_NAMESPACE);
-    const joined = await ask<{ contributorId: string }>(tab, 'contributor:join', {
+    const tab: ContributorSocket = open(CONTRIBUTOR_NAMESPACE);
+    const joined = await joinTab(tab, {
       protocolVersion: PROTOCOL_VERSION,
       clientId: 'console_scores_client',
       backends: [
@@ -150,8 +167,8 @@ describe('console namespace', () => {
     const id = joined.ok ? joined.data.contributorId : '';
     // The job's CNN measured: wasm cannot train it, cpu can.
     const measured = [
-      { name: 'wasm', available: false, samplesPerSec: 0, error: 'no Conv2DBackpropFilter' },
-      { name: 'cpu', available: true, samplesPerSec: 40 },
+      { name: 'wasm' as const, available: false, samplesPerSec: 0, error: 'no Conv2DBackpropFilter' },
+      { name: 'cpu' as const, available: true, samplesPerSec: 40 },
     ];
     tab.emit('contributor:progress', {
       samplesPerSec: 40,
@@ -177,8 +194,10 @@ describe('console namespace', () => {
 
   it('drops a progress message whose scores are malformed, keeping the join scores', async () => {
     const { s } = await connect('test-viewer-token');
-    const tab = open(CONTRIBUTOR_NAMESPACE);
-    const joined = await ask<{ contributorId: string }>(tab, 'contributor:join', {
+    // `raw` sends what the contributor's event map does not allow; `tab` is the same socket.
+    const raw = open(CONTRIBUTOR_NAMESPACE);
+    const tab: ContributorSocket = raw;
+    const joined = await joinTab(tab, {
       protocolVersion: PROTOCOL_VERSION,
       clientId: 'console_bad_scores_client',
       backends: [{ name: 'cpu', available: true, samplesPerSec: 100 }],
@@ -186,7 +205,7 @@ describe('console namespace', () => {
       kind: 'node',
     });
     const id = joined.ok ? joined.data.contributorId : '';
-    tab.emit('contributor:progress', {
+    raw.emit('contributor:progress', {
       samplesPerSec: 1,
       loss: 1,
       unitsDone: 0,
@@ -212,7 +231,7 @@ describe('console namespace', () => {
   });
 
   it('refuses malformed contributor and stats messages with a code, storing nothing', async () => {
-    const { s } = await connect('test-admin-token');
+    const { s, raw } = await connect('test-admin-token');
     for (const [event, msg, code] of [
       ['contributor:kick', {}, 'BAD_REQUEST'],
       ['contributor:kick', { contributorId: '' }, 'BAD_REQUEST'],
@@ -224,30 +243,32 @@ describe('console namespace', () => {
       ['job:stats', { jobId: 'j-missing' }, 'NOT_FOUND'],
       ['job:stats', { jobId: 'x', extra: true }, 'BAD_REQUEST'],
     ] as const) {
-      expect([event, codeOf(await ask(s, event, msg))]).toEqual([event, code]);
+      expect([event, codeOf(await send(raw, event, msg))]).toEqual([event, code]);
     }
     expect(await co.store.listBans()).toEqual([]);
-    const unban = await ask<{ unbanned: boolean }>(s, 'contributor:unban', { contributorId: 'c-nobody' });
+    const unban = await ask(s, ACK_MS, (x) =>
+      x.emitWithAck('contributor:unban', { contributorId: 'c-nobody' }),
+    );
     expect(unban.ok && unban.data.unbanned).toBe(false);
   });
 
   it('kicks a contributor (socket dropped), bans it (join refused, kept in the store) and unbans it', async () => {
     const { s } = await connect('test-admin-token');
-    const join = {
+    const join: JoinMessage = {
       protocolVersion: PROTOCOL_VERSION,
       clientId: 'kick_test_client',
       backends: [{ name: 'wasm', available: true, samplesPerSec: 6000 }],
       chosenBackend: 'wasm',
       kind: 'node',
     };
-    const joinTab = async () => {
-      const tab = open(CONTRIBUTOR_NAMESPACE);
+    const newTab = async () => {
+      const tab: ContributorSocket = open(CONTRIBUTOR_NAMESPACE);
       await new Promise<void>((resolve) => tab.on('connect', resolve));
-      return { tab, joined: await ask<{ contributorId: string }>(tab, 'contributor:join', join) };
+      return { tab, joined: await joinTab(tab, join) };
     };
-    const first = await joinTab();
+    const first = await newTab();
     const id = first.joined.ok ? first.joined.data.contributorId : '';
-    const snap = await ask<ConsoleSnapshot>(s, 'console:snapshot', {});
+    const snap = await ask(s, ACK_MS, (x) => x.emitWithAck('console:snapshot', {}));
     expect(snap.ok && snap.data.contributors.find((c) => c.id === id)).toMatchObject({
       online: true,
       banned: false,
@@ -255,31 +276,30 @@ describe('console namespace', () => {
     });
 
     const dropped = new Promise<string>((resolve) => first.tab.on('disconnect', resolve));
-    const kicked = await ask<{ sockets: number }>(s, 'contributor:kick', { contributorId: id });
+    const kicked = await ask(s, ACK_MS, (x) => x.emitWithAck('contributor:kick', { contributorId: id }));
     expect(kicked.ok && kicked.data.sockets).toBe(1);
     expect(await dropped).toBe('io server disconnect');
     // Only the contributor's namespace socket closes, not the connection it shares with the console.
     expect(s.connected).toBe(true);
 
-    const second = await joinTab();
+    const second = await newTab();
     expect(second.joined.ok).toBe(true);
     const gone = new Promise<string>((resolve) => second.tab.on('disconnect', resolve));
-    const banned = await ask<{ sockets: number }>(s, 'contributor:ban', {
-      contributorId: id,
-      reason: 'spam',
-    });
+    const banned = await ask(s, ACK_MS, (x) =>
+      x.emitWithAck('contributor:ban', { contributorId: id, reason: 'spam' }),
+    );
     expect(banned.ok && banned.data.sockets).toBe(1);
     await gone;
     expect(await co.store.getBan(id)).toMatchObject({ contributorId: id, reason: 'spam' });
-    const refused = await joinTab();
+    const refused = await newTab();
     expect(!refused.joined.ok && refused.joined.error).toMatchObject({ code: 'CONTRIBUTOR_BANNED' });
     expect(!refused.joined.ok && refused.joined.error.message).toContain('spam');
-    const after = await ask<ConsoleSnapshot>(s, 'console:snapshot', {});
+    const after = await ask(s, ACK_MS, (x) => x.emitWithAck('console:snapshot', {}));
     expect(after.ok && after.data.contributors.find((c) => c.id === id)?.banned).toBe(true);
 
-    const unbanned = await ask<{ unbanned: boolean }>(s, 'contributor:unban', { contributorId: id });
+    const unbanned = await ask(s, ACK_MS, (x) => x.emitWithAck('contributor:unban', { contributorId: id }));
     expect(unbanned.ok && unbanned.data.unbanned).toBe(true);
-    expect((await joinTab()).joined.ok).toBe(true);
+    expect((await newTab()).joined.ok).toBe(true);
   });
 
   it('answers job:stats with participation per round and refusals by code', async () => {
@@ -302,7 +322,7 @@ describe('console namespace', () => {
     co.outcomes.rejected('NORM_TOO_LARGE', job.id);
     co.outcomes.rejected('NORM_TOO_LARGE', job.id);
     co.outcomes.rejected('STALE_VERSION', 'j-other');
-    const stats = await ask<import('@gridtab/shared').JobStats>(s, 'job:stats', { jobId: job.id });
+    const stats = await ask(s, ACK_MS, (x) => x.emitWithAck('job:stats', { jobId: job.id }));
     expect(stats.ok && stats.data).toMatchObject({
       jobId: job.id,
       // Only the update whose unit went into the version counts as participation.
@@ -316,11 +336,11 @@ describe('console namespace', () => {
   it('kicks only the contributor socket, not a console sharing its connection', async () => {
     // One Manager is one connection; socket.io multiplexes both namespaces over it.
     const manager = new Manager(co.url, { transports: ['websocket'], reconnection: false });
-    const admin = manager.socket(CONSOLE_NAMESPACE, { auth: { token: 'test-admin-token' } });
-    const tab = manager.socket(CONTRIBUTOR_NAMESPACE);
+    const admin: ConsoleSocket = manager.socket(CONSOLE_NAMESPACE, { auth: { token: 'test-admin-token' } });
+    const tab: ContributorSocket = manager.socket(CONTRIBUTOR_NAMESPACE);
     sockets.push(admin, tab);
     await Promise.all([admin, tab].map((s) => new Promise<void>((resolve) => s.on('connect', resolve))));
-    const joined = await ask<{ contributorId: string }>(tab, 'contributor:join', {
+    const joined = await joinTab(tab, {
       protocolVersion: PROTOCOL_VERSION,
       clientId: 'shared_connection_client',
       backends: [],
@@ -328,12 +348,12 @@ describe('console namespace', () => {
       kind: 'node',
     });
     const dropped = new Promise<string>((resolve) => tab.on('disconnect', resolve));
-    const kicked = await ask<{ sockets: number }>(admin, 'contributor:kick', {
-      contributorId: joined.ok ? joined.data.contributorId : '',
-    });
+    const kicked = await ask(admin, ACK_MS, (x) =>
+      x.emitWithAck('contributor:kick', { contributorId: joined.ok ? joined.data.contributorId : '' }),
+    );
     expect(kicked.ok && kicked.data.sockets).toBe(1);
     expect(await dropped).toBe('io server disconnect');
-    const after = await ask<ConsoleSnapshot>(admin, 'console:snapshot', {});
+    const after = await ask(admin, ACK_MS, (x) => x.emitWithAck('console:snapshot', {}));
     expect(after.ok).toBe(true);
     expect(admin.connected).toBe(true);
   });
@@ -351,7 +371,9 @@ describe('console namespace', () => {
     const { s } = await connect(token);
     const job = await addJob(co);
     await co.store.revokeToken(record.id, new Date().toISOString());
-    expect(codeOf(await ask(s, 'job:control', { jobId: job.id, action: 'pause' }))).toBe('UNAUTHORIZED');
+    expect(
+      codeOf(await ask(s, ACK_MS, (x) => x.emitWithAck('job:control', { jobId: job.id, action: 'pause' }))),
+    ).toBe('UNAUTHORIZED');
     expect((await co.store.getJob(job.id))?.status).toBe('running');
   });
 });

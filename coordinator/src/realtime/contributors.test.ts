@@ -1,22 +1,29 @@
 import { createHash } from 'node:crypto';
 import {
+  ask,
   CONTRIBUTOR_NAMESPACE,
+  type ContributorClientEvents,
+  type ContributorServerEvents,
   MAX_UPDATE_BYTES,
   PROTOCOL_VERSION,
   type Result,
-  type UnitOffer,
   type WorkUnit,
 } from '@gridtab/shared';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.ts';
+import { addJob, startTestCoordinator, type TestCoordinator, updateMetaFor } from '../testing.ts';
 
 const PARAMS = 101_770;
+const ACK_MS = 10_000;
+
+/** A tab that follows the protocol: the event maps in shared/ type what it sends and hears. */
+type ContributorSocket = Socket<ContributorServerEvents, ContributorClientEvents>;
 
 describe('contributor socket boundary', () => {
   let co: TestCoordinator;
   const sockets: Socket[] = [];
 
+  /** Untyped (socket.io's default maps), so the hostile cases can send what no map allows. */
   const connect = async (): Promise<Socket> => {
     const s = io(`${co.url}${CONTRIBUTOR_NAMESPACE}`, { transports: ['websocket'], reconnection: false });
     sockets.push(s);
@@ -26,16 +33,37 @@ describe('contributor socket boundary', () => {
     });
     return s;
   };
-  const ask = <T>(s: Socket, event: string, ...args: unknown[]) =>
-    s.timeout(10_000).emitWithAck(event, ...args) as Promise<Result<T>>;
-  const join = async (s: Socket, clientId = `client_${Math.random().toString(36).slice(2, 12)}`) =>
-    ask<{ contributorId: string }>(s, 'contributor:join', {
-      protocolVersion: PROTOCOL_VERSION,
-      clientId,
-      backends: [{ name: 'cpu', available: true, samplesPerSec: 100 }],
-      chosenBackend: 'cpu',
-      kind: 'node',
-    });
+  /** A hostile or broken tab's message: any event, any arguments. */
+  const hostile = (s: Socket, event: string, ...args: unknown[]): Promise<Result<unknown>> =>
+    ask(s, ACK_MS, (x) => x.emitWithAck(event, ...args));
+  const join = (s: ContributorSocket, clientId = `client_${Math.random().toString(36).slice(2, 12)}`) =>
+    ask(s, ACK_MS, (x) =>
+      x.emitWithAck('contributor:join', {
+        protocolVersion: PROTOCOL_VERSION,
+        clientId,
+        backends: [{ name: 'cpu', available: true, samplesPerSec: 100 }],
+        chosenBackend: 'cpu',
+        kind: 'node',
+      }),
+    );
+  /** The id the coordinator gave a join; fails the test when the join was refused. */
+  const joined = async (s: ContributorSocket, clientId?: string): Promise<string> => {
+    const r = await join(s, clientId);
+    if (!r.ok) throw new Error(`join refused: ${r.error.code}`);
+    return r.data.contributorId;
+  };
+  const request = (s: ContributorSocket) => ask(s, ACK_MS, (x) => x.emitWithAck('unit:request', {}));
+  /** The unit offered to `s`; fails the test when none is. */
+  const offered = async (s: ContributorSocket): Promise<WorkUnit> => {
+    const r = await request(s);
+    if (!r.ok || !r.data.unit) throw new Error(`no unit offered: ${JSON.stringify(r)}`);
+    return r.data.unit;
+  };
+  const release = (s: ContributorSocket, leaseId: string) =>
+    ask(s, ACK_MS, (x) => x.emitWithAck('unit:release', { leaseId }));
+  const submit = (s: ContributorSocket, u: WorkUnit, payload: Uint8Array) =>
+    ask(s, ACK_MS, (x) => x.emitWithAck('unit:submit', updateMetaFor(u, payload), payload));
+  /** Update metadata with fields a case changes, malformed ones included. */
   const meta = (u: WorkUnit, extra: object = {}) => ({
     leaseId: u.leaseId,
     unitId: u.unitId,
@@ -65,10 +93,10 @@ describe('contributor socket boundary', () => {
 
   it('refuses work messages before join, bad joins and other protocol versions', async () => {
     const s = await connect();
-    expect(codeOf(await ask(s, 'unit:request', {}))).toBe('NOT_JOINED');
-    expect(codeOf(await ask(s, 'contributor:join', { hello: 1 }))).toBe('BAD_REQUEST');
-    expect(codeOf(await ask(s, 'contributor:join', 'not an object'))).toBe('BAD_REQUEST');
-    const wrong = await ask(s, 'contributor:join', {
+    expect(codeOf(await request(s))).toBe('NOT_JOINED');
+    expect(codeOf(await hostile(s, 'contributor:join', { hello: 1 }))).toBe('BAD_REQUEST');
+    expect(codeOf(await hostile(s, 'contributor:join', 'not an object'))).toBe('BAD_REQUEST');
+    const wrong = await hostile(s, 'contributor:join', {
       protocolVersion: PROTOCOL_VERSION + 1,
       clientId: 'client_abcdefgh',
       backends: [],
@@ -82,9 +110,8 @@ describe('contributor socket boundary', () => {
     const good = await connect();
     expect((await join(bad)).ok).toBe(true);
     expect((await join(good)).ok).toBe(true);
-    const unit = ((await ask<UnitOffer>(bad, 'unit:request', {})) as { data: { unit: WorkUnit } }).data.unit;
-    const goodUnit = ((await ask<UnitOffer>(good, 'unit:request', {})) as { data: { unit: WorkUnit } }).data
-      .unit;
+    const unit = await offered(bad);
+    const goodUnit = await offered(good);
     const nan = new Float32Array(PARAMS);
     nan[7] = Number.POSITIVE_INFINITY;
     const cases: [unknown, unknown, string][] = [
@@ -102,13 +129,13 @@ describe('contributor socket boundary', () => {
       [meta(goodUnit), new Uint8Array(PARAMS * 4), 'LEASE_UNKNOWN'], // someone else's lease
     ];
     for (const [m, payload, code] of cases) {
-      expect(codeOf(await ask(bad, 'unit:submit', signed(m, payload), payload)), code).toBe(code);
+      expect(codeOf(await hostile(bad, 'unit:submit', signed(m, payload), payload)), code).toBe(code);
     }
     expect(await co.store.listUpdates(unit.jobId, unit.round)).toEqual([]);
     // The bad socket is still connected and the good contributor is unaffected.
     expect(bad.connected).toBe(true);
     const goodPayload = new Uint8Array(PARAMS * 4);
-    const accepted = await ask(good, 'unit:submit', signed(meta(goodUnit), goodPayload), goodPayload);
+    const accepted = await submit(good, goodUnit, goodPayload);
     expect(accepted).toMatchObject({ ok: true, data: { accepted: true } });
     expect((await co.store.listUpdates(unit.jobId, unit.round)).map((u) => u.unitId)).toEqual([
       goodUnit.unitId,
@@ -119,18 +146,17 @@ describe('contributor socket boundary', () => {
 
   it('frees a lease given back and a departed contributor’s leases after the grace period', async () => {
     const s = await connect();
-    await join(s);
-    const unit = ((await ask<UnitOffer>(s, 'unit:request', {})) as { data: { unit: WorkUnit } }).data.unit;
-    expect(await ask(s, 'unit:release', { leaseId: unit.leaseId })).toEqual({
+    await joined(s);
+    const unit = await offered(s);
+    expect(await release(s, unit.leaseId)).toEqual({
       ok: true,
       data: { released: true },
     });
     expect(co.scheduler.roundOf(unit.jobId)!.units.find((u) => u.id === unit.unitId)!.status).toBe('pending');
 
     const leaving = await connect();
-    await join(leaving);
-    const held = ((await ask<UnitOffer>(leaving, 'unit:request', {})) as { data: { unit: WorkUnit } }).data
-      .unit;
+    await joined(leaving);
+    const held = await offered(leaving);
     leaving.disconnect();
     const unitState = () => co.scheduler.roundOf(held.jobId)!.units.find((u) => u.id === held.unitId)!.status;
     expect(unitState()).toBe('leased');
@@ -138,39 +164,39 @@ describe('contributor socket boundary', () => {
   });
 
   it('uses a result a tab brings back after the grace period unless someone else delivered first', async () => {
-    const offered = async (s: Socket) =>
-      ((await ask<UnitOffer>(s, 'unit:request', {})) as { data: { unit: WorkUnit } }).data.unit;
     const statusOf = (u: WorkUnit) => () =>
       co.scheduler.roundOf(u.jobId)!.units.find((x) => x.id === u.unitId)!.status;
     const gone = async (clientId: string) => {
       const s = await connect();
-      const { contributorId } = ((await join(s, clientId)) as { data: { contributorId: string } }).data;
+      const contributorId = await joined(s, clientId);
       const unit = await offered(s);
       s.disconnect();
       await expect.poll(statusOf(unit), { timeout: co.config.disconnectGraceMs + 5000 }).toBe('pending');
       return { unit, contributorId };
     };
     const payload = new Uint8Array(PARAMS * 4);
-    const submitted = (s: Socket, u: WorkUnit) => ask(s, 'unit:submit', signed(meta(u), payload), payload);
+    const submitted = (s: ContributorSocket, u: WorkUnit) => submit(s, u, payload);
 
     // Nobody delivered the unit: the reloaded tab (same clientId, new socket) is heard.
     const first = await gone('client_reloaded_a');
     const back = await connect();
-    const again = ((await join(back, 'client_reloaded_a')) as { data: { contributorId: string } }).data;
-    expect(again.contributorId).toBe(first.contributorId);
+    expect(await joined(back, 'client_reloaded_a')).toBe(first.contributorId);
     expect(await submitted(back, first.unit)).toMatchObject({ ok: true, data: { accepted: true } });
     expect(statusOf(first.unit)()).toBe('done');
 
     // Another tab took the unit and delivered it first: the returning tab is too late.
     const second = await gone('client_reloaded_b');
     const other = await connect();
-    await join(other);
+    await joined(other);
     let taken: WorkUnit | null = null;
-    for (let i = 0; i < 20 && taken?.unitId !== second.unit.unitId; i++) taken = await offered(other);
+    for (let i = 0; i < 20 && taken?.unitId !== second.unit.unitId; i++) {
+      const offer = await request(other);
+      taken = offer.ok ? offer.data.unit : null;
+    }
     expect(taken?.unitId).toBe(second.unit.unitId);
     expect(await submitted(other, taken!)).toMatchObject({ ok: true });
     const late = await connect();
-    await join(late, 'client_reloaded_b');
+    await joined(late, 'client_reloaded_b');
     expect(codeOf(await submitted(late, second.unit))).toBe('LEASE_UNKNOWN');
     const updates = await co.store.listUpdates(first.unit.jobId, first.unit.round);
     const by = new Map(updates.map((u) => [u.unitId, u.contributorId]));

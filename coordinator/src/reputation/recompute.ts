@@ -1,14 +1,14 @@
 /**
  * The coordinator's own replica of a unit, for spot-checks: the same trainer the tabs run
- * (@gridtab/client/trainer, a public export of the client package), on the same base weights, shards, seed and hyperparameters,
+ * (@gridtab/shared/trainer, a public export of the client package), on the same base weights, shards, seed and hyperparameters,
  * with TF.js in Node (wasm, cpu when wasm cannot start). Recomputing here rather than handing
  * the unit to a second tab works with a single tab, cannot pair two colluding tabs, and needs
  * no protocol change; it costs the coordinator one unit of training per check, so checks run
  * one at a time.
  */
 
-import { Trainer } from '@gridtab/client/trainer';
 import type { WorkUnit } from '@gridtab/shared';
+import { Trainer } from '@gridtab/shared/trainer';
 import { initTf } from '../evaluation/tf-node.ts';
 
 export interface Recomputer {

@@ -14,7 +14,7 @@ import {
 import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { Trainer } from '@gridtab/client/trainer';
+import { Trainer } from '@gridtab/shared/trainer';
 import { describe, expect, it } from 'vitest';
 import { syntheticImages } from '../testing.ts';
 import { relativeDistance } from './recompute.ts';

@@ -5,9 +5,9 @@
  */
 import { encodeShard, imageDataSpec, imageShard, MODEL_PRESETS, type WorkUnit } from '@gridtab/shared';
 import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
+import { Trainer } from '@gridtab/shared/trainer';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { Trainer } from '../trainer.ts';
 import { alieTamper, alieUpdate, alieZ, Collusion, normalQuantile } from './alie.ts';
 import { labelFlip } from './attacks.ts';
 

@@ -11,13 +11,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type Contributor, createNodeContributor } from '@gridtab/client/runtime';
+import { TEST_JOB, writeSyntheticDataset } from '@gridtab/coordinator/testing';
 import { jobSpecSchema, mulberry32 } from '@gridtab/shared';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createNodeContributor } from '../../../client/src/runtime/index.ts';
-import type { Contributor } from '../../../client/src/runtime/types.ts';
-import { TEST_JOB, writeSyntheticDataset } from '../testing.ts';
-import { FileBlobStore, sha256 } from './blob-store.ts';
-import { SqliteStore } from './sqlite-store.ts';
+import { FileBlobStore, sha256 } from '../../../coordinator/src/storage/blob-store.ts';
+import { SqliteStore } from '../../../coordinator/src/storage/sqlite-store.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 const KILLS = 20;

@@ -8,8 +8,8 @@
  * trained either way gets the same update (up to float rounding) however confident the model is.
  */
 import { fusedDense, softmaxCrossEntropyLoss } from '@gridtab/kernels';
-import { PROB_CLIP } from '@gridtab/shared/tf';
 import type * as tf from '@tensorflow/tfjs';
+import { PROB_CLIP } from '../tf.ts';
 
 interface DenseStep {
   kernel: tf.Variable;

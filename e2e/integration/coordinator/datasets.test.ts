@@ -6,11 +6,11 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Contributor, createNodeContributor } from '@gridtab/client/runtime';
+import { startTestCoordinator, TEST_JOB, type TestCoordinator } from '@gridtab/coordinator/testing';
 import { CONSOLE_NAMESPACE, type DatasetImportProgress, jobSpecSchema } from '@gridtab/shared';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNodeContributor } from '../../../client/src/runtime/index.ts';
-import type { Contributor } from '../../../client/src/runtime/types.ts';
 import {
   CAR_COLUMNS,
   cars,
@@ -18,9 +18,8 @@ import {
   penguins,
   type Row,
   toDelimited,
-} from '../datasets/import/test-data.ts';
-import { initTf, tf } from '../evaluation/tf-node.ts';
-import { startTestCoordinator, TEST_JOB, type TestCoordinator } from '../testing.ts';
+} from '../../../coordinator/src/datasets/import/test-data.ts';
+import { initTf, tf } from '../../../coordinator/src/evaluation/tf-node.ts';
 
 const ADMIN = 'Bearer test-admin-token';
 const VIEWER = 'Bearer test-viewer-token';

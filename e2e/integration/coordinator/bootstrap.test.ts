@@ -4,9 +4,9 @@
  * without an admin, so `npm start` plus the example page predicts out of the box.
  */
 import { createNodeContributor } from '@gridtab/client/runtime';
+import { startTestCoordinator, type TestCoordinator } from '@gridtab/coordinator/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_ALIAS, DEMO_MODEL } from './bootstrap.ts';
-import { startTestCoordinator, type TestCoordinator } from './testing.ts';
+import { DEMO_ALIAS, DEMO_MODEL } from '../../../coordinator/src/bootstrap.ts';
 
 describe('demo job on first start', () => {
   let co: TestCoordinator;

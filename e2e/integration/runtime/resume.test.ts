@@ -4,21 +4,20 @@
  * cache and identity (a reloaded tab) finishes that unit under its lease, with its top-k residual.
  */
 import { createHash } from 'node:crypto';
-import { encodeShard, imageDataSpec, imageShard, MODEL_PRESETS, type WorkUnit } from '@gridtab/shared';
-import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
-import * as tf from '@tensorflow/tfjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { type Contributor, createNodeContributor } from '@gridtab/client/runtime';
 import {
   addJob,
   startTestCoordinator,
   syntheticImages,
   type TestCoordinator,
-} from '../../../coordinator/src/testing.ts';
-import { MemoryCache } from './cache.ts';
-import { createNodeContributor } from './index.ts';
-import { loadSavedUnit, RESUME_WITHIN_MS, type SavedUnit } from './resume.ts';
-import { Aborted, Trainer, type UnitCheckpoint } from './trainer.ts';
-import type { Contributor } from './types.ts';
+} from '@gridtab/coordinator/testing';
+import { encodeShard, imageDataSpec, imageShard, MODEL_PRESETS, type WorkUnit } from '@gridtab/shared';
+import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
+import { Aborted, Trainer, type UnitCheckpoint } from '@gridtab/shared/trainer';
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryCache } from '../../../client/src/runtime/cache.ts';
+import { loadSavedUnit, RESUME_WITHIN_MS, type SavedUnit } from '../../../client/src/runtime/resume.ts';
 
 const model = MODEL_PRESETS['fashion-mlp'] as Record<string, unknown>;
 

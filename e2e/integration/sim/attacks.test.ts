@@ -5,10 +5,11 @@
  * through). Plain averaging is dragged off; trimmed mean and centered clipping stay near the
  * clean run. Accuracies are compared with the clean run of the same test, not with constants.
  */
+
+import { type SimContributor, simContributor, unitIndex } from '@gridtab/client/sim';
+import { addJob, startTestCoordinator, type TestCoordinator } from '@gridtab/coordinator/testing';
 import type { AggregationSpec } from '@gridtab/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../../../../coordinator/src/testing.ts';
-import { type SimContributor, simContributor, unitIndex } from './index.ts';
 
 describe('fault and attack harness: attacks', () => {
   let co: TestCoordinator | null = null;

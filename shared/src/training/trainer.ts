@@ -5,16 +5,13 @@
  * yield points it can hand out a checkpoint (weights, optimizer state, step, loss so far), and it
  * can start from one: the batch order is replayed from the seed, so a resumed unit trains the
  * same batches it would have trained without the interruption.
+ * It lives in shared/ because both sides run it: a contributor trains its units with it, and the
+ * coordinator's spot-checks recompute a unit with it (coordinator does not depend on client).
  */
-import { mulberry32, type WorkUnit } from '@gridtab/shared';
-import {
-  buildModel,
-  getFlatWeights,
-  lossPerSample,
-  setFlatWeights,
-  shardToTensors,
-} from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
+import type { WorkUnit } from '../protocol.ts';
+import { mulberry32 } from '../random.ts';
+import { buildModel, getFlatWeights, lossPerSample, setFlatWeights, shardToTensors } from '../tf.ts';
 import { fusedLoss } from './fused.ts';
 
 export interface TrainResult {

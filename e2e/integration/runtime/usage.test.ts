@@ -2,10 +2,10 @@
  * Usage accounting end to end: Node contributors train a job against a real coordinator, and
  * what the coordinator counts for the job agrees with what the tabs measured on their side.
  */
+
+import { type Contributor, createNodeContributor } from '@gridtab/client/runtime';
+import { addJob, startTestCoordinator, type TestCoordinator } from '@gridtab/coordinator/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../../../coordinator/src/testing.ts';
-import { createNodeContributor } from './index.ts';
-import type { Contributor } from './types.ts';
 
 const PARAMS = 101_770; // the MLP preset, sent fp32
 

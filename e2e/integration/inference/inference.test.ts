@@ -3,6 +3,15 @@
  * covered by e2e/inference.spec.ts): loading by alias, caching, refusing bad weights, typed
  * errors, live swaps and telemetry.
  */
+
+import {
+  type GridTabMeta,
+  InferenceError,
+  type LoadOptions,
+  loadModel,
+  MemoryModelCache,
+} from '@gridtab/client/inference';
+import { startTestCoordinator, TEST_JOB, type TestCoordinator } from '@gridtab/coordinator/testing';
 import { jobSpecSchema, type Normalization, PIXEL_NORMALIZATION } from '@gridtab/shared';
 import { buildModel, getFlatWeights, setFlatWeights } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
@@ -10,8 +19,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitVersion } from '../../../coordinator/src/registry/testing.ts';
 import { createJob } from '../../../coordinator/src/scheduler/jobs.ts';
 import type { DatasetRecord } from '../../../coordinator/src/storage/store.ts';
-import { startTestCoordinator, TEST_JOB, type TestCoordinator } from '../../../coordinator/src/testing.ts';
-import { type GridTabMeta, InferenceError, type LoadOptions, loadModel, MemoryModelCache } from './index.ts';
 
 let co: TestCoordinator;
 let versions: { id: string; hash: string }[];

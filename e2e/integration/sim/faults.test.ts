@@ -5,10 +5,11 @@
  * stored, every replay and every update for a closed round is refused, a late one counts only if
  * nobody delivered its unit first, the job carries on, and no version ever holds a non-finite value.
  */
+
+import { REFUSED_ATTACKS, type SimContributor, simContributor } from '@gridtab/client/sim';
+import { addJob, startTestCoordinator, type TestCoordinator } from '@gridtab/coordinator/testing';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../../../../coordinator/src/testing.ts';
-import { REFUSED_ATTACKS, type SimContributor, simContributor } from './index.ts';
 
 describe('fault and attack harness: bad input', () => {
   let co: TestCoordinator | null = null;

@@ -3,10 +3,10 @@
  * DiLoCo job learn the synthetic dataset, and fp32 updates bigger than a small configured socket
  * message limit reach the coordinator in chunks.
  */
+
+import { type Contributor, createNodeContributor } from '@gridtab/client/runtime';
+import { addJob, startTestCoordinator, type TestCoordinator } from '@gridtab/coordinator/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../../../coordinator/src/testing.ts';
-import { createNodeContributor } from './index.ts';
-import type { Contributor } from './types.ts';
 
 describe('contributor runtime with strategies and chunked updates', () => {
   let co: TestCoordinator | null = null;

@@ -3,14 +3,14 @@
  * backend) train the synthetic dataset across rounds, and a contributor that takes a unit and
  * goes silent does not stall the job.
  */
+
+import { type Contributor, createNodeContributor } from '@gridtab/client/runtime';
+import { addJob, startTestCoordinator, type TestCoordinator } from '@gridtab/coordinator/testing';
 import { registerWasmConvKernels, unregisterWasmConvKernels } from '@gridtab/kernels/wasm-conv';
 import { CONTRIBUTOR_NAMESPACE, MODEL_PRESETS, PROTOCOL_VERSION } from '@gridtab/shared';
 import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../../../coordinator/src/testing.ts';
-import { chooseBackend, missingTrainingKernels } from './backends.ts';
-import { createNodeContributor } from './index.ts';
-import type { Contributor } from './types.ts';
+import { chooseBackend, missingTrainingKernels } from '../../../client/src/runtime/backends.ts';
 
 describe('contributor runtime', () => {
   let co: TestCoordinator | null = null;

@@ -2,10 +2,10 @@
  * Node contributors training against a real coordinator with compressed updates: an int8 job
  * and a top-k job (error feedback kept per job across units) both learn the synthetic dataset.
  */
+
+import { type Contributor, createNodeContributor } from '@gridtab/client/runtime';
+import { addJob, startTestCoordinator, type TestCoordinator } from '@gridtab/coordinator/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../../../coordinator/src/testing.ts';
-import { createNodeContributor } from './index.ts';
-import type { Contributor } from './types.ts';
 
 describe('contributor runtime with codecs', () => {
   let co: TestCoordinator | null = null;

@@ -4,11 +4,11 @@
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { addJob, startTestCoordinator, type TestCoordinator } from '@gridtab/coordinator/testing';
 import { MODEL_PRESETS } from '@gridtab/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../../../coordinator/src/testing.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/gridtab-worker.mjs');
+const BIN = resolve(import.meta.dirname, '../../../client/bin/gridtab-worker.mjs');
 
 describe('gridtab-worker', () => {
   let co: TestCoordinator | null = null;

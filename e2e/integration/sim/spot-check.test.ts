@@ -6,15 +6,15 @@
  * quarantine survives a restart (it is read back from the store).
  */
 import { join } from 'node:path';
+import { type SimContributor, simContributor } from '@gridtab/client/sim';
+import { addJob, startTestCoordinator, type TestCoordinator } from '@gridtab/coordinator/testing';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type SimContributor, simContributor } from '../../../client/src/runtime/sim/index.ts';
-import { FedAvg } from '../aggregation/fedavg.ts';
-import { systemClock } from '../clock.ts';
-import { SqliteStore } from '../storage/sqlite-store.ts';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../testing.ts';
-import { TfRecomputer } from './recompute.ts';
-import { SpotChecks } from './spot-check.ts';
+import { FedAvg } from '../../../coordinator/src/aggregation/fedavg.ts';
+import { systemClock } from '../../../coordinator/src/clock.ts';
+import { TfRecomputer } from '../../../coordinator/src/reputation/recompute.ts';
+import { SpotChecks } from '../../../coordinator/src/reputation/spot-check.ts';
+import { SqliteStore } from '../../../coordinator/src/storage/sqlite-store.ts';
 
 describe('spot-checks', () => {
   let co: TestCoordinator | null = null;

@@ -4,10 +4,11 @@
  * slow tab's updates are still used (late or stale within the bound), no unit is accepted twice,
  * and the accepted units walk the shard plan without gaps.
  */
+
+import { type SimContributor, simContributor } from '@gridtab/client/sim';
+import { addJob, startTestCoordinator, type TestCoordinator } from '@gridtab/coordinator/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { poolUnitIndex } from '../../../../coordinator/src/scheduler/pool.ts';
-import { addJob, startTestCoordinator, type TestCoordinator } from '../../../../coordinator/src/testing.ts';
-import { type SimContributor, simContributor } from './index.ts';
+import { poolUnitIndex } from '../../../coordinator/src/scheduler/pool.ts';
 
 describe('fault harness: churn on a buffered job', () => {
   let co: TestCoordinator | null = null;

@@ -7,7 +7,7 @@ import { encodeShard, imageDataSpec, imageShard, MODEL_PRESETS, type WorkUnit } 
 import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { syntheticImages } from '../../../coordinator/src/testing.ts';
+import { syntheticImages } from '../testing.ts';
 import { Trainer } from './trainer.ts';
 
 const model = MODEL_PRESETS['fashion-mlp'] as Record<string, unknown>;

@@ -4,6 +4,10 @@
  * sweep diverges (learning rate 10: its updates are refused as too large) and is recorded as
  * failed while the sweep goes on.
  */
+
+import { type Contributor, createNodeContributor } from '@gridtab/client/runtime';
+import { createCoordinator, type RunningCoordinator } from '@gridtab/coordinator';
+import { startTestCoordinator, TEST_JOB, type TestCoordinator } from '@gridtab/coordinator/testing';
 import {
   MODEL_PRESETS,
   randomPoint,
@@ -12,10 +16,6 @@ import {
   sweepSpecSchema,
 } from '@gridtab/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNodeContributor } from '../../../client/src/runtime/index.ts';
-import type { Contributor } from '../../../client/src/runtime/types.ts';
-import { createCoordinator, type RunningCoordinator } from '../app.ts';
-import { startTestCoordinator, TEST_JOB, type TestCoordinator } from '../testing.ts';
 
 const ADMIN = { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' };
 const base = {

@@ -4,11 +4,12 @@
  * shows the row released at once. Rendered with svelte/server: the markup the page produces
  * for the model's snapshot, without a browser.
  */
+
+import { startTestCoordinator, type TestCoordinator } from '@gridtab/coordinator/testing';
 import { render } from 'svelte/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCoordinator, type TestCoordinator } from '../../../../coordinator/src/testing.ts';
-import ContributorsPage from './ContributorsPage.svelte';
-import { ConsoleModel } from './console-model.svelte.ts';
+import ContributorsPage from '../../../client/src/ui/admin/ContributorsPage.svelte';
+import { ConsoleModel } from '../../../client/src/ui/admin/console-model.svelte.ts';
 
 class MemoryStorage implements Storage {
   private readonly items = new Map<string, string>();

@@ -11,14 +11,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type Contributor, createNodeContributor } from '@gridtab/client/runtime';
+import { TEST_JOB, writeSyntheticDataset } from '@gridtab/coordinator/testing';
 import { jobSpecSchema } from '@gridtab/shared';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createNodeContributor } from '../../../client/src/runtime/index.ts';
-import type { Contributor } from '../../../client/src/runtime/types.ts';
-import { PgStore } from '../storage/postgres/pg-store.ts';
-import { createTestDatabase, type TestDatabase } from '../storage/postgres/test-db.ts';
-import { TEST_JOB, writeSyntheticDataset } from '../testing.ts';
+import { PgStore } from '../../../coordinator/src/storage/postgres/pg-store.ts';
+import { createTestDatabase, type TestDatabase } from '../../../coordinator/src/storage/postgres/test-db.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
