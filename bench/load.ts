@@ -3,7 +3,7 @@
  * with synthetic updates) against one coordinator process. Measures connections held with
  * heartbeats and the coordinator's memory per connection, units assigned per second with
  * assignment latency p50/p99 at a paced 1,000 units/s and unpaced, update ingest in MB/s, and
- * FedAvg aggregation throughput beside a plain memory copy of the same bytes, in the same run.
+ * Mean-rule aggregation throughput beside a plain memory copy of the same bytes, in the same run.
  * The load generator runs on the same 2 cores as the coordinator; the numbers say so.
  * Options: --connections N (default 10000), --hold S (seconds to hold them, default 30),
  * --processes 1,2 (default 1). Mode 2 starts two coordinators sharing a fresh PostgreSQL
@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { CONTRIBUTOR_NAMESPACE, MODEL_PRESETS, PROTOCOL_VERSION, sha256Hex } from '@gridtab/shared';
 import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
-import { FedAvg } from '../coordinator/src/aggregation/fedavg.ts';
+import { WeightedMean } from '../coordinator/src/aggregation/weighted-mean.ts';
 import { createTestDatabase } from '../coordinator/src/storage/postgres/test-db.ts';
 import { type CoordinatorProcess, startCoordinator } from '../e2e/coordinator.ts';
 import { addRows, machine, writeResults } from './report.ts';
@@ -387,7 +387,7 @@ function aggregationBench(params: number, updates: number) {
     delta: new Float32Array(params).fill(k * 1e-3),
     numSamples: 10 + k,
   }));
-  const agg = new FedAvg();
+  const agg = new WeightedMean();
   const out = new Float32Array(params);
   const time = (fn: () => void) => {
     fn();

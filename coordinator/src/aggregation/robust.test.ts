@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { aggregatorSuite } from './aggregator.case.ts';
 import type { WeightedUpdate } from './aggregator.ts';
 import { CenteredClip } from './centered-clip.ts';
-import { FedAvg } from './fedavg.ts';
 import { Median } from './median.ts';
 import { aggregatorFor } from './rules.ts';
 import { TrimmedMean } from './trimmed-mean.ts';
+import { WeightedMean } from './weighted-mean.ts';
 
 aggregatorSuite(() => new TrimmedMean(0.2));
 aggregatorSuite(() => new Median());
@@ -37,7 +37,9 @@ describe('robust rules', () => {
     expect(out[0]).toBeLessThanOrEqual(1.1);
     expect(out[1]).toBeGreaterThanOrEqual(-1.1);
     expect(out[1]).toBeLessThanOrEqual(-0.9);
-    expect(new FedAvg().aggregate(new Float32Array(3), planted([1e6, 1e6, -1e6]))[0]).toBeGreaterThan(1e5);
+    expect(new WeightedMean().aggregate(new Float32Array(3), planted([1e6, 1e6, -1e6]))[0]).toBeGreaterThan(
+      1e5,
+    );
   });
 
   it('trimmed mean with trim 0 is the plain unweighted mean', () => {
@@ -75,7 +77,7 @@ describe('robust rules', () => {
   });
 
   it('are built from the job spec', () => {
-    expect(aggregatorFor({ rule: 'mean' }).name).toBe('fedavg');
+    expect(aggregatorFor({ rule: 'mean' }).name).toBe('mean');
     expect(aggregatorFor({ rule: 'trimmed-mean', trim: 0.1 })).toMatchObject({
       name: 'trimmed-mean',
       trim: 0.1,

@@ -2,14 +2,14 @@
 import type { AggregationSpec } from '@gridtab/shared';
 import type { Aggregator } from './aggregator.ts';
 import { CenteredClip } from './centered-clip.ts';
-import { FedAvg } from './fedavg.ts';
 import { Median } from './median.ts';
 import { TrimmedMean } from './trimmed-mean.ts';
+import { WeightedMean } from './weighted-mean.ts';
 
 export function aggregatorFor(spec: AggregationSpec): Aggregator {
   switch (spec.rule) {
     case 'mean':
-      return new FedAvg();
+      return new WeightedMean();
     case 'trimmed-mean':
       return new TrimmedMean(spec.trim);
     case 'median':

@@ -46,7 +46,7 @@ export class UpdateIntake {
     payload: Uint8Array,
     paramCount: number,
   ): Promise<StoredUpdate> {
-    // FedAvg weights updates by the samples a tab claims: a claim above what the unit asked for
+    // The mean rule weights updates by the samples a tab claims: a claim above what the unit asked for
     // would let one tab outweigh the rest of the round.
     const { batchSize, localSteps } = job.spec.hyperparameters;
     if (meta.numSamples > batchSize * localSteps) {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { JobSpecInput, WorkUnit } from '@gridtab/shared';
 import { jobSpecSchema } from '@gridtab/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FedAvg } from '../aggregation/fedavg.ts';
+import { WeightedMean } from '../aggregation/weighted-mean.ts';
 import { createCoordinator } from '../app.ts';
 import { ManualClock } from '../clock.ts';
 import { configFromEnv } from '../config.ts';
@@ -238,7 +238,7 @@ describe('streaming aggregation in the scheduler', () => {
       };
       const whole = folded(3);
       const step = await whole.step(0, base, null, [0, 1, 2].map(rec));
-      const expected = new FedAvg().aggregate(
+      const expected = new WeightedMean().aggregate(
         base,
         deltas.map((delta, i) => ({ delta, numSamples: rec(i).numSamples })),
       );

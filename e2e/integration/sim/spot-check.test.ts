@@ -10,7 +10,7 @@ import { type SimContributor, simContributor } from '@gridtab/client/sim';
 import { addJob, startTestCoordinator, type TestCoordinator } from '@gridtab/coordinator/testing';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FedAvg } from '../../../coordinator/src/aggregation/fedavg.ts';
+import { WeightedMean } from '../../../coordinator/src/aggregation/weighted-mean.ts';
 import { systemClock } from '../../../coordinator/src/clock.ts';
 import { TfRecomputer } from '../../../coordinator/src/reputation/recompute.ts';
 import { SpotChecks } from '../../../coordinator/src/reputation/spot-check.ts';
@@ -73,7 +73,10 @@ describe('spot-checks', () => {
         inputs.push({ delta: bytesToFloat32((await co.blobs.get(hash))!), numSamples: u.numSamples });
       }
       const parent = versions.find((p) => p.id === v.parentId)!;
-      const expected = new FedAvg().aggregate(bytesToFloat32((await co.blobs.get(parent.hash))!), inputs);
+      const expected = new WeightedMean().aggregate(
+        bytesToFloat32((await co.blobs.get(parent.hash))!),
+        inputs,
+      );
       expect(Array.from(bytesToFloat32((await co.blobs.get(v.hash))!))).toEqual(Array.from(expected));
     }
     expect(replaced).toBeGreaterThanOrEqual(1);

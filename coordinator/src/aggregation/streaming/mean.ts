@@ -1,5 +1,5 @@
 /**
- * Streaming FedAvg: a float64 running sum of numSamples * delta in a shared WebAssembly memory,
+ * Streaming weighted mean (the `mean` rule): a float64 running sum of numSamples * delta in a shared WebAssembly memory,
  * folded by the pool's workers (each its own parameter range, SIMD), and finished in place as
  * base + sum / total, the expression fedavg.ts uses, so the result is bit-identical to the batch
  * rule on the same updates in the same order.
@@ -24,7 +24,7 @@ export interface PartialSum {
 let nextId = 0;
 
 export class StreamingMean implements RoundAccumulator {
-  readonly rule = 'fedavg';
+  readonly rule = 'mean';
   count = 0;
   private totalSamples = 0;
   private readonly memory: WebAssembly.Memory;
@@ -163,7 +163,7 @@ export function combinePartials(parts: PartialSum[]): PartialSum {
 
 /** base + sum / total: the mean a combined partial sum stands for. */
 export function finishPartial(base: Float32Array, { sum, totalSamples, count }: PartialSum): Float32Array {
-  checkFinish('fedavg', sum.length, count, base);
+  checkFinish('mean', sum.length, count, base);
   const out = new Float32Array(base.length);
   for (let i = 0; i < out.length; i++) out[i] = base[i] + sum[i] / totalSamples;
   return out;

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CenteredClip } from '../centered-clip.ts';
-import { FedAvg } from '../fedavg.ts';
 import { Median } from '../median.ts';
 import { TrimmedMean } from '../trimmed-mean.ts';
+import { WeightedMean } from '../weighted-mean.ts';
 import { accumulatorFor } from './index.ts';
 import { combinePartials, finishPartial, StreamingMean } from './mean.ts';
 import { AggregationPool } from './pool.ts';
@@ -14,7 +14,7 @@ import { StreamingCenteredClip, StreamingCoordinateWise } from './spilling.ts';
 import { streamed, streamingSuite, updates } from './streaming.case.ts';
 
 streamingSuite(
-  () => new FedAvg(),
+  () => new WeightedMean(),
   (pool, n) => new StreamingMean(pool, n, 2),
 );
 streamingSuite(
@@ -55,7 +55,7 @@ describe('streaming accumulators', () => {
       { rule: 'centered-clip', iterations: 2 },
     ] as const;
     expect(rules.map((spec) => accumulatorFor(spec, pool, 4).rule)).toEqual([
-      'fedavg',
+      'mean',
       'trimmed-mean',
       'median',
       'centered-clip',
@@ -91,7 +91,7 @@ describe('streaming accumulators', () => {
     const combined = combinePartials(parts);
     expect(combined.count).toBe(9);
     expect(Array.from(finishPartial(base, combined))).toEqual(
-      Array.from(new FedAvg().aggregate(base, exact)),
+      Array.from(new WeightedMean().aggregate(base, exact)),
     );
   });
 
@@ -116,7 +116,7 @@ describe('streaming accumulators', () => {
     const forward = await streamed(new StreamingMean(pool, n), base, ups);
     const backward = await streamed(new StreamingMean(pool, n), base, [...ups].reverse());
     // Each matches the batch rule on its own order exactly ...
-    expect(Array.from(backward)).toEqual(Array.from(new FedAvg().aggregate(base, [...ups].reverse())));
+    expect(Array.from(backward)).toEqual(Array.from(new WeightedMean().aggregate(base, [...ups].reverse())));
     // ... and the two orders differ by at most one float32 step, at a handful of coordinates.
     let differ = 0;
     for (let i = 0; i < n; i++) {

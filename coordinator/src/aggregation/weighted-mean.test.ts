@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { aggregatorSuite } from './aggregator.case.ts';
-import { FedAvg } from './fedavg.ts';
 import { validateUpdate } from './validate.ts';
+import { WeightedMean } from './weighted-mean.ts';
 
-aggregatorSuite(() => new FedAvg());
+aggregatorSuite(() => new WeightedMean());
 
-describe('FedAvg', () => {
+describe('WeightedMean (the mean rule)', () => {
   it('weights deltas by their sample counts', () => {
-    const out = new FedAvg().aggregate(Float32Array.of(10), [
+    const out = new WeightedMean().aggregate(Float32Array.of(10), [
       { delta: Float32Array.of(1), numSamples: 1 },
       { delta: Float32Array.of(4), numSamples: 3 },
     ]);

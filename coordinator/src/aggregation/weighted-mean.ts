@@ -1,6 +1,7 @@
 /**
- * Federated averaging (McMahan et al. 2017): the next weights are the base plus the mean of
- * the clients' deltas weighted by how many samples each trained on.
+ * The `mean` rule: the next weights are the base plus the mean of the clients' deltas weighted
+ * by how many samples each trained on (the averaging step of McMahan et al.'s FedAvg; the
+ * `fedavg` strategy in strategies/ is the round schedule that uses a rule like this one).
  *
  * The order of operations is fixed so a streaming sum can reproduce it bit for bit
  * (streaming/mean.ts): sum numSamples * delta in float64, in the updates' order (each product is
@@ -9,8 +10,8 @@
  */
 import type { Aggregator, WeightedUpdate } from './aggregator.ts';
 
-export class FedAvg implements Aggregator {
-  readonly name = 'fedavg';
+export class WeightedMean implements Aggregator {
+  readonly name = 'mean';
 
   aggregate(base: Float32Array, updates: WeightedUpdate[]): Float32Array {
     if (updates.length === 0) throw new Error('fedavg needs at least one update');
