@@ -415,7 +415,7 @@ export async function createCoordinator(
       judging = false;
     }
   }, config.alertTickMs);
-  // Once a minute: forget full rate-limit buckets, delete contributors that never worked.
+  // Once a minute (by default): forget full rate-limit buckets, delete contributors that never worked.
   const securityTick = setInterval(async () => {
     co.guard.sweep();
     const cutoff = new Date(clock.now() - security.contributorIdleMs).toISOString();
@@ -425,7 +425,7 @@ export async function createCoordinator(
     } catch (e) {
       log(`contributor cleanup failed: ${(e as Error).message}`);
     }
-  }, 60_000);
+  }, security.maintenanceTickMs);
 
   await datasets.init();
   await ensureFashionMnist(co);

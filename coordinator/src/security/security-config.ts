@@ -16,6 +16,8 @@ export interface SecurityConfig {
   maxConnectionsPerAddress: number;
   /** Contributor rows that never finished a unit are deleted this long after last seen. */
   contributorIdleMs: number;
+  /** How often rate-limit buckets are swept and idle contributor rows deleted (default a minute). */
+  maintenanceTickMs: number;
   /** Extra page origins allowed to open sockets (`*`: any); same host and localhost always are. */
   allowedOrigins: string[];
   /** Peers whose X-Forwarded-For is believed (a reverse proxy's address). */
@@ -90,6 +92,7 @@ export function securityConfigFromEnv(env: NodeJS.ProcessEnv): SecurityConfig {
     ),
     contributorIdleMs:
       count(env.GRIDTAB_CONTRIBUTOR_IDLE_HOURS, 24, 'GRIDTAB_CONTRIBUTOR_IDLE_HOURS') * 3_600_000,
+    maintenanceTickMs: 60_000,
     allowedOrigins: list(env.GRIDTAB_ALLOWED_ORIGINS),
     trustedProxies: list(env.GRIDTAB_TRUSTED_PROXIES),
     build: {

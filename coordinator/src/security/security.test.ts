@@ -177,6 +177,21 @@ describe('security', () => {
     ]);
   });
 
+  it('forgets contributors that never did work once idle, keeping those that did', async () => {
+    await start({ contributorIdleMs: 0, maintenanceTickMs: 100 });
+    const ids: string[] = [];
+    for (const clientId of ['idle_client', 'worker_client']) {
+      const r = await join((await connect()).socket, clientId);
+      if (!r.ok) throw new Error(r.error.message);
+      ids.push(r.data.contributorId);
+    }
+    // One finished a unit: its row carries work (units, samples) and so is kept for good.
+    await co!.store.recordContribution(ids[1]!, 64, new Date(0).toISOString());
+    await expect
+      .poll(async () => (await co!.store.listContributors()).map((c) => c.clientId), { timeout: 20_000 })
+      .toEqual(['worker_client']);
+  });
+
   it('caps connections per process', async () => {
     await start({ maxConnections: 2 });
     const results = [await connect(), await connect(), await connect({ transports: ['polling'] })];
