@@ -46,6 +46,9 @@ export interface ConsoleDevice {
   userAgent: string | null;
 }
 
+/** Contributors in a console snapshot: the most recently seen page (older ones: GET /api/contributors). */
+export const CONSOLE_CONTRIBUTOR_ROWS = 500;
+
 export interface ConsoleContributor {
   id: string;
   online: boolean;

@@ -3,21 +3,20 @@
  * and their aliases, coordinator and deployed-model telemetry, and alerts. Built for every
  * push, so it reads only what is cheap: store rows, the registry and in-memory telemetry.
  */
-import type {
-  ConsoleContributor,
-  ConsoleDevice,
-  ConsoleModelSummary,
-  ConsoleSnapshot,
-  DeployedVersionTelemetry,
-  JobRoundStats,
-  JobStats,
+import {
+  CONSOLE_CONTRIBUTOR_ROWS,
+  type ConsoleContributor,
+  type ConsoleDevice,
+  type ConsoleModelSummary,
+  type ConsoleSnapshot,
+  type DeployedVersionTelemetry,
+  type JobRoundStats,
+  type JobStats,
 } from '@gridtab/shared';
 import type { Coordinator } from '../app.ts';
 import { jobView } from '../http/views.ts';
 
 /** What the console needs from the contributor namespace: who is online, how fast, on what. */
-/** Contributors a console snapshot lists (most recently seen first). */
-export const CONSOLE_CONTRIBUTOR_ROWS = 500;
 
 export interface ContributorPresence {
   online(): Set<string>;
