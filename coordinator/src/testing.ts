@@ -24,6 +24,7 @@ import { encodeIdx } from './datasets/idx.ts';
 import { inThreadBuilder } from './model-build/model-builder.ts';
 import { createJob } from './scheduler/jobs.ts';
 
+export { freePort, spawnCoordinator } from './testing-processes.ts';
 export { syntheticImages };
 
 export function writeSyntheticDataset(dir: string, trainCount = 3000, testCount = 500): void {

@@ -4,28 +4,18 @@
  * address out of the same buckets. The address is a random IPv6 documentation address sent as
  * X-Forwarded-For through loopback (a trusted proxy here), so runs never share a bucket.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { CONTRIBUTOR_NAMESPACE, PROTOCOL_VERSION, type Result } from '@gridtab/shared';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeSyntheticDataset } from '../testing.ts';
+import { freePort, spawnCoordinator, writeSyntheticDataset } from '../testing.ts';
 
-const root = resolve(import.meta.dirname, '../../..');
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN = 'shared-limits-admin';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('rate limits shared by two coordinator processes through Redis', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gridtab-limits-'));
@@ -39,36 +29,18 @@ describe('rate limits shared by two coordinator processes through Redis', () => 
 
   const start = async (name: string) => {
     const port = await freePort();
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'coordinator/src/main.ts'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: join(dir, name),
-        FASHION_MNIST_DIR: dir,
-        ADMIN_TOKEN: ADMIN,
-        GRIDTAB_DEMO_JOB: '0',
-        REDIS_URL,
-        GRIDTAB_PUBLIC_URL: `http://127.0.0.1:${port}`,
-        GRIDTAB_TRUSTED_PROXIES: '127.0.0.1',
-        GRIDTAB_JOIN_BURST: '3',
-        GRIDTAB_JOINS_PER_MINUTE: '0',
-        GRIDTAB_AUTH_FAILURES_PER_MINUTE: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const proc = await spawnCoordinator(name, port, {
+      DATA_DIR: join(dir, name),
+      FASHION_MNIST_DIR: dir,
+      ADMIN_TOKEN: ADMIN,
+      REDIS_URL,
+      GRIDTAB_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      GRIDTAB_TRUSTED_PROXIES: '127.0.0.1',
+      GRIDTAB_JOIN_BURST: '3',
+      GRIDTAB_JOINS_PER_MINUTE: '0',
+      GRIDTAB_AUTH_FAILURES_PER_MINUTE: '1',
     });
     children.push(proc);
-    let output = '';
-    await new Promise<void>((ready, fail) => {
-      const onData = (d: Buffer) => {
-        output += d;
-        if (/listening on/.test(output)) ready();
-      };
-      proc.stdout!.on('data', onData);
-      proc.stderr!.on('data', onData);
-      proc.once('exit', (code) => fail(new Error(`coordinator ${name} exited with ${code}: ${output}`)));
-    });
     return `http://127.0.0.1:${port}`;
   };
 

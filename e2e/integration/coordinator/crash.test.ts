@@ -6,28 +6,18 @@
  * whose sha256 is its hash, no version without its parent, and the job pointing at its latest
  * version; after every restart the job carries on from there.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type Contributor, createNodeContributor } from '@gridtab/client/runtime';
-import { TEST_JOB, writeSyntheticDataset } from '@gridtab/coordinator/testing';
+import { freePort, spawnCoordinator, TEST_JOB, writeSyntheticDataset } from '@gridtab/coordinator/testing';
 import { jobSpecSchema, mulberry32 } from '@gridtab/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileBlobStore, sha256 } from '../../../coordinator/src/storage/blob-store.ts';
 import { SqliteStore } from '../../../coordinator/src/storage/sqlite-store.ts';
 
-const root = resolve(import.meta.dirname, '../../..');
 const KILLS = 20;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('embedded store under SIGKILL', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gridtab-crash-'));
@@ -40,32 +30,12 @@ describe('embedded store under SIGKILL', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = async (port: number) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'coordinator/src/main.ts'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: dataDir,
-        FASHION_MNIST_DIR: dir,
-        ADMIN_TOKEN: 'crash-admin',
-        GRIDTAB_DEMO_JOB: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const start = (port: number) =>
+    spawnCoordinator('crash', port, {
+      DATA_DIR: dataDir,
+      FASHION_MNIST_DIR: dir,
+      ADMIN_TOKEN: 'crash-admin',
     });
-    let output = '';
-    await new Promise<void>((ready, fail) => {
-      const onData = (d: Buffer) => {
-        output += d;
-        if (/listening on/.test(output)) ready();
-      };
-      proc.stdout!.on('data', onData);
-      proc.stderr!.on('data', onData);
-      proc.once('exit', (code) => fail(new Error(`coordinator exited with ${code}: ${output}`)));
-    });
-    return proc;
-  };
 
   /** Everything the store on disk holds must be whole; returns the committed version ids. */
   const checkOnDisk = async (jobId: string, acknowledged: Set<string>) => {

@@ -8,20 +8,18 @@
  * way. At the end every round has one version holding exactly its two units: none partial,
  * none duplicated.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type Contributor, createNodeContributor } from '@gridtab/client/runtime';
-import { TEST_JOB, writeSyntheticDataset } from '@gridtab/coordinator/testing';
+import { freePort, spawnCoordinator, TEST_JOB, writeSyntheticDataset } from '@gridtab/coordinator/testing';
 import { jobSpecSchema, type Result, type UpdateAck, type WorkUnit } from '@gridtab/shared';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgStore } from '../../../coordinator/src/storage/postgres/pg-store.ts';
 import { createTestDatabase, type TestDatabase } from '../../../coordinator/src/storage/postgres/test-db.ts';
 
-const root = resolve(import.meta.dirname, '../../..');
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN = 'lease-failover-admin';
 /**
@@ -30,14 +28,6 @@ const ADMIN = 'lease-failover-admin';
  * GRIDTAB_FAILOVER_KILLS=20 for the full loop.
  */
 const KILLS = Number(process.env.GRIDTAB_FAILOVER_KILLS ?? 5);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** A trained unit waiting at its submit, and what became of it once let go. */
 interface Held {
@@ -65,34 +55,16 @@ describe('leases in the shared store: the owner killed while units are in flight
 
   const start = async (url: string, databaseUrl: string) => {
     const port = new URL(url).port;
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'coordinator/src/main.ts'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: port,
-        HOST: '127.0.0.1',
-        DATA_DIR: join(dir, port),
-        FASHION_MNIST_DIR: dir,
-        ADMIN_TOKEN: ADMIN,
-        GRIDTAB_DEMO_JOB: '0',
-        DATABASE_URL: databaseUrl,
-        REDIS_URL,
-        GRIDTAB_PUBLIC_URL: url,
-        GRIDTAB_OWNER_TTL_MS: '1500',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const proc = await spawnCoordinator(url, Number(port), {
+      DATA_DIR: join(dir, port),
+      FASHION_MNIST_DIR: dir,
+      ADMIN_TOKEN: ADMIN,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL,
+      GRIDTAB_PUBLIC_URL: url,
+      GRIDTAB_OWNER_TTL_MS: '1500',
     });
     running.set(url, proc);
-    let output = '';
-    await new Promise<void>((ready, fail) => {
-      const onData = (d: Buffer) => {
-        output += d;
-        if (/listening on/.test(output)) ready();
-      };
-      proc.stdout!.on('data', onData);
-      proc.stderr!.on('data', onData);
-      proc.once('exit', (code) => fail(new Error(`coordinator ${url} exited with ${code}: ${output}`)));
-    });
   };
 
   const kill = async (url: string) => {

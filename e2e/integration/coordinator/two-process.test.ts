@@ -6,30 +6,20 @@
  * on; every version the API acknowledged before the kill must still be there, and every update
  * a contributor saw acknowledged must be stored and counted in its round's version.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type Contributor, createNodeContributor } from '@gridtab/client/runtime';
-import { TEST_JOB, writeSyntheticDataset } from '@gridtab/coordinator/testing';
+import { freePort, spawnCoordinator, TEST_JOB, writeSyntheticDataset } from '@gridtab/coordinator/testing';
 import { jobSpecSchema } from '@gridtab/shared';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgStore } from '../../../coordinator/src/storage/postgres/pg-store.ts';
 import { createTestDatabase, type TestDatabase } from '../../../coordinator/src/storage/postgres/test-db.ts';
 
-const root = resolve(import.meta.dirname, '../../..');
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN = 'two-process-admin';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 interface Acked {
   jobId: string;
@@ -50,34 +40,16 @@ describe('two coordinators sharing PostgreSQL and Redis', () => {
   });
 
   const start = async (name: string, port: number, databaseUrl: string) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'coordinator/src/main.ts'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: join(dir, name),
-        FASHION_MNIST_DIR: dir,
-        ADMIN_TOKEN: ADMIN,
-        GRIDTAB_DEMO_JOB: '0',
-        DATABASE_URL: databaseUrl,
-        REDIS_URL,
-        GRIDTAB_PUBLIC_URL: `http://127.0.0.1:${port}`,
-        GRIDTAB_OWNER_TTL_MS: '1500',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const proc = await spawnCoordinator(name, port, {
+      DATA_DIR: join(dir, name),
+      FASHION_MNIST_DIR: dir,
+      ADMIN_TOKEN: ADMIN,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL,
+      GRIDTAB_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      GRIDTAB_OWNER_TTL_MS: '1500',
     });
     children.push(proc);
-    let output = '';
-    await new Promise<void>((ready, fail) => {
-      const onData = (d: Buffer) => {
-        output += d;
-        if (/listening on/.test(output)) ready();
-      };
-      proc.stdout!.on('data', onData);
-      proc.stderr!.on('data', onData);
-      proc.once('exit', (code) => fail(new Error(`coordinator ${name} exited with ${code}: ${output}`)));
-    });
     return proc;
   };
 
