@@ -56,14 +56,19 @@ type Hook = {
   wasm(): { multithreadSupport: boolean; threads: number | null };
 };
 
-export async function timeTo88(tabs = 3, limitMs = 15 * 60_000): Promise<CnnTabsResult> {
-  const loadStart = loadavg()[0];
+/** A coordinator on its embedded store and `tabs` contribute tabs of one Chromium, each past its backend choice. */
+async function openTabs(tabs: number) {
   const dir = mkdtempSync(join(tmpdir(), 'gridtab-bench-cnn-'));
   const co = await createCoordinator(
     configFromEnv({ PORT: '0', DATA_DIR: dir, GRIDTAB_DEMO_JOB: '0', ADMIN_TOKEN: 'bench' }),
     { log: () => {} },
   );
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const close = async () => {
+    await browser.close();
+    await co.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     const context = await browser.newContext();
     const pages = await Promise.all(
@@ -78,10 +83,28 @@ export async function timeTo88(tabs = 3, limitMs = 15 * 60_000): Promise<CnnTabs
       await p.waitForFunction(
         () => (window as unknown as { __gridtab?: Hook }).__gridtab?.state.chosenBackend,
         null,
-        {
-          timeout: 180_000,
-        },
+        { timeout: 180_000 },
       );
+    const backends = () =>
+      Promise.all(
+        pages.map((p) =>
+          p.evaluate(() => {
+            const h = (window as unknown as { __gridtab: Hook }).__gridtab;
+            return { backend: h.state.chosenBackend, wasm: h.wasm() };
+          }),
+        ),
+      );
+    return { co, pages, backends, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+export async function timeTo88(tabs = 3, limitMs = 15 * 60_000): Promise<CnnTabsResult> {
+  const loadStart = loadavg()[0];
+  const { co, backends, close } = await openTabs(tabs);
+  try {
     const job = await createJob(co, jobSpecSchema.parse(cnnJob(limitMs)));
     const started = Date.now();
     await co.scheduler.openRound(job);
@@ -93,14 +116,7 @@ export async function timeTo88(tabs = 3, limitMs = 15 * 60_000): Promise<CnnTabs
       );
     }
     process.stdout.write('\n');
-    const hooks = await Promise.all(
-      pages.map((p) =>
-        p.evaluate(() => {
-          const h = (window as unknown as { __gridtab: Hook }).__gridtab;
-          return { backend: h.state.chosenBackend, wasm: h.wasm() };
-        }),
-      ),
-    );
+    const hooks = await backends();
     const versions = await co.store.listVersions(job.id);
     let samples = 0;
     const curve = versions.slice(1).map((v) => {
@@ -125,8 +141,80 @@ export async function timeTo88(tabs = 3, limitMs = 15 * 60_000): Promise<CnnTabs
       load: { start: loadStart, end: loadavg()[0] },
     };
   } finally {
-    await browser.close();
-    await co.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
+}
+
+export interface TabScalingRow {
+  tabs: number;
+  /** From the first version (the warm-up round: shader and model compiles) to the last one measured. */
+  seconds: number;
+  rounds: number;
+  samples: number;
+  samplesPerSec: number;
+  chosenBackends: (string | null)[];
+  load: { start: number; end: number };
+}
+
+/**
+ * Issue 15's "N tabs on one machine give at least the throughput of one": the same CNN job on
+ * 1, 2, 3... tabs of one Chromium (one unit per tab a round), the accepted samples per second of
+ * wall time after the first round, which carries the compiles. Each count gets a fresh
+ * coordinator and browser, so no count starts from another's caches.
+ */
+const MIN_ROUNDS = 3;
+
+export async function tabScaling(counts: number[], measureMs: number): Promise<TabScalingRow[]> {
+  const rows: TabScalingRow[] = [];
+  for (const tabs of counts) {
+    const loadStart = loadavg()[0];
+    const { co, backends, close } = await openTabs(tabs);
+    try {
+      const spec = cnnJob(measureMs * 4);
+      const job = await createJob(
+        co,
+        jobSpecSchema.parse({
+          ...spec,
+          name: `bench fashion-cnn on ${tabs} tab(s)`,
+          rounds: { ...spec.rounds, unitsPerRound: tabs },
+          stopping: { maxRounds: 100_000 },
+        }),
+      );
+      await co.scheduler.openRound(job);
+      const versions = async () => (await co.store.listVersions(job.id)).slice(1);
+      const deadline = Date.now() + measureMs * 4;
+      while ((await versions()).length === 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 500));
+      const first = (await versions())[0];
+      if (!first) throw new Error(`${tabs} tab(s): no round finished in ${(measureMs * 4) / 1000} s`);
+      const from = Date.parse(first.createdAt);
+      // At least the measuring time and at least MIN_ROUNDS rounds after the first: on a loaded
+      // machine one round of one tab can outlast the measuring time (capped at 10x it).
+      const later = async () => (await versions()).filter((v) => Date.parse(v.createdAt) > from);
+      while (
+        Date.now() - from < measureMs * 10 &&
+        (Date.now() - from < measureMs || (await later()).length < MIN_ROUNDS)
+      )
+        await new Promise((r) => setTimeout(r, 500));
+      const after = await later();
+      const last = after.at(-1);
+      const seconds = last ? (Date.parse(last.createdAt) - from) / 1000 : 0;
+      const samples = after.reduce((sum, v) => sum + v.numSamples, 0);
+      rows.push({
+        tabs,
+        seconds,
+        rounds: after.length,
+        samples,
+        samplesPerSec: seconds > 0 ? samples / seconds : 0,
+        chosenBackends: (await backends()).map((h) => h.backend),
+        load: { start: loadStart, end: loadavg()[0] },
+      });
+      console.log(
+        `${tabs} tab(s): ${samples} samples in ${seconds.toFixed(1)} s (${rows.at(-1)!.samplesPerSec.toFixed(0)}/s) on ${rows.at(-1)!.chosenBackends.join(', ')}`,
+      );
+    } finally {
+      await close();
+    }
+  }
+  return rows;
 }

@@ -14,7 +14,7 @@ import { MODEL_PRESETS } from '@gridtab/shared';
 import { buildModel } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { timeTo88 } from './cnn-tabs.ts';
+import { tabScaling, timeTo88 } from './cnn-tabs.ts';
 import { machine, writeResults } from './report.ts';
 
 const { values } = parseArgs({
@@ -22,12 +22,30 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '10' },
     batch: { type: 'string', default: '32,64' },
     tabs: { type: 'boolean', default: false },
+    scaling: { type: 'string' },
+    'measure-sec': { type: 'string', default: '60' },
     'limit-min': { type: 'string', default: '15' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('Usage: npm run bench:cnn -- [--steps N] [--batch 32,64] | --tabs [--limit-min 15]');
+  console.log(
+    [
+      'Usage: npm run bench:cnn -- [--steps N] [--batch 32,64]   CNN samples/s per backend in Node',
+      '       npm run bench:cnn -- --tabs [--limit-min 15]        time for 3 tabs to reach 88%',
+      '       npm run bench:cnn -- --scaling 1,2,3 [--measure-sec 60]',
+      '                                                          samples/s of 1, 2, 3 tabs of one Chromium',
+    ].join('\n'),
+  );
+  process.exit(0);
+}
+if (values.scaling) {
+  const counts = values.scaling.split(',').map(Number);
+  const rows = await tabScaling(counts, Number(values['measure-sec']) * 1000);
+  const one = rows.find((r) => r.tabs === 1)?.samplesPerSec ?? null;
+  const result = { rows: rows.map((r) => ({ ...r, ratioToOneTab: one ? r.samplesPerSec / one : null })) };
+  console.log(JSON.stringify(result, null, 2));
+  console.log(`wrote ${writeResults('cnn-scaling', { machine: machine(), ...result })}`);
   process.exit(0);
 }
 if (values.tabs) {

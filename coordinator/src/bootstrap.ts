@@ -33,7 +33,10 @@ export const DEMO_JOB: JobSpecInput = {
   stopping: { maxRounds: 60, targetAccuracy: 0.86 },
 };
 
-export async function ensureFashionMnist(co: Coordinator): Promise<void> {
+/** What the import needs of the coordinator. */
+export type FashionMnistDeps = Pick<Coordinator, 'store' | 'config' | 'blobs' | 'datasets' | 'clock' | 'log'>;
+
+export async function ensureFashionMnist(co: FashionMnistDeps): Promise<void> {
   if (await resolveDataset(co.store, FASHION_MNIST_ID)) return;
   const started = Date.now();
   const dir = co.config.fashionMnistDir;
@@ -75,7 +78,13 @@ async function fashionMnistFiles(dir: string) {
   return { fileName: names.join(', '), bytes, sha256: sha.digest('hex') };
 }
 
-export async function ensureDemoJob(co: Coordinator): Promise<void> {
+/** createJob's dependencies (budget check and build pool included), plus where the job is published and opened. */
+export type DemoJobDeps = Pick<
+  Coordinator,
+  'config' | 'store' | 'blobs' | 'clock' | 'registry' | 'admit' | 'builder' | 'scheduler' | 'log'
+>;
+
+export async function ensureDemoJob(co: DemoJobDeps): Promise<void> {
   if (!co.config.demoJob || (await co.store.listJobs()).length > 0) return;
   const job = await createJob(co, jobSpecSchema.parse(DEMO_JOB));
   // Before the first round opens, so round 1's version is already a candidate for promotion.

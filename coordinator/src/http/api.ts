@@ -91,7 +91,28 @@ const errors = {
 /** Largest JSON body the API reads; a model spec with its topology fits well within it. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export function createApi(co: Coordinator) {
+/** The HTTP API composes most services; config, metrics, stats, outcomes and alerts are not among them. */
+export type ApiDeps = Pick<
+  Coordinator,
+  | 'store'
+  | 'blobs'
+  | 'clock'
+  | 'log'
+  | 'tokens'
+  | 'guard'
+  | 'usage'
+  | 'admit'
+  | 'builder'
+  | 'scheduler'
+  | 'registry'
+  | 'spotChecks'
+  | 'datasets'
+  | 'inferenceTelemetry'
+  | 'sweeps'
+  | 'onlineContributors'
+>;
+
+export function createApi(co: ApiDeps) {
   const { store } = co;
   const api = new OpenAPIHono({
     defaultHook: (result, c) => {

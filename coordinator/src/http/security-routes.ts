@@ -55,7 +55,11 @@ function decodeCursor(text: string): ContributorCursor {
   throw new GridTabError('BAD_REQUEST', 'cursor: not a cursor this coordinator gave');
 }
 
-export function addSecurityRoutes(api: OpenAPIHono, co: Coordinator, viewer: MiddlewareHandler) {
+export function addSecurityRoutes(
+  api: OpenAPIHono,
+  co: Pick<Coordinator, 'store' | 'onlineContributors' | 'spotChecks'>,
+  viewer: MiddlewareHandler,
+) {
   api.openapi(
     createRoute({
       method: 'get',

@@ -39,7 +39,11 @@ const tokenView = (t: TokenRecord) => ({
   revokedAt: t.revokedAt,
 });
 
-export function addTokenRoutes(api: OpenAPIHono, co: Coordinator, admin: MiddlewareHandler) {
+export function addTokenRoutes(
+  api: OpenAPIHono,
+  co: Pick<Coordinator, 'store' | 'tokens' | 'log'>,
+  admin: MiddlewareHandler,
+) {
   api.openapi(
     createRoute({
       method: 'get',

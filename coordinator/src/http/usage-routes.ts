@@ -66,7 +66,10 @@ const usageQuery = z
 const idParam = z.object({ id: pathSegment('id') });
 const notFound = json(errorSchema, 'No such job (NOT_FOUND)');
 
-export function createUsageApi(co: Coordinator, admin: MiddlewareHandler) {
+export function createUsageApi(
+  co: Pick<Coordinator, 'store' | 'usage' | 'blobs' | 'log'>,
+  admin: MiddlewareHandler,
+) {
   const { store } = co;
   const { meter, guard } = co.usage;
   const api = new OpenAPIHono();

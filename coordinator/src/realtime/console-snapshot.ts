@@ -18,6 +18,12 @@ import { jobView } from '../http/views.ts';
 
 /** What the console needs from the contributor namespace: who is online, how fast, on what. */
 
+/** What a console snapshot reads of the coordinator. */
+export type SnapshotDeps = Pick<
+  Coordinator,
+  'store' | 'spotChecks' | 'registry' | 'inferenceTelemetry' | 'clock' | 'stats' | 'alerts'
+>;
+
 export interface ContributorPresence {
   online(): Set<string>;
   rates(): Map<string, number>;
@@ -26,7 +32,10 @@ export interface ContributorPresence {
   kick(contributorId: string): Promise<number>;
 }
 
-async function contributors(co: Coordinator, presence: ContributorPresence): Promise<ConsoleContributor[]> {
+async function contributors(
+  co: Pick<SnapshotDeps, 'store' | 'spotChecks'>,
+  presence: ContributorPresence,
+): Promise<ConsoleContributor[]> {
   const online = presence.online();
   const rates = presence.rates();
   const devices = presence.devices();
@@ -48,7 +57,7 @@ async function contributors(co: Coordinator, presence: ContributorPresence): Pro
   }));
 }
 
-async function models(co: Coordinator): Promise<ConsoleModelSummary[]> {
+async function models(co: Pick<SnapshotDeps, 'registry'>): Promise<ConsoleModelSummary[]> {
   const out: ConsoleModelSummary[] = [];
   for (const m of await co.registry.listModels()) {
     const record = await co.registry.model(m.name);
@@ -63,7 +72,10 @@ async function models(co: Coordinator): Promise<ConsoleModelSummary[]> {
 }
 
 /** Every version that SDKs reported on or an alias points at, with what SDKs said about it. */
-function deployed(co: Coordinator, summaries: ConsoleModelSummary[]): DeployedVersionTelemetry[] {
+function deployed(
+  co: Pick<SnapshotDeps, 'inferenceTelemetry'>,
+  summaries: ConsoleModelSummary[],
+): DeployedVersionTelemetry[] {
   const rows = new Map<string, { model: string; versionId: string; aliases: string[] }>();
   const row = (model: string, versionId: string) => {
     const key = `${model}/${versionId}`;
@@ -92,7 +104,7 @@ function deployed(co: Coordinator, summaries: ConsoleModelSummary[]): DeployedVe
 }
 
 export async function buildSnapshot(
-  co: Coordinator,
+  co: SnapshotDeps,
   presence: ContributorPresence,
 ): Promise<Omit<ConsoleSnapshot, 'role'>> {
   const people = await contributors(co, presence);
@@ -110,7 +122,10 @@ export async function buildSnapshot(
 }
 
 /** Participation and throughput per round, from versions (their units) and updates (who sent them). */
-export async function jobStats(co: Coordinator, jobId: string): Promise<JobStats> {
+export async function jobStats(
+  co: Pick<Coordinator, 'store' | 'outcomes'>,
+  jobId: string,
+): Promise<JobStats> {
   const rounds: JobRoundStats[] = [];
   let previous: number | null = null;
   for (const v of await co.store.listVersions(jobId)) {

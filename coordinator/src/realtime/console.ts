@@ -32,7 +32,7 @@ import type { TokenIdentity } from '../http/tokens.ts';
 import { jobView, versionView } from '../http/views.ts';
 import { createJob } from '../scheduler/jobs.ts';
 import { recordAudit } from '../security/audit.ts';
-import { buildSnapshot, type ContributorPresence, jobStats } from './console-snapshot.ts';
+import { buildSnapshot, type ContributorPresence, jobStats, type SnapshotDeps } from './console-snapshot.ts';
 import type { GridTabServer, InterServerEvents } from './server.ts';
 
 export type { ContributorPresence } from './console-snapshot.ts';
@@ -52,7 +52,17 @@ type ConsoleSocket = Socket<ConsoleClientEvents, ConsoleServerEvents, InterServe
 const STATUS_OF = { pause: 'paused', resume: 'running', cancel: 'cancelled' } as const;
 const ADMIN_EVENTS = new Set<string>(CONSOLE_ADMIN_EVENTS);
 
-export function attachConsole(io: GridTabServer, co: Coordinator, presence: ContributorPresence) {
+/**
+ * What the console namespace uses: the snapshot's reads, token and address checks, the audit log,
+ * and job creation (budget check and build pool included) and control.
+ */
+export type ConsoleDeps = SnapshotDeps &
+  Pick<
+    Coordinator,
+    'guard' | 'tokens' | 'log' | 'metrics' | 'outcomes' | 'blobs' | 'admit' | 'builder' | 'scheduler'
+  >;
+
+export function attachConsole(io: GridTabServer, co: ConsoleDeps, presence: ContributorPresence) {
   const nsp: ConsoleNamespace = io.of(CONSOLE_NAMESPACE);
 
   // socket.io hands `data` to the client's connect_error, so the page can show the code.

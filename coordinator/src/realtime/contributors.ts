@@ -48,7 +48,13 @@ type ContributorSocket = Socket<
   ContributorSocketData
 >;
 
-export function attachContributors(io: GridTabServer, co: Coordinator) {
+/** What the contributor namespace uses of the coordinator. */
+export type ContributorsDeps = Pick<
+  Coordinator,
+  'clock' | 'config' | 'metrics' | 'scheduler' | 'log' | 'guard' | 'store' | 'outcomes'
+>;
+
+export function attachContributors(io: GridTabServer, co: ContributorsDeps) {
   const nsp: ContributorNamespace = io.of(CONTRIBUTOR_NAMESPACE);
   const graceTimers = new Map<string, NodeJS.Timeout>();
   // Two open uploads per contributor (one being sent, one retried) and room for 16 full ones.

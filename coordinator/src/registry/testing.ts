@@ -7,7 +7,11 @@ import { bytesToFloat32 } from '@gridtab/shared/tf';
 import type { Coordinator } from '../app.ts';
 
 /** Commits a version with the given accuracy straight through the store, as a closed round would. */
-export async function commitVersion(c: Coordinator, jobId: string, accuracy: number | null) {
+export async function commitVersion(
+  c: Pick<Coordinator, 'store' | 'blobs'>,
+  jobId: string,
+  accuracy: number | null,
+) {
   const job = (await c.store.getJob(jobId))!;
   const base = (await c.store.getVersion(job.versionId!))!;
   const weights = bytesToFloat32((await c.blobs.get(base.hash))!);

@@ -4,7 +4,13 @@
  * connection cap, socket Origin checks on websocket and polling, contributor pages and the
  * audit log. A real coordinator on a free port, real socket.io clients.
  */
-import { CONSOLE_NAMESPACE, CONTRIBUTOR_NAMESPACE, PROTOCOL_VERSION, type Result } from '@gridtab/shared';
+import {
+  CONSOLE_NAMESPACE,
+  CONTRIBUTOR_NAMESPACE,
+  type ContributorClientEvents,
+  type ContributorServerEvents,
+  PROTOCOL_VERSION,
+} from '@gridtab/shared';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CoordinatorConfig } from '../config.ts';
@@ -13,6 +19,7 @@ import { securityConfigFromEnv } from './security-config.ts';
 
 const ADMIN = { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' };
 let co: TestCoordinator | null = null;
+type ContributorSocket = Socket<ContributorServerEvents, ContributorClientEvents>;
 const sockets: Socket[] = [];
 
 async function start(security: Partial<CoordinatorConfig['security']> = {}) {
@@ -36,13 +43,13 @@ function connect(
     ...(opts.origin ? { origin: opts.origin } : {}),
     ...(opts.forwardedFor ? { 'x-forwarded-for': opts.forwardedFor } : {}),
   };
-  const s = io(`${co!.url}${CONTRIBUTOR_NAMESPACE}`, {
+  const s: ContributorSocket = io(`${co!.url}${CONTRIBUTOR_NAMESPACE}`, {
     transports: opts.transports ?? ['websocket'],
     reconnection: false,
     extraHeaders: Object.keys(headers).length ? headers : undefined,
   });
   sockets.push(s);
-  return new Promise<{ socket: Socket; error: string | null }>((resolve) => {
+  return new Promise<{ socket: ContributorSocket; error: string | null }>((resolve) => {
     s.on('connect', () => resolve({ socket: s, error: null }));
     // The refusal's text travels in the failed handshake's response, which the client keeps as
     // the error's description (polling) or context.
@@ -56,14 +63,14 @@ function connect(
   });
 }
 
-const join = (s: Socket, clientId: string) =>
+const join = (s: ContributorSocket, clientId: string) =>
   s.timeout(10_000).emitWithAck('contributor:join', {
     protocolVersion: PROTOCOL_VERSION,
     clientId,
     backends: [{ name: 'cpu', available: true, samplesPerSec: 100 }],
     chosenBackend: 'cpu',
     kind: 'node',
-  }) as Promise<Result<{ contributorId: string }>>;
+  });
 
 describe('security', () => {
   it('sends security headers on API answers and pages; only the example may be framed', async () => {
