@@ -265,15 +265,22 @@ export class DatasetRegistry {
   /** The importer's blob store: records what it writes and marks it in flight. */
   private recording(written: Set<string>): BlobStore {
     const { blobs } = this.deps;
+    const note = (hash: string) => {
+      if (!written.has(hash)) {
+        written.add(hash);
+        this.inFlight.set(hash, (this.inFlight.get(hash) ?? 0) + 1);
+      }
+      return hash;
+    };
+    const batch = blobs.batch?.bind(blobs);
     return {
-      put: async (bytes) => {
-        const hash = await blobs.put(bytes);
-        if (!written.has(hash)) {
-          written.add(hash);
-          this.inFlight.set(hash, (this.inFlight.get(hash) ?? 0) + 1);
-        }
-        return hash;
-      },
+      put: async (bytes) => note(await blobs.put(bytes)),
+      batch: batch
+        ? () => {
+            const b = batch();
+            return { put: async (bytes) => note(await b.put(bytes)), commit: b.commit, abort: b.abort };
+          }
+        : undefined,
       get: (hash) => blobs.get(hash),
       has: (hash) => blobs.has(hash),
       size: (hash) => blobs.size(hash),
