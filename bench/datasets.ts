@@ -8,7 +8,9 @@
  * unit (the CSV streamed to the HTTP route of an in-process coordinator, a regression job on
  * the new version, one Node contributor, until its first accepted update). Wall and CPU
  * seconds both: on a shared machine the CPU ratio is the fair one (the load average is recorded).
- * --quick: 20 MB and 2,000 images. Writes bench/results/datasets.json.
+ * --quick: 20 MB and 2,000 images. Writes bench/results/datasets.json. --csv-only: the CSV
+ * import beside csv-parse alone and no more (bench/results/datasets-csv.json), for a run at
+ * full size where the rest would take most of an hour on a shared machine.
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     'csv-mb': { type: 'string' },
     images: { type: 'string' },
+    'csv-only': { type: 'boolean', default: false },
   },
 });
 
@@ -169,6 +172,16 @@ const csv = {
   rssBeforeImportMb: csvImport.rssBeforeMb,
 };
 console.log('csv', csv);
+if (values['csv-only']) {
+  const path = writeResults('datasets-csv', {
+    machine: { ...machine(), loadAverage: loadavg() },
+    quick,
+    csv,
+  });
+  console.log(`wrote ${path}`);
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
 
 // Images: throughput against sharp decoding alone.
 const imgs = await fashionImages(Math.min(imageCount, 60000));

@@ -246,6 +246,8 @@ export async function createCoordinator(
       const t = await usage.meter.totals(jobId);
       return t.gpuMs + t.cpuDeviceMs;
     },
+    // Trials' jobs are inserted under their dataset's lock, as the API's are (made just below).
+    datasets: { holding: (ref, fn) => datasets.holding(ref, fn) },
   });
 
   const datasets = new DatasetRegistry({

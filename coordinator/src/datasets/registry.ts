@@ -19,6 +19,7 @@ import {
   datasetNameSchema,
   formatDatasetRef,
   GridTabError,
+  parseDatasetRef,
 } from '@gridtab/shared';
 import type { Clock } from '../clock.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
@@ -220,6 +221,16 @@ export class DatasetRegistry {
     return { jobs: jobs.map((j) => ({ id: j.id, name: j.name, status: j.status })), models };
   }
 
+  /**
+   * Runs `fn` while no deletion of the dataset `ref` names runs in this process: both take the
+   * name's lock. Job creation checks that its version still exists and inserts the job inside,
+   * so a delete either came first (the job is refused as UNKNOWN_DATASET) or comes after and
+   * sees the job (DATASET_IN_USE); never a job on a deleted version whose shards are collected.
+   */
+  holding<T>(ref: string, fn: () => Promise<T>): Promise<T> {
+    return this.locked(parseDatasetRef(ref).name, fn);
+  }
+
   /** Deletes an unused version and the shards no other version shares. */
   async delete(name: string, version: number): Promise<DeleteResult> {
     const record = await this.version(name, version);
@@ -231,6 +242,17 @@ export class DatasetRegistry {
           `${record.id} is the dataset of job(s) ${users.map((j) => j.id).join(', ')}; it stays for their lineage`,
         );
       await this.deps.store.deleteDataset(record.id);
+      // Another coordinator process (which does not share this lock) may have inserted a job on
+      // the version between the check and the delete: checked again before any shard goes, and
+      // the record put back if one did.
+      const late = (await this.deps.store.listJobs()).filter((j) => j.spec.dataset === record.id);
+      if (late.length > 0) {
+        await this.deps.store.putDataset(record);
+        throw new GridTabError(
+          'DATASET_IN_USE',
+          `${record.id} is the dataset of job(s) ${late.map((j) => j.id).join(', ')}; it stays for their lineage`,
+        );
+      }
       const { blobsDeleted, bytesFreed } = await this.collect([...record.shardHashes, ...record.testHashes]);
       this.deps.log(`datasets: deleted ${record.id}; ${blobsDeleted} blob(s), ${bytesFreed} bytes freed`);
       return { id: record.id, blobsDeleted, bytesFreed };
@@ -265,15 +287,22 @@ export class DatasetRegistry {
   /** The importer's blob store: records what it writes and marks it in flight. */
   private recording(written: Set<string>): BlobStore {
     const { blobs } = this.deps;
+    const note = (hash: string) => {
+      if (!written.has(hash)) {
+        written.add(hash);
+        this.inFlight.set(hash, (this.inFlight.get(hash) ?? 0) + 1);
+      }
+      return hash;
+    };
+    const batch = blobs.batch?.bind(blobs);
     return {
-      put: async (bytes) => {
-        const hash = await blobs.put(bytes);
-        if (!written.has(hash)) {
-          written.add(hash);
-          this.inFlight.set(hash, (this.inFlight.get(hash) ?? 0) + 1);
-        }
-        return hash;
-      },
+      put: async (bytes) => note(await blobs.put(bytes)),
+      batch: batch
+        ? () => {
+            const b = batch();
+            return { put: async (bytes) => note(await b.put(bytes)), commit: b.commit, abort: b.abort };
+          }
+        : undefined,
       get: (hash) => blobs.get(hash),
       has: (hash) => blobs.has(hash),
       size: (hash) => blobs.size(hash),

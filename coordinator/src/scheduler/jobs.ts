@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { checkModelSpec, DEFAULT_SPEC_LIMITS, GridTabError, type JobSpec } from '@gridtab/shared';
 import type { Clock } from '../clock.ts';
 import { outputsOf, resolveDataset } from '../datasets/data-spec.ts';
+import type { DatasetRegistry } from '../datasets/registry.ts';
 import { inThreadBuilder, type ModelBuilder } from '../model-build/model-builder.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
@@ -67,6 +68,12 @@ export async function createJob(
     admit?: (spec: JobSpec, initialBytes: number) => Promise<void>;
     /** Where the spec is built; the coordinator's worker pool (default: this thread). */
     builder?: ModelBuilder;
+    /**
+     * The dataset registry: the job is inserted under its dataset's lock, after checking that
+     * the version still exists, so a concurrent delete cannot collect the shards of a version a
+     * new job trains on (datasets/registry.ts holding). Without it, no such guard.
+     */
+    datasets?: Pick<DatasetRegistry, 'holding'>;
   },
   spec: JobSpec,
   initialWeights?: string,
@@ -103,17 +110,27 @@ export async function createJob(
     versionId: null,
     createdAt: now,
   };
-  await deps.store.createJob(job, {
-    id: `v-${randomUUID().slice(0, 12)}`,
-    jobId: job.id,
-    round: 0,
-    hash,
-    parentId: null,
-    numSamples: 0,
-    unitIds: [],
-    metrics: { testAccuracy: null, testLoss: null },
-    createdAt: now,
-  });
+  const insert = async () => {
+    // The model check above can take seconds: the version may have been deleted meanwhile.
+    if (deps.datasets && !(await deps.store.getDataset(dataset.id)))
+      throw new GridTabError(
+        'UNKNOWN_DATASET',
+        `dataset '${dataset.id}' was deleted while the job was created`,
+      );
+    await deps.store.createJob(job, {
+      id: `v-${randomUUID().slice(0, 12)}`,
+      jobId: job.id,
+      round: 0,
+      hash,
+      parentId: null,
+      numSamples: 0,
+      unitIds: [],
+      metrics: { testAccuracy: null, testLoss: null },
+      createdAt: now,
+    });
+  };
+  if (deps.datasets) await deps.datasets.holding(dataset.id, insert);
+  else await insert();
   const created = (await deps.store.getJob(job.id))!;
   // A crash between the two writes leaves the job unregistered until the next start-up backfill.
   await deps.registry?.registerJob(created);

@@ -22,6 +22,22 @@ export interface BlobStore {
   size(hash: string): Promise<number | null>;
   /** Every blob with its size, in no particular order (storage accounting and collection). */
   list(): AsyncIterable<{ hash: string; bytes: number }>;
+  /**
+   * Optional: puts whose durability is settled together (a dataset import's hundreds of
+   * shards). A store without it is used through put.
+   */
+  batch?(): BlobBatch;
+}
+
+/**
+ * Blobs put together and made durable at once. Until `commit` resolves, none is readable under
+ * its name nor durable; after, each is as durable as a put's. Nothing may reference a blob of
+ * the batch before commit resolves. `abort` drops what commit did not take.
+ */
+export interface BlobBatch {
+  put(bytes: Uint8Array): Promise<string>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
 }
 
 /**
@@ -58,6 +74,33 @@ export async function sha256Async(bytes: Uint8Array): Promise<string> {
   return hash.digest('hex');
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await fs.open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Runs `each` over `items`, 16 at a time (the thread pool has 4 threads; a queue of all is memory). */
+async function inParallel<T>(items: T[], each: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await each(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(16, items.length) }, worker));
+}
+
 export class FileBlobStore implements RawBlobStore {
   /** Fan-out folders known to exist. */
   private readonly folders = new Set<string>();
@@ -66,7 +109,83 @@ export class FileBlobStore implements RawBlobStore {
 
   static async open(dir: string): Promise<FileBlobStore> {
     await fs.mkdir(join(dir, 'tmp'), { recursive: true });
+    // Temporary files of processes that died (a batch's can be a whole import's shards).
+    for (const name of await fs.readdir(join(dir, 'tmp'))) {
+      const pid = Number(name.split('.')[1]);
+      if (Number.isInteger(pid) && pid !== process.pid && !alive(pid))
+        await fs.rm(join(dir, 'tmp', name), { force: true });
+    }
     return new FileBlobStore(dir);
+  }
+
+  private tmpPath(hash: string): string {
+    return join(this.dir, 'tmp', `${hash}.${process.pid}.${Math.random().toString(36).slice(2)}`);
+  }
+
+  private async folderFor(hash: string): Promise<string> {
+    const folder = join(this.dir, hash.slice(0, 2));
+    // At most 256 fan-out folders: made once each, not a mkdir a blob (an import writes thousands).
+    if (!this.folders.has(folder)) {
+      await fs.mkdir(folder, { recursive: true });
+      this.folders.add(folder);
+    }
+    return folder;
+  }
+
+  /**
+   * Each put writes a temporary file and no more; commit fsyncs them all, renames them into
+   * place and fsyncs each fan-out folder once. Against put's open, write, fsync, close, rename
+   * and folder fsync a blob, a 20 MB CSV import's 490 shards cost about half the CPU.
+   */
+  batch(): BlobBatch {
+    const pending = new Map<string, string>();
+    let closed = false;
+    return {
+      put: async (bytes) => {
+        if (closed) throw new Error('the blob batch is closed');
+        const hash = await sha256Async(bytes);
+        if (pending.has(hash)) return hash;
+        // Claimed before the next await, so two puts of the same bytes write one file.
+        const tmp = this.tmpPath(hash);
+        pending.set(hash, tmp);
+        if (await this.has(hash)) {
+          pending.delete(hash);
+          return hash;
+        }
+        await fs.writeFile(tmp, bytes);
+        return hash;
+      },
+      commit: async () => {
+        closed = true;
+        const entries = [...pending];
+        const folders = new Set<string>();
+        await inParallel(entries, async ([, tmp]) => {
+          const handle = await fs.open(tmp, 'r');
+          try {
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+        });
+        await inParallel(entries, async ([hash, tmp]) => {
+          const folder = await this.folderFor(hash);
+          folders.add(folder);
+          await fs.rename(tmp, join(folder, hash)).catch(async (e: NodeJS.ErrnoException) => {
+            if (e.code !== 'ENOENT') throw e;
+            this.folders.delete(folder);
+            await fs.mkdir(folder, { recursive: true });
+            await fs.rename(tmp, join(folder, hash));
+          });
+          pending.delete(hash);
+        });
+        await inParallel([...folders], syncFolder);
+      },
+      abort: async () => {
+        closed = true;
+        await inParallel([...pending.values()], (tmp) => fs.rm(tmp, { force: true }));
+        pending.clear();
+      },
+    };
   }
 
   private pathOf(hash: string): string {
@@ -83,13 +202,8 @@ export class FileBlobStore implements RawBlobStore {
   async write(hash: string, bytes: Uint8Array): Promise<void> {
     if (!HASH_PATTERN.test(hash)) throw new Error(`not a blob name: ${hash}`);
     const target = this.pathOf(hash);
-    const folder = join(this.dir, hash.slice(0, 2));
-    // At most 256 fan-out folders: made once each, not a mkdir a blob (an import writes thousands).
-    if (!this.folders.has(folder)) {
-      await fs.mkdir(folder, { recursive: true });
-      this.folders.add(folder);
-    }
-    const tmp = join(this.dir, 'tmp', `${hash}.${process.pid}.${Math.random().toString(36).slice(2)}`);
+    const folder = await this.folderFor(hash);
+    const tmp = this.tmpPath(hash);
     const handle = await fs.open(tmp, 'w');
     try {
       await handle.writeFile(bytes);
@@ -103,12 +217,7 @@ export class FileBlobStore implements RawBlobStore {
       await fs.mkdir(folder, { recursive: true });
       await fs.rename(tmp, target);
     });
-    const dirHandle = await fs.open(folder, 'r');
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
+    await syncFolder(folder);
   }
 
   async get(hash: string): Promise<Uint8Array | null> {

@@ -25,6 +25,7 @@ import {
 } from '@gridtab/shared';
 import type { Clock } from '../clock.ts';
 import { resolveDataset } from '../datasets/data-spec.ts';
+import type { DatasetRegistry } from '../datasets/registry.ts';
 import type { ModelBuilder } from '../model-build/model-builder.ts';
 import { checkModel, checkSpecCost, createJob } from '../scheduler/jobs.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
@@ -57,6 +58,8 @@ export interface SweepDeps {
   deviceMs?: DeviceMsOf;
   /** Where trial specs are built (default: this thread). */
   builder?: ModelBuilder;
+  /** Trials' jobs are inserted under their dataset's lock (scheduler/jobs.ts createJob). */
+  datasets?: Pick<DatasetRegistry, 'holding'>;
 }
 
 /** Refusals that mean the trial's training diverged (the update blew up), not a bad tab. */

@@ -91,6 +91,11 @@ export class ColumnProfile {
   readonly textCounts: number[] = [];
   /** More than MAX_VOCABULARY distinct values (numbers and texts together). */
   overflow = false;
+  /**
+   * Cell text as read to its text id, for texts toCell kept as text: a category's repeats skip
+   * toCell's trim, lower-casing and set lookups (a new lower-cased string each time).
+   */
+  private readonly rawIds = new Map<string, number>();
 
   constructor(
     readonly name: string,
@@ -102,6 +107,24 @@ export class ColumnProfile {
     if (c === null) this.observeMissing(row, spool);
     else if (typeof c === 'number') this.observeNumber(c, row, spool);
     else this.observeText(c, row, spool);
+  }
+
+  /** A cell as read (text): profiled as toCell makes it, and written to the spool. */
+  observeString(s: string, row: number, spool: RowSpool): void {
+    const id = this.rawIds.get(s);
+    if (id !== undefined) {
+      // Seen before as this text: the same id, and firstText is already set.
+      this.text++;
+      this.textCounts[id]++;
+      spool.set(this.index, CELL_TEXT, id);
+      return;
+    }
+    const c = toCell(s);
+    this.observe(c, row, spool);
+    if (typeof c === 'string' && this.rawIds.size < MAX_VOCABULARY) {
+      const known = this.textIds.get(c);
+      if (known !== undefined) this.rawIds.set(s, known);
+    }
   }
 
   observeMissing(row: number, spool: RowSpool): void {

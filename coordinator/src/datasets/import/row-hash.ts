@@ -7,6 +7,17 @@
 
 /** Two independent 32-bit lanes over the first `n` bytes of `bytes` (all by default). */
 export function hash64(bytes: Uint8Array, seed = 0, n = bytes.length): [number, number] {
+  hash64Into(lanes, bytes, seed, n);
+  return [lanes[0], lanes[1]];
+}
+
+const lanes = new Uint32Array(2);
+
+/**
+ * hash64 written to out[0] and out[1]: no array a call, for the per-row paths (an import
+ * hashes every row, and a pair allocated a row was garbage the parse's collections paid for).
+ */
+export function hash64Into(out: Uint32Array, bytes: Uint8Array, seed: number, n: number): void {
   let a = (0x811c9dc5 ^ seed) >>> 0;
   let b = (0x9e3779b9 ^ Math.imul(seed, 0x85ebca6b)) >>> 0;
   let i = 0;
@@ -23,7 +34,8 @@ export function hash64(bytes: Uint8Array, seed = 0, n = bytes.length): [number, 
     a = Math.imul(a ^ bytes[i], 0x01000193);
     b = Math.imul(b ^ bytes[i], 0x1b873593);
   }
-  return [fmix(a ^ n), fmix(b ^ Math.imul(n, 0x27d4eb2d))];
+  out[0] = fmix(a ^ n);
+  out[1] = fmix(b ^ Math.imul(n, 0x27d4eb2d));
 }
 
 /**
@@ -33,6 +45,11 @@ export function hash64(bytes: Uint8Array, seed = 0, n = bytes.length): [number, 
  * character codes); the caller then encodes the row and calls hash64.
  */
 export function hashAsciiCells(cells: ArrayLike<unknown>, seed = 0): [number, number] | null {
+  return hashAsciiCellsInto(lanes, cells, seed) ? [lanes[0], lanes[1]] : null;
+}
+
+/** hashAsciiCells written to out[0] and out[1]; false (out unchanged) for a non-ASCII cell. */
+export function hashAsciiCellsInto(out: Uint32Array, cells: ArrayLike<unknown>, seed: number): boolean {
   let a = (0x811c9dc5 ^ seed) >>> 0;
   let b = (0x9e3779b9 ^ Math.imul(seed, 0x85ebca6b)) >>> 0;
   // The word being filled (little-endian, as hash64 reads it), its fill in bits, bytes so far.
@@ -44,7 +61,7 @@ export function hashAsciiCells(cells: ArrayLike<unknown>, seed = 0): [number, nu
     const s = typeof v === 'string' ? v : String(v ?? '');
     for (let j = i > 0 ? -1 : 0; j < s.length; j++) {
       const c = j < 0 ? 0x1f : s.charCodeAt(j);
-      if (c >= 0x80) return null;
+      if (c >= 0x80) return false;
       k |= c << shift;
       n++;
       shift += 8;
@@ -64,7 +81,9 @@ export function hashAsciiCells(cells: ArrayLike<unknown>, seed = 0): [number, nu
     a = Math.imul(a ^ byte, 0x01000193);
     b = Math.imul(b ^ byte, 0x1b873593);
   }
-  return [fmix(a ^ n), fmix(b ^ Math.imul(n, 0x27d4eb2d))];
+  out[0] = fmix(a ^ n);
+  out[1] = fmix(b ^ Math.imul(n, 0x27d4eb2d));
+  return true;
 }
 
 const encoder = new TextEncoder();
@@ -85,52 +104,69 @@ function fmix(h: number): number {
 
 /** Maps a hash to [0, 1): used for the split and the shard cut. */
 export function unitInterval(h: [number, number], seed: number): number {
-  return fmix(h[0] ^ Math.imul(seed + 1, 0x9e3779b9)) / 2 ** 32;
+  return unitOf(h[0], seed);
+}
+
+/** unitInterval from the hash's first lane alone. */
+export function unitOf(h0: number, seed: number): number {
+  return fmix(h0 ^ Math.imul(seed + 1, 0x9e3779b9)) / 2 ** 32;
 }
 
 /**
- * Open-addressing set of 64-bit hashes in two Uint32Arrays, filled to 3/4: about 11 bytes a row,
- * where a Set of strings or bigints would cost ten times that and break the import's memory
- * bound (4.9M rows: 64 MB, 128 MB while growing). The hash (0, 0) marks an empty slot, so it is
- * stored as (0, 1): a collision that can only miscount a duplicate.
+ * Open-addressing set of 64-bit hashes in one Uint32Array (a slot's two lanes side by side, so
+ * a probe is one cache miss, not two), filled to 3/4: about 11 bytes a row, where a Set of
+ * strings or bigints would cost ten times that and break the import's memory bound (4.9M rows:
+ * 64 MB, 128 MB while growing). The hash (0, 0) marks an empty slot, so it is stored as (0, 1):
+ * a collision that can only miscount a duplicate.
  */
 export class HashSet64 {
-  private hi: Uint32Array;
-  private lo: Uint32Array;
+  /** Slot i's lanes at 2i (first) and 2i + 1. */
+  private table: Uint32Array;
+  private slots: number;
   private size = 0;
 
   /** `expected`: the number of hashes to come, when known, so the table never regrows. */
   constructor(expected = 0) {
     let slots = 1024;
     while (slots * 3 < expected * 4 + 4) slots *= 2;
-    this.hi = new Uint32Array(slots);
-    this.lo = new Uint32Array(slots);
+    this.slots = slots;
+    this.table = new Uint32Array(slots * 2);
   }
 
   /** Adds the hash; false when it was already there. */
   add(h: [number, number]): boolean {
-    if ((this.size + 1) * 4 > this.hi.length * 3) this.grow();
-    const inserted = this.insert(h[0] >>> 0, h[0] === 0 && h[1] === 0 ? 1 : h[1] >>> 0);
+    return this.addLanes(h[0], h[1]);
+  }
+
+  /** add, with the hash's two lanes passed apart. */
+  addLanes(h0: number, h1: number): boolean {
+    if ((this.size + 1) * 4 > this.slots * 3) this.grow();
+    const inserted = this.insert(h0 >>> 0, h0 === 0 && h1 === 0 ? 1 : h1 >>> 0);
     if (inserted) this.size++;
     return inserted;
   }
 
   private insert(hi: number, lo: number): boolean {
-    const mask = this.hi.length - 1;
+    const { table } = this;
+    const mask = this.slots - 1;
     let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
-    while (this.hi[i] !== 0 || this.lo[i] !== 0) {
-      if (this.hi[i] === hi && this.lo[i] === lo) return false;
+    for (;;) {
+      const a = table[2 * i];
+      const b = table[2 * i + 1];
+      if (a === 0 && b === 0) break;
+      if (a === hi && b === lo) return false;
       i = (i + 1) & mask;
     }
-    this.hi[i] = hi;
-    this.lo[i] = lo;
+    table[2 * i] = hi;
+    table[2 * i + 1] = lo;
     return true;
   }
 
   private grow(): void {
-    const { hi, lo } = this;
-    this.hi = new Uint32Array(hi.length * 2);
-    this.lo = new Uint32Array(hi.length * 2);
-    for (let i = 0; i < hi.length; i++) if (hi[i] !== 0 || lo[i] !== 0) this.insert(hi[i], lo[i]);
+    const old = this.table;
+    this.slots *= 2;
+    this.table = new Uint32Array(this.slots * 2);
+    for (let i = 0; i < old.length; i += 2)
+      if (old[i] !== 0 || old[i + 1] !== 0) this.insert(old[i], old[i + 1]);
   }
 }

@@ -20,7 +20,7 @@ import {
   plainDecimal,
   toCell,
 } from './column-profile.ts';
-import { hash64, hashAsciiCells, unitInterval } from './row-hash.ts';
+import { hash64Into, hashAsciiCellsInto, unitOf } from './row-hash.ts';
 import { CELL_MISSING, CELL_TEXT, RowSpool } from './row-spool.ts';
 import type { BuilderLabels, BuilderSetup, VersionBuilder } from './version-builder.ts';
 
@@ -82,6 +82,8 @@ export class TableProfiler {
   private readonly spool: RowSpool;
   /** UTF-8 of the row being hashed for the split, reused for every row. */
   private scratch = Buffer.alloc(4096);
+  /** The split hash's two lanes, reused for every row. */
+  private readonly lanes = new Uint32Array(2);
 
   constructor(
     readonly header: string[],
@@ -116,8 +118,8 @@ export class TableProfiler {
   /** The row's split: from the split column, else a seeded hash of its text. */
   private isTest(row: unknown[]): boolean {
     if (this.split >= 0) return String(row[this.split]).trim().toLowerCase() === 'test';
-    const ascii = hashAsciiCells(row);
-    if (ascii) return unitInterval(ascii, this.seed) < this.testFraction;
+    const lanes = this.lanes;
+    if (hashAsciiCellsInto(lanes, row, 0)) return unitOf(lanes[0], this.seed) < this.testFraction;
     // The hash is over the UTF-8 of the row's fields joined by \x1f (what earlier versions
     // hashed), written into one reused buffer instead of a joined string per row.
     let off = 0;
@@ -141,7 +143,8 @@ export class TableProfiler {
       }
       off += j < s.length ? scratch.write(s, off, 'utf8') : j;
     }
-    return unitInterval(hash64(this.scratch, 0, off), this.seed) < this.testFraction;
+    hash64Into(lanes, this.scratch, 0, off);
+    return unitOf(lanes[0], this.seed) < this.testFraction;
   }
 
   /** One row (its 1-based row number in the file, header included): profiled and spooled. */
@@ -154,7 +157,7 @@ export class TableProfiler {
         // CSV's cells are text: plain decimals skip toCell's general conversion.
         const n = plainDecimal(v);
         if (!Number.isNaN(n)) columns[i].observeNumber(n, rowNumber, spool);
-        else columns[i].observe(toCell(v), rowNumber, spool);
+        else columns[i].observeString(v, rowNumber, spool);
       } else columns[i].observe(toCell(v), rowNumber, spool);
     }
     spool.endRow(this.isTest(row));

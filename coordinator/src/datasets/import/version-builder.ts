@@ -21,9 +21,10 @@ import {
   PIXEL_NORMALIZATION,
   type QualityIssue,
 } from '@gridtab/shared';
+import type { BlobBatch } from '../../storage/blob-store.ts';
 import { versionHash } from '../data-spec.ts';
 import type { ImportDeps, ImportedContent } from '../importer.ts';
-import { HashSet64, hash64, unitInterval } from './row-hash.ts';
+import { HashSet64, hash64Into, unitOf } from './row-hash.ts';
 
 export type Split = 'train' | 'test';
 
@@ -173,6 +174,8 @@ export class VersionBuilder {
   /** Shard writes (their hashes) in shard order, and those not yet waited for. */
   private readonly hashes: Record<Split, Promise<string>[]> = { train: [], test: [] };
   private writing: Promise<string>[] = [];
+  /** The store's batch when it has one: shards are fsynced together when the version is done. */
+  private readonly batch: BlobBatch | null;
   private readonly rows: Record<Split, number> = { train: 0, test: 0 };
   private readonly warnings: QualityIssue[] = [];
   private readonly rowBytes: Uint8Array;
@@ -186,6 +189,10 @@ export class VersionBuilder {
   private dropped = 0;
   private missingLabels = 0;
   private added = 0;
+  /** The row hash's two lanes (hash64Into), reused for every row. */
+  private readonly lanes = new Uint32Array(2);
+  /** Rows a shard holds at least before a content-defined cut. */
+  private readonly minShard: number;
 
   constructor(
     private readonly setup: BuilderSetup,
@@ -196,6 +203,7 @@ export class VersionBuilder {
     this.classes = labels.kind === 'classification';
     this.labelWidth = labels.kind === 'classification' ? 1 : labels.targetNames.length;
     this.shardSize = Math.max(4, setup.shardSize ?? 1000);
+    this.minShard = Math.floor(this.shardSize / 4);
     this.seed = setup.seed ?? 1;
     this.testFraction = setup.testFraction ?? 0.2;
     if (setup.normalize === 'features') {
@@ -231,6 +239,7 @@ export class VersionBuilder {
     const cap = this.shardSize * 4;
     const make = () => new ShardBuffer(cap, this.sampleSize, this.labelWidth, setup.inputDtype, this.classes);
     this.buffers = { train: make(), test: make() };
+    this.batch = deps.blobs.batch?.() ?? null;
   }
 
   /** A value the importer found missing (and imputed or dropped), for the feature's stats. */
@@ -270,9 +279,10 @@ export class VersionBuilder {
     if (typeof label === 'number') rowY[0] = label;
     else for (let i = 0; i < labelWidth; i++) rowY[i] = label[i];
     if (this.rowYBytes) this.rowBytes.set(this.rowYBytes, rowX.byteLength);
-    const h = hash64(this.rowBytes);
-    if (!this.seen.add(h)) this.duplicates++;
-    const s: Split = split ?? (unitInterval(h, this.seed) < this.testFraction ? 'test' : 'train');
+    const h = this.lanes;
+    hash64Into(h, this.rowBytes, 0, this.rowBytes.length);
+    if (!this.seen.addLanes(h[0], h[1])) this.duplicates++;
+    const s: Split = split ?? (unitOf(h[0], this.seed) < this.testFraction ? 'test' : 'train');
     const buf = this.buffers[s];
     const xo = buf.count * sampleSize;
     if (sampleSize > 64) buf.x.set(rowX, xo);
@@ -289,10 +299,10 @@ export class VersionBuilder {
     }
     if (++this.added % 4096 === 0) this.tick();
     // Content-defined cut: the row's hash (independent of the split draw) decides.
-    const min = Math.floor(this.shardSize / 4);
+    const min = this.minShard;
     const cut =
       buf.count >= buf.capacity ||
-      (buf.count >= min && unitInterval(h, this.seed ^ 0x5bd1e995) < 1 / (this.shardSize - min));
+      (buf.count >= min && unitOf(h[0], this.seed ^ 0x5bd1e995) < 1 / (this.shardSize - min));
     return cut ? this.flush(s) : undefined;
   }
 
@@ -305,7 +315,8 @@ export class VersionBuilder {
       const hist = this.histogram;
       if (slots === 1) for (let i = 0; i < x.length; i++) hist[x[i]]++;
       else for (let i = 0; i < x.length; i++) hist[(i % slots) * 256 + x[i]]++;
-    } else if (slots === 1) for (let i = 0; i < x.length; i++) moments.add(0, x[i]);
+    } else if (slots === x.length) for (let i = 0; i < slots; i++) moments.add(i, x[i]);
+    else if (slots === 1) for (let i = 0; i < x.length; i++) moments.add(0, x[i]);
     else for (let i = 0; i < x.length; i++) moments.add(i % slots, x[i]);
     if (this.targets) for (let t = 0; t < y.length; t++) this.targets.add(t, y[t]);
   }
@@ -331,7 +342,7 @@ export class VersionBuilder {
     const bytes = buf.encode();
     buf.count = 0;
     this.bytes += bytes.byteLength;
-    const put = this.deps.blobs.put(bytes);
+    const put = this.batch ? this.batch.put(bytes) : this.deps.blobs.put(bytes);
     // Awaited in order by finish or settled; this only keeps a failure from going unhandled first.
     put.catch(() => {});
     this.hashes[s].push(put);
@@ -341,29 +352,42 @@ export class VersionBuilder {
   }
 
   /**
-   * Runs `feed` (the rows' adds), then finish. When feed throws, the shard writes it started
+   * Runs `feed` (the rows' adds), then finish. When either throws, the shard writes started
    * finish first, so every blob is in the store before the import's failure is handled.
    */
   async buildFrom(feed: () => Promise<void>): Promise<ImportedContent> {
     try {
       await feed();
+      return await this.finish();
     } catch (e) {
       await this.settled();
       throw e;
     }
-    return this.finish();
   }
 
-  /** Waits for every shard write started, failed or not: call before giving up on an import. */
+  /**
+   * Waits for every shard write started, failed or not, and drops a batch's uncommitted
+   * writes: call before giving up on an import.
+   */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.hashes.train, ...this.hashes.test]);
+    await this.batch?.abort().catch(() => {});
   }
 
-  /** Closes the last shards, checks the whole, and returns the version's content. */
+  /**
+   * Closes the last shards, checks the whole, and returns the version's content, its shards
+   * durable (a batch is committed last, so a refused import never syncs).
+   */
   async finish(): Promise<ImportedContent> {
+    const content = await this.content();
+    await this.batch?.commit();
+    return content;
+  }
+
+  private async content(): Promise<ImportedContent> {
     this.flush('train');
     this.flush('test');
-    await this.settled();
+    await Promise.allSettled([...this.hashes.train, ...this.hashes.test]);
     const shardHashes = await Promise.all(this.hashes.train);
     const testHashes = await Promise.all(this.hashes.test);
     const { setup, rows } = this;
