@@ -81,7 +81,7 @@ async function fashionMnistFiles(dir: string) {
 /** createJob's dependencies (budget check and build pool included), plus where the job is published and opened. */
 export type DemoJobDeps = Pick<
   Coordinator,
-  'config' | 'store' | 'blobs' | 'clock' | 'registry' | 'admit' | 'builder' | 'scheduler' | 'log'
+  'config' | 'store' | 'blobs' | 'clock' | 'registry' | 'admit' | 'builder' | 'datasets' | 'scheduler' | 'log'
 >;
 
 export async function ensureDemoJob(co: DemoJobDeps): Promise<void> {

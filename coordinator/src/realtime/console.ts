@@ -59,7 +59,16 @@ const ADMIN_EVENTS = new Set<string>(CONSOLE_ADMIN_EVENTS);
 export type ConsoleDeps = SnapshotDeps &
   Pick<
     Coordinator,
-    'guard' | 'tokens' | 'log' | 'metrics' | 'outcomes' | 'blobs' | 'admit' | 'builder' | 'scheduler'
+    | 'guard'
+    | 'tokens'
+    | 'log'
+    | 'metrics'
+    | 'outcomes'
+    | 'blobs'
+    | 'admit'
+    | 'builder'
+    | 'datasets'
+    | 'scheduler'
   >;
 
 export function attachConsole(io: GridTabServer, co: ConsoleDeps, presence: ContributorPresence) {
