@@ -226,7 +226,7 @@ console.log(JSON.stringify(result, null, 2));
 writeResults('train', result);
 const day = result.machine.date.slice(0, 10);
 /** The tabs column; a run whose rounds are not the demo job's says how they were cut. */
-const tabsCell = (r: (typeof runs)[number]) =>
+const tabsCell = (r: { tabs: number; unitsPerRound: number }) =>
   r.unitsPerRound === DEMO_UNITS ? `${r.tabs}` : `${r.tabs} (${r.unitsPerRound} units per round)`;
 addRows(
   'bench:train rows',

@@ -17,7 +17,7 @@ async function server(blobs: Uint8Array[], failFirst = 0) {
       return new Response(null, { status: 503 });
     }
     const bytes = byHash.get(hash);
-    return bytes ? new Response(bytes) : new Response(null, { status: 404 });
+    return bytes ? new Response(Uint8Array.from(bytes)) : new Response(null, { status: 404 });
   }) as typeof fetch;
   return { hashes: [...byHash.keys()], requests, fetchFn };
 }
