@@ -2,8 +2,11 @@
  * `npm run bench:train`: trains the demo job with 1 and with 3 headless Chromium tabs for a
  * fixed number of rounds, then trains the same model in one Node process with TF.js on the same
  * number of samples (the baseline). Writes bench/results/train.json and rows in
- * docs/BENCHMARKS.md. Options: --rounds N (default 40), --tabs 1,3. Each run also records how
- * busy the tabs were and the turnaround between rounds (train-timing.ts).
+ * docs/BENCHMARKS.md. Options: --rounds N (default 40), --tabs 1,3, --units 3,6 (units per
+ * round, default the demo job's 3: each count is its own run, with the rounds scaled so every run
+ * trains the same number of units of the same size, N x 3 / units rounds). Each run also records
+ * how busy the tabs were, the turnaround between rounds (train-timing.ts), and where each tab's
+ * time went as the tab measured it (tabPhases).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -26,24 +29,42 @@ const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '40' },
     tabs: { type: 'string', default: '1,3' },
+    units: { type: 'string' },
+    /** `off` skips the Node baseline (long on a loaded machine); its column then says so. */
+    baseline: { type: 'string', default: 'on' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('Usage: npm run bench:train -- [--rounds N] [--tabs 1,3]');
+  console.log('Usage: npm run bench:train -- [--rounds N] [--tabs 1,3] [--units 3,6] [--baseline off]');
   process.exit(0);
 }
-const rounds = Number(values.rounds);
+/** Rounds of the demo job's size; a run with more units per round has proportionally fewer. */
+const demoRounds = Number(values.rounds);
 const tabCounts = values.tabs!.split(',').map(Number);
+const DEMO_UNITS = jobSpecSchema.parse(DEMO_JOB).rounds.unitsPerRound;
+const unitCounts = values.units ? values.units.split(',').map(Number) : [DEMO_UNITS];
 const TARGET = 0.85;
 
-async function distributed(tabs: number) {
+/**
+ * One run of the demo job with `tabs` tabs. `unitsPerRound` other than the demo's cuts each round
+ * into that many units of the same size, over proportionally fewer rounds: the same units and
+ * samples in all, fewer and larger synchronous rounds (a fast tab takes another unit of the round
+ * while a slow one finishes its own).
+ */
+async function distributed(tabs: number, unitsPerRound: number) {
+  const rounds = Math.max(1, Math.round((demoRounds * DEMO_UNITS) / unitsPerRound));
   const dir = mkdtempSync(join(tmpdir(), 'gridtab-bench-'));
   const co = await createCoordinator(
     configFromEnv({ PORT: '0', DATA_DIR: dir, GRIDTAB_DEMO_JOB: '0', ADMIN_TOKEN: 'bench' }),
     { log: () => {} },
   );
-  const spec: JobSpecInput = { ...DEMO_JOB, name: `bench ${tabs} tabs`, stopping: { maxRounds: rounds } };
+  const spec: JobSpecInput = {
+    ...DEMO_JOB,
+    name: `bench ${tabs} tabs, ${unitsPerRound} units per round`,
+    rounds: { ...DEMO_JOB.rounds, unitsPerRound },
+    stopping: { maxRounds: rounds },
+  };
   const job = await createJob(co, jobSpecSchema.parse(spec));
   const timing = new TrainTiming(co.scheduler);
   await co.scheduler.openRound(job);
@@ -69,7 +90,14 @@ async function distributed(tabs: number) {
         () =>
           (
             window as unknown as {
-              __gridtab: { state: { chosenBackend: string; samplesPerSec: number; backends: unknown } };
+              __gridtab: {
+                state: {
+                  chosenBackend: string;
+                  samplesPerSec: number;
+                  backends: unknown;
+                  timing?: Record<string, number>;
+                };
+              };
             }
           ).__gridtab.state,
       ),
@@ -93,6 +121,7 @@ async function distributed(tabs: number) {
   process.stdout.write('\n');
   return {
     tabs,
+    unitsPerRound,
     rounds,
     samples,
     wallSeconds: wallS,
@@ -106,6 +135,12 @@ async function distributed(tabs: number) {
     /** Training time each tab reported over its wall time from its first unit to the last update. */
     busyPerTab: tabTiming.map((t) => t.busy),
     tabTiming,
+    /**
+     * Where each tab's time went, as the tab measured it (ms summed over its units): the wait
+     * from one unit's answered submit to the next unit in hand, downloads, setup before the
+     * first step, training, submit (client/src/runtime/types.ts, UnitTimings).
+     */
+    tabPhases: states.map((s) => s.timing ?? null),
     /** A round's last accepted update to the next round's first assignment. */
     roundTurnaround: timing.turnaround(),
   };
@@ -161,14 +196,23 @@ async function baseline(samples: number) {
 }
 
 const runs = [];
-for (const tabs of tabCounts) {
-  const run = await distributed(tabs);
-  runs.push(run);
-  // Printed as it ends: on a busy machine the Node baseline after the runs can take long.
-  console.log(JSON.stringify({ tabs, busyPerTab: run.busyPerTab, roundTurnaround: run.roundTurnaround }));
-  console.log(JSON.stringify({ ...run, backendScores: undefined, loadAverage: loadavg() }));
-}
-const base = await baseline(runs[0].samples);
+for (const tabs of tabCounts)
+  for (const units of unitCounts) {
+    const run = await distributed(tabs, units);
+    runs.push(run);
+    // Printed as it ends: on a busy machine the Node baseline after the runs can take long.
+    console.log(
+      JSON.stringify({
+        tabs,
+        unitsPerRound: units,
+        busyPerTab: run.busyPerTab,
+        roundTurnaround: run.roundTurnaround,
+        tabPhases: run.tabPhases,
+      }),
+    );
+    console.log(JSON.stringify({ ...run, backendScores: undefined, loadAverage: loadavg() }));
+  }
+const base = values.baseline === 'off' ? null : await baseline(runs[0].samples);
 const result = {
   machine: machine(),
   /** The 1/5/15-minute load average when the runs ended (the machine may be shared). */
@@ -181,6 +225,9 @@ const result = {
 console.log(JSON.stringify(result, null, 2));
 writeResults('train', result);
 const day = result.machine.date.slice(0, 10);
+/** The tabs column; a run whose rounds are not the demo job's says how they were cut. */
+const tabsCell = (r: { tabs: number; unitsPerRound: number }) =>
+  r.unitsPerRound === DEMO_UNITS ? `${r.tabs}` : `${r.tabs} (${r.unitsPerRound} units per round)`;
 addRows(
   'bench:train rows',
   runs.map((r) => {
@@ -188,7 +235,7 @@ addRows(
     const hit = r.reached85
       ? `${r.reached85.seconds.toFixed(0)} s, ${(r.reached85.samples / 1000).toFixed(0)}k samples (round ${r.reached85.round})`
       : 'not reached';
-    return `| ${day} | ${r.tabs} | ${r.chosenBackends.join(', ')} | ${pt} | ${Math.round(r.samplesPerSecTotal)} | ${hit} | ${r.rounds} rounds, ${(r.samples / 1000).toFixed(0)}k samples: ${((r.finalAccuracy ?? 0) * 100).toFixed(2)}% | ${((base.testAccuracy ?? 0) * 100).toFixed(2)}% at ${Math.round(base.samplesPerSec)} samples/s (${base.backend}) |`;
+    return `| ${day} | ${tabsCell(r)} | ${r.chosenBackends.join(', ')} | ${pt} | ${Math.round(r.samplesPerSecTotal)} | ${hit} | ${r.rounds} rounds, ${(r.samples / 1000).toFixed(0)}k samples: ${((r.finalAccuracy ?? 0) * 100).toFixed(2)}% | ${base ? `${((base.testAccuracy ?? 0) * 100).toFixed(2)}% at ${Math.round(base.samplesPerSec)} samples/s (${base.backend})` : 'not run (--baseline off)'} |`;
   }),
 );
 addRows(
@@ -196,7 +243,7 @@ addRows(
   runs.map((r) => {
     const busy = r.busyPerTab.map((b) => `${Math.round(b * 100)}%`).join(' / ');
     const t = r.roundTurnaround;
-    return `| ${day} | ${r.tabs} | ${busy} | ${t.meanMs} / ${t.p50Ms} / ${t.maxMs} ms (${t.rounds} rounds) | ${result.loadAverage.join(', ')} |`;
+    return `| ${day} | ${tabsCell(r)} | ${busy} | ${t.meanMs} / ${t.p50Ms} / ${t.maxMs} ms (${t.rounds} rounds) | ${result.loadAverage.join(', ')} |`;
   }),
 );
 process.exit(0);

@@ -89,6 +89,12 @@ export interface WorkUnit {
   codec: CodecSpec;
   /** Epoch milliseconds; an update arriving later is refused. */
   deadline: number;
+  /**
+   * A hint: the shards this contributor's next unit of the job will likely train on (with
+   * synchronous rounds, the unit at the same place in the next round, which the coordinator then
+   * offers to this contributor first). Fetch them while this unit trains.
+   */
+  prefetchShardHashes?: string[];
 }
 
 export type UnitOffer =

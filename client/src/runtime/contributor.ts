@@ -31,7 +31,7 @@ import { ModelScores } from './model-bench.ts';
 import { clearSavedUnit, type SavedUnit, saveUnit, TOO_LATE, takeSavedUnit } from './resume.ts';
 import { Submitter } from './submission.ts';
 import { UnitTraining } from './training.ts';
-import type { Contributor, ContributorState } from './types.ts';
+import type { Contributor, ContributorState, UnitTimings } from './types.ts';
 
 export interface ContributorOptions {
   /** One coordinator URL, or several (a list, or comma-separated) sharing one store. */
@@ -89,6 +89,19 @@ class ContributorRuntime implements Contributor {
   private abandoned = false;
   /** Waits that only a version event would end (roundClosed), ended instead when the runtime stops. */
   private readonly onStop = new Set<() => void>();
+  /** Phase times summed over the units done (state.timing); idleSince: when the last unit ended. */
+  private readonly timing: UnitTimings = {
+    units: 0,
+    waitMs: 0,
+    fetchMs: 0,
+    weightsMs: 0,
+    shardsMs: 0,
+    setupMs: 0,
+    trainMs: 0,
+    submitMs: 0,
+    afterMs: 0,
+  };
+  private idleSince: number | null = null;
 
   constructor(private readonly opts: ContributorOptions) {
     this.endpoints = new Endpoints(opts.coordinatorUrl);
@@ -302,6 +315,7 @@ class ContributorRuntime implements Contributor {
           await this.sleep(step.ms);
           continue;
         case 'train':
+          if (this.idleSince !== null) this.timing.waitMs += performance.now() - this.idleSince;
           await this.work(step.unit);
       }
     }
@@ -316,8 +330,10 @@ class ContributorRuntime implements Contributor {
       await this.sleep(10_000);
       return;
     }
+    const begun = performance.now();
     try {
       const result = await this.training.train(unit, plan, from);
+      const trained = performance.now();
       this.set({ phase: 'submitting' });
       // Submitted or refused, the unit is over: a reload from here on does not redo it.
       await clearSavedUnit(this.opts.cache);
@@ -333,6 +349,7 @@ class ContributorRuntime implements Contributor {
             roundClosed: () => this.roundClosed(unit),
           })
         : await send();
+      const answered = performance.now();
       const samplesPerSec = result.numSamples / (result.trainMs / 1000);
       await this.record(unit, ack, result.numSamples, samplesPerSec, resumed);
       this.connection.progress({
@@ -347,6 +364,7 @@ class ContributorRuntime implements Contributor {
         ...(this.state.chosenBackend ? { chosenBackend: this.state.chosenBackend } : {}),
       });
       if (!plan.measured && this.running) await this.training.measure(unit, plan.archKey);
+      this.timed(begun, trained, answered, result.trainMs);
     } catch (e) {
       // A closed tab releases nothing and keeps its saved unit for the reload.
       if (this.abandoned) return;
@@ -360,6 +378,24 @@ class ContributorRuntime implements Contributor {
       await this.connection.release(unit.leaseId);
       await this.sleep(1000);
     }
+  }
+
+  /** Adds a finished unit's phases to state.timing; the wait for the next unit starts now. */
+  private timed(begun: number, trained: number, answered: number, trainMs: number): void {
+    const t = this.timing;
+    const now = performance.now();
+    const p = this.training.lastPhases;
+    t.units++;
+    t.fetchMs += p.fetchMs;
+    t.weightsMs += p.weightsMs;
+    t.shardsMs += p.shardsMs;
+    t.trainMs += trainMs;
+    // What else the unit took before its loop ended: plan, backend switch, setup.
+    t.setupMs += Math.max(0, trained - begun - p.fetchMs - trainMs);
+    t.submitMs += answered - trained;
+    t.afterMs += now - answered;
+    this.idleSince = now;
+    this.set({ timing: { ...t } });
   }
 
   /** What the coordinator said about an update, in the state (and the lease given back if refused). */
@@ -426,7 +462,8 @@ class ContributorRuntime implements Contributor {
     const others = this.state.versions.filter((v) => v.versionId !== event.versionId);
     this.set({ versions: [...others, event].slice(-500) });
     if (!event.hash || event.evaluated || !this.running || this.state.currentJobId !== event.jobId) return;
-    this.fetcher.get('weights', event.hash, event.jobId).catch(() => {}); // the unit fetches again
+    // Held in memory for the next unit (a failed download is tried again by the unit).
+    this.fetcher.prefetch('weights', [event.hash], event.jobId);
   }
 
   private roundClosed(unit: WorkUnit): Promise<VersionEvent> {

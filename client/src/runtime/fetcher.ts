@@ -11,10 +11,18 @@ export interface FetchStats {
   bytesDownloaded: number;
 }
 
+/** Prefetched blobs held in memory at most (a unit's shards a few times over, one model's weights). */
+const PREFETCH_HELD = 16;
+
 export class BlobFetcher {
   readonly stats: FetchStats = { downloads: 0, cacheHits: 0, bytesDownloaded: 0 };
   /** Downloads in flight: a unit asking for weights a prefetch is fetching waits for that one. */
   private readonly inFlight = new Map<string, Promise<Uint8Array>>();
+  /**
+   * Prefetched bytes held in memory for the unit that will ask for them (taken by get(), so the
+   * cache is not read again): the newest PREFETCH_HELD only, the rest stays in the cache.
+   */
+  private readonly held = new Map<string, { kind: BlobKind; bytes: Promise<Uint8Array> }>();
 
   constructor(
     /** The coordinator to fetch from now (a client with several follows its current one). */
@@ -25,11 +33,40 @@ export class BlobFetcher {
 
   /** `jobId` names the job the bytes are for, so the coordinator counts them in its usage. */
   get(kind: BlobKind, hash: string, jobId?: string): Promise<Uint8Array> {
+    const held = this.held.get(hash);
+    if (held) {
+      this.held.delete(hash);
+      // A prefetch that failed is tried again as a plain download.
+      return held.bytes.catch(() => this.download(kind, hash, jobId));
+    }
+    return this.download(kind, hash, jobId);
+  }
+
+  /** From the cache or the coordinator, one download per hash at a time. */
+  private download(kind: BlobKind, hash: string, jobId?: string): Promise<Uint8Array> {
     const pending = this.inFlight.get(hash);
     if (pending) return pending;
     const got = this.fetchOnce(kind, hash, jobId).finally(() => this.inFlight.delete(hash));
     this.inFlight.set(hash, got);
     return got;
+  }
+
+  /**
+   * Starts fetching bytes a later unit will likely ask for (a hint in the unit offer), one after
+   * another so they do not crowd out a unit's own downloads, and holds them for that unit.
+   */
+  prefetch(kind: BlobKind, hashes: readonly string[], jobId?: string): void {
+    // Weights: only the newest version's are worth holding (a model can be large).
+    if (kind === 'weights') for (const [h, e] of this.held) if (e.kind === 'weights') this.held.delete(h);
+    let chain: Promise<unknown> = Promise.resolve();
+    for (const hash of hashes) {
+      if (this.held.has(hash)) continue;
+      const bytes = chain.then(() => this.download(kind, hash, jobId));
+      bytes.catch(() => {}); // get() tries again
+      chain = bytes.catch(() => {});
+      this.held.set(hash, { kind, bytes });
+      while (this.held.size > PREFETCH_HELD) this.held.delete(this.held.keys().next().value!);
+    }
   }
 
   private async fetchOnce(kind: BlobKind, hash: string, jobId?: string): Promise<Uint8Array> {

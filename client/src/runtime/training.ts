@@ -16,7 +16,7 @@ import type { ContributorState } from './types.ts';
 type BackendState = Pick<ContributorState, 'backends' | 'chosenBackend' | 'phase'>;
 
 export interface TrainingDeps {
-  fetcher: Pick<BlobFetcher, 'get'>;
+  fetcher: Pick<BlobFetcher, 'get'> & Partial<Pick<BlobFetcher, 'prefetch'>>;
   trainer: Pick<Trainer, 'trainUnit'>;
   modelScores: Pick<ModelScores, 'get' | 'measure' | 'forget'>;
   state: () => BackendState;
@@ -45,6 +45,8 @@ export interface BackendPlan {
 export class UnitTraining {
   /** The start-up micro-benchmark: the first guess for a model not measured yet. */
   private startupScores: BackendScore[] | null = null;
+  /** The last unit's downloads: all of them, and until the weights and the shards were in hand (ms). */
+  lastPhases = { fetchMs: 0, weightsMs: 0, shardsMs: 0 };
 
   constructor(private readonly deps: TrainingDeps) {}
 
@@ -69,13 +71,25 @@ export class UnitTraining {
     const { backend } = plan;
     if (tf.getBackend() !== backend) await tf.setBackend(backend);
     deps.set({ phase: 'fetching', currentJobId: unit.jobId, unitProgress: 0, chosenBackend: backend });
-    const [[base, ...shards]] = await Promise.all([
+    const fetchStart = performance.now();
+    const since = () => performance.now() - fetchStart;
+    const phases = { fetchMs: 0, weightsMs: 0, shardsMs: 0 };
+    this.lastPhases = phases;
+    const [[base, shards]] = await Promise.all([
       Promise.all([
-        deps.fetcher.get('weights', unit.baseWeightsHash, unit.jobId),
-        ...unit.shardHashes.map((h) => deps.fetcher.get('shard', h, unit.jobId)),
+        deps.fetcher.get('weights', unit.baseWeightsHash, unit.jobId).finally(() => {
+          phases.weightsMs = since();
+        }),
+        Promise.all(unit.shardHashes.map((h) => deps.fetcher.get('shard', h, unit.jobId))).finally(() => {
+          phases.shardsMs = since();
+        }),
       ]),
       deps.prepare?.(unit, backend),
     ]);
+    phases.fetchMs = since();
+    // The next unit's shards, named by the offer: downloaded while this one trains.
+    if (unit.prefetchShardHashes?.length)
+      deps.fetcher.prefetch?.('shard', unit.prefetchShardHashes, unit.jobId);
     deps.set({ phase: 'training' });
     if (!from) await deps.keep(unit, null, backend);
     let latest = from;

@@ -34,6 +34,29 @@ export interface ContributorState {
   /** Versions announced by the coordinator since this runtime started, oldest first. */
   versions: VersionEvent[];
   lastError: string | null;
+  /** Where this runtime's time went, summed over its units (absent until the first unit ends). */
+  timing?: UnitTimings;
+}
+
+/**
+ * Milliseconds summed over the units this runtime finished, phase by phase, so a tab's idle time
+ * can be told apart: `waitMs` runs from the end of one unit (its submit answered) to the next
+ * unit in hand (asking, waiting for a round to open); `fetchMs` downloads the base weights and
+ * shards (`weightsMs` and `shardsMs`: until each was in hand, overlapping); `setupMs` is the rest
+ * before the first step (model build or reuse, weights set, shards decoded, the unit saved);
+ * `trainMs` the training loop (what the update reports); `submitMs` encoding and sending it until
+ * the answer; `afterMs` what follows the answer (the one-off measurement of the job's model).
+ */
+export interface UnitTimings {
+  units: number;
+  waitMs: number;
+  fetchMs: number;
+  weightsMs: number;
+  shardsMs: number;
+  setupMs: number;
+  trainMs: number;
+  submitMs: number;
+  afterMs: number;
 }
 
 export interface Contributor {

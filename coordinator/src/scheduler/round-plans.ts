@@ -11,6 +11,12 @@ import { afterRound, type PositionQueue, planShards, queueBefore } from './shard
 
 export class RoundPlans {
   private readonly queues = new Map<string, { round: number; queue: PositionQueue }>();
+  /**
+   * Per job, the round the hints are for and who was told to prefetch the shards of which plan
+   * position in it (position -> contributor id): the unit at that position goes to that
+   * contributor if it asks. In memory only; a lost hint costs a download, nothing else.
+   */
+  private readonly hints = new Map<string, { round: number; to: Map<number, string> }>();
 
   constructor(private readonly store: Pick<Store, 'listVersions'>) {}
 
@@ -36,10 +42,30 @@ export class RoundPlans {
     this.queues.set(job.id, { round: round + 1, queue: afterRound(queue, unitsPerRound, delivered) });
   }
 
+  /** `contributorId` was told to prefetch the shards of plan position `position` for `round`. */
+  hint(jobId: string, round: number, position: number, contributorId: string): void {
+    let h = this.hints.get(jobId);
+    if (h?.round !== round) {
+      if (h && h.round > round) return; // a late issue of an older round: its hint is moot
+      h = { round, to: new Map() };
+      this.hints.set(jobId, h);
+    }
+    h.to.set(position, contributorId);
+  }
+
+  /** Who was told to prefetch which plan position's shards for `round` (position -> contributor id). */
+  hintsFor(jobId: string, round: number): ReadonlyMap<number, string> {
+    const h = this.hints.get(jobId);
+    return h?.round === round ? h.to : NO_HINTS;
+  }
+
   delete(jobId: string): void {
     this.queues.delete(jobId);
+    this.hints.delete(jobId);
   }
 }
+
+const NO_HINTS: ReadonlyMap<number, string> = new Map();
 
 /** Indices of a round's units among aggregated unit ids (a round with no version: all of them). */
 function deliveredIn(jobId: string, round: number, unitsPerRound: number, ids?: Set<string>): Set<number> {

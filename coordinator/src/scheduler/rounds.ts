@@ -10,9 +10,9 @@ import type { RoundSchedule, Strategy } from '../strategies/index.ts';
 import type { Adopted } from './lease-log.ts';
 import { type Lease, type RoundState, type UnitState, unitId } from './round.ts';
 import { shardLookup } from './round-plans.ts';
-import type { JobRunner, RunnerHost } from './runner.ts';
+import type { JobRunner, RunnerHost, RunnerOffer } from './runner.ts';
 import { freeUnit, holdUnit } from './runner.ts';
-import { takePositions } from './shard-plan.ts';
+import { afterRound, takePositions } from './shard-plan.ts';
 import type { RoundStream } from './streaming.ts';
 
 export class RoundRunner implements JobRunner {
@@ -25,6 +25,8 @@ export class RoundRunner implements JobRunner {
     readonly data: DataSpec,
     readonly state: RoundState,
     private accumulator: RoundStream | null,
+    /** Per unit index: its plan position, and the shards of the same place in the next round. */
+    private readonly places: { position: number; next: number; nextShards: string[] }[],
   ) {
     this.late = state.late;
   }
@@ -63,7 +65,15 @@ export class RoundRunner implements JobRunner {
     const stream = host.streams?.open(job.spec, strategy, state.paramCount, version.round) ?? null;
     await stream?.rebuild(stored, store, blobs);
     host.log(`job ${job.id}: round ${job.round} open on ${version.id} (${done.size}/${unitsPerRound} done)`);
-    return new RoundRunner(host, strategy, schedule, data, state, stream);
+    // Where the next round's units will be if this one delivers all its units (the usual case).
+    const all = new Set(state.units.map((u) => u.index));
+    const next = takePositions(afterRound(queue, unitsPerRound, all), unitsPerRound);
+    const places = positions.map((position, i) => ({
+      position,
+      next: next[i],
+      nextShards: shardsFor(next[i]),
+    }));
+    return new RoundRunner(host, strategy, schedule, data, state, stream, places);
   }
 
   get jobId(): string {
@@ -93,11 +103,24 @@ export class RoundRunner implements JobRunner {
     else this.host.unitsAvailable();
   }
 
-  next() {
-    const { state } = this;
-    const unit = state.units.find((u) => u.status === 'pending');
+  /**
+   * A pending unit: the one whose shards `contributorId` was told to prefetch first, then one
+   * nobody was told to prefetch, then any. Its offer hints the shards of the same place in the
+   * next round, which this contributor will then be offered first.
+   */
+  next(contributorId: string): RunnerOffer | undefined {
+    const { state, host, places } = this;
+    const pending = state.units.filter((u) => u.status === 'pending');
+    const hints = host.plans.hintsFor(state.jobId, state.round);
+    const unit =
+      pending.find((u) => hints.get(places[u.index].position) === contributorId) ??
+      pending.find((u) => !hints.has(places[u.index].position)) ??
+      pending[0];
+    if (!unit) return undefined;
     const base = { id: state.baseVersionId, hash: state.baseHash, round: state.round - 1 };
-    return unit && { unit, base, round: state.round };
+    const place = places[unit.index];
+    host.plans.hint(state.jobId, state.round + 1, place.next, contributorId);
+    return { unit, base, round: state.round, prefetch: place.nextShards };
   }
 
   free(lease: Lease): boolean {

@@ -20,6 +20,15 @@ import type { SpeedBook } from './speed.ts';
 import type { AggregationStreams, RoundStream } from './streaming.ts';
 import type { VersionMaker } from './versions.ts';
 
+/** What a runner hands out: the unit, its base, its round, and a prefetch hint. */
+export interface RunnerOffer {
+  unit: UnitState;
+  base: UnitBase;
+  round: number;
+  /** Shards the holder's next unit will likely use (the same place in the next round). */
+  prefetch?: string[];
+}
+
 /** The version a unit trains on. */
 export interface UnitBase {
   id: string;
@@ -40,8 +49,11 @@ export interface JobRunner {
   readonly handsOut: boolean;
   /** Called once it is the job's runner: makes a version at once if it may, else offers units. */
   start(job: JobRecord): void;
-  /** A unit to hand out now, with its base and the round its update counts in; none: undefined. */
-  next(): { unit: UnitState; base: UnitBase; round: number } | undefined;
+  /**
+   * A unit to hand out now to `contributorId`, with its base, the round its update counts in and
+   * the shards its holder will likely train on next (`prefetch`, a hint); none: undefined.
+   */
+  next(contributorId: string): RunnerOffer | undefined;
   accept(job: JobRecord, lease: Lease, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck>;
   /** The lease is no longer live: keeps it as late if it may still count; true if its unit is free again. */
   free(lease: Lease): boolean;
@@ -115,7 +127,7 @@ export function holdUnit(unit: UnitState, lease: Lease, late: Map<string, Lease>
 export function issue(
   job: JobRecord,
   runner: JobRunner,
-  offer: { unit: UnitState; base: UnitBase; round: number },
+  offer: RunnerOffer,
   contributorId: string,
   now: number,
   speeds: Pick<SpeedBook, 'leaseMs'>,
@@ -155,6 +167,7 @@ export function issue(
     // Jobs stored before codecs existed have none: they were fp32.
     codec: job.spec.codec ?? { name: 'fp32' },
     deadline: lease.deadline,
+    ...(offer.prefetch ? { prefetchShardHashes: offer.prefetch } : {}),
   };
   lease.unit = workUnit;
   return lease;

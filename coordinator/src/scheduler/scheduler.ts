@@ -249,7 +249,7 @@ export class Scheduler {
     for (const { runner, job } of sources) {
       // A round may have started closing, or a runner been dropped, while the jobs were read.
       if (!runner.handsOut || !this.host.isCurrent(runner)) continue;
-      const offer = runner.next();
+      const offer = runner.next(contributorId);
       if (!offer) continue;
       const lease = issue(job!, runner, offer, contributorId, now, this.speeds);
       offer.unit.status = 'leased';

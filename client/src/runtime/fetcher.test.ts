@@ -1,0 +1,79 @@
+import { sha256Hex } from '@gridtab/shared';
+import { describe, expect, it } from 'vitest';
+import { MemoryCache } from './cache.ts';
+import { BlobFetcher } from './fetcher.ts';
+
+/** Blobs served by a fake coordinator that counts requests (and can fail the first ones). */
+async function server(blobs: Uint8Array[], failFirst = 0) {
+  const byHash = new Map<string, Uint8Array>();
+  for (const b of blobs) byHash.set(await sha256Hex(b), b);
+  const requests: string[] = [];
+  let failures = failFirst;
+  const fetchFn = (async (url: string) => {
+    const hash = new URL(url).pathname.split('/').pop()!;
+    requests.push(hash);
+    if (failures > 0) {
+      failures--;
+      return new Response(null, { status: 503 });
+    }
+    const bytes = byHash.get(hash);
+    return bytes ? new Response(Uint8Array.from(bytes)) : new Response(null, { status: 404 });
+  }) as typeof fetch;
+  return { hashes: [...byHash.keys()], requests, fetchFn };
+}
+
+/** A cache that counts reads. */
+class CountingCache extends MemoryCache {
+  reads = 0;
+  override async get(hash: string) {
+    this.reads++;
+    return super.get(hash);
+  }
+}
+
+describe('BlobFetcher.prefetch', () => {
+  it('downloads hinted shards once and hands them to the unit that asks, without reading the cache again', async () => {
+    const blobs = [1, 2, 3].map((n) => new Uint8Array(1000).fill(n));
+    const { hashes, requests, fetchFn } = await server(blobs);
+    const cache = new CountingCache();
+    const fetcher = new BlobFetcher('http://co', cache, fetchFn);
+    fetcher.prefetch('shard', hashes, 'job');
+    const got = await Promise.all(hashes.map((h) => fetcher.get('shard', h, 'job')));
+    expect(got.map((b) => b[0])).toEqual([1, 2, 3]);
+    expect(requests).toEqual(hashes);
+    // One cache read per prefetch (a miss), none for the unit's own get().
+    expect(cache.reads).toBe(3);
+    expect(await cache.get(hashes[0])).not.toBeNull();
+    // Taken: a later get() reads the cache as usual.
+    await fetcher.get('shard', hashes[0], 'job');
+    expect(requests).toHaveLength(3);
+  });
+
+  it('downloads again when a prefetch failed', async () => {
+    const blob = new Uint8Array(500).fill(7);
+    const { hashes, requests, fetchFn } = await server([blob], 1);
+    const fetcher = new BlobFetcher('http://co', new MemoryCache(), fetchFn);
+    fetcher.prefetch('shard', hashes);
+    const got = await fetcher.get('shard', hashes[0]);
+    expect(got[0]).toBe(7);
+    expect(requests).toEqual([hashes[0], hashes[0]]);
+  });
+});
+
+describe('BlobFetcher.prefetch of weights', () => {
+  it("holds only the newest version's weights", async () => {
+    const blobs = [1, 2].map((n) => new Uint8Array(400).fill(n));
+    const { hashes, requests, fetchFn } = await server(blobs);
+    const cache = new CountingCache();
+    const fetcher = new BlobFetcher('http://co', cache, fetchFn);
+    fetcher.prefetch('weights', [hashes[0]]);
+    fetcher.prefetch('weights', [hashes[1]]);
+    expect((await fetcher.get('weights', hashes[1]))[0]).toBe(2);
+    // The older one was let go (not held), but it was downloaded into the cache: served from there.
+    await new Promise((r) => setTimeout(r, 0));
+    const readsBefore = cache.reads;
+    expect((await fetcher.get('weights', hashes[0]))[0]).toBe(1);
+    expect(cache.reads).toBe(readsBefore + 1);
+    expect(requests.sort()).toEqual([...hashes].sort());
+  });
+});
