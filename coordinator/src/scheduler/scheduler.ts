@@ -179,6 +179,15 @@ export class Scheduler {
     return true;
   }
 
+  /**
+   * The job's row was written outside the scheduler (an admin's budget change): the copy here
+   * goes, and, with several processes, every other copy before this resolves.
+   */
+  async jobWritten(jobId: string): Promise<void> {
+    this.jobs.forget(jobId);
+    if (this.ownership.shared) await this.announce?.(jobId);
+  }
+
   /** The job ended (cancelled): its runner goes and another process may not take it over. */
   private async stopHere(jobId: string): Promise<void> {
     void this.runners.get(jobId)?.dispose();
@@ -263,6 +272,17 @@ export class Scheduler {
         : await BufferRunner.open(this.host, job, strategy, schedule);
     const durable = this.leases.durable;
     if (durable && adopt) await this.adopt(job, runner, durable);
+    // The open took time (store reads, leases adopted, the accumulator rebuilt). If the hold
+    // lapsed meanwhile (an event loop stalled past the TTL) and another process took the job,
+    // the loss was noticed with no runner to drop: this one must not serve the job beside the
+    // new owner (it would hand out units of a round the owner has moved past, and accept
+    // updates for it while the owner still holds the key).
+    if (!(await this.ownership.claim(job.id))) {
+      void runner.dispose();
+      this.drop(job.id);
+      this.deps.log(`job ${job.id}: ownership lost while opening it; left to its new owner`);
+      return;
+    }
     if (durable && schedule.kind === 'rounds') durable.prune(job.id, job.round - 2);
     this.runners.set(job.id, runner);
     runner.start(job);
