@@ -17,6 +17,7 @@ import { type Context, Hono } from 'hono';
 import { ensureDemoJob, ensureFashionMnist } from './bootstrap.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { connectCluster } from './cluster/cluster.ts';
+import { attachJobControl } from './cluster/job-control.ts';
 import type { CoordinatorConfig } from './config.ts';
 import { importFile } from './datasets/import/index.ts';
 import type { Importer } from './datasets/importer.ts';
@@ -389,6 +390,8 @@ export async function createCoordinator(
     },
   );
   cluster.attach(io);
+  // Pause, resume, cancel and quarantine asked here reach the job's owner (and every copy).
+  if (config.redisUrl) attachJobControl(io, { scheduler, spotChecks, log });
   contributors = attachContributors(io, co);
   inference = attachInference(io, { registry, telemetry: co.inferenceTelemetry, clock, log });
   consoleNs = attachConsole(io, co, contributors);

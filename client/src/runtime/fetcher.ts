@@ -1,6 +1,9 @@
 /**
  * Fetches content-addressed bytes through the cache and verifies their hash, so a corrupted
- * or tampered download is refused instead of trained on.
+ * or tampered download is refused instead of trained on. A download that fails for want of a
+ * coordinator (the request itself fails, or a 502/503/504 from a proxy in front) is tried again
+ * after a pause, from whichever coordinator the runtime talks to by then: when the one serving
+ * the unit dies, the runtime moves to another and the unit in hand is not given up.
  */
 import { sha256Hex } from '@gridtab/shared';
 import type { BlobCache, BlobKind } from './cache.ts';
@@ -13,6 +16,12 @@ export interface FetchStats {
 
 /** Prefetched blobs held in memory at most (a unit's shards a few times over, one model's weights). */
 const PREFETCH_HELD = 16;
+
+/** Pauses before each new try of a download that found no coordinator (about 11 s in all). */
+export const FETCH_RETRY_MS: readonly number[] = [500, 1000, 2000, 4000, 4000];
+
+/** Answers that mean "no coordinator behind this address now", not "no such bytes". */
+const UNAVAILABLE = new Set([502, 503, 504]);
 
 export class BlobFetcher {
   readonly stats: FetchStats = { downloads: 0, cacheHits: 0, bytesDownloaded: 0 };
@@ -29,6 +38,7 @@ export class BlobFetcher {
     private readonly baseUrl: string | (() => string),
     private readonly cache: BlobCache,
     private readonly fetchFn: typeof fetch = (...args) => fetch(...args),
+    private readonly retryMs: readonly number[] = FETCH_RETRY_MS,
   ) {}
 
   /** `jobId` names the job the bytes are for, so the coordinator counts them in its usage. */
@@ -76,11 +86,8 @@ export class BlobFetcher {
       return cached;
     }
     const path = kind === 'shard' ? `/datasets/shards/${hash}` : `/models/weights/${hash}`;
-    const base = typeof this.baseUrl === 'string' ? this.baseUrl : this.baseUrl();
     const query = jobId ? `?job=${encodeURIComponent(jobId)}` : '';
-    const res = await this.fetchFn(`${base}${path}${query}`);
-    if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`);
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = await this.fetchPath(`${path}${query}`);
     const actual = await sha256Hex(bytes);
     if (actual !== hash) throw new Error(`${kind} ${hash} arrived with hash ${actual}; refused`);
     this.stats.downloads++;
@@ -88,5 +95,25 @@ export class BlobFetcher {
     await this.cache.put(hash, kind, bytes);
     if (kind === 'weights') await this.cache.pruneWeights(4);
     return bytes;
+  }
+
+  /** The body of GET `path` from the current coordinator, tried again while none answers. */
+  private async fetchPath(path: string): Promise<Uint8Array> {
+    for (let attempt = 0; ; attempt++) {
+      const base = typeof this.baseUrl === 'string' ? this.baseUrl : this.baseUrl();
+      let failure: string;
+      try {
+        const res = await this.fetchFn(`${base}${path}`);
+        if (res.ok) return new Uint8Array(await res.arrayBuffer());
+        if (!UNAVAILABLE.has(res.status)) throw new Error(`GET ${path} answered ${res.status}`);
+        failure = `GET ${path} answered ${res.status}`;
+      } catch (e) {
+        // The request failed (refused, reset): fetch rejects with a TypeError.
+        if (!(e instanceof TypeError)) throw e;
+        failure = `GET ${path} failed: ${e.message}`;
+      }
+      if (attempt >= this.retryMs.length) throw new Error(failure);
+      await new Promise((r) => setTimeout(r, this.retryMs[attempt]));
+    }
   }
 }

@@ -185,6 +185,7 @@ export function createUsageApi(
         throw new GridTabError('INVALID_BUDGET', 'budget.cost needs a price table (GRIDTAB_PRICES)');
       const { budget: _old, ...rest } = job.spec;
       await store.setJobSpec(job.id, budget ? { ...rest, budget } : rest);
+      await co.scheduler.jobWritten(job.id);
       guard.forget(job.id);
       guard.request(job.id);
       await guard.settled();

@@ -24,6 +24,13 @@ import type { InferenceSocketData } from './inference.ts';
 export interface InterServerEvents {
   /** Kick a contributor here too; the answer is the sockets closed here. */
   'contributor:kick': (contributorId: string, ack: (sockets: number) => void) => void;
+  /**
+   * A job's row changed on the sender (pause, resume, cancel): read it again and act on it here;
+   * the answer says whether this process runs the job (cluster/job-control.ts).
+   */
+  'job:changed': (jobId: string, ack: (answer: { runs: boolean }) => void) => void;
+  /** A contributor's reputation record changed on the sender (quarantined, or released). */
+  'contributor:reputation': (contributorId: string, ack: (done: true) => void) => void;
 }
 
 type ListenEvents = ContributorClientEvents & ConsoleClientEvents & InferenceClientEvents;

@@ -10,8 +10,10 @@
  * The store is the truth about quarantine: several coordinator processes share it (PostgreSQL),
  * and any of them may quarantine a contributor (a failed check) or lift it (an admin). Asking it
  * on every unit request would put a database round trip on the hot path, so each process keeps
- * what it read per contributor for QUARANTINE_TTL_MS: a change made by another process takes
- * effect here within that, one made here at once.
+ * what it read per contributor for QUARANTINE_TTL_MS. With REDIS_URL a change made here (an
+ * admin's release, a quarantine after a failed check) is published, and every process forgets its
+ * copy at once (cluster/job-control.ts): the release is answered after that. A lost message
+ * still takes effect within the TTL.
  */
 import type { JobSpec, WorkUnit } from '@gridtab/shared';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
@@ -66,9 +68,26 @@ export class SpotChecks {
   private readonly random: () => number;
   private readonly ttlMs: number;
 
+  /** With several processes: publishes a change of a record made here; resolves once all forgot it. */
+  private announce: ((contributorId: string) => Promise<void>) | null = null;
+
   constructor(private readonly deps: SpotCheckDeps) {
     this.random = deps.random ?? Math.random;
     this.ttlMs = deps.quarantineTtlMs ?? QUARANTINE_TTL_MS;
+  }
+
+  /** Wires the publishing of record changes (app.ts, once the Redis adapter is attached). */
+  announceWith(announce: (contributorId: string) => Promise<void>): void {
+    this.announce = announce;
+  }
+
+  /**
+   * Another process changed the contributor's record: the next question reads the store, and
+   * a read begun before now is not kept.
+   */
+  forget(contributorId: string): void {
+    this.reading.delete(contributorId);
+    this.cache.set(contributorId, { record: null, seq: ++this.seq, readAt: Number.NEGATIVE_INFINITY });
   }
 
   /** Reads every record once (after a start or a crash), so the first requests need no round trip. */
@@ -113,6 +132,8 @@ export class SpotChecks {
     );
     if (!after) return null; // released by someone else in between
     this.remember(contributorId, after, ++this.seq, clock.now());
+    // Every process, the owners of the contributor's jobs among them, lets it work again now.
+    await this.announce?.(contributorId);
     return { before, after };
   }
 
@@ -208,6 +229,12 @@ export class SpotChecks {
       );
       log(
         `spot-check: ${rep.contributorId} quarantined (${rep.checksPassed} passed, ${rep.checksFailed} failed)`,
+      );
+      // The other processes refuse it too from now on, not after their copies' TTL.
+      await this.announce?.(rep.contributorId).catch((e) =>
+        log(
+          `spot-check: the quarantine of ${rep.contributorId} did not reach every process: ${(e as Error).message}`,
+        ),
       );
     }
   }

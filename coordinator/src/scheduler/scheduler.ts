@@ -79,6 +79,12 @@ export interface SchedulerDeps {
 }
 
 const RETRY_MS = 2000;
+/**
+ * With several processes: how long a job row read from the store is used before it is read
+ * again. Changes made elsewhere are published (announceWith) and end the copy at once; this
+ * bounds the staleness when such a message is lost.
+ */
+const SHARED_JOB_COPY_MS = 5000;
 /** How often a submit for a dead owner's lease tries to take the job over. */
 const CLAIM_RETRY_MS = 250;
 
@@ -99,7 +105,11 @@ export class Scheduler {
     const { store, blobs, clock, log, events, meter, spotChecks } = deps;
     this.ownership = deps.ownership ?? new LocalOwnership();
     this.ownership.onLost((jobId) => this.drop(jobId));
-    this.jobs = new JobCache(store, this.ownership.shared);
+    this.jobs = new JobCache(
+      store,
+      this.ownership.shared ? SHARED_JOB_COPY_MS : Number.POSITIVE_INFINITY,
+      () => clock.now(),
+    );
     const durable = (deps.durableLeases ?? this.ownership.shared) ? new LeaseLog(store.leases, log) : null;
     this.leases = new LeaseBook(this.runners, () => events.unitsAvailable(), durable);
     const intake = new UpdateIntake({ store, blobs, clock, speeds: this.speeds, meter, spotChecks });
@@ -135,6 +145,55 @@ export class Scheduler {
       ended: (jobId, status) => this.ended(jobId, status),
       readJob: (jobId) => this.jobs.read(jobId),
     };
+  }
+
+  /**
+   * With several processes: publishes a change of a job's row made here (pause, resume, cancel)
+   * and resolves once the job's owner has applied it (cluster/job-control.ts). Null: alone.
+   */
+  private announce: ((jobId: string) => Promise<void>) | null = null;
+
+  /** Wires the publishing of job changes (app.ts, once the Redis adapter is attached). */
+  announceWith(announce: (jobId: string) => Promise<void>): void {
+    this.announce = announce;
+  }
+
+  /**
+   * Another process changed the job's row (an admin's pause, resume or cancel asked there): the
+   * copy here is read again, and the owner acts on it as setStatus does. Returns whether this
+   * process runs the job (its answer is the owner's acknowledgement).
+   */
+  async jobChanged(jobId: string): Promise<boolean> {
+    this.jobs.forget(jobId);
+    const job = await this.jobs.read(jobId);
+    const runner = this.runners.get(jobId);
+    if (!runner) return false;
+    if (!job || job.status === 'cancelled' || job.status === 'completed') {
+      await this.stopHere(jobId);
+      this.deps.log(`job ${jobId}: ${job?.status ?? 'deleted'} on another process; stopped here`);
+    } else if (job.status === 'running') {
+      runner.resume(this.deps.clock.now());
+      this.deps.events.unitsAvailable();
+    }
+    // Paused: the copy says so now, and requests and submits for the job are refused.
+    return true;
+  }
+
+  /**
+   * The job's row was written outside the scheduler (an admin's budget change): the copy here
+   * goes, and, with several processes, every other copy before this resolves.
+   */
+  async jobWritten(jobId: string): Promise<void> {
+    this.jobs.forget(jobId);
+    if (this.ownership.shared) await this.announce?.(jobId);
+  }
+
+  /** The job ended (cancelled): its runner goes and another process may not take it over. */
+  private async stopHere(jobId: string): Promise<void> {
+    void this.runners.get(jobId)?.dispose();
+    this.runners.delete(jobId);
+    this.host.plans.delete(jobId);
+    await this.ownership.release(jobId);
   }
 
   /** Forgets a job's runner and leases (another process owns the job now). */
@@ -203,6 +262,8 @@ export class Scheduler {
     }
     // Only the job's owner runs its rounds; the others send contributors there.
     if (!(await this.ownership.claim(job.id))) return;
+    // New here (a start, a takeover): what this process read of the job before may be stale.
+    if (adopt) this.jobs.forget(job.id);
     const strategy = jobStrategy(job.spec);
     const { schedule } = strategy;
     const runner =
@@ -211,6 +272,17 @@ export class Scheduler {
         : await BufferRunner.open(this.host, job, strategy, schedule);
     const durable = this.leases.durable;
     if (durable && adopt) await this.adopt(job, runner, durable);
+    // The open took time (store reads, leases adopted, the accumulator rebuilt). If the hold
+    // lapsed meanwhile (an event loop stalled past the TTL) and another process took the job,
+    // the loss was noticed with no runner to drop: this one must not serve the job beside the
+    // new owner (it would hand out units of a round the owner has moved past, and accept
+    // updates for it while the owner still holds the key).
+    if (!(await this.ownership.claim(job.id))) {
+      void runner.dispose();
+      this.drop(job.id);
+      this.deps.log(`job ${job.id}: ownership lost while opening it; left to its new owner`);
+      return;
+    }
     if (durable && schedule.kind === 'rounds') durable.prune(job.id, job.round - 2);
     this.runners.set(job.id, runner);
     runner.start(job);
@@ -402,18 +474,15 @@ export class Scheduler {
       throw new GridTabError('JOB_NOT_RUNNING', `job ${jobId} is ${job.status}`);
     }
     await this.deps.store.setJobStatus(jobId, status).finally(() => this.jobs.forget(jobId));
-    if (status === 'cancelled') {
-      void this.runners.get(jobId)?.dispose();
-      this.runners.delete(jobId);
-      this.host.plans.delete(jobId);
-      await this.ownership.release(jobId);
-    }
+    if (status === 'cancelled') await this.stopHere(jobId);
     if (status === 'running') {
       const runner = this.runners.get(jobId);
       if (runner) runner.resume(this.deps.clock.now());
       else await this.openRound((await this.jobs.read(jobId))!);
       this.deps.events.unitsAvailable();
     }
+    // Another process may run the job: it acts on the change before the caller is answered.
+    if (this.ownership.shared) await this.announce?.(jobId);
     return (await this.jobs.read(jobId))!;
   }
 
