@@ -20,6 +20,13 @@ import {
   SPLIT_SUM_SOURCE,
   TILE_K,
 } from './conv.wgsl.ts';
+import {
+  DIRECT_FILTER_SOURCE,
+  DIRECT_INPUT_SOURCE,
+  DIRECT_THREADS,
+  DIRECT_UNIFORMS,
+  directForwardSource,
+} from './conv-direct.wgsl.ts';
 
 /** Names our kernels go by in the registry's status map (and in kernelSupport). */
 export const CONV2D = 'GridTabConv2D';
@@ -128,7 +135,106 @@ function runGemm(
 export interface ConvOptions {
   tiling?: Gemm['tiling'];
   splits?: number;
+  /** Forces the tiled GEMM or the direct kernel (tests); otherwise `chooseDirect` decides. */
+  path?: 'gemm' | 'direct';
 }
+
+/** Whether the direct kernel (conv-direct.wgsl.ts) can take the pass: its vec4 channels fit. */
+export function directFits(pass: ConvPass, info: backend_util.Conv2DInfo): boolean {
+  const outOk = info.outChannels % 4 === 0;
+  return pass === 'input' ? outOk && info.inChannels % 4 === 0 : outOk;
+}
+
+/**
+ * The direct kernel where it fits and either the adapter is a CPU (SwiftShader: barriers are
+ * emulated per invocation, and the direct kernels have none) or the GEMM's N (the channels it
+ * writes) is at most 16, a fraction of its 32- or 64-wide tile. Measured on SwiftShader only
+ * (docs/BENCHMARKS.md, fashion-cnn layers); on a GPU only the thin case switches.
+ */
+export function chooseDirect(pass: ConvPass, info: backend_util.Conv2DInfo, cpuAdapter: boolean): boolean {
+  if (!directFits(pass, info)) return false;
+  const n = pass === 'input' ? info.inChannels : info.outChannels;
+  return cpuAdapter || n <= 16;
+}
+
+/** Split count of the direct dW: enough threads to fill the adapter, at least one row per slice. */
+export function chooseDirectSplits(outputs: number, rows: number, cpuAdapter: boolean): number {
+  const target = cpuAdapter ? 4096 : 32768;
+  return Math.max(1, Math.min(rows, Math.ceil(target / outputs)));
+}
+
+function geometryInts(info: backend_util.Conv2DInfo): number[] {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
+/** Runs one direct program over `total` vec4 outputs (outputShape [total * 4] floats). */
+function runDirect(
+  backend: WebGPUBackend,
+  info: backend_util.Conv2DInfo,
+  key: string,
+  source: string,
+  names: string[],
+  inputs: TensorInfo[],
+  components: (1 | 4)[],
+  total: number,
+  rowsPerSlice = 0,
+): TensorInfo {
+  return runProgram(
+    backend,
+    {
+      shaderKey: `gridtab_conv_direct_${key}`,
+      variableNames: names,
+      outputShape: [total * 4],
+      dispatch: flatDispatch(Math.ceil(total / DIRECT_THREADS)),
+      workgroupSize: [DIRECT_THREADS, 1, 1],
+      uniforms: DIRECT_UNIFORMS,
+      components: 4,
+      inputComponents: components,
+      userCode: source,
+    },
+    inputs.map(flat),
+    'float32',
+    ints(...geometryInts(info), total, rowsPerSlice),
+  );
+}
+
+function sumSlices(backend: WebGPUBackend, partials: TensorInfo, size: number, splits: number): TensorInfo {
+  if (splits === 1) return partials;
+  const sum = runProgram(
+    backend,
+    {
+      shaderKey: 'gridtab_conv_split_sum',
+      variableNames: ['P'],
+      outputShape: [size],
+      dispatch: flatDispatch(Math.ceil(size / 64)),
+      workgroupSize: [64, 1, 1],
+      uniforms: 'size : i32, splits : i32,',
+      userCode: SPLIT_SUM_SOURCE,
+    },
+    [flat(partials)],
+    'float32',
+    ints(size, splits),
+  );
+  backend.disposeData(partials.dataId);
+  return sum;
+}
+
+const useDirect = (backend: WebGPUBackend, pass: ConvPass, info: backend_util.Conv2DInfo, o: ConvOptions) =>
+  o.path ? o.path === 'direct' : chooseDirect(pass, info, isFallbackDevice(backend.device));
 
 /** y = act(conv2d(x, W) + bias), NHWC, dilation 1. */
 export function conv2dForward(
@@ -140,6 +246,15 @@ export function conv2dForward(
   activation: ConvActivation,
   options: ConvOptions = {},
 ): TensorInfo {
+  if (useDirect(backend, 'forward', info, options)) {
+    const total = (info.batchSize * info.outHeight * info.outWidth * info.outChannels) / 4;
+    const key = `forward_${+!!bias}_${activation}`;
+    const source = directForwardSource(!!bias, activation);
+    const out = bias
+      ? runDirect(backend, info, key, source, ['X', 'W', 'Bias'], [x, filter, bias], [1, 4, 4], total)
+      : runDirect(backend, info, key, source, ['X', 'W'], [x, filter], [1, 4], total);
+    return view(out, [...info.outShape]);
+  }
   const m = info.batchSize * info.outHeight * info.outWidth;
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const g: Gemm = { pass: 'forward', m, n: info.outChannels, k, bias: !!bias, activation, ...options };
@@ -157,6 +272,20 @@ export function conv2dBackpropInput(
   filter: TensorInfo,
   options: ConvOptions = {},
 ): TensorInfo {
+  if (useDirect(backend, 'input', info, options)) {
+    const total = (info.batchSize * info.inHeight * info.inWidth * info.inChannels) / 4;
+    const out = runDirect(
+      backend,
+      info,
+      'input',
+      DIRECT_INPUT_SOURCE,
+      ['DY', 'W'],
+      [dy, filter],
+      [4, 4],
+      total,
+    );
+    return view(out, [...info.inShape]);
+  }
   const m = info.batchSize * info.inHeight * info.inWidth;
   const k = info.filterHeight * info.filterWidth * info.outChannels;
   const g: Gemm = { pass: 'input', m, n: info.inChannels, k, ...options };
@@ -172,8 +301,27 @@ export function conv2dBackpropFilter(
   options: ConvOptions = {},
 ): TensorInfo {
   const m = info.filterHeight * info.filterWidth * info.inChannels;
+  const shape = [info.filterHeight, info.filterWidth, info.inChannels, info.outChannels];
+  if (useDirect(backend, 'filter', info, options)) {
+    const outputs = (m * info.outChannels) / 4;
+    const rows = info.batchSize * info.outHeight;
+    const wanted = options.splits ?? chooseDirectSplits(outputs, rows, isFallbackDevice(backend.device));
+    const rowsPerSlice = Math.ceil(rows / wanted);
+    const splits = Math.ceil(rows / rowsPerSlice);
+    const partials = runDirect(
+      backend,
+      info,
+      'filter',
+      DIRECT_FILTER_SOURCE,
+      ['X', 'DY'],
+      [x, dy],
+      [1, 4],
+      outputs * splits,
+      rowsPerSlice,
+    );
+    return view(sumSlices(backend, partials, m * info.outChannels, splits), shape);
+  }
   const k = info.batchSize * info.outHeight * info.outWidth;
   const g: Gemm = { pass: 'filter', m, n: info.outChannels, k, ...options };
-  const shape = [info.filterHeight, info.filterWidth, info.inChannels, info.outChannels];
   return view(runGemm(backend, info, g, ['X', 'DY'], [x, dy]), shape);
 }

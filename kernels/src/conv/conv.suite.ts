@@ -52,15 +52,17 @@ const conv = (
  * Left out of a quick (start-up) verification, which every webgpu tab runs before training: on a
  * CPU adapter each conv shader variant compiles in seconds, and six cases per pass made a tab's
  * start-up check about 18 s longer. The quick set keeps three cases per pass: the unfused
- * no-bias linear conv that training runs (TF.js runs fused.conv2d unfused under tf.grads), the
- * fused bias + relu forward of inference, and a case past one 64x64 tile (the big tiling and
- * tile edges). The tests, the harness and `verifyKernels()` without `quick` run every case.
+ * no-bias linear conv that training runs (TF.js runs fused.conv2d unfused under tf.grads; 64 to 4
+ * channels, so the direct kernels of conv-direct.wgsl.ts), a fused bias + relu6 forward (direct),
+ * and a fused bias + relu case past one 64x64 tile (65 channels: the GEMM's big tiling and tile
+ * edges). The tests, the harness and `verifyKernels()` without `quick` run every case.
  */
 const heavy = (c: SuiteCase<ConvParams>): SuiteCase<ConvParams> => ({ ...c, heavy: true });
 
 export const CONV_CASES: SuiteCase<ConvParams>[] = [
   heavy(conv('1 channel valid odd 5x7 no bias', 1, [5, 7], [1, 1], 3, 1, 'valid', 'linear', 'no')),
-  conv('same 3 to 5 batch 3 relu', 3, [9, 8], [3, 5], 3, 1, 'same', 'relu'),
+  // 8 out channels: the direct forward with bias and relu6 (relu stays in the past-one-tile case).
+  conv('same 3 to 8 batch 3 relu6', 3, [9, 8], [3, 8], 3, 1, 'same', 'relu6'),
   heavy(conv('stride 2 same 5x5 8 to 16 relu', 2, [11, 11], [8, 16], 5, 2, 'same', 'relu')),
   conv('stride 2 valid 64 in', 1, [13, 9], [64, 4], 3, 2, 'valid', 'linear', 'no'),
   heavy(conv('even filter same (asymmetric pad) 2 to 64', 2, [6, 6], [2, 64], 2, 1, 'same')),

@@ -23,6 +23,7 @@ import {
   conv2dBackpropFilter,
   conv2dBackpropInput,
   conv2dForward,
+  directFits,
 } from './conv-kernel.ts';
 
 beforeAll(setUpWebGPU);
@@ -106,6 +107,69 @@ describe('conv variants', () => {
     tf.dispose([x, filter, bias, dy]);
     expect(failures).toEqual([]);
   });
+
+  // The direct (barrier-free, vec4 channel) kernels, forced, on geometries they must get right:
+  // stride 2 with asymmetric 'same' padding, an even filter, a filter wider than the input, and
+  // dW's row slices not dividing the rows.
+  const directCases: [string, number[], number[], number, 'same' | 'valid'][] = [
+    ['3x3 stride 2 same, 8 to 12', [2, 9, 7, 8], [3, 3, 8, 12], 2, 'same'],
+    ['4x4 stride 1 same (asymmetric), 4 to 4', [1, 6, 5, 4], [4, 4, 4, 4], 1, 'same'],
+    ['5x5 over a 3x2 input, same, 4 to 8', [2, 3, 2, 4], [5, 5, 4, 8], 1, 'same'],
+    ['5x5 stride 1 valid, 1 to 8 (dX takes the GEMM)', [3, 8, 9, 1], [5, 5, 1, 8], 1, 'valid'],
+  ];
+  for (const [name, xShape, wShape, stride, pad] of directCases) {
+    it(`the direct kernels give TF.js cpu results: ${name}`, { timeout: SLOW }, async () => {
+      const [b, h, w, cin] = xShape;
+      const cout = wShape[3];
+      const x = tf.tensor4d(fill('random', b * h * w * cin, 11), xShape as [number, number, number, number]);
+      const filter = tf.tensor4d(
+        fill(
+          'random',
+          wShape.reduce((p, q) => p * q, 1),
+          12,
+        ),
+        wShape as [number, number, number, number],
+      );
+      const bias = tf.tensor1d(fill('random', cout, 13));
+      const info = tf.backend_util.computeConv2DInfo(x.shape, filter.shape, stride, 1, pad);
+      const dy = tf.tensor4d(fill('random', b * info.outHeight * info.outWidth * cout, 14), info.outShape);
+      const attrs = { strides: stride, pad, dataFormat: 'NHWC' };
+      const cpu = await onBackend('cpu', async () => {
+        const y = tf.fused.conv2d({ x, filter, bias, strides: stride, pad, activation: 'relu6' });
+        const dx = tf
+          .engine()
+          .runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: x.shape });
+        const dw = tf
+          .engine()
+          .runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: filter.shape });
+        return Promise.all([y, dx as tf.Tensor, dw as tf.Tensor].map((t) => t.data()));
+      });
+      const failures: string[] = [];
+      await onBackend('webgpu', async () => {
+        const backend = webgpu();
+        expect(directFits('forward', info) && directFits('filter', info)).toBe(true);
+        for (const splits of [1, 2, 5]) {
+          const opts = { path: 'direct' as const, splits };
+          const outs = [
+            conv2dForward(backend, info, x, filter, bias, 'relu6', opts),
+            conv2dBackpropInput(backend, info, dy, filter, directFits('input', info) ? opts : {}),
+            conv2dBackpropFilter(backend, info, x, dy, opts),
+          ].map((t) => tf.engine().makeTensorFromTensorInfo(t));
+          const got = await Promise.all(outs.map((t) => t.data()));
+          tf.dispose(outs);
+          ['y', 'dx', 'dw'].forEach((out, i) => {
+            const r = compare('conv', `direct split ${splits}`, out, got[i], cpu[i], {
+              atol: 1e-5,
+              rtol: 1e-4,
+            });
+            if (!r.ok) failures.push(describeFailure(r));
+          });
+        }
+      });
+      tf.dispose([x, filter, bias, dy]);
+      expect(failures).toEqual([]);
+    });
+  }
 });
 
 /** Gradients of a small CNN's loss (conv relu, max pool, conv, avg pool) on the active backend. */

@@ -28,6 +28,8 @@ export interface ProgramSpec {
   uniforms?: string;
   /** Vector width of the output and every input array (1 or 4). */
   components?: 1 | 4;
+  /** Per-input vector widths, when they differ from `components` (TF.js's variableComponents). */
+  inputComponents?: (1 | 4)[];
   /** WGSL defining `fn main()`; reads the private `workgroupId`, `localId`, `localIndex`. */
   userCode: string;
   /** Output declared `array<atomic<i32>>` (histograms, slot counters); pass a zeroed `output`. */
@@ -71,6 +73,7 @@ export function runProgram(
     workgroupSize: spec.workgroupSize,
     uniforms: spec.uniforms,
     outputComponent: spec.components ?? 1,
+    variableComponents: spec.inputComponents,
     getUserCode: () => spec.userCode,
     atomic: spec.atomic,
   };

@@ -22,13 +22,16 @@ export function poolGrad(
   dy: TensorInfo,
   x?: TensorInfo,
 ): TensorInfo {
-  const size = sizeOf(info.inShape);
+  // Four channels per thread when they come in fours (the fashion-cnn pools' 8 and 16).
+  const vec4 = info.inChannels % 4 === 0;
+  const lanes = vec4 ? 4 : 1;
+  const size = sizeOf(info.inShape) / lanes;
   const int = (v: number): Uniform => ({ type: 'int32', data: [v] });
   const uniforms: Uniform[] = [
     size,
     info.inHeight,
     info.inWidth,
-    info.inChannels,
+    info.inChannels / lanes,
     info.outHeight,
     info.outWidth,
     info.filterHeight,
@@ -43,13 +46,14 @@ export function poolGrad(
   const out = runProgram(
     backend,
     {
-      shaderKey: `gridtab_pool_grad_${kind}`,
+      shaderKey: `gridtab_pool_grad_${kind}_${lanes}`,
       variableNames: kind === 'max' ? ['DY', 'X'] : ['DY'],
-      outputShape: [size],
+      outputShape: [size * lanes],
       dispatch: flatDispatch(Math.ceil(size / 64)),
       workgroupSize: [64, 1, 1],
       uniforms: POOL_UNIFORMS,
-      userCode: poolGradSource(kind),
+      components: lanes,
+      userCode: poolGradSource(kind, vec4),
     },
     kind === 'max' && x ? [flat(dy), flat(x)] : [flat(dy)],
     'float32',

@@ -51,9 +51,11 @@ export const POOL_CASES: SuiteCase<PoolParams>[] = [
   pool('2x2 stride 2 valid, odd size', 1, [7, 9], 3, 2, 2, 'valid'),
   pool('2x2 stride 2 same, odd size', 3, [7, 5], 1, 2, 2, 'same'),
   heavy(pool('3x3 stride 2 same, 64 channels', 2, [9, 8], 64, 3, 2, 'same')),
-  pool('3x3 stride 1 same, overlapping', 2, [6, 7], 5, 3, 1, 'same'),
+  // 8 channels: the vec4 kernel (four channels per thread) in the quick set.
+  pool('3x3 stride 1 same, overlapping, 8 channels', 2, [6, 7], 8, 3, 1, 'same'),
   heavy(pool('3x3 stride 1 valid', 1, [5, 5], 2, 3, 1, 'valid')),
   heavy(pool('ties: zeros', 2, [6, 6], 3, 3, 2, 'same', 'zeros')),
+  heavy(pool('ties: zeros, 4 channels (vec4)', 2, [6, 6], 4, 3, 2, 'same', 'zeros')),
   pool('ties: ramp', 1, [8, 7], 4, 2, 1, 'valid', 'ramp'),
   heavy(pool('large magnitudes', 2, [9, 9], 6, 3, 3, 'valid', 'large')),
 ];

@@ -45,11 +45,51 @@ fn isArgmax(b : i32, oy : i32, ox : i32, c : i32, iy : i32, ix : i32) -> bool {
   return bestY == iy && bestX == ix;
 }`;
 
-export function poolGradSource(kind: PoolKind): string {
+/**
+ * isArgmax for four channels at once (X read as vec4; channels % 4 == 0): the same scan with
+ * per-component state, so one thread serves four channels with the window's index math done once.
+ */
+const IS_ARGMAX4 = `
+fn isArgmax4(b : i32, oy : i32, ox : i32, c : i32, iy : i32, ix : i32) -> vec4<bool> {
+  let y0 = oy * uniforms.strideH - uniforms.padTop;
+  let x0 = ox * uniforms.strideW - uniforms.padLeft;
+  var best = vec4<f32>(-0x1.fffffep+127f);
+  var found = vec4<bool>(false);
+  var bestY = vec4<i32>(-1);
+  var bestX = vec4<i32>(-1);
+  for (var yy = max(y0, 0); yy < min(y0 + uniforms.fH, uniforms.inH); yy++) {
+    for (var xx = max(x0, 0); xx < min(x0 + uniforms.fW, uniforms.inW); xx++) {
+      let v = X[((b * uniforms.inH + yy) * uniforms.inW + xx) * uniforms.channels + c];
+      let take = (v > best) | (!found & (v >= best));
+      best = select(best, v, take);
+      bestY = select(bestY, vec4<i32>(yy), take);
+      bestX = select(bestX, vec4<i32>(xx), take);
+      found = found | take;
+    }
+  }
+  return (bestY == vec4<i32>(iy)) & (bestX == vec4<i32>(ix));
+}`;
+
+/**
+ * `vec4`: DY, X and dX read and written as vec4 along channels (channels % 4 == 0); then
+ * `uniforms.channels` and `uniforms.size` count vec4s.
+ */
+export function poolGradSource(kind: PoolKind, vec4 = false): string {
+  if (vec4) {
+    const take4 =
+      kind === 'max'
+        ? 'sum = sum + select(vec4<f32>(0.0), g, isArgmax4(b, oy, ox, c, iy, ix));'
+        : 'sum = sum + g;';
+    return poolGradMain(kind === 'max' ? IS_ARGMAX4 : '', 'vec4<f32>(0.0)', take4, kind);
+  }
   const take = kind === 'max' ? 'if (isArgmax(b, oy, ox, c, iy, ix)) { sum += g; }' : 'sum += g;';
+  return poolGradMain(kind === 'max' ? IS_ARGMAX : '', '0.0', take, kind);
+}
+
+function poolGradMain(helpers: string, zero: string, take: string, kind: PoolKind): string {
   return `
 ${FIRST_WINDOW}
-${kind === 'max' ? IS_ARGMAX : ''}
+${helpers}
 
 fn main() {
   let i = i32(workgroupId.y * numWorkgroups.x + workgroupId.x) * 64 + i32(localIndex);
@@ -61,7 +101,7 @@ fn main() {
   let b = pixel / (uniforms.inW * uniforms.inH);
   let oyEnd = min(uniforms.outH, (iy + uniforms.padTop) / uniforms.strideH + 1);
   let oxEnd = min(uniforms.outW, (ix + uniforms.padLeft) / uniforms.strideW + 1);
-  var sum = 0.0;
+  var sum = ${zero};
   for (var oy = firstWindow(iy, uniforms.padTop, uniforms.fH, uniforms.strideH); oy < oyEnd; oy++) {
     for (var ox = firstWindow(ix, uniforms.padLeft, uniforms.fW, uniforms.strideW); ox < oxEnd; ox++) {
       let g = DY[((b * uniforms.outH + oy) * uniforms.outW + ox) * uniforms.channels + c];
