@@ -67,7 +67,7 @@ const idParam = z.object({ id: pathSegment('id') });
 const notFound = json(errorSchema, 'No such job (NOT_FOUND)');
 
 export function createUsageApi(
-  co: Pick<Coordinator, 'store' | 'usage' | 'blobs' | 'log'>,
+  co: Pick<Coordinator, 'store' | 'usage' | 'blobs' | 'log' | 'scheduler'>,
   admin: MiddlewareHandler,
 ) {
   const { store } = co;
