@@ -32,6 +32,13 @@ abstract class SpillingAccumulator implements RoundAccumulator {
     return this.spill.rows;
   }
 
+  /** The spill's row buffer, queue and write piece, and the two column blocks of finish(). */
+  get boundedBytes(): number {
+    const { rows, length } = this.spill;
+    const width = Math.min(length, this.spill.widthFor(this.options.blockBytes ?? 64 << 20));
+    return this.spill.foldingBytes + 2 * rows * width * 4;
+  }
+
   fold(update: WeightedUpdate): Promise<void> {
     try {
       checkFold(this.rule, this.length, update);
