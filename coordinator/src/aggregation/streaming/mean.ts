@@ -24,10 +24,10 @@
 import { closeSync, mkdtempSync, openSync, read, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { WeightedUpdate } from '../aggregator.ts';
 import { checkFinish, checkFold, type RoundAccumulator } from './accumulator.ts';
 import { foldModuleBytes, pagesFor } from './fold-wasm.ts';
+import { copyInPieces, unsharedCopy } from './pieces.ts';
 import type { AggregationPool } from './pool.ts';
 
 /** A weighted partial sum: sum of numSamples * delta over `count` updates of `totalSamples`. */
@@ -48,8 +48,8 @@ export interface MeanOptions {
   dir?: string;
 }
 
-/** Values copied (or finished) on the event loop before it yields: about a millisecond. */
-const PIECE = 1 << 20;
+/** Values of an update copied into a slot (already faulted in) before the event loop yields. */
+const FOLD_PIECE = 1 << 20;
 const MiB64 = 64 << 20;
 
 /** An update waiting for a slot: in memory (the caller's array) or at `at` in the spill file. */
@@ -103,9 +103,10 @@ export class StreamingMean implements RoundAccumulator {
     const o = typeof options === 'number' ? { slots: options } : options;
     this.options = o;
     this.slotBytes = Math.ceil((length * 4) / 16) * 16;
-    const fit = (bytes: number, lo: number) => Math.min(16, Math.max(lo, Math.floor(bytes / this.slotBytes)));
-    this.slots = Math.max(1, o.slots ?? fit(o.stagingBytes ?? MiB64, 2));
-    this.queue = Math.max(1, o.queue ?? fit(MiB64, 1));
+    const fitting = (bytes: number, lo: number) =>
+      Math.min(16, Math.max(lo, Math.floor(bytes / this.slotBytes)));
+    this.slots = Math.max(1, o.slots ?? fitting(o.stagingBytes ?? MiB64, 2));
+    this.queue = Math.max(1, o.queue ?? fitting(MiB64, 1));
     const bytes = this.slotOffset(this.slots);
     const pages = pagesFor(bytes);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
@@ -186,7 +187,7 @@ export class StreamingMean implements RoundAccumulator {
         entry.staged();
       } else if (entry.delta === null) {
         this.readBack(entry.at, staged);
-      } else if (entry.delta.length <= PIECE) {
+      } else if (entry.delta.length <= FOLD_PIECE) {
         this.slotView(staged.slot).set(entry.delta);
         staged.ready = true;
         this.queued--;
@@ -194,7 +195,7 @@ export class StreamingMean implements RoundAccumulator {
       } else {
         // A big update is copied a piece at a time, yielding between pieces; the next ones wait.
         this.copying = true;
-        void this.copyInPieces(entry.delta, staged.slot).then(() => {
+        void copyInPieces(entry.delta, this.slotView(staged.slot), FOLD_PIECE).then(() => {
           staged.ready = true;
           this.copying = false;
           this.queued--;
@@ -205,14 +206,6 @@ export class StreamingMean implements RoundAccumulator {
       }
     }
     this.dispatch();
-  }
-
-  private async copyInPieces(from: Float32Array, slot: number): Promise<void> {
-    const to = this.slotView(slot);
-    for (let i = 0; i < from.length; i += PIECE) {
-      if (i > 0) await yieldToLoop();
-      to.set(from.subarray(i, i + PIECE), i);
-    }
   }
 
   private readBack(at: number, staged: Staged): void {
@@ -315,10 +308,7 @@ export class StreamingMean implements RoundAccumulator {
     // Every slot is free now: slot 0 takes the base and becomes the result in place.
     const offset = this.slotOffset(0);
     const view = this.slotView(0);
-    for (let i = 0; i < this.length; i += PIECE) {
-      if (i > 0) await yieldToLoop();
-      view.set(base.subarray(i, i + PIECE), i);
-    }
+    await copyInPieces(base, view);
     const total = this.totalSamples;
     await Promise.all(
       Array.from({ length: this.pool.size }, (_, w) => {
@@ -334,13 +324,7 @@ export class StreamingMean implements RoundAccumulator {
         });
       }),
     );
-    // A new, unshared array, copied out in pieces.
-    const out = new Float32Array(this.length);
-    for (let i = 0; i < this.length; i += PIECE) {
-      if (i > 0) await yieldToLoop();
-      out.set(view.subarray(i, i + PIECE), i);
-    }
-    return out;
+    return unsharedCopy(view);
   }
 
   async close(): Promise<void> {

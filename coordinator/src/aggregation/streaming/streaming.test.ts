@@ -83,7 +83,7 @@ describe('streaming accumulators', () => {
     const acc = new StreamingCenteredClip(pool, n, undefined, 3, { dir, bufferBytes: 3 * 4 * n, queue: 2 });
     const inputs = ups.map((u) => ({ ...u, delta: u.delta.slice() }));
     const staged = inputs.map((u) => acc.fold(u).then(() => u.delta.fill(Number.NaN)));
-    const spill = acc['spill'];
+    const { spill } = acc;
     expect(spill.peakQueued).toBe(2);
     expect(spill.queueSpilled).toBe(10);
     await Promise.all(staged);
