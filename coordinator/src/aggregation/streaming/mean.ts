@@ -12,7 +12,9 @@
  *
  * Memory, all bounded and fixed at construction:
  * - the sum: 8 bytes a parameter (twice the model);
- * - `slots` staging slots of one update each (default: as many as fit in 64 MiB, 2 to 16);
+ * - `slots` staging slots of one update each (default: as many as fit in 16 MiB, 2 to 16: at
+ *   load 8-15, a 1M model folded at 50-119% of a copy with 2-4 slots and 13-49% with 8-16, whose
+ *   64 MiB leave the cache between the copy and the fold);
  * - at most `queue` updates waiting for a slot, held by reference (default: as many as fit in
  *   64 MiB, 1 to 16). An update that arrives when the queue is full is written to a temp file in
  *   `dir` at once (synchronously: the intake pays for the burst it sends) and read back into a
@@ -40,7 +42,7 @@ export interface PartialSum {
 export interface MeanOptions {
   /** Staging slots, each one update (default: as many as fit in `stagingBytes`, 2 to 16). */
   slots?: number;
-  /** Memory for the staging slots when `slots` is not given (default 64 MiB). */
+  /** Memory for the staging slots when `slots` is not given (default 16 MiB). */
   stagingBytes?: number;
   /** Updates held in memory while every slot is taken (default: as fit in 64 MiB, 1 to 16). */
   queue?: number;
@@ -105,7 +107,7 @@ export class StreamingMean implements RoundAccumulator {
     this.slotBytes = Math.ceil((length * 4) / 16) * 16;
     const fitting = (bytes: number, lo: number) =>
       Math.min(16, Math.max(lo, Math.floor(bytes / this.slotBytes)));
-    this.slots = Math.max(1, o.slots ?? fitting(o.stagingBytes ?? MiB64, 2));
+    this.slots = Math.max(1, o.slots ?? fitting(o.stagingBytes ?? 16 << 20, 2));
     this.queue = Math.max(1, o.queue ?? fitting(MiB64, 1));
     const bytes = this.slotOffset(this.slots);
     const pages = pagesFor(bytes);
