@@ -18,6 +18,11 @@ export interface RoundAccumulator {
   /** Updates folded so far. */
   readonly count: number;
   /**
+   * The most memory its bounded buffers take (staging, queue, spill buffers and blocks), on top
+   * of two model-sized arrays (the mean's float64 sum; the robust rules' shared base and result).
+   */
+  readonly boundedBytes?: number;
+  /**
    * Folds one accepted update. Calls fold in call order even when not awaited; the delta is
    * copied before the promise resolves, so the caller keeps it until then and may reuse it after.
    */

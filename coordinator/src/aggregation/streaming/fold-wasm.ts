@@ -1,15 +1,25 @@
 /**
  * The mean's inner loop as a WebAssembly SIMD module, hand-assembled here because the tree has
- * no WebAssembly toolchain (and the loop is a dozen instructions):
+ * no WebAssembly toolchain (and the loop is a dozen instructions). It exports foldK for K = 1 to
+ * MAX_BATCH:
  *
- *   fold(acc: i32, delta: i32, count: i32, w: f64)   acc[i] += w * f64(delta[i]) for i < count
+ *   foldK(acc: i32, count: i32, d1: i32, w1: f64, ..., dK: i32, wK: f64)
+ *     acc[i] = (((acc[i] + w1 * f64(d1[i])) + w2 * f64(d2[i])) + ...) + wK * f64(dK[i])
  *
- * acc is float64, delta float32, both byte offsets into a shared memory the module imports, so
- * every worker of the pool folds into the same accumulator (each its own range). count must be
- * a multiple of 8 (eight values a step); the caller folds the last few itself. Each lane is one IEEE
- * multiply then one add, exactly what `acc[i] += w * delta[i]` does in JavaScript (neither fuses
- * them), so the module and the scalar fallback give bit-identical sums.
+ * for i < count: K updates folded in one pass over the accumulator, so the float64 sum is read
+ * and written once per batch and not once per update (the sum is twice the bytes of an update:
+ * folding one at a time moved 5 bytes for every update byte). Per coordinate the operations are
+ * the same, in the same order, as K folds one after the other, so the sum is bit-identical.
+ *
+ * acc is float64, the deltas float32, all byte offsets into a shared memory the module imports,
+ * so every worker of the pool folds into the same accumulator (each its own range). count must
+ * be a multiple of 8 (eight values a step); the caller folds the last few itself. Each lane is one
+ * IEEE multiply then one add, exactly what `acc[i] += w * delta[i]` does in JavaScript (neither
+ * fuses them), so the module and the scalar fallback give bit-identical sums.
  */
+
+/** The most updates one call folds (foldK for K up to this). */
+export const MAX_BATCH = 8;
 
 const SIMD = 0xfd;
 const op = {
@@ -60,44 +70,68 @@ function leb128s(n: number): number[] {
   }
 }
 
-// params 0 acc, 1 delta, 2 count, 3 w; locals 4 w as f64x2, 5 end of delta.
-const [ACC, DELTA, COUNT, W, WV, END] = [0, 1, 2, 3, 4, 5];
-/** acc[k..k+1] += w * delta[k..k+1], k = 2 * lane: one 16-byte accumulator step. */
-// In each memarg, 3 is the alignment hint (8 bytes; unaligned access is allowed), then the offset.
-const lane = (k: number) => [
-  ...[op.localGet, ACC],
-  ...[op.localGet, ACC, ...simd.load, 3, ...leb(16 * k)],
-  ...[op.localGet, DELTA, ...simd.load64Zero, 3, ...leb(8 * k), ...simd.promoteLow],
-  ...[op.localGet, WV, ...simd.f64x2Mul, ...simd.f64x2Add],
-  ...[...simd.store, 3, ...leb(16 * k)],
-];
-// Four lanes (8 values) an iteration, addressed by memarg offsets: the loop's own bookkeeping
-// otherwise costs as much as the arithmetic.
-const body = [
-  ...[2, 1, 0x7b, 1, 0x7f], // locals: one v128, one i32
-  ...[op.localGet, W, ...simd.f64x2Splat, op.localSet, WV],
-  ...[op.localGet, DELTA, op.localGet, COUNT, op.i32Const, 2, op.i32Shl, op.i32Add, op.localSet, END],
-  ...[op.block, 0x40, op.loop, 0x40],
-  ...[op.localGet, DELTA, op.localGet, END, op.i32GeU, op.brIf, 1],
-  ...lane(0),
-  ...lane(1),
-  ...lane(2),
-  ...lane(3),
-  ...[op.localGet, ACC, op.i32Const, ...leb128s(64), op.i32Add, op.localSet, ACC],
-  ...[op.localGet, DELTA, op.i32Const, ...leb128s(32), op.i32Add, op.localSet, DELTA],
-  ...[op.br, 0, op.end, op.end, op.end],
-];
+/** The body of foldK: params acc, count, then (delta, w) K times; locals end, then K splats. */
+function foldBody(K: number): number[] {
+  const [ACC, COUNT] = [0, 1];
+  const D = (j: number) => 2 + 2 * j;
+  const W = (j: number) => 3 + 2 * j;
+  const END = 2 + 2 * K;
+  const WV = (j: number) => 3 + 2 * K + j;
+  const deltas = Array.from({ length: K }, (_, j) => j);
+  // acc[2k..2k+1] = acc + w1 * d1 + ... : one 16-byte accumulator step, the deltas in order.
+  // In each memarg, 3 is the alignment hint (8 bytes; unaligned access is allowed), then the offset.
+  const lane = (k: number) => [
+    ...[op.localGet, ACC],
+    ...[op.localGet, ACC, ...simd.load, 3, ...leb(16 * k)],
+    ...deltas.flatMap((j) => [
+      ...[op.localGet, D(j), ...simd.load64Zero, 3, ...leb(8 * k), ...simd.promoteLow],
+      ...[op.localGet, WV(j), ...simd.f64x2Mul, ...simd.f64x2Add],
+    ]),
+    ...[...simd.store, 3, ...leb(16 * k)],
+  ];
+  // Four lanes (8 values) an iteration, addressed by memarg offsets: the loop's own bookkeeping
+  // otherwise costs as much as the arithmetic.
+  return [
+    ...[2, 1, 0x7f, K, 0x7b], // locals: one i32, K v128
+    ...deltas.flatMap((j) => [op.localGet, W(j), ...simd.f64x2Splat, op.localSet, WV(j)]),
+    ...[op.localGet, ACC, op.localGet, COUNT, op.i32Const, 3, op.i32Shl, op.i32Add, op.localSet, END],
+    ...[op.block, 0x40, op.loop, 0x40],
+    ...[op.localGet, ACC, op.localGet, END, op.i32GeU, op.brIf, 1],
+    ...lane(0),
+    ...lane(1),
+    ...lane(2),
+    ...lane(3),
+    ...[op.localGet, ACC, op.i32Const, ...leb128s(64), op.i32Add, op.localSet, ACC],
+    ...deltas.flatMap((j) => [op.localGet, D(j), op.i32Const, ...leb128s(32), op.i32Add, op.localSet, D(j)]),
+    ...[op.br, 0, op.end, op.end, op.end],
+  ];
+}
+
+const batches = Array.from({ length: MAX_BATCH }, (_, k) => k + 1);
 
 /** The module's bytes for a shared memory of at most `maxPages` 64 KiB pages. */
 export function foldModuleBytes(maxPages: number): Uint8Array<ArrayBuffer> {
+  // Type K-1: (i32, i32, (i32, f64) x K) -> (); function K-1 has type K-1, exported as foldK.
+  const types = batches.map((K) => [
+    0x60,
+    ...leb(2 + 2 * K),
+    0x7f,
+    0x7f,
+    ...batches.slice(0, K).flatMap(() => [0x7f, 0x7c]),
+    0,
+  ]);
+  const bodies = batches.map((K) => {
+    const body = foldBody(K);
+    return [...leb(body.length), ...body];
+  });
   return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [1, 0x60, 4, 0x7f, 0x7f, 0x7f, 0x7c, 0]),
+    ...section(1, [...leb(MAX_BATCH), ...types.flat()]),
     // Import env.memory: shared (flag 3: shared with a maximum), from 1 page.
     ...section(2, [1, ...str('env'), ...str('memory'), 0x02, 0x03, ...leb(1), ...leb(maxPages)]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...str('fold'), 0x00, 0]),
-    ...section(10, [1, ...leb(body.length), ...body]),
+    ...section(3, [...leb(MAX_BATCH), ...batches.map((K) => K - 1)]),
+    ...section(7, [...leb(MAX_BATCH), ...batches.flatMap((K) => [...str(`fold${K}`), 0x00, K - 1])]),
+    ...section(10, [...leb(MAX_BATCH), ...bodies.flat()]),
   ]);
 }
 

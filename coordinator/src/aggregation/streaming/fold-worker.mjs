@@ -12,19 +12,34 @@ const attached = new Map();
 const ops = {
   attach({ id, memory, module }) {
     const { exports } = new WebAssembly.Instance(module, { env: { memory } });
-    attached.set(id, { buffer: memory.buffer, fold: exports.fold });
+    const folds = [];
+    for (let k = 1; exports[`fold${k}`]; k++) folds.push(exports[`fold${k}`]);
+    attached.set(id, { buffer: memory.buffer, folds });
   },
   detach({ id }) {
     attached.delete(id);
   },
-  /** acc[i] += weight * delta[i] for `count` values (wasm for multiples of 8, the rest here). */
-  fold({ id, acc, delta, count, weight }) {
-    const { buffer, fold } = attached.get(id);
+  /**
+   * acc[i] += weights[0] * d0[i], then += weights[1] * d1[i], ... for `count` values: the deltas
+   * in order, up to the module's batch size a pass (wasm for multiples of 8, the rest here).
+   */
+  fold({ id, acc, deltas, weights, count }) {
+    const { buffer, folds } = attached.get(id);
     const simd = count & ~7;
-    if (simd > 0) fold(acc, delta, simd, weight);
     const a = new Float64Array(buffer, acc, count);
-    const d = new Float32Array(buffer, delta, count);
-    for (let i = simd; i < count; i++) a[i] += weight * d[i];
+    for (let j0 = 0; j0 < deltas.length; j0 += folds.length) {
+      const k = Math.min(folds.length, deltas.length - j0);
+      if (simd > 0) {
+        const args = [acc, simd];
+        for (let j = j0; j < j0 + k; j++) args.push(deltas[j], weights[j]);
+        folds[k - 1](...args);
+      }
+      for (let j = j0; j < j0 + k; j++) {
+        const d = new Float32Array(buffer, deltas[j], count);
+        const w = weights[j];
+        for (let i = simd; i < count; i++) a[i] += w * d[i];
+      }
+    }
   },
   /** In place: out[i] = base[i] + acc[i] / total, as fedavg.ts writes it. */
   meanFinish({ id, acc, base, count, total }) {

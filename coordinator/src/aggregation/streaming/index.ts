@@ -5,18 +5,16 @@
  */
 import type { AggregationSpec } from '@gridtab/shared';
 import type { RoundAccumulator } from './accumulator.ts';
-import { StreamingMean } from './mean.ts';
+import { type MeanOptions, StreamingMean } from './mean.ts';
 import type { AggregationPool } from './pool.ts';
 import { type SpillingOptions, StreamingCenteredClip, StreamingCoordinateWise } from './spilling.ts';
 
 export type { RoundAccumulator } from './accumulator.ts';
-export { combinePartials, finishPartial, type PartialSum, StreamingMean } from './mean.ts';
+export { combinePartials, finishPartial, type MeanOptions, type PartialSum, StreamingMean } from './mean.ts';
 export { AggregationPool } from './pool.ts';
 
-export interface AccumulatorOptions extends SpillingOptions {
-  /** Staging copies of an update for the mean (default 4). */
-  slots?: number;
-}
+/** The mean's options (staging slots, queue) and the spilling rules' (buffers, blocks); `dir` is shared. */
+export interface AccumulatorOptions extends SpillingOptions, MeanOptions {}
 
 export function accumulatorFor(
   spec: AggregationSpec,
@@ -26,7 +24,7 @@ export function accumulatorFor(
 ): RoundAccumulator {
   switch (spec.rule) {
     case 'mean':
-      return new StreamingMean(pool, length, options.slots);
+      return new StreamingMean(pool, length, options);
     case 'trimmed-mean':
       return new StreamingCoordinateWise('trimmed-mean', pool, length, spec.trim, options);
     case 'median':

@@ -8,6 +8,7 @@
 import type { AggregationContext, WeightedUpdate } from '../aggregator.ts';
 import { median } from '../coordinate-wise.ts';
 import { checkFinish, checkFold, type RoundAccumulator } from './accumulator.ts';
+import { copyInPieces, unsharedCopy } from './pieces.ts';
 import type { AggregationPool } from './pool.ts';
 import { type ColumnBlock, ColumnSpill, type SpillOptions } from './spill.ts';
 
@@ -18,7 +19,8 @@ export interface SpillingOptions extends SpillOptions {
 
 abstract class SpillingAccumulator implements RoundAccumulator {
   abstract readonly rule: string;
-  protected readonly spill: ColumnSpill;
+  /** Its rows (public for the queue's figures). */
+  readonly spill: ColumnSpill;
 
   constructor(
     protected readonly pool: AggregationPool,
@@ -30,6 +32,13 @@ abstract class SpillingAccumulator implements RoundAccumulator {
 
   get count(): number {
     return this.spill.rows;
+  }
+
+  /** The spill's row buffer, queue and write piece, and the two column blocks of finish(). */
+  get boundedBytes(): number {
+    const { rows, length } = this.spill;
+    const width = Math.min(length, this.spill.widthFor(this.options.blockBytes ?? 64 << 20));
+    return this.spill.foldingBytes + 2 * rows * width * 4;
   }
 
   fold(update: WeightedUpdate): Promise<void> {
@@ -61,10 +70,10 @@ abstract class SpillingAccumulator implements RoundAccumulator {
   }
 
   /** The base in shared memory, where the workers add the rule's value to it in place. */
-  protected shared(base: Float32Array): { out: SharedArrayBuffer; view: Float32Array } {
+  protected async shared(base: Float32Array): Promise<{ out: SharedArrayBuffer; view: Float32Array }> {
     const out = new SharedArrayBuffer(this.length * 4);
     const view = new Float32Array(out);
-    view.set(base);
+    await copyInPieces(base, view);
     return { out, view };
   }
 
@@ -88,7 +97,7 @@ export class StreamingCoordinateWise extends SpillingAccumulator {
   async finish(base: Float32Array): Promise<Float32Array> {
     checkFinish(this.rule, this.length, this.count, base);
     const cut = Math.floor(this.trim * this.count);
-    const { out, view } = this.shared(base);
+    const { out, view } = await this.shared(base);
     for await (const block of this.blocks()) {
       await this.split(block.width, (from, to) => ({
         op: 'columns',
@@ -100,7 +109,7 @@ export class StreamingCoordinateWise extends SpillingAccumulator {
         cut,
       }));
     }
-    return view.slice(); // a new, unshared buffer (a memcpy)
+    return unsharedCopy(view); // a new, unshared array, in pieces
   }
 }
 
@@ -154,8 +163,8 @@ export class StreamingCenteredClip extends SpillingAccumulator {
       }
       for (let u = 0; u < rows; u++) d[u] = Math.sqrt(sums[u]);
     }
-    const { out, view } = this.shared(base);
+    const { out, view } = await this.shared(base);
     await this.split(this.length, (from, to) => ({ op: 'addCenter', out, center, from, to }));
-    return view.slice(); // a new, unshared buffer (a memcpy)
+    return unsharedCopy(view); // a new, unshared array, in pieces
   }
 }

@@ -9,7 +9,7 @@ import { TrimmedMean } from '../trimmed-mean.ts';
 import { WeightedMean } from '../weighted-mean.ts';
 import { accumulatorFor } from './index.ts';
 import { combinePartials, finishPartial, StreamingMean } from './mean.ts';
-import { AggregationPool } from './pool.ts';
+import { AggregationPool, type PoolMessage } from './pool.ts';
 import { StreamingCenteredClip, StreamingCoordinateWise } from './spilling.ts';
 import { streamed, streamingSuite, updates } from './streaming.case.ts';
 
@@ -73,6 +73,25 @@ describe('streaming accumulators', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('spilling rules: a burst past the queue goes to a queue file, and keeps the fold order', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gridtab-spill-queue-test-'));
+    const n = 100;
+    const ups = updates(12, n, 19);
+    const base = updates(1, n, 20)[0].delta;
+    const expected = new CenteredClip().aggregate(base, ups);
+    // Centered clipping adds updates in fold order, so a row read back out of turn would show.
+    const acc = new StreamingCenteredClip(pool, n, undefined, 3, { dir, bufferBytes: 3 * 4 * n, queue: 2 });
+    const inputs = ups.map((u) => ({ ...u, delta: u.delta.slice() }));
+    const staged = inputs.map((u) => acc.fold(u).then(() => u.delta.fill(Number.NaN)));
+    const { spill } = acc;
+    expect(spill.peakQueued).toBe(2);
+    expect(spill.queueSpilled).toBe(10);
+    await Promise.all(staged);
+    expect(Array.from(await acc.finish(base))).toEqual(Array.from(expected));
+    await acc.close();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('mean: partial sums from several accumulators combine into the mean', async () => {
     const n = 517;
     const ups = updates(9, n, 12);
@@ -126,6 +145,49 @@ describe('streaming accumulators', () => {
       expect(Math.abs(forward[i] - backward[i])).toBeLessThanOrEqual(ulp);
     }
     expect(differ).toBeLessThan(n / 100);
+  });
+
+  it('mean: a burst past the queue goes to disk, not memory, and still folds in order', async () => {
+    // Workers held back: nothing is folded until the gate opens, so every slot stays taken.
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    class Held extends AggregationPool {
+      override call(w: number, message: PoolMessage) {
+        return message.op === 'fold' ? gate.then(() => super.call(w, message)) : super.call(w, message);
+      }
+    }
+    const held = new Held(2);
+    dir = mkdtempSync(join(tmpdir(), 'gridtab-mean-queue-test-'));
+    const n = 1001;
+    const ups = updates(30, n, 16);
+    const expected = new WeightedMean().aggregate(new Float32Array(n), ups);
+    const acc = new StreamingMean(held, n, { slots: 3, queue: 4, dir });
+    // Not awaited (a burst); each caller array is overwritten as soon as its fold is staged, as
+    // the contract allows, so an accumulator still reading a caller's array would go wrong.
+    const inputs = ups.map((u) => ({ ...u, delta: u.delta.slice() }));
+    const staged = inputs.map((u) => acc.fold(u).then(() => u.delta.fill(Number.NaN)));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(acc.peakQueued).toBeLessThanOrEqual(4);
+    expect(acc.spilled).toBe(30 - 3 - 4);
+    expect(readdirSync(dir)).toHaveLength(1);
+    open();
+    await Promise.all(staged);
+    expect(Array.from(await acc.finish(new Float32Array(n)))).toEqual(Array.from(expected));
+    await acc.close();
+    expect(readdirSync(dir)).toEqual([]);
+    await held.close();
+  });
+
+  it('mean: batches of more than one wasm call (over 8 updates) match fold by fold', async () => {
+    const n = 333;
+    const ups = updates(21, n, 17);
+    const base = updates(1, n, 18)[0].delta;
+    const acc = new StreamingMean(pool, n, { slots: 16 });
+    expect(Array.from(await streamed(acc, base, ups))).toEqual(
+      Array.from(new WeightedMean().aggregate(base, ups)),
+    );
   });
 
   it('mean: a closed accumulator refuses folds', async () => {
