@@ -32,6 +32,7 @@ import type { ModelBuilder } from './model-build/model-builder.ts';
 import { attachConsole } from './realtime/console.ts';
 import { attachContributors } from './realtime/contributors.ts';
 import { attachInference } from './realtime/inference.ts';
+import { JOIN_WRITES_DEFAULTS, JoinWrites, type JoinWritesOptions } from './realtime/join-writes.ts';
 import { createSocketServer, type GridTabServer } from './realtime/server.ts';
 import { Registry } from './registry/registry.ts';
 import { InferenceTelemetry } from './registry/telemetry.ts';
@@ -73,6 +74,8 @@ export interface CoordinatorDeps {
   builder?: ModelBuilder;
   /** Leases as store rows, honoured after a restart or failover (default: with REDIS_URL). */
   durableLeases?: boolean;
+  /** How joins' contributor rows are batched (realtime/join-writes.ts; default JOIN_WRITES_DEFAULTS). */
+  joinWrites?: JoinWritesOptions;
 }
 
 export interface Coordinator {
@@ -80,6 +83,8 @@ export interface Coordinator {
   /** Builds specs that come from outside off the event loop (model-build/). */
   builder: ModelBuilder;
   store: Store;
+  /** Contributor rows of joins, written a batch at a time (realtime/join-writes.ts). */
+  joinWrites: JoinWrites;
   blobs: BlobStore;
   clock: Clock;
   scheduler: Scheduler;
@@ -265,6 +270,7 @@ export async function createCoordinator(
     builder,
     datasets,
     store,
+    joinWrites: new JoinWrites(store, deps.joinWrites ?? JOIN_WRITES_DEFAULTS),
     blobs,
     clock,
     scheduler,
@@ -468,6 +474,8 @@ export async function createCoordinator(
       contributors?.close();
       consoleNs?.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      // Joins received before the sockets closed: their rows are written before the store closes.
+      await co.joinWrites.close();
       await sweeps?.idle();
       await scheduler.close();
       await streams?.close();
