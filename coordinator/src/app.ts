@@ -34,6 +34,7 @@ import { attachContributors } from './realtime/contributors.ts';
 import { attachInference } from './realtime/inference.ts';
 import { JOIN_WRITES_DEFAULTS, JoinWrites, type JoinWritesOptions } from './realtime/join-writes.ts';
 import { createSocketServer, type GridTabServer } from './realtime/server.ts';
+import { TurnPacer } from './realtime/turn-pacer.ts';
 import { Registry } from './registry/registry.ts';
 import { InferenceTelemetry } from './registry/telemetry.ts';
 import { type Recomputer, TfRecomputer } from './reputation/recompute.ts';
@@ -128,6 +129,8 @@ export interface RunningCoordinator extends Coordinator {
 
 const WASM_DIR = `${dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist`;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** Socket handshakes run per turn of the event loop (realtime/turn-pacer.ts). */
+const HANDSHAKES_PER_TURN = 8;
 /** Job ids as createJob makes them (`j-` and 8 hex digits), with room for other forms. */
 const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -370,6 +373,7 @@ export async function createCoordinator(
   ) as HttpServer;
   const allowed = security.allowedOrigins;
   const perAddress = new AddressConnections(security.maxConnectionsPerAddress);
+  const handshakes = new TurnPacer(HANDSHAKES_PER_TURN);
   const addressOf = (req: { socket: { remoteAddress?: string }; headers: IncomingHttpHeaders }) =>
     co.guard.socketAddress({ address: req.socket.remoteAddress ?? '', headers: req.headers });
   io = createSocketServer(httpServer, {
@@ -377,14 +381,17 @@ export async function createCoordinator(
     // Cross-origin pages get CORS headers only when listed (same-origin pages need none).
     cors: { origin: (origin, cb) => cb(null, originAllowed(origin, undefined, allowed)) },
     // Every engine handshake, websocket or polling: the page's Origin, then the process's cap.
-    allowRequest: (req, cb) => {
-      if (!requestOriginAllowed(req, allowed)) return cb('the page origin may not connect here', false);
-      if ((io?.engine.clientsCount ?? 0) >= security.maxConnections)
-        return cb('the coordinator holds its most connections; retry later', false);
-      if (!perAddress.admits(addressOf(req)))
-        return cb('too many connections from this address; close some and retry', false);
-      cb(null, true);
-    },
+    // A few per turn of the loop (a flood's handshakes otherwise run back to back and hold it),
+    // each checked in its own turn, so the caps see the connections earlier turns opened.
+    allowRequest: (req, cb) =>
+      handshakes.run(() => {
+        if (!requestOriginAllowed(req, allowed)) return cb('the page origin may not connect here', false);
+        if ((io?.engine.clientsCount ?? 0) >= security.maxConnections)
+          return cb('the coordinator holds its most connections; retry later', false);
+        if (!perAddress.admits(addressOf(req)))
+          return cb('too many connections from this address; close some and retry', false);
+        cb(null, true);
+      }),
   });
   io.engine.on(
     'connection',

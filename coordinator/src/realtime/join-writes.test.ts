@@ -27,7 +27,7 @@ function countingStore() {
   };
 }
 // No timer ever fires in these cases: batches are written when full, or by flush/close.
-const NEVER = { flushMs: 3_600_000, maxBatch: 10 };
+const NEVER = { flushMs: 3_600_000, maxBatch: 10, answersPerTurn: 4 };
 
 describe('JoinWrites: contributor rows of joins, a batch at a time', () => {
   it('writes one batch per maxBatch joins and the rest at close, each join answered with its row', async () => {
@@ -77,7 +77,7 @@ describe('JoinWrites: contributor rows of joins, a batch at a time', () => {
 
   it('on SQLite: many joins become rows in one transaction, and the store fsyncs again afterwards', async () => {
     const store = new SqliteStore(':memory:');
-    const writes = new JoinWrites(store, { flushMs: 5, maxBatch: 500 });
+    const writes = new JoinWrites(store, { flushMs: 5, maxBatch: 500, answersPerTurn: 32 });
     const records = await Promise.all(
       Array.from({ length: 200 }, (_, i) => writes.upsert(`s${i}`, 'cpu', 't')),
     );

@@ -26,15 +26,21 @@
  * join that was received.
  */
 import type { ContributorJoin, ContributorRecord, Store } from '../storage/store.ts';
+import { TurnPacer } from './turn-pacer.ts';
 
 export interface JoinWritesOptions {
   /** How long the first join of a batch waits for others (default 10 ms). */
   flushMs: number;
   /** A batch this large is written at once. */
   maxBatch: number;
+  /**
+   * Joins of a written batch answered per turn of the event loop: each answer continues the
+   * join (ban check, reply written to its socket), and 500 of them at once held the loop.
+   */
+  answersPerTurn: number;
 }
 
-export const JOIN_WRITES_DEFAULTS: JoinWritesOptions = { flushMs: 10, maxBatch: 500 };
+export const JOIN_WRITES_DEFAULTS: JoinWritesOptions = { flushMs: 10, maxBatch: 500, answersPerTurn: 32 };
 
 interface Waiter {
   resolve(record: ContributorRecord): void;
@@ -50,11 +56,14 @@ export class JoinWrites {
   private closed = false;
   /** Batches written and joins they held, for tests and the bench. */
   readonly stats = { batches: 0, joins: 0, rows: 0 };
+  private readonly answers: TurnPacer;
 
   constructor(
     private readonly store: Pick<Store, 'upsertContributors'>,
     private readonly options: JoinWritesOptions = JOIN_WRITES_DEFAULTS,
-  ) {}
+  ) {
+    this.answers = new TurnPacer(options.answersPerTurn);
+  }
 
   /** The joins queued and not yet handed to the store. */
   get queued(): number {
@@ -88,10 +97,10 @@ export class JoinWrites {
         this.stats.batches++;
         this.stats.rows += batch.length;
         batch.forEach((e, i) => {
-          for (const w of e.waiters) w.resolve(records[i]!);
+          for (const w of e.waiters) this.answers.run(() => w.resolve(records[i]!));
         });
       } catch (error) {
-        for (const e of batch) for (const w of e.waiters) w.reject(error);
+        for (const e of batch) for (const w of e.waiters) this.answers.run(() => w.reject(error));
       }
     });
     return this.writing;
