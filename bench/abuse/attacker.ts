@@ -1,7 +1,10 @@
 /**
  * bench:abuse's attacker, in a process of its own (building bodies and handling hundreds of
- * sockets costs CPU the coordinator's figures must not pay). `{ flood: n }`: n socket.io clients,
- * each with a random clientId, all connect and join at once; replies with the outcome counts.
+ * sockets costs CPU the coordinator's figures must not pay). `{ flood: n, addresses: k }`: n
+ * socket.io clients, each with a random clientId, spread over k loopback source addresses
+ * (127.0.0.1, 127.0.0.2...: k attackers, each with its own per-address limits), all connect and
+ * join at once; replies with the outcome counts and joins per second admitted and refused, then
+ * closes the sockets and waits `settleMs` so their disconnects fall inside the phase too.
  * `{ specs: true }`: every hostile spec of the shared table and every costly-but-legal one, all
  * posted at once to POST /api/jobs; replies with the statuses and error codes per spec kind.
  */
@@ -14,12 +17,18 @@ import { TEST_JOB } from '../../coordinator/src/testing.ts';
 const url = process.argv[2];
 const ADMIN = { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' };
 
-async function flood(n: number) {
+async function flood(n: number, addresses: number, settleMs: number) {
   const sockets: Socket[] = [];
   const started = performance.now();
   const outcomes = await Promise.all(
     Array.from({ length: n }, async (_, i) => {
-      const s = io(`${url}${CONTRIBUTOR_NAMESPACE}`, { transports: ['websocket'], reconnection: false });
+      // engine.io-client hands localAddress to ws (not in socket.io-client's option types).
+      const options = {
+        transports: ['websocket'],
+        reconnection: false,
+        localAddress: `127.0.0.${1 + (i % addresses)}`,
+      };
+      const s = io(`${url}${CONTRIBUTOR_NAMESPACE}`, options);
       sockets.push(s);
       const connected = await new Promise<boolean>((r) => {
         s.on('connect', () => r(true));
@@ -44,7 +53,17 @@ async function flood(n: number) {
   for (const s of sockets) s.close();
   const counts: Record<string, number> = {};
   for (const o of outcomes) counts[o] = (counts[o] ?? 0) + 1;
-  return { clients: n, seconds: Math.round(seconds * 100) / 100, outcomes: counts };
+  const admitted = counts.admitted ?? 0;
+  const perSecond = (k: number) => Math.round(k / seconds);
+  await new Promise((r) => setTimeout(r, settleMs));
+  return {
+    clients: n,
+    addresses,
+    seconds: Math.round(seconds * 100) / 100,
+    outcomes: counts,
+    // Refused: at the handshake (connection caps), by the join limit, or any other answer.
+    joinsPerSecond: { admitted: perSecond(admitted), refused: perSecond(n - admitted) },
+  };
 }
 
 async function post(body: string) {
@@ -73,9 +92,12 @@ async function specs() {
   return { hostile: tally(h), costly: tally(c) };
 }
 
-process.on('message', async (m: { flood?: number; specs?: boolean; stop?: boolean }) => {
-  if (m.flood) process.send?.(await flood(m.flood));
-  else if (m.specs) process.send?.(await specs());
-  else if (m.stop) process.exit(0);
-});
+process.on(
+  'message',
+  async (m: { flood?: number; addresses?: number; settleMs?: number; specs?: boolean; stop?: boolean }) => {
+    if (m.flood) process.send?.(await flood(m.flood, m.addresses ?? 1, m.settleMs ?? 0));
+    else if (m.specs) process.send?.(await specs());
+    else if (m.stop) process.exit(0);
+  },
+);
 process.send?.({ ready: true });

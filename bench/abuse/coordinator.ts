@@ -39,6 +39,7 @@ const inspector = profileDir ? new Session() : null;
 inspector?.connect();
 let phaseName = '';
 let elu: EventLoopUtilization = performance.eventLoopUtilization();
+let batchesBefore = 0;
 const ms = (ns: number) => Math.round((ns / 1e6) * 10) / 10;
 
 process.on('message', async (m: { phase?: string; end?: boolean; stop?: boolean }) => {
@@ -49,6 +50,7 @@ process.on('message', async (m: { phase?: string; end?: boolean; stop?: boolean 
     loop.reset();
     elu = performance.eventLoopUtilization();
     peakRss = process.memoryUsage.rss();
+    batchesBefore = co.joinWrites.stats.batches;
   } else if (m.end) {
     const profile = await inspector?.post('Profiler.stop');
     if (profile)
@@ -62,6 +64,8 @@ process.on('message', async (m: { phase?: string; end?: boolean; stop?: boolean 
       loopDelayMs: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) },
       peakRssMiB: Math.round(Math.max(peakRss, process.memoryUsage.rss()) / 2 ** 20),
       contributorRows: (await co.store.listContributors()).length,
+      // Transactions that wrote the phase's join rows (realtime/join-writes.ts).
+      joinRowBatches: co.joinWrites.stats.batches - batchesBefore,
       jobs: (await co.store.listJobs()).length,
     });
   } else if (m.stop) {

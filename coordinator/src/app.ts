@@ -33,7 +33,9 @@ import type { ModelBuilder } from './model-build/model-builder.ts';
 import { attachConsole } from './realtime/console.ts';
 import { attachContributors } from './realtime/contributors.ts';
 import { attachInference } from './realtime/inference.ts';
+import { JOIN_WRITES_DEFAULTS, JoinWrites, type JoinWritesOptions } from './realtime/join-writes.ts';
 import { createSocketServer, type GridTabServer } from './realtime/server.ts';
+import { TurnPacer } from './realtime/turn-pacer.ts';
 import { Registry } from './registry/registry.ts';
 import { InferenceTelemetry } from './registry/telemetry.ts';
 import { type Recomputer, TfRecomputer } from './reputation/recompute.ts';
@@ -74,6 +76,8 @@ export interface CoordinatorDeps {
   builder?: ModelBuilder;
   /** Leases as store rows, honoured after a restart or failover (default: with REDIS_URL). */
   durableLeases?: boolean;
+  /** How joins' contributor rows are batched (realtime/join-writes.ts; default JOIN_WRITES_DEFAULTS). */
+  joinWrites?: JoinWritesOptions;
 }
 
 export interface Coordinator {
@@ -81,6 +85,8 @@ export interface Coordinator {
   /** Builds specs that come from outside off the event loop (model-build/). */
   builder: ModelBuilder;
   store: Store;
+  /** Contributor rows of joins, written a batch at a time (realtime/join-writes.ts). */
+  joinWrites: JoinWrites;
   blobs: BlobStore;
   clock: Clock;
   scheduler: Scheduler;
@@ -124,6 +130,8 @@ export interface RunningCoordinator extends Coordinator {
 
 const WASM_DIR = `${dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist`;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** Socket handshakes run per turn of the event loop (realtime/turn-pacer.ts). */
+const HANDSHAKES_PER_TURN = 8;
 /** Job ids as createJob makes them (`j-` and 8 hex digits), with room for other forms. */
 const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -268,6 +276,7 @@ export async function createCoordinator(
     builder,
     datasets,
     store,
+    joinWrites: new JoinWrites(store, deps.joinWrites ?? JOIN_WRITES_DEFAULTS),
     blobs,
     clock,
     scheduler,
@@ -367,6 +376,7 @@ export async function createCoordinator(
   ) as HttpServer;
   const allowed = security.allowedOrigins;
   const perAddress = new AddressConnections(security.maxConnectionsPerAddress);
+  const handshakes = new TurnPacer(HANDSHAKES_PER_TURN);
   const addressOf = (req: { socket: { remoteAddress?: string }; headers: IncomingHttpHeaders }) =>
     co.guard.socketAddress({ address: req.socket.remoteAddress ?? '', headers: req.headers });
   io = createSocketServer(httpServer, {
@@ -374,14 +384,17 @@ export async function createCoordinator(
     // Cross-origin pages get CORS headers only when listed (same-origin pages need none).
     cors: { origin: (origin, cb) => cb(null, originAllowed(origin, undefined, allowed)) },
     // Every engine handshake, websocket or polling: the page's Origin, then the process's cap.
-    allowRequest: (req, cb) => {
-      if (!requestOriginAllowed(req, allowed)) return cb('the page origin may not connect here', false);
-      if ((io?.engine.clientsCount ?? 0) >= security.maxConnections)
-        return cb('the coordinator holds its most connections; retry later', false);
-      if (!perAddress.admits(addressOf(req)))
-        return cb('too many connections from this address; close some and retry', false);
-      cb(null, true);
-    },
+    // A few per turn of the loop (a flood's handshakes otherwise run back to back and hold it),
+    // each checked in its own turn, so the caps see the connections earlier turns opened.
+    allowRequest: (req, cb) =>
+      handshakes.run(() => {
+        if (!requestOriginAllowed(req, allowed)) return cb('the page origin may not connect here', false);
+        if ((io?.engine.clientsCount ?? 0) >= security.maxConnections)
+          return cb('the coordinator holds its most connections; retry later', false);
+        if (!perAddress.admits(addressOf(req)))
+          return cb('too many connections from this address; close some and retry', false);
+        cb(null, true);
+      }),
   });
   io.engine.on(
     'connection',
@@ -473,6 +486,8 @@ export async function createCoordinator(
       contributors?.close();
       consoleNs?.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      // Joins received before the sockets closed: their rows are written before the store closes.
+      await co.joinWrites.close();
       await sweeps?.idle();
       await scheduler.close();
       await streams?.close();

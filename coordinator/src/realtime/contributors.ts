@@ -148,7 +148,8 @@ export function attachContributors(io: GridTabServer, co: ContributorsDeps) {
             'RATE_LIMITED',
             `too many joins from this address; retry in ${Math.ceil(taken.retryAfterMs / 1000)} s`,
           );
-        const record = await co.store.upsertContributor(
+        // Batched with other joins, committed without an fsync (join-writes.ts says why).
+        const record = await co.joinWrites.upsert(
           join.clientId,
           join.chosenBackend,
           new Date().toISOString(),

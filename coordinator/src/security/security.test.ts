@@ -13,6 +13,7 @@ import {
 } from '@gridtab/shared';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { CoordinatorDeps } from '../app.ts';
 import type { CoordinatorConfig } from '../config.ts';
 import { startTestCoordinator, TEST_JOB, type TestCoordinator } from '../testing.ts';
 import { securityConfigFromEnv } from './security-config.ts';
@@ -22,11 +23,14 @@ let co: TestCoordinator | null = null;
 type ContributorSocket = Socket<ContributorServerEvents, ContributorClientEvents>;
 const sockets: Socket[] = [];
 
-async function start(security: Partial<CoordinatorConfig['security']> = {}) {
-  co = await startTestCoordinator({
-    security: { ...securityConfigFromEnv({}), ...security },
-    viewerToken: 'test-viewer-token',
-  });
+async function start(security: Partial<CoordinatorConfig['security']> = {}, deps: CoordinatorDeps = {}) {
+  co = await startTestCoordinator(
+    {
+      security: { ...securityConfigFromEnv({}), ...security },
+      viewerToken: 'test-viewer-token',
+    },
+    deps,
+  );
   return co;
 }
 
@@ -185,7 +189,13 @@ describe('security', () => {
   });
 
   it('forgets contributors that never did work once idle, keeping those that did', async () => {
-    await start({ contributorIdleMs: 0, maintenanceTickMs: 100 });
+    // The sweep's clock stays an hour behind until both rows are written and one has worked,
+    // so neither is idle before that (the worker's row was once swept before its contribution).
+    let offset = -3_600_000;
+    await start(
+      { contributorIdleMs: 0, maintenanceTickMs: 100 },
+      { clock: { now: () => Date.now() + offset } },
+    );
     const ids: string[] = [];
     for (const clientId of ['idle_client', 'worker_client']) {
       const r = await join((await connect()).socket, clientId);
@@ -194,6 +204,11 @@ describe('security', () => {
     }
     // One finished a unit: its row carries work (units, samples) and so is kept for good.
     await co!.store.recordContribution(ids[1]!, 64, new Date(0).toISOString());
+    expect((await co!.store.listContributors()).map((c) => c.clientId).sort()).toEqual([
+      'idle_client',
+      'worker_client',
+    ]);
+    offset = 3_600_000;
     await expect
       .poll(async () => (await co!.store.listContributors()).map((c) => c.clientId), { timeout: 20_000 })
       .toEqual(['worker_client']);

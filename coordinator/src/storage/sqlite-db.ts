@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Row } from './rows.ts';
-import { type Db, type Statement, type Step, sqliteText } from './sql/statement.ts';
+import { type BatchOptions, type Db, type Statement, type Step, sqliteText } from './sql/statement.ts';
 
 export class SqliteDb implements Db {
   constructor(readonly raw: Database.Database) {}
@@ -27,8 +27,18 @@ export class SqliteDb implements Db {
     this.raw.exec(text);
   }
 
-  batch(steps: Step[]): Row[][] {
+  batch(steps: Step[], options: BatchOptions = {}): Row[][] {
     if (steps.length === 0) return [];
+    if (options.lazy) {
+      // The pragma cannot change inside a transaction: around it, then back to what it was.
+      const was = this.raw.pragma('synchronous', { simple: true }) as number;
+      this.raw.pragma('synchronous = NORMAL');
+      try {
+        return this.batch(steps);
+      } finally {
+        this.raw.pragma(`synchronous = ${was}`);
+      }
+    }
     // A batch repeats a statement (one upsert a row): each text is prepared once.
     const prepared = new Map<string, Database.Statement>();
     return this.transaction(() =>

@@ -21,6 +21,23 @@ storeSuite(
   () => (current = new SqliteStore(file)),
 );
 
+describe('lazy batches (join rows)', () => {
+  it('commit without an fsync and put synchronous = FULL back for every other write', async () => {
+    const store = new SqliteStore(join(dir, 'lazy.sqlite'));
+    const db = (store as unknown as { db: { raw: Database.Database } }).db.raw;
+    const synchronous = () => db.pragma('synchronous', { simple: true });
+    expect(synchronous()).toBe(2); // FULL
+    await store.upsertContributors([{ clientId: 'a', backend: null, now: 't' }]);
+    expect(synchronous()).toBe(2);
+    // Also when the batch fails and rolls back.
+    await expect(
+      store.upsertContributors([{ clientId: null as unknown as string, backend: null, now: 't' }]),
+    ).rejects.toThrow();
+    expect(synchronous()).toBe(2);
+    await store.close();
+  });
+});
+
 describe('migration 8', () => {
   it('numbers dataset rows written before it as version 1, or as their meta says', async () => {
     const old = join(dir, 'before-8.sqlite');

@@ -1,6 +1,8 @@
 /**
  * Embedded Store on SQLite (better-sqlite3). WAL with synchronous=FULL: a transaction that
  * returned is on disk, so acknowledged jobs, updates and versions survive a crash or SIGKILL.
+ * One exception, lazy batches (sql/statement.ts): joins' contributor rows, committed without an
+ * fsync and on disk with the next fsynced commit (realtime/join-writes.ts says why).
  * better-sqlite3 is synchronous, so each method runs its statements (and transactions) in one
  * go and returns an already-settled Promise to fit the async Store interface. The statements are
  * the ones PostgreSQL runs too (sql/); methods of one statement or a fixed batch are shared

@@ -163,6 +163,39 @@ export function storeSuite(name: string, open: Open, reopen?: Open) {
       });
     });
 
+    it("upserts a batch of joins in one transaction: one row per client id, a known client's id kept", async () => {
+      const store = await open();
+      const known = await store.upsertContributor('client-known', 'wasm', '2026-01-01T00:00:00Z');
+      // The suite shares one database: rows of other cases are there too.
+      const before = (await store.listContributors()).length;
+      const at = '2026-01-01T00:05:00Z';
+      const joins = [
+        { clientId: 'client-known', backend: 'webgpu', now: at },
+        ...Array.from({ length: 30 }, (_, i) => ({ clientId: `client-b${i}`, backend: 'wasm', now: at })),
+      ];
+      const records = await store.upsertContributors(joins);
+      expect(records.map((r) => r.clientId)).toEqual(joins.map((j) => j.clientId));
+      expect(records[0]).toMatchObject({
+        id: known.id,
+        backend: 'webgpu',
+        firstSeen: known.firstSeen,
+        lastSeen: at,
+      });
+      expect(new Set(records.map((r) => r.id)).size).toBe(31);
+      // A contribution counted (an ordinary, durable write) after the batch lands on its row.
+      await store.recordContribution(records[5]!.id, 64, '2026-01-01T00:06:00Z');
+      const listed = await store.listContributors();
+      expect(listed).toHaveLength(before + 30);
+      expect(listed.find((c) => c.id === records[5]!.id)).toMatchObject({ unitsDone: 1, samplesDone: 64 });
+      // One transaction: a batch with one bad row (no client id) writes none of its rows.
+      const poisoned = [
+        { clientId: 'client-c1', backend: 'wasm', now: at },
+        { clientId: null as unknown as string, backend: 'wasm', now: at },
+      ];
+      await expect(store.upsertContributors(poisoned)).rejects.toThrow();
+      expect(await store.listContributors()).toHaveLength(before + 30);
+    });
+
     it('keeps tokens by digest and revokes each once', async () => {
       const store = await open();
       const token = {
@@ -270,10 +303,17 @@ export function storeSuite(name: string, open: Open, reopen?: Open) {
         const store = await open();
         await store.createJob(job('j4'), version('v0d', 'j4', 0, null));
         await store.commitVersion(version('v1d', 'j4', 1, 'v0d'), 2, 'running');
+        // A lazily committed batch of join rows, then an fsynced write: both kept.
+        const [row] = await store.upsertContributors([{ clientId: 'kept', backend: null, now: 'now' }]);
+        await store.recordContribution(row!.id, 5, 'later');
         await store.close();
         const again = await reopen();
         expect(await again.getJob('j4')).toMatchObject({ round: 2, versionId: 'v1d' });
         expect(await again.listVersions('j4')).toHaveLength(2);
+        expect((await again.listContributors()).find((c) => c.clientId === 'kept')).toMatchObject({
+          unitsDone: 1,
+          samplesDone: 5,
+        });
       });
     }
   });

@@ -107,6 +107,13 @@ export interface ContributorRecord {
   lastSeen: string;
 }
 
+/** One contributor:join to record: its client id, the backend it chose, when. */
+export interface ContributorJoin {
+  clientId: string;
+  backend: string | null;
+  now: string;
+}
+
 /** An API token created through the API; only the sha256 digest of its secret is kept. */
 export interface TokenRecord {
   id: string;
@@ -172,6 +179,11 @@ export interface Store {
   blobsInUse(hashes: string[]): Promise<Set<string>>;
 
   upsertContributor(clientId: string, backend: string | null, now: string): Promise<ContributorRecord>;
+  /**
+   * Many joins' rows upserted in one transaction that does not wait for the disk (a lazy batch,
+   * sql/statement.ts): what realtime/join-writes.ts flushes. One record per join, in order.
+   */
+  upsertContributors(joins: ContributorJoin[]): Promise<ContributorRecord[]>;
   recordContribution(contributorId: string, samples: number, now: string): Promise<void>;
   listContributors(): Promise<ContributorRecord[]>;
 

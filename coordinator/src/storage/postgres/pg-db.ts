@@ -4,7 +4,14 @@
  */
 import type pg from 'pg';
 import type { Row } from '../rows.ts';
-import { type Db, postgresText, type Sql, type Statement, type Step } from '../sql/statement.ts';
+import {
+  type BatchOptions,
+  type Db,
+  postgresText,
+  type Sql,
+  type Statement,
+  type Step,
+} from '../sql/statement.ts';
 import { type Queryable, transaction } from './pg-tx.ts';
 
 export class PgSql implements Sql {
@@ -46,9 +53,11 @@ export class PgDb extends PgSql implements Db {
     super(pool);
   }
 
-  async batch(steps: Step[]): Promise<Row[][]> {
+  async batch(steps: Step[], options: BatchOptions = {}): Promise<Row[][]> {
     if (steps.length === 0) return [];
     return this.transaction(async (tx) => {
+      // For this transaction only: COMMIT answers before its WAL record is flushed.
+      if (options.lazy) await tx.run('SET LOCAL synchronous_commit = off');
       const rows: Row[][] = [];
       for (const [s, params] of steps) rows.push(await tx.all(s, params));
       return rows;

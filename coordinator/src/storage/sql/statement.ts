@@ -31,7 +31,19 @@ export type Step = readonly [Statement, unknown[]];
  */
 export interface Db extends Sql {
   /** Runs the steps in order in one transaction; the rows each step returned (none for a plain write). */
-  batch(steps: Step[]): Row[][] | Promise<Row[][]>;
+  batch(steps: Step[], options?: BatchOptions): Row[][] | Promise<Row[][]>;
+}
+
+export interface BatchOptions {
+  /**
+   * Commit without waiting for the disk: SQLite with synchronous = NORMAL for this transaction
+   * (in WAL mode: no fsync at commit; the rows reach the disk with the next fsynced commit or
+   * checkpoint), PostgreSQL with synchronous_commit off for it. Either way the commit is atomic
+   * and visible at once, and a crash of the coordinator process loses nothing; only a crash of
+   * the machine (or of PostgreSQL) may lose the last such commits. Only for rows that are not
+   * acknowledged data and are written again anyway (contributor rows: see join-writes.ts).
+   */
+  lazy?: boolean;
 }
 
 /** SQLite's text of a statement. */

@@ -10,6 +10,7 @@ import type { JobSpec, JobStatus, VersionMetrics } from '@gridtab/shared';
 import { toBan, toContributor, toDataset, toJob, toToken, toUpdate, toVersion } from '../rows.ts';
 import type {
   BanRecord,
+  ContributorJoin,
   ContributorRecord,
   DatasetRecord,
   JobRecord,
@@ -27,6 +28,15 @@ import { SecurityQueries } from './security-sql.ts';
 import type { Db } from './statement.ts';
 import { SweepQueries } from './sweeps-sql.ts';
 import { UsageQueries } from './usage-queries.ts';
+
+/** A new client gets a fresh id; a known one keeps its own (the upsert's conflict clause). */
+const upsertValues = (j: ContributorJoin): unknown[] => [
+  `c-${randomUUID().slice(0, 8)}`,
+  j.clientId,
+  j.backend,
+  j.now,
+  j.now,
+];
 
 export abstract class StoreQueries {
   // The record groups whose SQL is the same on both engines; each store adds its registry.
@@ -120,9 +130,16 @@ export abstract class StoreQueries {
   }
 
   async upsertContributor(clientId: string, backend: string | null, now: string): Promise<ContributorRecord> {
-    const id = `c-${randomUUID().slice(0, 8)}`;
-    const row = await this.sql.one(CONTRIBUTORS_SQL.upsertContributor, [id, clientId, backend, now, now]);
+    const row = await this.sql.one(
+      CONTRIBUTORS_SQL.upsertContributor,
+      upsertValues({ clientId, backend, now }),
+    );
     return toContributor(row!);
+  }
+
+  async upsertContributors(joins: ContributorJoin[]): Promise<ContributorRecord[]> {
+    const steps = joins.map((j) => [CONTRIBUTORS_SQL.upsertContributor, upsertValues(j)] as const);
+    return (await this.sql.batch(steps, { lazy: true })).map((rows) => toContributor(rows[0]!));
   }
 
   async recordContribution(contributorId: string, samples: number, now: string): Promise<void> {
