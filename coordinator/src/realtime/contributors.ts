@@ -51,7 +51,7 @@ type ContributorSocket = Socket<
 /** What the contributor namespace uses of the coordinator. */
 export type ContributorsDeps = Pick<
   Coordinator,
-  'clock' | 'config' | 'metrics' | 'scheduler' | 'log' | 'guard' | 'store' | 'outcomes'
+  'clock' | 'config' | 'metrics' | 'scheduler' | 'log' | 'guard' | 'store' | 'outcomes' | 'joinWrites'
 >;
 
 export function attachContributors(io: GridTabServer, co: ContributorsDeps) {
