@@ -1,10 +1,13 @@
 /**
  * Which models make a webgpu tab verify the conv and pooling kernels before training: any with
  * a convolution or pooling layer, also inside a nested model; a dense-only model never does.
+ * And the first guess of a tab that knows nothing yet: which backend it starts on, untimed.
  */
 import { MODEL_PRESETS } from '@gridtab/shared';
 import { describe, expect, it } from 'vitest';
-import { usesConvKernels } from './backends.ts';
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs';
+import { chooseBackend, guessBackends, usesConvKernels } from './backends.ts';
 
 const spec = (m: unknown) => m as Record<string, unknown>;
 
@@ -29,5 +32,44 @@ describe('usesConvKernels', () => {
     expect(usesConvKernels({ class_name: 'Sequential', config: { layers: [{ class_name: 'Dense' }] } })).toBe(
       false,
     );
+  });
+});
+
+describe('guessBackends', () => {
+  const withGpu = async <T>(adapter: object | null | undefined, fn: () => Promise<T>): Promise<T> => {
+    const had = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    const gpu = adapter === undefined ? undefined : { requestAdapter: async () => adapter };
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+    try {
+      return await fn();
+    } finally {
+      if (had) Object.defineProperty(globalThis, 'navigator', had);
+      else Reflect.deleteProperty(globalThis, 'navigator');
+    }
+  };
+
+  it('starts WebAssembly first without a hardware GPU, measuring nothing', async () => {
+    for (const adapter of [
+      undefined,
+      null,
+      { info: { isFallbackAdapter: true } },
+      { info: { vendor: 'google', architecture: 'swiftshader' } },
+    ]) {
+      const scores = await withGpu(adapter, () => guessBackends(['cpu', 'wasm']));
+      expect(scores.map((s) => s.name)).toEqual(['wasm', 'cpu']);
+      expect(scores.every((s) => s.available && s.samplesPerSec === 0)).toBe(true);
+      expect(chooseBackend(scores)).toBe('wasm');
+      expect(tf.getBackend()).toBe('wasm');
+    }
+  });
+
+  it('puts WebGPU first on a hardware adapter, and lists a backend this build lacks as unavailable', async () => {
+    const scores = await withGpu({ info: { vendor: 'nvidia', architecture: 'ada' } }, () =>
+      guessBackends(['cpu', 'wasm', 'webgpu']),
+    );
+    // No WebGPU backend is registered in this Node test: the guess falls through to WebAssembly.
+    expect(scores.map((s) => s.name)).toEqual(['webgpu', 'wasm', 'cpu']);
+    expect(scores[0]).toMatchObject({ available: false, error: 'not registered in this build' });
+    expect(chooseBackend(scores)).toBe('wasm');
   });
 });

@@ -82,6 +82,75 @@ export async function benchmarkBackends(
   return scores;
 }
 
+type GpuAdapterLike = {
+  isFallbackAdapter?: boolean;
+  info?: { isFallbackAdapter?: boolean; vendor?: string; architecture?: string; description?: string };
+};
+
+/**
+ * Whether the platform offers a hardware WebGPU adapter. A fallback or software adapter
+ * (SwiftShader, llvmpipe: what headless Chromium gets on a machine without a GPU) does not count:
+ * there, WebAssembly trains faster.
+ */
+async function hardwareWebGPU(): Promise<boolean> {
+  const gpu = (
+    globalThis.navigator as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } } | undefined
+  )?.gpu;
+  if (!gpu) return false;
+  try {
+    const adapter = await withTimeout(gpu.requestAdapter(), 5_000, 'requesting a WebGPU adapter');
+    if (!adapter) return false;
+    const info = adapter.info ?? {};
+    if (info.isFallbackAdapter ?? adapter.isFallbackAdapter) return false;
+    return !/swiftshader|llvmpipe|software/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A first choice without timing anything, so that a first visit trains at once (the start-up
+ * benchmark took about 9 s on an idle 2-core machine, a minute on a loaded one): WebGPU on a
+ * hardware adapter, WebAssembly otherwise, then the rest. The first one that starts is chosen;
+ * the others are listed as available and not measured yet (0 samples/s): the job's own model is
+ * timed on all of them after the first unit (UnitTraining.measure), which may switch backends
+ * for the next unit, and a backend that does not start then is marked unavailable.
+ */
+export async function guessBackends(candidates: BackendName[] = CANDIDATES): Promise<BackendScore[]> {
+  const order: BackendName[] = (await hardwareWebGPU())
+    ? ['webgpu', 'webgl', 'wasm', 'cpu']
+    : ['wasm', 'webgl', 'webgpu', 'cpu'];
+  const ordered = [
+    ...order.filter((n) => candidates.includes(n)),
+    ...candidates.filter((n) => !order.includes(n)),
+  ];
+  const scores: BackendScore[] = [];
+  let started = false;
+  for (const name of ordered) {
+    if (!tf.findBackendFactory(name)) {
+      scores.push({ name, available: false, samplesPerSec: 0, error: 'not registered in this build' });
+    } else if (started) {
+      scores.push({ name, available: true, samplesPerSec: 0 });
+    } else {
+      try {
+        if (!(await withTimeout(tf.setBackend(name), 15_000, `starting ${name}`)))
+          throw new Error('backend failed to initialise');
+        await tf.ready();
+        scores.push({ name, available: true, samplesPerSec: 0 });
+        started = true;
+      } catch (e) {
+        scores.push({
+          name,
+          available: false,
+          samplesPerSec: 0,
+          error: String((e as Error).message).slice(0, 300),
+        });
+      }
+    }
+  }
+  return scores;
+}
+
 /** Kernels each layer class needs to train, beyond the element-wise ones every backend has. */
 const TRAINING_KERNELS: Record<string, string[]> = {
   Dense: ['BatchMatMul'],
@@ -110,7 +179,10 @@ export function missingTrainingKernels(backend: BackendName, spec: Record<string
   return [...needed].filter((k) => !tf.getKernel(k, backend));
 }
 
-/** The fastest measured backend that can train this model (all kernels present). */
+/**
+ * The fastest measured backend that can train this model (all kernels present). Ties (backends
+ * not measured yet, at 0) go to the earlier one in `scores`: guessBackends lists its guess first.
+ */
 export function chooseBackend(scores: BackendScore[], spec?: Record<string, unknown>): BackendName | null {
   const usable = scores
     .filter((s) => s.available && (!spec || missingTrainingKernels(s.name, spec).length === 0))

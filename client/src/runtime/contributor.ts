@@ -21,7 +21,7 @@ import {
 } from '@gridtab/shared';
 import { Aborted, Trainer, type UnitCheckpoint } from '@gridtab/shared/trainer';
 import * as tf from '@tensorflow/tfjs';
-import { benchmarkBackends, CANDIDATES, chooseBackend, usesConvKernels } from './backends.ts';
+import { benchmarkBackends, CANDIDATES, chooseBackend, guessBackends, usesConvKernels } from './backends.ts';
 import type { Behaviour } from './behaviour.ts';
 import type { BlobCache } from './cache.ts';
 import { Connection } from './connection.ts';
@@ -42,6 +42,14 @@ export interface ContributorOptions {
   backends?: BackendName[];
   /** Milliseconds each backend trains in the start-up benchmark. */
   benchmarkMs?: number;
+  /**
+   * How the first backend is chosen when nothing is known yet: `guess` starts at once on the
+   * likely one (guessBackends) and measures the job's model after the first unit; `measure`
+   * times every backend on a small MLP first. Default: `guess` in browsers, where starting
+   * WebGPU and WebGL and compiling their shaders is what made a first visit slow; `measure` in
+   * Node, where the candidates are wasm and cpu and the benchmark takes about a second.
+   */
+  startup?: 'guess' | 'measure';
   userAgent?: string;
   fetchFn?: typeof fetch;
   log?: (msg: string) => void;
@@ -180,7 +188,11 @@ class ContributorRuntime implements Contributor {
     await this.restore();
     if (this.state.backends.length === 0) {
       this.set({ phase: 'benchmarking' });
-      const scores = await benchmarkBackends(this.opts.backends ?? CANDIDATES, this.opts.benchmarkMs);
+      const candidates = this.opts.backends ?? CANDIDATES;
+      const guess = (this.opts.startup ?? (this.opts.kind === 'browser' ? 'guess' : 'measure')) === 'guess';
+      const scores = guess
+        ? await guessBackends(candidates)
+        : await benchmarkBackends(candidates, this.opts.benchmarkMs);
       const chosen = chooseBackend(scores);
       if (!chosen) {
         this.running = false;
