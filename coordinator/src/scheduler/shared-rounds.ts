@@ -113,6 +113,9 @@ export class SharedRounds {
   async requestUnit(contributorId: string): Promise<WorkUnit | null> {
     for (const job of await this.deps.store.listJobs()) {
       if (job.status !== 'running' || this.deps.runsHere(job.id) || !shareable(job.spec)) continue;
+      // Only while the owner is known (its key names its URL): accept() takes updates in then only.
+      const owner = await this.deps.ownership.ownerUrl(job.id);
+      if (!owner || owner === this.deps.ownership.selfUrl) continue;
       const [answer] = await this.deps.bus.request(
         'unit',
         { jobId: job.id, contributorId },
