@@ -317,6 +317,8 @@ export class Scheduler {
 
   /** Another process stored an update for a unit of a job run here (shared-rounds.ts). */
   private async acceptedElsewhere({ jobId, round, unitId, leaseId }: Accepted): Promise<void> {
+    // A round being opened here may have read the round's updates before this one was stored.
+    await this.opening.get(jobId)?.catch(() => {});
     const runner = this.runners.get(jobId);
     if (!(runner instanceof RoundRunner)) return;
     const job = await this.jobs.get(jobId);

@@ -160,7 +160,11 @@ export class SharedRounds {
         partial.failure ??= e as Error;
       });
     });
-    deps.bus.notify('accepted', { jobId: job.id, round, unitId: lease.unitId, leaseId: lease.leaseId });
+    const notice: Accepted = { jobId: job.id, round, unitId: lease.unitId, leaseId: lease.leaseId };
+    deps.bus.notify('accepted', notice);
+    // This process may have taken the job over meanwhile (its owner died): the bus does not
+    // bring a process its own notices, so the unit is marked done here too (a no-op otherwise).
+    void deps.acceptedElsewhere(notice).catch((e) => deps.log(`accepted here: ${e.message}`));
     return { accepted: true, round };
   }
 
