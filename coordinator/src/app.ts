@@ -207,6 +207,7 @@ export async function createCoordinator(
     log,
     holdAfter: (jobId, round, samples) => sweeps?.holdAfter(jobId, round, samples) ?? false,
     ownership: cluster.ownership,
+    bus: cluster.bus,
     durableLeases: deps.durableLeases,
     events: {
       unitsAvailable: () => contributors?.namespace.emit('unit:available'),

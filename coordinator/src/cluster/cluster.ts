@@ -13,11 +13,14 @@ import type { GridTabServer } from '../realtime/server.ts';
 import type { LimiterFactory } from '../security/guard.ts';
 import { KeyedRateLimiter } from '../security/rate-limit.ts';
 import { RedisRateLimiter } from '../security/redis-rate-limit.ts';
+import { JobBus } from './job-bus.ts';
 import { type JobOwnership, LocalOwnership } from './ownership.ts';
 import { RedisOwnership } from './redis-ownership.ts';
 
 export interface Cluster {
   ownership: JobOwnership;
+  /** Requests between processes about one job (job-bus.ts); null when alone. */
+  bus: JobBus | null;
   /** The per-address rate limits: shared through Redis, or this process's own. */
   limiters(clock: Clock): LimiterFactory;
   /** Routes the server's broadcasts through Redis (no-op when alone). */
@@ -37,6 +40,7 @@ export async function connectCluster(
   if (!config.redisUrl) {
     return {
       ownership: new LocalOwnership(),
+      bus: null,
       limiters: (clock) => (_, limit) => new KeyedRateLimiter(limit, clock),
       attach() {},
       async close() {},
@@ -47,15 +51,23 @@ export async function connectCluster(
   const pub = commands.duplicate();
   const sub = commands.duplicate();
   const ownership = new RedisOwnership(commands, publicUrlOf(config), config.ownerTtlMs, log);
+  const busPub = commands.duplicate();
+  const busSub = commands.duplicate();
+  const bus = new JobBus(busPub, busSub, `${config.redisChannel}:jobs`, log);
+  await bus.start();
   return {
     ownership,
+    bus,
     limiters: (clock) => (name, limit) => new RedisRateLimiter(commands, name, limit, clock, log),
     attach(io) {
       io.adapter(createAdapter(pub, sub, { key: config.redisChannel }));
     },
     async close() {
       await ownership.close();
-      await Promise.all([commands, pub, sub].map((c) => c.quit().catch(() => c.disconnect())));
+      await bus.close();
+      await Promise.all(
+        [commands, pub, sub, busPub, busSub].map((c) => c.quit().catch(() => c.disconnect())),
+      );
     },
   };
 }

@@ -177,6 +177,24 @@ export class RoundRunner implements JobRunner {
     return { accepted: true, round: round.round };
   }
 
+  /**
+   * Another process stored an update for one of this round's units (shared-rounds.ts): the unit
+   * is done, as if the update had come here; its sum comes when the round closes (gather).
+   */
+  acceptedElsewhere(job: JobRecord, round: number, unitId: string, leaseId: string): void {
+    const { host, state } = this;
+    if (state.round !== round || state.closing) return;
+    const unit = state.units.find((u) => u.id === unitId);
+    if (!unit || unit.status === 'done') return;
+    unit.status = 'done';
+    if (unit.lease) host.leases.forget(unit.lease);
+    unit.lease = null;
+    const lease = host.leases.find(leaseId) ?? state.late.get(leaseId);
+    if (lease) host.leases.forget(lease);
+    for (const l of [...state.late.values()]) if (l.unitId === unit.id) state.late.delete(l.leaseId);
+    if (this.closes(job, false)) this.startClosing(job);
+  }
+
   private taken(lease: Lease): never {
     this.host.leases.forget(lease);
     throw new GridTabError('LEASE_UNKNOWN', 'this unit already has an accepted update');
@@ -210,6 +228,7 @@ export class RoundRunner implements JobRunner {
 
   async makeVersion(job: JobRecord): Promise<void> {
     const { host, state } = this;
+    await host.gather?.(job, state.round, this.accumulator);
     const made = await host.versions.make(job, state.baseVersionId, state.round, this.accumulator);
     host.detach(this);
     await this.dispose();

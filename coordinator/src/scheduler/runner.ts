@@ -100,6 +100,11 @@ export interface RunnerHost {
   /** The job stopped with `status`; a completed one is given up (ownership) and forgotten. */
   ended(jobId: string, status: JobRecord['status']): Promise<void>;
   readJob(jobId: string): Promise<JobRecord | null>;
+  /**
+   * Before a round's version is made: the partial sums other processes made of the updates they
+   * stored for it, added to `stream` (shared-rounds.ts); absent when this process is alone.
+   */
+  gather?(job: JobRecord, round: number, stream: RoundStream | null): Promise<void>;
 }
 
 /** Frees the unit if `lease` holds it; true when it did. */

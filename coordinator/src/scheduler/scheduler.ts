@@ -13,8 +13,10 @@ import {
   type UpdateAck,
   type UpdateMeta,
   type VersionEvent,
+  type WorkUnit,
 } from '@gridtab/shared';
 import type { Clock } from '../clock.ts';
+import type { JobBus } from '../cluster/job-bus.ts';
 import { type JobOwnership, LocalOwnership } from '../cluster/ownership.ts';
 import type { Evaluator } from '../evaluation/evaluator.ts';
 import type { SpotChecks } from '../reputation/spot-check.ts';
@@ -33,6 +35,7 @@ import type { Lease, RoundState } from './round.ts';
 import { RoundPlans } from './round-plans.ts';
 import { RoundRunner } from './rounds.ts';
 import { issue, type JobRunner, type RunnerHost } from './runner.ts';
+import { type Accepted, SharedRounds, shareable } from './shared-rounds.ts';
 import { SpeedBook } from './speed.ts';
 import type { AggregationStreams, RoundStream } from './streaming.ts';
 import { VersionMaker } from './versions.ts';
@@ -76,6 +79,11 @@ export interface SchedulerDeps {
    * an fsync (synchronous = FULL) on the assignment path, for a gain only at a restart.
    */
   durableLeases?: boolean;
+  /**
+   * Requests between processes (cluster/job-bus.ts). With it, streaming and stored leases, any
+   * process takes in the updates of a mean-rule job another one owns (shared-rounds.ts).
+   */
+  bus?: JobBus | null;
 }
 
 const RETRY_MS = 2000;
@@ -99,6 +107,8 @@ export class Scheduler {
   private readonly jobs: JobCache;
   private readonly host: RunnerHost;
   private readonly ownership: JobOwnership;
+  /** One job's updates taken in by every process (null: alone, or without streaming). */
+  private readonly shared: SharedRounds | null;
   readonly speeds = new SpeedBook();
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -145,6 +155,29 @@ export class Scheduler {
       ended: (jobId, status) => this.ended(jobId, status),
       readJob: (jobId) => this.jobs.read(jobId),
     };
+    this.shared =
+      deps.bus && deps.streams && durable
+        ? new SharedRounds({
+            bus: deps.bus,
+            store,
+            blobs,
+            streams: deps.streams,
+            intake,
+            leaseLog: durable,
+            ownership: this.ownership,
+            spotChecks,
+            log,
+            readJob: (jobId) => this.jobs.read(jobId),
+            runsHere: (jobId) => this.runners.has(jobId),
+            offer: (jobId, contributorId) => this.offer(jobId, contributorId),
+            acceptedElsewhere: (notice) => this.acceptedElsewhere(notice),
+          })
+        : null;
+    const { shared } = this;
+    if (shared)
+      this.host.gather = async (job, round, stream) => {
+        if (shareable(job.spec)) await shared.gather(job.id, round, stream);
+      };
   }
 
   /**
@@ -319,17 +352,50 @@ export class Scheduler {
       .filter((c) => c.job?.status === 'running')
       .sort((a, b) => rank(a.runner) - rank(b.runner));
     for (const { runner, job } of sources) {
-      // A round may have started closing, or a runner been dropped, while the jobs were read.
-      if (!runner.handsOut || !this.host.isCurrent(runner)) continue;
-      const offer = runner.next(contributorId);
-      if (!offer) continue;
-      const lease = issue(job!, runner, offer, contributorId, now, this.speeds);
-      offer.unit.status = 'leased';
-      offer.unit.lease = lease;
-      await this.leases.issue(lease);
-      return { unit: lease.unit! };
+      const unit = await this.issueFrom(runner, job!, contributorId, now);
+      if (unit) return { unit };
     }
+    // A unit of a job another process owns, whose updates this process may take in.
+    const elsewhere = await this.shared?.requestUnit(contributorId);
+    if (elsewhere) return { unit: elsewhere };
     return { unit: null, retryMs: RETRY_MS, ...(await this.redirect()) };
+  }
+
+  /** The runner's next unit, under a lease issued to the contributor; null: none now. */
+  private async issueFrom(
+    runner: JobRunner,
+    job: JobRecord,
+    contributorId: string,
+    now: number,
+  ): Promise<WorkUnit | null> {
+    // A round may have started closing, or a runner been dropped, while the jobs were read.
+    if (!runner.handsOut || !this.host.isCurrent(runner)) return null;
+    const offer = runner.next(contributorId);
+    if (!offer) return null;
+    const lease = issue(job, runner, offer, contributorId, now, this.speeds);
+    offer.unit.status = 'leased';
+    offer.unit.lease = lease;
+    await this.leases.issue(lease);
+    return lease.unit!;
+  }
+
+  /** A unit of a job run here, for a tab connected to another process (shared-rounds.ts). */
+  private async offer(jobId: string, contributorId: string): Promise<WorkUnit | null> {
+    const runner = this.runners.get(jobId);
+    const job = runner && (await this.jobs.get(jobId));
+    if (!runner || job?.status !== 'running') return null;
+    return this.issueFrom(runner, job, contributorId, this.deps.clock.now());
+  }
+
+  /** Another process stored an update for a unit of a job run here (shared-rounds.ts). */
+  private async acceptedElsewhere({ jobId, round, unitId, leaseId }: Accepted): Promise<void> {
+    // A round being opened here may have read the round's updates before this one was stored.
+    await this.opening.get(jobId)?.catch(() => {});
+    const runner = this.runners.get(jobId);
+    if (!(runner instanceof RoundRunner)) return;
+    const job = await this.jobs.get(jobId);
+    if (job?.status === 'running' && this.runners.get(jobId) === runner)
+      runner.acceptedElsewhere(job, round, unitId, leaseId);
   }
 
   /** With several coordinators: the owner of a running job this process does not run. */
@@ -357,7 +423,11 @@ export class Scheduler {
   }
 
   private async accept(contributorId: string, meta: UpdateMeta, payload: Uint8Array): Promise<UpdateAck> {
-    const lease = this.leases.find(meta.leaseId) ?? (await this.storedLease(meta.leaseId));
+    const held = this.leases.find(meta.leaseId);
+    // A lease of a job another live process runs: taken in here when the job allows it.
+    const elsewhere = !held && this.shared ? await this.shared.accept(contributorId, meta, payload) : null;
+    if (elsewhere) return elsewhere;
+    const lease = held ?? (await this.storedLease(meta.leaseId));
     if (!lease || lease.contributorId !== contributorId || lease.unitId !== meta.unitId) {
       throw new GridTabError('LEASE_UNKNOWN');
     }

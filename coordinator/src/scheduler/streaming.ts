@@ -19,7 +19,11 @@ import {
   type AccumulatorOptions,
   AggregationPool,
   accumulatorFor,
+  combinePartials,
+  finishPartial,
+  type PartialSum,
   type RoundAccumulator,
+  StreamingMean,
 } from '../aggregation/streaming/index.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Store, UpdateRecord } from '../storage/store.ts';
@@ -79,10 +83,23 @@ export class AggregationStreams {
     return new RoundStream(acc, strategy.streaming, baseRound, this.options.log);
   }
 
+  /** A bare streaming mean of `length` parameters (a non-owner's partial sum, shared-rounds.ts). */
+  mean(length: number): StreamingMean {
+    this.pool ??= new AggregationPool(this.options.threads);
+    return new StreamingMean(this.pool, length, this.options.accumulator?.slots);
+  }
+
   async close(): Promise<void> {
     await this.pool?.close();
     this.pool = null;
   }
+}
+
+/** An update another process folded into a partial sum. */
+export interface CoveredUpdate {
+  id: string;
+  blobHash: string;
+  unitId: string;
 }
 
 function alive(pid: number): boolean {
@@ -99,6 +116,9 @@ export class RoundStream {
   readonly unitIds: string[] = [];
   /** Blob hash of each folded update, by update id. */
   private readonly folded = new Map<string, string>();
+  /** Partial sums of other processes (the mean only), and the updates they cover (by id: blob hash). */
+  private readonly partials: PartialSum[] = [];
+  private readonly elsewhere = new Map<string, string>();
   private failure: Error | null = null;
   private spent = false;
 
@@ -134,6 +154,30 @@ export class RoundStream {
     } catch (e) {
       this.fail(e as Error);
       return Promise.resolve();
+    }
+  }
+
+  /**
+   * Adds another process's partial sum of updates it stored for this round (shared-rounds.ts).
+   * One whose updates were all folded here already (rebuilt from the store after a takeover) is
+   * left out; one that covers some of them cannot be taken apart, so the version goes to batch.
+   */
+  addPartial(part: PartialSum, covers: CoveredUpdate[]): void {
+    if (!this.live) return;
+    const here = covers.filter((u) => this.folded.has(u.id) || this.elsewhere.has(u.id)).length;
+    if (here === covers.length) return;
+    if (here > 0) {
+      this.fail(new Error(`a partial sum covers ${here} updates already folded`));
+      return;
+    }
+    if (!(this.acc instanceof StreamingMean) || this.steps.scaleDelta) {
+      this.fail(new Error(`partial sums are for the mean only, not ${this.acc.rule}`));
+      return;
+    }
+    this.partials.push(part);
+    for (const u of covers) {
+      this.elsewhere.set(u.id, u.blobHash);
+      this.unitIds.push(u.unitId);
     }
   }
 
@@ -173,6 +217,7 @@ export class RoundStream {
       return null;
     }
     try {
+      if (this.partials.length > 0) return await this.combined(weights, state);
       const aggregated = await this.acc.finish(this.steps.ruleBase(weights), context);
       return this.failure ? null : this.steps.step(weights, aggregated, state);
     } catch (e) {
@@ -181,11 +226,28 @@ export class RoundStream {
     }
   }
 
+  /**
+   * The step from this process's folds plus the other processes' partial sums: the float64 sums
+   * are added (this process's first, then the partials in the order they came) and finished as
+   * base + sum / total, the expression of the batch mean. Only the summation order differs from
+   * the batch mean, so the weights agree with it to float64 rounding before the float32 cast.
+   */
+  private async combined(weights: Float32Array, state: Float32Array | null): Promise<StrategyStep | null> {
+    const mean = this.acc as StreamingMean;
+    const parts = mean.count > 0 ? [await mean.partial(), ...this.partials] : this.partials;
+    const aggregated = finishPartial(this.steps.ruleBase(weights), combinePartials(parts));
+    if (this.failure) return null;
+    this.log(
+      `streaming aggregation: ${mean.count} folded here, ${this.partials.length} partial sums combined`,
+    );
+    return this.steps.step(weights, aggregated, state);
+  }
+
   private matches(updates: UpdateRecord[]): boolean {
     return (
       updates.length > 0 &&
-      updates.length === this.folded.size &&
-      updates.every((u) => this.folded.get(u.id) === u.blobHash)
+      updates.length === this.folded.size + this.elsewhere.size &&
+      updates.every((u) => (this.folded.get(u.id) ?? this.elsewhere.get(u.id)) === u.blobHash)
     );
   }
 
