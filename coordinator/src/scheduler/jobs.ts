@@ -12,6 +12,7 @@ import { inThreadBuilder, type ModelBuilder } from '../model-build/model-builder
 import type { Registry } from '../registry/registry.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { DatasetRecord, JobRecord, Store } from '../storage/store.ts';
+import type { Scheduler } from './scheduler.ts';
 
 /** Largest model a job may train: its fp32 update must fit the update size limit. */
 export const MAX_PARAMS = 4_000_000;
@@ -67,6 +68,8 @@ export async function createJob(
     admit?: (spec: JobSpec, initialBytes: number) => Promise<void>;
     /** Where the spec is built; the coordinator's worker pool (default: this thread). */
     builder?: ModelBuilder;
+    /** With several processes: the creating process takes the job before its row exists. */
+    scheduler?: Pick<Scheduler, 'claimNew' | 'unclaim'>;
   },
   spec: JobSpec,
   initialWeights?: string,
@@ -103,7 +106,10 @@ export async function createJob(
     versionId: null,
     createdAt: now,
   };
-  await deps.store.createJob(job, {
+  // Claimed before the row is written: another process's tick lists running jobs and claims
+  // the ones nobody holds, and would otherwise win this one while its creator registers it.
+  await deps.scheduler?.claimNew(job.id);
+  const written = deps.store.createJob(job, {
     id: `v-${randomUUID().slice(0, 12)}`,
     jobId: job.id,
     round: 0,
@@ -113,6 +119,10 @@ export async function createJob(
     unitIds: [],
     metrics: { testAccuracy: null, testLoss: null },
     createdAt: now,
+  });
+  await written.catch(async (e) => {
+    await deps.scheduler?.unclaim(job.id);
+    throw e;
   });
   const created = (await deps.store.getJob(job.id))!;
   // A crash between the two writes leaves the job unregistered until the next start-up backfill.
