@@ -372,6 +372,10 @@ async function measureTwo() {
           // A channel of its own: on the default one, every other coordinator sharing this
           // Redis (tests, other runs) broadcasts to these 10,000 sockets too.
           GRIDTAB_REDIS_CHANNEL: `gridtab-bench-load-${process.pid}`,
+          // Ownership renewals come every third of the TTL; at load 25-40 a coordinator with
+          // 5,000 sockets missed them for the default 5 s, and the other one took its job over
+          // mid-run. Nothing is killed here, so a long TTL only delays a takeover never needed.
+          GRIDTAB_OWNER_TTL_MS: '30000',
           GRIDTAB_PUBLIC_URL: `http://127.0.0.1:${port}`,
         }),
       );
