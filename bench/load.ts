@@ -49,8 +49,10 @@ const HOLD_S = Number(values.hold);
 const PARAMS = 101_770;
 const MODES = values.processes.split(',').map(Number);
 const METER_PAIRS = Number(values['meter-pairs']);
-if (MODES.some((m) => m !== 1 && m !== 2) || MODES[0] !== 1)
-  throw new Error('--processes takes 1 or 1,2 (the one-process baseline runs first)');
+if (MODES.some((m) => m !== 1 && m !== 2) || (MODES[0] !== 1 && MODES.join() !== '2'))
+  throw new Error(
+    '--processes takes 1 or 1,2 (the one-process baseline runs first), or 2 alone (printed, not recorded)',
+  );
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -100,8 +102,36 @@ const cpuBetween = (a: Snap, b: Snap, wallSeconds: number) => ({
   postgresAndRedisCpuSeconds: b.postgresAndRedis - a.postgresAndRedis,
 });
 
+/**
+ * Ends the bench with a coordinator's last log lines if one of them exits mid-measurement (it
+ * would otherwise leave the generator waiting on sockets that never answer).
+ */
+function watchdog(cos: CoordinatorProcess[]) {
+  const timer = setInterval(() => {
+    for (const co of cos) {
+      try {
+        process.kill(co.pid, 0);
+      } catch {
+        console.error(`\ncoordinator ${co.url} (pid ${co.pid}) exited mid-run; its last log lines:`);
+        console.error(co.log.slice(-40).join('\n'));
+        process.exit(1);
+      }
+    }
+  }, 1000);
+  return () => clearInterval(timer);
+}
+
 /** One measurement: N connections spread over the coordinators, assignment, ingest. */
 async function measure(cos: CoordinatorProcess[], redis: Redis | null) {
+  const unwatch = watchdog(cos);
+  try {
+    return await measureWatched(cos, redis);
+  } finally {
+    unwatch();
+  }
+}
+
+async function measureWatched(cos: CoordinatorProcess[], redis: Redis | null) {
   const rss = async (co: CoordinatorProcess) => {
     const text = await (await fetch(`${co.url}/metrics`)).text();
     return Number(/^gridtab_process_resident_memory_bytes (\S+)/m.exec(text)?.[1] ?? Number.NaN);
@@ -113,14 +143,19 @@ async function measure(cos: CoordinatorProcess[], redis: Redis | null) {
   const rssBefore = await Promise.all(cos.map(rss));
   const sockets: Socket[] = [];
   const home: number[] = [];
+  const urls = cos.map((co) => co.url.replace('//localhost:', '//127.0.0.1:'));
   const connectStarted = performance.now();
   for (let i = 0; i < N; i += 250) {
     const batch = Array.from({ length: Math.min(250, N - i) }, (_, j) => {
       const k = (i + j) % cos.length;
-      const s = io(`${cos[k].url}${CONTRIBUTOR_NAMESPACE}`, {
+      // 127.0.0.1, not the coordinator's `localhost` URL: a name lookup per connection costs
+      // the generator seconds of CPU over 10,000. The connect timeout (20 s by default) is
+      // raised: on a loaded machine a coordinator busy with thousands of joins accepts late.
+      const s = io(`${urls[k]}${CONTRIBUTOR_NAMESPACE}`, {
         transports: ['websocket'],
         forceNew: true,
         reconnection: false,
+        timeout: 120_000,
       });
       sockets.push(s);
       home.push(k);
@@ -135,9 +170,21 @@ async function measure(cos: CoordinatorProcess[], redis: Redis | null) {
               chosenBackend: 'cpu',
               kind: 'node',
             })
-            .then((r: { ok: boolean }) => (r.ok ? resolve() : reject(new Error('join refused'))), reject),
+            .then(
+              (r: { ok: boolean; error?: { code: string; message: string } }) =>
+                r.ok
+                  ? resolve()
+                  : reject(
+                      new Error(
+                        `join ${i + j} refused by ${cos[k].url}: ${r.error?.code} ${r.error?.message}`,
+                      ),
+                    ),
+              reject,
+            ),
         );
-        s.once('connect_error', reject);
+        s.once('connect_error', (e) =>
+          reject(new Error(`connection ${i + j} to ${cos[k].url} failed: ${e.message}`)),
+        );
       });
     });
     await Promise.all(batch);
@@ -285,14 +332,18 @@ async function measure(cos: CoordinatorProcess[], redis: Redis | null) {
 
 // One process (embedded store, as `npm start` does), always first.
 /**
- * The load comes from one address: the per-address join limit (GRIDTAB_JOIN_BURST, 60 a
- * minute) and the connection cap would refuse it, so the bench lifts them.
+ * The load comes from one address: the per-address join limit (GRIDTAB_JOIN_BURST, 60 at once
+ * then 60 a minute), the per-process connection cap (GRIDTAB_MAX_CONNECTIONS, 5,000) and the
+ * per-address one (GRIDTAB_MAX_CONNECTIONS_PER_ADDRESS, 200) would refuse it, so the bench
+ * lifts all three. Coordinators log at `warn`: at `info` each join is a line on stdout (a pipe
+ * to this process), 10,000 of them during the connect phase.
  */
 const LOAD_LIMITS = {
   GRIDTAB_JOIN_BURST: '1000000',
   GRIDTAB_JOINS_PER_MINUTE: '1000000',
   GRIDTAB_MAX_CONNECTIONS: '1000000',
   GRIDTAB_MAX_CONNECTIONS_PER_ADDRESS: '0',
+  LOG_LEVEL: 'warn',
 };
 const measureOne = async (env: Record<string, string> = {}) => {
   const co = await startCoordinator({ ...LOAD_LIMITS, ...env });
@@ -302,6 +353,47 @@ const measureOne = async (env: Record<string, string> = {}) => {
     await co.stop();
   }
 };
+// Two processes sharing a fresh PostgreSQL database and Redis.
+async function measureTwo() {
+  const db = await createTestDatabase();
+  const redis = new Redis(REDIS_URL);
+  const cos: CoordinatorProcess[] = [];
+  try {
+    for (const name of ['a', 'b']) {
+      const port = await freePort();
+      // One after the other: both would import Fashion-MNIST into the empty database.
+      cos.push(
+        await startCoordinator({
+          ...LOAD_LIMITS,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          DATABASE_URL: db.url,
+          REDIS_URL,
+          // A channel of its own: on the default one, every other coordinator sharing this
+          // Redis (tests, other runs) broadcasts to these 10,000 sockets too.
+          GRIDTAB_REDIS_CHANNEL: `gridtab-bench-load-${process.pid}`,
+          // Ownership renewals come every third of the TTL; at load 25-40 a coordinator with
+          // 5,000 sockets missed them for the default 5 s, and the other one took its job over
+          // mid-run. Nothing is killed here, so a long TTL only delays a takeover never needed.
+          GRIDTAB_OWNER_TTL_MS: '30000',
+          GRIDTAB_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        }),
+      );
+      process.stdout.write(`coordinator ${name} on ${cos.at(-1)!.url}\n`);
+    }
+    return await measure(cos, redis);
+  } finally {
+    for (const co of cos) await co.stop();
+    redis.disconnect();
+    await db.drop();
+  }
+}
+
+if (MODES.join() === '2') {
+  // A probe of the two-process mode alone: printed, not recorded (a row needs its baseline).
+  console.log(JSON.stringify({ machine: machine(), twoProcess: await measureTwo() }, null, 2));
+  process.exit(0);
+}
 const one = await measureOne();
 
 // The accounting's overhead: one-process runs with the meter off and on, alternating.
@@ -349,36 +441,7 @@ const meterOverhead =
       })()
     : null;
 
-// Two processes sharing a fresh PostgreSQL database and Redis.
-const two = MODES.includes(2)
-  ? await (async () => {
-      const db = await createTestDatabase();
-      const redis = new Redis(REDIS_URL);
-      const cos: CoordinatorProcess[] = [];
-      try {
-        for (const name of ['a', 'b']) {
-          const port = await freePort();
-          // One after the other: both would import Fashion-MNIST into the empty database.
-          cos.push(
-            await startCoordinator({
-              ...LOAD_LIMITS,
-              PORT: String(port),
-              HOST: '127.0.0.1',
-              DATABASE_URL: db.url,
-              REDIS_URL,
-              GRIDTAB_PUBLIC_URL: `http://127.0.0.1:${port}`,
-            }),
-          );
-          process.stdout.write(`coordinator ${name} on ${cos.at(-1)!.url}\n`);
-        }
-        return await measure(cos, redis);
-      } finally {
-        for (const co of cos) await co.stop();
-        redis.disconnect();
-        await db.drop();
-      }
-    })()
-  : null;
+const two = MODES.includes(2) ? await measureTwo() : null;
 
 // 4. Aggregation beside a memory copy of the same bytes, in this process.
 function aggregationBench(params: number, updates: number) {

@@ -35,7 +35,7 @@ export function publicUrlOf(config: Pick<CoordinatorConfig, 'publicUrl' | 'port'
 
 export async function connectCluster(
   config: Pick<CoordinatorConfig, 'redisUrl' | 'publicUrl' | 'port' | 'ownerTtlMs' | 'redisChannel'>,
-  log: (msg: string) => void,
+  log: (msg: string, level?: 'warn') => void,
 ): Promise<Cluster> {
   if (!config.redisUrl) {
     return {

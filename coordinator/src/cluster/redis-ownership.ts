@@ -31,7 +31,7 @@ export class RedisOwnership implements JobOwnership {
     private readonly redis: Redis,
     readonly selfUrl: string | null,
     readonly ttlMs: number,
-    private readonly log: (msg: string) => void = () => {},
+    private readonly log: (msg: string, level?: 'warn') => void = () => {},
   ) {
     this.value = `${this.token} ${selfUrl ?? ''}`;
     this.timer = setInterval(() => void this.renewAll(), Math.max(200, Math.floor(ttlMs / 3)));
@@ -73,7 +73,7 @@ export class RedisOwnership implements JobOwnership {
 
   private lost(jobId: string): void {
     if (!this.owned.delete(jobId)) return;
-    this.log(`lost ownership of job ${jobId}`);
+    this.log(`lost ownership of job ${jobId}`, 'warn');
     for (const l of this.listeners) l(jobId);
   }
 

@@ -14,6 +14,12 @@ export class JobCache {
   private readonly jobs = new Map<string, { job: JobRecord; readAt: number }>();
   /** Bumped by each write to a job here: a read begun before it does not refresh `jobs`. */
   private readonly writes = new Map<string, number>();
+  /**
+   * The read of each job now in flight: gets that miss while one is under way share it, so 100
+   * unit requests at once are one query, not 100 queued for the pool's connections (bench:load,
+   * two processes: getJob waited 2 s on average before).
+   */
+  private readonly inFlight = new Map<string, Promise<JobRecord | null>>();
 
   constructor(
     private readonly store: Pick<Store, 'getJob'>,
@@ -26,7 +32,13 @@ export class JobCache {
   async get(jobId: string): Promise<JobRecord | null> {
     const kept = this.jobs.get(jobId);
     if (kept && this.now() - kept.readAt < this.maxAgeMs) return kept.job;
-    return this.read(jobId);
+    const pending = this.inFlight.get(jobId);
+    if (pending) return pending;
+    const p = this.read(jobId).finally(() => {
+      if (this.inFlight.get(jobId) === p) this.inFlight.delete(jobId);
+    });
+    this.inFlight.set(jobId, p);
+    return p;
   }
 
   /** Reads the job from the store and keeps it, unless this process wrote the job meanwhile. */
@@ -42,5 +54,6 @@ export class JobCache {
   forget(jobId: string): void {
     this.writes.set(jobId, (this.writes.get(jobId) ?? 0) + 1);
     this.jobs.delete(jobId);
+    this.inFlight.delete(jobId); // begun before this process's own write: later gets read anew
   }
 }

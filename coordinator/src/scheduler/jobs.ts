@@ -13,6 +13,7 @@ import { inThreadBuilder, type ModelBuilder } from '../model-build/model-builder
 import type { Registry } from '../registry/registry.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { DatasetRecord, JobRecord, Store } from '../storage/store.ts';
+import type { Scheduler } from './scheduler.ts';
 
 /** Largest model a job may train: its fp32 update must fit the update size limit. */
 export const MAX_PARAMS = 4_000_000;
@@ -74,6 +75,8 @@ export async function createJob(
      * new job trains on (datasets/registry.ts holding). Without it, no such guard.
      */
     datasets?: Pick<DatasetRegistry, 'holding'>;
+    /** With several processes: the creating process takes the job before its row exists. */
+    scheduler?: Pick<Scheduler, 'claimNew' | 'unclaim'>;
   },
   spec: JobSpec,
   initialWeights?: string,
@@ -129,8 +132,14 @@ export async function createJob(
       createdAt: now,
     });
   };
-  if (deps.datasets) await deps.datasets.holding(dataset.id, insert);
-  else await insert();
+  // Claimed before the row is written: another process's tick lists running jobs and claims
+  // the ones nobody holds, and would otherwise win this one while its creator registers it.
+  await deps.scheduler?.claimNew(job.id);
+  const written = deps.datasets ? deps.datasets.holding(dataset.id, insert) : insert();
+  await written.catch(async (e) => {
+    await deps.scheduler?.unclaim(job.id);
+    throw e;
+  });
   const created = (await deps.store.getJob(job.id))!;
   // A crash between the two writes leaves the job unregistered until the next start-up backfill.
   await deps.registry?.registerJob(created);

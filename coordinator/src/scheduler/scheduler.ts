@@ -266,6 +266,22 @@ export class Scheduler {
     return this.host.versions.evaluating(versionId);
   }
 
+  /**
+   * A job this process is creating (its row is not written yet): taken here, so the process that
+   * creates a job runs it rather than whichever process's tick lists it first. Nobody else knows
+   * the new id, so the claim only fails when Redis does (the job is then taken over as any other).
+   */
+  async claimNew(jobId: string): Promise<void> {
+    await this.ownership.claim(jobId).catch((e) => {
+      this.deps.log(`job ${jobId}: claiming it at creation failed (${(e as Error).message})`);
+    });
+  }
+
+  /** The job claimed by claimNew was not written after all. */
+  async unclaim(jobId: string): Promise<void> {
+    await this.ownership.release(jobId).catch(() => {});
+  }
+
   /** Rebuilds runners for running jobs from the store (after a start or a crash). */
   async init(): Promise<void> {
     for (const job of await this.deps.store.listJobs()) {

@@ -27,6 +27,8 @@ export interface LeaseRecord {
 
 export interface LeaseStore {
   put(lease: LeaseRecord): Promise<void>;
+  /** Writes the leases in one statement (one round trip, one commit). */
+  putMany(leases: LeaseRecord[]): Promise<void>;
   get(leaseId: string): Promise<LeaseRecord | null>;
   /** The job's leases, oldest first. */
   ofJob(jobId: string): Promise<LeaseRecord[]>;
@@ -38,6 +40,9 @@ export interface LeaseStore {
   deleteJob(jobId: string): Promise<void>;
 }
 
+/** One row's placeholders in a multi-row insert; PostgreSQL's VALUES list needs the types. */
+const ROW_SQLITE = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const ROW_PG = '(?, ?, ?::integer, ?, ?, ?::bigint, ?::bigint, ?, ?::integer, ?)';
 const COLUMNS = `leases (id, job_id, round, unit_id, contributor_id, deadline, issued_at,
     base_version_id, base_round, unit)`;
 
@@ -55,6 +60,15 @@ export const LEASE_SQL = {
       INSERT INTO ${COLUMNS} SELECT ?, ?, ?::integer, ?, ?, ?::bigint, ?::bigint, ?, ?::integer, ? FROM async`,
   } satisfies Statement,
   get: 'SELECT * FROM leases WHERE id = ?',
+  /** The insert of `count` rows in one statement (see `insert`). */
+  insertMany: (count: number): Statement => {
+    const rows = (row: string) => Array.from({ length: count }, () => row).join(', ');
+    return {
+      sqlite: `INSERT INTO ${COLUMNS} VALUES ${rows(ROW_SQLITE)}`,
+      postgres: `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
+      INSERT INTO ${COLUMNS} SELECT v.* FROM (VALUES ${rows(ROW_PG)}) AS v, async`,
+    };
+  },
   ofJob: 'SELECT * FROM leases WHERE job_id = ? ORDER BY issued_at, id',
   delete: 'DELETE FROM leases WHERE id = ?',
   prune: 'DELETE FROM leases WHERE job_id = ? AND round < ?',

@@ -57,4 +57,16 @@ export function leaseCases(open: () => Store | Promise<Store>) {
     await store.leases.deleteJob('jl2');
     expect(await store.leases.ofJob('jl2')).toEqual([]);
   });
+  it('leases: many written in one statement read back exactly as one at a time', async () => {
+    const store = await open();
+    const t = Date.UTC(2026, 0, 2);
+    const many = Array.from({ length: 7 }, (_, k) => lease(`m${k}`, 'jm1', 3, t + k));
+    const unit = { unitId: 'jm1.r3.u0', leaseId: 'm0', jobId: 'jm1' } as unknown as LeaseRecord['unit'];
+    many[0] = { ...many[0], unit };
+    await store.leases.putMany([]);
+    await store.leases.putMany(many);
+    expect(await store.leases.ofJob('jm1')).toEqual(many);
+    expect(await store.leases.get('m0')).toEqual(many[0]);
+    await store.leases.deleteJob('jm1');
+  });
 }

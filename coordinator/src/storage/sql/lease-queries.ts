@@ -27,6 +27,11 @@ export class LeaseQueries implements LeaseStore {
     await this.sql.run(LEASE_SQL.insert, leaseValues(lease));
   }
 
+  async putMany(leases: LeaseRecord[]): Promise<void> {
+    if (leases.length === 0) return;
+    await this.sql.run(LEASE_SQL.insertMany(leases.length), leases.flatMap(leaseValues));
+  }
+
   async get(leaseId: string): Promise<LeaseRecord | null> {
     const row = await this.sql.one(LEASE_SQL.get, [leaseId]);
     return row ? toLease(row) : null;
