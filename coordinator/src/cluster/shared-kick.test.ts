@@ -5,7 +5,15 @@
  * has closed the socket and freed the lease (published over the Redis adapter, acknowledged).
  */
 import { randomBytes } from 'node:crypto';
-import { CONSOLE_NAMESPACE, CONTRIBUTOR_NAMESPACE, PROTOCOL_VERSION, type Result } from '@gridtab/shared';
+import {
+  CONSOLE_NAMESPACE,
+  CONTRIBUTOR_NAMESPACE,
+  type ConsoleClientEvents,
+  type ConsoleServerEvents,
+  type ContributorClientEvents,
+  type ContributorServerEvents,
+  PROTOCOL_VERSION,
+} from '@gridtab/shared';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../storage/postgres/test-db.ts';
@@ -34,8 +42,6 @@ describe('a kick asked of a process that does not own the job', () => {
       s.on('connect', resolve);
       s.on('connect_error', reject);
     });
-  const ask = <T>(s: Socket, event: string, msg: unknown) =>
-    s.timeout(20_000).emitWithAck(event, msg) as Promise<Result<T>>;
 
   it('closes the socket and frees the lease on the owner before it answers', async () => {
     db = await createTestDatabase();
@@ -58,9 +64,9 @@ describe('a kick asked of a process that does not own the job', () => {
       rounds: { unitsPerRound: 1, quorum: 1, deadlineMs: 600_000, leaseMs: 300_000 },
     });
 
-    const tab = open(owner, CONTRIBUTOR_NAMESPACE);
+    const tab: Socket<ContributorServerEvents, ContributorClientEvents> = open(owner, CONTRIBUTOR_NAMESPACE);
     await connected(tab);
-    const joined = await ask<{ contributorId: string }>(tab, 'contributor:join', {
+    const joined = await tab.timeout(20_000).emitWithAck('contributor:join', {
       protocolVersion: PROTOCOL_VERSION,
       clientId: 'shared_kick_client',
       backends: [{ name: 'wasm', available: true, samplesPerSec: 6000 }],
@@ -72,10 +78,12 @@ describe('a kick asked of a process that does not own the job', () => {
     expect(leased?.jobId).toBe(job.id);
     expect((await owner.scheduler.requestUnit('someone-else')).unit).toBeNull(); // the one unit is out
 
-    const admin = open(other, CONSOLE_NAMESPACE, { token: ADMIN });
+    const admin: Socket<ConsoleServerEvents, ConsoleClientEvents> = open(other, CONSOLE_NAMESPACE, {
+      token: ADMIN,
+    });
     await connected(admin);
     const dropped = new Promise<string>((resolve) => tab.on('disconnect', resolve));
-    const kicked = await ask<{ sockets: number }>(admin, 'contributor:kick', { contributorId: id });
+    const kicked = await admin.timeout(20_000).emitWithAck('contributor:kick', { contributorId: id });
     expect(kicked).toEqual({ ok: true, data: { sockets: 1 } });
     // Done on the owner before the answer: the unit is free there at once, not at its deadline.
     expect((await owner.scheduler.requestUnit('someone-else')).unit?.unitId).toBe(leased?.unitId);
