@@ -37,7 +37,8 @@ const reply = (child: ChildProcess, send?: object): Promise<any> =>
 
 const coordinator = start('coordinator.ts');
 const ready = await reply(coordinator);
-const prober = start('prober.ts', [ready.url]);
+// ABUSE_PROBE_HEALTH_PORT=1: the prober asks the health listener of its own port, not the public one.
+const prober = start('prober.ts', [ready.healthUrl ?? ready.url]);
 const attacker = start('attacker.ts', [ready.url]);
 // The attacker stands in for clients on other machines. At equal priority on this 2-core machine
 // it takes the cores from the coordinator and the prober, which a remote attacker cannot do (its
@@ -84,6 +85,10 @@ const result = {
   },
   store: ready.store,
   attackerNice: ATTACKER_NICE,
+  probe: {
+    url: ready.healthUrl ?? ready.url,
+    newConnections: process.env.ABUSE_PROBE_NEW_CONNECTIONS === '1',
+  },
   joinLimit: ready.joinLimit,
   build: ready.build,
   idle,

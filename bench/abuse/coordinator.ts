@@ -22,6 +22,8 @@ const co = await startTestCoordinator(
     tickMs: 500,
     disconnectGraceMs: 5000,
     databaseUrl: db?.url ?? null,
+    // ABUSE_PROBE_HEALTH_PORT=1: the health listener of its own (GRIDTAB_HEALTH_PORT) is probed.
+    healthPort: process.env.ABUSE_PROBE_HEALTH_PORT === '1' ? 0 : null,
   },
   // undefined: the coordinator's own build pool, not the tests' in-thread builder.
   { builder: undefined },
@@ -79,6 +81,7 @@ process.on('message', async (m: { phase?: string; end?: boolean; stop?: boolean 
 process.send?.({
   store: db ? 'postgres' : 'embedded (SQLite + files)',
   url: co.url,
+  healthUrl: co.healthPort === null ? null : `http://127.0.0.1:${co.healthPort}`,
   joinLimit: co.config.security.joinLimit,
   build: co.config.security.build,
 });

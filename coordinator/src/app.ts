@@ -25,6 +25,7 @@ import { DatasetRegistry } from './datasets/registry.ts';
 import { type Evaluator, TfEvaluator } from './evaluation/evaluator.ts';
 import { createApi } from './http/api.ts';
 import { errorResponse, onError } from './http/errors.ts';
+import { listenHealth } from './http/health-listener.ts';
 import { crossOriginIsolation } from './http/isolation.ts';
 import { TokenAuthority } from './http/tokens.ts';
 import { createLogger, type LogFn, logFunction } from './logger.ts';
@@ -121,6 +122,8 @@ export interface Coordinator {
 export interface RunningCoordinator extends Coordinator {
   url: string;
   port: number;
+  /** GRIDTAB_HEALTH_PORT's listener, as bound; null without one. */
+  healthPort: number | null;
   httpServer: HttpServer;
   io: GridTabServer;
   /** Re-reads TLS_CERT and TLS_KEY into the running server (main.ts calls it on SIGHUP). */
@@ -457,6 +460,7 @@ export async function createCoordinator(
   usage.start();
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const port = (httpServer.address() as AddressInfo).port;
+  const health = config.healthPort === null ? null : await listenHealth(config.healthPort, config.host);
   let ticking = false; // a slow tick (a remote store) must not overlap the next one
   const tick = setInterval(() => {
     if (ticking) return;
@@ -474,12 +478,14 @@ export async function createCoordinator(
     ...co,
     url: `${security.tlsCert ? 'https' : 'http'}://localhost:${port}`,
     port,
+    healthPort: health?.port ?? null,
     httpServer,
     io,
     reloadTls() {
       if (security.tlsCert) (httpServer as unknown as HttpsServer).setSecureContext(tls());
     },
     async close() {
+      await health?.close();
       clearInterval(tick);
       clearInterval(securityTick);
       clearInterval(telemetryTick);

@@ -15,6 +15,8 @@ import { USAGE_ENV, type UsageConfig, usageConfigFromEnv } from './usage/usage-c
 
 export interface CoordinatorConfig {
   port: number;
+  /** A second listener answering only GET /api/health (http/health-listener.ts); null: none. */
+  healthPort: number | null;
   host: string;
   dataDir: string;
   adminToken: string;
@@ -66,6 +68,10 @@ export interface CoordinatorConfig {
 
 export const ENV_HELP: [string, string][] = [
   ['PORT', 'HTTP and socket.io port (default 8787; 0 picks a free one)'],
+  [
+    'GRIDTAB_HEALTH_PORT',
+    'a second port answering only GET /api/health, for load balancers and probes (default none; 0 picks a free one)',
+  ],
   ['HOST', 'address to listen on (default 0.0.0.0)'],
   ['DATA_DIR', 'folder for the embedded SQL store and blobs (default ./data)'],
   ['ADMIN_TOKEN', 'admin bearer token (default: generated at start and printed)'],
@@ -119,8 +125,15 @@ function onOff(value: string | undefined, fallback: boolean, name: string): bool
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
   const port = intFrom(env.PORT, 8787, 'PORT');
   if (port > 65535) throw new Error(`PORT must be at most 65535, got ${port}`);
+  const healthPort =
+    env.GRIDTAB_HEALTH_PORT === undefined || env.GRIDTAB_HEALTH_PORT === ''
+      ? null
+      : intFrom(env.GRIDTAB_HEALTH_PORT, 0, 'GRIDTAB_HEALTH_PORT');
+  if (healthPort !== null && healthPort > 65535)
+    throw new Error(`GRIDTAB_HEALTH_PORT must be at most 65535, got ${healthPort}`);
   return {
     port,
+    healthPort,
     host: env.HOST || '0.0.0.0',
     dataDir: resolve(env.DATA_DIR || './data'),
     adminToken: env.ADMIN_TOKEN || randomBytes(24).toString('base64url'),
