@@ -54,6 +54,20 @@ async function measure(budgetMs: number): Promise<number> {
   }
 }
 
+/** Makes `name` TF.js's backend, or throws why it cannot start (within 15 s). */
+async function startBackend(name: BackendName): Promise<void> {
+  if (!(await withTimeout(tf.setBackend(name), 15_000, `starting ${name}`)))
+    throw new Error('backend failed to initialise');
+  await tf.ready();
+}
+
+const unavailable = (name: BackendName, e: unknown): BackendScore => ({
+  name,
+  available: false,
+  samplesPerSec: 0,
+  error: String((e as Error).message).slice(0, 300),
+});
+
 export async function benchmarkBackends(
   candidates: BackendName[] = CANDIDATES,
   budgetMs = 600,
@@ -65,18 +79,11 @@ export async function benchmarkBackends(
       continue;
     }
     try {
-      const ok = await withTimeout(tf.setBackend(name), 15_000, `starting ${name}`);
-      if (!ok) throw new Error('backend failed to initialise');
-      await tf.ready();
+      await startBackend(name);
       const samplesPerSec = await withTimeout(measure(budgetMs), 30_000, `benchmarking ${name}`);
       scores.push({ name, available: true, samplesPerSec: Math.round(samplesPerSec) });
     } catch (e) {
-      scores.push({
-        name,
-        available: false,
-        samplesPerSec: 0,
-        error: String((e as Error).message).slice(0, 300),
-      });
+      scores.push(unavailable(name, e));
     }
   }
   return scores;
@@ -133,18 +140,11 @@ export async function guessBackends(candidates: BackendName[] = CANDIDATES): Pro
       scores.push({ name, available: true, samplesPerSec: 0 });
     } else {
       try {
-        if (!(await withTimeout(tf.setBackend(name), 15_000, `starting ${name}`)))
-          throw new Error('backend failed to initialise');
-        await tf.ready();
+        await startBackend(name);
         scores.push({ name, available: true, samplesPerSec: 0 });
         started = true;
       } catch (e) {
-        scores.push({
-          name,
-          available: false,
-          samplesPerSec: 0,
-          error: String((e as Error).message).slice(0, 300),
-        });
+        scores.push(unavailable(name, e));
       }
     }
   }
