@@ -73,3 +73,30 @@ describe('guessBackends', () => {
     expect(chooseBackend(scores)).toBe('wasm');
   });
 });
+
+describe('chooseBackend with units seen training', () => {
+  const measured = [
+    { name: 'wasm' as const, available: true, samplesPerSec: 6000 },
+    { name: 'webgl' as const, available: true, samplesPerSec: 2000 },
+    { name: 'cpu' as const, available: true, samplesPerSec: 1500 },
+  ];
+
+  it('follows the measured scores until a unit has trained', () => {
+    expect(chooseBackend(measured)).toBe('wasm');
+    expect(chooseBackend(measured, undefined, {})).toBe('wasm');
+  });
+
+  it('leaves a backend that trained slower than another timed', () => {
+    // WebGL on SwiftShader: 2,000 samples/s on random data, about 120 on real units.
+    expect(chooseBackend(measured, undefined, { webgl: 120 })).toBe('wasm');
+    expect(chooseBackend(measured, undefined, { wasm: 800 })).toBe('webgl');
+  });
+
+  it('stays on an observed backend unless another timed clearly faster', () => {
+    // 2,000 timed is worth 1,000 against 1,500 seen: stay; against 900 seen: try it.
+    expect(chooseBackend(measured, undefined, { wasm: 1500 })).toBe('wasm');
+    expect(chooseBackend(measured, undefined, { wasm: 900 })).toBe('webgl');
+    // Once both trained units, what they trained at decides.
+    expect(chooseBackend(measured, undefined, { wasm: 900, webgl: 120 })).toBe('wasm');
+  });
+});

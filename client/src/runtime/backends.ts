@@ -11,7 +11,7 @@ export const CANDIDATES: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 const BENCH_BATCH = 64;
 
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
@@ -180,12 +180,30 @@ export function missingTrainingKernels(backend: BackendName, spec: Record<string
 }
 
 /**
- * The fastest measured backend that can train this model (all kernels present). Ties (backends
- * not measured yet, at 0) go to the earlier one in `scores`: guessBackends lists its guess first.
+ * A backend measured by a few steps on random data but not yet seen training a real unit counts
+ * for this fraction of its score against one that was: the micro-benchmark flatters some
+ * backends (WebGL on SwiftShader timed 2,000 samples/s on the MLP and trained its units at about
+ * 120), so a tab leaves a backend it has watched train only for a clear promise of better.
  */
-export function chooseBackend(scores: BackendScore[], spec?: Record<string, unknown>): BackendName | null {
+export const UNOBSERVED_DISCOUNT = 0.5;
+
+/**
+ * The fastest backend that can train this model (all kernels present). `observed` holds the
+ * samples/s of real units trained here (by backend); when any is known, they replace the
+ * measured scores and backends without one count at UNOBSERVED_DISCOUNT of theirs. Ties
+ * (backends not measured yet, at 0) go to the earlier one in `scores`: guessBackends lists its
+ * guess first.
+ */
+export function chooseBackend(
+  scores: BackendScore[],
+  spec?: Record<string, unknown>,
+  observed: Partial<Record<BackendName, number>> = {},
+): BackendName | null {
+  const anyObserved = Object.keys(observed).length > 0;
+  const worth = (s: BackendScore) =>
+    observed[s.name] ?? (anyObserved ? s.samplesPerSec * UNOBSERVED_DISCOUNT : s.samplesPerSec);
   const usable = scores
     .filter((s) => s.available && (!spec || missingTrainingKernels(s.name, spec).length === 0))
-    .sort((a, b) => b.samplesPerSec - a.samplesPerSec);
+    .sort((a, b) => worth(b) - worth(a));
   return usable[0]?.name ?? null;
 }

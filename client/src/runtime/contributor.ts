@@ -376,6 +376,7 @@ class ContributorRuntime implements Contributor {
         ...(this.state.chosenBackend ? { chosenBackend: this.state.chosenBackend } : {}),
       });
       if (!plan.measured && this.running) await this.training.measure(unit, plan.archKey);
+      await this.training.observe(unit, plan, samplesPerSec);
       this.timed(begun, trained, answered, result.trainMs);
     } catch (e) {
       // A closed tab releases nothing and keeps its saved unit for the reload.

@@ -74,4 +74,25 @@ describe('model benchmark', () => {
     await tabA.forget(key);
     expect(await tabB.get(key)).toBeNull();
   }, 120_000);
+
+  it('puts the samples/s of real units in place of the timed ones, averaged, and forgets them with the scores', async () => {
+    const cache = new MemoryCache();
+    const scores = new ModelScores(cache);
+    const key = await architectureKey(cnn.model, cnn.batchSize);
+    await scores.observe(key, 'cpu', 100); // before any measurement: kept, not shown
+    expect(await scores.get(key)).toBeNull();
+    const timed = await scores.measure(cnn, key, ['cpu', 'wasm']);
+    const wasmTimed = timed.find((s) => s.name === 'wasm')!.samplesPerSec;
+    await scores.observe(key, 'wasm', 40);
+    await scores.observe(key, 'wasm', 20);
+    await scores.observe(key, 'wasm', Number.NaN); // ignored
+    expect(await scores.observations(key)).toEqual({ cpu: 100, wasm: 30 });
+    const merged = (await scores.get(key))!;
+    expect(merged.find((s) => s.name === 'wasm')!.samplesPerSec).toBe(30);
+    expect(merged.find((s) => s.name === 'cpu')!.samplesPerSec).toBe(100);
+    expect(wasmTimed).not.toBe(30);
+    await scores.forget(key);
+    expect(await scores.get(key)).toBeNull();
+    expect(await scores.observations(key)).toEqual({});
+  }, 120_000);
 });

@@ -12,7 +12,7 @@
 import { type BackendName, type BackendScore, sha256Hex, type WorkUnit } from '@gridtab/shared';
 import { buildModel } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
-import { missingTrainingKernels } from './backends.ts';
+import { missingTrainingKernels, withTimeout } from './backends.ts';
 import type { BlobCache } from './cache.ts';
 
 /** Timed steps after one warm-up step (shader compiles, buffer allocation) that is not counted. */
@@ -20,12 +20,18 @@ export const TIMED_STEPS = 3;
 const STEP_BUDGET_MS = 2000;
 const LOCK_NAME = 'gridtab-model-bench';
 const STATE_PREFIX = 'model-scores:';
+const OBSERVED_PREFIX = 'model-observed:';
+/** A backend whose timing run has not ended by then (a stuck GPU queue) cannot train here. */
+const BACKEND_TIMEOUT_MS = 60_000;
+/** Weight of the newest unit in a backend's observed samples/s (the rest: the earlier ones). */
+const OBSERVED_WEIGHT = 0.5;
 
 export async function architectureKey(model: Record<string, unknown>, batchSize: number): Promise<string> {
   return sha256Hex(new TextEncoder().encode(`${JSON.stringify(model)}|batch=${batchSize}`));
 }
 
-export type ModelShape = Pick<WorkUnit, 'model' | 'batchSize'> & { data: { inputShape: number[] } };
+export type ModelShape = Pick<WorkUnit, 'model' | 'batchSize'> &
+  Partial<Pick<WorkUnit, 'optimizer' | 'learningRate'>> & { data: { inputShape: number[] } };
 
 /** Samples/s of `steps` SGD steps of the model on random data, on the active backend. */
 async function timeSteps(unit: ModelShape, steps: number): Promise<number> {
@@ -33,7 +39,8 @@ async function timeSteps(unit: ModelShape, steps: number): Promise<number> {
   const outShape = (model.outputs[0].shape as (number | null)[]).map((d) => d ?? unit.batchSize);
   const x = tf.randomUniform([unit.batchSize, ...unit.data.inputShape]);
   const y = tf.randomUniform(outShape);
-  const optimizer = tf.train.sgd(1e-3);
+  // The unit's optimizer: Adam's two moment updates per weight cost more on some backends.
+  const optimizer = unit.optimizer === 'sgd' ? tf.train.sgd(1e-3) : tf.train.adam(1e-3);
   // Loss kind hardly matters for timing: the gradients flow through the same layers.
   const step = () =>
     optimizer.minimize(
@@ -89,7 +96,8 @@ export async function measureModel(
       try {
         if (!(await tf.setBackend(name))) throw new Error('backend failed to initialise');
         await tf.ready();
-        scores.push({ name, available: true, samplesPerSec: Math.round(await timeSteps(unit, steps)) });
+        const samplesPerSec = await withTimeout(timeSteps(unit, steps), BACKEND_TIMEOUT_MS, `timing ${name}`);
+        scores.push({ name, available: true, samplesPerSec: Math.round(samplesPerSec) });
       } catch (e) {
         fail(`cannot train this model: ${String((e as Error).message).slice(0, 300)}`);
       }
@@ -115,12 +123,43 @@ export class ModelScores {
     private readonly locks: Locks | undefined = platformLocks(),
   ) {}
 
+  /** The measured scores, with the samples/s of real units in place where a backend trained some. */
   async get(key: string): Promise<BackendScore[] | null> {
-    return this.cache.getState<BackendScore[]>(STATE_PREFIX + key).catch(() => null);
+    const measured = await this.cache.getState<BackendScore[]>(STATE_PREFIX + key).catch(() => null);
+    if (!measured) return null;
+    const observed = await this.observations(key);
+    return measured.map((s) =>
+      observed[s.name] !== undefined ? { ...s, samplesPerSec: observed[s.name]! } : s,
+    );
+  }
+
+  /** Samples/s of the real units this model trained here, by backend (a moving average). */
+  async observations(key: string): Promise<Partial<Record<BackendName, number>>> {
+    return (
+      (await this.cache
+        .getState<Partial<Record<BackendName, number>>>(OBSERVED_PREFIX + key)
+        .catch(() => null)) ?? {}
+    );
+  }
+
+  /**
+   * Records a real unit's samples/s on `backend`. The micro-benchmark is only a forecast: what
+   * units actually take decides from then on (chooseBackend), so a backend that timed well on
+   * random data and trains slowly is left after one unit.
+   */
+  async observe(key: string, backend: BackendName, samplesPerSec: number): Promise<void> {
+    if (!Number.isFinite(samplesPerSec) || samplesPerSec <= 0) return;
+    const seen = await this.observations(key);
+    const before = seen[backend];
+    const next = before === undefined ? samplesPerSec : before + OBSERVED_WEIGHT * (samplesPerSec - before);
+    await this.cache
+      .putState(OBSERVED_PREFIX + key, { ...seen, [backend]: Math.round(next) })
+      .catch(() => {});
   }
 
   async forget(key: string): Promise<void> {
     await this.cache.deleteState(STATE_PREFIX + key).catch(() => {});
+    await this.cache.deleteState(OBSERVED_PREFIX + key).catch(() => {});
   }
 
   /** Measures unless another tab did while this one waited for the lock. */

@@ -18,7 +18,7 @@ type BackendState = Pick<ContributorState, 'backends' | 'chosenBackend' | 'phase
 export interface TrainingDeps {
   fetcher: Pick<BlobFetcher, 'get'> & Partial<Pick<BlobFetcher, 'prefetch'>>;
   trainer: Pick<Trainer, 'trainUnit'>;
-  modelScores: Pick<ModelScores, 'get' | 'measure' | 'forget'>;
+  modelScores: Pick<ModelScores, 'get' | 'measure' | 'forget' | 'observe' | 'observations'>;
   state: () => BackendState;
   set: (patch: Partial<ContributorState>) => void;
   /** Keeps the unit (and its latest checkpoint) in the cache, to continue after a reload. */
@@ -61,7 +61,8 @@ export class UnitTraining {
     const archKey = await architectureKey(unit.model, unit.batchSize);
     const measured = await this.deps.modelScores.get(archKey);
     if (measured) this.deps.set({ backends: measured });
-    const backend = chooseBackend(measured ?? this.startupScores, unit.model);
+    const observed = measured ? await this.deps.modelScores.observations(archKey) : {};
+    const backend = chooseBackend(measured ?? this.startupScores, unit.model, observed);
     return backend ? { backend, archKey, measured: Boolean(measured) } : null;
   }
 
@@ -122,6 +123,21 @@ export class UnitTraining {
       deps.set({ chosenBackend: next });
       return await train();
     }
+  }
+
+  /**
+   * Records what the unit just trained at on its backend, which decides the next unit's backend
+   * with the measured scores (chooseBackend): a backend that trains slower than it timed is left.
+   */
+  async observe(unit: WorkUnit, plan: BackendPlan, samplesPerSec: number): Promise<void> {
+    const { deps } = this;
+    await deps.modelScores.observe(plan.archKey, plan.backend, samplesPerSec);
+    const scores = await deps.modelScores.get(plan.archKey);
+    if (!scores) return;
+    const next = chooseBackend(scores, unit.model, await deps.modelScores.observations(plan.archKey));
+    deps.set({ backends: scores, ...(next ? { chosenBackend: next } : {}) });
+    if (next && next !== plan.backend)
+      deps.log(`${plan.backend} trained at ${Math.round(samplesPerSec)} samples/s; next unit on ${next}`);
   }
 
   /** Times the unit's model on every backend that started here; the next unit uses the result. */
