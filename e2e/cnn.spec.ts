@@ -4,8 +4,9 @@
  * measured on that model, and the job's accuracy climbs over rounds.
  */
 import { MODEL_PRESETS } from '@gridtab/shared';
-import { expect, type Page, test } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import { ADMIN_TOKEN, type CoordinatorProcess, startCoordinator } from './coordinator.ts';
+import { test } from './diagnose.ts';
 
 interface TabState {
   unitsDone: number;

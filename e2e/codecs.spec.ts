@@ -5,8 +5,9 @@
  * with a trimmed mean, on the real Fashion-MNIST data.
  */
 import { MODEL_PRESETS } from '@gridtab/shared';
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import { type CoordinatorProcess, startCoordinator } from './coordinator.ts';
+import { test } from './diagnose.ts';
 
 test.describe('codecs and robust rules in tabs', () => {
   let co: CoordinatorProcess;

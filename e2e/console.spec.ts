@@ -8,8 +8,9 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { MODEL_PRESETS } from '@gridtab/shared';
-import { expect, type Page, test } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import { ADMIN_TOKEN, type CoordinatorProcess, startCoordinator } from './coordinator.ts';
+import { test } from './diagnose.ts';
 
 const VIEWER_TOKEN = 'e2e-viewer-token';
 /** A running job with no contributor for this long fires the no-progress alert. */

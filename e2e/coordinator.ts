@@ -22,6 +22,9 @@ export interface CoordinatorProcess {
   stop(): Promise<void>;
 }
 
+/** Every coordinator started in this worker, for the failure diagnosis (diagnose.ts). */
+export const startedCoordinators: { url: string; log: string[] }[] = [];
+
 export async function startCoordinator(env: Record<string, string> = {}): Promise<CoordinatorProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gridtab-e2e-'));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'coordinator/src/main.ts'], {
@@ -42,6 +45,7 @@ export async function startCoordinator(env: Record<string, string> = {}): Promis
     child.stderr!.on('data', onData);
     child.on('exit', (code) => reject(new Error(`coordinator exited with ${code}:\n${log.join('\n')}`)));
   });
+  startedCoordinators.push({ url, log });
   const api = async <T>(path: string, init?: RequestInit): Promise<T> => {
     const res = await fetch(`${url}${path}`, init);
     if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: ${res.status} ${await res.text()}`);

@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { DatasetVersionView, JobView, ModelTopology, VersionView } from '@gridtab/shared';
-import { expect, type Page, test } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import {
   CAR_COLUMNS,
   cars,
@@ -21,6 +21,7 @@ import {
   toZip,
 } from '../coordinator/src/datasets/import/test-data.ts';
 import { ADMIN_TOKEN, type CoordinatorProcess, startCoordinator } from './coordinator.ts';
+import { test } from './diagnose.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const TARGET_R2 = 0.6;

@@ -8,8 +8,9 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { JobView } from '@gridtab/shared';
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import { type CoordinatorProcess, startCoordinator } from './coordinator.ts';
+import { test } from './diagnose.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const PAGE = '/examples/fashion-classifier/';

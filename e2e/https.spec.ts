@@ -9,8 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MODEL_PRESETS } from '@gridtab/shared';
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import { type CoordinatorProcess, startCoordinator } from './coordinator.ts';
+import { test } from './diagnose.ts';
 
 const address = execFileSync('hostname', ['-I'])
   .toString()

@@ -8,8 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MODEL_PRESETS } from '@gridtab/shared';
-import { type BrowserContext, expect, type Page, test } from '@playwright/test';
+import { type BrowserContext, expect, type Page } from '@playwright/test';
 import { ADMIN_TOKEN, type CoordinatorProcess, startCoordinator } from './coordinator.ts';
+import { test } from './diagnose.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const PAGE = '/examples/fashion-classifier/';

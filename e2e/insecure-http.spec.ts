@@ -8,8 +8,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { MODEL_PRESETS } from '@gridtab/shared';
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import { type CoordinatorProcess, startCoordinator } from './coordinator.ts';
+import { test } from './diagnose.ts';
 
 const address = execFileSync('hostname', ['-I'])
   .toString()

@@ -5,8 +5,9 @@
  * runs under a config that does not set them.
  */
 import { resolve } from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import { createServer, type ViteDevServer } from 'vite';
+import { test } from './diagnose.ts';
 
 const CHROMIUM_ARGS = [
   '--enable-unsafe-webgpu',

@@ -3,8 +3,9 @@
  * weights and optimizer state) under the same lease, instead of starting over.
  */
 import { MODEL_PRESETS } from '@gridtab/shared';
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import { type CoordinatorProcess, startCoordinator } from './coordinator.ts';
+import { test } from './diagnose.ts';
 
 test.describe('resume after a reload', () => {
   let co: CoordinatorProcess;

@@ -7,8 +7,9 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { SweepView } from '@gridtab/shared';
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import { ADMIN_TOKEN, type CoordinatorProcess, startCoordinator } from './coordinator.ts';
+import { test } from './diagnose.ts';
 
 const sweep = (budget: object) => ({
   name: 'e2e sweep',

@@ -3,8 +3,9 @@
  * TF.js training on the real Fashion-MNIST data.
  */
 import { MODEL_PRESETS } from '@gridtab/shared';
-import { expect, type Page, test } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import { type CoordinatorProcess, startCoordinator } from './coordinator.ts';
+import { test } from './diagnose.ts';
 
 declare global {
   interface Window {
