@@ -78,6 +78,11 @@ describe('the unit in hand when its coordinator dies', () => {
       .toBeTruthy();
     const owner = (await redis.get(ownerKey))!.split(' ')[1];
     const survivor = urls.find((u) => u !== owner)!;
+    // What the survivor logs: it names the versions it commits (as the job's new owner).
+    let survivorLog = '';
+    running.get(survivor)!.stdout!.on('data', (d: Buffer) => {
+      survivorLog += d;
+    });
 
     let submitted: { unit: WorkUnit; ack: Result<UpdateAck> } | null = null;
     const c = createNodeContributor({
@@ -111,7 +116,6 @@ describe('the unit in hand when its coordinator dies', () => {
     expect(droppedWhileTraining).toBe(true);
     expect(unit.jobId).toBe(jobId);
     expect(ack).toMatchObject({ ok: true, data: { accepted: true, round: unit.round } });
-    expect((await redis.get(ownerKey))?.split(' ')[1]).toBe(survivor);
 
     // The round's version, made by the new owner, holds exactly the unit trained through the kill.
     await expect
@@ -124,5 +128,8 @@ describe('the unit in hand when its coordinator dies', () => {
         { timeout: 60_000, interval: 250 },
       )
       .toEqual([unit.unitId]);
+    // Made by the survivor (the owner key itself is gone once the job completes, which may be
+    // before this line reads it).
+    expect(survivorLog).toMatch(new RegExp(`job ${jobId}: version v-\\S+ \\(round ${unit.round}`));
   }, 600_000);
 });
