@@ -22,7 +22,8 @@ import type { CoordinatorConfig } from './config.ts';
 import { importFile } from './datasets/import/index.ts';
 import type { Importer } from './datasets/importer.ts';
 import { DatasetRegistry } from './datasets/registry.ts';
-import { type Evaluator, TfEvaluator } from './evaluation/evaluator.ts';
+import type { Evaluator } from './evaluation/evaluator.ts';
+import { EvaluatorThread } from './evaluation/evaluator-thread.ts';
 import { createApi } from './http/api.ts';
 import { errorResponse, onError } from './http/errors.ts';
 import { listenHealth } from './http/health-listener.ts';
@@ -65,7 +66,11 @@ export interface CoordinatorDeps {
   store?: Store;
   blobs?: BlobStore;
   clock?: Clock;
-  evaluator?: Evaluator;
+  /**
+   * Test-set evaluation of each version, made from the coordinator's blob store (default: a
+   * thread of its own, evaluator-thread.ts); the coordinator closes what this makes.
+   */
+  evaluator?: (blobs: BlobStore) => Evaluator;
   log?: LogFn;
   /** Recomputes units for spot-checks (default: the tabs' trainer on TF.js in this process). */
   recomputer?: Recomputer;
@@ -158,7 +163,7 @@ export async function createCoordinator(
     deps.blobs ?? opened?.blobs ?? (await encryptIfKeyed(await openRawBlobs(config), config.dataKeys));
   const clock = deps.clock ?? systemClock;
   const outcomes = new UpdateOutcomes(config.alerts.rejectionWindowMs);
-  const evaluator = deps.evaluator ?? new TfEvaluator(blobs);
+  const evaluator = deps.evaluator?.(blobs) ?? new EvaluatorThread(blobs);
   let contributors: ReturnType<typeof attachContributors> | null = null;
   let inference: ReturnType<typeof attachInference> | null = null;
   let consoleNs: ReturnType<typeof attachConsole> | null = null;
@@ -497,6 +502,7 @@ export async function createCoordinator(
       await co.joinWrites.close();
       await sweeps?.idle();
       await scheduler.close();
+      await evaluator.close?.();
       await streams?.close();
       await usage.close();
       await cluster.close();

@@ -21,6 +21,7 @@ import { FASHION_MNIST_ID } from './bootstrap.ts';
 import { type CoordinatorConfig, configFromEnv } from './config.ts';
 import { FASHION_MNIST_FILES } from './datasets/fashion-mnist.ts';
 import { encodeIdx } from './datasets/idx.ts';
+import { TfEvaluator } from './evaluation/evaluator.ts';
 import { inThreadBuilder } from './model-build/model-builder.ts';
 import { createJob } from './scheduler/jobs.ts';
 
@@ -71,9 +72,16 @@ export async function startTestCoordinator(
     disconnectGraceMs: 1000,
     ...overrides,
   };
-  // Specs are built in this thread: a build worker starts TF.js anew (seconds on a loaded
-  // machine) in every test file. Pass `{ builder: undefined }` for the coordinator's own pool.
-  const co = await createCoordinator(config, { log: () => {}, builder: inThreadBuilder, ...deps });
+  // Specs are built and versions evaluated in this thread: a worker starts TF.js anew (seconds
+  // on a loaded machine) in every test file. Pass `{ builder: undefined }` for the coordinator's
+  // own pool, `{ evaluator: undefined }` for its evaluation thread (same metrics:
+  // evaluator-thread.test.ts).
+  const co = await createCoordinator(config, {
+    log: () => {},
+    builder: inThreadBuilder,
+    evaluator: (blobs) => new TfEvaluator(blobs),
+    ...deps,
+  });
   return {
     ...co,
     dir,

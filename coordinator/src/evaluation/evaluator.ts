@@ -21,6 +21,8 @@ export interface Evaluator {
     dataset: DatasetRecord,
     loss?: RegressionLoss,
   ): Promise<VersionMetrics>;
+  /** Ends what the evaluator started (its thread); evaluations in flight fail. */
+  close?(): Promise<void>;
 }
 
 /** Models kept built (one per topology): the running jobs of a sweep, a few at a time. */
@@ -50,7 +52,7 @@ export class TfEvaluator implements Evaluator {
    */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly blobs: BlobStore) {}
+  constructor(private readonly blobs: Pick<BlobStore, 'get'>) {}
 
   /** How many models and test sets are held now (for tests and telemetry). */
   get held(): { models: number; testSets: number } {

@@ -46,7 +46,10 @@ describe('evaluation after the next round opens', () => {
 
   it('assigns the next round before the version is evaluated, and fills its metrics in after', async () => {
     const evaluator = new GatedEvaluator();
-    co = await startTestCoordinator({ tickMs: 1e9 }, { clock: new ManualClock(), evaluator });
+    co = await startTestCoordinator(
+      { tickMs: 1e9 },
+      { clock: new ManualClock(), evaluator: () => evaluator },
+    );
     const job = await addJob(co);
     await finishRound(co);
     await until(() => co.scheduler.roundOf(job.id)?.round === 2);
@@ -67,7 +70,10 @@ describe('evaluation after the next round opens', () => {
 
   it('completes a job when an evaluation that lands later meets its target', async () => {
     const evaluator = new GatedEvaluator();
-    co = await startTestCoordinator({ tickMs: 1e9 }, { clock: new ManualClock(), evaluator });
+    co = await startTestCoordinator(
+      { tickMs: 1e9 },
+      { clock: new ManualClock(), evaluator: () => evaluator },
+    );
     const job = await addJob(co, { stopping: { maxRounds: 50, targetAccuracy: 0.8 } });
     await finishRound(co);
     await until(() => co.scheduler.roundOf(job.id)?.round === 2);

@@ -1,0 +1,83 @@
+/**
+ * The evaluation thread gives exactly the metrics of the evaluator on the event loop, asks for
+ * each test shard once (its test sets stay in the thread), fails a bad spec without dying for
+ * the next one, and fails what is in flight when closed.
+ */
+import { MODEL_PRESETS } from '@gridtab/shared';
+import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveDataset } from '../datasets/data-spec.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { DatasetRecord } from '../storage/store.ts';
+import { startTestCoordinator, type TestCoordinator } from '../testing.ts';
+import { TfEvaluator } from './evaluator.ts';
+import { EvaluatorThread } from './evaluator-thread.ts';
+import { initTf } from './tf-node.ts';
+
+const spec = MODEL_PRESETS['fashion-mlp'] as unknown as Record<string, unknown>;
+
+describe('EvaluatorThread', () => {
+  let co: TestCoordinator;
+  let dataset: DatasetRecord;
+  let weights: Float32Array;
+  const asked: string[] = [];
+  let blobs: Pick<BlobStore, 'get'>;
+
+  beforeAll(async () => {
+    co = await startTestCoordinator();
+    dataset = (await resolveDataset(co.store, 'fashion-mnist'))!;
+    blobs = {
+      get: (hash) => {
+        asked.push(hash);
+        return co.blobs.get(hash);
+      },
+    };
+    await initTf();
+    const model = await buildModel(spec);
+    weights = await getFlatWeights(model);
+    model.dispose();
+  });
+  afterAll(async () => co.destroy());
+
+  it('scores weights as the evaluator on the loop does, and fetches the test set once', async () => {
+    const thread = new EvaluatorThread(blobs);
+    const inline = new TfEvaluator(co.blobs);
+    try {
+      const expected = await inline.evaluate(spec, weights, dataset);
+      const before = weights.slice();
+      const got = await thread.evaluate(spec, weights, dataset);
+      expect(got).toEqual(expected);
+      expect(weights).toEqual(before); // the caller's weights are not moved away
+      const shardsAsked = asked.length;
+      expect(shardsAsked).toBe(dataset.testHashes.length);
+      const shifted = weights.map((w) => w * 0.5);
+      const [a, b] = await Promise.all([
+        thread.evaluate(spec, shifted, dataset),
+        inline.evaluate(spec, shifted, dataset),
+      ]);
+      expect(a).toEqual(b);
+      expect(asked.length).toBe(shardsAsked);
+      expect(thread.inFlight).toBe(0);
+    } finally {
+      inline.dispose();
+      await thread.close();
+    }
+  }, 120_000);
+
+  it('fails one bad evaluation and goes on with the next; close fails what is in flight', async () => {
+    const thread = new EvaluatorThread(blobs);
+    try {
+      await expect(thread.evaluate(spec, new Float32Array(3), dataset)).rejects.toThrow();
+      expect((await thread.evaluate(spec, weights, dataset)).testAccuracy).toBeGreaterThan(0);
+      const missing = { ...dataset, id: 'no-such-version', testHashes: ['0'.repeat(64)] };
+      await expect(thread.evaluate(spec, weights, missing)).rejects.toThrow(/missing/);
+      // The expectation is attached first: an unhandled rejection ends the process (TF.js's wasm
+      // module rethrows them).
+      const inFlight = expect(thread.evaluate(spec, weights, dataset)).rejects.toThrow(/closed/);
+      await thread.close();
+      await inFlight;
+    } finally {
+      await thread.close();
+    }
+  }, 120_000);
+});
