@@ -218,7 +218,7 @@ export async function createCoordinator(
     bus: cluster.bus,
     durableLeases: deps.durableLeases,
     events: {
-      unitsAvailable: () => contributors?.namespace.emit('unit:available'),
+      unitsAvailable: () => contributors?.unitsAvailable(),
       versionCommitted: (event) => {
         metrics.jobRound.set({ job: event.jobId }, event.round);
         metrics.roundsClosed.inc();

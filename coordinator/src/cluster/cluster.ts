@@ -1,7 +1,7 @@
 /**
  * Several coordinator processes (REDIS_URL): socket.io's Redis adapter carries broadcasts
- * (unit:available, job:version, alias moves) to the sockets of every process, and
- * RedisOwnership gives each job one owner. Without REDIS_URL the process is alone: it owns every
+ * (job:version, alias moves) to the sockets of every process, and server-side events
+ * (unit:available, kicks, job changes) between the processes; RedisOwnership gives each job one owner. Without REDIS_URL the process is alone: it owns every
  * job and broadcasts reach its own sockets only. The per-address limits (joins, failed tokens)
  * are Redis buckets shared by all processes, or the process's own without Redis.
  */

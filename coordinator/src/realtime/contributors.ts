@@ -27,6 +27,7 @@ import type { z } from 'zod';
 import type { Coordinator } from '../app.ts';
 import { ChunkAssembler } from './chunks.ts';
 import type { GridTabServer, InterServerEvents } from './server.ts';
+import { WakeList } from './wake-list.ts';
 
 export interface ContributorSocketData {
   contributorId?: string;
@@ -95,6 +96,9 @@ export function attachContributors(io: GridTabServer, co: ContributorsDeps) {
   };
   // Another process was asked to kick: do it here and answer with the sockets closed.
   nsp.on('contributor:kick', (contributorId, ack) => ack(kickHere(contributorId)));
+  // Tabs told to wait, woken a few at a time when units open (here or on another process).
+  const wakeList = new WakeList();
+  nsp.on('unit:available', () => wakeList.wake());
 
   nsp.on('connection', (socket: ContributorSocket) => {
     // Every handler: validate, then act; a malformed message answers with a code, never throws.
@@ -191,6 +195,8 @@ export function attachContributors(io: GridTabServer, co: ContributorsDeps) {
       handle('unit:request', unitRequestSchema, ack, msg, async () => {
         const offer = await co.scheduler.requestUnit(socket.data.contributorId!);
         if (offer.unit) co.metrics.unitsAssigned.inc();
+        if (offer.unit || offer.redirect) wakeList.drop(socket);
+        else wakeList.waits(socket);
         return offer;
       }),
     );
@@ -285,6 +291,7 @@ export function attachContributors(io: GridTabServer, co: ContributorsDeps) {
     });
 
     socket.on('disconnect', () => {
+      wakeList.drop(socket);
       const id = socket.data.contributorId;
       if (!id) return;
       const left = (online.get(id) ?? 1) - 1;
@@ -346,6 +353,14 @@ export function attachContributors(io: GridTabServer, co: ContributorsDeps) {
           `the kick did not reach every coordinator: ${(e as Error).message}`,
         );
       }
+    },
+    /**
+     * Units opened: wakes a few of the tabs waiting here and, with REDIS_URL, on the other
+     * processes (each wakes its own; wake-list.ts says why not every socket).
+     */
+    unitsAvailable: () => {
+      wakeList.wake();
+      if (co.config.redisUrl) nsp.serverSideEmit('unit:available');
     },
     close: () => {
       for (const t of graceTimers.values()) clearTimeout(t);

@@ -29,6 +29,8 @@ export interface InterServerEvents {
    * the answer says whether this process runs the job (cluster/job-control.ts).
    */
   'job:changed': (jobId: string, ack: (answer: { runs: boolean }) => void) => void;
+  /** Units opened on the sender: wake some of the tabs waiting here (wake-list.ts). */
+  'unit:available': () => void;
   /** A contributor's reputation record changed on the sender (quarantined, or released). */
   'contributor:reputation': (contributorId: string, ack: (done: true) => void) => void;
 }
