@@ -58,7 +58,10 @@ export async function connectCluster(
   return {
     ownership,
     bus,
-    limiters: (clock) => (name, limit) => new RedisRateLimiter(commands, name, limit, clock, log),
+    // Buckets are per channel, like the adapter: deployments that share one Redis under
+    // different GRIDTAB_REDIS_CHANNELs do not spend each other's per-address budgets.
+    limiters: (clock) => (name, limit) =>
+      new RedisRateLimiter(commands, `${config.redisChannel}:${name}`, limit, clock, log),
     attach(io) {
       io.adapter(createAdapter(pub, sub, { key: config.redisChannel }));
     },

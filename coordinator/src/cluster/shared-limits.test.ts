@@ -2,7 +2,8 @@
  * The per-address limits hold across processes: two coordinator processes on one Redis (each
  * with its own SQLite store; the limits need only Redis) take joins and failed tokens from one
  * address out of the same buckets. The address is a random IPv6 documentation address sent as
- * X-Forwarded-For through loopback (a trusted proxy here), so runs never share a bucket.
+ * X-Forwarded-For through loopback (a trusted proxy here), so runs never share a bucket. A third
+ * process on another GRIDTAB_REDIS_CHANNEL (another deployment sharing the Redis) keeps its own.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,7 +28,7 @@ describe('rate limits shared by two coordinator processes through Redis', () => 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = async (name: string) => {
+  const start = async (name: string, env: Record<string, string> = {}) => {
     const port = await freePort();
     const proc = await spawnCoordinator(name, port, {
       DATA_DIR: join(dir, name),
@@ -39,6 +40,7 @@ describe('rate limits shared by two coordinator processes through Redis', () => 
       GRIDTAB_JOIN_BURST: '3',
       GRIDTAB_JOINS_PER_MINUTE: '0',
       GRIDTAB_AUTH_FAILURES_PER_MINUTE: '1',
+      ...env,
     });
     children.push(proc);
     return `http://127.0.0.1:${port}`;
@@ -46,7 +48,12 @@ describe('rate limits shared by two coordinator processes through Redis', () => 
 
   it('refuses the address on both processes once the two together used its burst', async () => {
     writeSyntheticDataset(dir);
-    const [a, b] = await Promise.all([start('a'), start('b')]);
+    const [a, b, other] = await Promise.all([
+      start('a'),
+      start('b'),
+      // Another deployment on the same Redis, under a channel of its own: its buckets are its own.
+      start('other', { GRIDTAB_REDIS_CHANNEL: `gridtab-other-${randomBytes(4).toString('hex')}` }),
+    ]);
     const from = `2001:db8::${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}`;
 
     // Failed tokens: a burst of 10 per address; 6 wrong on A and 4 on B use it up.
@@ -68,6 +75,7 @@ describe('rate limits shared by two coordinator processes through Redis', () => 
     expect([await guess(a, 'guess-a'), await guess(b, 'guess-b'), await guess(b, ADMIN)]).toEqual([
       429, 429, 429,
     ]);
+    expect(await guess(other, ADMIN)).toBe(400); // the token is right, the empty spec is not
 
     // Joins: a burst of 3 per address, never refilled; 2 on A and 1 on B use it up.
     const join = async (url: string, i: number) => {
@@ -92,5 +100,6 @@ describe('rate limits shared by two coordinator processes through Redis', () => 
     };
     const codes = [await join(a, 0), await join(b, 1), await join(a, 2), await join(b, 3), await join(a, 4)];
     expect(codes).toEqual(['ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED']);
+    expect(await join(other, 5)).toBe('ok');
   }, 120_000);
 });
