@@ -465,7 +465,13 @@ export async function createCoordinator(
   usage.start();
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const port = (httpServer.address() as AddressInfo).port;
-  const health = config.healthPort === null ? null : await listenHealth(config.healthPort, config.host);
+  const health =
+    config.healthPort === null
+      ? null
+      : await listenHealth(config.healthPort, config.host, async () => ({
+          body: await metrics.registry.metrics(),
+          contentType: metrics.registry.contentType,
+        }));
   let ticking = false; // a slow tick (a remote store) must not overlap the next one
   const tick = setInterval(() => {
     if (ticking) return;

@@ -70,7 +70,7 @@ export const ENV_HELP: [string, string][] = [
   ['PORT', 'HTTP and socket.io port (default 8787; 0 picks a free one)'],
   [
     'GRIDTAB_HEALTH_PORT',
-    'a second port answering only GET /api/health, for load balancers and probes (default none; 0 picks a free one)',
+    'a second port answering only GET /api/health and GET /metrics, for load balancers, probes and Prometheus (default none; 0 picks a free one)',
   ],
   ['HOST', 'address to listen on (default 0.0.0.0)'],
   ['DATA_DIR', 'folder for the embedded SQL store and blobs (default ./data)'],

@@ -1,5 +1,5 @@
 /**
- * GRIDTAB_HEALTH_PORT: a second listener answering only GET /api/health, beside the public port,
+ * GRIDTAB_HEALTH_PORT: a second listener answering only GET /api/health and /metrics, beside the public port,
  * and its setting's parsing. A real coordinator on free ports.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,9 +22,15 @@ describe('the health listener', () => {
     const health = await fetch(`${base}/api/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ ok: true });
+    // Prometheus scrapes it there too: the same exposition as the public port's.
+    const scraped = await fetch(`${base}/metrics`);
+    expect(scraped.status).toBe(200);
+    expect(scraped.headers.get('content-type')).toMatch(/text\/plain/);
+    expect(await scraped.text()).toMatch(/^# HELP gridtab_/m);
     for (const [path, method] of [
       ['/api/jobs', 'GET'],
       ['/api/health', 'POST'],
+      ['/metrics', 'POST'],
       ['/', 'GET'],
     ]) {
       const res = await fetch(`${base}${path}`, { method });

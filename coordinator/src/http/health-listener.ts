@@ -1,10 +1,11 @@
 /**
- * GRIDTAB_HEALTH_PORT: an optional second listener that answers only GET /api/health, for load
- * balancers and orchestrators' probes on a private interface. Why a port of its own: a check that
+ * GRIDTAB_HEALTH_PORT: an optional second listener that answers only GET /api/health and GET
+ * /metrics, for load balancers', orchestrators' probes and Prometheus on a private interface. Why a port of its own: a check that
  * opens a new connection to the public port during a join flood is accepted behind the flood's
  * hundreds of connections of the same moment (bench:abuse, 2026-12-07: 124-369 ms while the event
- * loop never stalled past 34 ms); on its own listening socket it is accepted at once. Plain HTTP
- * and no other route, so there is nothing on it to protect.
+ * loop never stalled past 34 ms); on its own listening socket it is accepted at once, and a
+ * scrape during a flood is not lost either. Plain HTTP and no other route: the metrics are the
+ * public port's /metrics, which needs no token there either.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,9 +15,31 @@ export interface HealthListener {
   close(): Promise<void>;
 }
 
-export async function listenHealth(port: number, host: string): Promise<HealthListener> {
+/** The Prometheus exposition, as the public port's /metrics serves it. */
+export type MetricsText = () => Promise<{ body: string; contentType: string }>;
+
+const isPath = (url: string | undefined, path: string) => url === path || url?.startsWith(`${path}?`);
+
+export async function listenHealth(
+  port: number,
+  host: string,
+  metrics?: MetricsText,
+): Promise<HealthListener> {
   const server = createServer((req, res) => {
-    const ok = req.method === 'GET' && (req.url === '/api/health' || req.url?.startsWith('/api/health?'));
+    if (metrics && req.method === 'GET' && isPath(req.url, '/metrics')) {
+      metrics().then(
+        ({ body, contentType }) => {
+          res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+          res.end(body);
+        },
+        () => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end('metrics unavailable');
+        },
+      );
+      return;
+    }
+    const ok = req.method === 'GET' && isPath(req.url, '/api/health');
     res.writeHead(ok ? 200 : 404, {
       'content-type': 'application/json',
       'cache-control': 'no-store',
@@ -26,7 +49,12 @@ export async function listenHealth(port: number, host: string): Promise<HealthLi
       JSON.stringify(
         ok
           ? { ok: true }
-          : { error: { code: 'NOT_FOUND', message: 'this port answers only GET /api/health' } },
+          : {
+              error: {
+                code: 'NOT_FOUND',
+                message: 'this port answers only GET /api/health and GET /metrics',
+              },
+            },
       ),
     );
   });
