@@ -1,4 +1,5 @@
-import { afterAll, beforeAll } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobStoreSuite } from '../blob-store.case.ts';
 import { storeSuite } from '../store.case.ts';
 import { PgBlobStore } from './pg-blob-store.ts';
@@ -31,3 +32,23 @@ storeSuite('PostgreSQL', current, async () => {
   return shared;
 });
 blobStoreSuite('PostgreSQL', async () => PgBlobStore.open((await open()).pool));
+
+describe('PgStore when the server ends its connections', () => {
+  it('keeps the process up and answers on a new connection', async () => {
+    const store = await open();
+    expect(await store.listJobs()).toEqual(expect.any(Array));
+    // What a server restart or an administrator does to idle connections.
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query(
+        'SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+      expect(rows.length).toBeGreaterThan(0);
+    } finally {
+      await admin.end();
+    }
+    await new Promise((r) => setTimeout(r, 200)); // the pool hears of it (its 'error' event)
+    expect(await store.listJobs()).toEqual(expect.any(Array));
+  });
+});

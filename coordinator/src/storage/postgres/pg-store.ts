@@ -46,9 +46,9 @@ export class PgStore extends StoreQueries implements Store {
     return this.db.pool;
   }
 
-  /** Opens (and migrates) the database at `url`, or uses the given pool. */
+  /** Opens (and migrates) the database at `url` (a pool of its own), or uses the given pool. */
   static async open(target: string | pg.Pool): Promise<PgStore> {
-    const pool = typeof target === 'string' ? new pg.Pool({ connectionString: target, max: 10 }) : target;
+    const pool = typeof target === 'string' ? ownPool(target) : target;
     const db = new PgDb(pool);
     try {
       await migrate(db);
@@ -70,4 +70,18 @@ export class PgStore extends StoreQueries implements Store {
   async close(): Promise<void> {
     if (this.ownsPool && !this.pool.ended) await this.pool.end();
   }
+}
+
+/**
+ * A pool that survives its idle connections ending under it (a server restart, an administrator
+ * terminating backends): pg reports that as an 'error' event on the pool, and an 'error' event
+ * with no listener ends the Node process. The pool drops the dead client and opens a new one on
+ * the next query; a query in flight still fails to its caller.
+ */
+function ownPool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  pool.on('error', (e) =>
+    process.emitWarning(`an idle PostgreSQL connection ended (${e.message}); the pool opens another`),
+  );
+  return pool;
 }
