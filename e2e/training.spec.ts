@@ -9,7 +9,10 @@ import { test } from './diagnose.ts';
 
 declare global {
   interface Window {
-    __gridtab?: { state: { unitsDone: number; phase: string; chosenBackend: string | null } };
+    __gridtab?: {
+      state: { unitsDone: number; phase: string; chosenBackend: string | null };
+      downloading(): number;
+    };
   }
 }
 
@@ -107,11 +110,14 @@ test.describe('training across tabs', () => {
     await expect
       .poll(async () => (await co.job(job.id)).round, { timeout: 120_000 })
       .toBeGreaterThanOrEqual(3);
-    // Reload while training: the unit's shards have been fetched and stored by then.
-    await page.waitForFunction(() => window.__gridtab?.state.phase === 'training', null, {
-      polling: 5,
-      timeout: 60_000,
-    });
+    // Reload while training, once no download is in flight: the unit's shards are stored by
+    // then, and so is any prefetch (a prefetch's bytes that arrived but were not yet in
+    // IndexedDB when the page went away are fetched again, CI once saw).
+    await page.waitForFunction(
+      () => window.__gridtab?.state.phase === 'training' && window.__gridtab.downloading() === 0,
+      null,
+      { polling: 5, timeout: 60_000 },
+    );
     const beforeReload = requested.length;
     await page.reload();
     await expect

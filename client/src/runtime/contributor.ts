@@ -166,6 +166,11 @@ class ContributorRuntime implements Contributor {
     return this.fetcher.stats;
   }
 
+  /** Shard and weight downloads in flight, until their bytes are in the cache. */
+  get downloading(): number {
+    return this.fetcher.downloading;
+  }
+
   subscribe(listener: (s: ContributorState) => void): () => void {
     this.listeners.add(listener);
     listener(this.state);

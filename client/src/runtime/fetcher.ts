@@ -41,6 +41,11 @@ export class BlobFetcher {
     private readonly retryMs: readonly number[] = FETCH_RETRY_MS,
   ) {}
 
+  /** Downloads not yet stored in the cache (a reload now would lose them). */
+  get downloading(): number {
+    return this.inFlight.size;
+  }
+
   /** `jobId` names the job the bytes are for, so the coordinator counts them in its usage. */
   get(kind: BlobKind, hash: string, jobId?: string): Promise<Uint8Array> {
     const held = this.held.get(hash);

@@ -61,6 +61,8 @@ export interface UnitTimings {
 
 export interface Contributor {
   readonly state: ContributorState;
+  /** Shard and weight downloads in flight whose bytes are not in the cache yet. */
+  readonly downloading: number;
   /** Benchmarks backends (once), connects, and starts taking units. */
   start(): Promise<void>;
   /** Stops taking units; a unit in training is finished or released, never half-submitted. */

@@ -18,6 +18,8 @@ export interface GridTabHook {
    * build that broke its pthread workers shows here as a backend that never starts.
    */
   wasm(): { multithreadSupport: boolean; threads: number | null };
+  /** Downloads in flight whose bytes are not in the cache yet (a reload now would lose them). */
+  downloading(): number;
 }
 
 function wasmNow(): { multithreadSupport: boolean; threads: number | null } {
@@ -89,7 +91,7 @@ export class ContributeModel {
     this.history = new VersionHistory(coordinatorUrl);
     this.state = contributor.state;
     // One hook object whose `state` is replaced, so a test holding the object sees updates too.
-    this.#hook = { state: contributor.state, wasm: wasmNow };
+    this.#hook = { state: contributor.state, wasm: wasmNow, downloading: () => contributor.downloading };
     window.__gridtab = this.#hook;
   }
 

@@ -1,8 +1,8 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { encryptedBlobStoreSuite } from '../encrypted-blob-store.case.ts';
 import { PgBlobStore } from './pg-blob-store.ts';
-import { createTestDatabase, type TestDatabase } from './test-db.ts';
+import { createTestDatabase, type TestDatabase, testPool } from './test-db.ts';
 
 // One database for the shared suite's reopens, and a new one per `fresh` store.
 const dbs: TestDatabase[] = [];
@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 const poolFor = (url: string) => {
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  const pool = testPool(url);
   pools.push(pool);
   return pool;
 };
