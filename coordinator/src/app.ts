@@ -26,7 +26,7 @@ import type { Evaluator } from './evaluation/evaluator.ts';
 import { EvaluatorThread } from './evaluation/evaluator-thread.ts';
 import { createApi } from './http/api.ts';
 import { errorResponse, onError } from './http/errors.ts';
-import { listenHealth } from './http/health-listener.ts';
+import { listenHealth, type MetricsText } from './http/health-listener.ts';
 import { crossOriginIsolation } from './http/isolation.ts';
 import { TokenAuthority } from './http/tokens.ts';
 import { createLogger, type LogFn, logFunction } from './logger.ts';
@@ -149,6 +149,11 @@ export async function createCoordinator(
 ): Promise<RunningCoordinator> {
   const log: LogFn = deps.log ?? logFunction(createLogger(config.logLevel));
   const metrics = createMetrics();
+  // The Prometheus text, for /metrics on the public port and on GRIDTAB_HEALTH_PORT's.
+  const exposition: MetricsText = async () => ({
+    body: await metrics.registry.metrics(),
+    contentType: metrics.registry.contentType,
+  });
   let io: GridTabServer | null = null;
   const socketsIn = (name: string) => io?.of(name).sockets.size ?? 0;
   const stats = new CoordinatorStats(metrics, () => ({
@@ -349,9 +354,10 @@ export async function createCoordinator(
           )
         : errorResponse(c, 'NOT_FOUND', 'no such weights')),
   );
-  app.get('/metrics', async (c) =>
-    c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
-  );
+  app.get('/metrics', async (c) => {
+    const { body, contentType } = await exposition();
+    return c.text(body, 200, { 'content-type': contentType });
+  });
   // TF.js's wasm binaries for the pages, straight from the installed package.
   app.use(
     '/vendor/tfjs-wasm/*',
@@ -466,12 +472,7 @@ export async function createCoordinator(
   await new Promise<void>((resolve) => httpServer.listen(config.port, config.host, resolve));
   const port = (httpServer.address() as AddressInfo).port;
   const health =
-    config.healthPort === null
-      ? null
-      : await listenHealth(config.healthPort, config.host, async () => ({
-          body: await metrics.registry.metrics(),
-          contentType: metrics.registry.contentType,
-        }));
+    config.healthPort === null ? null : await listenHealth(config.healthPort, config.host, exposition);
   let ticking = false; // a slow tick (a remote store) must not overlap the next one
   const tick = setInterval(() => {
     if (ticking) return;

@@ -88,6 +88,7 @@ describe('model benchmark', () => {
     await scores.observe(key, 'wasm', Number.NaN); // ignored
     expect(await scores.observations(key)).toEqual({ cpu: 100, wasm: 30 });
     const merged = (await scores.get(key))!;
+    expect(await scores.read(key)).toEqual({ scores: merged, observed: { cpu: 100, wasm: 30 } });
     expect(merged.find((s) => s.name === 'wasm')!.samplesPerSec).toBe(30);
     expect(merged.find((s) => s.name === 'cpu')!.samplesPerSec).toBe(100);
     expect(wasmTimed).not.toBe(30);

@@ -31,7 +31,7 @@ export async function architectureKey(model: Record<string, unknown>, batchSize:
 }
 
 export type ModelShape = Pick<WorkUnit, 'model' | 'batchSize'> &
-  Partial<Pick<WorkUnit, 'optimizer' | 'learningRate'>> & { data: { inputShape: number[] } };
+  Partial<Pick<WorkUnit, 'optimizer'>> & { data: { inputShape: number[] } };
 
 /** Samples/s of `steps` SGD steps of the model on random data, on the active backend. */
 async function timeSteps(unit: ModelShape, steps: number): Promise<number> {
@@ -116,6 +116,12 @@ function platformLocks(): Locks | undefined {
   return nav?.locks;
 }
 
+export interface ScoresRead {
+  scores: BackendScore[];
+  /** Samples/s of real units by backend (chooseBackend weighs them over timed scores). */
+  observed: Partial<Record<BackendName, number>>;
+}
+
 /** Per-architecture scores in the cache, measured under an origin-wide lock. */
 export class ModelScores {
   constructor(
@@ -125,12 +131,18 @@ export class ModelScores {
 
   /** The measured scores, with the samples/s of real units in place where a backend trained some. */
   async get(key: string): Promise<BackendScore[] | null> {
+    return (await this.read(key))?.scores ?? null;
+  }
+
+  /** get()'s scores and the observations they include, from one read of each; null if not measured. */
+  async read(key: string): Promise<ScoresRead | null> {
     const measured = await this.cache.getState<BackendScore[]>(STATE_PREFIX + key).catch(() => null);
     if (!measured) return null;
     const observed = await this.observations(key);
-    return measured.map((s) =>
+    const scores = measured.map((s) =>
       observed[s.name] !== undefined ? { ...s, samplesPerSec: observed[s.name]! } : s,
     );
+    return { scores, observed };
   }
 
   /** Samples/s of the real units this model trained here, by backend (a moving average). */

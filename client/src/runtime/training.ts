@@ -18,7 +18,7 @@ type BackendState = Pick<ContributorState, 'backends' | 'chosenBackend' | 'phase
 export interface TrainingDeps {
   fetcher: Pick<BlobFetcher, 'get'> & Partial<Pick<BlobFetcher, 'prefetch'>>;
   trainer: Pick<Trainer, 'trainUnit'>;
-  modelScores: Pick<ModelScores, 'get' | 'measure' | 'forget' | 'observe' | 'observations'>;
+  modelScores: Pick<ModelScores, 'read' | 'measure' | 'forget' | 'observe'>;
   state: () => BackendState;
   set: (patch: Partial<ContributorState>) => void;
   /** Keeps the unit (and its latest checkpoint) in the cache, to continue after a reload. */
@@ -59,11 +59,10 @@ export class UnitTraining {
   async plan(unit: WorkUnit): Promise<BackendPlan | null> {
     this.startupScores ??= this.deps.state().backends;
     const archKey = await architectureKey(unit.model, unit.batchSize);
-    const measured = await this.deps.modelScores.get(archKey);
-    if (measured) this.deps.set({ backends: measured });
-    const observed = measured ? await this.deps.modelScores.observations(archKey) : {};
-    const backend = chooseBackend(measured ?? this.startupScores, unit.model, observed);
-    return backend ? { backend, archKey, measured: Boolean(measured) } : null;
+    const known = await this.deps.modelScores.read(archKey);
+    if (known) this.deps.set({ backends: known.scores });
+    const backend = chooseBackend(known?.scores ?? this.startupScores, unit.model, known?.observed);
+    return backend ? { backend, archKey, measured: Boolean(known) } : null;
   }
 
   /** Fetches and trains the unit, from `from` when it continues after a reload. */
@@ -132,10 +131,10 @@ export class UnitTraining {
   async observe(unit: WorkUnit, plan: BackendPlan, samplesPerSec: number): Promise<void> {
     const { deps } = this;
     await deps.modelScores.observe(plan.archKey, plan.backend, samplesPerSec);
-    const scores = await deps.modelScores.get(plan.archKey);
-    if (!scores) return;
-    const next = chooseBackend(scores, unit.model, await deps.modelScores.observations(plan.archKey));
-    deps.set({ backends: scores, ...(next ? { chosenBackend: next } : {}) });
+    const known = await deps.modelScores.read(plan.archKey);
+    if (!known) return;
+    const next = chooseBackend(known.scores, unit.model, known.observed);
+    deps.set({ backends: known.scores, ...(next ? { chosenBackend: next } : {}) });
     if (next && next !== plan.backend)
       deps.log(`${plan.backend} trained at ${Math.round(samplesPerSec)} samples/s; next unit on ${next}`);
   }
