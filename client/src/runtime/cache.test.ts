@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { sha256Hex } from '@gridtab/shared';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type BlobCache, IdbCache, MemoryCache } from './cache.ts';
 import { BlobFetcher } from './fetcher.ts';
 
@@ -69,9 +69,34 @@ describe('BlobFetcher', () => {
     }) as unknown as typeof fetch;
     const fetcher = new BlobFetcher('http://coordinator', new MemoryCache(), fakeFetch);
     expect(Array.from(await fetcher.get('shard', hash))).toEqual([5, 6, 7]);
+    await vi.waitUntil(() => fetcher.downloading === 0);
     expect(Array.from(await fetcher.get('shard', hash))).toEqual([5, 6, 7]);
     expect(calls).toBe(1);
     expect(fetcher.stats).toMatchObject({ downloads: 1, cacheHits: 1 });
     await expect(fetcher.get('weights', 'f'.repeat(64))).rejects.toThrow(/refused/);
+  });
+
+  it('hands the bytes over before they are stored, and counts the download in flight until they are', async () => {
+    const good = Uint8Array.of(1, 2, 3);
+    const hash = await sha256Hex(good);
+    let calls = 0;
+    const fakeFetch = (async () => {
+      calls++;
+      return new Response(good);
+    }) as unknown as typeof fetch;
+    const cache = new MemoryCache();
+    let store: () => void = () => {};
+    const put = cache.put.bind(cache);
+    cache.put = (...args) => new Promise<void>((resolve) => (store = () => put(...args).then(resolve)));
+    const fetcher = new BlobFetcher('http://coordinator', cache, fakeFetch);
+    expect(Array.from(await fetcher.get('shard', hash))).toEqual([1, 2, 3]);
+    expect(await cache.get(hash)).toBeNull(); // not stored yet
+    expect(fetcher.downloading).toBe(1);
+    // Asked again meanwhile: the same download serves it, nothing is fetched twice.
+    expect(Array.from(await fetcher.get('shard', hash))).toEqual([1, 2, 3]);
+    expect(calls).toBe(1);
+    store();
+    await vi.waitUntil(() => fetcher.downloading === 0);
+    expect(Array.from((await cache.get(hash))!)).toEqual([1, 2, 3]);
   });
 });

@@ -93,6 +93,10 @@ class ContributorRuntime implements Contributor {
   private wake: (() => void) | null = null;
   /** A unit saved before a reload, to continue once joined. */
   private saved: SavedUnit | null = null;
+  /** The saved unit's writes, in order (savedUnit). */
+  private savingUnit: Promise<void> = Promise.resolve();
+  /** The last unit's speed being recorded (UnitTraining.observe). */
+  private observing: Promise<void> = Promise.resolve();
   /** Set by abandon(): nothing is released or cleared, as when a tab is closed. */
   private abandoned = false;
   /** Waits that only a version event would end (roundClosed), ended instead when the runtime stops. */
@@ -240,9 +244,12 @@ class ContributorRuntime implements Contributor {
     }
   }
 
-  /** Keeps the unit in progress in the cache, so a reload continues it. */
-  private async keep(unit: WorkUnit, checkpoint: UnitCheckpoint | null, backend: BackendName): Promise<void> {
-    await saveUnit(this.opts.cache, {
+  /**
+   * Keeps the unit in progress in the cache, so a reload continues it. Saves and clears run one
+   * after another in the order asked (savedUnit), so the unit's loop need not wait for them.
+   */
+  private keep(unit: WorkUnit, checkpoint: UnitCheckpoint | null, backend: BackendName): Promise<void> {
+    const saved: SavedUnit = {
       coordinatorUrl: this.coordinatorUrl,
       unit,
       backends: this.state.backends,
@@ -250,7 +257,22 @@ class ContributorRuntime implements Contributor {
       checkpoint,
       clientId: this.opts.clientId,
       savedAt: Date.now(),
-    }).catch((e) => this.log(`could not save the unit in progress: ${(e as Error).message}`));
+    };
+    return this.savedUnit(() => saveUnit(this.opts.cache, saved), 'save the unit in progress');
+  }
+
+  /**
+   * Runs a write of the saved unit after the ones asked before it. Each is an IndexedDB
+   * transaction of tens of milliseconds on a busy machine; awaited on the unit's path, three of
+   * them a unit kept the tab from training for a tenth of its time.
+   */
+  private savedUnit(write: () => Promise<unknown>, what: string): Promise<void> {
+    const next = this.savingUnit.then(write).then(
+      () => undefined,
+      (e) => this.log(`could not ${what}: ${(e as Error).message}`),
+    );
+    this.savingUnit = next;
+    return next;
   }
 
   /**
@@ -340,6 +362,7 @@ class ContributorRuntime implements Contributor {
 
   /** `resumed`: continued after a reload, so a refusal may only mean the tab came back too late. */
   private async work(unit: WorkUnit, from: UnitCheckpoint | null = null, resumed = false): Promise<void> {
+    await this.observing;
     const plan = await this.training.plan(unit);
     if (!plan) {
       this.log(`no backend here can train job ${unit.jobId}; giving the unit back`);
@@ -353,7 +376,7 @@ class ContributorRuntime implements Contributor {
       const trained = performance.now();
       this.set({ phase: 'submitting' });
       // Submitted or refused, the unit is over: a reload from here on does not redo it.
-      await clearSavedUnit(this.opts.cache);
+      void this.savedUnit(() => clearSavedUnit(this.opts.cache), 'clear the finished unit');
       const behaviour = this.opts.behaviour;
       const delta = behaviour?.tamper ? await behaviour.tamper(result.delta, unit) : result.delta;
       const send = await this.submitter.prepare(unit, result, delta, plan.backend);
@@ -381,12 +404,15 @@ class ContributorRuntime implements Contributor {
         ...(this.state.chosenBackend ? { chosenBackend: this.state.chosenBackend } : {}),
       });
       if (!plan.measured && this.running) await this.training.measure(unit, plan.archKey);
-      await this.training.observe(unit, plan, samplesPerSec);
+      // Off the path to the next unit; the next plan waits for it (it decides that unit's backend).
+      this.observing = this.training
+        .observe(unit, plan, samplesPerSec)
+        .catch((e) => this.log(`could not record the unit's speed: ${(e as Error).message}`));
       this.timed(begun, trained, answered, result.trainMs);
     } catch (e) {
       // A closed tab releases nothing and keeps its saved unit for the reload.
       if (this.abandoned) return;
-      await clearSavedUnit(this.opts.cache);
+      await this.savedUnit(() => clearSavedUnit(this.opts.cache), 'clear the failed unit');
       if (e instanceof Aborted) {
         await this.connection.release(unit.leaseId);
         return;

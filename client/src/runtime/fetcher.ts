@@ -57,12 +57,24 @@ export class BlobFetcher {
     return this.download(kind, hash, jobId);
   }
 
-  /** From the cache or the coordinator, one download per hash at a time. */
+  /**
+   * From the cache or the coordinator, one download per hash at a time. The bytes are handed
+   * over once verified; storing them in the cache goes on behind (an IndexedDB write, tens of
+   * milliseconds on a busy machine, that the unit need not wait for), and the download counts
+   * as in flight until they are stored.
+   */
   private download(kind: BlobKind, hash: string, jobId?: string): Promise<Uint8Array> {
     const pending = this.inFlight.get(hash);
     if (pending) return pending;
-    const got = this.fetchOnce(kind, hash, jobId).finally(() => this.inFlight.delete(hash));
+    const fetched = this.fetchOnce(kind, hash, jobId);
+    const got = fetched.then((f) => f.bytes);
     this.inFlight.set(hash, got);
+    void fetched
+      .then(
+        (f) => f.stored,
+        () => undefined,
+      )
+      .finally(() => this.inFlight.delete(hash));
     return got;
   }
 
@@ -84,11 +96,15 @@ export class BlobFetcher {
     }
   }
 
-  private async fetchOnce(kind: BlobKind, hash: string, jobId?: string): Promise<Uint8Array> {
+  private async fetchOnce(
+    kind: BlobKind,
+    hash: string,
+    jobId?: string,
+  ): Promise<{ bytes: Uint8Array; stored: Promise<void> }> {
     const cached = await this.cache.get(hash);
     if (cached) {
       this.stats.cacheHits++;
-      return cached;
+      return { bytes: cached, stored: Promise.resolve() };
     }
     const path = kind === 'shard' ? `/datasets/shards/${hash}` : `/models/weights/${hash}`;
     const query = jobId ? `?job=${encodeURIComponent(jobId)}` : '';
@@ -97,9 +113,12 @@ export class BlobFetcher {
     if (actual !== hash) throw new Error(`${kind} ${hash} arrived with hash ${actual}; refused`);
     this.stats.downloads++;
     this.stats.bytesDownloaded += bytes.byteLength;
-    await this.cache.put(hash, kind, bytes);
-    if (kind === 'weights') await this.cache.pruneWeights(4);
-    return bytes;
+    // Not stored (a full or failing cache) costs a download again later, never the unit.
+    const stored = (async () => {
+      await this.cache.put(hash, kind, bytes);
+      if (kind === 'weights') await this.cache.pruneWeights(4);
+    })().catch(() => {});
+    return { bytes, stored };
   }
 
   /** The body of GET `path` from the current coordinator, tried again while none answers. */

@@ -48,18 +48,24 @@ describe('model benchmark', () => {
     expect(await architectureKey(MODEL_PRESETS['fashion-cnn'], 8)).not.toBe(a);
   });
 
-  it('measures one tab at a time and a waiting tab reads the scores instead of measuring', async () => {
+  it('measures one tab at a time: another tab does not wait for the lock, and reads the scores once they exist', async () => {
     // Node 20 has no navigator.locks: a one-holder lock with the Web Locks request() shape.
-    let tail: Promise<unknown> = Promise.resolve();
-    const held: string[] = [];
+    let holder: string | null = null;
+    const asked: string[] = [];
     const locks = {
-      request<T>(name: string, fn: () => Promise<T>): Promise<T> {
-        const run = tail.then(() => {
-          held.push(name);
-          return fn();
-        });
-        tail = run.catch(() => {});
-        return run;
+      async request<T>(
+        name: string,
+        _o: { ifAvailable: true },
+        fn: (lock: unknown) => Promise<T>,
+      ): Promise<T> {
+        asked.push(name);
+        if (holder !== null) return fn(null);
+        holder = name;
+        try {
+          return await fn({ name });
+        } finally {
+          holder = null;
+        }
       },
     };
     const cache = new MemoryCache();
@@ -67,9 +73,14 @@ describe('model benchmark', () => {
     const tabB = new ModelScores(cache, locks);
     const key = await architectureKey(cnn.model, cnn.batchSize);
     expect(await tabA.get(key)).toBeNull();
-    const [a, b] = await Promise.all([tabA.measure(cnn, key, ['cpu']), tabB.measure(cnn, key, ['cpu'])]);
-    expect(held).toEqual(['gridtab-model-bench', 'gridtab-model-bench']);
-    expect(b).toEqual(a); // B found A's scores in the shared cache once it held the lock
+    const measuring = tabA.measure(cnn, key, ['cpu']);
+    // A holds the lock while it times: B is told so at once instead of waiting.
+    expect(await tabB.measure(cnn, key, ['cpu'])).toBeNull();
+    const a = await measuring;
+    expect(a?.[0]?.name).toBe('cpu');
+    // Asked again later, B finds A's scores in the shared cache and measures nothing.
+    expect(await tabB.measure(cnn, key, ['cpu'])).toEqual(a);
+    expect(asked).toEqual(['gridtab-model-bench', 'gridtab-model-bench', 'gridtab-model-bench']);
     expect(await tabB.get(key)).toEqual(a);
     await tabA.forget(key);
     expect(await tabB.get(key)).toBeNull();
@@ -81,7 +92,7 @@ describe('model benchmark', () => {
     const key = await architectureKey(cnn.model, cnn.batchSize);
     await scores.observe(key, 'cpu', 100); // before any measurement: kept, not shown
     expect(await scores.get(key)).toBeNull();
-    const timed = await scores.measure(cnn, key, ['cpu', 'wasm']);
+    const timed = (await scores.measure(cnn, key, ['cpu', 'wasm']))!;
     const wasmTimed = timed.find((s) => s.name === 'wasm')!.samplesPerSec;
     await scores.observe(key, 'wasm', 40);
     await scores.observe(key, 'wasm', 20);

@@ -26,8 +26,18 @@ const BACKEND_TIMEOUT_MS = 60_000;
 /** Weight of the newest unit in a backend's observed samples/s (the rest: the earlier ones). */
 const OBSERVED_WEIGHT = 0.5;
 
-export async function architectureKey(model: Record<string, unknown>, batchSize: number): Promise<string> {
-  return sha256Hex(new TextEncoder().encode(`${JSON.stringify(model)}|batch=${batchSize}`));
+/** Keys already computed, by their text (a tab asks once per unit, for the same few models). */
+const keys = new Map<string, Promise<string>>();
+
+export function architectureKey(model: Record<string, unknown>, batchSize: number): Promise<string> {
+  const text = `${JSON.stringify(model)}|batch=${batchSize}`;
+  let key = keys.get(text);
+  if (!key) {
+    if (keys.size >= 32) keys.clear();
+    key = sha256Hex(new TextEncoder().encode(text));
+    keys.set(text, key);
+  }
+  return key;
 }
 
 export type ModelShape = Pick<WorkUnit, 'model' | 'batchSize'> &
@@ -108,8 +118,13 @@ export async function measureModel(
   return scores;
 }
 
-/** The Web Locks API where the platform has it (browsers; Node 20 has none: one process, one measurer). */
-type Locks = { request<T>(name: string, fn: () => Promise<T>): Promise<T> };
+/**
+ * The Web Locks API where the platform has it (browsers; Node 20 has none: one process, one
+ * measurer). With ifAvailable, fn gets null at once when another holder has the lock.
+ */
+type Locks = {
+  request<T>(name: string, options: { ifAvailable: true }, fn: (lock: unknown) => Promise<T>): Promise<T>;
+};
 
 function platformLocks(): Locks | undefined {
   const nav = (globalThis as { navigator?: { locks?: Locks } }).navigator;
@@ -136,9 +151,11 @@ export class ModelScores {
 
   /** get()'s scores and the observations they include, from one read of each; null if not measured. */
   async read(key: string): Promise<ScoresRead | null> {
-    const measured = await this.cache.getState<BackendScore[]>(STATE_PREFIX + key).catch(() => null);
+    const [measured, observed] = await Promise.all([
+      this.cache.getState<BackendScore[]>(STATE_PREFIX + key).catch(() => null),
+      this.observations(key),
+    ]);
     if (!measured) return null;
-    const observed = await this.observations(key);
     const scores = measured.map((s) =>
       observed[s.name] !== undefined ? { ...s, samplesPerSec: observed[s.name]! } : s,
     );
@@ -174,8 +191,13 @@ export class ModelScores {
     await this.cache.deleteState(OBSERVED_PREFIX + key).catch(() => {});
   }
 
-  /** Measures unless another tab did while this one waited for the lock. */
-  async measure(unit: ModelShape, key: string, candidates: BackendName[]): Promise<BackendScore[]> {
+  /**
+   * Measures unless another tab of the origin did. Null when another tab is measuring right now:
+   * the caller trains on with its current choice and asks again after its next unit, when the
+   * other tab's scores are in the cache. (Waiting for the lock kept every other tab of the
+   * origin idle for the seconds the timing takes.)
+   */
+  async measure(unit: ModelShape, key: string, candidates: BackendName[]): Promise<BackendScore[] | null> {
     const run = async () => {
       const done = await this.get(key);
       if (done) return done;
@@ -183,6 +205,9 @@ export class ModelScores {
       await this.cache.putState(STATE_PREFIX + key, scores);
       return scores;
     };
-    return this.locks ? this.locks.request(LOCK_NAME, run) : run();
+    if (!this.locks) return run();
+    return this.locks.request(LOCK_NAME, { ifAvailable: true }, (lock) =>
+      lock ? run() : Promise.resolve(null),
+    );
   }
 }

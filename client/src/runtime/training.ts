@@ -91,7 +91,9 @@ export class UnitTraining {
     if (unit.prefetchShardHashes?.length)
       deps.fetcher.prefetch?.('shard', unit.prefetchShardHashes, unit.jobId);
     deps.set({ phase: 'training' });
-    if (!from) await deps.keep(unit, null, backend);
+    // Saved in the background (the contributor orders its writes): a reload in the first
+    // moments of a unit finds nothing to resume and takes a fresh one, as before it started.
+    if (!from) void deps.keep(unit, null, backend);
     let latest = from;
     const train = () =>
       deps.trainer.trainUnit(
@@ -149,6 +151,10 @@ export class UnitTraining {
         .filter((s) => s.available)
         .map((s) => s.name);
       const scores = await deps.modelScores.measure(unit, archKey, started);
+      if (!scores) {
+        deps.log(`model ${archKey.slice(0, 8)}: another tab is timing it; training on`);
+        return;
+      }
       const chosen = chooseBackend(scores, unit.model);
       deps.set({ backends: scores, ...(chosen ? { chosenBackend: chosen } : {}) });
       deps.log(
