@@ -6,10 +6,10 @@
  * run again; a coordinator may keep running meanwhile with the same keys.
  */
 import { resolve } from 'node:path';
-import pg from 'pg';
 import { dataKeysFromEnv } from '../storage/data-key.ts';
 import { EncryptedBlobStore } from '../storage/encrypted-blob-store.ts';
 import { openRawBlobs } from '../storage/open.ts';
+import { ownPool } from '../storage/postgres/pg-store.ts';
 import { type CliIo, EXIT, UsageError } from './dataset.ts';
 
 export const ROTATE_KEY_HELP = `Key rotation (run where the coordinator's storage is reachable):
@@ -30,9 +30,8 @@ export async function rotateKeyCommand(args: string[], io: CliIo): Promise<numbe
     throw new UsageError((e as Error).message);
   }
   if (!keys) throw new UsageError('rotate-key needs DATA_KEY (or DATA_KEY_FILE): the key to encrypt under');
-  const pool = io.env.DATABASE_URL
-    ? new pg.Pool({ connectionString: io.env.DATABASE_URL, max: 2 })
-    : undefined;
+  // A pool with an 'error' listener: a connection the server ends while idle is not the end.
+  const pool = io.env.DATABASE_URL ? ownPool(io.env.DATABASE_URL, 2) : undefined;
   try {
     const raw = await openRawBlobs({ dataDir: resolve(io.env.DATA_DIR || './data') }, pool);
     // Opening checks the key: a wrong DATA_KEY stops here, before anything is rewritten.

@@ -49,11 +49,27 @@ describe('deleting a dataset version while a job on it is created', () => {
     const record = await importPenguins('race-a');
     const spec = jobSpecSchema.parse({ ...TEST_JOB, name: 'race a', model, dataset: record.id });
     let deleted: unknown = null;
+    // The blobs the creation stores (the job's random initial weights), to see them go again.
+    const stored: string[] = [];
+    const blobs = new Proxy(co.blobs, {
+      get: (target, key) =>
+        key === 'put'
+          ? async (bytes: Uint8Array) => {
+              const hash = await target.put(bytes);
+              stored.push(hash);
+              return hash;
+            }
+          : (() => {
+              const value = Reflect.get(target, key, target);
+              return typeof value === 'function' ? value.bind(target) : value;
+            })(),
+    });
     // The admission check runs after the version was resolved and the model checked: the
     // delete happens there, in the window a job creation used to leave open.
     const creating = createJob(
       {
         ...co,
+        blobs,
         admit: async () => {
           deleted = await co.datasets.delete('race-a', record.version);
         },
@@ -67,6 +83,9 @@ describe('deleting a dataset version while a job on it is created', () => {
     expect(await co.store.getDataset(record.id)).toBeNull();
     expect((await co.store.listJobs()).filter((j) => j.spec.dataset === record.id)).toEqual([]);
     for (const h of record.shardHashes) expect(await co.blobs.has(h)).toBe(false);
+    // The initial weights stored for the refused job are not left behind.
+    expect(stored).toHaveLength(1);
+    expect(await co.blobs.has(stored[0])).toBe(false);
   });
 
   it('refuses the delete, keeping the version and its shards, when the job was inserted first', async () => {

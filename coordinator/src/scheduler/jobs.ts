@@ -138,6 +138,10 @@ export async function createJob(
   const written = deps.datasets ? deps.datasets.holding(dataset.id, insert) : insert();
   await written.catch(async (e) => {
     await deps.scheduler?.unclaim(job.id);
+    // The random initial weights stored above belong to no row now: not left behind (unless
+    // some row names the same bytes, as a model of all zeros might).
+    if (!initialWeights && !(await deps.store.usage.blobReferenced(hash).catch(() => true)))
+      await deps.blobs.delete(hash).catch(() => false);
     throw e;
   });
   const created = (await deps.store.getJob(job.id))!;

@@ -78,8 +78,8 @@ export class PgStore extends StoreQueries implements Store {
  * with no listener ends the Node process. The pool drops the dead client and opens a new one on
  * the next query; a query in flight still fails to its caller.
  */
-function ownPool(url: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+export function ownPool(url: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
   pool.on('error', (e) =>
     process.emitWarning(`an idle PostgreSQL connection ended (${e.message}); the pool opens another`),
   );
