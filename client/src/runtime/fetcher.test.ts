@@ -73,12 +73,25 @@ describe('BlobFetcher.prefetch of weights', () => {
     fetcher.prefetch('weights', [hashes[0]]);
     fetcher.prefetch('weights', [hashes[1]]);
     expect((await fetcher.get('weights', hashes[1]))[0]).toBe(2);
-    // The older one was let go (not held), but it was downloaded into the cache: served from there.
+    // The older one was let go (not held), but it was downloaded: served from the recent weights.
     await new Promise((r) => setTimeout(r, 0));
-    const readsBefore = cache.reads;
     expect((await fetcher.get('weights', hashes[0]))[0]).toBe(1);
-    expect(cache.reads).toBe(readsBefore + 1);
     expect(requests.sort()).toEqual([...hashes].sort());
+    // Weights never go through the cache (a version lasts one round): no reads, no writes.
+    expect(cache.reads).toBe(0);
+    expect(await cache.get(hashes[0])).toBeNull();
+  });
+
+  it('keeps the last few weights only, and downloads an older one again', async () => {
+    const blobs = [1, 2, 3, 4, 5, 6].map((n) => new Uint8Array(400).fill(n));
+    const { hashes, requests, fetchFn } = await server(blobs);
+    const fetcher = new BlobFetcher('http://co', new CountingCache(), fetchFn);
+    for (const h of hashes) await fetcher.get('weights', h);
+    expect(requests).toHaveLength(6);
+    expect((await fetcher.get('weights', hashes[5]))[0]).toBe(6); // recent: kept
+    expect(requests).toHaveLength(6);
+    expect((await fetcher.get('weights', hashes[0]))[0]).toBe(1); // oldest: let go
+    expect(requests).toHaveLength(7);
   });
 });
 

@@ -16,6 +16,15 @@ export interface FetchStats {
 
 /** Prefetched blobs held in memory at most (a unit's shards a few times over, one model's weights). */
 const PREFETCH_HELD = 16;
+/**
+ * Downloaded weights kept in memory, newest first, up to these bytes (the newest always): a unit
+ * of an older version (an asynchronous job's stale base) is served from here. Weights are not
+ * written to the cache: a version lasts one round, and writing every version's weights to
+ * IndexedDB (three tabs of an origin, three copies) cost more than it ever saved; a reloaded tab
+ * downloads its unit's base again.
+ */
+const RECENT_WEIGHTS_BYTES = 64 << 20;
+const RECENT_WEIGHTS = 4;
 
 /** Pauses before each new try of a download that found no coordinator (about 11 s in all). */
 export const FETCH_RETRY_MS: readonly number[] = [500, 1000, 2000, 4000, 4000];
@@ -32,6 +41,8 @@ export class BlobFetcher {
    * cache is not read again): the newest PREFETCH_HELD only, the rest stays in the cache.
    */
   private readonly held = new Map<string, { kind: BlobKind; bytes: Promise<Uint8Array> }>();
+  /** Weights downloaded lately, oldest first (RECENT_WEIGHTS_BYTES). */
+  private readonly recentWeights = new Map<string, Uint8Array>();
 
   constructor(
     /** The coordinator to fetch from now (a client with several follows its current one). */
@@ -101,7 +112,12 @@ export class BlobFetcher {
     hash: string,
     jobId?: string,
   ): Promise<{ bytes: Uint8Array; stored: Promise<void> }> {
-    const cached = await this.cache.get(hash);
+    const recent = kind === 'weights' ? this.recentWeights.get(hash) : undefined;
+    if (recent) {
+      this.stats.cacheHits++;
+      return { bytes: recent, stored: Promise.resolve() };
+    }
+    const cached = kind === 'weights' ? null : await this.cache.get(hash);
     if (cached) {
       this.stats.cacheHits++;
       return { bytes: cached, stored: Promise.resolve() };
@@ -113,12 +129,25 @@ export class BlobFetcher {
     if (actual !== hash) throw new Error(`${kind} ${hash} arrived with hash ${actual}; refused`);
     this.stats.downloads++;
     this.stats.bytesDownloaded += bytes.byteLength;
+    if (kind === 'weights') {
+      this.keepWeights(hash, bytes);
+      return { bytes, stored: Promise.resolve() };
+    }
     // Not stored (a full or failing cache) costs a download again later, never the unit.
-    const stored = (async () => {
-      await this.cache.put(hash, kind, bytes);
-      if (kind === 'weights') await this.cache.pruneWeights(4);
-    })().catch(() => {});
+    const stored = this.cache.put(hash, kind, bytes).catch(() => {});
     return { bytes, stored };
+  }
+
+  private keepWeights(hash: string, bytes: Uint8Array): void {
+    const recent = this.recentWeights;
+    recent.set(hash, bytes);
+    let total = 0;
+    for (const b of recent.values()) total += b.byteLength;
+    for (const [h, b] of recent) {
+      if (recent.size <= 1 || (recent.size <= RECENT_WEIGHTS && total <= RECENT_WEIGHTS_BYTES)) break;
+      recent.delete(h);
+      total -= b.byteLength;
+    }
   }
 
   /** The body of GET `path` from the current coordinator, tried again while none answers. */
