@@ -544,7 +544,6 @@ class ContributorRuntime implements Contributor {
     await this.pause();
     this.connection.close();
     this.trainer.dispose();
-    this.training.dropPrepared();
     this.set({ phase: 'idle', connected: false });
   }
 }

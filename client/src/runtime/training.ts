@@ -6,14 +6,7 @@
  */
 import type { BackendName, BackendScore, WorkUnit } from '@gridtab/shared';
 import { bytesToFloat32 } from '@gridtab/shared/tf';
-import {
-  Aborted,
-  type Trainer,
-  type TrainResult,
-  type UnitCheckpoint,
-  type UnitSamples,
-  unitSamples,
-} from '@gridtab/shared/trainer';
+import { Aborted, type Trainer, type TrainResult, type UnitCheckpoint } from '@gridtab/shared/trainer';
 import * as tf from '@tensorflow/tfjs';
 import { chooseBackend } from './backends.ts';
 import type { BlobFetcher } from './fetcher.ts';
@@ -49,22 +42,9 @@ export interface BackendPlan {
   measured: boolean;
 }
 
-/** The next unit's samples, made into tensors while the tab waits between units. */
-interface Prepared {
-  key: string;
-  /** The samples, and the backend their tensors were made on. */
-  samples: Promise<{ samples: UnitSamples; backend: string }>;
-}
-
-/** What a unit's samples depend on: the job, its shards in order and how they are read. */
-const samplesKey = (jobId: string, hashes: readonly string[], data: WorkUnit['data']) =>
-  `${jobId}|${hashes.join(',')}|${JSON.stringify(data)}`;
-
 export class UnitTraining {
   /** The start-up micro-benchmark: the first guess for a model not measured yet. */
   private startupScores: BackendScore[] | null = null;
-  /** The samples of the shards the last offer named for this tab's next unit (prepareNext). */
-  private prepared: Prepared | null = null;
   /** The last unit's downloads: all of them, and until the weights and the shards were in hand (ms). */
   lastPhases = { fetchMs: 0, weightsMs: 0, shardsMs: 0 };
 
@@ -95,13 +75,12 @@ export class UnitTraining {
     const since = () => performance.now() - fetchStart;
     const phases = { fetchMs: 0, weightsMs: 0, shardsMs: 0 };
     this.lastPhases = phases;
-    const ready = this.takePrepared(unit);
-    const [[base, got]] = await Promise.all([
+    const [[base, shards]] = await Promise.all([
       Promise.all([
         deps.fetcher.get('weights', unit.baseWeightsHash, unit.jobId).finally(() => {
           phases.weightsMs = since();
         }),
-        (ready ?? this.shardBytes(unit)).finally(() => {
+        Promise.all(unit.shardHashes.map((h) => deps.fetcher.get('shard', h, unit.jobId))).finally(() => {
           phases.shardsMs = since();
         }),
       ]),
@@ -116,7 +95,6 @@ export class UnitTraining {
     // moments of a unit finds nothing to resume and takes a fresh one, as before it started.
     if (!from) void deps.keep(unit, null, backend);
     let latest = from;
-    let shards = got;
     const train = () =>
       deps.trainer.trainUnit(
         unit,
@@ -135,9 +113,7 @@ export class UnitTraining {
         },
       );
     try {
-      const result = await train();
-      this.prepareNext(unit);
-      return result;
+      return await train();
     } catch (e) {
       // A lost GPU device: same unit, same lease, next backend that can train this model.
       const next = chooseBackend(deps.state().backends, unit.model);
@@ -146,71 +122,8 @@ export class UnitTraining {
       deps.log(`training on ${backend} failed (${(e as Error).message}); retrying the unit on ${next}`);
       await tf.setBackend(next);
       deps.set({ chosenBackend: next });
-      // Samples made into tensors went with the failed attempt: the retry reads the bytes.
-      if (!Array.isArray(shards)) shards = await this.shardBytes(unit);
       return await train();
     }
-  }
-
-  private shardBytes(unit: WorkUnit): Promise<Uint8Array[]> {
-    return Promise.all(unit.shardHashes.map((h) => this.deps.fetcher.get('shard', h, unit.jobId)));
-  }
-
-  /**
-   * Starts making the samples of the shards the offer named for this tab's next unit into
-   * tensors, so that they are ready when the unit comes: the work fills the wait for the
-   * submit's answer, the round's close and the next offer instead of following it. A unit that
-   * trains other shards, or on another backend, leaves them unused.
-   */
-  private prepareNext(unit: WorkUnit): void {
-    this.dropPrepared();
-    const hashes = unit.prefetchShardHashes;
-    if (!hashes?.length) return;
-    // The backend is read when the tensors are made: timing the job's model switches it for a while.
-    const samples = Promise.all(hashes.map((h) => this.deps.fetcher.get('shard', h, unit.jobId))).then(
-      (bytes) => ({
-        samples: unitSamples(bytes, unit.data),
-        backend: tf.getBackend(),
-      }),
-    );
-    samples.catch(() => {}); // the unit fetches its shards itself then
-    this.prepared = { key: samplesKey(unit.jobId, hashes, unit.data), samples };
-  }
-
-  /**
-   * The prepared samples if they are this unit's, on the backend it trains on (set by now); else
-   * (or if preparing failed) its shards' bytes.
-   */
-  private takePrepared(unit: WorkUnit): Promise<UnitSamples | Uint8Array[]> | null {
-    const p = this.prepared;
-    if (!p) return null;
-    this.prepared = null;
-    if (p.key !== samplesKey(unit.jobId, unit.shardHashes, unit.data)) {
-      this.dispose(p);
-      return null;
-    }
-    const backend = tf.getBackend();
-    return p.samples.then<UnitSamples | Uint8Array[], UnitSamples | Uint8Array[]>(
-      (made) => {
-        if (made.backend === backend) return made.samples;
-        tf.dispose([made.samples.x, made.samples.y]);
-        return this.shardBytes(unit);
-      },
-      () => this.shardBytes(unit),
-    );
-  }
-
-  /** Lets go of samples prepared for a unit that did not come (their tensors are disposed). */
-  dropPrepared(): void {
-    if (this.prepared) this.dispose(this.prepared);
-    this.prepared = null;
-  }
-
-  private dispose(p: Prepared): void {
-    void p.samples.then(
-      (made) => tf.dispose([made.samples.x, made.samples.y]),
-      () => {},
-    );
   }
 
   /**

@@ -55,22 +55,6 @@ export interface TrainOptions {
   fused?: boolean;
 }
 
-/** A unit's samples as tensors; the trainer disposes them when the unit ends. */
-export interface UnitSamples {
-  x: tf.Tensor;
-  y: tf.Tensor;
-}
-
-/** The samples of `shards` as one pair of tensors, on the active backend. */
-export function unitSamples(shards: Uint8Array[], data: WorkUnit['data']): UnitSamples {
-  const parts = shards.map((s) => shardToTensors(s, data));
-  if (parts.length === 1) return { x: parts[0].x, y: parts[0].y };
-  const x = tf.concat(parts.map((p) => p.x));
-  const y = tf.concat(parts.map((p) => p.y));
-  tf.dispose(parts.flatMap((p) => [p.x, p.y]));
-  return { x, y };
-}
-
 export class Aborted extends Error {
   constructor() {
     super('training was stopped');
@@ -108,11 +92,10 @@ export class Trainer {
   private model: tf.LayersModel | null = null;
   private modelKey = '';
 
-  /** `shards`: their bytes, or their samples already made into tensors (unitSamples). */
   async trainUnit(
     unit: WorkUnit,
     base: Float32Array,
-    shards: Uint8Array[] | UnitSamples,
+    shards: Uint8Array[],
     onStep: (done: number, total: number, loss: number | null) => void,
     shouldStop: () => boolean,
     options: TrainOptions & ResumeOptions = {},
@@ -128,7 +111,10 @@ export class Trainer {
     const model = this.model;
     setFlatWeights(model, base);
     const data = unit.data;
-    const { x, y: oneHot } = Array.isArray(shards) ? unitSamples(shards, data) : shards;
+    const parts = shards.map((s) => shardToTensors(s, data));
+    const x = parts.length === 1 ? parts[0].x : tf.concat(parts.map((p) => p.x));
+    const oneHot = parts.length === 1 ? parts[0].y : tf.concat(parts.map((p) => p.y));
+    if (parts.length > 1) tf.dispose(parts.flatMap((p) => [p.x, p.y]));
     const y = labelMap && data.task.kind === 'classification' ? relabel(oneHot, labelMap) : oneHot;
     const n = x.shape[0];
     const rand = mulberry32(unit.seed);
