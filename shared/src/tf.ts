@@ -110,7 +110,7 @@ export function normalizedValues(values: ArrayLike<number>, norm: Normalization)
     for (let j = 0; j < width; j++) {
       // fround: the difference rounded to float32 before the division, as the tensor ops do.
       const z = Math.fround(values[i + j] - mean[j]) / std[j];
-      out[i + j] = impute && z !== z ? 0 : z;
+      out[i + j] = impute && Number.isNaN(z) ? 0 : z;
     }
   }
   return out;
