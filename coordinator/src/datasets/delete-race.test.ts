@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { GridTabError, jobSpecSchema } from '@gridtab/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initTf, tf } from '../evaluation/tf-node.ts';
 import { createJob } from '../scheduler/jobs.ts';
 import { startTestCoordinator, TEST_JOB, type TestCoordinator } from '../testing.ts';
@@ -50,26 +50,12 @@ describe('deleting a dataset version while a job on it is created', () => {
     const spec = jobSpecSchema.parse({ ...TEST_JOB, name: 'race a', model, dataset: record.id });
     let deleted: unknown = null;
     // The blobs the creation stores (the job's random initial weights), to see them go again.
-    const stored: string[] = [];
-    const blobs = new Proxy(co.blobs, {
-      get: (target, key) =>
-        key === 'put'
-          ? async (bytes: Uint8Array) => {
-              const hash = await target.put(bytes);
-              stored.push(hash);
-              return hash;
-            }
-          : (() => {
-              const value = Reflect.get(target, key, target);
-              return typeof value === 'function' ? value.bind(target) : value;
-            })(),
-    });
+    const put = vi.spyOn(co.blobs, 'put');
     // The admission check runs after the version was resolved and the model checked: the
     // delete happens there, in the window a job creation used to leave open.
     const creating = createJob(
       {
         ...co,
-        blobs,
         admit: async () => {
           deleted = await co.datasets.delete('race-a', record.version);
         },
@@ -84,6 +70,8 @@ describe('deleting a dataset version while a job on it is created', () => {
     expect((await co.store.listJobs()).filter((j) => j.spec.dataset === record.id)).toEqual([]);
     for (const h of record.shardHashes) expect(await co.blobs.has(h)).toBe(false);
     // The initial weights stored for the refused job are not left behind.
+    const stored = await Promise.all(put.mock.results.map((r) => r.value as Promise<string>));
+    put.mockRestore();
     expect(stored).toHaveLength(1);
     expect(await co.blobs.has(stored[0])).toBe(false);
   });
