@@ -23,13 +23,14 @@
  * result (the model once more).
  *
  * Options: --cases mean:1000000x1000,median:1000000x100,... (rule:paramsxupdates; rules mean,
- * trimmed-mean, median, centered-clip), --threads N (pool size, default the core count),
+ * trimmed-mean, median, centered-clip), --threads N (pool size; default the coordinator's own,
+ * the cores less one for the event loop, at least 1: what a deployment runs),
  * --out NAME (default aggregate). Writes bench/results/NAME.json and rows in docs/BENCHMARKS.md.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -37,6 +38,7 @@ import type { AggregationSpec } from '@gridtab/shared';
 import type { WeightedUpdate } from '../coordinator/src/aggregation/aggregator.ts';
 import { aggregatorFor } from '../coordinator/src/aggregation/rules.ts';
 import { AggregationPool, accumulatorFor } from '../coordinator/src/aggregation/streaming/index.ts';
+import { defaultPoolSize } from '../coordinator/src/aggregation/streaming/pool.ts';
 import { addRows, machine, writeResults } from './report.ts';
 
 const DEFAULT_CASES = [
@@ -50,7 +52,7 @@ const DEFAULT_CASES = [
 const { values } = parseArgs({
   options: {
     cases: { type: 'string', default: DEFAULT_CASES },
-    threads: { type: 'string', default: String(availableParallelism()) },
+    threads: { type: 'string', default: String(defaultPoolSize()) },
     out: { type: 'string', default: 'aggregate' },
     child: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -276,6 +278,6 @@ addRows(
   'bench:aggregate rows',
   rows.map(
     (r) =>
-      `| ${date} | ${r.rule} | ${(r.params / 1e6).toFixed(0)}M x ${r.updates} | ${r.mode}${r.mode === 'streaming' ? ` (${r.threads} threads)` : ''} | ${f(r.gbPerS)} GB/s, ${f(r.ofCopy * 100, 0)}% of copy (${f(r.copyGbPerS)} GB/s) | ${f(r.closeSeconds)} s | ${f(r.closeStallMs, 1)} ms${r.mode === 'streaming' ? ` (folding: ${f(r.foldStallMs, 1)} ms)` : ''}; idle ${f(r.idleStallMs, 1)} ms | +${f(r.aggregationMemoryMB, 0)} MB (model ${f(r.modelMB, 0)} MB${r.boundMB === null ? '' : `, bound ${f(r.boundMB, 0)} MB`}); CPU ${f(r.cpuSeconds / r.copyCpuSeconds, 1)}x copy | ${r.identical ? 'identical' : 'DIFFERENT'} | load ${load.start[0]} -> ${load.end[0]} |`,
+      `| ${date} | ${r.rule} | ${(r.params / 1e6).toFixed(0)}M x ${r.updates} | ${r.mode}${r.mode === 'streaming' ? ` (${r.threads} thread${r.threads === 1 ? '' : 's'})` : ''} | ${f(r.gbPerS)} GB/s, ${f(r.ofCopy * 100, 0)}% of copy (${f(r.copyGbPerS)} GB/s) | ${f(r.closeSeconds)} s | ${f(r.closeStallMs, 1)} ms${r.mode === 'streaming' ? ` (folding: ${f(r.foldStallMs, 1)} ms)` : ''}; idle ${f(r.idleStallMs, 1)} ms | +${f(r.aggregationMemoryMB, 0)} MB (model ${f(r.modelMB, 0)} MB${r.boundMB === null ? '' : `, bound ${f(r.boundMB, 0)} MB`}); CPU ${f(r.cpuSeconds / r.copyCpuSeconds, 1)}x copy | ${r.identical ? 'identical' : 'DIFFERENT'} | load ${load.start[0]} -> ${load.end[0]} |`,
   ),
 );

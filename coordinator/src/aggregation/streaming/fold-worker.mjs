@@ -6,7 +6,15 @@
  */
 import { parentPort } from 'node:worker_threads';
 
-/** Mean accumulators attached to this worker: id -> { buffer, fold }. */
+/** A mean ring's control fields (mean.ts). */
+const HEAD = 0;
+const TAIL = 1;
+const PARKED = 2;
+const WANT = 3;
+/** How long an empty ring is waited on before parking (ms): long enough to bridge the loop's gaps between updates, short enough not to hold other rounds' messages. */
+const LINGER_MS = 1;
+
+/** Mean accumulators attached to this worker: id -> { buffer, folds }. */
 const attached = new Map();
 
 const ops = {
@@ -20,25 +28,54 @@ const ops = {
     attached.delete(id);
   },
   /**
-   * acc[i] += weights[0] * d0[i], then += weights[1] * d1[i], ... for `count` values: the deltas
-   * in order, up to the module's batch size a pass (wasm for multiples of 8, the rest here).
+   * Drains this worker's ring of the mean accumulator `id` (mean.ts): folds the pieces the event
+   * loop published, in order, acc[i] += weight * piece[i]; consecutive pieces over the same
+   * coordinates go through one wasm call (the sum read and written once for up to 8). When the
+   * ring is empty it waits LINGER_MS for more, then parks (PARKED = 1) and returns to the
+   * message loop; the event loop's next piece wakes it with another `fold` message.
    */
-  fold({ id, acc, deltas, weights, count }) {
+  fold({ id, control, meta: metaAt, ring, slots, piece }) {
     const { buffer, folds } = attached.get(id);
-    const simd = count & ~7;
-    const a = new Float64Array(buffer, acc, count);
-    for (let j0 = 0; j0 < deltas.length; j0 += folds.length) {
-      const k = Math.min(folds.length, deltas.length - j0);
+    const ctl = new Int32Array(buffer, control, 4);
+    const meta = new Float64Array(buffer, metaAt, slots * 3);
+    let t = Atomics.load(ctl, TAIL);
+    for (;;) {
+      const h = Atomics.load(ctl, HEAD);
+      if (t === h) {
+        if (Atomics.wait(ctl, HEAD, h, LINGER_MS) !== 'timed-out') continue;
+        Atomics.store(ctl, PARKED, 1);
+        // Published meanwhile: take the wake back, unless the loop already claimed it (its
+        // message is then on the way, and this call returns to receive it).
+        if (Atomics.load(ctl, HEAD) === h || Atomics.compareExchange(ctl, PARKED, 1, 0) !== 1) return;
+        continue;
+      }
+      const first = (t % slots) * 3;
+      const acc = meta[first];
+      const count = meta[first + 1];
+      let k = 1;
+      while (k < folds.length && t + k < h) {
+        const m = ((t + k) % slots) * 3;
+        if (meta[m] !== acc || meta[m + 1] !== count) break;
+        k++;
+      }
+      const simd = count & ~7;
+      const at = (j) => ring + ((t + j) % slots) * piece * 4;
       if (simd > 0) {
         const args = [acc, simd];
-        for (let j = j0; j < j0 + k; j++) args.push(deltas[j], weights[j]);
+        for (let j = 0; j < k; j++) args.push(at(j), meta[((t + j) % slots) * 3 + 2]);
         folds[k - 1](...args);
       }
-      for (let j = j0; j < j0 + k; j++) {
-        const d = new Float32Array(buffer, deltas[j], count);
-        const w = weights[j];
-        for (let i = simd; i < count; i++) a[i] += w * d[i];
+      if (simd < count) {
+        const a = new Float64Array(buffer, acc, count);
+        for (let j = 0; j < k; j++) {
+          const d = new Float32Array(buffer, at(j), count);
+          const w = meta[((t + j) % slots) * 3 + 2];
+          for (let i = simd; i < count; i++) a[i] += w * d[i];
+        }
       }
+      t += k;
+      Atomics.store(ctl, TAIL, t);
+      if (t >= Atomics.load(ctl, WANT)) Atomics.notify(ctl, TAIL);
     }
   },
   /** In place: out[i] = base[i] + acc[i] / total, as fedavg.ts writes it. */

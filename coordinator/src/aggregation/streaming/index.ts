@@ -13,7 +13,7 @@ export type { RoundAccumulator } from './accumulator.ts';
 export { combinePartials, finishPartial, type MeanOptions, type PartialSum, StreamingMean } from './mean.ts';
 export { AggregationPool } from './pool.ts';
 
-/** The mean's options (staging slots, queue) and the spilling rules' (buffers, blocks); `dir` is shared. */
+/** The mean's options (ring pieces, queue) and the spilling rules' (buffers, blocks); `dir` is shared. */
 export interface AccumulatorOptions extends SpillingOptions, MeanOptions {}
 
 export function accumulatorFor(

@@ -4,32 +4,38 @@
  * and finished in place as base + sum / total, the expression weighted-mean.ts uses, so the
  * result is bit-identical to the batch rule on the same updates in the same order.
  *
- * The path of an update: fold() copies it into a free staging slot of the shared memory (the one
- * copy of its bytes) and resolves; the workers then fold every staged update in one pass over
- * the sum (fold-wasm.ts: up to 8 an instruction stream), one message per worker for the whole
- * batch. While a batch folds, the next updates are copied into the other slots, so the batches
- * grow by themselves when the workers are the slower side.
+ * The path of an update: fold() copies it, a piece at a time, into a small ring of pieces per
+ * worker (each piece one update's values over part of that worker's range), and each worker
+ * folds every piece as soon as it is published, while it is still in the cache. Earlier, whole
+ * updates were staged into model-sized slots and folded in batches: every value then crossed
+ * memory three times (read, written to a slot that left the cache, read back), and the mean ran
+ * at 20-28% of a memory copy (docs/SCALING.md); the ring keeps the copy and the fold in cache.
+ *
+ * The ring's handshake is in shared memory (Atomics), not in messages: per worker a head (pieces
+ * published) and a tail (pieces folded), and a parked flag. A worker drains its ring until it is
+ * empty, waits a moment for more, then parks and goes back to its message loop (the pool serves
+ * other rounds too); the event loop wakes a parked worker with one message, and waits for space
+ * with Atomics.waitAsync, never blocking. Consecutive pieces over the same coordinates (small
+ * models, or a worker behind) are folded together, up to 8 in one pass over the sum.
  *
  * Memory, all bounded and fixed at construction:
  * - the sum: 8 bytes a parameter (twice the model);
- * - `slots` staging slots of one update each (default: as many as fit in 16 MiB, 2 to 16: at
- *   load 8-15, a 1M model folded at 50-119% of a copy with 2-4 slots and 13-49% with 8-16, whose
- *   64 MiB leave the cache between the copy and the fold);
- * - at most `queue` updates waiting for a slot, held by reference (default: as many as fit in
+ * - per worker, `slots` ring pieces of at most `pieceValues` values (default 8 x 512 KiB);
+ * - at most `queue` updates waiting for the ring, held by reference (default: as many as fit in
  *   64 MiB, 1 to 16). An update that arrives when the queue is full is written to a temp file in
- *   `dir` at once (synchronously: the intake pays for the burst it sends) and read back into a
- *   slot when one frees, so a burst costs disk, never memory;
- * - finish() returns a new array (the model once more), filled in pieces.
+ *   `dir` at once (synchronously: the intake pays for the burst it sends) and read back into the
+ *   ring in its turn, so a burst costs disk, never memory;
+ * - finish() returns a new array (the model once more), made through the rings in pieces.
  * partial() gives the running sum itself, which another process can send to the job's owner:
  * combinePartials adds them, and finishPartial makes the mean (issue 17 part 3).
  */
 import { closeSync, mkdtempSync, openSync, read, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { WeightedUpdate } from '../aggregator.ts';
 import { checkFinish, checkFold, type RoundAccumulator } from './accumulator.ts';
 import { foldModuleBytes, pagesFor } from './fold-wasm.ts';
-import { copyInPieces, unsharedCopy } from './pieces.ts';
 import type { AggregationPool } from './pool.ts';
 
 /** A weighted partial sum: sum of numSamples * delta over `count` updates of `totalSamples`. */
@@ -40,33 +46,47 @@ export interface PartialSum {
 }
 
 export interface MeanOptions {
-  /** Staging slots, each one update (default: as many as fit in `stagingBytes`, 2 to 16). */
+  /** Ring pieces per worker (default 8). */
   slots?: number;
-  /** Memory for the staging slots when `slots` is not given (default 16 MiB). */
-  stagingBytes?: number;
-  /** Updates held in memory while every slot is taken (default: as fit in 64 MiB, 1 to 16). */
+  /** Values a ring piece holds at most (default 128 Ki: 512 KiB, measured best of 16-256 Ki). */
+  pieceValues?: number;
+  /** Updates held in memory while the rings are full (default: as fit in 64 MiB, 1 to 16). */
   queue?: number;
   /** Folder for the temp file of updates past the queue (default: the OS temp directory). */
   dir?: string;
 }
 
-/** Values of an update copied into a slot (already faulted in) before the event loop yields. */
-const FOLD_PIECE = 1 << 20;
 const MiB64 = 64 << 20;
+/** Int32 fields of a worker's ring control block (16 ints apart, a cache line each). */
+const HEAD = 0;
+const TAIL = 1;
+const PARKED = 2;
+/** The tail the event loop waits for: the worker notifies only once it gets there. */
+const WANT = 3;
+const CONTROL = 16;
+/** How long to wait for ring space before looking at failures again (ms). */
+const SPACE_POLL_MS = 100;
+/** The longest the fold intake holds the event loop before letting it turn (ms). */
+const TURN_MS = 4;
 
-/** An update waiting for a slot: in memory (the caller's array) or at `at` in the spill file. */
+/** Atomics.waitAsync (Node 16+; TypeScript's ES2023 lib does not declare it). */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(a: Int32Array, i: number, v: number, ms?: number): { async: boolean; value: unknown };
+  }
+).waitAsync;
+
+async function waitChange(ctl: Int32Array, index: number, value: number, ms: number): Promise<void> {
+  const r = waitAsync(ctl, index, value, ms);
+  if (r.async) await r.value;
+}
+
+/** An update waiting for the ring: in memory (the caller's array) or at `at` in the spill file. */
 interface Waiting {
   delta: Float32Array | null;
   at: number;
   weight: number;
   staged: () => void;
-}
-
-/** An update in a slot, in fold order; `ready` once its bytes are all there. */
-interface Staged {
-  slot: number;
-  weight: number;
-  ready: boolean;
 }
 
 let nextId = 0;
@@ -76,20 +96,30 @@ export class StreamingMean implements RoundAccumulator {
   count = 0;
   /** Updates written to the spill file so far (the queue was full when they came). */
   spilled = 0;
-  /** The most updates held in memory by reference at once, waiting for a slot. */
+  /** The most updates held in memory by reference at once, waiting for the ring. */
   peakQueued = 0;
+  /** Ring pieces per worker. */
   readonly slots: number;
+  /** Values a ring piece holds. */
+  readonly piece: number;
   readonly queue: number;
   private totalSamples = 0;
   private readonly memory: WebAssembly.Memory;
-  private readonly slotBytes: number;
   private readonly id = `mean-${++nextId}`;
-  private readonly free: number[];
+  private readonly ranges: [number, number][];
+  private readonly ringAt: number;
+  private readonly controlAt: number;
+  private readonly metaAt: number;
+  /** Every worker's control block; worker w's fields at w * CONTROL. */
+  private readonly control: Int32Array;
+  /** Per worker and ring slot: the sum's byte offset, the value count, the weight. */
+  private readonly meta: Float64Array;
+  /** Pieces published per worker (the heads, as this side last wrote them). */
+  private readonly heads: number[];
   private readonly waiting: Waiting[] = [];
   private queued = 0;
-  private readonly staged: Staged[] = [];
   private copying = false;
-  private batch: Promise<void> | null = null;
+  private busySince: number | null = null;
   private readonly attached: Promise<unknown>;
   private failure: Error | null = null;
   private idle: (() => void)[] = [];
@@ -104,36 +134,42 @@ export class StreamingMean implements RoundAccumulator {
   ) {
     const o = typeof options === 'number' ? { slots: options } : options;
     this.options = o;
-    this.slotBytes = Math.ceil((length * 4) / 16) * 16;
-    const fitting = (bytes: number, lo: number) =>
-      Math.min(16, Math.max(lo, Math.floor(bytes / this.slotBytes)));
-    this.slots = Math.max(1, o.slots ?? fitting(o.stagingBytes ?? 16 << 20, 2));
-    this.queue = Math.max(1, o.queue ?? fitting(MiB64, 1));
-    const bytes = this.slotOffset(this.slots);
-    const pages = pagesFor(bytes);
+    this.ranges = Array.from({ length: pool.size }, (_, w) => pool.range(w, length));
+    const widest = Math.max(8, ...this.ranges.map(([lo, hi]) => hi - lo));
+    this.piece = Math.ceil(Math.min(o.pieceValues ?? 1 << 17, widest) / 8) * 8;
+    this.slots = Math.max(1, o.slots ?? 8);
+    this.queue = Math.max(1, o.queue ?? Math.min(16, Math.max(1, Math.floor(MiB64 / (length * 4)))));
+    this.ringAt = Math.ceil((length * 8) / 16) * 16;
+    this.controlAt = this.ringAt + pool.size * this.slots * this.piece * 4;
+    this.metaAt = this.controlAt + pool.size * CONTROL * 4;
+    const pages = pagesFor(this.metaAt + pool.size * this.slots * 3 * 8);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    this.control = new Int32Array(this.memory.buffer, this.controlAt, pool.size * CONTROL);
+    this.meta = new Float64Array(this.memory.buffer, this.metaAt, pool.size * this.slots * 3);
+    this.heads = this.ranges.map(() => 0);
+    // Workers start parked: the first piece published wakes each.
+    for (let w = 0; w < pool.size; w++) this.control[w * CONTROL + PARKED] = 1;
     const module = new WebAssembly.Module(foldModuleBytes(pages));
     this.attached = pool.broadcast({ op: 'attach', id: this.id, memory: this.memory, module });
     this.attached.catch((e) => this.fail(e));
-    this.free = Array.from({ length: this.slots }, (_, s) => this.slots - 1 - s);
   }
 
-  /** Staging slots and the queue (the sum is twice the model; the result once more). */
+  /** The rings and the queue (the sum is twice the model; the result once more). */
   get boundedBytes(): number {
-    return this.slots * this.slotBytes + this.queue * this.length * 4;
+    return this.pool.size * this.slots * this.piece * 4 + this.queue * this.length * 4;
   }
 
-  private slotOffset(slot: number): number {
-    return Math.ceil((this.length * 8) / 16) * 16 + slot * this.slotBytes;
+  private ringView(w: number, slot: number, count: number): Float32Array {
+    return new Float32Array(this.memory.buffer, this.ringByte(w, slot), count);
   }
 
-  private slotView(slot: number): Float32Array {
-    return new Float32Array(this.memory.buffer, this.slotOffset(slot), this.length);
+  private ringByte(w: number, slot: number): number {
+    return this.ringAt + (w * this.slots + slot) * this.piece * 4;
   }
 
   /**
-   * Resolves once the update is staged (copied into a slot, or written to the spill file): the
-   * caller may reuse its array then. A fold that fails in a worker fails finish(), not this.
+   * Resolves once the update is staged (all of it in the rings, or written to the spill file):
+   * the caller may reuse its array then. A fold that fails in a worker fails finish(), not this.
    */
   fold(update: WeightedUpdate): Promise<void> {
     if (this.closed) return Promise.reject(new Error('mean: accumulator is closed'));
@@ -147,7 +183,7 @@ export class StreamingMean implements RoundAccumulator {
     if (this.failure) return Promise.resolve();
     return new Promise<void>((staged) => {
       const entry: Waiting = { delta: update.delta, at: 0, weight: update.numSamples, staged };
-      const now = this.waiting.length === 0 && this.free.length > 0 && !this.copying;
+      const now = this.waiting.length === 0 && !this.copying;
       if (!now && this.queued >= this.queue) {
         this.spillOut(entry);
         staged();
@@ -156,7 +192,7 @@ export class StreamingMean implements RoundAccumulator {
         this.peakQueued = Math.max(this.peakQueued, this.queued);
       }
       this.waiting.push(entry);
-      this.pump();
+      if (!this.copying) void this.run();
     });
   }
 
@@ -177,98 +213,127 @@ export class StreamingMean implements RoundAccumulator {
     this.spilled++;
   }
 
-  /** Moves waiting updates into free slots, in order, then folds what is staged. */
-  private pump(): void {
-    while (!this.copying && this.waiting.length > 0 && this.free.length > 0) {
+  /** Puts waiting updates into the rings, in order, one at a time. */
+  private async run(): Promise<void> {
+    this.copying = true;
+    while (this.waiting.length > 0) {
+      // An intake that awaits each fold runs in microtasks while the rings have room: without
+      // this, the loop would not turn until the round's last update (a 200 ms stall, measured).
+      if (this.busyMs() > TURN_MS) await yieldToLoop();
       const entry = this.waiting.shift()!;
-      const staged: Staged = { slot: this.free.pop()!, weight: entry.weight, ready: false };
-      this.staged.push(staged);
-      if (this.failure) {
-        staged.ready = true;
-        if (entry.delta) this.queued--;
-        entry.staged();
-      } else if (entry.delta === null) {
-        this.readBack(entry.at, staged);
-      } else if (entry.delta.length <= FOLD_PIECE) {
-        this.slotView(staged.slot).set(entry.delta);
-        staged.ready = true;
-        this.queued--;
-        entry.staged();
-      } else {
-        // A big update is copied a piece at a time, yielding between pieces; the next ones wait.
-        this.copying = true;
-        void copyInPieces(entry.delta, this.slotView(staged.slot), FOLD_PIECE).then(() => {
-          staged.ready = true;
-          this.copying = false;
-          this.queued--;
-          entry.staged();
-          this.pump();
-        });
-        break;
+      try {
+        // Staged at once when the rings have room for all of it (small models, workers ahead),
+        // so the caller's array is free when fold() returns; else a piece at a time.
+        if (!this.failure && !(entry.delta && this.fits())) await this.stage(entry, true);
+        else if (!this.failure) this.stage(entry, false).catch((e) => this.fail(e)); // done on return
+      } catch (e) {
+        this.fail(e as Error);
       }
+      if (entry.delta) this.queued--;
+      else if (this.spill && --this.spill.unread === 0) this.spill.end = 0; // the file starts over
+      entry.staged();
     }
-    this.dispatch();
+    this.copying = false;
+    this.checkIdle();
   }
 
-  private readBack(at: number, staged: Staged): void {
-    const spill = this.spill!;
-    const into = new Uint8Array(this.memory.buffer, this.slotOffset(staged.slot), this.length * 4);
-    const next = (done: number) => {
-      if (done === into.length) {
-        staged.ready = true;
-        // Every spilled update is read back: the file starts over.
-        if (--spill.unread === 0) spill.end = 0;
-        this.dispatch();
-        return;
+  /**
+   * Publishes the update's pieces, the workers' ranges interleaved so that no worker waits on
+   * another's; waits (without blocking the loop) while a ring is full, and lets the loop turn
+   * every TURN_MS. With `mayYield` false (the update fits the rings now) it never awaits, so it
+   * is done when it returns.
+   */
+  private async stage(entry: Waiting, mayYield: boolean): Promise<void> {
+    const { piece, ranges } = this;
+    for (let j = 0; ; j++) {
+      let any = false;
+      for (let w = 0; w < ranges.length; w++) {
+        const [lo, hi] = ranges[w];
+        const from = lo + j * piece;
+        if (from >= hi) continue;
+        any = true;
+        const count = Math.min(piece, hi - from);
+        if (this.heads[w] - Atomics.load(this.control, w * CONTROL + TAIL) >= this.slots) await this.space(w);
+        else if (mayYield && this.busyMs() > TURN_MS) await yieldToLoop(); // a big update, the ring keeping up
+        const slot = this.heads[w] % this.slots;
+        if (entry.delta) this.ringView(w, slot, count).set(entry.delta.subarray(from, from + count));
+        else await this.readBack(entry.at + from * 4, this.ringByte(w, slot), count * 4);
+        this.publish(w, slot, from, count, entry.weight);
       }
-      read(spill.fd, into, done, into.length - done, at + done, (e, n) => {
-        if (e || n === 0) {
-          this.fail(e ?? new Error('mean: spill file ended early'));
-          staged.ready = true;
-          this.dispatch();
-        } else next(done + n);
-      });
-    };
-    next(0);
-  }
-
-  /** Sends the staged, ready prefix to the workers as one batch, when none is folding. */
-  private dispatch(): void {
-    if (this.batch) return;
-    let k = 0;
-    while (k < this.staged.length && this.staged[k].ready) k++;
-    if (k === 0) {
-      this.checkIdle();
-      return;
+      if (!any) return;
     }
-    const batch = this.staged.splice(0, k);
-    this.batch = this.foldBatch(batch)
-      .catch((e) => this.fail(e))
-      .finally(() => {
-        this.batch = null;
-        for (const { slot } of batch) this.free.push(slot);
-        this.pump();
-      });
   }
 
-  private async foldBatch(batch: Staged[]): Promise<void> {
-    if (this.failure) return;
-    await this.attached;
-    const weights = batch.map((s) => s.weight);
-    await Promise.all(
-      Array.from({ length: this.pool.size }, (_, w) => {
-        const [lo, hi] = this.pool.range(w, this.length);
-        if (lo === hi) return null;
-        return this.pool.call(w, {
+  /** How long the event loop has been in this accumulator's work without turning. */
+  private busyMs(): number {
+    if (this.busySince === null) {
+      this.busySince = performance.now();
+      // Runs at the loop's next turn, after whatever holds it now.
+      setImmediate(() => {
+        this.busySince = null;
+      });
+    }
+    return performance.now() - this.busySince;
+  }
+
+  /** True when every worker's ring has room for all of an update's pieces now. */
+  private fits(): boolean {
+    return this.ranges.every(
+      ([lo, hi], w) =>
+        Math.ceil((hi - lo) / this.piece) <=
+        this.slots - (this.heads[w] - Atomics.load(this.control, w * CONTROL + TAIL)),
+    );
+  }
+
+  /** Resolves when worker w's ring has a free slot; throws when a fold failed. */
+  private async space(w: number): Promise<void> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const tail = Atomics.load(this.control, w * CONTROL + TAIL);
+      if (this.heads[w] - tail < this.slots) return;
+      // Woken once half the ring is free, not for every piece: a wake is a task on this loop.
+      Atomics.store(this.control, w * CONTROL + WANT, this.heads[w] - (this.slots >> 1));
+      await waitChange(this.control, w * CONTROL + TAIL, tail, SPACE_POLL_MS);
+    }
+  }
+
+  private publish(w: number, slot: number, from: number, count: number, weight: number): void {
+    const m = (w * this.slots + slot) * 3;
+    this.meta[m] = from * 8;
+    this.meta[m + 1] = count;
+    this.meta[m + 2] = weight;
+    const c = w * CONTROL;
+    Atomics.store(this.control, c + HEAD, ++this.heads[w]);
+    Atomics.notify(this.control, c + HEAD);
+    // A parked worker is back in its message loop: one message sends it to the ring again.
+    if (Atomics.compareExchange(this.control, c + PARKED, 1, 0) === 1) {
+      this.pool
+        .call(w, {
           op: 'fold',
           id: this.id,
-          acc: lo * 8,
-          deltas: batch.map((s) => this.slotOffset(s.slot) + lo * 4),
-          weights,
-          count: hi - lo,
+          control: this.controlAt + c * 4,
+          meta: this.metaAt + w * this.slots * 3 * 8,
+          ring: this.ringByte(w, 0),
+          slots: this.slots,
+          piece: this.piece,
+        })
+        .catch((e) => this.fail(e));
+    }
+  }
+
+  private readBack(at: number, into: number, bytes: number): Promise<void> {
+    const spill = this.spill!;
+    const view = new Uint8Array(this.memory.buffer, into, bytes);
+    return new Promise((resolve, reject) => {
+      const next = (done: number) => {
+        if (done === bytes) return resolve();
+        read(spill.fd, view, done, bytes - done, at + done, (e, n) => {
+          if (e || n === 0) reject(e ?? new Error('mean: spill file ended early'));
+          else next(done + n);
         });
-      }),
-    );
+      };
+      next(0);
+    });
   }
 
   private fail(e: Error): void {
@@ -276,18 +341,27 @@ export class StreamingMean implements RoundAccumulator {
   }
 
   private checkIdle(): void {
-    if (this.waiting.length > 0 || this.staged.length > 0 || this.batch || this.copying) return;
+    if (this.waiting.length > 0 || this.copying) return;
     const idle = this.idle;
     this.idle = [];
     for (const resolve of idle) resolve();
   }
 
-  /** Resolves when every update folded so far is in the sum (or failed). */
-  private settled(): Promise<void> {
-    return new Promise((resolve) => {
+  /** Resolves when every update folded so far is in the sum (or a fold failed). */
+  private async settled(): Promise<void> {
+    await new Promise<void>((resolve) => {
       this.idle.push(resolve);
       this.checkIdle();
     });
+    for (let w = 0; w < this.heads.length; w++) {
+      for (;;) {
+        if (this.failure) return;
+        const tail = Atomics.load(this.control, w * CONTROL + TAIL);
+        if (tail === this.heads[w]) break;
+        Atomics.store(this.control, w * CONTROL + WANT, this.heads[w]);
+        await waitChange(this.control, w * CONTROL + TAIL, tail, SPACE_POLL_MS);
+      }
+    }
   }
 
   /** The running weighted sum so far (a copy), for combining across processes. */
@@ -300,33 +374,37 @@ export class StreamingMean implements RoundAccumulator {
   }
 
   /**
-   * base + sum / total. The event loop only copies, a piece at a time (the base into slot 0,
-   * the result out of it); the workers do the arithmetic.
+   * base + sum / total, through the rings (idle once every fold is in): the event loop copies
+   * the base in and the result out a ring at a time, yielding between; the workers do the
+   * arithmetic, in place.
    */
   async finish(base: Float32Array): Promise<Float32Array> {
     checkFinish(this.rule, this.length, this.count, base);
     await this.settled();
     if (this.failure) throw this.failure;
-    // Every slot is free now: slot 0 takes the base and becomes the result in place.
-    const offset = this.slotOffset(0);
-    const view = this.slotView(0);
-    await copyInPieces(base, view);
+    const out = new Float32Array(this.length);
     const total = this.totalSamples;
+    const capacity = this.slots * this.piece;
     await Promise.all(
-      Array.from({ length: this.pool.size }, (_, w) => {
-        const [lo, hi] = this.pool.range(w, this.length);
-        if (lo === hi) return null;
-        return this.pool.call(w, {
-          op: 'meanFinish',
-          id: this.id,
-          acc: lo * 8,
-          base: offset + lo * 4,
-          count: hi - lo,
-          total,
-        });
+      this.ranges.map(async ([lo, hi], w) => {
+        for (let from = lo; from < hi; from += capacity) {
+          const count = Math.min(capacity, hi - from);
+          const view = this.ringView(w, 0, count);
+          view.set(base.subarray(from, from + count));
+          await this.pool.call(w, {
+            op: 'meanFinish',
+            id: this.id,
+            acc: from * 8,
+            base: this.ringByte(w, 0),
+            count,
+            total,
+          });
+          out.set(view, from);
+          await yieldToLoop();
+        }
       }),
     );
-    return unsharedCopy(view);
+    return out;
   }
 
   async close(): Promise<void> {

@@ -18,14 +18,18 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/** The cores less one for the event loop, at least 1, at most 8. */
+export function defaultPoolSize(): number {
+  return Math.min(8, Math.max(1, availableParallelism() - 1));
+}
+
 export class AggregationPool {
   private readonly workers: Worker[];
   private readonly pending: Map<number, Pending>[];
   private seq = 0;
   private closed = false;
 
-  /** `threads` defaults to the cores less one for the event loop, at least 1, at most 8. */
-  constructor(threads = Math.min(8, Math.max(1, availableParallelism() - 1))) {
+  constructor(threads = defaultPoolSize()) {
     this.workers = [];
     this.pending = [];
     for (let w = 0; w < threads; w++) {

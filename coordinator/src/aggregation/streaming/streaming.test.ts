@@ -17,6 +17,12 @@ streamingSuite(
   () => new WeightedMean(),
   (pool, n) => new StreamingMean(pool, n, 2),
 );
+// The same cases through rings of two 16-value pieces: every update crosses them a piece at a
+// time, the workers' ranges interleaved, the loop waiting for space (mean.ts).
+streamingSuite(
+  () => new WeightedMean(),
+  (pool, n) => new StreamingMean(pool, n, { slots: 2, pieceValues: 16 }),
+);
 streamingSuite(
   () => new Median(),
   (pool, n, o) => new StreamingCoordinateWise('median', pool, n, 0, o),
@@ -188,6 +194,27 @@ describe('streaming accumulators', () => {
     expect(Array.from(await streamed(acc, base, ups))).toEqual(
       Array.from(new WeightedMean().aggregate(base, ups)),
     );
+  });
+
+  it('mean: a burst of updates wider than the ring: queued, spilled, read back a piece at a time', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gridtab-mean-ring-test-'));
+    const n = 1001;
+    const ups = updates(14, n, 21);
+    const base = updates(1, n, 22)[0].delta;
+    const expected = new WeightedMean().aggregate(base, ups);
+    // 504 values a worker in pieces of 40: 13 pieces an update through a ring of 3.
+    const acc = new StreamingMean(pool, n, { slots: 3, pieceValues: 40, queue: 2, dir });
+    expect(acc.piece).toBe(40);
+    const inputs = ups.map((u) => ({ ...u, delta: u.delta.slice() }));
+    const staged = inputs.map((u) => acc.fold(u).then(() => u.delta.fill(Number.NaN)));
+    // None fits the ring at once: the first is being copied and one waits (the queue of 2 holds
+    // both by reference); the other 12 are on disk.
+    expect(acc.peakQueued).toBe(2);
+    expect(acc.spilled).toBe(14 - 2);
+    await Promise.all(staged);
+    expect(Array.from(await acc.finish(base))).toEqual(Array.from(expected));
+    await acc.close();
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('mean: a closed accumulator refuses folds', async () => {
