@@ -4,7 +4,9 @@
  * number of samples (the baseline). Writes bench/results/train.json and rows in
  * docs/BENCHMARKS.md. Options: --rounds N (default 40), --tabs 1,3, --units 3,6 (units per
  * round, default the demo job's 3: each count is its own run, with the rounds scaled so every run
- * trains the same number of units of the same size, N x 3 / units rounds). Each run also records
+ * trains the same number of units of the same size, N x 3 / units rounds), --strategy fedavg
+ * (the demo job's synchronous rounds) or buffered (FedBuff: a version every `units` updates, so
+ * no tab waits for a round's slowest unit; the same units and samples). Each run also records
  * how busy the tabs were, the turnaround between rounds (train-timing.ts), and where each tab's
  * time went as the tab measured it (tabPhases).
  */
@@ -32,13 +34,22 @@ const { values } = parseArgs({
     units: { type: 'string' },
     /** `off` skips the Node baseline (long on a loaded machine); its column then says so. */
     baseline: { type: 'string', default: 'on' },
+    /** `buffered`: the same units as FedBuff (a version every unitsPerRound updates, no rounds). */
+    strategy: { type: 'string', default: 'fedavg' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('Usage: npm run bench:train -- [--rounds N] [--tabs 1,3] [--units 3,6] [--baseline off]');
+  console.log(
+    'Usage: npm run bench:train -- [--rounds N] [--tabs 1,3] [--units 3,6] [--strategy fedavg|buffered] [--baseline off]',
+  );
   process.exit(0);
 }
+if (values.strategy !== 'fedavg' && values.strategy !== 'buffered') {
+  console.error(`--strategy: fedavg or buffered, not "${values.strategy}"`);
+  process.exit(2);
+}
+const buffered = values.strategy === 'buffered';
 /** Rounds of the demo job's size; a run with more units per round has proportionally fewer. */
 const demoRounds = Number(values.rounds);
 const tabCounts = values.tabs!.split(',').map(Number);
@@ -64,6 +75,9 @@ async function distributed(tabs: number, unitsPerRound: number) {
     name: `bench ${tabs} tabs, ${unitsPerRound} units per round`,
     rounds: { ...DEMO_JOB.rounds, unitsPerRound },
     stopping: { maxRounds: rounds },
+    // Buffered: a version from every unitsPerRound updates, whatever version each was trained on
+    // (FedBuff), so no tab waits for the round's slowest unit; the same units and samples.
+    ...(buffered ? { strategy: { name: 'buffered' as const, bufferSize: unitsPerRound, maxStaleness: 4 } } : {}),
   };
   const job = await createJob(co, jobSpecSchema.parse(spec));
   const timing = new TrainTiming(co.scheduler);
@@ -122,6 +136,7 @@ async function distributed(tabs: number, unitsPerRound: number) {
   return {
     tabs,
     unitsPerRound,
+    strategy: values.strategy,
     rounds,
     samples,
     wallSeconds: wallS,
@@ -227,7 +242,8 @@ writeResults('train', result);
 const day = result.machine.date.slice(0, 10);
 /** The tabs column; a run whose rounds are not the demo job's says how they were cut. */
 const tabsCell = (r: { tabs: number; unitsPerRound: number }) =>
-  r.unitsPerRound === DEMO_UNITS ? `${r.tabs}` : `${r.tabs} (${r.unitsPerRound} units per round)`;
+  (r.unitsPerRound === DEMO_UNITS ? `${r.tabs}` : `${r.tabs} (${r.unitsPerRound} units per round)`) +
+  (buffered ? ` (buffered: a version every ${r.unitsPerRound} updates)` : '');
 addRows(
   'bench:train rows',
   runs.map((r) => {
