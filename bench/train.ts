@@ -77,7 +77,9 @@ async function distributed(tabs: number, unitsPerRound: number) {
     stopping: { maxRounds: rounds },
     // Buffered: a version from every unitsPerRound updates, whatever version each was trained on
     // (FedBuff), so no tab waits for the round's slowest unit; the same units and samples.
-    ...(buffered ? { strategy: { name: 'buffered' as const, bufferSize: unitsPerRound, maxStaleness: 4 } } : {}),
+    ...(buffered
+      ? { strategy: { name: 'buffered' as const, bufferSize: unitsPerRound, maxStaleness: 4 } }
+      : {}),
   };
   const job = await createJob(co, jobSpecSchema.parse(spec));
   const timing = new TrainTiming(co.scheduler);
