@@ -136,7 +136,7 @@ export class StreamingMean implements RoundAccumulator {
     this.options = o;
     this.ranges = Array.from({ length: pool.size }, (_, w) => pool.range(w, length));
     const widest = Math.max(8, ...this.ranges.map(([lo, hi]) => hi - lo));
-    this.piece = Math.ceil(Math.min(o.pieceValues ?? 1 << 17, widest) / 8) * 8;
+    this.piece = Math.max(8, Math.ceil(Math.min(o.pieceValues ?? 1 << 17, widest) / 8) * 8);
     this.slots = Math.max(1, o.slots ?? 8);
     this.queue = Math.max(1, o.queue ?? Math.min(16, Math.max(1, Math.floor(MiB64 / (length * 4)))));
     this.ringAt = Math.ceil((length * 8) / 16) * 16;
