@@ -14,7 +14,7 @@ import { FASHION_MNIST_ID } from '../coordinator/src/bootstrap.ts';
 import { configFromEnv } from '../coordinator/src/config.ts';
 import { createCoordinator } from '../coordinator/src/index.ts';
 import { createJob } from '../coordinator/src/scheduler/jobs.ts';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, openInWindows } from '../e2e/chromium.ts';
 
 export const TARGET_ACCURACY = 0.88;
 export const GOAL_SECONDS = 330;
@@ -71,13 +71,8 @@ async function openTabs(tabs: number) {
   };
   try {
     const context = await browser.newContext();
-    const pages = await Promise.all(
-      Array.from({ length: tabs }, async () => {
-        const p = await context.newPage();
-        await p.goto(`${co.url}/?autostart=1`);
-        return p;
-      }),
-    );
+    // A window each, as contributors' tabs are (e2e/chromium.ts, openInWindows).
+    const pages = await openInWindows(context, `${co.url}/?autostart=1`, tabs);
     // The clock starts with the job, after the tabs measured their backends on start-up.
     for (const p of pages)
       await p.waitForFunction(

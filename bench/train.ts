@@ -6,7 +6,8 @@
  * round, default the demo job's 3: each count is its own run, with the rounds scaled so every run
  * trains the same number of units of the same size, N x 3 / units rounds), --strategy fedavg
  * (the demo job's synchronous rounds) or buffered (FedBuff: a version every `units` updates, so
- * no tab waits for a round's slowest unit; the same units and samples). Each run also records
+ * no tab waits for a round's slowest unit; the same units and samples), --windows off (the tabs
+ * as tabs of one window instead of a window each; see openInWindows). Each run also records
  * how busy the tabs were, the turnaround between rounds (train-timing.ts), and where each tab's
  * time went as the tab measured it (tabPhases).
  */
@@ -23,7 +24,7 @@ import { DEFAULT_FASHION_MNIST_DIR, loadFashionMnist } from '../coordinator/src/
 import { initTf, tf } from '../coordinator/src/evaluation/tf-node.ts';
 import { createCoordinator } from '../coordinator/src/index.ts';
 import { createJob } from '../coordinator/src/scheduler/jobs.ts';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, openInWindows } from '../e2e/chromium.ts';
 import { addRows, machine, writeResults } from './report.ts';
 import { TrainTiming } from './train-timing.ts';
 
@@ -36,12 +37,14 @@ const { values } = parseArgs({
     baseline: { type: 'string', default: 'on' },
     /** `buffered`: the same units as FedBuff (a version every unitsPerRound updates, no rounds). */
     strategy: { type: 'string', default: 'fedavg' },
+    /** `off`: the tabs share one window (the ones not in front then run at a lower priority). */
+    windows: { type: 'string', default: 'on' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
   console.log(
-    'Usage: npm run bench:train -- [--rounds N] [--tabs 1,3] [--units 3,6] [--strategy fedavg|buffered] [--baseline off]',
+    'Usage: npm run bench:train -- [--rounds N] [--tabs 1,3] [--units 3,6] [--strategy fedavg|buffered] [--windows off] [--baseline off]',
   );
   process.exit(0);
 }
@@ -87,13 +90,18 @@ async function distributed(tabs: number, unitsPerRound: number) {
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const context = await browser.newContext();
   const started = Date.now();
-  const pages = await Promise.all(
-    Array.from({ length: tabs }, async () => {
-      const p = await context.newPage();
-      await p.goto(`${co.url}/?autostart=1`);
-      return p;
-    }),
-  );
+  // Each tab in a window of its own, as contributors' tabs are (e2e/chromium.ts); --windows off
+  // opens them as tabs of one window, as this bench did before 2026-12-07.
+  const pages =
+    values.windows === 'off'
+      ? await Promise.all(
+          Array.from({ length: tabs }, async () => {
+            const p = await context.newPage();
+            await p.goto(`${co.url}/?autostart=1`);
+            return p;
+          }),
+        )
+      : await openInWindows(context, `${co.url}/?autostart=1`, tabs);
   while ((await co.store.getJob(job.id))!.status === 'running') {
     await new Promise((r) => setTimeout(r, 500));
     process.stdout.write(`\r${tabs} tab(s): round ${(await co.store.getJob(job.id))!.round}/${rounds}   `);
@@ -139,6 +147,7 @@ async function distributed(tabs: number, unitsPerRound: number) {
     tabs,
     unitsPerRound,
     strategy: values.strategy,
+    windows: values.windows !== 'off',
     rounds,
     samples,
     wallSeconds: wallS,
