@@ -287,13 +287,25 @@ export class StreamingMean implements RoundAccumulator {
 
   /** Resolves when worker w's ring has a free slot; throws when a fold failed. */
   private async space(w: number): Promise<void> {
+    // Woken once half the ring is free, not for every piece: a wake is a task on this loop.
+    const head = this.heads[w];
+    await this.tailReaches(w, head - this.slots + 1, head - (this.slots >> 1));
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Resolves once worker w has folded up to piece `target` (its tail), or a fold failed. The
+   * worker notifies only when its tail passes `want` (at least `target`), so the loop is not
+   * woken per piece; the wait also times out now and then, to see a failure.
+   */
+  private async tailReaches(w: number, target: number, want: number): Promise<void> {
+    const c = w * CONTROL;
     for (;;) {
-      if (this.failure) throw this.failure;
-      const tail = Atomics.load(this.control, w * CONTROL + TAIL);
-      if (this.heads[w] - tail < this.slots) return;
-      // Woken once half the ring is free, not for every piece: a wake is a task on this loop.
-      Atomics.store(this.control, w * CONTROL + WANT, this.heads[w] - (this.slots >> 1));
-      await waitChange(this.control, w * CONTROL + TAIL, tail, SPACE_POLL_MS);
+      if (this.failure) return;
+      const tail = Atomics.load(this.control, c + TAIL);
+      if (tail >= target) return;
+      Atomics.store(this.control, c + WANT, want);
+      await waitChange(this.control, c + TAIL, tail, SPACE_POLL_MS);
     }
   }
 
@@ -353,15 +365,7 @@ export class StreamingMean implements RoundAccumulator {
       this.idle.push(resolve);
       this.checkIdle();
     });
-    for (let w = 0; w < this.heads.length; w++) {
-      for (;;) {
-        if (this.failure) return;
-        const tail = Atomics.load(this.control, w * CONTROL + TAIL);
-        if (tail === this.heads[w]) break;
-        Atomics.store(this.control, w * CONTROL + WANT, this.heads[w]);
-        await waitChange(this.control, w * CONTROL + TAIL, tail, SPACE_POLL_MS);
-      }
-    }
+    for (let w = 0; w < this.heads.length; w++) await this.tailReaches(w, this.heads[w], this.heads[w]);
   }
 
   /** The running weighted sum so far (a copy), for combining across processes. */
