@@ -19,7 +19,6 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { ModelTopology } from '@gridtab/shared';
-import { parse } from 'csv-parse';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
 import { createNodeContributor } from '../client/src/runtime/index.ts';
@@ -33,6 +32,7 @@ import {
 import { initTf, tf } from '../coordinator/src/evaluation/tf-node.ts';
 import { FileBlobStore } from '../coordinator/src/storage/blob-store.ts';
 import { addJob, startTestCoordinator } from '../coordinator/src/testing.ts';
+import { drainCsv } from './csv-baseline.ts';
 import { machine, writeResults } from './report.ts';
 
 const { values } = parseArgs({
@@ -124,28 +124,10 @@ async function timed(run: () => Promise<void>): Promise<{ seconds: number; cpuSe
   return { seconds: (performance.now() - t) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
-/**
- * csv-parse alone, drained the way the importer drains it (read() on 'readable', 64 KiB reads):
- * the fair baseline. `forAwait` is the documented async-iterator idiom, slower by the promise a
- * record it costs; it is recorded beside.
- */
+/** csv-parse alone in this process (csv-baseline.ts), recorded beside the lean child's run. */
 function csvParseAlone(path: string, forAwait = false) {
   return timed(async () => {
-    const parser = createReadStream(path, { highWaterMark: 1 << 16 }).pipe(
-      parse({ skip_empty_lines: true, bom: true }),
-    );
-    let _n = 0;
-    if (forAwait) {
-      for await (const _ of parser) _n++;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      parser.on('readable', () => {
-        while (parser.read() !== null) _n++;
-      });
-      parser.on('end', resolve);
-      parser.on('error', reject);
-    });
+    await drainCsv(path, forAwait);
   });
 }
 
