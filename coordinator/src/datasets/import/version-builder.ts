@@ -24,7 +24,8 @@ import {
 import type { BlobBatch } from '../../storage/blob-store.ts';
 import { versionHash } from '../data-spec.ts';
 import type { ImportDeps, ImportedContent } from '../importer.ts';
-import { HashSet64, hash64Into, unitOf } from './row-hash.ts';
+import { cancelled } from './cancelled.ts';
+import { DistinctCounter64, hash64Into, unitOf } from './row-hash.ts';
 
 export type Split = 'train' | 'test';
 
@@ -152,9 +153,7 @@ class ShardBuffer {
 /** Shard writes in flight at most while rows keep coming. */
 const MAX_WRITES = 8;
 
-export function cancelled(): GridTabError {
-  return new GridTabError('BAD_REQUEST', 'import cancelled');
-}
+export { cancelled };
 
 export class VersionBuilder {
   private readonly sampleSize: number;
@@ -169,7 +168,7 @@ export class VersionBuilder {
   private readonly moments: Moments;
   private readonly targets: Moments | null;
   private readonly counts: { train: number[]; test: number[] } | null;
-  private readonly seen: HashSet64;
+  private readonly seen: DistinctCounter64;
   private readonly buffers: Record<Split, ShardBuffer>;
   /** Shard writes (their hashes) in shard order, and those not yet waited for. */
   private readonly hashes: Record<Split, Promise<string>[]> = { train: [], test: [] };
@@ -185,7 +184,6 @@ export class VersionBuilder {
   private readonly rowYBytes: Uint8Array | null;
   private histogram: Float64Array | null = null;
   private bytes = 0;
-  private duplicates = 0;
   private dropped = 0;
   private missingLabels = 0;
   private added = 0;
@@ -215,7 +213,7 @@ export class VersionBuilder {
     }
     this.slots = this.slotNames.length;
     this.moments = new Moments(this.slots);
-    this.seen = new HashSet64(setup.expectedRows);
+    this.seen = new DistinctCounter64(setup.expectedRows);
     this.targets = labels.kind === 'regression' ? new Moments(this.labelWidth) : null;
     this.counts =
       labels.kind === 'classification'
@@ -281,7 +279,7 @@ export class VersionBuilder {
     if (this.rowYBytes) this.rowBytes.set(this.rowYBytes, rowX.byteLength);
     const h = this.lanes;
     hash64Into(h, this.rowBytes, 0, this.rowBytes.length);
-    if (!this.seen.addLanes(h[0], h[1])) this.duplicates++;
+    this.seen.add(h[0], h[1]);
     const s: Split = split ?? (unitOf(h[0], this.seed) < this.testFraction ? 'test' : 'train');
     const buf = this.buffers[s];
     const xo = buf.count * sampleSize;
@@ -420,11 +418,12 @@ export class VersionBuilder {
         count: constant.length,
       });
     }
-    if (this.duplicates > 0) {
+    const duplicates = this.seen.added - this.seen.distinct();
+    if (duplicates > 0) {
       this.warn({
         code: 'DUPLICATE_ROWS',
-        message: `${this.duplicates} rows repeat an earlier row exactly`,
-        count: this.duplicates,
+        message: `${duplicates} rows repeat an earlier row exactly`,
+        count: duplicates,
       });
     }
     const targetStats =
@@ -475,7 +474,7 @@ export class VersionBuilder {
       features,
       targets: targetStats,
       classCounts: this.counts ? { train: named(this.counts.train), test: named(this.counts.test) } : null,
-      duplicates: this.duplicates,
+      duplicates,
       droppedRows: this.dropped,
       warnings: this.warnings,
     };
