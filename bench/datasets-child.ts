@@ -15,7 +15,7 @@ import { FileBlobStore } from '../coordinator/src/storage/blob-store.ts';
 import { drainCsv } from './csv-baseline.ts';
 
 const { values } = parseArgs({
-  options: { format: { type: 'string' }, path: { type: 'string' } },
+  options: { format: { type: 'string' }, path: { type: 'string' }, threads: { type: 'string' } },
 });
 const format = values.format as 'csv' | 'images' | 'csv-parse';
 if (format === 'csv-parse') {
@@ -42,7 +42,7 @@ const v = await importFile(
     format,
     options: format === 'csv' ? { missing: 'impute' } : {},
   },
-  { blobs },
+  { blobs, ...(values.threads && { parallelism: { threads: Number(values.threads) } }) },
 );
 const used = process.cpuUsage(cpu);
 console.log(

@@ -11,6 +11,7 @@
 import type { DatasetFormat, MissingPolicy, TaskKind } from '@gridtab/shared';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { DatasetRecord } from '../storage/store.ts';
+import type { ParseParallelism } from './import/csv-segments.ts';
 
 export interface ImportOptions {
   /** CSV, TSV, Parquet: the label column (default: the last column). */
@@ -54,6 +55,8 @@ export interface ImportDeps {
   /** Aborts the import (a cancelled upload, a shutdown): the importer throws as soon as it sees it. */
   signal?: AbortSignal;
   onProgress?: (p: ImportProgress) => void;
+  /** How a large CSV or TSV file's parse is spread over threads (default: over the cores). */
+  parallelism?: ParseParallelism;
 }
 
 /** What an import produces: everything of the version but its identity and provenance. */

@@ -75,6 +75,29 @@ export interface Place {
   value?: string;
 }
 
+/**
+ * A profile as plain data, for a thread that profiled one segment of a file to send to the one
+ * that merges the segments (structured clone keeps Maps, not classes).
+ */
+export interface ColumnState {
+  numeric: number;
+  text: number;
+  missing: number;
+  firstText: Place | null;
+  firstMissing: Place | null;
+  firstInfinite: Place | null;
+  integers: boolean;
+  numbers: Map<number, number>;
+  texts: string[];
+  textCounts: number[];
+  overflow: boolean;
+}
+
+/** A place moved down by `rows` (a later segment's local row numbers made the file's). */
+function shifted(p: Place | null, rows: number): Place | null {
+  return p && { ...p, row: p.row + rows };
+}
+
 export class ColumnProfile {
   numeric = 0;
   text = 0;
@@ -167,6 +190,67 @@ export class ColumnProfile {
     }
     if (id >= 0) this.textCounts[id]++;
     spool.set(this.index, CELL_TEXT, id);
+  }
+
+  /** This profile as plain data (ColumnState). */
+  state(): ColumnState {
+    const { numeric, text, missing, firstText, firstMissing, firstInfinite, integers } = this;
+    const { numbers, texts, textCounts, overflow } = this;
+    return {
+      numeric,
+      text,
+      missing,
+      firstText,
+      firstMissing,
+      firstInfinite,
+      integers,
+      numbers,
+      texts,
+      textCounts,
+      overflow,
+    };
+  }
+
+  /**
+   * Adds the profile of the rows that follow this one's (their row numbers shifted by `rows`),
+   * as if this profile had observed them itself: counts add, the first bad place is the earlier,
+   * distinct values join, and the vocabulary overflows exactly when the union is too large.
+   * Returns where each of the other profile's text ids went among this one's (-1: past the
+   * vocabulary), for reading the other segment's spool.
+   */
+  merge(other: ColumnState, rows: number): Int32Array {
+    this.numeric += other.numeric;
+    this.text += other.text;
+    this.missing += other.missing;
+    this.firstText ??= shifted(other.firstText, rows);
+    this.firstMissing ??= shifted(other.firstMissing, rows);
+    this.firstInfinite ??= shifted(other.firstInfinite, rows);
+    this.integers &&= other.integers;
+    if (other.overflow) this.overflow = true;
+    for (const [n, count] of other.numbers) {
+      if (this.overflow) break;
+      const seen = this.numbers.get(n);
+      if (seen !== undefined) this.numbers.set(n, seen + count);
+      else if (this.distinct < MAX_VOCABULARY) this.numbers.set(n, count);
+      else this.overflow = true;
+    }
+    const remap = new Int32Array(other.texts.length).fill(-1);
+    other.texts.forEach((t, j) => {
+      let id = this.textIds.get(t);
+      if (id === undefined) {
+        if (this.distinct >= MAX_VOCABULARY) {
+          this.overflow = true;
+          return;
+        }
+        id = this.texts.length;
+        this.textIds.set(t, id);
+        this.texts.push(t);
+        this.textCounts.push(0);
+      }
+      this.textCounts[id] += other.textCounts[j];
+      remap[j] = id;
+    });
+    return remap;
   }
 
   get distinct(): number {

@@ -32,21 +32,35 @@ export class RowSpool {
   private readonly perBatch: number;
   private readonly buffer: Buffer;
   private readonly values: Float64Array;
-  private readonly dir: string;
-  private readonly path: string;
+  /** The temporary folder this spool made and deletes, or null when the caller owns the file. */
+  private readonly dir: string | null;
   private fd: number;
   private inBatch = 0;
   private base = 0;
   rows = 0;
 
-  constructor(readonly columns: number) {
+  /**
+   * A new spool in a temporary folder of its own, or in `file` (created or emptied; the caller
+   * owns it and deletes it: a thread that spools one segment of a file for another to read).
+   */
+  constructor(
+    readonly columns: number,
+    file?: string,
+    read = false,
+  ) {
     this.stride = Math.ceil((columns * 9 + 1) / 8);
     this.perBatch = Math.max(1, Math.floor(BATCH_BYTES / (this.stride * 8)));
     this.buffer = Buffer.alloc(this.perBatch * this.stride * 8);
     this.values = new Float64Array(this.buffer.buffer, this.buffer.byteOffset, this.perBatch * this.stride);
-    this.dir = mkdtempSync(join(tmpdir(), 'gridtab-spool-'));
-    this.path = join(this.dir, 'rows.bin');
-    this.fd = openSync(this.path, 'w+');
+    this.dir = file ? null : mkdtempSync(join(tmpdir(), 'gridtab-spool-'));
+    this.fd = openSync(file ?? join(this.dir!, 'rows.bin'), read ? 'r' : 'w+');
+  }
+
+  /** A spool another thread wrote to `file` (its `rows` records), for batches() to read. */
+  static open(file: string, columns: number, rows: number): RowSpool {
+    const spool = new RowSpool(columns, file, true);
+    spool.rows = rows;
+    return spool;
   }
 
   /** Sets cell `column` of the row being written. */
@@ -90,10 +104,15 @@ export class RowSpool {
     }
   }
 
-  /** Deletes the temporary file (safe to call twice). */
+  /** Writes out the rows still in memory, so another thread can read the file. */
+  seal(): void {
+    this.flush();
+  }
+
+  /** Closes the file, and deletes it when this spool made it (safe to call twice). */
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 }

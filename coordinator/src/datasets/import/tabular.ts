@@ -10,11 +10,15 @@
  * change every shard holding an imputed row. Readers replace NaN by the train mean when they
  * normalize (shared/src/tf.ts normalizeInputs; the normalization says `imputation: 'mean'`).
  */
-import { type DatasetSchema, GridTabError, type MissingPolicy, type TaskKind } from '@gridtab/shared';
+// Errors from their own module, and types alone from the package: a parse thread
+// (csv-segment-worker.ts) loads this file, and the whole package took 0.2 s of its start.
+import type { DatasetSchema, MissingPolicy, TaskKind } from '@gridtab/shared';
+import { GridTabError } from '@gridtab/shared/errors';
 import type { ImportOptions } from '../importer.ts';
 import {
   type ColumnProfile as Column,
   ColumnProfile,
+  type ColumnState,
   MAX_VOCABULARY,
   type Place,
   plainDecimal,
@@ -73,6 +77,18 @@ export function tableSetup(
   };
 }
 
+/** A profiler's state after one segment of a file, for the thread that merges the segments. */
+export interface TableSnapshot {
+  columns: ColumnState[];
+  rows: number;
+}
+
+/** A spool of rows to replay, with where its text ids went in the merged profile (per column). */
+interface Segment {
+  spool: RowSpool;
+  remap: Int32Array[] | null;
+}
+
 export class TableProfiler {
   private readonly columns: ColumnProfile[];
   private readonly label: number;
@@ -80,15 +96,19 @@ export class TableProfiler {
   private readonly seed: number;
   private readonly testFraction: number;
   private readonly spool: RowSpool;
+  /** Spools of later segments of the file, merged in (absorb), in file order. */
+  private readonly later: Segment[] = [];
   /** UTF-8 of the row being hashed for the split, reused for every row. */
   private scratch = Buffer.alloc(4096);
   /** The split hash's two lanes, reused for every row. */
   private readonly lanes = new Uint32Array(2);
 
+  /** `spoolFile`: where to spool the rows (default: a temporary folder of the profiler's own). */
   constructor(
     readonly header: string[],
     private readonly options: ImportOptions,
     private readonly fileName: string,
+    spoolFile?: string,
   ) {
     const find = (name: string, what: string) => {
       const i = header.indexOf(name);
@@ -112,7 +132,7 @@ export class TableProfiler {
     this.columns = header.map((h, i) => new ColumnProfile(h, i));
     this.seed = options.seed ?? 1;
     this.testFraction = options.testFraction ?? 0.2;
-    this.spool = new RowSpool(header.length);
+    this.spool = new RowSpool(header.length, spoolFile);
   }
 
   /** The row's split: from the split column, else a seeded hash of its text. */
@@ -163,9 +183,26 @@ export class TableProfiler {
     spool.endRow(this.isTest(row));
   }
 
-  /** Deletes the spool; call when done, whatever happened. */
+  /** The profile so far as plain data, its spooled rows written out to its file. */
+  snapshot(): TableSnapshot {
+    this.spool.seal();
+    return { columns: this.columns.map((c) => c.state()), rows: this.spool.rows };
+  }
+
+  /**
+   * Merges the profile of the segment of the file that follows what this profiler has seen
+   * (its rows numbered from 1, after `rowsBefore` rows of the file, header included), whose
+   * rows are spooled in `spoolFile`. The plan then reads as if one profiler had seen it all.
+   */
+  absorb(segment: TableSnapshot, spoolFile: string, rowsBefore: number): void {
+    const remap = this.columns.map((c, i) => c.merge(segment.columns[i], rowsBefore));
+    this.later.push({ spool: RowSpool.open(spoolFile, this.header.length, segment.rows), remap });
+  }
+
+  /** Closes the spools and deletes the one it made; call when done, whatever happened. */
   close(): void {
     this.spool.close();
+    for (const s of this.later) s.spool.close();
   }
 
   private refuse(
@@ -179,8 +216,9 @@ export class TableProfiler {
 
   plan(): TablePlan {
     const { options, fileName } = this;
-    if (this.spool.rows === 0)
-      throw new GridTabError('EMPTY_DATASET', `${fileName}: no data rows after the header`);
+    const segments: Segment[] = [{ spool: this.spool, remap: null }, ...this.later];
+    const rows = segments.reduce((n, s) => n + s.spool.rows, 0);
+    if (rows === 0) throw new GridTabError('EMPTY_DATASET', `${fileName}: no data rows after the header`);
     const policy: MissingPolicy = options.missing ?? 'refuse';
     const labelCol = this.columns[this.label];
     if (labelCol.numeric + labelCol.text === 0) {
@@ -229,7 +267,7 @@ export class TableProfiler {
     }
 
     const forced = new Set(options.categorical ?? []);
-    const codecs: ColumnCodec[] = [];
+    const allCodecs: ColumnCodec[] = [];
     const featureNames: string[] = [];
     const categorical: DatasetSchema['categorical'] = [];
     let imputed = false;
@@ -256,7 +294,7 @@ export class TableProfiler {
             `${col.firstInfinite.value} is not finite`,
           );
         featureNames.push(col.name);
-        codecs.push({ kind: 'numeric', index: col.index, offset });
+        allCodecs.push({ kind: 'numeric', index: col.index, offset });
       } else {
         if (col.overflow) {
           throw new GridTabError(
@@ -268,13 +306,13 @@ export class TableProfiler {
         if (vocabulary.length === 0) continue;
         categorical.push({ column: col.name, vocabulary });
         for (const v of vocabulary) featureNames.push(`${col.name}=${v}`);
-        codecs.push({ kind: 'categorical', index: col.index, offset, ...col.lookup(vocabulary) });
+        allCodecs.push({ kind: 'categorical', index: col.index, offset, ...col.lookup(vocabulary) });
       }
     }
     if (featureNames.length === 0)
       throw new GridTabError('EMPTY_DATASET', `${fileName}: no feature columns beside the label`);
 
-    const { spool, label: labelIndex } = this;
+    const labelIndex = this.label;
     const columns = this.columns.length;
     return {
       labels,
@@ -283,57 +321,75 @@ export class TableProfiler {
       categorical,
       fileSplit: this.split >= 0,
       imputed,
-      rows: spool.rows,
+      rows,
       async replay(builder) {
         const x = new Float32Array(featureNames.length);
         const target = new Float32Array(1);
-        for (const { count, values, kinds, stride } of spool.batches()) {
-          for (let r = 0; r < count; r++) {
-            const v0 = r * stride;
-            const k0 = v0 * 8 + columns * 8;
-            const lk = kinds[k0 + labelIndex];
-            if (lk === CELL_MISSING) {
-              builder.noteMissingLabel();
-              continue;
-            }
-            x.fill(0);
-            let keep = true;
-            for (const c of codecs) {
-              const kind = kinds[k0 + c.index];
-              const v = values[v0 + c.index];
-              if (kind === CELL_MISSING) {
-                if (policy === 'drop') {
-                  builder.noteDropped();
-                  keep = false;
-                  break;
-                }
-                builder.noteMissing(c.offset);
-                // Numeric: NaN, imputed by readers; categorical: the all-zero one-hot.
-                if (c.kind === 'numeric') x[c.offset] = Number.NaN;
-                continue;
-              }
-              if (c.kind === 'numeric') x[c.offset] = v;
-              else {
-                const slot = kind === CELL_TEXT ? (v >= 0 ? c.byText[v] : -1) : (c.byNumber.get(v) ?? -1);
-                x[c.offset + Math.max(slot, 0)] = 1;
-              }
-            }
-            if (!keep) continue;
-            let label: number | Float32Array;
-            const lv = values[v0 + labelIndex];
-            if (classOf) {
-              const slot =
-                lk === CELL_TEXT ? (lv >= 0 ? classOf.byText[lv] : -1) : (classOf.byNumber.get(lv) ?? -1);
-              label = Math.max(slot, 0);
-            } else {
-              target[0] = lv;
-              label = target;
-            }
-            const pending = builder.add(x, label, kinds[k0 + columns] === 1 ? 'test' : 'train');
-            if (pending) await pending;
-          }
+        for (const segment of segments) {
+          await replaySegment(segment, x, target, builder);
         }
       },
     };
+
+    /** Replays one segment's spool, its text ids read through the segment's remap. */
+    async function replaySegment(
+      { spool, remap }: Segment,
+      x: Float32Array,
+      target: Float32Array,
+      builder: VersionBuilder,
+    ): Promise<void> {
+      const slots = (byText: Int32Array, column: number) =>
+        remap ? Int32Array.from(remap[column], (id) => (id >= 0 ? byText[id] : -1)) : byText;
+      const codecs = allCodecs.map((c) =>
+        c.kind === 'categorical' ? { ...c, byText: slots(c.byText, c.index) } : c,
+      );
+      const classText = classOf && slots(classOf.byText, labelIndex);
+      for (const { count, values, kinds, stride } of spool.batches()) {
+        for (let r = 0; r < count; r++) {
+          const v0 = r * stride;
+          const k0 = v0 * 8 + columns * 8;
+          const lk = kinds[k0 + labelIndex];
+          if (lk === CELL_MISSING) {
+            builder.noteMissingLabel();
+            continue;
+          }
+          x.fill(0);
+          let keep = true;
+          for (const c of codecs) {
+            const kind = kinds[k0 + c.index];
+            const v = values[v0 + c.index];
+            if (kind === CELL_MISSING) {
+              if (policy === 'drop') {
+                builder.noteDropped();
+                keep = false;
+                break;
+              }
+              builder.noteMissing(c.offset);
+              // Numeric: NaN, imputed by readers; categorical: the all-zero one-hot.
+              if (c.kind === 'numeric') x[c.offset] = Number.NaN;
+              continue;
+            }
+            if (c.kind === 'numeric') x[c.offset] = v;
+            else {
+              const slot = kind === CELL_TEXT ? (v >= 0 ? c.byText[v] : -1) : (c.byNumber.get(v) ?? -1);
+              x[c.offset + Math.max(slot, 0)] = 1;
+            }
+          }
+          if (!keep) continue;
+          let label: number | Float32Array;
+          const lv = values[v0 + labelIndex];
+          if (classOf) {
+            const slot =
+              lk === CELL_TEXT ? (lv >= 0 ? classText![lv] : -1) : (classOf.byNumber.get(lv) ?? -1);
+            label = Math.max(slot, 0);
+          } else {
+            target[0] = lv;
+            label = target;
+          }
+          const pending = builder.add(x, label, kinds[k0 + columns] === 1 ? 'test' : 'train');
+          if (pending) await pending;
+        }
+      }
+    }
   }
 }

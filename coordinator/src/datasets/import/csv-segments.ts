@@ -1,0 +1,142 @@
+/**
+ * Parsing a large CSV or TSV file on several threads. The parse (csv-parse, then profiling and
+ * spooling each row) is most of an import's time and runs on one core; here the file is cut
+ * into segments at line ends, the importer's thread parses the first and worker threads the
+ * others at the same time, and their profiles and spools are merged in file order
+ * (TableProfiler.absorb), so the version is the one a parse in order gives, bit for bit.
+ *
+ * A cut at a line end is a record boundary unless it falls inside a quoted field that holds a
+ * line break. That shows when the segment before it ends inside quotes: csv-parse then fails
+ * with an unclosed quote. So any failure of any segment (that one, or a bad file) falls back
+ * to one parse in order, which gives the exact error and place an in-order parse would. The
+ * file is cut only when its header names the record delimiter beyond doubt (no quote and no
+ * stray carriage return in the first line): csv-parse discovers the delimiter there, and
+ * later segments are told it instead of discovering it from their own first line.
+ */
+import { type FileHandle, open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { ImportOptions } from '../importer.ts';
+import type { CsvRange } from './csv-read.ts';
+import type { TableSnapshot } from './tabular.ts';
+
+/** Below this many bytes a segment is not worth a thread (starting one costs about 0.1 s). */
+export const MIN_SEGMENT_BYTES = 16 << 20;
+/** Threads a parse uses at most, the importer's own included. */
+export const MAX_PARSE_THREADS = 4;
+/** How far past a cut's target to look for a line end before giving that cut up. */
+const SEARCH_BYTES = 1 << 20;
+
+export interface ParseParallelism {
+  /** Threads to parse on, the importer's own included (default: the cores, at most 4). */
+  threads?: number;
+  /** The least bytes a segment may have (default MIN_SEGMENT_BYTES; tests cut small files). */
+  minSegmentBytes?: number;
+}
+
+export interface SegmentPlan {
+  /** In file order; the first starts at 0 and keeps csv-parse's own delimiter discovery. */
+  ranges: CsvRange[];
+  /** The file's first line, without its line end: the header, for the other threads. */
+  headerLine: Buffer;
+}
+
+/** The segments to parse, or null when the file is parsed in one piece. */
+export async function planSegments(
+  path: string,
+  size: number,
+  parallelism: ParseParallelism = {},
+): Promise<SegmentPlan | null> {
+  const threads = Math.min(parallelism.threads ?? availableParallelism(), MAX_PARSE_THREADS);
+  const count = Math.min(threads, Math.floor(size / (parallelism.minSegmentBytes ?? MIN_SEGMENT_BYTES)));
+  if (count < 2) return null;
+  const file = await open(path, 'r');
+  try {
+    const head = await readAt(file, 0, Math.min(size, SEARCH_BYTES));
+    const lineEnd = head.indexOf(0x0a);
+    if (lineEnd < 0) return null;
+    const header = head.subarray(0, lineEnd);
+    const crlf = header.length > 0 && header[header.length - 1] === 0x0d;
+    if (header.includes(0x22) || header.subarray(0, crlf ? -1 : undefined).includes(0x0d)) return null;
+    const recordDelimiter: CsvRange['recordDelimiter'] = crlf ? '\r\n' : '\n';
+    const cuts: number[] = [];
+    for (let i = 1; i < count; i++) {
+      const from = Math.max(Math.floor((size * i) / count), (cuts.at(-1) ?? lineEnd + 1) + 1);
+      const cut = await nextLineStart(file, from, size, crlf);
+      if (cut !== null && cut < size) cuts.push(cut);
+    }
+    if (cuts.length === 0) return null;
+    const bounds = [0, ...cuts, size];
+    const ranges = bounds.slice(1).map((end, i) => ({
+      start: bounds[i],
+      end,
+      ...(i > 0 && { recordDelimiter }),
+    }));
+    return { ranges, headerLine: Buffer.from(header.subarray(0, crlf ? -1 : undefined)) };
+  } finally {
+    await file.close();
+  }
+}
+
+async function readAt(file: FileHandle, at: number, length: number) {
+  const buf = Buffer.alloc(length);
+  const { bytesRead } = await file.read(buf, 0, length, at);
+  return buf.subarray(0, bytesRead);
+}
+
+/**
+ * The offset just past the first record delimiter at or after `from` (a "\r\n" pair when the
+ * file's records end so, its "\r" read too), or null within SEARCH_BYTES of none.
+ */
+async function nextLineStart(
+  file: FileHandle,
+  from: number,
+  size: number,
+  crlf: boolean,
+): Promise<number | null> {
+  const at = from - 1;
+  const window = await readAt(file, at, Math.min(size - at, SEARCH_BYTES));
+  for (let i = window.indexOf(0x0a, 1); i >= 0; i = window.indexOf(0x0a, i + 1)) {
+    if (!crlf || window[i - 1] === 0x0d) return at + i + 1;
+  }
+  return null;
+}
+
+/** What a thread that parses one segment is given (as its workerData). */
+export interface SegmentJob {
+  path: string;
+  fileName: string;
+  format: 'csv' | 'tsv';
+  range: CsvRange;
+  /** The file's header, as the first segment read it. */
+  header: string[];
+  options: ImportOptions;
+  /** Where the thread spools the segment's rows (the caller deletes it). */
+  spoolFile: string;
+  /** Bytes of the segment read so far, at `slot` of a Float64Array over this memory. */
+  progress: SharedArrayBuffer;
+  slot: number;
+}
+
+/** A segment's profile and its records (data rows), or why it could not be parsed. */
+export type SegmentResult =
+  | { ok: true; records: number; snapshot: TableSnapshot }
+  | { ok: false; message: string };
+
+const ENTRY = new URL('./csv-segment-worker-entry.mjs', import.meta.url);
+
+/**
+ * Parses one segment on a thread of its own. The thread ends once it has answered; `stop`
+ * ends it sooner (a cancelled import, or another segment that failed).
+ */
+export function parseInThread(job: SegmentJob): { result: Promise<SegmentResult>; stop: () => void } {
+  const worker = new Worker(ENTRY, { workerData: job, execArgv: [], stdout: false });
+  const result = new Promise<SegmentResult>((resolve) => {
+    worker.once('message', (m: SegmentResult) => resolve(m));
+    worker.once('error', (e) => resolve({ ok: false, message: e.message }));
+    worker.once('exit', (code) =>
+      resolve({ ok: false, message: `the parse thread ended (exit code ${code})` }),
+    );
+  });
+  return { result, stop: () => void worker.terminate() };
+}
