@@ -115,27 +115,24 @@ describe('files the threads cannot read alone fall back to a parse in order', ()
     expect(inSegments).toEqual(inOrder);
   });
 
-  // The island names hold line breaks. With five in each, most line ends are inside quotes
-  // and the cuts land there; with one, these cuts fall outside (the file is the same each run).
+  // Line breaks in every island name: most line ends are inside quotes, so cuts land there.
+  // In the first two rows only: before the first cut, so the threads' parse goes through.
   it.each([
-    [5, false],
-    [1, true],
-  ])(
-    'quoted fields with %i line breaks: the same version (parsed on threads: %s)',
-    async (breaks, threads) => {
-      const island = (r: Row, i: number) => `${r.Island}${'\n'.repeat(breaks)}site ${i % 3}`;
-      const rows = penguins().map((r, i) => ({ ...r, Island: island(r, i) }));
-      const file = await put(dir, `multiline${breaks}.csv`, toDelimited(rows, PENGUIN_COLUMNS), {
-        label: 'Species',
-        missing: 'drop',
-      });
-      const input = { ...file, format: 'csv' as const };
-      expect(await parsedInSegments(input)).toBe(threads);
-      const { inOrder, inSegments } = await both(input);
-      expect('v' in inOrder).toBe(true);
-      expect(inSegments).toEqual(inOrder);
-    },
-  );
+    ['every row', 344, false],
+    ['the first two rows', 2, true],
+  ])('quoted line breaks in %s: the same version (parsed on threads: %s)', async (_, rowsWith, threads) => {
+    const island = (r: Row, i: number) => (i < rowsWith ? `${r.Island}\n\n\n\n\nsite ${i % 3}` : r.Island);
+    const rows = penguins().map((r, i) => ({ ...r, Island: island(r, i) }));
+    const file = await put(dir, `multiline${rowsWith}.csv`, toDelimited(rows, PENGUIN_COLUMNS), {
+      label: 'Species',
+      missing: 'drop',
+    });
+    const input = { ...file, format: 'csv' as const };
+    expect(await parsedInSegments(input)).toBe(threads);
+    const { inOrder, inSegments } = await both(input);
+    expect('v' in inOrder).toBe(true);
+    expect(inSegments).toEqual(inOrder);
+  });
 });
 
 describe('planSegments', () => {
@@ -143,7 +140,8 @@ describe('planSegments', () => {
     const text = penguinCsv().replaceAll('\n', '\r\n');
     const file = await put(dir, 'crlf.csv', text, { label: 'Species', missing: 'drop' });
     const plan = await planSegments(file.path, text.length, CUT_SMALL);
-    expect(plan?.ranges).toHaveLength(3);
+    expect(plan?.threads).toBe(3);
+    expect(plan!.ranges.length).toBeGreaterThan(3);
     const bytes = await readFile(file.path);
     for (const r of plan!.ranges.slice(1)) {
       expect(r.recordDelimiter).toBe('\r\n');

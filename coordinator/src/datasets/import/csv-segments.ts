@@ -15,13 +15,18 @@
  */
 import { type FileHandle, open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import type { ImportOptions } from '../importer.ts';
 import type { CsvRange } from './csv-read.ts';
-import type { TableSnapshot } from './tabular.ts';
 
-/** Below this many bytes a segment is not worth a thread (starting one costs about 0.1 s). */
+/** Bytes a thread must have to parse for it to be worth starting (about 0.4 s with tsx). */
 export const MIN_SEGMENT_BYTES = 16 << 20;
+/**
+ * Segments shrink as the file is cut: each is the bytes left over twice the threads, and no
+ * less than this share of the file. The threads take segments as they finish their last, so
+ * one that started late (a worker thread loads for 0.4 s) or runs slower waits at the end for
+ * one small segment, not a large one. With one equal segment a thread, the slower of two
+ * waited 0.4 to 1 s for the other (200 MB, 2 cores), and with 8 equal ones 0.75 s.
+ */
+const SMALLEST_SHARE = 1 / 64;
 /** Threads a parse uses at most, the importer's own included. */
 export const MAX_PARSE_THREADS = 4;
 /** How far past a cut's target to look for a line end before giving that cut up. */
@@ -30,11 +35,13 @@ const SEARCH_BYTES = 1 << 20;
 export interface ParseParallelism {
   /** Threads to parse on, the importer's own included (default: the cores, at most 4). */
   threads?: number;
-  /** The least bytes a segment may have (default MIN_SEGMENT_BYTES; tests cut small files). */
+  /** The least bytes a thread may have to parse (default MIN_SEGMENT_BYTES; tests cut small files). */
   minSegmentBytes?: number;
 }
 
 export interface SegmentPlan {
+  /** Threads to parse on, the importer's own included. */
+  threads: number;
   /** In file order; the first starts at 0 and keeps csv-parse's own delimiter discovery. */
   ranges: CsvRange[];
   /** The file's first line, without its line end: the header, for the other threads. */
@@ -47,9 +54,9 @@ export async function planSegments(
   size: number,
   parallelism: ParseParallelism = {},
 ): Promise<SegmentPlan | null> {
-  const threads = Math.min(parallelism.threads ?? availableParallelism(), MAX_PARSE_THREADS);
-  const count = Math.min(threads, Math.floor(size / (parallelism.minSegmentBytes ?? MIN_SEGMENT_BYTES)));
-  if (count < 2) return null;
+  const cores = Math.min(parallelism.threads ?? availableParallelism(), MAX_PARSE_THREADS);
+  const threads = Math.min(cores, Math.floor(size / (parallelism.minSegmentBytes ?? MIN_SEGMENT_BYTES)));
+  if (threads < 2) return null;
   const file = await open(path, 'r');
   try {
     const head = await readAt(file, 0, Math.min(size, SEARCH_BYTES));
@@ -60,10 +67,13 @@ export async function planSegments(
     if (header.includes(0x22) || header.subarray(0, crlf ? -1 : undefined).includes(0x0d)) return null;
     const recordDelimiter: CsvRange['recordDelimiter'] = crlf ? '\r\n' : '\n';
     const cuts: number[] = [];
-    for (let i = 1; i < count; i++) {
-      const from = Math.max(Math.floor((size * i) / count), (cuts.at(-1) ?? lineEnd + 1) + 1);
+    const smallest = Math.ceil(size * SMALLEST_SHARE);
+    for (let at = lineEnd + 1; ; ) {
+      const from = at + Math.max(smallest, Math.ceil((size - at) / (2 * threads)));
+      if (from >= size) break;
       const cut = await nextLineStart(file, from, size, crlf);
       if (cut !== null && cut < size) cuts.push(cut);
+      at = cut ?? from;
     }
     if (cuts.length === 0) return null;
     const bounds = [0, ...cuts, size];
@@ -72,7 +82,7 @@ export async function planSegments(
       end,
       ...(i > 0 && { recordDelimiter }),
     }));
-    return { ranges, headerLine: Buffer.from(header.subarray(0, crlf ? -1 : undefined)) };
+    return { threads, ranges, headerLine: Buffer.from(header.subarray(0, crlf ? -1 : undefined)) };
   } finally {
     await file.close();
   }
@@ -100,43 +110,4 @@ async function nextLineStart(
     if (!crlf || window[i - 1] === 0x0d) return at + i + 1;
   }
   return null;
-}
-
-/** What a thread that parses one segment is given (as its workerData). */
-export interface SegmentJob {
-  path: string;
-  fileName: string;
-  format: 'csv' | 'tsv';
-  range: CsvRange;
-  /** The file's header, as the first segment read it. */
-  header: string[];
-  options: ImportOptions;
-  /** Where the thread spools the segment's rows (the caller deletes it). */
-  spoolFile: string;
-  /** Bytes of the segment read so far, at `slot` of a Float64Array over this memory. */
-  progress: SharedArrayBuffer;
-  slot: number;
-}
-
-/** A segment's profile and its records (data rows), or why it could not be parsed. */
-export type SegmentResult =
-  | { ok: true; records: number; snapshot: TableSnapshot }
-  | { ok: false; message: string };
-
-const ENTRY = new URL('./csv-segment-worker-entry.mjs', import.meta.url);
-
-/**
- * Parses one segment on a thread of its own. The thread ends once it has answered; `stop`
- * ends it sooner (a cancelled import, or another segment that failed).
- */
-export function parseInThread(job: SegmentJob): { result: Promise<SegmentResult>; stop: () => void } {
-  const worker = new Worker(ENTRY, { workerData: job, execArgv: [], stdout: false });
-  const result = new Promise<SegmentResult>((resolve) => {
-    worker.once('message', (m: SegmentResult) => resolve(m));
-    worker.once('error', (e) => resolve({ ok: false, message: e.message }));
-    worker.once('exit', (code) =>
-      resolve({ ok: false, message: `the parse thread ended (exit code ${code})` }),
-    );
-  });
-  return { result, stop: () => void worker.terminate() };
 }

@@ -11,7 +11,14 @@ import { GridTabError } from '@gridtab/shared';
 import { parse as parseSync } from 'csv-parse/sync';
 import type { ImportDeps, Importer, ImportInput } from '../importer.ts';
 import { type CsvRange, eachRecord } from './csv-read.ts';
-import { parseInThread, planSegments, type SegmentPlan } from './csv-segments.ts';
+import { planSegments, type SegmentPlan } from './csv-segments.ts';
+import {
+  type ParseSetup,
+  ParseThread,
+  parseSegment,
+  type SegmentJob,
+  type SegmentResult,
+} from './csv-threads.ts';
 import { TableProfiler, tableSetup } from './tabular.ts';
 import { cancelled, VersionBuilder } from './version-builder.ts';
 
@@ -83,9 +90,10 @@ async function profile(
 const trimmed = (header: string[]) => header.map((h) => h.trim());
 
 /**
- * Parses the first segment here and the others on threads of their own, all at once, then
- * merges them in file order. Null when any segment fails (a cut inside a quoted line break, or
- * a bad file): the caller then parses the file in order, which names a real error's place.
+ * Parses the first segment here while worker threads start on the next ones; every thread then
+ * takes the next segment as it finishes one, and the profiles are merged in file order. Null
+ * when any segment fails (a cut inside a quoted line break, or a bad file): the caller then
+ * parses the file in order, which names a real error's place.
  */
 export async function profileInSegments(
   input: ImportInput,
@@ -99,20 +107,32 @@ export async function profileInSegments(
   const delimiter = input.format === 'tsv' ? '\t' : ',';
   // The header line holds no quote (planSegments), so it parses alone as it does in the file.
   const header = trimmed((parseSync(plan.headerLine, { delimiter, bom: true }) as string[][])[0] ?? []);
-  const progress = new SharedArrayBuffer(8 * ranges.length);
-  const others = new Float64Array(progress);
-  const report = () => others.reduce((a, b) => a + b, counter.bytes);
-  const threads = ranges.slice(1).map((range, i) => {
-    const spoolFile = join(spools, `segment-${i + 1}.bin`);
-    const { path, fileName, options } = input;
-    const format = input.format === 'tsv' ? 'tsv' : 'csv';
-    const job = { path, fileName, format, range, header, options, spoolFile, progress, slot: i + 1 } as const;
-    return { spoolFile, ...parseInThread(job) };
-  });
+  const progress = new SharedArrayBuffer(8 * plan.threads);
+  const tally = new Float64Array(progress);
+  const report = () => tally.reduce((a, b) => a + b, counter.bytes);
+  const { path, fileName, options } = input;
+  const format = input.format === 'tsv' ? 'tsv' : 'csv';
+  const setup = (slot: number): ParseSetup => ({ path, fileName, format, header, options, progress, slot });
+  const threads = Array.from({ length: plan.threads - 1 }, (_, i) => new ParseThread(setup(i + 1)));
   const stopAll = () => {
     for (const t of threads) t.stop();
   };
   deps.signal?.addEventListener('abort', stopAll, { once: true });
+
+  // Segments 1 and on, to whichever thread is free; a failure stops the handing out.
+  const results: SegmentResult[] = [];
+  const spoolFile = (i: number) => join(spools, `segment-${i}.bin`);
+  let next = 1;
+  let failed = false;
+  const drive = async (run: (job: SegmentJob) => Promise<SegmentResult>) => {
+    while (!failed && next < ranges.length) {
+      const i = next++;
+      results[i] = await run({ range: ranges[i], spoolFile: spoolFile(i) });
+      if (!results[i].ok) failed = true;
+    }
+  };
+  const others = threads.map((t) => drive((job) => t.run(job)));
+
   let first: TableProfiler | null = null;
   let ticker: NodeJS.Timeout | undefined;
   try {
@@ -124,12 +144,15 @@ export async function profileInSegments(
       return null;
     }
     ticker = setInterval(() => deps.onProgress?.({ bytesRead: report(), bytesTotal, rows: 0 }), 250);
-    const results = await Promise.all(threads.map((t) => t.result));
+    await drive((job) => parseSegment(setup(0), job));
+    await Promise.all(others);
     if (deps.signal?.aborted) throw cancelled();
+    if (failed) return null;
     let rowsBefore = records;
-    for (const [i, r] of results.entries()) {
+    for (let i = 1; i < ranges.length; i++) {
+      const r = results[i];
       if (!r.ok) return null;
-      first.absorb(r.snapshot, threads[i].spoolFile, rowsBefore);
+      first.absorb(r.snapshot, spoolFile(i), rowsBefore);
       rowsBefore += r.records;
     }
     counter.bytes = report();

@@ -89,6 +89,8 @@ interface Segment {
   remap: Int32Array[] | null;
 }
 
+const EMPTY = new Int32Array(0);
+
 export class TableProfiler {
   private readonly columns: ColumnProfile[];
   private readonly label: number;
@@ -340,9 +342,10 @@ export class TableProfiler {
     ): Promise<void> {
       const slots = (byText: Int32Array, column: number) =>
         remap ? Int32Array.from(remap[column], (id) => (id >= 0 ? byText[id] : -1)) : byText;
-      const codecs = allCodecs.map((c) =>
-        c.kind === 'categorical' ? { ...c, byText: slots(c.byText, c.index) } : c,
-      );
+      // Per codec, its text ids' slots in this segment: the codecs themselves stay the same
+      // objects in every segment, which keeps the loop below monomorphic.
+      const codecs = allCodecs;
+      const textSlots = codecs.map((c) => (c.kind === 'categorical' ? slots(c.byText, c.index) : EMPTY));
       const classText = classOf && slots(classOf.byText, labelIndex);
       for (const { count, values, kinds, stride } of spool.batches()) {
         for (let r = 0; r < count; r++) {
@@ -355,7 +358,8 @@ export class TableProfiler {
           }
           x.fill(0);
           let keep = true;
-          for (const c of codecs) {
+          for (let ci = 0; ci < codecs.length; ci++) {
+            const c = codecs[ci];
             const kind = kinds[k0 + c.index];
             const v = values[v0 + c.index];
             if (kind === CELL_MISSING) {
@@ -371,7 +375,7 @@ export class TableProfiler {
             }
             if (c.kind === 'numeric') x[c.offset] = v;
             else {
-              const slot = kind === CELL_TEXT ? (v >= 0 ? c.byText[v] : -1) : (c.byNumber.get(v) ?? -1);
+              const slot = kind === CELL_TEXT ? (v >= 0 ? textSlots[ci][v] : -1) : (c.byNumber.get(v) ?? -1);
               x[c.offset + Math.max(slot, 0)] = 1;
             }
           }
