@@ -280,6 +280,7 @@ export async function createCoordinator(
     importer: deps.importer ?? importFile,
     dataDir: config.dataDir,
     maxBytes: config.datasetMaxBytes,
+    parallelism: config.importThreads > 0 ? { threads: config.importThreads } : undefined,
     log,
     onProgress: (name, p) => consoleNs?.namespace.emit('dataset:import', { name, ...p }),
     checkQuota: (bytes) => usage.quota.checkQuota(bytes),

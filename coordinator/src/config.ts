@@ -56,6 +56,8 @@ export interface CoordinatorConfig {
   logLevel: LogLevel;
   /** Largest dataset upload (GRIDTAB_DATASET_MAX_BYTES). */
   datasetMaxBytes: number;
+  /** Threads a large CSV or TSV import parses on, its own included; 0: the cores, at most 4 (GRIDTAB_IMPORT_THREADS). */
+  importThreads: number;
   /** Rate limits, origins, proxies, TLS (security/security-config.ts). */
   security: SecurityConfig;
   /** Usage accounting, budgets, storage quota and retention (usage/usage-config.ts). */
@@ -94,6 +96,10 @@ export const ENV_HELP: [string, string][] = [
   [
     'GRIDTAB_DATASET_MAX_BYTES',
     `largest dataset upload in bytes (default ${DEFAULT_DATASET_MAX_BYTES}, 1 GiB)`,
+  ],
+  [
+    'GRIDTAB_IMPORT_THREADS',
+    'threads a CSV or TSV import of 32 MiB or more parses on; 1 parses in order on the main thread (default: the cores, at most 4)',
   ],
   [
     'GRIDTAB_STREAMING_AGGREGATION',
@@ -160,6 +166,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     datasetMaxBytes:
       intFrom(env.GRIDTAB_DATASET_MAX_BYTES, DEFAULT_DATASET_MAX_BYTES, 'GRIDTAB_DATASET_MAX_BYTES') ||
       DEFAULT_DATASET_MAX_BYTES,
+    importThreads: intFrom(env.GRIDTAB_IMPORT_THREADS, 0, 'GRIDTAB_IMPORT_THREADS'),
     security: securityConfigFromEnv(env),
     usage: usageConfigFromEnv(env),
     dataKeys: dataKeysFromEnv(env),

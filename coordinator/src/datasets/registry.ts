@@ -25,6 +25,7 @@ import type { Clock } from '../clock.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { DatasetRecord, Store } from '../storage/store.ts';
 import { versionHash } from './data-spec.ts';
+import type { ParseParallelism } from './import/csv-segments.ts';
 import type { ImportedContent, Importer, ImportOptions, ImportProgress } from './importer.ts';
 
 /** Largest upload by default (GRIDTAB_DATASET_MAX_BYTES). */
@@ -41,6 +42,8 @@ export interface DatasetRegistryDeps {
   /** DATA_DIR: uploads are spooled to DATA_DIR/tmp. */
   dataDir: string;
   maxBytes: number;
+  /** How a large CSV or TSV file's parse is spread over threads (default: over the cores). */
+  parallelism?: ParseParallelism;
   log: (msg: string) => void;
   /** Import progress (bytes of the spooled file read, rows), e.g. for the console. */
   onProgress?: (name: string, p: ImportProgress) => void;
@@ -142,6 +145,7 @@ export class DatasetRegistry {
           blobs: this.recording(written),
           signal: req.signal,
           onProgress: (p) => this.deps.onProgress?.(name, p),
+          parallelism: this.deps.parallelism,
         },
       );
       req.signal?.throwIfAborted();
