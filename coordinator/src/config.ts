@@ -56,7 +56,7 @@ export interface CoordinatorConfig {
   logLevel: LogLevel;
   /** Largest dataset upload (GRIDTAB_DATASET_MAX_BYTES). */
   datasetMaxBytes: number;
-  /** Threads a large CSV or TSV import parses on, its own included; 0: the cores, at most 4 (GRIDTAB_IMPORT_THREADS). */
+  /** Threads a large CSV or TSV import parses on, its own included (at most 4); 0: the default, 2 (GRIDTAB_IMPORT_THREADS). */
   importThreads: number;
   /** Rate limits, origins, proxies, TLS (security/security-config.ts). */
   security: SecurityConfig;
@@ -99,7 +99,7 @@ export const ENV_HELP: [string, string][] = [
   ],
   [
     'GRIDTAB_IMPORT_THREADS',
-    'threads a CSV or TSV import of 32 MiB or more parses on; 1 parses in order on the main thread (default: the cores, at most 4)',
+    'threads a CSV or TSV import of 32 MiB or more parses on, at most 4; 1 parses in order on the main thread (default 2; each more adds 40-80 MB to the peak)',
   ],
   [
     'GRIDTAB_STREAMING_AGGREGATION',

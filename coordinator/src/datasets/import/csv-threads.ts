@@ -74,7 +74,15 @@ export class ParseThread {
   private ended: string | null = null;
 
   constructor(setup: ParseSetup) {
-    this.worker = new Worker(ENTRY, { workerData: setup, execArgv: [], stdout: false });
+    this.worker = new Worker(ENTRY, {
+      workerData: setup,
+      execArgv: [],
+      stdout: false,
+      // A parse thread keeps little: its profile and a spool batch. The bounds keep an import's
+      // peak memory near that of one thread more; a thread that needs more (a wide table of
+      // many distinct values) dies, and the import falls back to the parse in order.
+      resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 },
+    });
     this.worker.on('message', (r: SegmentResult) => this.settle(r));
     this.worker.once('error', (e) => this.end(e.message));
     this.worker.once('exit', (code) => this.end(`the parse thread ended (exit code ${code})`));
