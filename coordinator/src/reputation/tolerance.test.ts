@@ -71,8 +71,10 @@ describe('spot-check tolerance', () => {
     console.info(
       `relative L2: cpu vs wasm ${crossBackend.toExponential(2)}, fused cpu vs wasm ${relativeDistance(cpuFused, wasmFused).toExponential(2)}, 10% fewer steps ${relativeDistance(fewer, wasm).toFixed(3)}`,
     );
-    expect(crossBackend).toBeLessThan(tol / 100);
-    expect(relativeDistance(cpuFused, wasmFused)).toBeLessThan(tol / 100);
+    // Far inside the tolerance: a tenth of it. The fused pair measured 2.4e-6 in one CI run and
+    // 1.66e-4 in the next (same code), so a hundredth of it (1e-4) was a flake, not a margin.
+    expect(crossBackend).toBeLessThan(tol / 10);
+    expect(relativeDistance(cpuFused, wasmFused)).toBeLessThan(tol / 10);
     expect(relativeDistance(new Float32Array(wasm.length), wasm)).toBe(1); // lazy zeros
     expect(relativeDistance(fewer, wasm)).toBeGreaterThan(tol);
   }, 60_000);
