@@ -83,8 +83,9 @@ function alive(pid: number): boolean {
   }
 }
 
-async function syncFolder(folder: string): Promise<void> {
-  const handle = await fs.open(folder, 'r');
+/** fsyncs a file or a folder by path. */
+async function syncPath(path: string): Promise<void> {
+  const handle = await fs.open(path, 'r');
   try {
     await handle.sync();
   } finally {
@@ -92,17 +93,14 @@ async function syncFolder(folder: string): Promise<void> {
   }
 }
 
-/** fsyncs a file (or a folder) by path. */
-const syncPath = syncFolder;
-
 /** fsyncs a batch runs at once: more kept up at commit, but slowed the import's writes. */
 const SYNCS = 4;
 
 /**
  * fsyncs files in the background, SYNCS at a time, while their writer goes on: a batch's shards
- * are synced while the import is still parsing (its CPU), instead of all at its commit, where
- * the syncs of a 200 MB CSV's 6,000 shards were about a second of waiting (now about half). The first failure is kept
- * for drain to throw.
+ * are synced while the import is still encoding, instead of all at its commit, where the syncs
+ * of a 200 MB CSV's 6,000 shards were about a second of waiting (now about half). The first
+ * failure is kept for drain to throw.
  */
 class SyncQueue {
   private readonly waiting: string[] = [];
@@ -226,7 +224,7 @@ export class FileBlobStore implements RawBlobStore {
           });
           pending.delete(hash);
         });
-        await inParallel([...folders], syncFolder);
+        await inParallel([...folders], syncPath);
       },
       abort: async () => {
         closed = true;
@@ -266,7 +264,7 @@ export class FileBlobStore implements RawBlobStore {
       await fs.mkdir(folder, { recursive: true });
       await fs.rename(tmp, target);
     });
-    await syncFolder(folder);
+    await syncPath(folder);
   }
 
   async get(hash: string): Promise<Uint8Array | null> {

@@ -1,8 +1,9 @@
 /**
  * Parsing a large CSV or TSV file on several threads. The parse (csv-parse, then profiling and
  * spooling each row) is most of an import's time and runs on one core; here the file is cut
- * into segments at line ends, the importer's thread parses the first and worker threads the
- * others at the same time, and their profiles and spools are merged in file order
+ * into segments at line ends, the importer's thread parses the first while worker threads
+ * start on the next ones, every thread takes the next segment as it finishes one (csv.ts,
+ * csv-threads.ts), and the profiles and spools are merged in file order
  * (TableProfiler.absorb), so the version is the one a parse in order gives, bit for bit.
  *
  * A cut at a line end is a record boundary unless it falls inside a quoted field that holds a
