@@ -15,7 +15,10 @@
  * round (for batch, the whole aggregate call, which is synchronous) and while folding. CPU is
  * process.cpuUsage (every thread) over the aggregation, beside the copy's CPU for the same bytes:
  * on a loaded machine, where wall-clock ratios mostly measure the other load, the CPU ratio says
- * what the work costs. The streaming intake awaits each fold (the accumulator's back-pressure).
+ * what the work costs. The streaming intake keeps `--in-flight` updates folding at once (default
+ * 2): the next update arrives while the one before is still being staged, as when tabs submit
+ * faster than a round folds (the scheduler folds without awaiting), and it awaits the oldest fold
+ * before sending another (the accumulator's back-pressure). 1 awaits each fold before the next.
  *
  * It ends with one line per goal (GOAL ... met / NOT MET): the mean at least 50% of the copy, the
  * longest stall while closing under 50 ms, and memory within the bound: 2x the model plus the
@@ -24,8 +27,8 @@
  *
  * Options: --cases mean:1000000x1000,median:1000000x100,... (rule:paramsxupdates; rules mean,
  * trimmed-mean, median, centered-clip), --threads N (pool size; default the coordinator's own,
- * the cores less one for the event loop, at least 1: what a deployment runs),
- * --out NAME (default aggregate). Writes bench/results/NAME.json and rows in docs/BENCHMARKS.md.
+ * the cores less one for the event loop, at least 1: what a deployment runs), --in-flight N
+ * (updates the streaming intake has folding at once, default 2), --out NAME (default aggregate). Writes bench/results/NAME.json and rows in docs/BENCHMARKS.md.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -53,6 +56,7 @@ const { values } = parseArgs({
   options: {
     cases: { type: 'string', default: DEFAULT_CASES },
     threads: { type: 'string', default: String(defaultPoolSize()) },
+    'in-flight': { type: 'string', default: '2' },
     out: { type: 'string', default: 'aggregate' },
     child: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -65,6 +69,8 @@ interface Case {
   updates: number;
   mode: 'batch' | 'streaming';
   threads: number;
+  /** Streaming folds the intake has outstanding at once (1: each awaited before the next). */
+  inFlight: number;
 }
 
 interface Measured {
@@ -162,9 +168,15 @@ async function runChild(c: Case): Promise<Measured> {
   } else {
     const acc = accumulatorFor(spec, pool, c.params, { dir });
     delay.enable();
-    // The intake waits for each fold to be staged (the accumulator's back-pressure); a burst
-    // that does not wait is the queue tests' case (streaming.test.ts).
-    for (const u of ups) await acc.fold(u);
+    // The intake has up to inFlight folds outstanding and awaits the oldest before sending
+    // another (the accumulator's back-pressure); a burst that does not wait is the queue tests'
+    // case (streaming.test.ts).
+    const outstanding: Promise<void>[] = [];
+    for (const u of ups) {
+      outstanding.push(acc.fold(u));
+      if (outstanding.length >= c.inFlight) await outstanding.shift();
+    }
+    await Promise.all(outstanding);
     foldSeconds = (performance.now() - t0) / 1000;
     delay.disable();
     foldStallMs = delay.max / 1e6;
@@ -211,12 +223,15 @@ if (values.child) {
 }
 if (values.help) {
   console.log(
-    'Usage: npm run bench:aggregate -- [--cases mean:1000000x1000,median:1000000x100] [--threads N] [--out NAME]',
+    'Usage: npm run bench:aggregate -- [--cases mean:1000000x1000,median:1000000x100] [--threads N] [--in-flight N] [--out NAME]',
   );
   process.exit(0);
 }
 
 const threads = Number(values.threads);
+const inFlight = Number(values['in-flight']);
+if (!Number.isInteger(inFlight) || inFlight < 1)
+  throw new Error(`--in-flight wants a whole number >= 1, not ${values['in-flight']}`);
 const load = { start: loadavg().map((l) => Number(l.toFixed(2))), end: [] as number[] };
 const rows: (Case & Measured & { identical: boolean | null })[] = [];
 for (const text of values.cases.split(',')) {
@@ -230,6 +245,7 @@ for (const text of values.cases.split(',')) {
       updates: Number(m[3]),
       mode,
       threads,
+      inFlight,
     };
     const child = spawnSync(
       process.execPath,
@@ -270,7 +286,7 @@ console.log(goals.join('\n'));
 console.log(`load average (1 min) ${load.start[0]} -> ${load.end[0]}`);
 
 const info = machine();
-const file = writeResults(values.out, { machine: info, load, threads, rows, goals });
+const file = writeResults(values.out, { machine: info, load, threads, inFlight, rows, goals });
 console.log(`wrote ${file}`);
 const date = info.date.slice(0, 10);
 const f = (x: number, d = 2) => x.toFixed(d);
@@ -278,6 +294,6 @@ addRows(
   'bench:aggregate rows',
   rows.map(
     (r) =>
-      `| ${date} | ${r.rule} | ${(r.params / 1e6).toFixed(0)}M x ${r.updates} | ${r.mode}${r.mode === 'streaming' ? ` (${r.threads} thread${r.threads === 1 ? '' : 's'})` : ''} | ${f(r.gbPerS)} GB/s, ${f(r.ofCopy * 100, 0)}% of copy (${f(r.copyGbPerS)} GB/s) | ${f(r.closeSeconds)} s | ${f(r.closeStallMs, 1)} ms${r.mode === 'streaming' ? ` (folding: ${f(r.foldStallMs, 1)} ms)` : ''}; idle ${f(r.idleStallMs, 1)} ms | +${f(r.aggregationMemoryMB, 0)} MB (model ${f(r.modelMB, 0)} MB${r.boundMB === null ? '' : `, bound ${f(r.boundMB, 0)} MB`}); CPU ${f(r.cpuSeconds / r.copyCpuSeconds, 1)}x copy | ${r.identical ? 'identical' : 'DIFFERENT'} | load ${load.start[0]} -> ${load.end[0]} |`,
+      `| ${date} | ${r.rule} | ${(r.params / 1e6).toFixed(0)}M x ${r.updates} | ${r.mode}${r.mode === 'streaming' ? ` (${r.threads} thread${r.threads === 1 ? '' : 's'}, ${r.inFlight} in flight)` : ''} | ${f(r.gbPerS)} GB/s, ${f(r.ofCopy * 100, 0)}% of copy (${f(r.copyGbPerS)} GB/s) | ${f(r.closeSeconds)} s | ${f(r.closeStallMs, 1)} ms${r.mode === 'streaming' ? ` (folding: ${f(r.foldStallMs, 1)} ms)` : ''}; idle ${f(r.idleStallMs, 1)} ms | +${f(r.aggregationMemoryMB, 0)} MB (model ${f(r.modelMB, 0)} MB${r.boundMB === null ? '' : `, bound ${f(r.boundMB, 0)} MB`}); CPU ${f(r.cpuSeconds / r.copyCpuSeconds, 1)}x copy | ${r.identical ? 'identical' : 'DIFFERENT'} | load ${load.start[0]} -> ${load.end[0]} |`,
   ),
 );

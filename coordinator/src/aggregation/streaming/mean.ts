@@ -22,7 +22,7 @@
  * - the sum: 8 bytes a parameter (twice the model);
  * - per worker, `slots` ring pieces of at most `pieceValues` values (default 8 x 512 KiB);
  * - at most `queue` updates waiting for the ring, held by reference (default: as many as fit in
- *   64 MiB, 1 to 16). An update that arrives when the queue is full is written to a temp file in
+ *   64 MiB, 2 to 16). An update that arrives when the queue is full is written to a temp file in
  *   `dir` at once (synchronously: the intake pays for the burst it sends) and read back into the
  *   ring in its turn, so a burst costs disk, never memory;
  * - finish() returns a new array (the model once more), made through the rings in pieces.
@@ -35,7 +35,7 @@ import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { WeightedUpdate } from '../aggregator.ts';
 import { checkFinish, checkFold, type RoundAccumulator } from './accumulator.ts';
-import { foldModuleBytes, pagesFor } from './fold-wasm.ts';
+import { foldModuleBytes, MAX_BATCH, pagesFor } from './fold-wasm.ts';
 import type { AggregationPool } from './pool.ts';
 
 /** A weighted partial sum: sum of numSamples * delta over `count` updates of `totalSamples`. */
@@ -50,13 +50,20 @@ export interface MeanOptions {
   slots?: number;
   /** Values a ring piece holds at most (default 128 Ki: 512 KiB, measured best of 16-256 Ki). */
   pieceValues?: number;
-  /** Updates held in memory while the rings are full (default: as fit in 64 MiB, 1 to 16). */
+  /** Updates held in memory while the rings are full (default: as fit in 64 MiB, 2 to 16). */
   queue?: number;
+  /**
+   * Updates folded in one pass over the sum, at most (default: half the ring for a sum of over
+   * 32 MiB, 4M parameters, else 1; at most 8).
+   */
+  group?: number;
   /** Folder for the temp file of updates past the queue (default: the OS temp directory). */
   dir?: string;
 }
 
 const MiB64 = 64 << 20;
+/** A float64 sum bigger than this is taken to be out of the cache (see `group`). */
+const GROUP_SUM_BYTES = 32 << 20;
 /** Int32 fields of a worker's ring control block (16 ints apart, a cache line each). */
 const HEAD = 0;
 const TAIL = 1;
@@ -96,6 +103,8 @@ export class StreamingMean implements RoundAccumulator {
   count = 0;
   /** Updates written to the spill file so far (the queue was full when they came). */
   spilled = 0;
+  /** Updates staged in a group of two or more (their pieces folded in one pass). */
+  grouped = 0;
   /** The most updates held in memory by reference at once, waiting for the ring. */
   peakQueued = 0;
   /** Ring pieces per worker. */
@@ -103,6 +112,8 @@ export class StreamingMean implements RoundAccumulator {
   /** Values a ring piece holds. */
   readonly piece: number;
   readonly queue: number;
+  /** Waiting updates staged together, their pieces side by side (see run()). */
+  readonly group: number;
   private totalSamples = 0;
   private readonly memory: WebAssembly.Memory;
   private readonly id = `mean-${++nextId}`;
@@ -138,7 +149,13 @@ export class StreamingMean implements RoundAccumulator {
     const widest = Math.max(8, ...this.ranges.map(([lo, hi]) => hi - lo));
     this.piece = Math.max(8, Math.ceil(Math.min(o.pieceValues ?? 1 << 17, widest) / 8) * 8);
     this.slots = Math.max(1, o.slots ?? 8);
-    this.queue = Math.max(1, o.queue ?? Math.min(16, Math.max(1, Math.floor(MiB64 / (length * 4)))));
+    // At least two: a second update waiting is what lets a group form (see run()).
+    this.queue = Math.max(1, o.queue ?? Math.min(16, Math.max(2, Math.floor(MiB64 / (length * 4)))));
+    // Grouping saves passes over the sum, which cost only when the sum is out of the cache: at
+    // 10M parameters pairs took the mean from 35-39% to 51-52% of a copy, while at 1M (an 8 MB
+    // sum) the turn a lone update waits for company cost 8% (docs/BENCHMARKS.md, 2026-12-07).
+    const groupDefault = length * 8 > GROUP_SUM_BYTES ? this.slots >> 1 : 1;
+    this.group = Math.max(1, Math.min(o.group ?? groupDefault, this.slots, MAX_BATCH));
     this.ringAt = Math.ceil((length * 8) / 16) * 16;
     this.controlAt = this.ringAt + pool.size * this.slots * this.piece * 4;
     this.metaAt = this.controlAt + pool.size * CONTROL * 4;
@@ -213,38 +230,51 @@ export class StreamingMean implements RoundAccumulator {
     this.spilled++;
   }
 
-  /** Puts waiting updates into the rings, in order, one at a time. */
+  /**
+   * Puts waiting updates into the rings, in order, up to `group` at a time: the pieces of a
+   * group's updates over the same coordinates are published side by side, so a worker folds them
+   * in one pass over the sum (for a model whose float64 sum is out of cache, that pass is most of
+   * the memory traffic: 8 bytes read and 8 written per parameter, against 4 read per update).
+   */
   private async run(): Promise<void> {
     this.copying = true;
     while (this.waiting.length > 0) {
       // An intake that awaits each fold runs in microtasks while the rings have room: without
       // this, the loop would not turn until the round's last update (a 200 ms stall, measured).
       if (this.busyMs() > TURN_MS) await yieldToLoop();
-      const entry = this.waiting.shift()!;
+      // An update too big to stage at once waits one turn of the loop for others to join its
+      // group (updates that arrive together, or an intake that keeps two in flight).
+      else if (this.waiting.length < this.group && !this.fitsAll(this.waiting)) await yieldToLoop();
+      const group = this.waiting.splice(0, this.group);
+      if (group.length > 1) this.grouped += group.length;
       try {
         // Staged at once when the rings have room for all of it (small models, workers ahead),
-        // so the caller's array is free when fold() returns; else a piece at a time.
-        if (!this.failure && !(entry.delta && this.fits())) await this.stage(entry, true);
-        else if (!this.failure) this.stage(entry, false).catch((e) => this.fail(e)); // done on return
+        // so the callers' arrays are free when fold() returns; else a piece at a time.
+        if (!this.failure && !this.fitsAll(group)) await this.stage(group, true);
+        else if (!this.failure) this.stage(group, false).catch((e) => this.fail(e)); // done on return
       } catch (e) {
         this.fail(e as Error);
       }
-      if (entry.delta) this.queued--;
-      else if (this.spill && --this.spill.unread === 0) this.spill.end = 0; // the file starts over
-      entry.staged();
+      for (const entry of group) {
+        if (entry.delta) this.queued--;
+        else if (this.spill && --this.spill.unread === 0) this.spill.end = 0; // the file starts over
+        entry.staged();
+      }
     }
     this.copying = false;
     this.checkIdle();
   }
 
   /**
-   * Publishes the update's pieces, the workers' ranges interleaved so that no worker waits on
-   * another's; waits (without blocking the loop) while a ring is full, and lets the loop turn
-   * every TURN_MS. With `mayYield` false (the update fits the rings now) it never awaits, so it
-   * is done when it returns.
+   * Publishes the group's pieces, the workers' ranges interleaved so that no worker waits on
+   * another's and, within a range, each update's piece beside the others' over the same
+   * coordinates; waits (without blocking the loop) while a ring is full, and lets the loop turn
+   * every TURN_MS. With `mayYield` false (the group fits the rings now) it never awaits, so it is
+   * done when it returns.
    */
-  private async stage(entry: Waiting, mayYield: boolean): Promise<void> {
+  private async stage(group: Waiting[], mayYield: boolean): Promise<void> {
     const { piece, ranges } = this;
+    const n = group.length;
     for (let j = 0; ; j++) {
       let any = false;
       for (let w = 0; w < ranges.length; w++) {
@@ -253,12 +283,20 @@ export class StreamingMean implements RoundAccumulator {
         if (from >= hi) continue;
         any = true;
         const count = Math.min(piece, hi - from);
-        if (this.heads[w] - Atomics.load(this.control, w * CONTROL + TAIL) >= this.slots) await this.space(w);
+        if (this.heads[w] - Atomics.load(this.control, w * CONTROL + TAIL) > this.slots - n)
+          await this.space(w, n);
         else if (mayYield && this.busyMs() > TURN_MS) await yieldToLoop(); // a big update, the ring keeping up
-        const slot = this.heads[w] % this.slots;
-        if (entry.delta) this.ringView(w, slot, count).set(entry.delta.subarray(from, from + count));
-        else await this.readBack(entry.at + from * 4, this.ringByte(w, slot), count * 4);
-        this.publish(w, slot, from, count, entry.weight);
+        for (let e = 0; e < n; e++) {
+          const entry = group[e];
+          const slot = (this.heads[w] + e) % this.slots;
+          if (entry.delta) this.ringView(w, slot, count).set(entry.delta.subarray(from, from + count));
+          else await this.readBack(entry.at + from * 4, this.ringByte(w, slot), count * 4);
+          const m = (w * this.slots + slot) * 3;
+          this.meta[m] = from * 8;
+          this.meta[m + 1] = count;
+          this.meta[m + 2] = entry.weight;
+        }
+        this.publish(w, n);
       }
       if (!any) return;
     }
@@ -276,20 +314,23 @@ export class StreamingMean implements RoundAccumulator {
     return performance.now() - this.busySince;
   }
 
-  /** True when every worker's ring has room for all of an update's pieces now. */
-  private fits(): boolean {
+  /** True when every worker's ring has room now for all the pieces of the first `group` updates. */
+  private fitsAll(entries: Waiting[]): boolean {
+    const n = Math.min(entries.length, this.group);
+    if (n === 0 || entries.slice(0, n).some((e) => !e.delta)) return false;
     return this.ranges.every(
       ([lo, hi], w) =>
-        Math.ceil((hi - lo) / this.piece) <=
+        n * Math.ceil((hi - lo) / this.piece) <=
         this.slots - (this.heads[w] - Atomics.load(this.control, w * CONTROL + TAIL)),
     );
   }
 
-  /** Resolves when worker w's ring has a free slot; throws when a fold failed. */
-  private async space(w: number): Promise<void> {
+  /** Resolves when worker w's ring has `n` free slots; throws when a fold failed. */
+  private async space(w: number, n: number): Promise<void> {
     // Woken once half the ring is free, not for every piece: a wake is a task on this loop.
     const head = this.heads[w];
-    await this.tailReaches(w, head - this.slots + 1, head - (this.slots >> 1));
+    const target = head - this.slots + n;
+    await this.tailReaches(w, target, Math.max(target, head - (this.slots >> 1)));
     if (this.failure) throw this.failure;
   }
 
@@ -309,13 +350,11 @@ export class StreamingMean implements RoundAccumulator {
     }
   }
 
-  private publish(w: number, slot: number, from: number, count: number, weight: number): void {
-    const m = (w * this.slots + slot) * 3;
-    this.meta[m] = from * 8;
-    this.meta[m + 1] = count;
-    this.meta[m + 2] = weight;
+  /** Makes the next `n` pieces of worker w's ring visible to it at once (their meta is written). */
+  private publish(w: number, n: number): void {
     const c = w * CONTROL;
-    Atomics.store(this.control, c + HEAD, ++this.heads[w]);
+    this.heads[w] += n;
+    Atomics.store(this.control, c + HEAD, this.heads[w]);
     Atomics.notify(this.control, c + HEAD);
     // A parked worker is back in its message loop: one message sends it to the ring again.
     if (Atomics.compareExchange(this.control, c + PARKED, 1, 0) === 1) {

@@ -23,6 +23,12 @@ streamingSuite(
   () => new WeightedMean(),
   (pool, n) => new StreamingMean(pool, n, { slots: 2, pieceValues: 16 }),
 );
+// And through a ring of six, where updates that wait together are staged three at a time, their
+// pieces side by side (folded in one pass over the sum).
+streamingSuite(
+  () => new WeightedMean(),
+  (pool, n) => new StreamingMean(pool, n, { slots: 6, pieceValues: 16, group: 3 }),
+);
 streamingSuite(
   () => new Median(),
   (pool, n, o) => new StreamingCoordinateWise('median', pool, n, 0, o),
@@ -215,6 +221,36 @@ describe('streaming accumulators', () => {
     expect(Array.from(await acc.finish(base))).toEqual(Array.from(expected));
     await acc.close();
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('mean: an intake with two updates in flight has them folded in pairs, as fold by fold', async () => {
+    const n = 1001;
+    const ups = updates(12, n, 23);
+    const base = updates(1, n, 24)[0].delta;
+    const expected = new WeightedMean().aggregate(base, ups);
+    // 501 values a worker in pieces of 40: no update fits the ring of 8 at once.
+    const acc = new StreamingMean(pool, n, { slots: 8, pieceValues: 40, group: 4 });
+    const inputs = ups.map((u) => ({ ...u, delta: u.delta.slice() }));
+    let previous: Promise<void> = Promise.resolve();
+    for (const u of inputs) {
+      const staged = acc.fold(u).then(() => {
+        u.delta.fill(Number.NaN);
+      });
+      await previous; // the next update arrives while this one is being staged
+      previous = staged;
+    }
+    await previous;
+    expect(acc.grouped).toBeGreaterThanOrEqual(10);
+    expect(acc.spilled).toBe(0);
+    expect(Array.from(await acc.finish(base))).toEqual(Array.from(expected));
+    await acc.close();
+  });
+
+  it('mean: groups by default only a sum too big for the cache', async () => {
+    const small = new StreamingMean(pool, 1_000_000);
+    const big = new StreamingMean(pool, 10_000_000);
+    expect([small.group, big.group]).toEqual([1, 4]);
+    await Promise.all([small.close(), big.close()]);
   });
 
   it('mean: a closed accumulator refuses folds', async () => {
