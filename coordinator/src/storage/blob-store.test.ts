@@ -41,6 +41,37 @@ describe('FileBlobStore batches', () => {
     expect(readdirSync(join(at, 'tmp'))).toEqual([]);
   });
 
+  it('writes more than its writer thread holds at once: every blob whole, a large one included', async () => {
+    const at = mkdtempSync(join(dir, 'batch-'));
+    const store = await FileBlobStore.open(at);
+    const batch = store.batch();
+    // 2,000 blobs of 5,000 bytes (10 MB) pass a 4 MiB ring several times over; 3 MB is over half
+    // of it, so it goes to the writer on its own.
+    const seeds = Array.from({ length: 2000 }, (_, i) => i + 1);
+    const big = Uint8Array.from({ length: 3 << 20 }, (_, i) => (i * 7) % 251);
+    const hashes: string[] = [];
+    for (const s of seeds) hashes.push(await batch.put(blob(s)));
+    const bigHash = await batch.put(big);
+    await batch.commit();
+    for (const [i, h] of hashes.entries()) expect(await store.get(h)).toEqual(blob(seeds[i]));
+    expect(await store.get(bigHash)).toEqual(big);
+    expect(readdirSync(join(at, 'tmp'))).toEqual([]);
+  });
+
+  it('fails the commit when a write fails, and an abort then leaves nothing behind', async () => {
+    const at = mkdtempSync(join(dir, 'batch-'));
+    const store = await FileBlobStore.open(at);
+    rmSync(join(at, 'tmp'), { recursive: true }); // the writer's files have nowhere to go
+    const batch = store.batch();
+    const hash = await batch.put(blob(7));
+    await expect(batch.commit()).rejects.toMatchObject({
+      code: 'ENOENT',
+      message: expect.stringMatching(/^writing a blob/),
+    });
+    await batch.abort();
+    expect(await store.has(hash)).toBe(false);
+  });
+
   it("removes a dead process's temporary files when opened, not a live one's", async () => {
     const at = mkdtempSync(join(dir, 'batch-'));
     await FileBlobStore.open(at);

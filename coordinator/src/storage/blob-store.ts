@@ -5,9 +5,10 @@
  * `put` resolves.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fs, writeFileSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { HASH_PATTERN } from '@gridtab/shared';
+import { BlobWriter } from './blob-writer.ts';
 
 export interface BlobStore {
   put(bytes: Uint8Array): Promise<string>;
@@ -93,55 +94,6 @@ async function syncPath(path: string): Promise<void> {
   }
 }
 
-/** fsyncs a batch runs at once: more kept up at commit, but slowed the import's writes. */
-const SYNCS = 4;
-
-/**
- * fsyncs files in the background, SYNCS at a time, while their writer goes on: a batch's shards
- * are synced while the import is still encoding, instead of all at its commit, where the syncs
- * of a 200 MB CSV's 6,000 shards were about a second of waiting (now about half). The first
- * failure is kept for drain to throw.
- */
-class SyncQueue {
-  private readonly waiting: string[] = [];
-  private active = 0;
-  private failure: unknown = null;
-  private readonly idle: (() => void)[] = [];
-
-  add(path: string): void {
-    this.waiting.push(path);
-    this.pump();
-  }
-
-  private pump(): void {
-    while (this.active < SYNCS && this.waiting.length > 0) {
-      const path = this.waiting.shift()!;
-      this.active++;
-      syncPath(path)
-        .catch((e: unknown) => {
-          this.failure ??= e;
-        })
-        .finally(() => {
-          this.active--;
-          this.pump();
-        });
-    }
-    if (this.active === 0 && this.waiting.length === 0) for (const done of this.idle.splice(0)) done();
-  }
-
-  /** Resolves when every file added is synced; throws the first failure. */
-  async drain(): Promise<void> {
-    if (this.active > 0 || this.waiting.length > 0) await new Promise<void>((r) => this.idle.push(r));
-    if (this.failure) throw this.failure;
-  }
-
-  /** Drops the files not yet started and waits for those under way. */
-  async cancel(): Promise<void> {
-    this.waiting.length = 0;
-    await this.drain().catch(() => {});
-  }
-}
-
 /** Runs `each` over `items`, 16 at a time (the thread pool has 4 threads; a queue of all is memory). */
 async function inParallel<T>(items: T[], each: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -183,36 +135,35 @@ export class FileBlobStore implements RawBlobStore {
   }
 
   /**
-   * Each put writes a temporary file, whose fsync starts in the background (SyncQueue); commit
-   * waits for those, renames the files into place and fsyncs each fan-out folder once. Against
-   * put's open, write, fsync, close, rename and folder fsync a blob, a 20 MB CSV import's 490
-   * shards cost about half the CPU.
+   * Each put sends a temporary file to the batch's writer thread (blob-writer.ts), which writes
+   * it and fsyncs it in the background; commit waits for those, renames the files into place and
+   * fsyncs each fan-out folder once. Against put's open, write, fsync, close, rename and folder
+   * fsync a blob, a 20 MB CSV import's 490 shards cost about half the CPU.
    */
   batch(): BlobBatch {
     const pending = new Map<string, string>();
-    const syncs = new SyncQueue();
+    let writer: BlobWriter | null = null;
     let closed = false;
     return {
       put: async (bytes) => {
         if (closed) throw new Error('the blob batch is closed');
         const hash = await sha256Async(bytes);
         if (pending.has(hash)) return hash;
-        // Checked and written synchronously: a shard (tens to hundreds of KB into the page
-        // cache) takes less time to write than the three thread-pool round trips of an async
-        // open, write and close, and the pool is left to the syncs. Async, a 200 MB CSV's
-        // import spent a quarter of its encoding pass waiting for its writes.
+        // Checked synchronously (a stat), and written and synced by the batch's writer thread:
+        // async here, each write was three thread-pool round trips queued behind the syncs (a
+        // quarter of a 200 MB CSV's encoding pass), and sync, its open() waited on the journal.
         if (existsSync(this.pathOf(hash))) return hash;
         const tmp = this.tmpPath(hash);
         pending.set(hash, tmp);
-        writeFileSync(tmp, bytes);
-        syncs.add(tmp);
+        writer ??= new BlobWriter();
+        await writer.write(tmp, bytes);
         return hash;
       },
       commit: async () => {
         closed = true;
         const entries = [...pending];
         const folders = new Set<string>();
-        await syncs.drain();
+        await writer?.drain();
         await inParallel(entries, async ([hash, tmp]) => {
           const folder = await this.folderFor(hash);
           folders.add(folder);
@@ -228,7 +179,7 @@ export class FileBlobStore implements RawBlobStore {
       },
       abort: async () => {
         closed = true;
-        await syncs.cancel();
+        await writer?.abort();
         await inParallel([...pending.values()], (tmp) => fs.rm(tmp, { force: true }));
         pending.clear();
       },
