@@ -7,7 +7,11 @@
  * trains the same number of units of the same size, N x 3 / units rounds), --strategy fedavg
  * (the demo job's synchronous rounds) or buffered (FedBuff: a version every `units` updates, so
  * no tab waits for a round's slowest unit; the same units and samples), --windows off (the tabs
- * as tabs of one window instead of a window each; see openInWindows). Each run also records
+ * as tabs of one window instead of a window each; see openInWindows), --sizing speed (each unit's
+ * local steps follow its tab's measured speed, `rounds.unitSizing`; default the demo job's, fixed),
+ * --slow-tab N (the first tab's CPU throttled N times with DevTools' CPU throttling: a contributor
+ * on a slower machine).
+ * Each run also records
  * how busy the tabs were, the turnaround between rounds (train-timing.ts), and where each tab's
  * time went as the tab measured it (tabPhases).
  */
@@ -39,12 +43,16 @@ const { values } = parseArgs({
     strategy: { type: 'string', default: 'fedavg' },
     /** `off`: the tabs share one window (the ones not in front then run at a lower priority). */
     windows: { type: 'string', default: 'on' },
+    /** `speed`: units sized to each tab's measured speed (rounds.unitSizing); default the demo job's. */
+    sizing: { type: 'string' },
+    /** N > 1: the first tab's CPU throttled N times (DevTools' CPU throttling), a slower machine. */
+    'slow-tab': { type: 'string', default: '1' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
   console.log(
-    'Usage: npm run bench:train -- [--rounds N] [--tabs 1,3] [--units 3,6] [--strategy fedavg|buffered] [--windows off] [--baseline off]',
+    'Usage: npm run bench:train -- [--rounds N] [--tabs 1,3] [--units 3,6] [--strategy fedavg|buffered] [--windows off] [--sizing fixed|speed] [--slow-tab N] [--baseline off]',
   );
   process.exit(0);
 }
@@ -53,6 +61,16 @@ if (values.strategy !== 'fedavg' && values.strategy !== 'buffered') {
   process.exit(2);
 }
 const buffered = values.strategy === 'buffered';
+if (values.sizing !== undefined && values.sizing !== 'fixed' && values.sizing !== 'speed') {
+  console.error(`--sizing: fixed or speed, not "${values.sizing}"`);
+  process.exit(2);
+}
+const sizing = values.sizing as 'fixed' | 'speed' | undefined;
+const slowTab = Number(values['slow-tab']);
+if (!(slowTab >= 1)) {
+  console.error(`--slow-tab: a rate of 1 or more, not "${values['slow-tab']}"`);
+  process.exit(2);
+}
 /** Rounds of the demo job's size; a run with more units per round has proportionally fewer. */
 const demoRounds = Number(values.rounds);
 const tabCounts = values.tabs!.split(',').map(Number);
@@ -76,7 +94,7 @@ async function distributed(tabs: number, unitsPerRound: number) {
   const spec: JobSpecInput = {
     ...DEMO_JOB,
     name: `bench ${tabs} tabs, ${unitsPerRound} units per round`,
-    rounds: { ...DEMO_JOB.rounds, unitsPerRound },
+    rounds: { ...DEMO_JOB.rounds, unitsPerRound, ...(sizing ? { unitSizing: sizing } : {}) },
     stopping: { maxRounds: rounds },
     // Buffered: a version from every unitsPerRound updates, whatever version each was trained on
     // (FedBuff), so no tab waits for the round's slowest unit; the same units and samples.
@@ -102,6 +120,11 @@ async function distributed(tabs: number, unitsPerRound: number) {
           }),
         )
       : await openInWindows(context, `${co.url}/?autostart=1`, tabs);
+  // A contributor on a slower machine: Chromium's own CPU throttling on the first tab.
+  if (slowTab > 1) {
+    const cdp = await context.newCDPSession(pages[0]);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: slowTab });
+  }
   while ((await co.store.getJob(job.id))!.status === 'running') {
     await new Promise((r) => setTimeout(r, 500));
     process.stdout.write(`\r${tabs} tab(s): round ${(await co.store.getJob(job.id))!.round}/${rounds}   `);
@@ -148,6 +171,8 @@ async function distributed(tabs: number, unitsPerRound: number) {
     unitsPerRound,
     strategy: values.strategy,
     windows: values.windows !== 'off',
+    unitSizing: jobSpecSchema.parse(spec).rounds.unitSizing ?? 'fixed',
+    slowTab,
     rounds,
     samples,
     wallSeconds: wallS,

@@ -107,6 +107,13 @@ export const jobSpecSchema = z
          */
         leaseMargin: z.number().min(1).max(100).default(3),
         leaseFloorMs: z.number().int().min(500).max(3_600_000).default(10_000),
+        /**
+         * 'speed': each unit's local steps follow its tab's measured speed (a quarter to twice
+         * localSteps, against the mean of the job's recent tabs), so that a round's units end
+         * together instead of every tab waiting for the slowest; the mean rule weights each
+         * update by the samples it trained. Absent or 'fixed': localSteps for every unit.
+         */
+        unitSizing: z.enum(['fixed', 'speed']).optional(),
       })
       .strict()
       .prefault({}),

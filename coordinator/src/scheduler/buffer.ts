@@ -158,7 +158,7 @@ export class BufferRunner implements JobRunner {
       );
     }
     if (pool.done.has(lease.unitId)) return this.taken(lease);
-    const stored = await host.intake.check(job, meta, payload, pool.paramCount);
+    const stored = await host.intake.check(job, lease, meta, payload, pool.paramCount);
     if (!host.isCurrent(this)) throw new GridTabError('JOB_NOT_RUNNING');
     if (pool.done.has(lease.unitId)) return this.taken(lease);
     // While a version is being made from the buffer, new updates fill the next one.

@@ -14,7 +14,7 @@ import type { BlobStore } from '../storage/blob-store.ts';
 import type { JobRecord, Store, UpdateRecord } from '../storage/store.ts';
 import type { UsageMeter } from '../usage/meter.ts';
 import type { Lease } from './round.ts';
-import type { SpeedBook } from './speed.ts';
+import { MAX_UNIT_SIZE, type SpeedBook } from './speed.ts';
 
 export interface IntakeDeps {
   store: Pick<Store, 'insertUpdate' | 'recordContribution'>;
@@ -42,13 +42,18 @@ export class UpdateIntake {
   /** Checks a payload against the unit and the job and stores it; throws GridTabError. */
   async check(
     job: JobRecord,
+    lease: Lease,
     meta: UpdateMeta,
     payload: Uint8Array,
     paramCount: number,
   ): Promise<StoredUpdate> {
     // The mean rule weights updates by the samples a tab claims: a claim above what the unit asked for
-    // would let one tab outweigh the rest of the round.
-    const { batchSize, localSteps } = job.spec.hyperparameters;
+    // would let one tab outweigh the rest of the round. A lease read back from the shared store
+    // may lack its unit: then the most a speed-sized unit may ask for.
+    const { batchSize } = job.spec.hyperparameters;
+    const localSteps =
+      lease.unit?.localSteps ??
+      job.spec.hyperparameters.localSteps * (job.spec.rounds.unitSizing === 'speed' ? MAX_UNIT_SIZE : 1);
     if (meta.numSamples > batchSize * localSteps) {
       throw new GridTabError(
         'BAD_REQUEST',

@@ -158,7 +158,7 @@ export class RoundRunner implements JobRunner {
     if (!unit || unit.status === 'done') return this.taken(lease);
     // Past its deadline: the unit goes to someone else, and this result may still be used.
     if (host.clock.now() > lease.deadline && host.leases.has(lease.leaseId)) host.leases.expire(lease);
-    const stored = await host.intake.check(job, meta, payload, round.paramCount);
+    const stored = await host.intake.check(job, lease, meta, payload, round.paramCount);
     // The round may have moved on while the blob was written; re-check before committing.
     if (round.closing || !host.isCurrent(this)) throw new GridTabError('STALE_VERSION');
     // Another holder's update may have been accepted meanwhile (TS keeps the narrowing over await).

@@ -135,11 +135,15 @@ export function issue(
   offer: RunnerOffer,
   contributorId: string,
   now: number,
-  speeds: Pick<SpeedBook, 'leaseMs'>,
+  speeds: Pick<SpeedBook, 'leaseMs' | 'unitSteps'>,
 ): Lease {
   const { unit, base, round } = offer;
   const hp = job.spec.hyperparameters;
-  const samples = hp.batchSize * hp.localSteps;
+  const localSteps =
+    job.spec.rounds.unitSizing === 'speed'
+      ? speeds.unitSteps(job.id, contributorId, hp.localSteps, now)
+      : hp.localSteps;
+  const samples = hp.batchSize * localSteps;
   const lease: Lease = {
     leaseId: `l-${randomUUID()}`,
     jobId: job.id,
@@ -164,7 +168,7 @@ export function issue(
     data: runner.data,
     shardHashes: unit.shardHashes,
     batchSize: hp.batchSize,
-    localSteps: hp.localSteps,
+    localSteps,
     learningRate: hp.learningRate,
     optimizer: training?.optimizer ?? hp.optimizer,
     ...(training?.weightDecay !== undefined ? { weightDecay: training.weightDecay } : {}),

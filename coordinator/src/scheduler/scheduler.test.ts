@@ -73,6 +73,32 @@ describe('scheduler', () => {
     expect((await take(co, 'a')).baseVersionId).toBe(versions[1].id);
   });
 
+  it("sizes each unit to its tab's measured speed when the job asks (unitSizing: speed)", async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co, { rounds: { unitsPerRound: 2, quorum: 1, unitSizing: 'speed' } });
+    const base = job.spec.hyperparameters.localSteps;
+    for (let i = 0; i < 2; i++) {
+      co.scheduler.speeds.measure('fast', 3000, 1000); // 3,000 samples/s
+      co.scheduler.speeds.measure('slow', 1000, 1000); // 1,000
+    }
+    const first = await take(co, 'fast'); // no other tab of the job yet: the job's steps
+    const slow = await take(co, 'slow'); // half the mean of 2,000 samples/s
+    expect([first.localSteps, slow.localSteps]).toEqual([base, Math.round(base / 2)]);
+    expect(await submit(co, 'fast', meta(first), zeros())).toMatchObject({ accepted: true });
+    expect(await submit(co, 'slow', meta(slow), zeros())).toMatchObject({ accepted: true });
+    await co.scheduler.idle();
+    const fast = await take(co, 'fast');
+    expect(fast.localSteps).toBe(Math.round(base * 1.5));
+    // The bound on the samples an update claims is its own unit's, not the job's.
+    const over = meta(fast, { numSamples: fast.batchSize * fast.localSteps + 1 });
+    await expect(submit(co, 'fast', over, zeros())).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(await submit(co, 'fast', meta(fast), zeros())).toMatchObject({ accepted: true });
+    const updates = await co.store.listUpdates(job.id, 1);
+    expect(updates.map((u) => u.numSamples).sort((a, b) => a - b)).toEqual(
+      [slow, first].map((u) => u.batchSize * u.localSteps),
+    );
+  });
+
   it('gives an expired lease to another contributor; the first result in counts, the other is too late', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co);

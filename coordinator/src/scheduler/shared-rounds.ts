@@ -150,7 +150,7 @@ export class SharedRounds {
     if (!current() || meta.baseVersionId !== lease.baseVersionId) throw new GridTabError('STALE_VERSION');
     const partial = await this.partialOf(job);
     if (partial.round !== round) throw new GridTabError('STALE_VERSION');
-    const checked = await deps.intake.check(job, meta, payload, partial.paramCount);
+    const checked = await deps.intake.check(job, lease, meta, payload, partial.paramCount);
     // The owner may have asked for the sum while the blob was written. Checked and inserted in
     // one turn of the event loop, so a flush arriving now waits for this insert.
     if (!current() || partial.retired) throw new GridTabError('STALE_VERSION');

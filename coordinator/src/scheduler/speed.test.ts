@@ -41,4 +41,24 @@ describe('SpeedBook', () => {
     expect(book.samplesPerSec('c')).toBeCloseTo(0.001);
     expect(book.leaseMs('c', 320, policy)).toBe(60_000 * 20);
   });
+
+  it('sizes units against the recent tabs of the same job, within a quarter to twice the steps', () => {
+    const book = new SpeedBook();
+    for (let i = 0; i < 2; i++) {
+      book.measure('crawl', 100, 1000); // 100 samples/s
+      book.measure('crawl2', 100, 1000);
+      book.measure('quick', 10_000, 1000); // 10,000
+      book.measure('new', 1000, 1000);
+    }
+    expect(book.unitSteps('job', 'crawl', 40, 0)).toBe(40); // alone in the job
+    expect(book.unitSteps('job', 'quick', 40, 500)).toBe(79); // 10,000 against a mean of 5,050
+    book.unitSteps('job', 'crawl2', 40, 700);
+    expect(book.unitSteps('job', 'quick', 40, 1000)).toBe(80); // 2.9x the mean: twice at most
+    expect(book.unitSteps('job', 'crawl', 40, 2000)).toBe(10); // a quarter at least
+    expect(book.unitSteps('other', 'quick', 40, 2000)).toBe(40); // another job's tabs are not peers
+    // Two minutes without a lease and a tab is no longer a peer.
+    expect(book.unitSteps('job', 'new', 40, 123_000)).toBe(40); // the others have lapsed
+    expect(book.unitSteps('job', 'quick', 40, 125_000)).toBe(73); // 10,000 against a mean of 5,500
+    expect(book.unitSteps('job', 'new', 40, 126_000)).toBe(10); // 0.18 of the mean
+  });
 });

@@ -19,11 +19,22 @@ const ALPHA = 0.5;
 const MAX_STRETCH = 20;
 /** Measured units of a contributor before its speed may shorten its leases. */
 const MIN_MEASURED = 2;
+/**
+ * A speed-sized unit is MIN_UNIT_SIZE to MAX_UNIT_SIZE times the job's localSteps: wider below,
+ * where a slow machine (a phone beside desktops) may need a tenth of the others' work; narrower
+ * above, where a bigger unit cycles more epochs over the same shards (2x: 1.6 over a unit's).
+ */
+const MIN_UNIT_SIZE = 0.25;
+export const MAX_UNIT_SIZE = 2;
+/** A contributor leased a unit of the job this recently is one of its peers in sizing. */
+const PEER_WINDOW_MS = 120_000;
 
 export class SpeedBook {
   private readonly measured = new Map<string, number>();
   private readonly reported = new Map<string, number>();
   private readonly units = new Map<string, number>();
+  /** Per job: its contributors and when each was last leased a unit (for unit sizing). */
+  private readonly peers = new Map<string, Map<string, number>>();
 
   /** Records an accepted unit of `samples` that took `ms` from lease to submission. */
   measure(contributorId: string, samples: number, ms: number): void {
@@ -40,6 +51,31 @@ export class SpeedBook {
 
   samplesPerSec(contributorId: string): number | null {
     return this.measured.get(contributorId) ?? this.reported.get(contributorId) ?? null;
+  }
+
+  /**
+   * Local steps for a unit of job `jobId` leased to `contributorId` now, under the job's
+   * `unitSizing: 'speed'`: the job's `baseSteps` times this contributor's measured speed over the
+   * mean of the job's recent contributors' (those leased a unit in the last PEER_WINDOW_MS), from
+   * MIN_UNIT_SIZE to MAX_UNIT_SIZE times, so that a round's units take about as long on each
+   * tab and none waits long for the slowest. `baseSteps` until this contributor and at least one
+   * other have MIN_MEASURED measured units.
+   */
+  unitSteps(jobId: string, contributorId: string, baseSteps: number, now: number): number {
+    const peers = this.peers.get(jobId) ?? new Map<string, number>();
+    this.peers.set(jobId, peers);
+    peers.set(contributorId, now);
+    const speeds: number[] = [];
+    for (const [id, at] of peers) {
+      if (now - at > PEER_WINDOW_MS) peers.delete(id);
+      else if ((this.units.get(id) ?? 0) >= MIN_MEASURED) speeds.push(this.measured.get(id)!);
+    }
+    const own = this.measured.get(contributorId);
+    if (own === undefined || (this.units.get(contributorId) ?? 0) < MIN_MEASURED || speeds.length < 2)
+      return baseSteps;
+    const mean = speeds.reduce((a, b) => a + b, 0) / speeds.length;
+    const ratio = Math.min(MAX_UNIT_SIZE, Math.max(MIN_UNIT_SIZE, own / mean));
+    return Math.max(1, Math.round(baseSteps * ratio));
   }
 
   /** How long a lease on a unit of `samples` lasts for this contributor. */

@@ -57,6 +57,13 @@ describe('job form', () => {
     expect(result.ok && result.spec.stopping?.targetAccuracy).toBe(0.85);
   });
 
+  it('sizes units to speed only when asked', () => {
+    const fixed = toJobSpec(defaultsFor('fashion-mlp'));
+    const sized = toJobSpec({ ...defaultsFor('fashion-mlp'), unitSizing: 'speed' });
+    expect(fixed.ok && fixed.spec.rounds).toEqual({ unitsPerRound: 3, quorum: 1 });
+    expect(sized.ok && jobSpecSchema.parse(sized.spec).rounds.unitSizing).toBe('speed');
+  });
+
   it('carries the codec and the aggregation rule into the spec', () => {
     const result = toJobSpec({
       ...defaultsFor('fashion-mlp'),

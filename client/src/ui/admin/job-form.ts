@@ -44,6 +44,8 @@ export interface JobFormValues {
   learningRate: number | null;
   unitsPerRound: number | null;
   quorum: number | null;
+  /** Fixed units, or units sized to each tab's measured speed (rounds.unitSizing). */
+  unitSizing: 'fixed' | 'speed';
   maxRounds: number | null;
   /** Percent, optional. */
   targetAccuracyPercent: number | null;
@@ -93,6 +95,7 @@ export function defaultsFor(preset = 'fashion-mlp', presets: ModelPreset[] = BUI
     learningRate: 0.001,
     unitsPerRound: 3,
     quorum: 1,
+    unitSizing: 'fixed',
     maxRounds: 30,
     targetAccuracyPercent: null,
   };
@@ -175,7 +178,11 @@ export function toJobSpec(v: JobFormValues, presets: ModelPreset[] = BUILTIN_PRE
       optimizer: v.optimizer,
       ...(regression ? { loss: v.loss } : {}),
     },
-    rounds: { unitsPerRound: v.unitsPerRound!, quorum: v.quorum! },
+    rounds: {
+      unitsPerRound: v.unitsPerRound!,
+      quorum: v.quorum!,
+      ...(v.unitSizing === 'speed' ? { unitSizing: 'speed' as const } : {}),
+    },
     stopping: {
       maxRounds: v.maxRounds!,
       ...(!regression && v.targetAccuracyPercent !== null
