@@ -146,17 +146,20 @@ async function singleProcess(
     }
     const idx = tf.tensor1d(order.subarray(cursor, cursor + HYPER.batchSize), 'int32');
     cursor += HYPER.batchSize;
+    // Gathered before the tape, as the tabs' trainer does (a gather on the tape clones its input).
+    const xb = tf.gather(train.x, idx);
+    const yb = tf.gather(train.y, idx) as tf.Tensor2D;
     tf.dispose(
       optimizer.minimize(
         () => {
-          const p = model.apply(tf.gather(train.x, idx), { training: true }) as tf.Tensor2D;
-          return tf.mean(lossPerSample(spec, p, tf.gather(train.y, idx) as tf.Tensor2D)) as tf.Scalar;
+          const p = model.apply(xb, { training: true }) as tf.Tensor2D;
+          return tf.mean(lossPerSample(spec, p, yb)) as tf.Scalar;
         },
         true,
         vars,
       ) ?? [],
     );
-    idx.dispose();
+    tf.dispose([idx, xb, yb]);
     if ((step + 1) % every === 0) await onCheckpoint(model);
   }
   optimizer.dispose();

@@ -220,14 +220,18 @@ async function baseline(samples: number) {
     }
     const idx = tf.tensor1d(Int32Array.from(order.subarray(cursor, cursor + hp.batchSize)), 'int32');
     cursor += hp.batchSize;
+    // Gathered before the tape, as the tabs' trainer does (a gather on the tape clones its input).
+    const xb = tf.gather(train.x, idx);
+    const yb = tf.gather(train.y, idx) as tf.Tensor2D;
     const cost = opt.minimize(
       () => {
-        const p = model.apply(tf.gather(train.x, idx), { training: true }) as tf.Tensor2D;
-        return tf.mean(crossEntropyPerSample(p, tf.gather(train.y, idx) as tf.Tensor2D)) as tf.Scalar;
+        const p = model.apply(xb, { training: true }) as tf.Tensor2D;
+        return tf.mean(crossEntropyPerSample(p, yb)) as tf.Scalar;
       },
       true,
       vars,
     )!;
+    tf.dispose([xb, yb]);
     if (s % 50 === 0) await cost.data();
     cost.dispose();
     idx.dispose();
