@@ -8,7 +8,7 @@ import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { syntheticImages } from '../testing.ts';
-import { Trainer } from './trainer.ts';
+import { gatherRows, Trainer } from './trainer.ts';
 
 const model = MODEL_PRESETS['fashion-mlp'] as Record<string, unknown>;
 const LOCAL_STEPS = 10;
@@ -61,5 +61,14 @@ describe('Trainer', () => {
     done = true;
     expect(result.delta.length).toBe(base.length);
     expect(turns).toBeGreaterThanOrEqual(LOCAL_STEPS - 1);
+  });
+});
+
+describe('gatherRows', () => {
+  it('picks rows as tf.gather does along the first axis, repeats included', async () => {
+    const values = Float32Array.from({ length: 7 * 6 }, (_, i) => Math.fround(Math.sin(i) * 1000));
+    const picks = Int32Array.from([6, 0, 3, 3, 5]);
+    const expected = await tf.gather(tf.tensor(values, [7, 2, 3]), tf.tensor1d(picks, 'int32')).data();
+    expect(Array.from(gatherRows(values, 6, picks))).toEqual(Array.from(expected));
   });
 });
