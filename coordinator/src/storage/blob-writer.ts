@@ -13,19 +13,13 @@
  * lives from the batch's first put to its commit or abort (drain ends it).
  */
 import { Worker } from 'node:worker_threads';
+import { waitChange } from '../atomics.ts';
 
 /** Fields of the shared state: bytes of the ring released (wrapping int32); 1 once aborted. */
 const RELEASED = 0;
 const ABORTED = 1;
 /** The ring's size: a few hundred shards of tabular data. */
 const RING_BYTES = 4 << 20;
-
-/** Atomics.waitAsync (Node 16+; TypeScript's ES2023 lib does not declare it). */
-const waitAsync = (
-  Atomics as unknown as {
-    waitAsync(a: Int32Array, i: number, v: number, ms?: number): { async: boolean; value: unknown };
-  }
-).waitAsync;
 
 export class BlobWriter {
   private readonly worker: Worker;
@@ -65,8 +59,7 @@ export class BlobWriter {
       const used = ((this.head | 0) - released) | 0;
       if (used + span <= RING_BYTES) break;
       if (this.failure) throw this.failure;
-      const r = waitAsync(this.state, RELEASED, released, 100);
-      if (r.async) await r.value;
+      await waitChange(this.state, RELEASED, released, 100);
     }
     const start = skip > 0 ? 0 : at;
     this.ring.set(bytes, start);

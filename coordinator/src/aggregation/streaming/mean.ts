@@ -33,6 +33,7 @@ import { closeSync, mkdtempSync, openSync, read, rmSync, writeSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { waitChange } from '../../atomics.ts';
 import type { WeightedUpdate } from '../aggregator.ts';
 import { checkFinish, checkFold, type RoundAccumulator } from './accumulator.ts';
 import { foldModuleBytes, MAX_BATCH, pagesFor } from './fold-wasm.ts';
@@ -75,18 +76,6 @@ const CONTROL = 16;
 const SPACE_POLL_MS = 100;
 /** The longest the fold intake holds the event loop before letting it turn (ms). */
 const TURN_MS = 4;
-
-/** Atomics.waitAsync (Node 16+; TypeScript's ES2023 lib does not declare it). */
-const waitAsync = (
-  Atomics as unknown as {
-    waitAsync(a: Int32Array, i: number, v: number, ms?: number): { async: boolean; value: unknown };
-  }
-).waitAsync;
-
-async function waitChange(ctl: Int32Array, index: number, value: number, ms: number): Promise<void> {
-  const r = waitAsync(ctl, index, value, ms);
-  if (r.async) await r.value;
-}
 
 /** An update waiting for the ring: in memory (the caller's array) or at `at` in the spill file. */
 interface Waiting {
