@@ -120,10 +120,12 @@ export class Trainer {
     // On wasm and cpu a batch is copied out of the unit's inputs here, in JS: the wasm backend's
     // gather spent about 2 ms on 64 rows of 784 (index arithmetic per element), a sixth of a
     // demo unit's training in a Chromium profile. On GPU backends the gather runs on the device.
-    const rows =
-      tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu' ? ((await x.data()) as Float32Array) : null;
+    const backend = tf.getBackend();
+    const rows = backend === 'wasm' || backend === 'cpu' ? ((await x.data()) as Float32Array) : null;
     const rowSize = n > 0 ? x.size / n : 0;
     const rowShape = x.shape.slice(1);
+    // Read out: the tensor would only hold a second copy of the unit's inputs until the unit ends.
+    if (rows) x.dispose();
     const rand = mulberry32(unit.seed);
     const order = Int32Array.from({ length: n }, (_, i) => i);
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
