@@ -46,6 +46,7 @@ describe('job spec schema', () => {
       { ...minimal, strategy: { name: 'diloco', outerLearningRate: 0 } },
       { ...minimal, strategy: { name: 'fedavg', bufferSize: 4 } },
       { ...minimal, rounds: { leaseMargin: 0.5 } },
+      { ...minimal, rounds: { unitSizing: 'fast' } },
     ]) {
       expect(jobSpecSchema.safeParse(bad).success, JSON.stringify(bad).slice(0, 60)).toBe(false);
     }
