@@ -111,9 +111,13 @@ export const jobSpecSchema = z
          * 'speed': each unit's local steps follow its tab's measured speed (a quarter to twice
          * localSteps, against the mean of the job's recent tabs), so that a round's units end
          * together instead of every tab waiting for the slowest; the mean rule weights each
-         * update by the samples it trained. Absent or 'fixed': localSteps for every unit.
+         * update by the samples it trained. 'time': each unit trains for the same time, the
+         * time the job's recent tabs took for localSteps on average; a tab stops at the first
+         * step past it (a quarter to twice localSteps), so a round's units end together even when
+         * the tabs' speeds change from unit to unit (tabs sharing a machine's cores), which a speed
+         * measured on past units cannot foresee. Absent or 'fixed': localSteps for every unit.
          */
-        unitSizing: z.enum(['fixed', 'speed']).optional(),
+        unitSizing: z.enum(['fixed', 'speed', 'time']).optional(),
       })
       .strict()
       .prefault({}),

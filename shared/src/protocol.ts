@@ -79,7 +79,15 @@ export interface WorkUnit {
   data: DataSpec;
   shardHashes: string[];
   batchSize: number;
+  /** The unit's steps; with `trainBudgetMs`, the most it may train. */
   localSteps: number;
+  /**
+   * Units sized to time (`rounds.unitSizing: 'time'`): train until this much training time has
+   * passed, then stop after the step in hand, but not before `minSteps`. The update claims the
+   * samples of the steps it trained.
+   */
+  trainBudgetMs?: number;
+  minSteps?: number;
   learningRate: number;
   /** `adamw` (DiLoCo's inner optimizer) is Adam with decoupled weight decay `weightDecay`. */
   optimizer: 'adam' | 'sgd' | 'adamw';

@@ -5,7 +5,7 @@
  * waits for the inserts in flight for it (insertsDone), so none is left out.
  */
 import { randomUUID } from 'node:crypto';
-import { GridTabError, type UpdateMeta } from '@gridtab/shared';
+import { GridTabError, type UpdateMeta, type WorkUnit } from '@gridtab/shared';
 import { decodeUpdate } from '../aggregation/decode-update.ts';
 import { validateUpdate } from '../aggregation/validate.ts';
 import type { Clock } from '../clock.ts';
@@ -20,7 +20,7 @@ export interface IntakeDeps {
   store: Pick<Store, 'insertUpdate' | 'recordContribution'>;
   blobs: Pick<BlobStore, 'put'>;
   clock: Clock;
-  speeds: Pick<SpeedBook, 'measure'>;
+  speeds: Pick<SpeedBook, 'measure' | 'trained'>;
   meter?: Pick<UsageMeter, 'timeCpu' | 'addUpdate'>;
   spotChecks?: Pick<SpotChecks, 'afterAccept'>;
 }
@@ -51,9 +51,9 @@ export class UpdateIntake {
     // would let one tab outweigh the rest of the round. A lease read back from the shared store
     // may lack its unit: then the most a speed-sized unit may ask for.
     const { batchSize } = job.spec.hyperparameters;
+    const sized = job.spec.rounds.unitSizing === 'speed' || job.spec.rounds.unitSizing === 'time';
     const localSteps =
-      lease.unit?.localSteps ??
-      job.spec.hyperparameters.localSteps * (job.spec.rounds.unitSizing === 'speed' ? MAX_UNIT_SIZE : 1);
+      lease.unit?.localSteps ?? job.spec.hyperparameters.localSteps * (sized ? MAX_UNIT_SIZE : 1);
     if (meta.numSamples > batchSize * localSteps) {
       throw new GridTabError(
         'BAD_REQUEST',
@@ -116,12 +116,13 @@ export class UpdateIntake {
       job.spec.budget !== undefined,
     );
     this.deps.speeds.measure(lease.contributorId, meta.numSamples, clock.now() - lease.issuedAt);
+    this.deps.speeds.trained(job.id, lease.contributorId, meta.numSamples, meta.trainMs);
     // Robustness hook: maybe spot-check it (runs in the background; making the version waits).
     if (lease.unit) {
       void this.deps.spotChecks?.afterAccept({
         spec: job.spec,
         record,
-        unit: lease.unit,
+        unit: asTrained(lease.unit, meta.numSamples),
         backend: meta.backend ?? null,
         delta: values,
       });
@@ -143,4 +144,15 @@ export class UpdateIntake {
     p.then(done, done);
     set.add(p);
   }
+}
+
+/**
+ * The unit as the tab trained it, for a replica: a unit sized to time ends where its budget ran
+ * out, so it is replayed as a fixed unit of the steps its update claims (the same batches, since
+ * the order comes from the seed).
+ */
+export function asTrained(unit: WorkUnit, numSamples: number): WorkUnit {
+  if (unit.trainBudgetMs === undefined) return unit;
+  const { trainBudgetMs: _budget, minSteps: _min, ...fixed } = unit;
+  return { ...fixed, localSteps: Math.max(1, Math.ceil(numSamples / unit.batchSize)) };
 }

@@ -16,7 +16,7 @@ import type { Adopted } from './lease-log.ts';
 import type { LeaseBook } from './leases.ts';
 import type { Lease, UnitState } from './round.ts';
 import type { RoundPlans } from './round-plans.ts';
-import type { SpeedBook } from './speed.ts';
+import { MAX_UNIT_SIZE, minTimedSteps, type SpeedBook } from './speed.ts';
 import type { AggregationStreams, RoundStream } from './streaming.ts';
 import type { VersionMaker } from './versions.ts';
 
@@ -135,15 +135,19 @@ export function issue(
   offer: RunnerOffer,
   contributorId: string,
   now: number,
-  speeds: Pick<SpeedBook, 'leaseMs' | 'unitSteps'>,
+  speeds: Pick<SpeedBook, 'leaseMs' | 'unitSteps' | 'timedUnit'>,
 ): Lease {
   const { unit, base, round } = offer;
   const hp = job.spec.hyperparameters;
-  const localSteps =
-    job.spec.rounds.unitSizing === 'speed'
+  const sizing = job.spec.rounds.unitSizing;
+  const timed =
+    sizing === 'time' ? speeds.timedUnit(job.id, contributorId, hp.localSteps, hp.batchSize, now) : null;
+  const localSteps = timed
+    ? hp.localSteps * MAX_UNIT_SIZE
+    : sizing === 'speed'
       ? speeds.unitSteps(job.id, contributorId, hp.localSteps, now)
       : hp.localSteps;
-  const samples = hp.batchSize * localSteps;
+  const samples = hp.batchSize * (timed?.expectedSteps ?? localSteps);
   const lease: Lease = {
     leaseId: `l-${randomUUID()}`,
     jobId: job.id,
@@ -169,6 +173,7 @@ export function issue(
     shardHashes: unit.shardHashes,
     batchSize: hp.batchSize,
     localSteps,
+    ...(timed ? { trainBudgetMs: timed.budgetMs, minSteps: minTimedSteps(hp.localSteps) } : {}),
     learningRate: hp.learningRate,
     optimizer: training?.optimizer ?? hp.optimizer,
     ...(training?.weightDecay !== undefined ? { weightDecay: training.weightDecay } : {}),

@@ -99,6 +99,43 @@ describe('scheduler', () => {
     );
   });
 
+  it("gives every unit the same training time once the job's tabs are measured (unitSizing: time)", async () => {
+    co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
+    const job = await addJob(co, { rounds: { unitsPerRound: 2, quorum: 1, unitSizing: 'time' } });
+    const { localSteps: base, batchSize } = job.spec.hyperparameters;
+    // Two rounds of fixed units; their updates report the time they trained.
+    for (let round = 1; round <= 2; round++) {
+      const fast = await take(co, 'fast');
+      const slow = await take(co, 'slow');
+      expect([fast.localSteps, fast.trainBudgetMs, slow.trainBudgetMs]).toEqual([base, undefined, undefined]);
+      await submit(co, 'fast', meta(fast, { trainMs: 1000 }), zeros());
+      await submit(co, 'slow', meta(slow, { trainMs: 3000 }), zeros());
+      await co.scheduler.idle();
+    }
+    // Median speed: (1/1000 + 1/3000) / 2 of the job's samples a ms, so 1,500 ms for its steps.
+    const fast = await take(co, 'fast');
+    const slow = await take(co, 'slow');
+    for (const unit of [fast, slow])
+      expect(unit).toMatchObject({
+        trainBudgetMs: 1500,
+        localSteps: 2 * base,
+        minSteps: Math.ceil(base / 4),
+      });
+    // Each update claims what it trained in that time, up to the unit's most.
+    const over = meta(fast, { numSamples: batchSize * 2 * base + 1 });
+    await expect(submit(co, 'fast', over, zeros())).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    const claims = [Math.round(1.5 * base) * batchSize, Math.round(0.5 * base) * batchSize];
+    await submit(co, 'fast', meta(fast, { numSamples: claims[0], trainMs: 1500 }), zeros());
+    await submit(co, 'slow', meta(slow, { numSamples: claims[1], trainMs: 1500 }), zeros());
+    await co.scheduler.idle();
+    const updates = await co.store.listUpdates(job.id, 3);
+    expect(updates.map((u) => u.numSamples).sort((a, b) => b - a)).toEqual(claims);
+    expect((await co.store.listVersions(job.id)).at(-1)).toMatchObject({
+      round: 3,
+      numSamples: claims[0] + claims[1],
+    });
+  });
+
   it('gives an expired lease to another contributor; the first result in counts, the other is too late', async () => {
     co = await startTestCoordinator({ tickMs: 1e9 }, { clock });
     const job = await addJob(co);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SpeedBook } from './speed.ts';
+import { minTimedSteps, SpeedBook } from './speed.ts';
 
 const policy = { leaseMs: 60_000, leaseMargin: 3, leaseFloorMs: 10_000 };
 
@@ -60,5 +60,35 @@ describe('SpeedBook', () => {
     expect(book.unitSteps('job', 'new', 40, 123_000)).toBe(40); // the others have lapsed
     expect(book.unitSteps('job', 'quick', 40, 125_000)).toBe(73); // 10,000 against a mean of 5,500
     expect(book.unitSteps('job', 'new', 40, 126_000)).toBe(10); // 0.18 of the mean
+  });
+
+  it("times units by the median training speed of the job's recent tabs, each tab fitting its own steps", () => {
+    const book = new SpeedBook();
+    // 40 steps of 10 samples: 400 samples a unit.
+    expect(book.timedUnit('job', 'a', 40, 10, 0)).toBeNull(); // nothing measured yet
+    for (let i = 0; i < 2; i++) {
+      book.trained('job', 'a', 400, 1000); // 0.4 samples/ms
+      book.trained('job', 'b', 400, 2000); // 0.2
+      book.trained('job', 'c', 400, 4000); // 0.1
+    }
+    book.trained('job', 'd', 400, 100); // one unit only: not counted yet
+    book.trained('other', 'z', 400, 10); // another job's
+    book.timedUnit('job', 'b', 40, 10, 0);
+    book.timedUnit('job', 'c', 40, 10, 0);
+    book.timedUnit('job', 'd', 40, 10, 0);
+    // Median 0.2 samples/ms: 2,000 ms for 400 samples; a fits 80 steps in it (twice the steps).
+    expect(book.timedUnit('job', 'a', 40, 10, 0)).toEqual({ budgetMs: 2000, expectedSteps: 80 });
+    expect(book.timedUnit('job', 'c', 40, 10, 0)).toEqual({ budgetMs: 2000, expectedSteps: 20 });
+    // d's one unit does not count in the median, but says what d fits: 4 samples/ms would be
+    // 800 steps, and a unit is twice the steps at most.
+    expect(book.timedUnit('job', 'd', 40, 10, 0)?.expectedSteps).toBe(80);
+    expect(minTimedSteps(40)).toBe(10);
+    // Tabs not leased a unit for two minutes leave the median: only c is left.
+    expect(book.timedUnit('job', 'c', 40, 10, 121_000)).toEqual({ budgetMs: 4000, expectedSteps: 40 });
+    // Nonsense claims are not recorded: e, unmeasured, fits the job's steps at the median.
+    book.trained('job', 'e', 400, 0);
+    book.trained('job', 'e', Number.NaN, 10);
+    book.trained('job', 'e', 400, Number.POSITIVE_INFINITY);
+    expect(book.timedUnit('job', 'e', 40, 10, 121_000)).toEqual({ budgetMs: 4000, expectedSteps: 40 });
   });
 });

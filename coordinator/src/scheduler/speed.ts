@@ -29,12 +29,24 @@ export const MAX_UNIT_SIZE = 2;
 /** A contributor leased a unit of the job this recently is one of its peers in sizing. */
 const PEER_WINDOW_MS = 120_000;
 
+/** The fewest steps of a unit sized to time (a tab stops at its budget, but not before). */
+export function minTimedSteps(baseSteps: number): number {
+  return Math.max(1, Math.ceil(baseSteps * MIN_UNIT_SIZE));
+}
+
+interface Trained {
+  speed: number;
+  units: number;
+}
+
 export class SpeedBook {
   private readonly measured = new Map<string, number>();
   private readonly reported = new Map<string, number>();
   private readonly units = new Map<string, number>();
   /** Per job: its contributors and when each was last leased a unit (for unit sizing). */
   private readonly peers = new Map<string, Map<string, number>>();
+  /** Per job and contributor: training speed (samples per ms) its updates report, for units sized to time. */
+  private readonly training = new Map<string, Map<string, Trained>>();
 
   /** Records an accepted unit of `samples` that took `ms` from lease to submission. */
   measure(contributorId: string, samples: number, ms: number): void {
@@ -62,20 +74,77 @@ export class SpeedBook {
    * other have MIN_MEASURED measured units.
    */
   unitSteps(jobId: string, contributorId: string, baseSteps: number, now: number): number {
-    const peers = this.peers.get(jobId) ?? new Map<string, number>();
-    this.peers.set(jobId, peers);
-    peers.set(contributorId, now);
     const speeds: number[] = [];
-    for (const [id, at] of peers) {
-      if (now - at > PEER_WINDOW_MS) peers.delete(id);
-      else if ((this.units.get(id) ?? 0) >= MIN_MEASURED) speeds.push(this.measured.get(id)!);
-    }
+    for (const id of this.recentPeers(jobId, contributorId, now))
+      if ((this.units.get(id) ?? 0) >= MIN_MEASURED) speeds.push(this.measured.get(id)!);
     const own = this.measured.get(contributorId);
     if (own === undefined || (this.units.get(contributorId) ?? 0) < MIN_MEASURED || speeds.length < 2)
       return baseSteps;
     const mean = speeds.reduce((a, b) => a + b, 0) / speeds.length;
     const ratio = Math.min(MAX_UNIT_SIZE, Math.max(MIN_UNIT_SIZE, own / mean));
     return Math.max(1, Math.round(baseSteps * ratio));
+  }
+
+  /**
+   * Records the training time an accepted update of job `jobId` reports (`samples` in `trainMs`),
+   * for units sized to time. A tab could claim any time; what it buys is bounded: the budget is
+   * the median over the job's tabs, and a unit's steps stay within MIN_UNIT_SIZE to MAX_UNIT_SIZE.
+   */
+  trained(jobId: string, contributorId: string, samples: number, trainMs: number): void {
+    if (!(samples > 0) || !(trainMs > 0) || !Number.isFinite(trainMs)) return;
+    const perJob = this.training.get(jobId) ?? new Map<string, Trained>();
+    this.training.set(jobId, perJob);
+    const speed = samples / trainMs;
+    const prev = perJob.get(contributorId);
+    perJob.set(
+      contributorId,
+      prev ? { speed: ALPHA * speed + (1 - ALPHA) * prev.speed, units: prev.units + 1 } : { speed, units: 1 },
+    );
+  }
+
+  /**
+   * A unit of job `jobId` sized to time (`unitSizing: 'time'`), leased to `contributorId` now:
+   * the training time `baseSamples` take at the median training speed of the job's recent tabs
+   * (each measured on at least MIN_MEASURED units), and the steps this tab should fit in it at
+   * its own speed (for its lease). Null until some tab has that many units: the unit is then fixed.
+   */
+  timedUnit(
+    jobId: string,
+    contributorId: string,
+    baseSteps: number,
+    batchSize: number,
+    now: number,
+  ): { budgetMs: number; expectedSteps: number } | null {
+    const perJob = this.training.get(jobId);
+    const speeds: number[] = [];
+    for (const id of this.recentPeers(jobId, contributorId, now)) {
+      const t = perJob?.get(id);
+      if (t && t.units >= MIN_MEASURED) speeds.push(t.speed);
+    }
+    if (!speeds.length) return null;
+    speeds.sort((a, b) => a - b);
+    const mid = speeds.length >> 1;
+    const median = speeds.length % 2 ? speeds[mid] : (speeds[mid - 1] + speeds[mid]) / 2;
+    const budgetMs = (baseSteps * batchSize) / median;
+    const own = perJob?.get(contributorId)?.speed ?? median;
+    const steps = Math.round((own * budgetMs) / batchSize);
+    return {
+      budgetMs: Math.round(budgetMs),
+      expectedSteps: Math.min(baseSteps * MAX_UNIT_SIZE, Math.max(minTimedSteps(baseSteps), steps)),
+    };
+  }
+
+  /** The job's contributors leased a unit in the last PEER_WINDOW_MS, `contributorId` (leased now) included. */
+  private recentPeers(jobId: string, contributorId: string, now: number): string[] {
+    const peers = this.peers.get(jobId) ?? new Map<string, number>();
+    this.peers.set(jobId, peers);
+    peers.set(contributorId, now);
+    const recent: string[] = [];
+    for (const [id, at] of peers) {
+      if (now - at > PEER_WINDOW_MS) peers.delete(id);
+      else recent.push(id);
+    }
+    return recent;
   }
 
   /** How long a lease on a unit of `samples` lasts for this contributor. */

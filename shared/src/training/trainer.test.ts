@@ -64,6 +64,55 @@ describe('Trainer', () => {
   });
 });
 
+describe('Trainer, a unit sized to time', () => {
+  const shard = () => {
+    const images = syntheticImages(100, 5);
+    return encodeShard(imageShard({ count: 100, rows: 28, cols: 28, ...images }));
+  };
+  const baseWeights = async () => {
+    const built = await buildModel(model);
+    const base = await getFlatWeights(built);
+    built.dispose();
+    return base;
+  };
+
+  it('stops at minSteps once its budget is spent, with the update of a unit of that many steps', async () => {
+    await tf.setBackend('cpu');
+    const base = await baseWeights();
+    const progress: [number, number][] = [];
+    const timed = await new Trainer().trainUnit(
+      { ...unit, trainBudgetMs: 0, minSteps: 3 },
+      base,
+      [shard()],
+      (done, total) => progress.push([done, total]),
+      () => false,
+    );
+    expect(timed.numSamples).toBe(3 * unit.batchSize);
+    expect(progress.at(-1)).toEqual([3, 3]);
+    // The coordinator's spot-check replays such a unit as a fixed one of the steps it claims.
+    const fixed = await new Trainer().trainUnit(
+      { ...unit, localSteps: 3 },
+      base,
+      [shard()],
+      () => {},
+      () => false,
+    );
+    expect(Array.from(timed.delta)).toEqual(Array.from(fixed.delta));
+  });
+
+  it('trains localSteps at most, however long its budget', async () => {
+    await tf.setBackend('cpu');
+    const result = await new Trainer().trainUnit(
+      { ...unit, trainBudgetMs: 3_600_000, minSteps: 2 },
+      await baseWeights(),
+      [shard()],
+      () => {},
+      () => false,
+    );
+    expect(result.numSamples).toBe(LOCAL_STEPS * unit.batchSize);
+  });
+});
+
 describe('gatherRows', () => {
   it('picks rows as tf.gather does along the first axis, repeats included', async () => {
     const values = Float32Array.from({ length: 7 * 6 }, (_, i) => Math.fround(Math.sin(i) * 1000));

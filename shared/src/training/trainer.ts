@@ -11,7 +11,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WorkUnit } from '../protocol.ts';
 import { mulberry32 } from '../random.ts';
-import { buildModel, getFlatWeights, lossPerSample, setFlatWeights, shardToTensors } from '../tf.ts';
+import {
+  buildModel,
+  getFlatWeights,
+  lossPerSample,
+  setFlatWeights,
+  shardsToRows,
+  shardToTensors,
+} from '../tf.ts';
 import { fusedLoss } from './fused.ts';
 
 export interface TrainResult {
@@ -111,21 +118,26 @@ export class Trainer {
     const model = this.model;
     setFlatWeights(model, base);
     const data = unit.data;
-    const parts = shards.map((s) => shardToTensors(s, data));
-    const x = parts.length === 1 ? parts[0].x : tf.concat(parts.map((p) => p.x));
-    const oneHot = parts.length === 1 ? parts[0].y : tf.concat(parts.map((p) => p.y));
-    if (parts.length > 1) tf.dispose(parts.flatMap((p) => [p.x, p.y]));
-    const y = labelMap && data.task.kind === 'classification' ? relabel(oneHot, labelMap) : oneHot;
-    const n = x.shape[0];
     // On wasm and cpu a batch is copied out of the unit's inputs here, in JS: the wasm backend's
     // gather spent about 2 ms on 64 rows of 784 (index arithmetic per element), a sixth of a
-    // demo unit's training in a Chromium profile. On GPU backends the gather runs on the device.
+    // demo unit's training in a Chromium profile. The inputs are then decoded straight into rows
+    // and never made a tensor. On GPU backends the gather runs on the device.
     const backend = tf.getBackend();
-    const rows = backend === 'wasm' || backend === 'cpu' ? ((await x.data()) as Float32Array) : null;
-    const rowSize = n > 0 ? x.size / n : 0;
-    const rowShape = x.shape.slice(1);
-    // Read out: the tensor would only hold a second copy of the unit's inputs until the unit ends.
-    if (rows) x.dispose();
+    const inJs = backend === 'wasm' || backend === 'cpu' ? shardsToRows(shards, data) : null;
+    let x: tf.Tensor | null = null;
+    let oneHot: tf.Tensor2D;
+    if (inJs) oneHot = inJs.y;
+    else {
+      const parts = shards.map((s) => shardToTensors(s, data));
+      x = parts.length === 1 ? parts[0].x : tf.concat(parts.map((p) => p.x));
+      oneHot = parts.length === 1 ? parts[0].y : (tf.concat(parts.map((p) => p.y)) as tf.Tensor2D);
+      if (parts.length > 1) tf.dispose(parts.flatMap((p) => [p.x, p.y]));
+    }
+    const y = labelMap && data.task.kind === 'classification' ? relabel(oneHot, labelMap) : oneHot;
+    const rows = inJs?.rows ?? null;
+    const n = inJs ? inJs.count : x!.shape[0];
+    const rowShape = data.inputShape;
+    const rowSize = rowShape.reduce((a, b) => a * b, 1);
     const rand = mulberry32(unit.seed);
     const order = Int32Array.from({ length: n }, (_, i) => i);
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -193,6 +205,13 @@ export class Trainer {
       });
       lastCheckpoint = performance.now();
     };
+    // Units sized to time: the first step that ends past the budget is the last (minSteps at least).
+    const budget = unit.trainBudgetMs;
+    const minSteps = Math.min(unit.localSteps, Math.max(1, unit.minSteps ?? 1));
+    const over = (done: number) =>
+      done >= unit.localSteps ||
+      (budget !== undefined && done >= minSteps && performance.now() - started >= budget);
+    let steps = first;
     try {
       for (let step = first; step < unit.localSteps; step++) {
         if (shouldStop()) throw new Aborted();
@@ -208,7 +227,7 @@ export class Trainer {
         // (a tenth of a tab's CPU for the demo job, measured in a Chromium profile).
         const xb = rows
           ? tf.tensor(gatherRows(rows, rowSize, picks), [picks.length, ...rowShape], 'float32')
-          : tf.gather(x, idx);
+          : tf.gather(x!, idx);
         const yb = tf.gather(y, idx) as tf.Tensor2D;
         const cost = optimizer.minimize(() => lossOf(xb, yb), true, vars)!;
         tf.dispose([idx, xb, yb]);
@@ -217,12 +236,16 @@ export class Trainer {
             for (const v of vars) v.assign(v.mul(decay));
           });
         let loss: number | null = null;
+        steps = step + 1;
+        // On a GPU backend the clock runs ahead of the device between loss reads (the steps are
+        // queued), so a budgeted unit may train a few steps past its budget there.
+        const last = over(steps);
         // Reading the loss forces a GPU sync, so only every few steps (and the last one).
-        if (step % LOSS_EVERY === LOSS_EVERY - 1 || step === unit.localSteps - 1) {
+        if (step % LOSS_EVERY === LOSS_EVERY - 1 || last) {
           loss = (await cost.data())[0];
           lossSum += loss;
           lossCount++;
-          if (step < unit.localSteps - 1) await save(step + 1);
+          if (!last) await save(steps);
         }
         // Every step, not only when the loss is read: on wasm and cpu a step runs synchronously,
         // and the coordinator recomputes spot-checked CNN units here too. Five CNN steps back
@@ -230,19 +253,20 @@ export class Trainer {
         // while tabs are on probation), and HTTP keep-alive polls met ECONNRESET.
         await yieldToEventLoop();
         cost.dispose();
-        onStep(step + 1, unit.localSteps, loss);
+        onStep(steps, last ? steps : expectedSteps(steps, performance.now() - started, unit), loss);
+        if (last) break;
       }
       const trained = await getFlatWeights(model);
       const delta = new Float32Array(trained.length);
       for (let i = 0; i < delta.length; i++) delta[i] = trained[i] - base[i];
       return {
         delta,
-        numSamples: unit.localSteps * unit.batchSize,
+        numSamples: steps * unit.batchSize,
         meanLoss: lossCount ? lossSum / lossCount : Number.NaN,
         trainMs: performance.now() - started,
       };
     } finally {
-      tf.dispose([x, y]);
+      tf.dispose(x ? [x, y] : [y]);
       optimizer.dispose();
     }
   }
@@ -252,6 +276,12 @@ export class Trainer {
     this.model?.dispose();
     this.model = null;
   }
+}
+
+/** The steps a unit will have trained when it ends, for progress: localSteps, or as many as its budget allows at the pace so far. */
+function expectedSteps(done: number, elapsedMs: number, unit: WorkUnit): number {
+  if (unit.trainBudgetMs === undefined || !(elapsedMs > 0)) return unit.localSteps;
+  return Math.min(unit.localSteps, Math.max(done, Math.round((done * unit.trainBudgetMs) / elapsedMs)));
 }
 
 /** Rows `picks` of `values` (rows of `rowSize`), in that order: tf.gather along the first axis. */

@@ -62,6 +62,8 @@ describe('job form', () => {
     const sized = toJobSpec({ ...defaultsFor('fashion-mlp'), unitSizing: 'speed' });
     expect(fixed.ok && fixed.spec.rounds).toEqual({ unitsPerRound: 3, quorum: 1 });
     expect(sized.ok && jobSpecSchema.parse(sized.spec).rounds.unitSizing).toBe('speed');
+    const timed = toJobSpec({ ...defaultsFor('fashion-mlp'), unitSizing: 'time' });
+    expect(timed.ok && jobSpecSchema.parse(timed.spec).rounds.unitSizing).toBe('time');
   });
 
   it('carries the codec and the aggregation rule into the spec', () => {

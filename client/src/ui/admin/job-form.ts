@@ -44,8 +44,8 @@ export interface JobFormValues {
   learningRate: number | null;
   unitsPerRound: number | null;
   quorum: number | null;
-  /** Fixed units, or units sized to each tab's measured speed (rounds.unitSizing). */
-  unitSizing: 'fixed' | 'speed';
+  /** Fixed units, units sized to each tab's measured speed, or to a training time (rounds.unitSizing). */
+  unitSizing: 'fixed' | 'speed' | 'time';
   maxRounds: number | null;
   /** Percent, optional. */
   targetAccuracyPercent: number | null;
@@ -181,7 +181,7 @@ export function toJobSpec(v: JobFormValues, presets: ModelPreset[] = BUILTIN_PRE
     rounds: {
       unitsPerRound: v.unitsPerRound!,
       quorum: v.quorum!,
-      ...(v.unitSizing === 'speed' ? { unitSizing: 'speed' as const } : {}),
+      ...(v.unitSizing !== 'fixed' ? { unitSizing: v.unitSizing } : {}),
     },
     stopping: {
       maxRounds: v.maxRounds!,
