@@ -100,18 +100,69 @@ type GpuAdapterLike = {
  * there, WebAssembly trains faster.
  */
 async function hardwareWebGPU(): Promise<boolean> {
+  const adapter = await webgpuAdapterName();
+  return adapter !== null && !adapter.software;
+}
+
+/** The platform's WebGPU adapter, named, and whether it is a fallback or software one; null if none. */
+async function webgpuAdapterName(): Promise<{ name: string; software: boolean } | null> {
   const gpu = (
     globalThis.navigator as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } } | undefined
   )?.gpu;
-  if (!gpu) return false;
+  if (!gpu) return null;
   try {
     const adapter = await withTimeout(gpu.requestAdapter(), 5_000, 'requesting a WebGPU adapter');
-    if (!adapter) return false;
+    if (!adapter) return null;
     const info = adapter.info ?? {};
-    if (info.isFallbackAdapter ?? adapter.isFallbackAdapter) return false;
-    return !/swiftshader|llvmpipe|software/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
+    const name =
+      [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
+    const fallback = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter);
+    return {
+      name: fallback ? `${name}, a fallback adapter` : name,
+      software: fallback || SOFTWARE.test(name),
+    };
   } catch {
-    return false;
+    return null;
+  }
+}
+
+/**
+ * Which of `candidates` (webgpu, webgl) run on a software renderer here, each with the reason
+ * (the adapter's or renderer's own name). Outside a browser page (no navigator.gpu, no canvas)
+ * none is known to.
+ */
+export async function softwareRenderers(
+  candidates: readonly BackendName[],
+): Promise<Partial<Record<BackendName, string>>> {
+  const found: Partial<Record<BackendName, string>> = {};
+  const why = (name: string) => `not timed: a software renderer (${name}); WebAssembly trains faster here`;
+  if (candidates.includes('webgpu')) {
+    const adapter = await webgpuAdapterName();
+    if (adapter?.software) found.webgpu = why(adapter.name);
+  }
+  if (candidates.includes('webgl')) {
+    const renderer = webglRenderer();
+    if (renderer && SOFTWARE.test(renderer)) found.webgl = why(renderer);
+  }
+  return found;
+}
+
+const SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render driver/i;
+
+/** The WebGL renderer's name (unmasked where the browser allows), or null outside a page. */
+function webglRenderer(): string | null {
+  try {
+    const Canvas = (globalThis as { OffscreenCanvas?: new (w: number, h: number) => OffscreenCanvas })
+      .OffscreenCanvas;
+    if (!Canvas) return null;
+    const gl = new Canvas(1, 1).getContext('webgl2') ?? new Canvas(1, 1).getContext('webgl');
+    if (!gl) return null;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return name || null;
+  } catch {
+    return null;
   }
 }
 

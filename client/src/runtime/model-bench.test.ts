@@ -8,6 +8,7 @@ import { MODEL_PRESETS } from '@gridtab/shared';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { softwareRenderers } from './backends.ts';
 import { MemoryCache } from './cache.ts';
 import { architectureKey, ModelScores, measureModel } from './model-bench.ts';
 
@@ -39,6 +40,18 @@ describe('model benchmark', () => {
     } finally {
       registerWasmConvKernels();
     }
+  });
+
+  it('scores a backend it was told not to time as cannot train, with the reason, and times the rest', async () => {
+    const reason = 'not timed: a software renderer (SwiftShader); WebAssembly trains faster here';
+    const scores = await measureModel(cnn, ['wasm', 'cpu'], 1, { cpu: reason });
+    expect(scores[0]).toMatchObject({ name: 'wasm', available: true });
+    expect(scores[0].samplesPerSec).toBeGreaterThan(0);
+    expect(scores[1]).toEqual({ name: 'cpu', available: false, samplesPerSec: 0, error: reason });
+  }, 120_000);
+
+  it('finds no software renderer outside a browser page', async () => {
+    expect(await softwareRenderers(['webgpu', 'webgl', 'wasm'])).toEqual({});
   });
 
   it('keys scores by model and batch size', async () => {

@@ -80,7 +80,8 @@ async function timeSteps(unit: ModelShape, steps: number): Promise<number> {
 }
 
 /**
- * Scores every candidate on this model. A backend missing a training kernel, or one that throws
+ * Scores every candidate on this model; those in `untimed` are scored "cannot train" with the
+ * reason given, without timing them. A backend missing a training kernel, or one that throws
  * while training, is "cannot train" with the reason (the missing kernel's name) in `error`.
  * Leaves the backend that was active before active again.
  */
@@ -88,12 +89,18 @@ export async function measureModel(
   unit: ModelShape,
   candidates: BackendName[],
   steps = TIMED_STEPS,
+  untimed: Partial<Record<BackendName, string>> = {},
 ): Promise<BackendScore[]> {
   const previous = tf.getBackend();
   const scores: BackendScore[] = [];
   try {
     for (const name of candidates) {
       const fail = (error: string) => scores.push({ name, available: false, samplesPerSec: 0, error });
+      const skip = untimed[name];
+      if (skip) {
+        fail(skip);
+        continue;
+      }
       if (!tf.findBackendFactory(name)) {
         fail('not registered in this build');
         continue;
@@ -197,11 +204,16 @@ export class ModelScores {
    * other tab's scores are in the cache. (Waiting for the lock kept every other tab of the
    * origin idle for the seconds the timing takes.)
    */
-  async measure(unit: ModelShape, key: string, candidates: BackendName[]): Promise<BackendScore[] | null> {
+  async measure(
+    unit: ModelShape,
+    key: string,
+    candidates: BackendName[],
+    untimed: Partial<Record<BackendName, string>> = {},
+  ): Promise<BackendScore[] | null> {
     const run = async () => {
       const done = await this.get(key);
       if (done) return done;
-      const scores = await measureModel(unit, candidates);
+      const scores = await measureModel(unit, candidates, TIMED_STEPS, untimed);
       await this.cache.putState(STATE_PREFIX + key, scores);
       return scores;
     };
