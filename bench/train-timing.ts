@@ -29,6 +29,11 @@ export class TrainTiming {
   /** Per round: when its last update was accepted, and when its first unit went out. */
   private readonly lastAccepted = new Map<number, number>();
   private readonly firstAssigned = new Map<number, number>();
+  /** Per round: each assignment's time, and each accepted update's time and reported training time. */
+  private readonly assigned = new Map<number, number[]>();
+  private readonly accepted = new Map<number, { at: number; trainMs: number }[]>();
+  /** The coordinator's time on each submit, from the call to its answer. */
+  private readonly submitMs: number[] = [];
 
   constructor(scheduler: Scheduler) {
     const request = scheduler.requestUnit.bind(scheduler);
@@ -39,15 +44,19 @@ export class TrainTiming {
         const now = performance.now();
         if (!this.firstUnit.has(contributorId)) this.firstUnit.set(contributorId, now);
         if (!this.firstAssigned.has(offer.unit.round)) this.firstAssigned.set(offer.unit.round, now);
+        push(this.assigned, offer.unit.round, now);
       }
       return offer;
     };
     scheduler.submit = async (contributorId, meta, payload) => {
+      const called = performance.now();
       const ack = await submit(contributorId, meta, payload);
+      this.submitMs.push(performance.now() - called);
       if (ack.accepted) {
         this.trainMs.set(contributorId, (this.trainMs.get(contributorId) ?? 0) + meta.trainMs);
         this.units.set(contributorId, (this.units.get(contributorId) ?? 0) + 1);
         this.lastAccepted.set(ack.round, performance.now());
+        push(this.accepted, ack.round, { at: performance.now(), trainMs: meta.trainMs });
       }
       return ack;
     };
@@ -89,4 +98,33 @@ export class TrainTiming {
       maxMs: Math.round(gaps.at(-1) ?? 0),
     };
   }
+
+  /**
+   * Where a synchronous round's wait comes from, medians over the rounds: how far apart its units
+   * went out, how far apart its updates came in, and how far apart the training times they
+   * report were (ms), and the coordinator's own time on a submit. A round whose units trained alike but came in apart waited on what
+   * surrounds training; one whose training times differ waited on its slowest unit.
+   */
+  spread(): { rounds: number; assignedMs: number; acceptedMs: number; trainMs: number; submitMs: number } {
+    const range = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
+    const rounds = [...this.accepted.keys()].filter((r) => (this.assigned.get(r)?.length ?? 0) > 1);
+    return {
+      rounds: rounds.length,
+      assignedMs: median(rounds.map((r) => range(this.assigned.get(r)!))),
+      acceptedMs: median(rounds.map((r) => range(this.accepted.get(r)!.map((a) => a.at)))),
+      trainMs: median(rounds.map((r) => range(this.accepted.get(r)!.map((a) => a.trainMs)))),
+      submitMs: median(this.submitMs),
+    };
+  }
+}
+
+function push<T>(map: Map<number, T[]>, key: number, value: T): void {
+  const list = map.get(key) ?? [];
+  list.push(value);
+  map.set(key, list);
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return Math.round(sorted[Math.floor(sorted.length / 2)] ?? 0);
 }

@@ -8,14 +8,15 @@
  * (the demo job's synchronous rounds) or buffered (FedBuff: a version every `units` updates, so
  * no tab waits for a round's slowest unit; the same units and samples), --windows off (the tabs
  * as tabs of one window instead of a window each; see openInWindows), --sizing speed (each unit's
- * local steps follow its tab's measured speed, `rounds.unitSizing`; default the demo job's, fixed),
+ * local steps follow its tab's measured speed, `rounds.unitSizing`; default the demo job's, fixed)
+ * or time (each unit trains for the same time, its steps as many as fit),
  * --slow-tab N (the first tab's CPU throttled N times with DevTools' CPU throttling: a contributor
- * on a slower machine).
+ * on a slower machine), --cpu-profile FILE (the first tab's CPU profile over the run, for DevTools).
  * Each run also records
  * how busy the tabs were, the turnaround between rounds (train-timing.ts), and where each tab's
  * time went as the tab measured it (tabPhases).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,12 +48,14 @@ const { values } = parseArgs({
     sizing: { type: 'string' },
     /** N > 1: the first tab's CPU throttled N times (DevTools' CPU throttling), a slower machine. */
     'slow-tab': { type: 'string', default: '1' },
+    /** A file: the first tab's CPU profile over the run (DevTools' format, .cpuprofile). */
+    'cpu-profile': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
   console.log(
-    'Usage: npm run bench:train -- [--rounds N] [--tabs 1,3] [--units 3,6] [--strategy fedavg|buffered] [--windows off] [--sizing fixed|speed] [--slow-tab N] [--baseline off]',
+    'Usage: npm run bench:train -- [--rounds N] [--tabs 1,3] [--units 3,6] [--strategy fedavg|buffered] [--windows off] [--sizing fixed|speed|time] [--slow-tab N] [--cpu-profile FILE] [--baseline off]',
   );
   process.exit(0);
 }
@@ -61,11 +64,11 @@ if (values.strategy !== 'fedavg' && values.strategy !== 'buffered') {
   process.exit(2);
 }
 const buffered = values.strategy === 'buffered';
-if (values.sizing !== undefined && values.sizing !== 'fixed' && values.sizing !== 'speed') {
-  console.error(`--sizing: fixed or speed, not "${values.sizing}"`);
+if (values.sizing !== undefined && !['fixed', 'speed', 'time'].includes(values.sizing)) {
+  console.error(`--sizing: fixed, speed or time, not "${values.sizing}"`);
   process.exit(2);
 }
-const sizing = values.sizing as 'fixed' | 'speed' | undefined;
+const sizing = values.sizing as 'fixed' | 'speed' | 'time' | undefined;
 const slowTab = Number(values['slow-tab']);
 if (!(slowTab >= 1)) {
   console.error(`--slow-tab: a rate of 1 or more, not "${values['slow-tab']}"`);
@@ -125,11 +128,21 @@ async function distributed(tabs: number, unitsPerRound: number) {
     const cdp = await context.newCDPSession(pages[0]);
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: slowTab });
   }
+  // Where the first tab's time goes, for a look in DevTools (Performance > Load profile).
+  const profiler = values['cpu-profile'] ? await context.newCDPSession(pages[0]) : null;
+  if (profiler) {
+    await profiler.send('Profiler.enable');
+    await profiler.send('Profiler.start');
+  }
   while ((await co.store.getJob(job.id))!.status === 'running') {
     await new Promise((r) => setTimeout(r, 500));
     process.stdout.write(`\r${tabs} tab(s): round ${(await co.store.getJob(job.id))!.round}/${rounds}   `);
   }
   const wallS = (Date.now() - started) / 1000;
+  if (profiler) {
+    const { profile } = await profiler.send('Profiler.stop');
+    writeFileSync(values['cpu-profile']!, JSON.stringify(profile));
+  }
   const tabTiming = timing.tabs(timing.lastAcceptedAt());
   const states = await Promise.all(
     pages.map((p) =>
@@ -194,6 +207,8 @@ async function distributed(tabs: number, unitsPerRound: number) {
     tabPhases: states.map((s) => s.timing ?? null),
     /** A round's last accepted update to the next round's first assignment. */
     roundTurnaround: timing.turnaround(),
+    /** How far apart a round's units went out, its updates came in, and their training times were. */
+    roundSpread: timing.spread(),
   };
 }
 
