@@ -82,14 +82,18 @@ export function shardToTensors(
  * Several shards' inputs, normalized, in one float32 array of rows (what shardToTensors' x
  * holds, concatenated), and their labels as one tensor: for a trainer that gathers its batches
  * in JS (wasm and cpu), which would otherwise copy the inputs into a tensor and read them back.
+ * The rows are written into `reuse` when it is long enough: a fresh 12.5 MB array for each demo
+ * unit cost a tab its page faults and garbage collections.
  */
 export function shardsToRows(
   shards: Uint8Array[],
   data: ShardData,
+  reuse?: Float32Array,
 ): { rows: Float32Array; y: tf.Tensor2D; count: number } {
   const decoded = shards.map((bytes) => fittingShard(bytes, data));
   const count = decoded.reduce((n, s) => n + s.count, 0);
-  const rows = new Float32Array(decoded.reduce((n, s) => n + s.x.length, 0));
+  const size = decoded.reduce((n, s) => n + s.x.length, 0);
+  const rows = reuse && reuse.length >= size ? reuse.subarray(0, size) : new Float32Array(size);
   let at = 0;
   for (const s of decoded) {
     normalizedValues(s.x, data.normalization, rows, at);

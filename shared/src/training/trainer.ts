@@ -98,6 +98,8 @@ function relabel(oneHot: tf.Tensor, map: Int32Array): tf.Tensor {
 export class Trainer {
   private model: tf.LayersModel | null = null;
   private modelKey = '';
+  /** The largest unit's input rows so far (wasm and cpu), reused: a Trainer trains one unit at a time. */
+  private rows: Float32Array | undefined;
 
   async trainUnit(
     unit: WorkUnit,
@@ -123,7 +125,8 @@ export class Trainer {
     // demo unit's training in a Chromium profile. The inputs are then decoded straight into rows
     // and never made a tensor. On GPU backends the gather runs on the device.
     const backend = tf.getBackend();
-    const inJs = backend === 'wasm' || backend === 'cpu' ? shardsToRows(shards, data) : null;
+    const inJs = backend === 'wasm' || backend === 'cpu' ? shardsToRows(shards, data, this.rows) : null;
+    if (inJs && inJs.rows.length > (this.rows?.length ?? 0)) this.rows = inJs.rows;
     let x: tf.Tensor | null = null;
     let oneHot: tf.Tensor2D;
     if (inJs) oneHot = inJs.y;
@@ -275,6 +278,7 @@ export class Trainer {
   dispose(): void {
     this.model?.dispose();
     this.model = null;
+    this.rows = undefined;
   }
 }
 
