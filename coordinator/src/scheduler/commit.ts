@@ -139,6 +139,11 @@ export async function evaluateVersion(
 }
 
 /** Whether the version's metrics meet the job's target (accuracy for classification, R² for regression). */
+/** Whether the job stops at a target accuracy or R², checked as each version's evaluation lands. */
+export function hasStoppingTarget(stopping: { targetAccuracy?: number; targetR2?: number }): boolean {
+  return stopping.targetAccuracy !== undefined || stopping.targetR2 !== undefined;
+}
+
 export function reachedStoppingTarget(
   stopping: { targetAccuracy?: number; targetR2?: number },
   metrics: VersionMetrics,

@@ -89,4 +89,37 @@ describe('evaluation after the next round opens', () => {
     await co.scheduler.idle();
     expect((await co.store.listVersions(job.id)).map((v) => v.round)).toEqual([0, 1]);
   });
+
+  it('commits a finished round of a job with a target only once the version it trained on is evaluated', async () => {
+    const evaluator = new GatedEvaluator();
+    co = await startTestCoordinator(
+      { tickMs: 1e9 },
+      { clock: new ManualClock(), evaluator: () => evaluator },
+    );
+    const job = await addJob(co, { stopping: { maxRounds: 50, targetAccuracy: 0.8 } });
+    await finishRound(co);
+    await until(() => co.scheduler.roundOf(job.id)?.round === 2);
+    // Round 2 trains and ends while version 1 is still being evaluated: it closes, and waits.
+    // (Given time to commit, as it did without the wait: a commit takes milliseconds here.)
+    await finishRound(co);
+    expect(co.scheduler.roundOf(job.id)).toMatchObject({ round: 2, closing: true });
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await co.store.listVersions(job.id)).map((v) => v.round)).toEqual([0, 1]);
+    // Version 1 misses the target: round 2 commits on it.
+    evaluator.calls[0]({ testAccuracy: 0.5, testLoss: 1.2 });
+    await until(() => co.scheduler.roundOf(job.id)?.round === 3);
+    expect((await co.store.listVersions(job.id)).map((v) => v.round)).toEqual([0, 1, 2]);
+    // Round 3 ends while version 2 is evaluated, and version 2 meets the target: the job ends
+    // there, on the version that met it, and round 3 makes no version.
+    await finishRound(co);
+    evaluator.calls[1]({ testAccuracy: 0.85, testLoss: 0.4 });
+    await until(async () => (await co.store.getJob(job.id))?.status === 'completed');
+    await co.scheduler.idle();
+    const versions = await co.store.listVersions(job.id);
+    expect(versions.map((v) => v.round)).toEqual([0, 1, 2]);
+    expect((await co.store.getJob(job.id))?.versionId).toBe(versions[2].id);
+    expect(versions[2].metrics.testAccuracy).toBe(0.85);
+    // Round 3's updates were acknowledged and stay stored.
+    expect(await co.store.listUpdates(job.id, 3)).toHaveLength(3);
+  });
 });

@@ -7,6 +7,7 @@
 import { type DataSpec, GridTabError, type UpdateAck, type UpdateMeta } from '@gridtab/shared';
 import type { JobRecord, UpdateRecord } from '../storage/store.ts';
 import type { RoundSchedule, Strategy } from '../strategies/index.ts';
+import { hasStoppingTarget } from './commit.ts';
 import type { Adopted } from './lease-log.ts';
 import { type Lease, type RoundState, type UnitState, unitId } from './round.ts';
 import { shardLookup } from './round-plans.ts';
@@ -228,6 +229,19 @@ export class RoundRunner implements JobRunner {
 
   async makeVersion(job: JobRecord): Promise<void> {
     const { host, state } = this;
+    // A job that stops at a target commits a round only once the version the round trained on
+    // was evaluated (the evaluation runs while the round trains, so this rarely waits). When that
+    // evaluation met the target, the job has ended at that version and this round is dropped, as
+    // a round still training then is: its updates stay stored, in no version. Without the wait,
+    // rounds faster than evaluation committed past the target, and the job ended on a version
+    // whose metrics were not known yet.
+    if (hasStoppingTarget(job.spec.stopping)) {
+      await host.versions.evaluated(state.baseVersionId);
+      if (!host.isCurrent(this)) {
+        await this.dispose();
+        return;
+      }
+    }
     await host.gather?.(job, state.round, this.accumulator);
     const made = await host.versions.make(job, state.baseVersionId, state.round, this.accumulator);
     host.detach(this);

@@ -54,7 +54,8 @@ export interface MadeVersion {
 export class VersionMaker {
   private readonly running = new Set<Promise<void>>();
   /** Versions committed whose evaluation has not landed yet. */
-  private readonly evaluations = new Set<string>();
+  /** Versions being evaluated here, each with its evaluation (a stopping target it meets included). */
+  private readonly evaluations = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: VersionDeps) {}
 
@@ -85,6 +86,14 @@ export class VersionMaker {
   /** Whether the version's evaluation is still running here (its metrics are null until then). */
   evaluating(versionId: string): boolean {
     return this.evaluations.has(versionId);
+  }
+
+  /**
+   * Settles once the version's evaluation here has landed, and the job completed if it met the
+   * job's stopping target (at once when none is running; a failed evaluation settles too).
+   */
+  evaluated(versionId: string): Promise<void> {
+    return this.evaluations.get(versionId) ?? Promise.resolve();
   }
 
   /**
@@ -125,19 +134,16 @@ export class VersionMaker {
   private startEvaluation(job: JobRecord, version: VersionRecord, weights: Float32Array): void {
     const { events } = this.deps;
     const event = { jobId: job.id, versionId: version.id, round: version.round, hash: version.hash };
-    this.evaluations.add(version.id);
-    this.track(
-      this.evaluate(job, version, weights)
-        .then((metrics) => {
-          events.versionEvaluated?.({ ...event, metrics, evaluated: true });
-          this.deps.log(`job ${job.id}: version ${version.id} accuracy ${metrics.testAccuracy?.toFixed(4)}`);
-          if (reachedStoppingTarget(job.spec.stopping, metrics)) return this.deps.reachedTarget(job.id);
-        })
-        .catch((e) =>
-          this.deps.log(`job ${job.id}: evaluating ${version.id} failed: ${(e as Error).message}`),
-        )
-        .finally(() => this.evaluations.delete(version.id)),
-    );
+    const evaluation = this.evaluate(job, version, weights)
+      .then((metrics) => {
+        events.versionEvaluated?.({ ...event, metrics, evaluated: true });
+        this.deps.log(`job ${job.id}: version ${version.id} accuracy ${metrics.testAccuracy?.toFixed(4)}`);
+        if (reachedStoppingTarget(job.spec.stopping, metrics)) return this.deps.reachedTarget(job.id);
+      })
+      .catch((e) => this.deps.log(`job ${job.id}: evaluating ${version.id} failed: ${(e as Error).message}`))
+      .finally(() => this.evaluations.delete(version.id));
+    this.evaluations.set(version.id, evaluation);
+    this.track(evaluation);
   }
 
   /** The job is charged the evaluation's CPU time, as when it ran inside the commit. */
