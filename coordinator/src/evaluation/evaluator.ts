@@ -7,7 +7,15 @@
  * one model per topology it ever saw.
  */
 import type { RegressionLoss, VersionMetrics } from '@gridtab/shared';
-import { buildModel, evaluate, setFlatWeights, shardToTensors } from '@gridtab/shared/tf';
+import {
+  type Batches,
+  buildModel,
+  disposeBatches,
+  evaluateBatches,
+  setFlatWeights,
+  shardToTensors,
+  toBatches,
+} from '@gridtab/shared/tf';
 import { dataSpecOf } from '../datasets/data-spec.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { DatasetRecord } from '../storage/store.ts';
@@ -41,10 +49,7 @@ export const EVAL_BATCH_ROWS = 200;
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class TfEvaluator implements Evaluator {
-  private readonly testSets = new LruCache<string, { x: tf.Tensor; y: tf.Tensor2D }>(
-    TEST_SETS_KEPT,
-    ({ x, y }) => tf.dispose([x, y]),
-  );
+  private readonly testSets = new LruCache<string, Batches>(TEST_SETS_KEPT, disposeBatches);
   private readonly models = new LruCache<string, tf.LayersModel>(MODELS_KEPT, (m) => m.dispose());
   /**
    * Evaluations run one at a time: a concurrent one could evict (and dispose) the model or test
@@ -59,7 +64,10 @@ export class TfEvaluator implements Evaluator {
     return { models: this.models.size, testSets: this.testSets.size };
   }
 
-  /** The version's test rows as tensors, normalized and labelled as training sees them. */
+  /**
+   * The version's test rows as tensors, normalized and labelled as training sees them, cut into
+   * batches once (toBatches says why not per evaluation).
+   */
   private async testSet(dataset: DatasetRecord) {
     let set = this.testSets.get(dataset.id);
     if (!set) {
@@ -72,8 +80,9 @@ export class TfEvaluator implements Evaluator {
       }
       const x = parts.length === 1 ? parts[0].x : tf.concat(parts.map((p) => p.x));
       const y = parts.length === 1 ? parts[0].y : (tf.concat(parts.map((p) => p.y)) as tf.Tensor2D);
+      set = toBatches(x, y, EVAL_BATCH_ROWS);
+      tf.dispose([x, y]);
       if (parts.length > 1) tf.dispose(parts.flatMap((p) => [p.x, p.y]));
-      set = { x, y };
       this.testSets.set(dataset.id, set);
     }
     return set;
@@ -107,13 +116,10 @@ export class TfEvaluator implements Evaluator {
     loss: RegressionLoss,
   ): Promise<VersionMetrics> {
     await initTf();
-    const { x, y } = await this.testSet(dataset);
+    const batches = await this.testSet(dataset);
     const model = await this.model(spec);
     setFlatWeights(model, weights);
-    const r = await evaluate(model, x, y, dataSpecOf(dataset, loss), {
-      batchSize: EVAL_BATCH_ROWS,
-      between: yieldToLoop,
-    });
+    const r = await evaluateBatches(model, batches, dataSpecOf(dataset, loss), yieldToLoop);
     if (dataset.schema.task.kind === 'classification') return { testLoss: r.loss, testAccuracy: r.accuracy };
     return { testLoss: r.loss, testAccuracy: null, testR2: r.r2, testMae: r.mae, testRmse: r.rmse };
   }
