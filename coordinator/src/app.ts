@@ -50,6 +50,7 @@ import { securityHeaders } from './security/headers.ts';
 import { originAllowed, requestOriginAllowed } from './security/origins.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { encryptIfKeyed, openRawBlobs, openStorage } from './storage/open.ts';
+import { RecentBlobs } from './storage/recent-blobs.ts';
 import type { Store } from './storage/store.ts';
 import { codeVersion } from './sweeps/code-version.ts';
 import { SweepRunner } from './sweeps/runner.ts';
@@ -164,8 +165,11 @@ export async function createCoordinator(
   const opened = deps.store ? null : await openStorage(config);
   // Every store call is timed, whichever store was passed in or opened.
   const store = timedStore(deps.store ?? opened!.store, stats.observeStore);
-  const blobs =
-    deps.blobs ?? opened?.blobs ?? (await encryptIfKeyed(await openRawBlobs(config), config.dataKeys));
+  // Recently put or read blobs from memory (recent-blobs.ts): a new version's weights are read by
+  // the next round and every tab right after the commit.
+  const blobs = new RecentBlobs(
+    deps.blobs ?? opened?.blobs ?? (await encryptIfKeyed(await openRawBlobs(config), config.dataKeys)),
+  );
   const clock = deps.clock ?? systemClock;
   const outcomes = new UpdateOutcomes(config.alerts.rejectionWindowMs);
   const evaluator = deps.evaluator?.(blobs) ?? new EvaluatorThread(blobs);
@@ -319,7 +323,8 @@ export async function createCoordinator(
   app.use(crossOriginIsolation());
   app.route('/api', createApi(co));
   const serveBlob = async (hash: string, job: { id: string; spec: { budget?: unknown } } | null) => {
-    const bytes = await blobs.get(hash);
+    // Sent, never changed: the kept bytes themselves.
+    const bytes = await blobs.peek(hash);
     if (!bytes) return null;
     if (job) usage.meter.add(job.id, '', { bytesDown: bytes.byteLength }, job.spec.budget !== undefined);
     // Content-addressed: the bytes under a hash never change, so caches may keep them forever.
