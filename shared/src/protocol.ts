@@ -57,10 +57,18 @@ export interface JoinAck {
   maxMessageBytes?: number;
 }
 
+/** The longest a `unit:request` may ask to be held (`waitMs`); well under a client's ack timeout. */
+export const MAX_UNIT_WAIT_MS = 30_000;
+
 export const unitRequestSchema = z
   .object({
     /** Backends this tab can train on; the coordinator only offers jobs they can train. */
     backend: z.enum(BACKEND_NAMES).optional(),
+    /**
+     * How long the coordinator may hold the request when no unit is free now, answering it as
+     * soon as one opens (long polling); absent or 0: answered at once.
+     */
+    waitMs: z.number().int().min(0).max(MAX_UNIT_WAIT_MS).optional(),
   })
   .strict();
 

@@ -26,7 +26,7 @@ import type { Behaviour } from './behaviour.ts';
 import type { BlobCache } from './cache.ts';
 import { Connection } from './connection.ts';
 import { BlobFetcher } from './fetcher.ts';
-import { requestWork } from './leasing.ts';
+import { type NextStep, requestWork } from './leasing.ts';
 import { ModelScores } from './model-bench.ts';
 import { clearSavedUnit, type SavedUnit, saveUnit, TOO_LATE, takeSavedUnit } from './resume.ts';
 import { Submitter } from './submission.ts';
@@ -338,7 +338,8 @@ class ContributorRuntime implements Contributor {
         await this.work(unit, checkpoint, true);
         continue;
       }
-      const step = await requestWork(this.connection, this.endpoints);
+      const step = await this.unlessStopped(requestWork(this.connection, this.endpoints));
+      if (!step) break;
       switch (step.kind) {
         case 'retry':
           continue; // timed out: ask again once joined
@@ -358,6 +359,36 @@ class ContributorRuntime implements Contributor {
           await this.work(step.unit);
       }
     }
+  }
+
+  /**
+   * The answer to a request for work, or null once the runtime stops or pauses: the coordinator
+   * may hold a request for seconds (leasing.ts), and a pause must not wait for it. A unit that
+   * comes after the stop is given back at once.
+   */
+  private unlessStopped(asked: Promise<NextStep>): Promise<NextStep | null> {
+    if (!this.running) {
+      void asked.then((step) => this.giveBack(step));
+      return Promise.resolve(null);
+    }
+    return new Promise((resolve) => {
+      let stopped = false;
+      const stop = () => {
+        stopped = true;
+        resolve(null);
+      };
+      this.onStop.add(stop);
+      void asked.then((step) => {
+        this.onStop.delete(stop);
+        if (stopped) void this.giveBack(step);
+        else resolve(step);
+      });
+    });
+  }
+
+  private async giveBack(step: NextStep): Promise<null> {
+    if (step.kind === 'train') await this.connection.release(step.unit.leaseId);
+    return null;
   }
 
   /** `resumed`: continued after a reload, so a refusal may only mean the tab came back too late. */

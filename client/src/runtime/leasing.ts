@@ -39,5 +39,11 @@ export async function requestWork(
   return { kind: 'wait', ms: retryMs };
 }
 
+/**
+ * How long the coordinator may hold a request while no unit is free (long polling): a round's
+ * next units then reach the tab as they open, not after a `unit:available` and a second ask.
+ */
+export const UNIT_WAIT_MS = 5000;
+
 const askForUnit = (connection: Pick<Connection, 'request'>) =>
-  connection.request((s) => s.emitWithAck('unit:request', {}));
+  connection.request((s) => s.emitWithAck('unit:request', { waitMs: UNIT_WAIT_MS }));

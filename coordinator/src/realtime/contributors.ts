@@ -26,6 +26,7 @@ import type { Namespace, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Coordinator } from '../app.ts';
 import { ChunkAssembler } from './chunks.ts';
+import { HeldRequests } from './held-requests.ts';
 import type { GridTabServer, InterServerEvents } from './server.ts';
 import { WakeList } from './wake-list.ts';
 
@@ -98,7 +99,13 @@ export function attachContributors(io: GridTabServer, co: ContributorsDeps) {
   nsp.on('contributor:kick', (contributorId, ack) => ack(kickHere(contributorId)));
   // Tabs told to wait, woken a few at a time when units open (here or on another process).
   const wakeList = new WakeList();
-  nsp.on('unit:available', () => wakeList.wake());
+  // Requests held until units open (held-requests.ts); tried before the woken tabs ask again.
+  const held = new HeldRequests((contributorId) => co.scheduler.requestUnit(contributorId));
+  const unitsOpened = () => {
+    held.wake();
+    wakeList.wake();
+  };
+  nsp.on('unit:available', unitsOpened);
 
   nsp.on('connection', (socket: ContributorSocket) => {
     // Every handler: validate, then act; a malformed message answers with a code, never throws.
@@ -192,10 +199,16 @@ export function attachContributors(io: GridTabServer, co: ContributorsDeps) {
     );
 
     socket.on('unit:request', (msg, ack) =>
-      handle('unit:request', unitRequestSchema, ack, msg, async () => {
-        const offer = await co.scheduler.requestUnit(socket.data.contributorId!);
+      handle('unit:request', unitRequestSchema, ack, msg, async (request) => {
+        const contributorId = socket.data.contributorId!;
+        const mark = held.mark();
+        let offer = await co.scheduler.requestUnit(contributorId);
+        if (!offer.unit && !offer.redirect && request.waitMs && socket.connected) {
+          wakeList.drop(socket);
+          offer = await held.hold(socket, contributorId, offer, request.waitMs, mark);
+        }
         if (offer.unit) co.metrics.unitsAssigned.inc();
-        if (offer.unit || offer.redirect) wakeList.drop(socket);
+        if (offer.unit || offer.redirect || !socket.connected) wakeList.drop(socket);
         else wakeList.waits(socket);
         return offer;
       }),
@@ -292,6 +305,7 @@ export function attachContributors(io: GridTabServer, co: ContributorsDeps) {
 
     socket.on('disconnect', () => {
       wakeList.drop(socket);
+      held.drop(socket);
       const id = socket.data.contributorId;
       if (!id) return;
       const left = (online.get(id) ?? 1) - 1;
@@ -359,10 +373,11 @@ export function attachContributors(io: GridTabServer, co: ContributorsDeps) {
      * processes (each wakes its own; wake-list.ts says why not every socket).
      */
     unitsAvailable: () => {
-      wakeList.wake();
+      unitsOpened();
       if (co.config.redisUrl) nsp.serverSideEmit('unit:available');
     },
     close: () => {
+      held.close();
       for (const t of graceTimers.values()) clearTimeout(t);
       graceTimers.clear();
     },

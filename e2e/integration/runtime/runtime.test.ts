@@ -95,6 +95,54 @@ describe('contributor runtime', () => {
     expect(new Set(round1.map((u) => u.contributorId)).size).toBe(1);
     frozen.disconnect();
   });
+
+  it('pauses while its request for work is held, and gives back a unit that comes after', async () => {
+    co = await startTestCoordinator();
+    await addJob(co, { rounds: { unitsPerRound: 1, quorum: 1, deadlineMs: 60_000, leaseMs: 30_000 } });
+    // A raw tab holds the round's only unit: the contributor's request is held (waitMs).
+    const raw = (clientId: string) =>
+      io(`${co!.url}${CONTRIBUTOR_NAMESPACE}`, { transports: ['websocket'] }).timeout(10_000);
+    const holder = raw('holder_tab_1');
+    await holder.emitWithAck('contributor:join', {
+      protocolVersion: PROTOCOL_VERSION,
+      clientId: 'holder_tab_1',
+      backends: [],
+      chosenBackend: 'cpu',
+    });
+    const first = (await holder.emitWithAck('unit:request', {})).data.unit;
+    contributors = [createNodeContributor({ coordinatorUrl: co.url, benchmarkMs: 100 })];
+    await contributors[0].start();
+    await expect
+      .poll(() => contributors[0].state.phase, { timeout: 30_000, interval: 20 })
+      .toBe('connecting');
+    await new Promise((r) => setTimeout(r, 300)); // its request reaches the coordinator and is held
+    const phases: string[] = [];
+    contributors[0].subscribe((state) => phases.push(state.phase));
+    const pausing = contributors[0].pause();
+    // The unit freed now goes to the held request of a contributor that is pausing: it must not
+    // train it, and gives it back.
+    await holder.emitWithAck('unit:release', { leaseId: first.leaseId });
+    await pausing;
+    expect(contributors[0].state.phase).toBe('paused');
+    const other = raw('other_tab_1');
+    await other.emitWithAck('contributor:join', {
+      protocolVersion: PROTOCOL_VERSION,
+      clientId: 'other_tab_1',
+      backends: [],
+      chosenBackend: 'cpu',
+    });
+    await expect
+      .poll(async () => (await other.emitWithAck('unit:request', {})).data.unit?.unitId ?? null, {
+        timeout: 20_000,
+        interval: 200,
+      })
+      .toBe(first.unitId);
+    expect(contributors[0].state.unitsDone).toBe(0);
+    expect(phases.filter((p) => p === 'fetching' || p === 'training')).toEqual([]);
+    expect(contributors[0].state.phase).toBe('paused');
+    holder.disconnect();
+    other.disconnect();
+  });
 });
 
 describe('backend choice', () => {
