@@ -5,8 +5,11 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { BlobStore } from '../storage/blob-store.ts';
+import { lowerThreadPriority } from '../thread-priority.ts';
 import { TfEvaluator } from './evaluator.ts';
-import type { FromThread, ToThread } from './evaluator-thread.ts';
+import { EVALUATION_NICE, type FromThread, type ToThread } from './evaluator-thread.ts';
+
+lowerThreadPriority(EVALUATION_NICE);
 
 const port = parentPort!;
 const post = (m: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);

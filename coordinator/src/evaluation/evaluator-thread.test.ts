@@ -3,6 +3,7 @@
  * each test shard once (its test sets stay in the thread), fails a bad spec without dying for
  * the next one, and fails what is in flight when closed.
  */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { MODEL_PRESETS } from '@gridtab/shared';
 import { buildModel, getFlatWeights } from '@gridtab/shared/tf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import type { BlobStore } from '../storage/blob-store.ts';
 import type { DatasetRecord } from '../storage/store.ts';
 import { startTestCoordinator, type TestCoordinator } from '../testing.ts';
 import { TfEvaluator } from './evaluator.ts';
-import { EvaluatorThread } from './evaluator-thread.ts';
+import { EVALUATION_NICE, EvaluatorThread } from './evaluator-thread.ts';
 import { initTf } from './tf-node.ts';
 
 const spec = MODEL_PRESETS['fashion-mlp'] as unknown as Record<string, unknown>;
@@ -80,4 +81,25 @@ describe('EvaluatorThread', () => {
       await thread.close();
     }
   }, 120_000);
+
+  it('runs at a lower priority than the rest of the process (Linux: its own nice value)', async () => {
+    // Each thread's nice value is field 19 of /proc/self/task/<tid>/stat (after the name in parentheses).
+    const niceOf = (tid: string) =>
+      Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+    const atEvaluationNice = () =>
+      readdirSync('/proc/self/task').filter((t) => niceOf(t) === EVALUATION_NICE);
+    const mine = readlinkSync('/proc/thread-self').split('/').pop()!;
+    const before = new Set(atEvaluationNice());
+    const myNice = niceOf(mine);
+    const thread = new EvaluatorThread(blobs);
+    try {
+      await thread.evaluate(spec, weights, dataset);
+      const lowered = atEvaluationNice().filter((t) => !before.has(t));
+      expect(lowered.length).toBeGreaterThanOrEqual(1);
+      expect(niceOf(mine)).toBe(myNice);
+      expect(myNice).not.toBe(EVALUATION_NICE);
+    } finally {
+      await thread.close();
+    }
+  });
 });

@@ -32,6 +32,15 @@ export type FromThread =
   | { kind: 'failed'; id: number; message: string }
   | { kind: 'blob'; id: number; hash: string };
 
+/**
+ * The thread's nice value (Linux; thread-priority.ts). Evaluation is off every path a contributor
+ * waits on (metrics land while the next round trains), so it takes the cores that the training
+ * tabs, the event loop and the uploads leave: at the process's priority it started with every
+ * commit and competed with the next round's weight downloads (bench:train, three tabs on two
+ * cores). A job with a stopping target waits for it at its next commit, a round later.
+ */
+export const EVALUATION_NICE = 10;
+
 const ENTRY = new URL('./evaluate-worker-entry.mjs', import.meta.url);
 
 interface Pending {

@@ -100,15 +100,18 @@ describe('contributor runtime', () => {
     co = await startTestCoordinator();
     await addJob(co, { rounds: { unitsPerRound: 1, quorum: 1, deadlineMs: 60_000, leaseMs: 30_000 } });
     // A raw tab holds the round's only unit: the contributor's request is held (waitMs).
-    const raw = (clientId: string) =>
-      io(`${co!.url}${CONTRIBUTOR_NAMESPACE}`, { transports: ['websocket'] }).timeout(10_000);
-    const holder = raw('holder_tab_1');
-    await holder.emitWithAck('contributor:join', {
-      protocolVersion: PROTOCOL_VERSION,
-      clientId: 'holder_tab_1',
-      backends: [],
-      chosenBackend: 'cpu',
-    });
+    /** A raw tab, joined under `clientId`. */
+    const raw = async (clientId: string) => {
+      const socket = io(`${co!.url}${CONTRIBUTOR_NAMESPACE}`, { transports: ['websocket'] }).timeout(10_000);
+      await socket.emitWithAck('contributor:join', {
+        protocolVersion: PROTOCOL_VERSION,
+        clientId,
+        backends: [],
+        chosenBackend: 'cpu',
+      });
+      return socket;
+    };
+    const holder = await raw('holder_tab_1');
     const first = (await holder.emitWithAck('unit:request', {})).data.unit;
     contributors = [createNodeContributor({ coordinatorUrl: co.url, benchmarkMs: 100 })];
     await contributors[0].start();
@@ -124,13 +127,7 @@ describe('contributor runtime', () => {
     await holder.emitWithAck('unit:release', { leaseId: first.leaseId });
     await pausing;
     expect(contributors[0].state.phase).toBe('paused');
-    const other = raw('other_tab_1');
-    await other.emitWithAck('contributor:join', {
-      protocolVersion: PROTOCOL_VERSION,
-      clientId: 'other_tab_1',
-      backends: [],
-      chosenBackend: 'cpu',
-    });
+    const other = await raw('other_tab_1');
     await expect
       .poll(async () => (await other.emitWithAck('unit:request', {})).data.unit?.unitId ?? null, {
         timeout: 20_000,
