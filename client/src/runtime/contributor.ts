@@ -29,7 +29,7 @@ import { BlobFetcher } from './fetcher.ts';
 import { type NextStep, requestWork } from './leasing.ts';
 import { ModelScores } from './model-bench.ts';
 import { clearSavedUnit, type SavedUnit, saveUnit, TOO_LATE, takeSavedUnit } from './resume.ts';
-import { Submitter } from './submission.ts';
+import { type SubmitFn, Submitter } from './submission.ts';
 import { UnitTraining } from './training.ts';
 import type { Contributor, ContributorState, UnitTimings } from './types.ts';
 
@@ -97,6 +97,8 @@ class ContributorRuntime implements Contributor {
   private savingUnit: Promise<void> = Promise.resolve();
   /** The last unit's speed being recorded (UnitTraining.observe). */
   private observing: Promise<void> = Promise.resolve();
+  /** The request for the next unit sent with the last update (sendAndAsk); the loop takes it. */
+  private asked: Promise<NextStep> | null = null;
   /** Set by abandon(): nothing is released or cleared, as when a tab is closed. */
   private abandoned = false;
   /** Waits that only a version event would end (roundClosed), ended instead when the runtime stops. */
@@ -338,7 +340,10 @@ class ContributorRuntime implements Contributor {
         await this.work(unit, checkpoint, true);
         continue;
       }
-      const step = await this.unlessStopped(requestWork(this.connection, this.endpoints));
+      // The request sent with the last update (sendAndAsk), or a new one.
+      const asked = this.asked ?? requestWork(this.connection, this.endpoints);
+      this.asked = null;
+      const step = await this.unlessStopped(asked);
       if (!step) break;
       switch (step.kind) {
         case 'retry':
@@ -359,6 +364,28 @@ class ContributorRuntime implements Contributor {
           await this.work(step.unit);
       }
     }
+    // Stopped after an update went with a request: a unit that answers it is given back.
+    const asked = this.asked;
+    this.asked = null;
+    if (asked) void asked.then((step) => this.giveBack(step));
+  }
+
+  /**
+   * Sends the update and asks for the next unit at once, without waiting for the answer: the
+   * request is held until a unit opens (leasing.ts), so when this update is the round's last the
+   * next round's unit comes as the round opens, not after the acknowledgement and a second trip.
+   * A refused update gives back whatever the request brings: record() backs off first.
+   */
+  private async sendAndAsk(send: SubmitFn): Promise<Result<UpdateAck>> {
+    const sent = send();
+    if (this.running) this.asked = requestWork(this.connection, this.endpoints);
+    const ack = await sent;
+    const asked = this.asked;
+    if (!ack.ok && asked) {
+      this.asked = null;
+      void asked.then((step) => this.giveBack(step));
+    }
+    return ack;
   }
 
   /**
@@ -419,7 +446,7 @@ class ContributorRuntime implements Contributor {
             vanish: () => this.vanish(),
             roundClosed: () => this.roundClosed(unit),
           })
-        : await send();
+        : await this.sendAndAsk(send);
       const answered = performance.now();
       const samplesPerSec = result.numSamples / (result.trainMs / 1000);
       await this.record(unit, ack, result.numSamples, samplesPerSec, resumed);
