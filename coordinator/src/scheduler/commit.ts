@@ -84,7 +84,10 @@ export async function commitVersion(
     (weighted.length > 0
       ? jobStrategy(job.spec).apply(weights, weighted, state, context)
       : { weights, state });
-  const hash = await blobs.put(new Uint8Array(step.weights.buffer));
+  const weightBytes = new Uint8Array(step.weights.buffer, step.weights.byteOffset, step.weights.byteLength);
+  const hash = await blobs.put(weightBytes);
+  // Read at once by the next round's opening and every tab of the job.
+  blobs.remember?.(hash, weightBytes);
   const stateHash = step.state ? await blobs.put(new Uint8Array(step.state.buffer)) : null;
   const { maxRounds } = job.spec.stopping;
   const current = (await store.getJob(job.id))!;

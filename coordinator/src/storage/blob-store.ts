@@ -24,6 +24,11 @@ export interface BlobStore {
   /** Every blob with its size, in no particular order (storage accounting and collection). */
   list(): AsyncIterable<{ hash: string; bytes: number }>;
   /**
+   * Optional: a hint that the blob stored under `hash` (these bytes) is about to be read by many
+   * (a version's weights at its commit); a store that keeps blobs in memory keeps these.
+   */
+  remember?(hash: string, bytes: Uint8Array): void;
+  /**
    * Optional: puts whose durability is settled together (a dataset import's hundreds of
    * shards). A store without it is used through put.
    */

@@ -1,7 +1,7 @@
 /**
- * Blobs kept in memory in front of the store: served without a read once put or read, as the
- * bytes stored (a caller changing what it put or got changes nothing kept), within the byte
- * budget, and gone once deleted.
+ * Blobs kept in memory in front of the store: served without a read once remembered or read, as
+ * the bytes stored (a caller changing what it gave or got changes nothing kept), within the byte
+ * budget, and gone once deleted; a plain put keeps nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,11 +35,12 @@ async function counted(after?: () => Promise<void>) {
 const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
 
 describe('RecentBlobs', () => {
-  it('serves what was put without reading the store, as it was stored', async () => {
+  it('serves what it was told to remember without reading the store, as it was stored', async () => {
     const { store, reads } = await counted();
     const blobs = new RecentBlobs(store, 1 << 20);
     const put = bytes(1000, 7);
     const hash = await blobs.put(put);
+    blobs.remember(hash, put);
     put.fill(0); // the caller reuses its array
     const got = await blobs.get(hash);
     expect(got).toEqual(bytes(1000, 7));
@@ -48,6 +49,10 @@ describe('RecentBlobs', () => {
     expect(await blobs.size(hash)).toBe(1000);
     expect(await blobs.has(hash)).toBe(true);
     expect(reads()).toBe(0);
+    // A plain put (an update, read once if ever) is not kept: its first read goes to the store.
+    const update = await blobs.put(bytes(500, 9));
+    expect(await blobs.get(update)).toEqual(bytes(500, 9));
+    expect(reads()).toBe(1);
   });
 
   it('reads a blob it does not hold once, and keeps it within its budget', async () => {

@@ -1,10 +1,11 @@
 /**
- * The blobs put or read lately, kept in memory in front of the blob store. A version's weights
- * are read right after their commit by everyone at once: the next round's opening, and every
- * tab of the job over HTTP. From disk, each of those reads went through libuv's thread pool,
- * which on a two-core machine shared with the tabs took 15-50 ms a read in bench:train's trace,
- * on the path from a round's last update to the next round's first step. Writes still go to the
- * store beneath before `put` resolves (nothing is acknowledged from memory).
+ * Blobs read lately, and those the caller said would be read soon (`remember`), kept in memory in
+ * front of the blob store. A version's weights are read right after their commit by everyone at
+ * once: the next round's opening, and every tab of the job over HTTP. From disk, each of those
+ * reads went through libuv's thread pool, which on a two-core machine shared with the tabs took
+ * 15-50 ms a read in bench:train's trace, on the path from a round's last update to the next
+ * round's first step. `put` keeps nothing: most puts are updates, read once at most, and keeping
+ * them would push the weights out. Writes reach the store beneath before `put` resolves.
  *
  * Callers may change what `get` hands them (weights loaded to be stepped in place), so `get`
  * returns a copy; `peek` returns the kept bytes themselves, for readers that only send them.
@@ -32,11 +33,16 @@ export class RecentBlobs implements BlobStore {
     });
   }
 
-  async put(bytes: Uint8Array): Promise<string> {
-    const hash = await this.inner.put(bytes);
-    // A copy: the caller keeps its array and may change it once put resolves.
+  put(bytes: Uint8Array): Promise<string> {
+    return this.inner.put(bytes);
+  }
+
+  /**
+   * Keeps a copy of `bytes`, stored under `hash`, for the reads about to come (a version's
+   * weights once committed). The caller keeps its array and may change it afterwards.
+   */
+  remember(hash: string, bytes: Uint8Array): void {
     this.kept.set(hash, bytes.slice());
-    return hash;
   }
 
   async get(hash: string): Promise<Uint8Array | null> {
