@@ -226,6 +226,7 @@ export class Scheduler {
     void this.runners.get(jobId)?.dispose();
     this.runners.delete(jobId);
     this.host.plans.delete(jobId);
+    this.speeds.forgetJob(jobId);
     await this.ownership.release(jobId);
   }
 
@@ -234,6 +235,7 @@ export class Scheduler {
     void this.runners.get(jobId)?.dispose();
     this.runners.delete(jobId);
     this.host.plans.delete(jobId);
+    this.speeds.forgetJob(jobId);
     this.jobs.forget(jobId);
     this.leases.dropJob(jobId);
   }
@@ -242,6 +244,7 @@ export class Scheduler {
   private async ended(jobId: string, status: JobRecord['status']): Promise<void> {
     if (status !== 'completed') return;
     this.host.plans.delete(jobId);
+    this.speeds.forgetJob(jobId);
     await this.ownership.release(jobId);
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { minTimedSteps, SpeedBook } from './speed.ts';
+import { MEDIAN_REFRESH_MS, minTimedSteps, SpeedBook } from './speed.ts';
 
 const policy = { leaseMs: 60_000, leaseMargin: 3, leaseFloorMs: 10_000 };
 
@@ -76,19 +76,44 @@ describe('SpeedBook', () => {
     book.timedUnit('job', 'b', 40, 10, 0);
     book.timedUnit('job', 'c', 40, 10, 0);
     book.timedUnit('job', 'd', 40, 10, 0);
-    // Median 0.2 samples/ms: 2,000 ms for 400 samples; a fits 80 steps in it (twice the steps).
-    expect(book.timedUnit('job', 'a', 40, 10, 0)).toEqual({ budgetMs: 2000, expectedSteps: 80 });
-    expect(book.timedUnit('job', 'c', 40, 10, 0)).toEqual({ budgetMs: 2000, expectedSteps: 20 });
+    // Worked out again a second later, with every tab leased since: median 0.2 samples/ms, 2,000
+    // ms for 400 samples; a fits 80 steps in it (twice the steps).
+    expect(book.timedUnit('job', 'a', 40, 10, MEDIAN_REFRESH_MS)).toEqual({
+      budgetMs: 2000,
+      expectedSteps: 80,
+    });
+    expect(book.timedUnit('job', 'c', 40, 10, MEDIAN_REFRESH_MS)).toEqual({
+      budgetMs: 2000,
+      expectedSteps: 20,
+    });
     // d's one unit does not count in the median, but says what d fits: 4 samples/ms would be
     // 800 steps, and a unit is twice the steps at most.
-    expect(book.timedUnit('job', 'd', 40, 10, 0)?.expectedSteps).toBe(80);
+    expect(book.timedUnit('job', 'd', 40, 10, MEDIAN_REFRESH_MS)?.expectedSteps).toBe(80);
     expect(minTimedSteps(40)).toBe(10);
     // Tabs not leased a unit for two minutes leave the median: only c is left.
-    expect(book.timedUnit('job', 'c', 40, 10, 121_000)).toEqual({ budgetMs: 4000, expectedSteps: 40 });
+    expect(book.timedUnit('job', 'c', 40, 10, 122_000)).toEqual({ budgetMs: 4000, expectedSteps: 40 });
     // Nonsense claims are not recorded: e, unmeasured, fits the job's steps at the median.
     book.trained('job', 'e', 400, 0);
     book.trained('job', 'e', Number.NaN, 10);
     book.trained('job', 'e', 400, Number.POSITIVE_INFINITY);
-    expect(book.timedUnit('job', 'e', 40, 10, 121_000)).toEqual({ budgetMs: 4000, expectedSteps: 40 });
+    expect(book.timedUnit('job', 'e', 40, 10, 122_000)).toEqual({ budgetMs: 4000, expectedSteps: 40 });
+  });
+
+  it('works the median out at most once a refresh interval, at once while none is known, and forgets an ended job', () => {
+    const book = new SpeedBook();
+    expect(book.timedUnit('job', 'a', 40, 10, 0)).toBeNull();
+    book.trained('job', 'a', 400, 1000);
+    book.trained('job', 'a', 400, 1000); // 0.4 samples/ms, two units: known now, at once
+    expect(book.timedUnit('job', 'a', 40, 10, 1)?.budgetMs).toBe(1000);
+    // A slower tab's units move the median only once the interval has passed.
+    for (let i = 0; i < 4; i++) book.trained('job', 'b', 400, 4000);
+    book.timedUnit('job', 'b', 40, 10, 2);
+    expect(book.timedUnit('job', 'a', 40, 10, 3)?.budgetMs).toBe(1000);
+    // Median of 0.4 and 0.1: 0.25 samples/ms, 1,600 ms.
+    expect(book.timedUnit('job', 'a', 40, 10, 1 + MEDIAN_REFRESH_MS)?.budgetMs).toBe(1600);
+    expect(book.jobsKept).toBe(1);
+    book.forgetJob('job');
+    expect(book.jobsKept).toBe(0);
+    expect(book.timedUnit('job', 'a', 40, 10, 2 + MEDIAN_REFRESH_MS)).toBeNull();
   });
 });

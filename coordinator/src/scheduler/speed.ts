@@ -28,6 +28,12 @@ const MIN_UNIT_SIZE = 0.25;
 export const MAX_UNIT_SIZE = 2;
 /** A contributor leased a unit of the job this recently is one of its peers in sizing. */
 const PEER_WINDOW_MS = 120_000;
+/**
+ * A job's median training speed (units sized to time) is worked out again at most this often
+ * once known: it walks the job's recent tabs and sorts their speeds, which on every lease of a
+ * job with 10,000 tabs would be a sort of 10,000 numbers on the assignment path.
+ */
+export const MEDIAN_REFRESH_MS = 1000;
 
 /** The fewest steps of a unit sized to time (a tab stops at its budget, but not before). */
 export function minTimedSteps(baseSteps: number): number {
@@ -47,6 +53,8 @@ export class SpeedBook {
   private readonly peers = new Map<string, Map<string, number>>();
   /** Per job and contributor: training speed (samples per ms) its updates report, for units sized to time. */
   private readonly training = new Map<string, Map<string, Trained>>();
+  /** Per job: its median training speed (null: none measured enough), when worked out, and whether an update came since. */
+  private readonly medians = new Map<string, { median: number | null; at: number; stale: boolean }>();
 
   /** Records an accepted unit of `samples` that took `ms` from lease to submission. */
   measure(contributorId: string, samples: number, ms: number): void {
@@ -95,6 +103,8 @@ export class SpeedBook {
     const perJob = this.training.get(jobId) ?? new Map<string, Trained>();
     this.training.set(jobId, perJob);
     const speed = samples / trainMs;
+    const cached = this.medians.get(jobId);
+    if (cached) cached.stale = true;
     const prev = perJob.get(contributorId);
     perJob.set(
       contributorId,
@@ -116,15 +126,8 @@ export class SpeedBook {
     now: number,
   ): { budgetMs: number; expectedSteps: number } | null {
     const perJob = this.training.get(jobId);
-    const speeds: number[] = [];
-    for (const id of this.recentPeers(jobId, contributorId, now)) {
-      const t = perJob?.get(id);
-      if (t && t.units >= MIN_MEASURED) speeds.push(t.speed);
-    }
-    if (!speeds.length) return null;
-    speeds.sort((a, b) => a - b);
-    const mid = speeds.length >> 1;
-    const median = speeds.length % 2 ? speeds[mid] : (speeds[mid - 1] + speeds[mid]) / 2;
+    const median = this.medianSpeed(jobId, contributorId, now);
+    if (median === null) return null;
     const budgetMs = (baseSteps * batchSize) / median;
     const own = perJob?.get(contributorId)?.speed ?? median;
     const steps = Math.round((own * budgetMs) / batchSize);
@@ -132,6 +135,45 @@ export class SpeedBook {
       budgetMs: Math.round(budgetMs),
       expectedSteps: Math.min(baseSteps * MAX_UNIT_SIZE, Math.max(minTimedSteps(baseSteps), steps)),
     };
+  }
+
+  /**
+   * The median training speed of the job's recent tabs (each measured on MIN_MEASURED units), as
+   * worked out at most MEDIAN_REFRESH_MS ago; at once while none is known and an update came.
+   */
+  private medianSpeed(jobId: string, contributorId: string, now: number): number | null {
+    const cached = this.medians.get(jobId);
+    if (cached && now - cached.at < MEDIAN_REFRESH_MS && !(cached.stale && cached.median === null)) {
+      this.peers.get(jobId)?.set(contributorId, now);
+      return cached.median;
+    }
+    const perJob = this.training.get(jobId);
+    const speeds: number[] = [];
+    for (const id of this.recentPeers(jobId, contributorId, now)) {
+      const t = perJob?.get(id);
+      if (t && t.units >= MIN_MEASURED) speeds.push(t.speed);
+    }
+    speeds.sort((a, b) => a - b);
+    const mid = speeds.length >> 1;
+    const median = !speeds.length
+      ? null
+      : speeds.length % 2
+        ? speeds[mid]
+        : (speeds[mid - 1] + speeds[mid]) / 2;
+    this.medians.set(jobId, { median, at: now, stale: false });
+    return median;
+  }
+
+  /** The job ended here: what was kept about its tabs for sizing goes. */
+  forgetJob(jobId: string): void {
+    this.peers.delete(jobId);
+    this.training.delete(jobId);
+    this.medians.delete(jobId);
+  }
+
+  /** Jobs with sizing state kept (for tests). */
+  get jobsKept(): number {
+    return new Set([...this.peers.keys(), ...this.training.keys(), ...this.medians.keys()]).size;
   }
 
   /** The job's contributors leased a unit in the last PEER_WINDOW_MS, `contributorId` (leased now) included. */
