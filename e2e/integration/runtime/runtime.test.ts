@@ -5,7 +5,12 @@
  */
 
 import { type Contributor, createNodeContributor } from '@gridtab/client/runtime';
-import { addJob, startTestCoordinator, type TestCoordinator } from '@gridtab/coordinator/testing';
+import {
+  addJob,
+  startTestCoordinator,
+  type TestCoordinator,
+  updateMetaFor,
+} from '@gridtab/coordinator/testing';
 import { registerWasmConvKernels, unregisterWasmConvKernels } from '@gridtab/kernels/wasm-conv';
 import { CONTRIBUTOR_NAMESPACE, MODEL_PRESETS, PROTOCOL_VERSION } from '@gridtab/shared';
 import { io } from 'socket.io-client';
@@ -94,6 +99,56 @@ describe('contributor runtime', () => {
     expect(round1.map((u) => u.unitId)).toContain(lost);
     expect(new Set(round1.map((u) => u.contributorId)).size).toBe(1);
     frozen.disconnect();
+  });
+
+  it('asks for its next unit with its update, and gives that unit back when the update is refused', async () => {
+    co = await startTestCoordinator();
+    // Long units, and a round that closes at its deadline once one update is in.
+    await addJob(co, {
+      hyperparameters: { batchSize: 32, localSteps: 3000, learningRate: 0.002, optimizer: 'adam' },
+      rounds: { unitsPerRound: 2, quorum: 1, deadlineMs: 1000, leaseMs: 60_000 },
+      stopping: { maxRounds: 5 },
+    });
+    const scheduler = co.scheduler;
+    const leased: { contributorId: string; leaseId: string; round: number }[] = [];
+    const released: string[] = [];
+    const request = scheduler.requestUnit.bind(scheduler);
+    const release = scheduler.release.bind(scheduler);
+    scheduler.requestUnit = async (contributorId) => {
+      const offer = await request(contributorId);
+      if (offer.unit) leased.push({ contributorId, leaseId: offer.unit.leaseId, round: offer.unit.round });
+      return offer;
+    };
+    scheduler.release = (contributorId, leaseId) => {
+      released.push(leaseId);
+      return release(contributorId, leaseId);
+    };
+    contributors = [createNodeContributor({ coordinatorUrl: co.url, benchmarkMs: 100 })];
+    await contributors[0].start();
+    await expect.poll(() => contributors[0].state.phase, { timeout: 30_000, interval: 20 }).toBe('training');
+    // A raw tab delivers the round's other unit: at the deadline the round closes without the
+    // contributor's, whose update then comes too late.
+    const tab = io(`${co.url}${CONTRIBUTOR_NAMESPACE}`, { transports: ['websocket'] }).timeout(10_000);
+    const joined = await tab.emitWithAck('contributor:join', {
+      protocolVersion: PROTOCOL_VERSION,
+      clientId: 'quick_tab_1',
+      backends: [],
+      chosenBackend: 'cpu',
+    });
+    const unit = (await tab.emitWithAck('unit:request', {})).data.unit;
+    const payload = new Uint8Array(101_770 * 4);
+    const ack = await tab.emitWithAck('unit:submit', updateMetaFor(unit, payload), payload);
+    expect(ack.ok).toBe(true);
+    await expect
+      .poll(() => contributors[0].state.lastError, { timeout: 60_000, interval: 50 })
+      .toBe('update refused: STALE_VERSION');
+    // Its request went with the update and was answered with a unit of round 2: given back.
+    const firstOfRound2 = () =>
+      leased.find((l) => l.contributorId !== joined.data.contributorId && l.round === 2)?.leaseId;
+    await expect
+      .poll(() => released.includes(firstOfRound2() ?? 'none'), { timeout: 10_000, interval: 50 })
+      .toBe(true);
+    tab.disconnect();
   });
 
   it('pauses while its request for work is held, and gives back a unit that comes after', async () => {
